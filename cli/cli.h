@@ -1,0 +1,17 @@
+/*
+ * cli: the onair command line. Each command is a function that takes the
+ * arguments after its name and returns the process exit status:
+ * 0 success, 1 error, 2 usage error.
+ */
+#ifndef ONAIR_CLI_H
+#define ONAIR_CLI_H
+
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
+
+int cmd_transcode(int argc, char **argv);
+int cmd_encoders(int argc, char **argv);
+
+/* Prints "onair: <msg>" as a usage error with a pointer to --help. */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

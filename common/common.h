@@ -1,0 +1,145 @@
+/*
+ * common: what every stage of onair shares — logging, bounded thread queues,
+ * the output clock and its segment grid, the ladder types, and small helpers.
+ *
+ * Stages (transcoder, encoder, packager, ...) never include each other; they
+ * meet through these types and through libav* types (AVFrame, AVPacket,
+ * AVCodecParameters), wired together by cli/ (transcode) or schedule/ (live).
+ *
+ * Errors are negative AVERROR-compatible codes; 0 is success.
+ */
+#ifndef ONAIR_COMMON_H
+#define ONAIR_COMMON_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libavutil/rational.h>
+
+/* ---- logging ---------------------------------------------------------- */
+
+enum LogLevel {
+    LOG_ERROR = 0,
+    LOG_WARN,
+    LOG_NOTICE,   /* hidden by -q */
+    LOG_INFO,     /* hidden unless -v */
+    LOG_DEBUG,
+};
+
+/* Global log setup, called once by the CLI before any thread starts.
+ * json: one JSON object a line instead of plain text. */
+void log_setup(enum LogLevel max_level, int json);
+int log_enabled(enum LogLevel level);
+
+/* One line, tagged with the channel ("" when none) and the stage. Thread safe.
+ * Never prints from anywhere but here: library code logs, the CLI prints. */
+void log_msg(enum LogLevel level, const char *channel, const char *stage,
+             const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void log_vmsg(enum LogLevel level, const char *channel, const char *stage,
+              const char *fmt, va_list ap);
+
+/* A status line (progress) kept at the bottom of a terminal: log lines are
+ * printed above it. NULL clears it. Only used when stderr is a terminal. */
+void log_status(const char *line);
+
+/* Route libav* messages at or above `level` (AV_LOG_*) through log_msg. */
+void log_capture_libav(int level);
+
+/* ---- bounded queues ----------------------------------------------------- */
+
+/* A bounded FIFO of owned pointers between threads. Items move, they are
+ * never copied: a successful send passes ownership to the queue, a
+ * successful receive passes it to the caller. */
+typedef struct Queue Queue;
+
+/* producers: how many queue_close() calls end the stream.
+ * free_item frees items left inside when the queue is aborted or freed. */
+int queue_new(Queue **q, int capacity, int producers, void (*free_item)(void *item));
+/* Blocks while full. AVERROR_EOF when the queue was aborted: the item stays
+ * with the caller then. */
+int queue_send(Queue *q, void *item);
+/* Blocks while empty. AVERROR_EOF once every producer closed and the queue
+ * is drained, or when it was aborted. */
+int queue_receive(Queue *q, void **item);
+/* One producer is done. */
+void queue_close(Queue *q);
+/* Wakes every waiter, drops what is queued; later sends and receives fail. */
+void queue_abort(Queue *q);
+void queue_free(Queue **q);
+
+/* Packet streams end with an empty packet (no data) carrying the stream's
+ * index, so a consumer fed by several producers knows which one ended. */
+int queue_send_end_of_stream(Queue *q, int stream_index);
+
+/* free_item callbacks for the item types onair moves */
+void queue_free_frame(void *frame);    /* AVFrame */
+void queue_free_packet(void *packet);  /* AVPacket */
+
+/* ---- clock and segment grid ------------------------------------------- */
+
+int64_t clock_monotonic_us(void);
+int64_t clock_wall_us(void);
+
+/* The output clock: video frame n has pts n in time base 1/fps. Segment k
+ * starts at frame round(k * segment * fps), so every segment is `segment`
+ * long to within one frame (exactly, when segment * fps is whole) and the
+ * segments never drift from the wall clock, even at 30000/1001. Every rung
+ * and the packager use this one rule, which is what keeps IDRs aligned. */
+typedef struct SegmentGrid {
+    AVRational fps;
+    int64_t segment_us;
+} SegmentGrid;
+
+int64_t grid_segment_start(const SegmentGrid *g, int64_t k);      /* first frame of segment k */
+int64_t grid_segment_of_frame(const SegmentGrid *g, int64_t frame);
+int grid_is_boundary(const SegmentGrid *g, int64_t frame);
+/* Largest number of frames in any segment. */
+int grid_max_segment_frames(const SegmentGrid *g);
+
+/* ---- ladder ---------------------------------------------------------- */
+
+#define RUNG_NAME_MAX 32
+
+/* A rung as asked for: a box and a bitrate. The picture is fitted inside
+ * the box keeping the source's display aspect (no padding). */
+typedef struct Rung {
+    char name[RUNG_NAME_MAX];
+    int width, height;
+    int64_t bitrate;       /* bits per second */
+} Rung;
+
+#define LADDER_MAX 16
+
+/* Fit a source of width x height and sample aspect sar inside box_w x box_h,
+ * keeping its display aspect; even dimensions. */
+void rung_fit(int src_w, int src_h, AVRational sar, int box_w, int box_h,
+              int *out_w, int *out_h);
+
+/* ---- helpers ----------------------------------------------------------- */
+
+/* Text error for an AVERROR code, in a static-per-call buffer of the caller. */
+const char *err_str(int err, char *buf, size_t size);
+#define ERR_BUF_SIZE 128
+/* Convenience for log arguments: a compound-literal buffer. */
+#define ERRSTR(e) err_str((e), (char[ERR_BUF_SIZE]){0}, ERR_BUF_SIZE)
+
+/* mkdir -p; 0 or AVERROR(errno). */
+int path_mkdirs(const char *path);
+/* Join dir and name into out (size bytes); AVERROR(ENAMETOOLONG) when it does not fit. */
+int path_join(char *out, size_t size, const char *dir, const char *name);
+
+/* Number of online CPU cores (at least 1). */
+int cpu_count(void);
+
+/* Growable byte buffer. */
+typedef struct Buf {
+    uint8_t *data;
+    size_t len, cap;
+} Buf;
+int buf_append(Buf *b, const void *data, size_t len);
+int buf_printf(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_reset(Buf *b);
+void buf_free(Buf *b);
+
+#endif

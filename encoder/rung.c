@@ -1,0 +1,264 @@
+/* A rung: scale the picture to this rung (from the source or from a larger
+ * rung), hand the scaled picture on to the rungs that cascade from it, and
+ * encode it with an IDR at every segment boundary. One thread per rung. */
+#include "encoder.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libavutil/buffer.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
+
+#define STAGE "encoder"
+/* pictures waiting for the encoder: enough to keep it busy, few enough to
+ * keep memory small */
+#define ENCODE_QUEUE 4
+
+struct RungEncoder {
+    RungConfig cfg;
+    const EncoderBackend *backend;
+    void *priv;
+    AVCodecParameters *par;
+    struct SwsContext *sws;
+    AVBufferPool *pool;          /* scaled pictures, recycled */
+    int pool_size;
+    _Atomic int64_t frames;
+};
+
+static int open_backend(RungEncoder *r, const EncoderBackend *b)
+{
+    int ret;
+
+    avcodec_parameters_free(&r->par);
+    r->par = avcodec_parameters_alloc();
+    if (!r->par)
+        return AVERROR(ENOMEM);
+    if ((ret = b->open(&r->priv, &r->cfg.params, r->par)) < 0)
+        return ret;
+    r->backend = b;
+    return 0;
+}
+
+int rung_encoder_new(RungEncoder **out, const RungConfig *cfg)
+{
+    RungEncoder *r;
+    int ret;
+
+    *out = NULL;
+    r = calloc(1, sizeof(*r));
+    if (!r)
+        return AVERROR(ENOMEM);
+    r->cfg = *cfg;
+    r->cfg.params.pix_fmt = AV_PIX_FMT_YUV420P;
+    ret = open_backend(r, cfg->backend);
+    if (ret < 0 && cfg->fallback && cfg->fallback != cfg->backend) {
+        log_msg(LOG_WARN, cfg->params.channel, STAGE, "%s: %s failed (%s); falling back to %s",
+                cfg->params.name, cfg->backend->name, ERRSTR(ret), cfg->fallback->name);
+        ret = open_backend(r, cfg->fallback);
+    }
+    if (ret < 0) {
+        rung_encoder_free(&r);
+        return ret;
+    }
+    r->pool_size = av_image_get_buffer_size(AV_PIX_FMT_YUV420P, cfg->params.width, cfg->params.height, 64);
+    r->pool = av_buffer_pool_init((size_t)r->pool_size, NULL);
+    if (r->pool_size < 0 || !r->pool) {
+        rung_encoder_free(&r);
+        return AVERROR(ENOMEM);
+    }
+    *out = r;
+    return 0;
+}
+
+const AVCodecParameters *rung_encoder_codecpar(const RungEncoder *r)
+{
+    return r->par;
+}
+
+const EncoderBackend *rung_encoder_backend(const RungEncoder *r)
+{
+    return r->backend;
+}
+
+int64_t rung_encoder_frames(const RungEncoder *r)
+{
+    return r->frames;
+}
+
+/* The picture at this rung's size in yuv420p: a new reference to the input
+ * when it already is, else a scaled copy in a pooled buffer. */
+static int scale(RungEncoder *r, const AVFrame *in, AVFrame **out)
+{
+    const EncoderParams *p = &r->cfg.params;
+    AVFrame *f;
+    int ret;
+
+    *out = NULL;
+    if (in->width == p->width && in->height == p->height && in->format == AV_PIX_FMT_YUV420P) {
+        *out = av_frame_clone(in);
+        return *out ? 0 : AVERROR(ENOMEM);
+    }
+    r->sws = sws_getCachedContext(r->sws, in->width, in->height, in->format,
+                                  p->width, p->height, AV_PIX_FMT_YUV420P,
+                                  SWS_BICUBIC, NULL, NULL, NULL);
+    if (!r->sws) {
+        log_msg(LOG_ERROR, p->channel, STAGE, "%s: cannot scale %dx%d %s to %dx%d", p->name,
+                in->width, in->height, av_get_pix_fmt_name(in->format), p->width, p->height);
+        return AVERROR(EINVAL);
+    }
+    f = av_frame_alloc();
+    if (!f)
+        return AVERROR(ENOMEM);
+    f->buf[0] = av_buffer_pool_get(r->pool);
+    if (!f->buf[0]) {
+        av_frame_free(&f);
+        return AVERROR(ENOMEM);
+    }
+    f->format = AV_PIX_FMT_YUV420P;
+    f->width = p->width;
+    f->height = p->height;
+    av_image_fill_arrays(f->data, f->linesize, f->buf[0]->data, AV_PIX_FMT_YUV420P,
+                         p->width, p->height, 64);
+    ret = sws_scale(r->sws, (const uint8_t *const *)in->data, in->linesize, 0, in->height,
+                    f->data, f->linesize);
+    if (ret < 0) {
+        av_frame_free(&f);
+        return ret;
+    }
+    av_frame_copy_props(f, in);
+    f->sample_aspect_ratio = (AVRational){ 1, 1 };
+    *out = f;
+    return 0;
+}
+
+static int drain_packets(RungEncoder *r, Queue *out)
+{
+    while (1) {
+        AVPacket *pkt = av_packet_alloc();
+        int ret;
+        if (!pkt)
+            return AVERROR(ENOMEM);
+        ret = r->backend->receive_packet(r->priv, pkt);
+        if (ret < 0) {
+            av_packet_free(&pkt);
+            return ret == AVERROR(EAGAIN) ? 0 : ret;
+        }
+        pkt->stream_index = r->cfg.rendition;
+        pkt->time_base = av_inv_q(r->cfg.params.fps);
+        r->frames++;
+        if ((ret = queue_send(out, pkt)) < 0) {
+            av_packet_free(&pkt);
+            return ret;
+        }
+    }
+}
+
+typedef struct EncodeJob {
+    RungEncoder *r;
+    Queue *in, *out;
+    int ret;
+} EncodeJob;
+
+/* The encoding half of a rung, in its own thread, so that the rungs that
+ * cascade from this one get their pictures without waiting for the encoder. */
+static void *encode_thread(void *arg)
+{
+    EncodeJob *j = arg;
+    RungEncoder *r = j->r;
+    void *item;
+    int ret = 0;
+
+    while (queue_receive(j->in, &item) == 0) {
+        AVFrame *f = item;
+        int idr = grid_is_boundary(&r->cfg.grid, f->pts);
+        ret = r->backend->send_frame(r->priv, f, idr);
+        if (ret == AVERROR(EAGAIN)) {
+            /* the backend holds a packet: take it, then the frame goes in */
+            if ((ret = drain_packets(r, j->out)) >= 0)
+                ret = r->backend->send_frame(r->priv, f, idr);
+        }
+        av_frame_free(&f);
+        if (ret < 0 || (ret = drain_packets(r, j->out)) < 0)
+            goto end;
+    }
+    if ((ret = r->backend->send_frame(r->priv, NULL, 0)) >= 0)
+        ret = drain_packets(r, j->out);
+    if (ret == AVERROR_EOF)
+        ret = queue_send_end_of_stream(j->out, r->cfg.rendition);
+end:
+    if (ret < 0)
+        queue_abort(j->in);   /* the scaler stops too */
+    j->ret = ret;
+    return NULL;
+}
+
+int rung_encoder_run(RungEncoder *r, Queue *in, Queue *const *cascade, int ncascade, Queue *out)
+{
+    const char *name = r->cfg.params.name, *channel = r->cfg.params.channel;
+    EncodeJob job = { .r = r, .out = out };
+    pthread_t encoder;
+    void *item;
+    int ret = 0, started = 0;
+
+    if ((ret = queue_new(&job.in, ENCODE_QUEUE, 1, queue_free_frame)) < 0)
+        goto end;
+    if (pthread_create(&encoder, NULL, encode_thread, &job)) {
+        ret = AVERROR(EAGAIN);
+        goto end;
+    }
+    started = 1;
+    while (queue_receive(in, &item) == 0) {
+        AVFrame *src = item, *f = NULL;
+        ret = scale(r, src, &f);
+        av_frame_free(&src);
+        if (ret < 0)
+            goto end;
+        for (int i = 0; i < ncascade; i++) {
+            AVFrame *ref = av_frame_clone(f);
+            if (!ref || (ret = queue_send(cascade[i], ref)) < 0) {
+                av_frame_free(&ref);
+                av_frame_free(&f);
+                ret = ret < 0 ? ret : AVERROR(ENOMEM);
+                goto end;
+            }
+        }
+        if ((ret = queue_send(job.in, f)) < 0) {
+            av_frame_free(&f);
+            goto end;
+        }
+    }
+end:
+    if (job.in)
+        queue_close(job.in);
+    if (started) {
+        pthread_join(encoder, NULL);
+        if (ret >= 0 || ret == AVERROR_EOF)
+            ret = job.ret;
+    }
+    queue_free(&job.in);
+    if (ret < 0 && ret != AVERROR_EOF)
+        log_msg(LOG_ERROR, channel, STAGE, "%s: %s", name, ERRSTR(ret));
+    for (int i = 0; i < ncascade; i++)
+        queue_close(cascade[i]);
+    queue_close(out);
+    return ret;
+}
+
+void rung_encoder_free(RungEncoder **pr)
+{
+    RungEncoder *r = *pr;
+
+    if (!r)
+        return;
+    if (r->backend && r->priv)
+        r->backend->close(&r->priv);
+    avcodec_parameters_free(&r->par);
+    sws_freeContext(r->sws);
+    av_buffer_pool_uninit(&r->pool);
+    free(r);
+    *pr = NULL;
+}

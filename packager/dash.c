@@ -1,0 +1,253 @@
+/*
+ * A static DASH MPD (ISO/IEC 23009-1, isoff-live profile) over the fMP4
+ * segments: one SegmentTemplate with a SegmentTimeline per Representation,
+ * because the durations are exact and FFmpeg 5.1's demuxer mishandles
+ * @duration templates.
+ *
+ * Like the HLS writers, dash_write_mpd appends to the caller's Buf and cuts
+ * it back to its old length on failure.
+ */
+#include "packager.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include <libavutil/error.h>
+#include <libavutil/mathematics.h>
+
+/* $Number%08d$ must give the names packager_segment_name gives. */
+#define INIT_TEMPLATE  "$RepresentationID$/init.mp4"
+#define MEDIA_TEMPLATE "$RepresentationID$/seg_$Number%08d$.m4s"
+
+static int put_escaped(Buf *out, const char *s)
+{
+    int ret = 0;
+
+    for (const char *p = s; *p && ret >= 0; p++) {
+        switch (*p) {
+        case '&':  ret = buf_printf(out, "&amp;");  break;
+        case '<':  ret = buf_printf(out, "&lt;");   break;
+        case '>':  ret = buf_printf(out, "&gt;");   break;
+        case '"':  ret = buf_printf(out, "&quot;"); break;
+        case '\'': ret = buf_printf(out, "&apos;"); break;
+        default:   ret = buf_append(out, p, 1);     break;
+        }
+    }
+    return ret;
+}
+
+/* ` name="value"`, the value escaped. */
+static int put_attr(Buf *out, const char *name, const char *value)
+{
+    int ret;
+
+    if ((ret = buf_printf(out, " %s=\"", name)) < 0 ||
+        (ret = put_escaped(out, value)) < 0)
+        return ret;
+    return buf_printf(out, "\"");
+}
+
+/* xs:duration from milliseconds: PT10.000S, PT2M5.000S, PT1H2M3.500S. */
+static int put_duration(Buf *out, const char *name, int64_t ms)
+{
+    long long h = ms / 3600000, m = ms / 60000 % 60, s = ms / 1000 % 60, f = ms % 1000;
+
+    if (h)
+        return buf_printf(out, " %s=\"PT%lldH%lldM%lld.%03lldS\"", name, h, m, s, f);
+    if (m)
+        return buf_printf(out, " %s=\"PT%lldM%lld.%03lldS\"", name, m, s, f);
+    return buf_printf(out, " %s=\"PT%lld.%03lldS\"", name, s, f);
+}
+
+/* FrameRateType: "30" or "30000/1001". */
+static int put_frame_rate(Buf *out, const char *name, AVRational q)
+{
+    int num, den;
+
+    av_reduce(&num, &den, q.num, q.den, INT_MAX);
+    if (den == 1)
+        return buf_printf(out, " %s=\"%d\"", name, num);
+    return buf_printf(out, " %s=\"%d/%d\"", name, num, den);
+}
+
+static int check_rep(const DashRepresentation *r, int video)
+{
+    int64_t end = 0;
+
+    /* The id is substituted into URLs by $RepresentationID$, which the
+     * standard forbids for ids with whitespace. */
+    if (!r->id || !r->id[0] || strpbrk(r->id, " \t\r\n") ||
+        !r->codecs || !r->codecs[0] || r->nsegments < 1 || !r->segments)
+        return AVERROR(EINVAL);
+    /* @bandwidth, @timescale and @startNumber are xs:unsignedInt. */
+    if (r->bandwidth <= 0 || r->bandwidth > UINT32_MAX ||
+        r->timescale <= 0 || r->timescale > UINT32_MAX ||
+        r->segments[0].number > UINT32_MAX)
+        return AVERROR(EINVAL);
+    if (video && (r->width <= 0 || r->height <= 0 || r->fps.num <= 0 || r->fps.den <= 0))
+        return AVERROR(EINVAL);
+    if (!video && (r->sample_rate <= 0 || r->channels <= 0))
+        return AVERROR(EINVAL);
+
+    for (int i = 0; i < r->nsegments; i++) {
+        const SegmentInfo *s = &r->segments[i];
+
+        /* $Number$ addresses segment i as startNumber + i, so the numbers
+         * must run without holes; a timeline cannot go back in time. */
+        if (s->number != r->segments[0].number + i || s->number < 0 ||
+            s->duration <= 0 || s->start < 0 || (i && s->start < end))
+            return AVERROR(EINVAL);
+        end = s->start + s->duration;
+    }
+    return 0;
+}
+
+static int put_timeline(Buf *out, const SegmentInfo *seg, int n)
+{
+    int ret;
+
+    if ((ret = buf_printf(out, "          <SegmentTimeline>\n")) < 0)
+        return ret;
+    for (int i = 0; i < n;) {
+        int j = i + 1;
+
+        while (j < n && seg[j].duration == seg[i].duration &&
+               seg[j].start == seg[j - 1].start + seg[j - 1].duration)
+            j++;
+        if ((ret = buf_printf(out, "            <S")) < 0)
+            return ret;
+        /* t only where the timeline does not follow on from the last S. */
+        if ((i == 0 || seg[i].start != seg[i - 1].start + seg[i - 1].duration) &&
+            (ret = buf_printf(out, " t=\"%lld\"", (long long)seg[i].start)) < 0)
+            return ret;
+        if ((ret = buf_printf(out, " d=\"%lld\"", (long long)seg[i].duration)) < 0)
+            return ret;
+        if (j - i > 1 && (ret = buf_printf(out, " r=\"%d\"", j - i - 1)) < 0)
+            return ret;
+        if ((ret = buf_printf(out, "/>\n")) < 0)
+            return ret;
+        i = j;
+    }
+    return buf_printf(out, "          </SegmentTimeline>\n");
+}
+
+static int put_representation(Buf *out, const DashRepresentation *r, int video)
+{
+    int ret;
+
+    if ((ret = buf_printf(out, "      <Representation")) < 0 ||
+        (ret = put_attr(out, "id", r->id)) < 0 ||
+        (ret = buf_printf(out, " bandwidth=\"%lld\"", (long long)r->bandwidth)) < 0 ||
+        (ret = put_attr(out, "codecs", r->codecs)) < 0)
+        return ret;
+    if (video) {
+        if ((ret = buf_printf(out, " width=\"%d\" height=\"%d\" sar=\"1:1\"",
+                              r->width, r->height)) < 0 ||
+            (ret = put_frame_rate(out, "frameRate", r->fps)) < 0 ||
+            (ret = buf_printf(out, ">\n")) < 0)
+            return ret;
+    } else {
+        /* Schema order: AudioChannelConfiguration before SegmentTemplate. */
+        if ((ret = buf_printf(out, " audioSamplingRate=\"%d\">\n"
+                              "        <AudioChannelConfiguration"
+                              " schemeIdUri=\"urn:mpeg:mpegB:cicp:ChannelConfiguration\""
+                              " value=\"%d\"/>\n", r->sample_rate, r->channels)) < 0)
+            return ret;
+    }
+    if ((ret = buf_printf(out, "        <SegmentTemplate timescale=\"%lld\"",
+                          (long long)r->timescale)) < 0 ||
+        (ret = put_attr(out, "initialization", INIT_TEMPLATE)) < 0 ||
+        (ret = put_attr(out, "media", MEDIA_TEMPLATE)) < 0 ||
+        (r->presentation_time_offset > 0 &&
+         (ret = buf_printf(out, " presentationTimeOffset=\"%lld\"",
+                           (long long)r->presentation_time_offset)) < 0) ||
+        (ret = buf_printf(out, " startNumber=\"%lld\">\n", (long long)r->segments[0].number)) < 0 ||
+        (ret = put_timeline(out, r->segments, r->nsegments)) < 0 ||
+        (ret = buf_printf(out, "        </SegmentTemplate>\n      </Representation>\n")) < 0)
+        return ret;
+    return 0;
+}
+
+static int put_video_set(Buf *out, const DashRepresentation *reps, int n)
+{
+    int max_w = 0, max_h = 0, same_fps = 1, ret;
+    AVRational max_fps = reps[0].fps;
+
+    for (int i = 0; i < n; i++) {
+        if (reps[i].width > max_w)
+            max_w = reps[i].width;
+        if (reps[i].height > max_h)
+            max_h = reps[i].height;
+        if (av_cmp_q(reps[i].fps, reps[0].fps))
+            same_fps = 0;
+        if (av_cmp_q(reps[i].fps, max_fps) > 0)
+            max_fps = reps[i].fps;
+    }
+    if ((ret = buf_printf(out, "    <AdaptationSet id=\"0\" contentType=\"video\""
+                          " mimeType=\"video/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\""
+                          " maxWidth=\"%d\" maxHeight=\"%d\"", max_w, max_h)) < 0 ||
+        /* @frameRate on the set claims it for every Representation. */
+        (ret = put_frame_rate(out, same_fps ? "frameRate" : "maxFrameRate", max_fps)) < 0 ||
+        (ret = buf_printf(out, ">\n")) < 0)
+        return ret;
+    for (int i = 0; i < n; i++)
+        if ((ret = put_representation(out, &reps[i], 1)) < 0)
+            return ret;
+    return buf_printf(out, "    </AdaptationSet>\n");
+}
+
+static int put_audio_set(Buf *out, const DashRepresentation *r)
+{
+    int ret;
+
+    if ((ret = buf_printf(out, "    <AdaptationSet id=\"1\" contentType=\"audio\""
+                          " mimeType=\"audio/mp4\" lang=\"und\" segmentAlignment=\"true\""
+                          " startWithSAP=\"1\">\n")) < 0 ||
+        (ret = put_representation(out, r, 0)) < 0)
+        return ret;
+    return buf_printf(out, "    </AdaptationSet>\n");
+}
+
+int dash_write_mpd(Buf *out, const DashManifest *m)
+{
+    size_t start;
+    int ret;
+
+    if (!out || !m || !m->video || m->nvideo < 1 ||
+        m->duration_us < 0 || m->max_segment_us < 0)
+        return AVERROR(EINVAL);
+    for (int i = 0; i < m->nvideo; i++)
+        if ((ret = check_rep(&m->video[i], 1)) < 0)
+            return ret;
+    if (m->audio && (ret = check_rep(m->audio, 0)) < 0)
+        return ret;
+    start = out->len;
+
+    if ((ret = buf_printf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                          "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\""
+                          " profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" type=\"static\"")) < 0 ||
+        (ret = put_duration(out, "mediaPresentationDuration",
+                            av_rescale_rnd(m->duration_us, 1, 1000, AV_ROUND_NEAR_INF))) < 0)
+        goto fail;
+    /* Rounded up: a maximum written below a real segment's length would be
+     * a false promise to the player. */
+    {
+        int64_t max_ms = av_rescale_rnd(m->max_segment_us, 1, 1000, AV_ROUND_UP);
+        if ((ret = put_duration(out, "maxSegmentDuration", max_ms)) < 0 ||
+            (ret = put_duration(out, "minBufferTime", max_ms)) < 0)
+            goto fail;
+    }
+    if ((ret = buf_printf(out, ">\n  <Period id=\"0\" start=\"PT0S\">\n")) < 0 ||
+        (ret = put_video_set(out, m->video, m->nvideo)) < 0 ||
+        (m->audio && (ret = put_audio_set(out, m->audio)) < 0) ||
+        (ret = buf_printf(out, "  </Period>\n</MPD>\n")) < 0)
+        goto fail;
+    return 0;
+
+fail:
+    out->len = start;
+    if (out->data)
+        out->data[start] = 0;
+    return ret;
+}

@@ -1,0 +1,196 @@
+/*
+ * HLS media and multivariant playlists (RFC 8216, draft-pantos-hls-rfc8216bis).
+ *
+ * Both writers append to the caller's Buf; on failure the Buf is cut back to
+ * the length it had, so a caller never publishes half a playlist.
+ */
+#include "packager.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <libavutil/error.h>
+#include <libavutil/mathematics.h>
+
+/* Longest extension accepted: keeps segment names in a fixed buffer. */
+#define EXT_MAX 16
+
+static int is_set(const char *s)
+{
+    return s && s[0];
+}
+
+/* A quoted-string attribute may hold neither '"' nor a line break, and a
+ * line (a URI) may hold no line break: either would end it early. */
+static int quotable(const char *s)
+{
+    return is_set(s) && !strpbrk(s, "\"\r\n");
+}
+
+static int line_safe(const char *s)
+{
+    return is_set(s) && !strpbrk(s, "\r\n");
+}
+
+/* Milliseconds, half up: what EXTINF shows. */
+static int64_t to_ms(int64_t duration, int64_t timescale)
+{
+    return av_rescale_rnd(duration, 1000, timescale, AV_ROUND_NEAR_INF);
+}
+
+static int check_media(const HlsMediaPlaylist *pl)
+{
+    if (pl->timescale <= 0 || pl->nsegments < 0 || pl->media_sequence < 0)
+        return AVERROR(EINVAL);
+    if (pl->nsegments > 0 && !pl->segments)
+        return AVERROR(EINVAL);
+    if (!is_set(pl->extension) || strlen(pl->extension) > EXT_MAX ||
+        strpbrk(pl->extension, "\r\n/"))
+        return AVERROR(EINVAL);
+    if (pl->map_uri && !quotable(pl->map_uri))
+        return AVERROR(EINVAL);
+    for (int i = 0; i < pl->nsegments; i++)
+        if (pl->segments[i].duration < 0 || pl->segments[i].number < 0)
+            return AVERROR(EINVAL);
+    return 0;
+}
+
+int hls_write_media_playlist(Buf *out, const HlsMediaPlaylist *pl)
+{
+    size_t start;
+    int64_t max_ms = 0, target;
+    int ret;
+
+    if (!out || !pl)
+        return AVERROR(EINVAL);
+    if ((ret = check_media(pl)) < 0)
+        return ret;
+    start = out->len;
+
+    /* TARGETDURATION comes from the millisecond values written below rather
+     * than the exact durations: a player checks EXTINF rounded against it,
+     * and 2.4996 s must not become EXTINF 2.500 under a target of 2. */
+    for (int i = 0; i < pl->nsegments; i++) {
+        int64_t ms = to_ms(pl->segments[i].duration, pl->timescale);
+        if (ms > max_ms)
+            max_ms = ms;
+    }
+    target = (max_ms + 500) / 1000;
+    if (target < 1)
+        target = 1;
+
+    /* EXT-X-MAP needs version 6 and fMP4 segments 7 (RFC 8216 section 7). */
+    if ((ret = buf_printf(out, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-TARGETDURATION:%lld\n"
+                          "#EXT-X-MEDIA-SEQUENCE:%lld\n",
+                          pl->map_uri ? 7 : 3, (long long)target,
+                          (long long)pl->media_sequence)) < 0)
+        goto fail;
+    if (pl->vod && (ret = buf_printf(out, "#EXT-X-PLAYLIST-TYPE:VOD\n")) < 0)
+        goto fail;
+    if ((ret = buf_printf(out, "#EXT-X-INDEPENDENT-SEGMENTS\n")) < 0)
+        goto fail;
+    if (pl->map_uri && (ret = buf_printf(out, "#EXT-X-MAP:URI=\"%s\"\n", pl->map_uri)) < 0)
+        goto fail;
+
+    for (int i = 0; i < pl->nsegments; i++) {
+        const SegmentInfo *s = &pl->segments[i];
+        int64_t ms = to_ms(s->duration, pl->timescale);
+        char name[32 + EXT_MAX];
+
+        if (s->discontinuity && (ret = buf_printf(out, "#EXT-X-DISCONTINUITY\n")) < 0)
+            goto fail;
+        packager_segment_name(name, sizeof(name), s->number, pl->extension);
+        if ((ret = buf_printf(out, "#EXTINF:%lld.%03lld,\n%s\n",
+                              (long long)(ms / 1000), (long long)(ms % 1000), name)) < 0)
+            goto fail;
+    }
+
+    if (pl->vod && (ret = buf_printf(out, "#EXT-X-ENDLIST\n")) < 0)
+        goto fail;
+    return 0;
+
+fail:
+    out->len = start;
+    if (out->data)
+        out->data[start] = 0;
+    return ret;
+}
+
+static int check_master(const HlsMaster *m)
+{
+    const HlsAudioRendition *a = m->audio;
+
+    if (m->version < 1 || m->nvariants < 1 || !m->variants)
+        return AVERROR(EINVAL);
+    if (a && (!quotable(a->group) || !quotable(a->name) || !quotable(a->uri) ||
+              (a->language && !quotable(a->language)) || a->channels < 1))
+        return AVERROR(EINVAL);
+    for (int i = 0; i < m->nvariants; i++) {
+        const HlsVariant *v = &m->variants[i];
+
+        if (!line_safe(v->uri) || !quotable(v->codecs) || v->bandwidth <= 0 ||
+            v->average_bandwidth < 0 || v->width <= 0 || v->height <= 0 ||
+            v->fps.num <= 0 || v->fps.den <= 0)
+            return AVERROR(EINVAL);
+        /* A variant naming a group the playlist does not declare is an
+         * error players reject the whole playlist for. */
+        if (v->audio_group && (!a || strcmp(v->audio_group, a->group)))
+            return AVERROR(EINVAL);
+    }
+    return 0;
+}
+
+int hls_write_master_playlist(Buf *out, const HlsMaster *m)
+{
+    const HlsAudioRendition *a;
+    size_t start;
+    int ret;
+
+    if (!out || !m)
+        return AVERROR(EINVAL);
+    if ((ret = check_master(m)) < 0)
+        return ret;
+    a = m->audio;
+    start = out->len;
+
+    if ((ret = buf_printf(out, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-INDEPENDENT-SEGMENTS\n",
+                          m->version)) < 0)
+        goto fail;
+
+    if (a) {
+        if ((ret = buf_printf(out, "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"%s\",NAME=\"%s\"",
+                              a->group, a->name)) < 0)
+            goto fail;
+        if (a->language && (ret = buf_printf(out, ",LANGUAGE=\"%s\"", a->language)) < 0)
+            goto fail;
+        if ((ret = buf_printf(out, ",DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"%d\",URI=\"%s\"\n",
+                              a->channels, a->uri)) < 0)
+            goto fail;
+    }
+
+    for (int i = 0; i < m->nvariants; i++) {
+        const HlsVariant *v = &m->variants[i];
+        int64_t mfps = av_rescale_rnd(v->fps.num, 1000, v->fps.den, AV_ROUND_NEAR_INF);
+
+        if ((ret = buf_printf(out, "#EXT-X-STREAM-INF:BANDWIDTH=%lld", (long long)v->bandwidth)) < 0)
+            goto fail;
+        if (v->average_bandwidth > 0 &&
+            (ret = buf_printf(out, ",AVERAGE-BANDWIDTH=%lld", (long long)v->average_bandwidth)) < 0)
+            goto fail;
+        if ((ret = buf_printf(out, ",RESOLUTION=%dx%d,FRAME-RATE=%lld.%03lld,CODECS=\"%s\"",
+                              v->width, v->height, (long long)(mfps / 1000),
+                              (long long)(mfps % 1000), v->codecs)) < 0)
+            goto fail;
+        if (v->audio_group && (ret = buf_printf(out, ",AUDIO=\"%s\"", v->audio_group)) < 0)
+            goto fail;
+        if ((ret = buf_printf(out, "\n%s\n", v->uri)) < 0)
+            goto fail;
+    }
+    return 0;
+
+fail:
+    out->len = start;
+    if (out->data)
+        out->data[start] = 0;
+    return ret;
+}

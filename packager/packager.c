@@ -1,0 +1,777 @@
+/* The packager: packets in, segments cut on the grid, muxed in memory,
+ * written through the sink; playlists and manifest at the end.
+ *
+ * A rendition is one output folder. With MPEG-TS each video rung is a
+ * rendition carrying the audio too; with fMP4 each rung is a video-only
+ * rendition and audio is a rendition of its own. Each rendition keeps FIFOs
+ * of the packets it still has to mux and cuts a segment when the next
+ * segment's IDR is at the head and every packet before the boundary is in. */
+#include "packager.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libavformat/avformat.h>
+#include <libavutil/avstring.h>
+#include <libavutil/mathematics.h>
+#include <libavutil/opt.h>
+
+#define STAGE "packager"
+#define AVIO_BUFFER_SIZE 65536
+
+typedef struct PacketFifo {
+    AVPacket **items;
+    int head, count, cap;
+} PacketFifo;
+
+enum RenditionKind {
+    REND_TS,          /* video + muxed audio, MPEG-TS */
+    REND_FMP4_VIDEO,
+    REND_FMP4_AUDIO,
+};
+
+typedef struct Rendition {
+    struct Packager *pk;
+    enum RenditionKind kind;
+    const char *name;
+    int video;                    /* its video stream, -1 for audio */
+    const char *ext;
+    AVFormatContext *mux;
+    int vst, ast;                 /* stream indexes in mux, -1 when absent */
+    Buf out;                      /* bytes of the segment being written */
+    PacketFifo vq, aq;
+    int v_ended, a_ended;
+    int64_t seg;                  /* number of the open segment */
+    int seg_open;
+    int64_t seg_start, seg_end;   /* presentation, in timescale */
+    int64_t timescale;            /* of the main stream in mux */
+    SegmentInfo *segs;
+    int nsegs, segs_cap;
+    int write_error;
+} Rendition;
+
+struct Packager {
+    PackagerConfig cfg;
+    char *outdir;
+    const SinkKind *sink;
+    void *sink_priv;
+    Rendition *rends;
+    int nrends;
+    int has_audio;
+    AVRational vtb, atb;          /* packet time bases: video 1/fps, audio 1/rate */
+    int64_t offset_frames;        /* PACKAGER_TS_OFFSET in video frames */
+    int64_t *video_end;           /* per video stream: end of the packets seen, frames */
+    int *video_ended;
+    _Atomic int64_t progress_us;
+};
+
+/* ---- packet fifo ---- */
+
+static int fifo_push(PacketFifo *f, AVPacket *p)
+{
+    if (f->count == f->cap) {
+        int cap = f->cap ? f->cap * 2 : 64;
+        AVPacket **items = malloc(sizeof(*items) * (size_t)cap);
+        if (!items)
+            return AVERROR(ENOMEM);
+        for (int i = 0; i < f->count; i++)
+            items[i] = f->items[(f->head + i) % f->cap];
+        free(f->items);
+        f->items = items;
+        f->head = 0;
+        f->cap = cap;
+    }
+    f->items[(f->head + f->count++) % f->cap] = p;
+    return 0;
+}
+
+static AVPacket *fifo_peek(const PacketFifo *f)
+{
+    return f->count ? f->items[f->head] : NULL;
+}
+
+static AVPacket *fifo_pop(PacketFifo *f)
+{
+    AVPacket *p = fifo_peek(f);
+    if (p) {
+        f->head = (f->head + 1) % f->cap;
+        f->count--;
+    }
+    return p;
+}
+
+static void fifo_free(PacketFifo *f)
+{
+    AVPacket *p;
+    while ((p = fifo_pop(f)))
+        av_packet_free(&p);
+    free(f->items);
+    memset(f, 0, sizeof(*f));
+}
+
+/* ---- muxing into memory ---- */
+
+static int write_cb(void *opaque, uint8_t *data, int size)
+{
+    Rendition *r = opaque;
+    return buf_append(&r->out, data, (size_t)size) < 0 ? AVERROR(ENOMEM) : size;
+}
+
+static int add_stream(AVFormatContext *mux, const PackagerStream *ps, AVRational tb, int *index)
+{
+    AVStream *st = avformat_new_stream(mux, NULL);
+    int ret;
+
+    if (!st)
+        return AVERROR(ENOMEM);
+    if ((ret = avcodec_parameters_copy(st->codecpar, ps->par)) < 0)
+        return ret;
+    st->codecpar->codec_tag = 0;
+    st->time_base = tb;
+    *index = st->index;
+    return 0;
+}
+
+static int sink_write(Packager *pk, const char *dir, const char *file, const uint8_t *data, size_t size)
+{
+    char path[1024];
+    int ret = path_join(path, sizeof(path), dir, file);
+
+    if (ret >= 0)
+        ret = pk->sink->write(pk->sink_priv, path, data, size);
+    if (ret < 0)
+        log_msg(LOG_ERROR, pk->cfg.channel, STAGE, "cannot write %s/%s: %s", pk->outdir, path,
+                ERRSTR(ret));
+    return ret;
+}
+
+static int open_mux(Packager *pk, Rendition *r)
+{
+    const PackagerConfig *c = &pk->cfg;
+    AVDictionary *opts = NULL;
+    uint8_t *iobuf;
+    int ret;
+
+    r->vst = r->ast = -1;
+    if ((ret = avformat_alloc_output_context2(&r->mux, NULL, r->kind == REND_TS ? "mpegts" : "mp4",
+                                              NULL)) < 0)
+        return ret;
+    iobuf = av_malloc(AVIO_BUFFER_SIZE);
+    if (!iobuf)
+        return AVERROR(ENOMEM);
+    r->mux->pb = avio_alloc_context(iobuf, AVIO_BUFFER_SIZE, 1, r, NULL, write_cb, NULL);
+    if (!r->mux->pb) {
+        av_free(iobuf);
+        return AVERROR(ENOMEM);
+    }
+    r->mux->flags |= AVFMT_FLAG_CUSTOM_IO;
+
+    if (r->kind == REND_TS) {
+        if ((ret = add_stream(r->mux, &c->video[r->video], (AVRational){ 1, 90000 }, &r->vst)) < 0)
+            return ret;
+        if (c->audio && (ret = add_stream(r->mux, c->audio, (AVRational){ 1, 90000 }, &r->ast)) < 0)
+            return ret;
+        /* our timestamps, as they are: the offset already keeps them positive */
+        av_dict_set(&opts, "mpegts_copyts", "1", 0);
+    } else {
+        if (r->kind == REND_FMP4_VIDEO)
+            ret = add_stream(r->mux, &c->video[r->video], (AVRational){ 1, c->fps.num }, &r->vst);
+        else
+            ret = add_stream(r->mux, c->audio, pk->atb, &r->ast);
+        if (ret < 0)
+            return ret;
+        /* one fragment per segment, cut when we say; the init segment is
+         * the header alone; frag_discont keeps our timestamps (tfdt is the
+         * absolute decode time) rather than restarting each track at 0.
+         * Composition offsets stay positive (trun v0): FFmpeg's own demuxer
+         * shifts presentation times of negative-offset (v1) fragments. */
+        av_dict_set(&opts, "movflags", "frag_custom+empty_moov+default_base_moof+skip_trailer"
+                    "+frag_discont", 0);
+        av_dict_set(&opts, "use_editlist", "0", 0);
+        r->mux->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;   /* nothing is negative */
+    }
+    ret = avformat_write_header(r->mux, &opts);
+    av_dict_free(&opts);
+    if (ret < 0) {
+        log_msg(LOG_ERROR, c->channel, STAGE, "%s: cannot start the %s muxer: %s", r->name,
+                r->mux->oformat->name, ERRSTR(ret));
+        return ret;
+    }
+    r->timescale = r->mux->streams[r->vst >= 0 ? r->vst : r->ast]->time_base.den;
+    avio_flush(r->mux->pb);
+    if (r->kind != REND_TS) {
+        ret = sink_write(pk, r->name, "init.mp4", r->out.data, r->out.len);
+        buf_reset(&r->out);
+        if (ret < 0)
+            return ret;
+    } else {
+        buf_reset(&r->out);   /* nothing yet: PAT/PMT go out with the first packet */
+    }
+    return 0;
+}
+
+static int64_t offset_in(const Packager *pk, AVRational tb)
+{
+    return av_rescale_q_rnd(pk->offset_frames, pk->vtb, tb, AV_ROUND_NEAR_INF);
+}
+
+/* Mux one packet (taken) of the rendition's stream `st`. */
+static int mux_packet(Packager *pk, Rendition *r, AVPacket *p, int st)
+{
+    AVRational tb = p->time_base;
+    AVRational mtb = r->mux->streams[st]->time_base;
+    int64_t off = offset_in(pk, tb);
+    int ret;
+
+    if (!r->seg_open) {
+        r->seg_open = 1;
+        r->seg_start = INT64_MAX;
+        r->seg_end = INT64_MIN;
+    }
+    p->pts += off;
+    p->dts += off;
+    p->stream_index = st;
+    av_packet_rescale_ts(p, tb, mtb);
+    /* the segment's span: video decides it where there is video */
+    if (st == r->vst || r->vst < 0) {
+        r->seg_start = FFMIN(r->seg_start, p->pts);
+        r->seg_end = FFMAX(r->seg_end, p->pts + p->duration);
+    }
+    ret = av_write_frame(r->mux, p);
+    av_packet_free(&p);
+    if (ret < 0)
+        log_msg(LOG_ERROR, pk->cfg.channel, STAGE, "%s: muxing failed: %s", r->name, ERRSTR(ret));
+    return ret;
+}
+
+static int close_segment(Packager *pk, Rendition *r)
+{
+    char file[64];
+    SegmentInfo *s;
+    int ret;
+
+    if (!r->seg_open)
+        return 0;
+    if ((ret = av_write_frame(r->mux, NULL)) < 0)
+        return ret;
+    avio_flush(r->mux->pb);
+    if (r->nsegs == r->segs_cap) {
+        int cap = r->segs_cap ? r->segs_cap * 2 : 64;
+        SegmentInfo *segs = realloc(r->segs, sizeof(*segs) * (size_t)cap);
+        if (!segs)
+            return AVERROR(ENOMEM);
+        r->segs = segs;
+        r->segs_cap = cap;
+    }
+    s = &r->segs[r->nsegs];
+    memset(s, 0, sizeof(*s));
+    s->number = r->seg;
+    s->start = r->seg_start;
+    s->duration = r->seg_end - r->seg_start;
+    s->bytes = (int64_t)r->out.len;
+    packager_segment_name(file, sizeof(file), r->seg, r->ext);
+    ret = sink_write(pk, r->name, file, r->out.data, r->out.len);
+    buf_reset(&r->out);
+    r->seg_open = 0;
+    if (ret < 0)
+        return ret;
+    r->nsegs++;
+    if (r->kind == REND_TS)
+        av_opt_set(r->mux->priv_data, "mpegts_flags", "+resend_headers", 0);
+    return 0;
+}
+
+/* ---- cutting ---- */
+
+static int before_frame(const Packager *pk, const AVPacket *a, int64_t frame)
+{
+    return av_compare_ts(a->pts, a->time_base, frame, pk->vtb) < 0;
+}
+
+/* The end of the video, in frames, once every video stream has ended. */
+static int64_t video_end(const Packager *pk)
+{
+    int64_t end = INT64_MAX;
+    for (int i = 0; i < pk->cfg.nvideo; i++)
+        end = FFMIN(end, pk->video_end[i]);
+    return end;
+}
+
+static int all_video_ended(const Packager *pk)
+{
+    for (int i = 0; i < pk->cfg.nvideo; i++)
+        if (!pk->video_ended[i])
+            return 0;
+    return 1;
+}
+
+/* A video packet at the head that opens the next segment cuts the open one. */
+static int at_boundary(const Packager *pk, const Rendition *r, const AVPacket *v)
+{
+    return r->seg_open && (v->flags & AV_PKT_FLAG_KEY) &&
+           v->pts >= grid_segment_start(&pk->cfg.grid, r->seg + 1);
+}
+
+static int start_segment_at(const Packager *pk, Rendition *r, int64_t frame)
+{
+    if (!r->seg_open)
+        r->seg = grid_segment_of_frame(&pk->cfg.grid, frame < 0 ? 0 : frame);
+    return 0;
+}
+
+static int pump_ts(Packager *pk, Rendition *r)
+{
+    int ret;
+
+    while (1) {
+        AVPacket *v = fifo_peek(&r->vq), *a = fifo_peek(&r->aq);
+        int audio_done = !pk->has_audio || (r->a_ended && !a);
+        int64_t next = grid_segment_start(&pk->cfg.grid, r->seg + 1);
+
+        if (v) {
+            if (at_boundary(pk, r, v)) {
+                /* the open segment takes every audio packet before the boundary */
+                if (a && before_frame(pk, a, next)) {
+                    ret = mux_packet(pk, r, fifo_pop(&r->aq), r->ast);
+                } else if (a || audio_done) {
+                    ret = close_segment(pk, r);
+                } else {
+                    return 0;   /* wait for audio */
+                }
+            } else if (a && before_frame(pk, a, next) &&
+                       av_compare_ts(a->dts, a->time_base, v->dts, v->time_base) <= 0) {
+                ret = mux_packet(pk, r, fifo_pop(&r->aq), r->ast);
+            } else if (a || audio_done) {
+                start_segment_at(pk, r, v->pts);
+                ret = mux_packet(pk, r, fifo_pop(&r->vq), r->vst);
+            } else {
+                return 0;
+            }
+        } else if (r->v_ended && a) {
+            /* audio past the end of the picture is left out */
+            AVPacket *p = fifo_pop(&r->aq);
+            if (r->seg_open && before_frame(pk, p, pk->video_end[r->video]))
+                ret = mux_packet(pk, r, p, r->ast);
+            else
+                av_packet_free(&p), ret = 0;
+        } else {
+            return 0;
+        }
+        if (ret < 0)
+            return ret;
+    }
+}
+
+static int pump_fmp4_video(Packager *pk, Rendition *r)
+{
+    AVPacket *v;
+    int ret;
+
+    while ((v = fifo_peek(&r->vq))) {
+        if (at_boundary(pk, r, v) && (ret = close_segment(pk, r)) < 0)
+            return ret;
+        start_segment_at(pk, r, v->pts);
+        if ((ret = mux_packet(pk, r, fifo_pop(&r->vq), r->vst)) < 0)
+            return ret;
+    }
+    return 0;
+}
+
+static int pump_fmp4_audio(Packager *pk, Rendition *r)
+{
+    AVPacket *a;
+    int ret;
+
+    while ((a = fifo_peek(&r->aq))) {
+        int ended = all_video_ended(pk);
+        int64_t frame;
+
+        /* audio follows the picture: it needs to know where segments and
+         * the picture end before it can place a packet */
+        if (!ended && av_compare_ts(a->pts + a->duration, a->time_base, video_end(pk), pk->vtb) > 0)
+            return 0;
+        a = fifo_pop(&r->aq);
+        if (ended && !before_frame(pk, a, video_end(pk))) {
+            av_packet_free(&a);
+            continue;
+        }
+        frame = av_rescale_q_rnd(a->pts, a->time_base, pk->vtb, AV_ROUND_DOWN);
+        if (r->seg_open && frame >= grid_segment_start(&pk->cfg.grid, r->seg + 1) &&
+            (ret = close_segment(pk, r)) < 0) {
+            av_packet_free(&a);
+            return ret;
+        }
+        start_segment_at(pk, r, frame);
+        if ((ret = mux_packet(pk, r, a, r->ast)) < 0)
+            return ret;
+    }
+    return 0;
+}
+
+static int pump(Packager *pk, Rendition *r)
+{
+    switch (r->kind) {
+    case REND_TS:
+        return pump_ts(pk, r);
+    case REND_FMP4_VIDEO:
+        return pump_fmp4_video(pk, r);
+    default:
+        return pump_fmp4_audio(pk, r);
+    }
+}
+
+/* ---- setup ---- */
+
+int packager_new(Packager **out, const PackagerConfig *cfg)
+{
+    Packager *pk;
+    int fmp4 = !!(cfg->formats & (FORMAT_HLS_FMP4 | FORMAT_DASH));
+    int ts = !!(cfg->formats & FORMAT_HLS_TS);
+    int n = 0, ret;
+
+    *out = NULL;
+    if (!cfg->formats || cfg->nvideo < 1 || (ts && (cfg->formats & FORMAT_HLS_FMP4)))
+        return AVERROR(EINVAL);
+    pk = calloc(1, sizeof(*pk));
+    if (!pk)
+        return AVERROR(ENOMEM);
+    pk->cfg = *cfg;
+    pk->has_audio = cfg->audio != NULL;
+    pk->vtb = av_inv_q(cfg->fps);
+    pk->atb = cfg->audio ? cfg->audio->time_base : (AVRational){ 1, 48000 };
+    pk->offset_frames = av_rescale_q(PACKAGER_TS_OFFSET_US, (AVRational){ 1, 1000000 }, pk->vtb);
+    pk->outdir = av_strdup(cfg->outdir);
+    pk->sink = &sink_dir;
+    pk->nrends = (ts ? cfg->nvideo : 0) + (fmp4 ? cfg->nvideo + pk->has_audio : 0);
+    pk->rends = calloc((size_t)pk->nrends, sizeof(*pk->rends));
+    pk->video_end = calloc((size_t)cfg->nvideo, sizeof(*pk->video_end));
+    pk->video_ended = calloc((size_t)cfg->nvideo, sizeof(*pk->video_ended));
+    if (!pk->outdir || !pk->rends || !pk->video_end || !pk->video_ended) {
+        ret = AVERROR(ENOMEM);
+        goto fail;
+    }
+    for (int i = 0; ts && i < cfg->nvideo; i++)
+        pk->rends[n++] = (Rendition){ .pk = pk, .kind = REND_TS, .name = cfg->video[i].name,
+                                      .video = i, .ext = "ts" };
+    for (int i = 0; fmp4 && i < cfg->nvideo; i++)
+        pk->rends[n++] = (Rendition){ .pk = pk, .kind = REND_FMP4_VIDEO, .name = cfg->video[i].name,
+                                      .video = i, .ext = "m4s" };
+    if (fmp4 && pk->has_audio)
+        pk->rends[n++] = (Rendition){ .pk = pk, .kind = REND_FMP4_AUDIO, .name = cfg->audio->name,
+                                      .video = -1, .ext = "m4s" };
+    if ((ret = pk->sink->open(&pk->sink_priv, pk->outdir)) < 0) {
+        log_msg(LOG_ERROR, cfg->channel, STAGE, "%s: %s", pk->outdir, ERRSTR(ret));
+        goto fail;
+    }
+    *out = pk;
+    return 0;
+fail:
+    packager_free(&pk);
+    return ret;
+}
+
+int64_t packager_progress_us(const Packager *pk)
+{
+    return pk->progress_us;
+}
+
+/* ---- playlists and manifest ---- */
+
+typedef struct Rates {
+    int64_t peak, average;
+} Rates;
+
+static Rates rendition_rates(const Rendition *r)
+{
+    Rates rt = { 0, 0 };
+    int64_t bytes = 0, dur = 0;
+
+    for (int i = 0; i < r->nsegs; i++) {
+        const SegmentInfo *s = &r->segs[i];
+        if (s->duration <= 0)
+            continue;
+        rt.peak = FFMAX(rt.peak, av_rescale(s->bytes * 8, r->timescale, s->duration));
+        bytes += s->bytes;
+        dur += s->duration;
+    }
+    if (dur > 0)
+        rt.average = av_rescale(bytes * 8, r->timescale, dur);
+    return rt;
+}
+
+static const Rendition *find_rendition(const Packager *pk, enum RenditionKind kind, int video)
+{
+    for (int i = 0; i < pk->nrends; i++)
+        if (pk->rends[i].kind == kind && pk->rends[i].video == video)
+            return &pk->rends[i];
+    return NULL;
+}
+
+static int write_buf(Packager *pk, const char *dir, const char *file, Buf *b)
+{
+    int ret = sink_write(pk, dir, file, b->data, b->len);
+    buf_reset(b);
+    return ret;
+}
+
+static int write_media_playlists(Packager *pk, Buf *b)
+{
+    unsigned hls = pk->cfg.formats & (FORMAT_HLS_TS | FORMAT_HLS_FMP4);
+    int ret;
+
+    for (int i = 0; hls && i < pk->nrends; i++) {
+        const Rendition *r = &pk->rends[i];
+        HlsMediaPlaylist pl = {
+            .timescale = r->timescale,
+            .segments = r->segs,
+            .nsegments = r->nsegs,
+            .extension = r->ext,
+            .map_uri = r->kind == REND_TS ? NULL : "init.mp4",
+            .media_sequence = r->nsegs ? r->segs[0].number : 0,
+            .vod = 1,
+        };
+        if ((ret = hls_write_media_playlist(b, &pl)) < 0 || (ret = write_buf(pk, r->name, "index.m3u8", b)) < 0)
+            return ret;
+    }
+    return 0;
+}
+
+static int write_master(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec)
+{
+    const PackagerConfig *c = &pk->cfg;
+    int fmp4 = !!(c->formats & FORMAT_HLS_FMP4);
+    const Rendition *audio = find_rendition(pk, REND_FMP4_AUDIO, -1);
+    Rates ar = audio ? rendition_rates(audio) : (Rates){ 0, 0 };
+    HlsVariant vars[LADDER_MAX];
+    char uris[LADDER_MAX][RUNG_NAME_MAX + 16];
+    char full[LADDER_MAX][160];
+    HlsAudioRendition arend = { .group = "aac", .name = "audio", .uri = "audio/index.m3u8",
+                                .channels = c->audio ? c->audio->par->ch_layout.nb_channels : 0 };
+    HlsMaster m = { .variants = vars, .nvariants = c->nvideo, .version = fmp4 ? 7 : 3,
+                    .audio = fmp4 && audio ? &arend : NULL };
+    char audio_uri[RUNG_NAME_MAX + 16];
+
+    if (audio) {
+        snprintf(audio_uri, sizeof(audio_uri), "%s/index.m3u8", audio->name);
+        arend.uri = audio_uri;
+    }
+    for (int i = 0; i < c->nvideo; i++) {
+        const Rendition *r = find_rendition(pk, fmp4 ? REND_FMP4_VIDEO : REND_TS, i);
+        Rates vr = rendition_rates(r);
+        snprintf(uris[i], sizeof(uris[i]), "%s/index.m3u8", r->name);
+        if (acodec)
+            snprintf(full[i], sizeof(full[i]), "%s,%s", codecs[i], acodec);
+        else
+            snprintf(full[i], sizeof(full[i]), "%s", codecs[i]);
+        vars[i] = (HlsVariant){
+            .uri = uris[i],
+            .bandwidth = vr.peak + ar.peak,
+            .average_bandwidth = vr.average + ar.average,
+            .width = c->video[i].par->width,
+            .height = c->video[i].par->height,
+            .fps = c->fps,
+            .codecs = full[i],
+            .audio_group = m.audio ? "aac" : NULL,
+        };
+    }
+    int ret = hls_write_master_playlist(b, &m);
+    return ret < 0 ? ret : write_buf(pk, "", "master.m3u8", b);
+}
+
+static void fill_dash_rep(const Packager *pk, const Rendition *r, DashRepresentation *d,
+                          const char *codecs)
+{
+    const AVCodecParameters *par = r->video >= 0 ? pk->cfg.video[r->video].par : pk->cfg.audio->par;
+
+    *d = (DashRepresentation){
+        .id = r->name,
+        .bandwidth = rendition_rates(r).peak,
+        .codecs = codecs,
+        .timescale = r->timescale,
+        .presentation_time_offset = offset_in(pk, (AVRational){ 1, (int)r->timescale }),
+        .segments = r->segs,
+        .nsegments = r->nsegs,
+    };
+    if (r->video >= 0) {
+        d->width = par->width;
+        d->height = par->height;
+        d->fps = pk->cfg.fps;
+    } else {
+        d->sample_rate = par->sample_rate;
+        d->channels = par->ch_layout.nb_channels;
+    }
+}
+
+static int write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec)
+{
+    const PackagerConfig *c = &pk->cfg;
+    DashRepresentation video[LADDER_MAX], audio;
+    const Rendition *ar = find_rendition(pk, REND_FMP4_AUDIO, -1);
+    DashManifest m = { .video = video, .nvideo = c->nvideo, .audio = ar ? &audio : NULL };
+    int64_t max_seg = 0, ret;
+
+    for (int i = 0; i < c->nvideo; i++) {
+        const Rendition *r = find_rendition(pk, REND_FMP4_VIDEO, i);
+        fill_dash_rep(pk, r, &video[i], codecs[i]);
+        for (int k = 0; k < r->nsegs; k++)
+            max_seg = FFMAX(max_seg, av_rescale(r->segs[k].duration, 1000000, r->timescale));
+        if (r->nsegs)
+            m.duration_us = FFMAX(m.duration_us,
+                                  av_rescale(r->segs[r->nsegs - 1].start + r->segs[r->nsegs - 1].duration -
+                                             r->segs[0].start, 1000000, r->timescale));
+    }
+    if (ar)
+        fill_dash_rep(pk, ar, &audio, acodec);
+    m.max_segment_us = max_seg;
+    if ((ret = dash_write_mpd(b, &m)) < 0)
+        return (int)ret;
+    return write_buf(pk, "", "manifest.mpd", b);
+}
+
+static int write_manifests(Packager *pk)
+{
+    const PackagerConfig *c = &pk->cfg;
+    char codecs[LADDER_MAX][96], acodec[32];
+    Buf b = { 0 };
+    int ret;
+
+    for (int i = 0; i < c->nvideo; i++)
+        if ((ret = packager_codec_string(c->video[i].par, codecs[i], sizeof(codecs[i]))) < 0)
+            goto end;
+    if (c->audio && (ret = packager_codec_string(c->audio->par, acodec, sizeof(acodec))) < 0)
+        goto end;
+    if ((ret = write_media_playlists(pk, &b)) < 0)
+        goto end;
+    if ((c->formats & (FORMAT_HLS_TS | FORMAT_HLS_FMP4)) &&
+        (ret = write_master(pk, &b, codecs, c->audio ? acodec : NULL)) < 0)
+        goto end;
+    if ((c->formats & FORMAT_DASH) && (ret = write_mpd(pk, &b, codecs, c->audio ? acodec : NULL)) < 0)
+        goto end;
+end:
+    if (ret < 0)
+        log_msg(LOG_ERROR, c->channel, STAGE, "cannot write the playlists: %s", ERRSTR(ret));
+    buf_free(&b);
+    return ret;
+}
+
+/* ---- the thread ---- */
+
+static void end_stream(Packager *pk, int index)
+{
+    for (int i = 0; i < pk->nrends; i++) {
+        Rendition *r = &pk->rends[i];
+        if (index < pk->cfg.nvideo && r->video == index)
+            r->v_ended = 1;
+        if (index == pk->cfg.nvideo)
+            r->a_ended = 1;
+    }
+    if (index < pk->cfg.nvideo)
+        pk->video_ended[index] = 1;
+}
+
+static int route(Packager *pk, AVPacket *p)
+{
+    int index = p->stream_index;
+    int ret = 0;
+
+    if (index < 0 || index > pk->cfg.nvideo || (index == pk->cfg.nvideo && !pk->has_audio)) {
+        av_packet_free(&p);
+        return AVERROR_BUG;
+    }
+    if (!p->data) {
+        av_packet_free(&p);
+        end_stream(pk, index);
+        return 0;
+    }
+    if (index < pk->cfg.nvideo) {
+        int64_t end = p->pts + p->duration;
+        if (end > pk->video_end[index]) {
+            int64_t all = INT64_MAX;
+            pk->video_end[index] = end;
+            for (int i = 0; i < pk->cfg.nvideo; i++)
+                all = FFMIN(all, pk->video_end[i]);
+            pk->progress_us = av_rescale_q(all, pk->vtb, (AVRational){ 1, 1000000 });
+        }
+    }
+    /* each rendition that carries this stream gets its own reference */
+    for (int i = 0; i < pk->nrends && ret >= 0; i++) {
+        Rendition *r = &pk->rends[i];
+        PacketFifo *q = index < pk->cfg.nvideo ? (r->video == index ? &r->vq : NULL)
+                                               : (r->kind != REND_FMP4_VIDEO ? &r->aq : NULL);
+        AVPacket *ref;
+        if (!q)
+            continue;
+        ref = av_packet_clone(p);
+        if (!ref)
+            ret = AVERROR(ENOMEM);
+        else if ((ret = fifo_push(q, ref)) < 0)
+            av_packet_free(&ref);
+    }
+    av_packet_free(&p);
+    return ret;
+}
+
+int packager_run(Packager *pk, Queue *in)
+{
+    void *item;
+    int ret = 0;
+
+    for (int i = 0; i < pk->nrends; i++)
+        if ((ret = open_mux(pk, &pk->rends[i])) < 0)
+            goto fail;
+
+    while (queue_receive(in, &item) == 0) {
+        if ((ret = route(pk, item)) < 0)
+            goto fail;
+        for (int i = 0; i < pk->nrends; i++)
+            if ((ret = pump(pk, &pk->rends[i])) < 0)
+                goto fail;
+    }
+    /* every producer is gone: whatever did not say it ended has ended */
+    for (int i = 0; i <= pk->cfg.nvideo; i++)
+        end_stream(pk, i);
+    for (int i = 0; i < pk->nrends; i++) {
+        Rendition *r = &pk->rends[i];
+        if ((ret = pump(pk, r)) < 0 || (ret = close_segment(pk, r)) < 0)
+            goto fail;
+        av_write_trailer(r->mux);
+        buf_reset(&r->out);
+    }
+    return write_manifests(pk);
+fail:
+    /* stop the producers: nothing more will be taken */
+    queue_abort(in);
+    return ret;
+}
+
+void packager_free(Packager **ppk)
+{
+    Packager *pk = *ppk;
+
+    if (!pk)
+        return;
+    for (int i = 0; i < pk->nrends; i++) {
+        Rendition *r = &pk->rends[i];
+        if (r->mux) {
+            if (r->mux->pb) {
+                av_freep(&r->mux->pb->buffer);
+                avio_context_free(&r->mux->pb);
+            }
+            avformat_free_context(r->mux);
+        }
+        fifo_free(&r->vq);
+        fifo_free(&r->aq);
+        buf_free(&r->out);
+        free(r->segs);
+    }
+    if (pk->sink_priv)
+        pk->sink->close(&pk->sink_priv);
+    free(pk->rends);
+    free(pk->video_end);
+    free(pk->video_ended);
+    av_free(pk->outdir);
+    free(pk);
+    *ppk = NULL;
+}

@@ -1,0 +1,171 @@
+/*
+ * packager: cuts encoded packets into segments on the segment grid, muxes
+ * them (MPEG-TS, or fMP4/CMAF with an init segment) in memory, and writes
+ * segments, HLS playlists and DASH manifests through a sink.
+ *
+ * onair writes its own playlists and manifests (the writers below are pure
+ * functions of plain structs); libavformat's mpegts and mp4 muxers only
+ * produce segment bodies.
+ *
+ * Output tree: OUTDIR/master.m3u8, OUTDIR/<rendition>/index.m3u8 with the
+ * segments beside it (seg_NNNNNNNN.ts|.m4s, init.mp4), OUTDIR/manifest.mpd.
+ */
+#ifndef ONAIR_PACKAGER_H
+#define ONAIR_PACKAGER_H
+
+#include <stdint.h>
+
+#include <libavcodec/codec_par.h>
+#include <libavutil/rational.h>
+
+#include "common/common.h"
+
+/* ---- formats ---------------------------------------------------------- */
+
+enum PackagerFormat {
+    FORMAT_HLS_TS   = 1 << 0,   /* hls: MPEG-TS segments, audio muxed with every rung */
+    FORMAT_HLS_FMP4 = 1 << 1,   /* hls-fmp4: fMP4 segments, audio its own rendition */
+    FORMAT_DASH     = 1 << 2,   /* dash: fMP4 segments, manifest.mpd */
+};
+
+/* "hls", "hls-fmp4", "dash", "cmaf" (= hls-fmp4 + dash over one set of
+ * segments) -> a FORMAT_* mask; 0 when unknown. */
+unsigned packager_parse_format(const char *name);
+
+/* ---- sinks ------------------------------------------------------------ */
+
+/* Where files go. A const table per kind (dir now; push and serve later). */
+typedef struct SinkKind {
+    const char *name;
+    int (*open)(void **priv, const char *target);
+    /* Replaces path (relative to the target) atomically: readers see the old
+     * file or the new one, never a part. */
+    int (*write)(void *priv, const char *path, const uint8_t *data, size_t size);
+    int (*remove)(void *priv, const char *path);
+    void (*close)(void **priv);
+} SinkKind;
+
+extern const SinkKind sink_dir;
+
+/* ---- the packager ----------------------------------------------------- */
+
+typedef struct PackagerStream {
+    const char *name;                 /* folder and playlist name: "720p", "audio" */
+    const AVCodecParameters *par;     /* borrowed; extradata must be set */
+    AVRational time_base;             /* of its packets */
+} PackagerStream;
+
+typedef struct PackagerConfig {
+    const char *outdir;
+    const char *channel;              /* for log lines */
+    unsigned formats;                 /* FORMAT_* */
+    SegmentGrid grid;
+    AVRational fps;                   /* video frame rate (for FRAME-RATE) */
+    const PackagerStream *video;      /* packets with stream_index i < nvideo */
+    int nvideo;
+    const PackagerStream *audio;      /* stream_index nvideo; NULL for none */
+} PackagerConfig;
+
+typedef struct Packager Packager;
+
+int packager_new(Packager **p, const PackagerConfig *cfg);
+
+/* Thread body: packets from in until every producer closed it, segments
+ * written as they complete; an empty packet (size 0) with a stream_index
+ * says that stream has ended. Then the VOD playlists and manifest. A failed
+ * write is an error that stops it (the queue is aborted).
+ *
+ * Every rendition's timestamps are shifted by PACKAGER_TS_OFFSET_US so that no
+ * decode time (B-frames) or priming (AAC) is negative; the shift is the same
+ * for every stream, so they stay aligned and in sync. */
+#define PACKAGER_TS_OFFSET_US 10000000
+int packager_run(Packager *p, Queue *in);
+
+/* Media time of the segments written so far, in microseconds. */
+int64_t packager_progress_us(const Packager *p);
+
+void packager_free(Packager **p);
+
+/* ---- playlist and manifest writers (pure) ----------------------------- */
+
+typedef struct SegmentInfo {
+    int64_t number;                   /* in the name: seg_<number> */
+    int64_t start;                    /* presentation start, timescale units */
+    int64_t duration;                 /* timescale units */
+    int64_t bytes;
+    int discontinuity;                /* EXT-X-DISCONTINUITY before it */
+} SegmentInfo;
+
+/* Segment file name for a number and an extension ("ts", "m4s"). */
+void packager_segment_name(char *out, size_t size, int64_t number, const char *ext);
+
+typedef struct HlsMediaPlaylist {
+    int64_t timescale;
+    const SegmentInfo *segments;
+    int nsegments;
+    const char *extension;            /* "ts" or "m4s" */
+    const char *map_uri;              /* EXT-X-MAP (fMP4), NULL for TS */
+    int64_t media_sequence;
+    int vod;                          /* PLAYLIST-TYPE:VOD and ENDLIST */
+} HlsMediaPlaylist;
+
+/* Writers append to out; on failure out is left as it was.
+ * EXTINF in milliseconds, TARGETDURATION the rounded maximum. */
+int hls_write_media_playlist(Buf *out, const HlsMediaPlaylist *pl);
+
+typedef struct HlsVariant {
+    const char *uri;                  /* "720p/index.m3u8" */
+    int64_t bandwidth;                /* measured peak, bits/s */
+    int64_t average_bandwidth;
+    int width, height;
+    AVRational fps;
+    const char *codecs;               /* "avc1.64001f,mp4a.40.2" */
+    const char *audio_group;          /* EXT-X-MEDIA group, NULL when audio is muxed in */
+} HlsVariant;
+
+typedef struct HlsAudioRendition {
+    const char *group;                /* "aac" */
+    const char *name;                 /* "audio" */
+    const char *uri;                  /* "audio/index.m3u8" */
+    const char *language;             /* NULL for none */
+    int channels;
+} HlsAudioRendition;
+
+typedef struct HlsMaster {
+    const HlsVariant *variants;
+    int nvariants;
+    const HlsAudioRendition *audio;   /* NULL when none */
+    int version;
+} HlsMaster;
+
+int hls_write_master_playlist(Buf *out, const HlsMaster *m);
+
+typedef struct DashRepresentation {
+    const char *id;                   /* also its folder: $RepresentationID$ */
+    int64_t bandwidth;
+    const char *codecs;
+    int width, height;                /* video */
+    AVRational fps;                   /* video */
+    int sample_rate, channels;        /* audio */
+    int64_t timescale;
+    int64_t presentation_time_offset; /* media time of presentation time 0, timescale units */
+    const SegmentInfo *segments;
+    int nsegments;
+} DashRepresentation;
+
+typedef struct DashManifest {
+    int64_t duration_us;              /* mediaPresentationDuration */
+    int64_t max_segment_us;           /* maxSegmentDuration, minBufferTime */
+    const DashRepresentation *video;
+    int nvideo;
+    const DashRepresentation *audio;  /* NULL when none */
+} DashManifest;
+
+/* A static (VOD) MPD: SegmentTemplate with SegmentTimeline. */
+int dash_write_mpd(Buf *out, const DashManifest *m);
+
+/* RFC 6381 codec string from the stream itself: avc1.PPCCLL from the SPS in
+ * the extradata, mp4a.40.N from the AAC profile. */
+int packager_codec_string(const AVCodecParameters *par, char *out, size_t size);
+
+#endif

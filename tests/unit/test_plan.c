@@ -1,0 +1,57 @@
+/* Ladder planning: cascades and thread budgets; the backend registry. */
+#include "check.h"
+#include "encoder/encoder.h"
+
+int main(void)
+{
+    int w[] = { 1280, 854, 640 }, h[] = { 720, 480, 360 }, parent[3], threads[3];
+    char why[256];
+    const EncoderBackend *b;
+
+    encoder_plan_cascade(w, h, 3, 1920, 1080, parent);
+    CHECK_EQ_INT(parent[0], -1);
+    CHECK_EQ_INT(parent[1], 0);
+    CHECK_EQ_INT(parent[2], 1);
+
+    /* the source is the largest picture: no rung scales from a rung as big */
+    encoder_plan_cascade(w, h, 3, 1280, 720, parent);
+    CHECK_EQ_INT(parent[0], -1);
+    CHECK_EQ_INT(parent[1], -1);
+    CHECK_EQ_INT(parent[2], 1);
+
+    /* listed small to large: parents are found by size, not order */
+    {
+        int w2[] = { 640, 1280 }, h2[] = { 360, 720 }, p2[2];
+        encoder_plan_cascade(w2, h2, 2, 1920, 1080, p2);
+        CHECK_EQ_INT(p2[0], 1);
+        CHECK_EQ_INT(p2[1], -1);
+    }
+    /* two rungs of one size: the second reuses the first's picture, no cycle */
+    {
+        int w3[] = { 640, 640 }, h3[] = { 360, 360 }, p3[2];
+        encoder_plan_cascade(w3, h3, 2, 1920, 1080, p3);
+        CHECK_EQ_INT(p3[0], -1);
+        CHECK_EQ_INT(p3[1], 0);
+    }
+    /* a narrower-but-taller rung cannot feed a wider one */
+    {
+        int w4[] = { 960, 1280 }, h4[] = { 720, 536 }, p4[2];
+        encoder_plan_cascade(w4, h4, 2, 1920, 1080, p4);
+        CHECK_EQ_INT(p4[0], -1);
+        CHECK_EQ_INT(p4[1], -1);
+    }
+
+    encoder_budget_threads(w, h, 3, 2, threads);
+    for (int i = 0; i < 3; i++)
+        CHECK(threads[i] >= 1);
+    encoder_budget_threads(w, h, 3, 16, threads);
+    CHECK(threads[0] > threads[2]);
+
+    CHECK_EQ_INT(encoder_backend_pick("x264", &b, why, sizeof(why)), 0);
+    CHECK(b == &encoder_x264);
+    CHECK_EQ_INT(encoder_backend_pick("bogus", &b, why, sizeof(why)), AVERROR(EINVAL));
+    CHECK(strstr(why, "bogus") != NULL);
+    CHECK(encoder_backend_pick("auto", &b, why, sizeof(why)) == 0 && b != NULL);
+    CHECK(encoder_backend_find("nvenc") == &encoder_nvenc);
+    return CHECK_DONE();
+}

@@ -1,0 +1,520 @@
+/* HLS playlists and the DASH manifest against whole fixture strings. */
+#include "packager/packager.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libavutil/error.h>
+
+#include "check.h"
+
+#define TXT(b) ((const char *)(b).data)
+
+/* Consecutive segments from start, numbered from first. */
+static void fill(SegmentInfo *s, int n, int64_t first, int64_t start, const int64_t *durations)
+{
+    for (int i = 0; i < n; i++) {
+        s[i] = (SegmentInfo){ .number = first + i, .start = start, .duration = durations[i] };
+        start += durations[i];
+    }
+}
+
+static void test_vod_ts(void)
+{
+    static const int64_t d[] = { 180000, 180000, 63000 };   /* 2 s, 2 s, 0.7 s at 90 kHz */
+    SegmentInfo seg[3];
+    HlsMediaPlaylist pl = {
+        .timescale = 90000, .segments = seg, .nsegments = 3, .extension = "ts",
+        .media_sequence = 0, .vod = 1,
+    };
+    Buf b = { 0 };
+
+    fill(seg, 3, 0, 0, d);
+    CHECK_EQ_INT(hls_write_media_playlist(&b, &pl), 0);
+    CHECK_EQ_STR(TXT(b),
+        "#EXTM3U\n"
+        "#EXT-X-VERSION:3\n"
+        "#EXT-X-TARGETDURATION:2\n"
+        "#EXT-X-MEDIA-SEQUENCE:0\n"
+        "#EXT-X-PLAYLIST-TYPE:VOD\n"
+        "#EXT-X-INDEPENDENT-SEGMENTS\n"
+        "#EXTINF:2.000,\n"
+        "seg_00000000.ts\n"
+        "#EXTINF:2.000,\n"
+        "seg_00000001.ts\n"
+        "#EXTINF:0.700,\n"
+        "seg_00000002.ts\n"
+        "#EXT-X-ENDLIST\n");
+    buf_free(&b);
+}
+
+/* Live fMP4 at 30000/1001: 60 frames are 60060/30000 = 2.002 s. */
+static void test_live_fmp4(void)
+{
+    static const int64_t d[] = { 60060, 60060, 60060 };
+    SegmentInfo seg[3];
+    HlsMediaPlaylist pl = {
+        .timescale = 30000, .segments = seg, .nsegments = 3, .extension = "m4s",
+        .map_uri = "init.mp4", .media_sequence = 12, .vod = 0,
+    };
+    Buf b = { 0 };
+
+    fill(seg, 3, 12, 12 * 60060, d);
+    CHECK_EQ_INT(hls_write_media_playlist(&b, &pl), 0);
+    CHECK_EQ_STR(TXT(b),
+        "#EXTM3U\n"
+        "#EXT-X-VERSION:7\n"
+        "#EXT-X-TARGETDURATION:2\n"
+        "#EXT-X-MEDIA-SEQUENCE:12\n"
+        "#EXT-X-INDEPENDENT-SEGMENTS\n"
+        "#EXT-X-MAP:URI=\"init.mp4\"\n"
+        "#EXTINF:2.002,\n"
+        "seg_00000012.m4s\n"
+        "#EXTINF:2.002,\n"
+        "seg_00000013.m4s\n"
+        "#EXTINF:2.002,\n"
+        "seg_00000014.m4s\n");
+    buf_free(&b);
+}
+
+static int64_t target_of(int64_t timescale, int64_t duration)
+{
+    SegmentInfo seg = { .number = 0, .start = 0, .duration = duration };
+    HlsMediaPlaylist pl = {
+        .timescale = timescale, .segments = &seg, .nsegments = 1, .extension = "ts",
+    };
+    Buf b = { 0 };
+    long long t = -1;
+    const char *p;
+
+    if (hls_write_media_playlist(&b, &pl) == 0 &&
+        (p = strstr(TXT(b), "#EXT-X-TARGETDURATION:")))
+        t = strtoll(p + strlen("#EXT-X-TARGETDURATION:"), NULL, 10);
+    buf_free(&b);
+    return t;
+}
+
+static void test_target_duration(void)
+{
+    CHECK_EQ_INT(target_of(1000, 2500), 3);      /* half up */
+    CHECK_EQ_INT(target_of(1000, 2490), 2);
+    CHECK_EQ_INT(target_of(1000, 300), 1);       /* never 0 */
+    CHECK_EQ_INT(target_of(1000, 0), 1);
+    CHECK_EQ_INT(target_of(90000, 540540), 6);   /* 6.006 s */
+    /* 2.4995 s shows as EXTINF 2.500, so the target must be 3: a player
+     * rounds the EXTINF it reads, not the exact duration. */
+    CHECK_EQ_INT(target_of(90000, 224955), 3);
+}
+
+static void test_extinf_rounding(void)
+{
+    static const int64_t d[] = { 224955, 89, 90045 };   /* 2.4995 s, 0.00099 s, 1.0005 s */
+    SegmentInfo seg[3];
+    HlsMediaPlaylist pl = {
+        .timescale = 90000, .segments = seg, .nsegments = 3, .extension = "ts",
+    };
+    Buf b = { 0 };
+
+    fill(seg, 3, 7, 0, d);
+    CHECK_EQ_INT(hls_write_media_playlist(&b, &pl), 0);
+    CHECK(strstr(TXT(b), "#EXTINF:2.500,\nseg_00000007.ts\n"
+                         "#EXTINF:0.001,\nseg_00000008.ts\n"
+                         "#EXTINF:1.001,\nseg_00000009.ts\n"));
+    buf_free(&b);
+}
+
+/* A restart: the first new segment carries EXT-X-DISCONTINUITY before its EXTINF. */
+static void test_discontinuity(void)
+{
+    static const int64_t d[] = { 180000, 180000, 180000 };
+    SegmentInfo seg[3];
+    HlsMediaPlaylist pl = {
+        .timescale = 90000, .segments = seg, .nsegments = 3, .extension = "ts",
+        .media_sequence = 40,
+    };
+    Buf b = { 0 };
+
+    fill(seg, 3, 40, 0, d);
+    seg[2].discontinuity = 1;
+    CHECK_EQ_INT(hls_write_media_playlist(&b, &pl), 0);
+    CHECK_EQ_STR(TXT(b),
+        "#EXTM3U\n"
+        "#EXT-X-VERSION:3\n"
+        "#EXT-X-TARGETDURATION:2\n"
+        "#EXT-X-MEDIA-SEQUENCE:40\n"
+        "#EXT-X-INDEPENDENT-SEGMENTS\n"
+        "#EXTINF:2.000,\n"
+        "seg_00000040.ts\n"
+        "#EXTINF:2.000,\n"
+        "seg_00000041.ts\n"
+        "#EXT-X-DISCONTINUITY\n"
+        "#EXTINF:2.000,\n"
+        "seg_00000042.ts\n");
+    buf_free(&b);
+}
+
+/* Writers append, and a failure leaves the Buf as it was. */
+static void test_media_errors(void)
+{
+    static const int64_t d[] = { 180000 };
+    SegmentInfo seg[1];
+    HlsMediaPlaylist good = {
+        .timescale = 90000, .segments = seg, .nsegments = 1, .extension = "ts", .vod = 1,
+    };
+    HlsMediaPlaylist pl;
+    Buf b = { 0 };
+
+    fill(seg, 1, 0, 0, d);
+    CHECK_EQ_INT(buf_printf(&b, "keep\n"), 0);
+
+    pl = good; pl.extension = NULL;
+    CHECK_EQ_INT(hls_write_media_playlist(&b, &pl), AVERROR(EINVAL));
+    pl = good; pl.extension = "";
+    CHECK_EQ_INT(hls_write_media_playlist(&b, &pl), AVERROR(EINVAL));
+    pl = good; pl.timescale = 0;
+    CHECK_EQ_INT(hls_write_media_playlist(&b, &pl), AVERROR(EINVAL));
+    pl = good; pl.segments = NULL;
+    CHECK_EQ_INT(hls_write_media_playlist(&b, &pl), AVERROR(EINVAL));
+    pl = good; pl.map_uri = "in\"it.mp4";
+    CHECK_EQ_INT(hls_write_media_playlist(&b, &pl), AVERROR(EINVAL));
+    pl = good; pl.map_uri = "";
+    CHECK_EQ_INT(hls_write_media_playlist(&b, &pl), AVERROR(EINVAL));
+    CHECK_EQ_INT(hls_write_media_playlist(NULL, &good), AVERROR(EINVAL));
+    CHECK_EQ_INT(hls_write_media_playlist(&b, NULL), AVERROR(EINVAL));
+    CHECK_EQ_STR(TXT(b), "keep\n");
+    CHECK_EQ_INT(b.len, 5);
+
+    CHECK_EQ_INT(hls_write_media_playlist(&b, &good), 0);
+    CHECK(!strncmp(TXT(b), "keep\n#EXTM3U\n", 13));
+
+    /* An empty VOD playlist is still a valid one. */
+    buf_reset(&b);
+    pl = good; pl.segments = NULL; pl.nsegments = 0;
+    CHECK_EQ_INT(hls_write_media_playlist(&b, &pl), 0);
+    CHECK_EQ_STR(TXT(b),
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:0\n"
+        "#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-ENDLIST\n");
+    buf_free(&b);
+}
+
+/* TS: audio muxed into every rung, so no EXT-X-MEDIA and no AUDIO. */
+static void test_master_muxed(void)
+{
+    static const HlsVariant v[] = {
+        { .uri = "720p/index.m3u8", .bandwidth = 3300000, .average_bandwidth = 3100000,
+          .width = 1280, .height = 720, .fps = { 30000, 1001 },
+          .codecs = "avc1.64001f,mp4a.40.2" },
+        { .uri = "360p/index.m3u8", .bandwidth = 950000, .average_bandwidth = 900000,
+          .width = 640, .height = 360, .fps = { 30, 1 },
+          .codecs = "avc1.64001e,mp4a.40.2" },
+    };
+    HlsMaster m = { .variants = v, .nvariants = 2, .version = 3 };
+    Buf b = { 0 };
+
+    CHECK_EQ_INT(hls_write_master_playlist(&b, &m), 0);
+    CHECK_EQ_STR(TXT(b),
+        "#EXTM3U\n"
+        "#EXT-X-VERSION:3\n"
+        "#EXT-X-INDEPENDENT-SEGMENTS\n"
+        "#EXT-X-STREAM-INF:BANDWIDTH=3300000,AVERAGE-BANDWIDTH=3100000,RESOLUTION=1280x720,"
+        "FRAME-RATE=29.970,CODECS=\"avc1.64001f,mp4a.40.2\"\n"
+        "720p/index.m3u8\n"
+        "#EXT-X-STREAM-INF:BANDWIDTH=950000,AVERAGE-BANDWIDTH=900000,RESOLUTION=640x360,"
+        "FRAME-RATE=30.000,CODECS=\"avc1.64001e,mp4a.40.2\"\n"
+        "360p/index.m3u8\n");
+    buf_free(&b);
+}
+
+/* fMP4: audio is its own rendition in group "aac". */
+static void test_master_audio_group(void)
+{
+    static const HlsVariant v[] = {
+        { .uri = "720p/index.m3u8", .bandwidth = 3300000, .average_bandwidth = 3100000,
+          .width = 1280, .height = 720, .fps = { 60000, 1001 },
+          .codecs = "avc1.64001f,mp4a.40.2", .audio_group = "aac" },
+    };
+    HlsAudioRendition a = {
+        .group = "aac", .name = "audio", .uri = "audio/index.m3u8", .language = "en",
+        .channels = 2,
+    };
+    HlsMaster m = { .variants = v, .nvariants = 1, .audio = &a, .version = 7 };
+    Buf b = { 0 };
+
+    CHECK_EQ_INT(hls_write_master_playlist(&b, &m), 0);
+    CHECK_EQ_STR(TXT(b),
+        "#EXTM3U\n"
+        "#EXT-X-VERSION:7\n"
+        "#EXT-X-INDEPENDENT-SEGMENTS\n"
+        "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aac\",NAME=\"audio\",LANGUAGE=\"en\",DEFAULT=YES,"
+        "AUTOSELECT=YES,CHANNELS=\"2\",URI=\"audio/index.m3u8\"\n"
+        "#EXT-X-STREAM-INF:BANDWIDTH=3300000,AVERAGE-BANDWIDTH=3100000,RESOLUTION=1280x720,"
+        "FRAME-RATE=59.940,CODECS=\"avc1.64001f,mp4a.40.2\",AUDIO=\"aac\"\n"
+        "720p/index.m3u8\n");
+
+    /* Without a language there is no LANGUAGE attribute at all. */
+    buf_reset(&b);
+    a.language = NULL;
+    CHECK_EQ_INT(hls_write_master_playlist(&b, &m), 0);
+    CHECK(strstr(TXT(b), "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aac\",NAME=\"audio\",DEFAULT=YES,"
+                         "AUTOSELECT=YES,CHANNELS=\"2\",URI=\"audio/index.m3u8\"\n"));
+    CHECK(!strstr(TXT(b), "LANGUAGE"));
+    buf_free(&b);
+}
+
+static void test_master_errors(void)
+{
+    HlsVariant v = {
+        .uri = "720p/index.m3u8", .bandwidth = 3300000, .width = 1280, .height = 720,
+        .fps = { 30, 1 }, .codecs = "avc1.64001f", .audio_group = "aac",
+    };
+    HlsAudioRendition a = { .group = "aac", .name = "audio", .uri = "audio/index.m3u8",
+                            .channels = 2 };
+    HlsMaster m = { .variants = &v, .nvariants = 1, .version = 7 };
+    Buf b = { 0 };
+
+    /* AUDIO names a group that is not declared */
+    CHECK_EQ_INT(hls_write_master_playlist(&b, &m), AVERROR(EINVAL));
+    m.audio = &a;
+    a.group = "mp3";
+    CHECK_EQ_INT(hls_write_master_playlist(&b, &m), AVERROR(EINVAL));
+    a.group = "aac";
+    v.codecs = "";
+    CHECK_EQ_INT(hls_write_master_playlist(&b, &m), AVERROR(EINVAL));
+    v.codecs = "avc1.64001f";
+    v.uri = NULL;
+    CHECK_EQ_INT(hls_write_master_playlist(&b, &m), AVERROR(EINVAL));
+    v.uri = "720p/index.m3u8\n#EXT-X-ENDLIST";
+    CHECK_EQ_INT(hls_write_master_playlist(&b, &m), AVERROR(EINVAL));
+    v.uri = "720p/index.m3u8";
+    a.uri = NULL;
+    CHECK_EQ_INT(hls_write_master_playlist(&b, &m), AVERROR(EINVAL));
+    a.uri = "audio/index.m3u8";
+    m.version = 0;
+    CHECK_EQ_INT(hls_write_master_playlist(&b, &m), AVERROR(EINVAL));
+    m.version = 7;
+    m.nvariants = 0;
+    CHECK_EQ_INT(hls_write_master_playlist(&b, &m), AVERROR(EINVAL));
+    m.nvariants = 1;
+    CHECK_EQ_INT(b.len, 0);
+    CHECK_EQ_INT(hls_write_master_playlist(&b, &m), 0);
+    buf_free(&b);
+}
+
+/* ---- DASH ------------------------------------------------------------ */
+
+#define TEMPLATE(ts, start) \
+    "        <SegmentTemplate timescale=\"" ts "\" initialization=\"$RepresentationID$/init.mp4\"" \
+    " media=\"$RepresentationID$/seg_$Number%08d$.m4s\" startNumber=\"" start "\">\n"
+
+/* 30000/1001 video in a 30000 timescale: four 2.002 s segments and a short
+ * last one; AAC audio on its 1024-sample grid, so its durations vary. */
+static void test_mpd(void)
+{
+    static const int64_t vd[] = { 60060, 60060, 60060, 60060, 30030 };
+    static const int64_t ad[] = { 96256, 96256, 95232, 96256, 48128 };
+    SegmentInfo vseg[5], aseg[5];
+    DashRepresentation video[] = {
+        { .id = "720p", .bandwidth = 3000000, .codecs = "avc1.64001f", .width = 1280,
+          .height = 720, .fps = { 30000, 1001 }, .timescale = 30000, .segments = vseg,
+          .nsegments = 5 },
+        { .id = "360p", .bandwidth = 800000, .codecs = "avc1.64001e", .width = 640,
+          .height = 360, .fps = { 30000, 1001 }, .timescale = 30000, .segments = vseg,
+          .nsegments = 5 },
+    };
+    DashRepresentation audio = {
+        .id = "audio", .bandwidth = 128000, .codecs = "mp4a.40.2", .sample_rate = 48000,
+        .channels = 2, .timescale = 48000, .segments = aseg, .nsegments = 5,
+    };
+    DashManifest m = {
+        .duration_us = 9009000, .max_segment_us = 2002000,
+        .video = video, .nvideo = 2, .audio = &audio,
+    };
+    Buf b = { 0 };
+
+    fill(vseg, 5, 0, 0, vd);
+    fill(aseg, 5, 0, 0, ad);
+    CHECK_EQ_INT(dash_write_mpd(&b, &m), 0);
+    CHECK_EQ_STR(TXT(b),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" profiles=\"urn:mpeg:dash:profile:isoff-live:2011\""
+        " type=\"static\" mediaPresentationDuration=\"PT9.009S\" maxSegmentDuration=\"PT2.002S\""
+        " minBufferTime=\"PT2.002S\">\n"
+        "  <Period id=\"0\" start=\"PT0S\">\n"
+        "    <AdaptationSet id=\"0\" contentType=\"video\" mimeType=\"video/mp4\""
+        " segmentAlignment=\"true\" startWithSAP=\"1\" maxWidth=\"1280\" maxHeight=\"720\""
+        " frameRate=\"30000/1001\">\n"
+        "      <Representation id=\"720p\" bandwidth=\"3000000\" codecs=\"avc1.64001f\""
+        " width=\"1280\" height=\"720\" sar=\"1:1\" frameRate=\"30000/1001\">\n"
+        TEMPLATE("30000", "0")
+        "          <SegmentTimeline>\n"
+        "            <S t=\"0\" d=\"60060\" r=\"3\"/>\n"
+        "            <S d=\"30030\"/>\n"
+        "          </SegmentTimeline>\n"
+        "        </SegmentTemplate>\n"
+        "      </Representation>\n"
+        "      <Representation id=\"360p\" bandwidth=\"800000\" codecs=\"avc1.64001e\""
+        " width=\"640\" height=\"360\" sar=\"1:1\" frameRate=\"30000/1001\">\n"
+        TEMPLATE("30000", "0")
+        "          <SegmentTimeline>\n"
+        "            <S t=\"0\" d=\"60060\" r=\"3\"/>\n"
+        "            <S d=\"30030\"/>\n"
+        "          </SegmentTimeline>\n"
+        "        </SegmentTemplate>\n"
+        "      </Representation>\n"
+        "    </AdaptationSet>\n"
+        "    <AdaptationSet id=\"1\" contentType=\"audio\" mimeType=\"audio/mp4\" lang=\"und\""
+        " segmentAlignment=\"true\" startWithSAP=\"1\">\n"
+        "      <Representation id=\"audio\" bandwidth=\"128000\" codecs=\"mp4a.40.2\""
+        " audioSamplingRate=\"48000\">\n"
+        "        <AudioChannelConfiguration schemeIdUri=\"urn:mpeg:mpegB:cicp:ChannelConfiguration\""
+        " value=\"2\"/>\n"
+        TEMPLATE("48000", "0")
+        "          <SegmentTimeline>\n"
+        "            <S t=\"0\" d=\"96256\" r=\"1\"/>\n"
+        "            <S d=\"95232\"/>\n"
+        "            <S d=\"96256\"/>\n"
+        "            <S d=\"48128\"/>\n"
+        "          </SegmentTimeline>\n"
+        "        </SegmentTemplate>\n"
+        "      </Representation>\n"
+        "    </AdaptationSet>\n"
+        "  </Period>\n"
+        "</MPD>\n");
+    buf_free(&b);
+}
+
+/* A timeline that does not start at 0 and has a hole: t is written on the
+ * first S and again where the hole ends; no audio; a long presentation. */
+static void test_mpd_gap(void)
+{
+    static const int64_t d[] = { 180000, 180000, 180000, 180000 };
+    SegmentInfo seg[4];
+    DashRepresentation video = {
+        .id = "v", .bandwidth = 400000, .codecs = "avc1.42c01e", .width = 426, .height = 240,
+        .fps = { 60, 2 }, .timescale = 90000, .segments = seg, .nsegments = 4,
+    };
+    DashManifest m = {
+        .duration_us = 3723500000, .max_segment_us = 2000000, .video = &video, .nvideo = 1,
+    };
+    Buf b = { 0 };
+
+    fill(seg, 4, 5, 90000, d);
+    seg[2].start += 90000;
+    seg[3].start += 90000;
+    CHECK_EQ_INT(dash_write_mpd(&b, &m), 0);
+    CHECK_EQ_STR(TXT(b),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" profiles=\"urn:mpeg:dash:profile:isoff-live:2011\""
+        " type=\"static\" mediaPresentationDuration=\"PT1H2M3.500S\" maxSegmentDuration=\"PT2.000S\""
+        " minBufferTime=\"PT2.000S\">\n"
+        "  <Period id=\"0\" start=\"PT0S\">\n"
+        "    <AdaptationSet id=\"0\" contentType=\"video\" mimeType=\"video/mp4\""
+        " segmentAlignment=\"true\" startWithSAP=\"1\" maxWidth=\"426\" maxHeight=\"240\""
+        " frameRate=\"30\">\n"
+        "      <Representation id=\"v\" bandwidth=\"400000\" codecs=\"avc1.42c01e\""
+        " width=\"426\" height=\"240\" sar=\"1:1\" frameRate=\"30\">\n"
+        TEMPLATE("90000", "5")
+        "          <SegmentTimeline>\n"
+        "            <S t=\"90000\" d=\"180000\" r=\"1\"/>\n"
+        "            <S t=\"540000\" d=\"180000\" r=\"1\"/>\n"
+        "          </SegmentTimeline>\n"
+        "        </SegmentTemplate>\n"
+        "      </Representation>\n"
+        "    </AdaptationSet>\n"
+        "  </Period>\n"
+        "</MPD>\n");
+    buf_free(&b);
+}
+
+static const char *mpd_attr(Buf *b, const DashManifest *m)
+{
+    buf_reset(b);
+    return dash_write_mpd(b, m) == 0 ? TXT(*b) : "";
+}
+
+static void test_mpd_details(void)
+{
+    static const int64_t d[] = { 180000, 180000, 180000 };
+    SegmentInfo seg[3];
+    DashRepresentation video[] = {
+        { .id = "v<1>&\"x'", .bandwidth = 400000, .codecs = "avc1.42c01e", .width = 640,
+          .height = 360, .fps = { 25, 1 }, .timescale = 90000, .segments = seg, .nsegments = 3 },
+        { .id = "b", .bandwidth = 400000, .codecs = "avc1.42c01e", .width = 320,
+          .height = 480, .fps = { 50, 1 }, .timescale = 90000, .segments = seg, .nsegments = 3 },
+    };
+    DashManifest m = { .duration_us = 125000400, .max_segment_us = 2000001,
+                       .video = video, .nvideo = 2 };
+    Buf b = { 0 };
+    size_t len;
+
+    fill(seg, 3, 0, 0, d);
+    CHECK(strstr(mpd_attr(&b, &m), " id=\"v&lt;1&gt;&amp;&quot;x&apos;\" bandwidth="));
+    CHECK(strstr(mpd_attr(&b, &m), " mediaPresentationDuration=\"PT2M5.000S\""));
+    /* a maximum is never written below the real one */
+    CHECK(strstr(mpd_attr(&b, &m), " maxSegmentDuration=\"PT2.001S\" minBufferTime=\"PT2.001S\""));
+    /* the set's box is the largest of each side; rates differ, so only a maximum */
+    CHECK(strstr(mpd_attr(&b, &m), " maxWidth=\"640\" maxHeight=\"480\" maxFrameRate=\"50\">"));
+    m.duration_us = 3600000000;
+    CHECK(strstr(mpd_attr(&b, &m), " mediaPresentationDuration=\"PT1H0M0.000S\""));
+    m.duration_us = 1999;
+    CHECK(strstr(mpd_attr(&b, &m), " mediaPresentationDuration=\"PT0.002S\""));
+
+    /* what a $Number$ template or a timeline cannot express */
+    CHECK_EQ_INT(buf_printf(&b, "x"), 0);
+    len = b.len;
+    seg[2].number = 3;
+    CHECK_EQ_INT(dash_write_mpd(&b, &m), AVERROR(EINVAL));
+    seg[2].number = 2;
+    seg[2].start -= 1;                 /* overlaps the one before */
+    CHECK_EQ_INT(dash_write_mpd(&b, &m), AVERROR(EINVAL));
+    seg[2].start += 1;
+    seg[1].duration = 0;
+    CHECK_EQ_INT(dash_write_mpd(&b, &m), AVERROR(EINVAL));
+    seg[1].duration = 180000;
+    video[1].nsegments = 0;
+    CHECK_EQ_INT(dash_write_mpd(&b, &m), AVERROR(EINVAL));
+    video[1].nsegments = 3;
+    video[1].id = "a b";
+    CHECK_EQ_INT(dash_write_mpd(&b, &m), AVERROR(EINVAL));
+    video[1].id = "b";
+    video[1].codecs = NULL;
+    CHECK_EQ_INT(dash_write_mpd(&b, &m), AVERROR(EINVAL));
+    video[1].codecs = "avc1.42c01e";
+    video[1].bandwidth = 5000000000;   /* past xs:unsignedInt */
+    CHECK_EQ_INT(dash_write_mpd(&b, &m), AVERROR(EINVAL));
+    video[1].bandwidth = 400000;
+    m.nvideo = 0;
+    CHECK_EQ_INT(dash_write_mpd(&b, &m), AVERROR(EINVAL));
+    m.nvideo = 2;
+    {
+        DashRepresentation audio = { .id = "audio", .bandwidth = 128000, .codecs = "mp4a.40.2",
+                                     .sample_rate = 0, .channels = 2, .timescale = 48000,
+                                     .segments = seg, .nsegments = 3 };
+        m.audio = &audio;
+        CHECK_EQ_INT(dash_write_mpd(&b, &m), AVERROR(EINVAL));
+        m.audio = NULL;
+    }
+    /* the failures above left the Buf as it was */
+    CHECK_EQ_INT(b.len, len);
+    CHECK(strstr(TXT(b), "</MPD>\nx") && !strstr(TXT(b), "</MPD>\nx<"));
+    CHECK_EQ_INT(dash_write_mpd(&b, &m), 0);
+    buf_free(&b);
+}
+
+int main(void)
+{
+    test_vod_ts();
+    test_live_fmp4();
+    test_target_duration();
+    test_extinf_rounding();
+    test_discontinuity();
+    test_media_errors();
+    test_master_muxed();
+    test_master_audio_group();
+    test_master_errors();
+    test_mpd();
+    test_mpd_gap();
+    test_mpd_details();
+    return CHECK_DONE();
+}
