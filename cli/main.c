@@ -31,9 +31,7 @@ int usage_error(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n(see 'onair %s--help')\n", cmd ? cmd : "");
-    if (cmd)
-        fputs("", stderr);
+    fprintf(stderr, "\n(see 'onair %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
     return EXIT_USAGE;
 }
 

@@ -125,8 +125,11 @@ static void libav_callback(void *avcl, int level, const char *fmt, va_list ap)
     ours = level <= AV_LOG_ERROR ? LOG_WARN : level <= AV_LOG_WARNING ? LOG_INFO : LOG_DEBUG;
     if (!log_enabled(ours))
         return;
-    if (cls)
+    if (cls) {
         item = cls->item_name(avcl);
+        if (!item || !strcmp(item, "NULL"))
+            item = cls->class_name;
+    }
     vsnprintf(line, sizeof(line), fmt, ap);
     if (!line[0] || !strcmp(line, "\n"))
         return;

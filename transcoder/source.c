@@ -23,6 +23,7 @@
 #define MAX_EARLY_AUDIO 256
 /* Warnings about bad packets are limited to this many, then summarised. */
 #define MAX_CORRUPT_WARNINGS 10
+#define MAX_DIMENSION 8192
 
 struct Source {
     SourceConfig cfg;
@@ -98,6 +99,12 @@ fail:
     return ret;
 }
 
+static int is_text_art(enum AVCodecID id)
+{
+    return id == AV_CODEC_ID_ANSI || id == AV_CODEC_ID_BINTEXT || id == AV_CODEC_ID_XBIN ||
+           id == AV_CODEC_ID_IDF;
+}
+
 static void describe_open_error(const Source *s, int ret)
 {
     const char *hint = "";
@@ -153,6 +160,19 @@ int source_open(Source **out, const SourceConfig *cfg)
         goto fail;
     }
     vst = s->fmt->streams[s->vindex];
+    if (is_text_art(vst->codecpar->codec_id)) {
+        /* libavformat's tty demuxer takes any bytes for ANSI art */
+        log_msg(LOG_ERROR, s->channel, STAGE, "%s: not a media file (read as %s text art)", s->url,
+                avcodec_get_name(vst->codecpar->codec_id));
+        ret = AVERROR_INVALIDDATA;
+        goto fail;
+    }
+    if (vst->codecpar->width > MAX_DIMENSION || vst->codecpar->height > MAX_DIMENSION) {
+        log_msg(LOG_ERROR, s->channel, STAGE, "%s: picture size %dx%d is larger than onair "
+                "handles (%d)", s->url, vst->codecpar->width, vst->codecpar->height, MAX_DIMENSION);
+        ret = AVERROR_INVALIDDATA;
+        goto fail;
+    }
     if (vst->codecpar->width <= 0 || vst->codecpar->height <= 0) {
         log_msg(LOG_ERROR, s->channel, STAGE, "%s: video stream #%d has no picture size "
                 "(corrupt or truncated)", s->url, s->vindex);
@@ -428,6 +448,9 @@ static int filter_and_emit(Source *s, AVFrame *f, AVFrame *tmp)
     if ((ret = av_buffersrc_add_frame_flags(s->buffersrc, f, AV_BUFFERSRC_FLAG_KEEP_REF)) < 0)
         return ret;
     while ((ret = av_buffersink_get_frame(s->buffersink, tmp)) >= 0) {
+        /* the deinterlacer counts in half periods (fields) */
+        if (tmp->pts != AV_NOPTS_VALUE)
+            tmp->pts = av_rescale_q(tmp->pts, av_buffersink_get_time_base(s->buffersink), s->vtb);
         ret = emit_video(s, tmp);
         av_frame_unref(tmp);
         if (ret < 0)
@@ -507,11 +530,21 @@ int source_run(Source *s, Queue *const *video_out, int nvideo, Queue *audio_out)
     }
 
     while (1) {
+        if (interrupt_cb(s)) {
+            /* a read cut short by the interrupt may hand back half a packet */
+            read_ret = AVERROR_EXIT;
+            break;
+        }
         read_ret = av_read_frame(s->fmt, pkt);
         if (read_ret == AVERROR(EAGAIN))
             continue;
         if (read_ret < 0)
             break;
+        if (interrupt_cb(s)) {
+            av_packet_unref(pkt);
+            read_ret = AVERROR_EXIT;
+            break;
+        }
         if (pkt->stream_index != s->vindex && pkt->stream_index != s->aindex) {
             av_packet_unref(pkt);
             continue;
