@@ -11,7 +11,6 @@
 #include <libavutil/buffer.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/pixdesc.h>
-#include <libswscale/swscale.h>
 
 #define STAGE "encoder"
 /* pictures waiting for the encoder: enough to keep it busy, few enough to
@@ -23,7 +22,7 @@ struct RungEncoder {
     const EncoderBackend *backend;
     void *priv;
     AVCodecParameters *par;
-    struct SwsContext *sws;
+    Scaler *scaler;
     AVBufferPool *pool;          /* scaled pictures, recycled */
     int pool_size;
     _Atomic int64_t frames;
@@ -66,7 +65,7 @@ int rung_encoder_new(RungEncoder **out, const RungConfig *cfg)
     }
     r->pool_size = av_image_get_buffer_size(AV_PIX_FMT_YUV420P, cfg->params.width, cfg->params.height, 64);
     r->pool = av_buffer_pool_init((size_t)r->pool_size, NULL);
-    if (r->pool_size < 0 || !r->pool) {
+    if (r->pool_size < 0 || !r->pool || scaler_new(&r->scaler, cfg->params.width, cfg->params.height, 0) < 0) {
         rung_encoder_free(&r);
         return AVERROR(ENOMEM);
     }
@@ -102,14 +101,6 @@ static int scale(RungEncoder *r, const AVFrame *in, AVFrame **out)
         *out = av_frame_clone(in);
         return *out ? 0 : AVERROR(ENOMEM);
     }
-    r->sws = sws_getCachedContext(r->sws, in->width, in->height, in->format,
-                                  p->width, p->height, AV_PIX_FMT_YUV420P,
-                                  SWS_BICUBIC, NULL, NULL, NULL);
-    if (!r->sws) {
-        log_msg(LOG_ERROR, p->channel, STAGE, "%s: cannot scale %dx%d %s to %dx%d", p->name,
-                in->width, in->height, av_get_pix_fmt_name(in->format), p->width, p->height);
-        return AVERROR(EINVAL);
-    }
     f = av_frame_alloc();
     if (!f)
         return AVERROR(ENOMEM);
@@ -123,9 +114,9 @@ static int scale(RungEncoder *r, const AVFrame *in, AVFrame **out)
     f->height = p->height;
     av_image_fill_arrays(f->data, f->linesize, f->buf[0]->data, AV_PIX_FMT_YUV420P,
                          p->width, p->height, 64);
-    ret = sws_scale(r->sws, (const uint8_t *const *)in->data, in->linesize, 0, in->height,
-                    f->data, f->linesize);
-    if (ret < 0) {
+    if ((ret = scaler_scale(r->scaler, in, f)) < 0) {
+        log_msg(LOG_ERROR, p->channel, STAGE, "%s: cannot scale %dx%d %s to %dx%d", p->name,
+                in->width, in->height, av_get_pix_fmt_name(in->format), p->width, p->height);
         av_frame_free(&f);
         return ret;
     }
@@ -257,7 +248,7 @@ void rung_encoder_free(RungEncoder **pr)
     if (r->backend && r->priv)
         r->backend->close(&r->priv);
     avcodec_parameters_free(&r->par);
-    sws_freeContext(r->sws);
+    scaler_free(&r->scaler);
     av_buffer_pool_uninit(&r->pool);
     free(r);
     *pr = NULL;

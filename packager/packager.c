@@ -175,6 +175,12 @@ static int open_mux(Packager *pk, Rendition *r)
             return ret;
         /* our timestamps, as they are: the offset already keeps them positive */
         av_dict_set(&opts, "mpegts_copyts", "1", 0);
+        /* PAT/PMT open every segment (resend_headers at each cut), so no
+         * periodic tables inside it; several AAC frames per PES, as the
+         * ffmpeg CLI does, instead of a PES (and its stuffing) per frame */
+        av_dict_set(&opts, "pat_period", "3600", 0);
+        av_dict_set(&opts, "sdt_period", "3600", 0);
+        r->mux->max_delay = 700000;
     } else {
         if (r->kind == REND_FMP4_VIDEO)
             ret = add_stream(r->mux, &c->video[r->video], (AVRational){ 1, c->fps.num }, &r->vst);

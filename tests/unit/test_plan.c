@@ -8,17 +8,27 @@ int main(void)
     char why[256];
     const EncoderBackend *b;
 
+    /* 360 lines from 720 (a whole 2x); 480 from the source: 720 to 480
+     * would not match a direct scale closely enough */
     encoder_plan_cascade(w, h, 3, 1920, 1080, parent);
     CHECK_EQ_INT(parent[0], -1);
-    CHECK_EQ_INT(parent[1], 0);
-    CHECK_EQ_INT(parent[2], 1);
+    CHECK_EQ_INT(parent[1], -1);
+    CHECK_EQ_INT(parent[2], 0);
 
     /* the source is the largest picture: no rung scales from a rung as big */
     encoder_plan_cascade(w, h, 3, 1280, 720, parent);
     CHECK_EQ_INT(parent[0], -1);
     CHECK_EQ_INT(parent[1], -1);
-    CHECK_EQ_INT(parent[2], 1);
+    CHECK_EQ_INT(parent[2], -1);
 
+    /* 1080, 540, 270 from a 4K source: each from the nearest whole multiple */
+    {
+        int w5[] = { 1920, 960, 480 }, h5[] = { 1080, 540, 270 }, p5[3];
+        encoder_plan_cascade(w5, h5, 3, 3840, 2160, p5);
+        CHECK_EQ_INT(p5[0], -1);
+        CHECK_EQ_INT(p5[1], 0);
+        CHECK_EQ_INT(p5[2], 1);
+    }
     /* listed small to large: parents are found by size, not order */
     {
         int w2[] = { 640, 1280 }, h2[] = { 360, 720 }, p2[2];
@@ -41,9 +51,11 @@ int main(void)
         CHECK_EQ_INT(p4[1], -1);
     }
 
+    /* 2 cores: the largest rung gets two frame threads, the others one */
     encoder_budget_threads(w, h, 3, 2, threads);
-    for (int i = 0; i < 3; i++)
-        CHECK(threads[i] >= 1);
+    CHECK_EQ_INT(threads[0], 2);
+    CHECK_EQ_INT(threads[1], 1);
+    CHECK_EQ_INT(threads[2], 1);
     encoder_budget_threads(w, h, 3, 16, threads);
     CHECK(threads[0] > threads[2]);
 
