@@ -51,7 +51,7 @@ typedef struct Options {
     int nrungs;
     unsigned formats;
     const char *format_name;
-    int64_t segment_us;
+    int64_t segment_us, timeout_us;
     const char *encoder, *preset;
     int overwrite, quiet, verbose, json_progress, json_log;
 } Options;
@@ -90,6 +90,8 @@ static void print_help(void)
            "      --encoder E         auto, x264, nvenc, vaapi, qsv (default auto: the first\n"
            "                          usable hardware encoder, else x264)\n"
            "      --preset P          x264 preset, mapped for hardware (default veryfast)\n"
+           "      --timeout DUR       an input silent this long has ended: a live URL whose\n"
+           "                          sender stopped, a dead server (default 10s)\n"
            "  -y, --overwrite         replace the output of an earlier run in OUTDIR\n"
            "  -q, --quiet             no progress, no notices (errors and warnings stay)\n"
            "      --progress json     one JSON object a second on stdout\n"
@@ -106,6 +108,7 @@ static int parse_options(int argc, char **argv, Options *o)
         { "segment", required_argument, NULL, 's' },
         { "encoder", required_argument, NULL, 'e' },
         { "preset", required_argument, NULL, 'p' },
+        { "timeout", required_argument, NULL, 't' },
         { "overwrite", no_argument, NULL, 'y' },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
@@ -121,6 +124,7 @@ static int parse_options(int argc, char **argv, Options *o)
     memset(o, 0, sizeof(*o));
     o->format_name = "hls";
     o->segment_us = 2000000;
+    o->timeout_us = 10000000;
     o->encoder = "auto";
     o->preset = "veryfast";
     opterr = 0;
@@ -136,6 +140,10 @@ static int parse_options(int argc, char **argv, Options *o)
                 return usage_error("transcode", "--segment: %s", err);
             if (o->segment_us < 100000 || o->segment_us > 60000000)
                 return usage_error("transcode", "--segment: %s is out of range (100ms to 60s)", optarg);
+            break;
+        case 't':
+            if (conf_parse_duration(optarg, &o->timeout_us, err, sizeof(err)) < 0)
+                return usage_error("transcode", "--timeout: %s", err);
             break;
         case 'e': o->encoder = optarg; break;
         case 'p': o->preset = optarg; break;
@@ -431,15 +439,23 @@ static void describe_plan(const Options *o, const SourceInfo *si, const Graph *g
     char ladder[1024] = "";
     size_t n = 0;
 
-    for (int i = 0; i < g->nrungs && n < sizeof(ladder); i++)
-        n += (size_t)snprintf(ladder + n, sizeof(ladder) - n, "%s%s %dx%d %" PRId64 "k%s%s",
-                              i ? ", " : "", rungs[i].name, w[i], h[i], rungs[i].bitrate / 1000,
-                              g->parent[i] >= 0 ? " from " : "",
+    for (int i = 0; i < g->nrungs && n < sizeof(ladder); i++) {
+        char size[32];
+        snprintf(size, sizeof(size), "%dx%d", w[i], h[i]);
+        n += (size_t)snprintf(ladder + n, sizeof(ladder) - n, "%s%s%s%s %" PRId64 "k%s%s",
+                              i ? ", " : "", rungs[i].name, strcmp(size, rungs[i].name) ? " " : "",
+                              strcmp(size, rungs[i].name) ? size : "", rungs[i].bitrate / 1000,
+                              g->parent[i] >= 0 ? " scaled from " : "",
                               g->parent[i] >= 0 ? rungs[g->parent[i]].name : "");
-    log_msg(LOG_NOTICE, "", STAGE, "%s: %s %dx%d %.3f fps%s%s%s%s, %.3f s", o->input, si->video_codec,
+    }
+    char duration[32] = "live (no duration)";
+
+    if (si->duration_us > 0)
+        snprintf(duration, sizeof(duration), "%.3f s", si->duration_us / 1e6);
+    log_msg(LOG_NOTICE, "", STAGE, "%s: %s %dx%d %.3f fps%s%s%s%s, %s", o->input, si->video_codec,
             si->width, si->height, av_q2d(si->fps), si->interlaced ? " interlaced" : "",
             si->has_audio ? ", " : ", no audio", si->has_audio ? si->audio_codec : "",
-            si->has_audio ? " audio" : "", si->duration_us / 1e6);
+            si->has_audio ? " audio" : "", duration);
     log_msg(LOG_NOTICE, "", STAGE, "ladder: %s; %s, %s, %.3f s segments", ladder, b->name,
             o->format_name, o->segment_us / 1e6);
 }
@@ -519,7 +535,8 @@ int cmd_transcode(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    SourceConfig sc = { .url = o.input, .channel = "", .interrupt = source_interrupt };
+    SourceConfig sc = { .url = o.input, .channel = "", .interrupt = source_interrupt,
+                        .stall_timeout_us = o.timeout_us };
     if ((ret = source_open(&g.source, &sc)) < 0)
         goto end;
     si = source_info(g.source);

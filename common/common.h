@@ -140,6 +140,9 @@ typedef struct Buf {
 int buf_append(Buf *b, const void *data, size_t len);
 int buf_printf(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_reset(Buf *b);
+/* Cuts the contents back to len bytes (len <= b->len), e.g. to undo a
+ * partly written piece. */
+void buf_truncate(Buf *b, size_t len);
 void buf_free(Buf *b);
 
 #endif

@@ -107,9 +107,16 @@ int buf_printf(Buf *b, const char *fmt, ...)
 
 void buf_reset(Buf *b)
 {
-    b->len = 0;
+    buf_truncate(b, 0);
+}
+
+void buf_truncate(Buf *b, size_t len)
+{
+    if (len > b->len)
+        return;
+    b->len = len;
     if (b->data)
-        b->data[0] = 0;
+        b->data[len] = 0;
 }
 
 void buf_free(Buf *b)

@@ -100,9 +100,8 @@ void scaler_free(Scaler **s);
 typedef struct RungConfig {
     const EncoderBackend *backend;
     const EncoderBackend *fallback; /* used with a warning if a hardware backend fails; may be NULL */
-    EncoderParams params;           /* width/height: this rung's picture */
-    int in_width, in_height;        /* frames received */
-    enum AVPixelFormat in_pix_fmt;
+    EncoderParams params;           /* width/height: this rung's picture; frames
+                                     * of any size and format are scaled to it */
     SegmentGrid grid;               /* IDR at every segment start */
     int rendition;                  /* stream_index of the packets sent */
 } RungConfig;

@@ -246,8 +246,6 @@ int dash_write_mpd(Buf *out, const DashManifest *m)
     return 0;
 
 fail:
-    out->len = start;
-    if (out->data)
-        out->data[start] = 0;
+    buf_truncate(out, start);
     return ret;
 }

@@ -110,9 +110,7 @@ int hls_write_media_playlist(Buf *out, const HlsMediaPlaylist *pl)
     return 0;
 
 fail:
-    out->len = start;
-    if (out->data)
-        out->data[start] = 0;
+    buf_truncate(out, start);
     return ret;
 }
 
@@ -189,8 +187,6 @@ int hls_write_master_playlist(Buf *out, const HlsMaster *m)
     return 0;
 
 fail:
-    out->len = start;
-    if (out->data)
-        out->data[start] = 0;
+    buf_truncate(out, start);
     return ret;
 }

@@ -745,7 +745,12 @@ int packager_run(Packager *pk, Queue *in)
         av_write_trailer(r->mux);
         buf_reset(&r->out);
     }
-    return write_manifests(pk);
+    /* nothing came (the source failed before its first picture, and says
+     * so): no playlist to describe nothing */
+    for (int i = 0; i < pk->nrends; i++)
+        if (pk->rends[i].nsegs)
+            return write_manifests(pk);
+    return 0;
 fail:
     /* stop the producers: nothing more will be taken */
     queue_abort(in);

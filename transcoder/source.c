@@ -52,15 +52,27 @@ struct Source {
     int nvideo;
     Queue *audio_out;
 
+    int64_t last_data_us;            /* when the input last delivered (monotonic) */
+    int stalled;
+
     _Atomic int64_t frames_decoded, frames_out, frames_dropped, frames_duplicated;
     _Atomic int64_t packets_corrupt, decode_errors, audio_samples, last_pts_us;
     int64_t warnings;
 };
 
+/* Polled by libavformat while it waits for data: the user's stop, or an
+ * input that has been silent too long. */
 static int interrupt_cb(void *opaque)
 {
     Source *s = opaque;
-    return s->cfg.interrupt ? s->cfg.interrupt(s->cfg.opaque) : 0;
+
+    if (s->cfg.interrupt && s->cfg.interrupt(s->cfg.opaque))
+        return 1;
+    if (s->cfg.stall_timeout_us > 0 && clock_monotonic_us() - s->last_data_us > s->cfg.stall_timeout_us) {
+        s->stalled = 1;
+        return 1;
+    }
+    return 0;
 }
 
 static int open_decoder(Source *s, int index, AVCodecContext **out)
@@ -109,6 +121,11 @@ static void describe_open_error(const Source *s, int ret)
 {
     const char *hint = "";
 
+    if (ret == AVERROR_EXIT && s->stalled) {
+        log_msg(LOG_ERROR, s->channel, STAGE, "%s: nothing received within %.1f s", s->url,
+                s->cfg.stall_timeout_us / 1e6);
+        return;
+    }
     if (ret == AVERROR_INVALIDDATA)
         hint = " (not a media file libavformat can read, or a truncated one)";
     else if (ret == AVERROR_EXIT)
@@ -143,10 +160,12 @@ int source_open(Source **out, const SourceConfig *cfg)
     }
     s->fmt->interrupt_callback.callback = interrupt_cb;
     s->fmt->interrupt_callback.opaque = s;
+    s->last_data_us = clock_monotonic_us();
     if ((ret = avformat_open_input(&s->fmt, s->url, NULL, NULL)) < 0) {
         describe_open_error(s, ret);
         goto fail;
     }
+    s->last_data_us = clock_monotonic_us();
     if ((ret = avformat_find_stream_info(s->fmt, NULL)) < 0) {
         describe_open_error(s, ret);
         goto fail;
@@ -535,6 +554,9 @@ int source_run(Source *s, Queue *const *video_out, int nvideo, Queue *audio_out)
             read_ret = AVERROR_EXIT;
             break;
         }
+        /* the stall clock counts the wait inside one read, not the time
+         * spent waiting for the encoders */
+        s->last_data_us = clock_monotonic_us();
         read_ret = av_read_frame(s->fmt, pkt);
         if (read_ret == AVERROR(EAGAIN))
             continue;
@@ -574,11 +596,16 @@ int source_run(Source *s, Queue *const *video_out, int nvideo, Queue *audio_out)
     if (s->warnings > MAX_CORRUPT_WARNINGS)
         log_msg(LOG_WARN, s->channel, STAGE, "%s: %" PRId64 " damaged packets or pictures skipped in all",
                 s->url, s->warnings);
-    if (read_ret == AVERROR_EXIT) {
+    if (read_ret == AVERROR_EXIT && s->stalled && s->frames_out > 0) {
+        log_msg(LOG_WARN, s->channel, STAGE, "%s: no data for %.1f s; taking that as the end of "
+                "the input", s->url, s->cfg.stall_timeout_us / 1e6);
+        ret = 0;
+    } else if (read_ret == AVERROR_EXIT && !s->stalled) {
         ret = AVERROR_EXIT;
     } else if (s->frames_out == 0) {
         log_msg(LOG_ERROR, s->channel, STAGE, "%s: no picture could be decoded%s%s", s->url,
-                read_ret != AVERROR_EOF ? ": " : "", read_ret != AVERROR_EOF ? ERRSTR(read_ret) : "");
+                read_ret != AVERROR_EOF ? ": " : "",
+                s->stalled ? "no data within the timeout" : read_ret != AVERROR_EOF ? ERRSTR(read_ret) : "");
         ret = AVERROR_INVALIDDATA;
     } else if (read_ret != AVERROR_EOF || ended_early(s)) {
         log_msg(LOG_ERROR, s->channel, STAGE, "%s: input ended at %.3f s of %.3f s%s%s "

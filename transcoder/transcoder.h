@@ -42,6 +42,9 @@ typedef struct SourceConfig {
     int (*interrupt)(void *opaque);
     void *opaque;
     int decode_threads;            /* 0: libavcodec's choice */
+    /* An input that delivers nothing for this long has ended (a live URL
+     * whose sender went away, a dead server); 0: wait forever. */
+    int64_t stall_timeout_us;
 } SourceConfig;
 
 typedef struct SourceStats {
@@ -62,7 +65,8 @@ const SourceInfo *source_info(const Source *src);
 /* Demuxes and decodes to the end of the input or until interrupted. Each
  * video frame goes, as a new reference, to every queue of video_out; audio
  * frames to audio_out (NULL: audio is dropped). Every queue is closed on
- * return. Returns 0 at the end of the input, AVERROR_EXIT when interrupted,
+ * return. Returns 0 at the end of the input (or when it stalled past
+ * stall_timeout_us, with a warning), AVERROR_EXIT when interrupted,
  * AVERROR_INVALIDDATA when the input ended early (truncated), or another
  * error; the frames sent before stay valid either way. */
 int source_run(Source *src, Queue *const *video_out, int nvideo, Queue *audio_out);

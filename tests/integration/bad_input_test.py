@@ -230,6 +230,27 @@ def case_no_input():
         return finish('no-input', wd, fails, info)
 
 
+def case_dead_url():
+    """A live URL nobody sends to: exit 1 within --timeout, naming the URL."""
+    with J.Workdir('dead-url') as wd:
+        url = 'udp://127.0.0.1:9'   # the discard port: nothing ever arrives
+        fails, info, r = check('dead-url', wd, ['transcode', url, '-o', os.path.join(wd.path, 'o'),
+                                                '--timeout', '2s'], 1, [url])
+        if r.seconds > 15:
+            fails.append('took %.1f s to give up with --timeout 2s' % r.seconds)
+        return finish('dead-url', wd, fails, info)
+
+
+def case_refused_url():
+    with J.Workdir('refused-url') as wd:
+        url = 'http://127.0.0.1:1/clip.mp4'
+        fails, info, _ = check('refused-url', wd, ['transcode', url, '-o', os.path.join(wd.path, 'o')],
+                               1, [url])
+        return finish('refused-url', wd, fails, info)
+
+
+CASES['dead-url'] = case_dead_url
+CASES['refused-url'] = case_refused_url
 CASES['missing-outdir'] = case_missing_outdir
 CASES['no-input'] = case_no_input
 

@@ -230,6 +230,86 @@ def case_encoders():
     return J.report('encoders', fails, ['onair encoders said:\n' + text])
 
 
+def free_udp_port():
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def case_http_input():
+    """INPUT as an http:// URL, served from 127.0.0.1 by Python's own server (which
+    answers no byte ranges, so the file is one a player could stream: moov first)."""
+    import functools
+    import http.server
+    import threading
+    with J.Workdir('http-input') as wd:
+        made, facts = J.make_media('std', wd.path)
+        src = os.path.join(wd.path, 'web.mp4')
+        J.must(['ffmpeg', '-nostdin', '-v', 'error', '-i', made, '-c', 'copy', '-movflags', '+faststart', src])
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=wd.path)
+        handler.log_message = lambda *a: None
+        srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        try:
+            url = 'http://127.0.0.1:%d/%s' % (srv.server_address[1], os.path.basename(src))
+            out, r = transcode(wd, url, 'hls')
+        finally:
+            srv.shutdown()
+        fails = J.crash_failures(r)
+        info = ['$ onair transcode %s; took %.1f s' % (url, r.seconds)]
+        if r.returncode != 0:
+            fails.append('onair exited %s\n%s' % (r.returncode, r.describe()))
+        else:
+            f, i = J.judge_output(out, J.expectation(facts, LADDER, 2, 'hls'))
+            fails += f
+            info += i
+        rc = J.report('http-input', fails, info, keep=wd.path)
+        wd.ok = rc == 0
+        return rc
+
+
+def case_udp_live():
+    """A live MPEG-TS over UDP from the ffmpeg CLI (-re); when the sender stops, onair
+    takes the silence (--timeout) as the end and writes a complete VOD."""
+    import subprocess
+    import time
+    with J.Workdir('udp-live') as wd:
+        src, facts = J.make_media('std', wd.path, duration=6)
+        port = free_udp_port()
+        url = 'udp://127.0.0.1:%d' % port
+        out = os.path.join(wd.path, 'out-udp')
+        onair = subprocess.Popen([J.onair_path(), 'transcode', url, '-o', out, '--ladder', LADDER,
+                                  '--timeout', '3s'], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, start_new_session=True)
+        time.sleep(0.5)
+        sender = J.run(['ffmpeg', '-nostdin', '-v', 'error', '-re', '-i', src, '-c', 'copy',
+                        '-f', 'mpegts', url + '?pkt_size=1316'], timeout=60)
+        fails = []
+        try:
+            _, err = onair.communicate(timeout=60 * J.timeout_scale())
+        except subprocess.TimeoutExpired:
+            onair.kill()
+            _, err = onair.communicate()
+            fails.append('onair did not end after the sender stopped (--timeout 3s)')
+        err = err.decode('utf-8', 'replace')
+        info = ['sender exit %s; onair exit %s; stderr: %s' % (sender.returncode, onair.returncode,
+                                                             err.strip()[-800:])]
+        if onair.returncode != 0:
+            fails.append('onair exited %s' % onair.returncode)
+        elif 'no data for' not in err:
+            fails.append('no warning that the input went silent')
+        else:
+            exp = J.expectation(facts, LADDER, 2, 'hls')
+            exp['frames'] = None   # a live capture starts wherever it joins
+            f, i = J.judge_output(out, exp)
+            fails += f
+            info += i
+        rc = J.report('udp-live', fails, info, keep=wd.path)
+        wd.ok = rc == 0
+        return rc
+
+
 CASES = {
     'format-hls': case_format('hls'),
     'format-hls-fmp4': case_format('hls-fmp4'),
@@ -248,6 +328,8 @@ CASES = {
     'progress-json': case_progress,
     'quiet': case_quiet,
     'encoders': case_encoders,
+    'http-input': case_http_input,
+    'udp-live': case_udp_live,
 }
 
 

@@ -32,7 +32,6 @@ int main(void)
         .fallback = &encoder_x264,
         .params = { .width = 160, .height = 90, .fps = { 25, 1 }, .bitrate = 200000,
                     .preset = "ultrafast", .threads = 1, .max_keyint = 25, .channel = "", .name = "t" },
-        .in_width = 160, .in_height = 90, .in_pix_fmt = AV_PIX_FMT_YUV420P,
         .grid = { { 25, 1 }, 1000000 },
         .rendition = 3,
     };
