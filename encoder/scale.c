@@ -6,7 +6,8 @@
  * same bicubic kernel, leaves the horizontal filter only the rung's lines.
  * The vertical pass is a weighted sum of whole rows, which vectorises fully;
  * its result stays in 16 bits (Q6) so the picture is rounded once, at the
- * end of the horizontal pass. Both passes have AVX2 versions picked at run
+ * end of the horizontal pass, and goes straight on to that pass one row at
+ * a time, so the intermediate row never leaves the L1 cache. Both passes have AVX2 versions picked at run
  * time. The result differs from libswscale's direct bicubic scale by
  * rounding only (tests/unit/test_scale.c); 1080 lines to 480 costs 55% of
  * libswscale's time, to 360 60%.
@@ -48,8 +49,7 @@ struct Scaler {
     int in_w, in_h, in_fmt;          /* what the cached set-up is for */
     int separable;                   /* our two passes; else libswscale */
     Filter vf[2], hf[2];             /* luma, chroma */
-    int16_t *mid[3];                 /* after the vertical pass: in_w x dst_h, Q6 */
-    int mid_stride[3];
+    int16_t *mid;                    /* one row after the vertical pass, Q6 */
     struct SwsContext *sws;
     int simd;
 };
@@ -278,8 +278,7 @@ static void reset(Scaler *s)
         filter_free(&s->vf[p]);
         filter_free(&s->hf[p]);
     }
-    for (int p = 0; p < 3; p++)
-        av_freep(&s->mid[p]);
+    av_freep(&s->mid);
     sws_freeContext(s->sws);
     s->sws = NULL;
     s->in_w = s->in_h = 0;
@@ -316,14 +315,9 @@ static int setup(Scaler *s, const AVFrame *in)
                                 AV_PIX_FMT_YUV420P, SWS_BICUBIC, NULL, NULL, NULL);
         return s->sws ? 0 : AVERROR(EINVAL);
     }
-    for (int p = 0; p < 3; p++) {
-        int w = p ? AV_CEIL_RSHIFT(in->width, 1) : in->width, h = p ? AV_CEIL_RSHIFT(s->dst_h, 1) : s->dst_h;
-        s->mid_stride[p] = FFALIGN(w, 16) + HWIN_MAX;   /* the SIMD reads stay inside */
-        s->mid[p] = av_malloc(sizeof(int16_t) * (size_t)s->mid_stride[p] * (size_t)h);
-        if (!s->mid[p])
-            return AVERROR(ENOMEM);
-    }
-    return 0;
+    /* the SIMD reads stay inside: a row, rounded up, plus a window */
+    s->mid = av_malloc(sizeof(int16_t) * (size_t)(FFALIGN(in->width, 32) + HWIN_MAX));
+    return s->mid ? 0 : AVERROR(ENOMEM);
 }
 
 int scaler_new(Scaler **out, int dst_w, int dst_h, unsigned flags)
@@ -351,7 +345,7 @@ static void scale_plane(const Scaler *s, int p, const AVFrame *in, AVFrame *out)
     const uint8_t *rows[MAX_TAPS];
 
     for (int y = 0; y < oh; y++) {
-        int16_t *mid = s->mid[p] + (size_t)y * s->mid_stride[p];
+        int16_t *mid = s->mid;
         for (int k = 0; k < vf->ntaps; k++)
             rows[k] = in->data[p] + (size_t)(vf->start[y] + k) * in->linesize[p];
 #if HAVE_X86
