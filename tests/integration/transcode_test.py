@@ -310,6 +310,59 @@ def case_udp_live():
         return rc
 
 
+def case_sigint():
+    """Ctrl-C mid-transcode: onair stops within seconds, exits 1, and leaves complete
+    playlists (ENDLIST) of what it transcoded, every segment decodable; no temp files."""
+    import subprocess
+    import time
+    with J.Workdir('sigint') as wd:
+        src, facts = J.make_media('std', wd.path, duration=60)
+        out = os.path.join(wd.path, 'out')
+        p = subprocess.Popen([J.onair_path(), 'transcode', src, '-o', out, '--ladder', LADDER,
+                              '--preset', 'medium'], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, start_new_session=True)
+        time.sleep(2.0)
+        p.send_signal(__import__('signal').SIGINT)
+        t0 = time.monotonic()
+        fails = []
+        try:
+            _, err = p.communicate(timeout=30 * J.timeout_scale())
+        except subprocess.TimeoutExpired:
+            p.kill()
+            _, err = p.communicate()
+            fails.append('onair did not stop within 30 s of SIGINT')
+        took = time.monotonic() - t0
+        err = err.decode('utf-8', 'replace')
+        info = ['stopped %.1f s after SIGINT, exit %s; stderr: %s' % (took, p.returncode,
+                                                                    err.strip()[-500:])]
+        if p.returncode != 1:
+            fails.append('exit status %s after SIGINT, expected 1 (the job was cut short)'
+                         % p.returncode)
+        if p.returncode is not None and p.returncode < 0:
+            fails.append('onair died of the signal instead of stopping cleanly')
+        for rung in ('360p', '240p'):
+            pl = os.path.join(out, rung, 'index.m3u8')
+            if not os.path.isfile(pl):
+                fails.append('no %s after SIGINT' % pl)
+                continue
+            text = open(pl).read()
+            if '#EXT-X-ENDLIST' not in text:
+                fails.append('%s is not complete (no ENDLIST)' % pl)
+            if text.count('#EXTINF') < 1:
+                fails.append('%s lists no segment' % pl)
+        for root, _, files in os.walk(out):
+            for f in files:
+                if f.endswith('.tmp'):
+                    fails.append('a temporary file was left: %s' % os.path.join(root, f))
+        r = J.run(['ffmpeg', '-nostdin', '-v', 'error', '-i', os.path.join(out, 'master.m3u8'),
+                   '-f', 'null', '-'], timeout=120)
+        if r.returncode != 0 or r.stderr.strip():
+            fails.append('the ffmpeg CLI cannot decode what was left:\n' + r.describe())
+        rc = J.report('sigint', fails, info, keep=wd.path)
+        wd.ok = rc == 0
+        return rc
+
+
 CASES = {
     'format-hls': case_format('hls'),
     'format-hls-fmp4': case_format('hls-fmp4'),
@@ -330,6 +383,7 @@ CASES = {
     'encoders': case_encoders,
     'http-input': case_http_input,
     'udp-live': case_udp_live,
+    'sigint': case_sigint,
 }
 
 
