@@ -351,7 +351,8 @@ static int flush_early_audio(Source *s)
         AVFrame *f = s->early_audio[i];
         s->early_audio[i] = NULL;
         if (ret >= 0) {
-            f->pts -= av_rescale_q(s->t0, s->vtb, (AVRational){ 1, f->sample_rate });
+            if (f->pts != AV_NOPTS_VALUE)
+                f->pts -= av_rescale_q(s->t0, s->vtb, (AVRational){ 1, f->sample_rate });
             if ((ret = send_audio(s, f)) < 0)
                 av_frame_free(&f);
         } else {
