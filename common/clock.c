@@ -1,6 +1,7 @@
 /* The output clock, the segment grid and picture fitting. */
 #include "common.h"
 
+#include <stdio.h>
 #include <time.h>
 
 #include <libavutil/mathematics.h>
@@ -17,6 +18,17 @@ int64_t clock_wall_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void clock_format_iso(int64_t wall_us, char *out, size_t size)
+{
+    time_t sec = (time_t)(wall_us >= 0 ? wall_us / 1000000 : (wall_us - 999999) / 1000000);
+    int ms = (int)((wall_us - (int64_t)sec * 1000000) / 1000);
+    struct tm tm;
+
+    gmtime_r(&sec, &tm);
+    snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
 int64_t grid_segment_start(const SegmentGrid *g, int64_t k)

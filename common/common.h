@@ -80,6 +80,9 @@ void queue_free_packet(void *packet);  /* AVPacket */
 
 int64_t clock_monotonic_us(void);
 int64_t clock_wall_us(void);
+/* ISO 8601 UTC with milliseconds, as HLS and DASH write it:
+ * 2026-11-25T12:00:00.000Z. size >= 32. */
+void clock_format_iso(int64_t wall_us, char *out, size_t size);
 
 /* The output clock: video frame n has pts n in time base 1/fps. Segment k
  * starts at frame round(k * segment * fps), so every segment is `segment`

@@ -1,5 +1,5 @@
 /*
- * A static DASH MPD (ISO/IEC 23009-1, isoff-live profile) over the fMP4
+ * A static or dynamic DASH MPD (ISO/IEC 23009-1, isoff-live profile) over the fMP4
  * segments: one SegmentTemplate with a SegmentTimeline per Representation,
  * because the durations are exact and FFmpeg 5.1's demuxer mishandles
  * @duration templates.
@@ -217,6 +217,9 @@ int dash_write_mpd(Buf *out, const DashManifest *m)
     if (!out || !m || !m->video || m->nvideo < 1 ||
         m->duration_us < 0 || m->max_segment_us < 0)
         return AVERROR(EINVAL);
+    if (m->dynamic && (m->availability_start_us <= 0 || m->publish_us <= 0 || m->min_update_us <= 0 ||
+                       m->time_shift_us <= 0 || m->presentation_delay_us < 0))
+        return AVERROR(EINVAL);
     for (int i = 0; i < m->nvideo; i++)
         if ((ret = check_rep(&m->video[i], 1)) < 0)
             return ret;
@@ -226,10 +229,25 @@ int dash_write_mpd(Buf *out, const DashManifest *m)
 
     if ((ret = buf_printf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                           "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\""
-                          " profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" type=\"static\"")) < 0 ||
-        (ret = put_duration(out, "mediaPresentationDuration",
-                            av_rescale_rnd(m->duration_us, 1, 1000, AV_ROUND_NEAR_INF))) < 0)
+                          " profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" type=\"%s\"",
+                          m->dynamic ? "dynamic" : "static")) < 0)
         goto fail;
+    if (!m->dynamic) {
+        if ((ret = put_duration(out, "mediaPresentationDuration",
+                                av_rescale_rnd(m->duration_us, 1, 1000, AV_ROUND_NEAR_INF))) < 0)
+            goto fail;
+    } else {
+        char ast[40], pub[40];
+        clock_format_iso(m->availability_start_us, ast, sizeof(ast));
+        clock_format_iso(m->publish_us, pub, sizeof(pub));
+        if ((ret = put_attr(out, "availabilityStartTime", ast)) < 0 ||
+            (ret = put_attr(out, "publishTime", pub)) < 0 ||
+            (ret = put_duration(out, "minimumUpdatePeriod", m->min_update_us / 1000)) < 0 ||
+            (ret = put_duration(out, "timeShiftBufferDepth", m->time_shift_us / 1000)) < 0 ||
+            (m->presentation_delay_us > 0 &&
+             (ret = put_duration(out, "suggestedPresentationDelay", m->presentation_delay_us / 1000)) < 0))
+            goto fail;
+    }
     /* Rounded up: a maximum written below a real segment's length would be
      * a false promise to the player. */
     {
@@ -241,7 +259,19 @@ int dash_write_mpd(Buf *out, const DashManifest *m)
     if ((ret = buf_printf(out, ">\n  <Period id=\"0\" start=\"PT0S\">\n")) < 0 ||
         (ret = put_video_set(out, m->video, m->nvideo)) < 0 ||
         (m->audio && (ret = put_audio_set(out, m->audio)) < 0) ||
-        (ret = buf_printf(out, "  </Period>\n</MPD>\n")) < 0)
+        (ret = buf_printf(out, "  </Period>\n")) < 0)
+        goto fail;
+    /* live players need the server's clock to find the live edge */
+    if (m->dynamic) {
+        char now[40];
+        clock_format_iso(m->publish_us, now, sizeof(now));
+        if ((ret = buf_printf(out, "  <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:%s:2014\"",
+                              m->utc_timing_url ? "http-iso" : "direct")) < 0 ||
+            (ret = put_attr(out, "value", m->utc_timing_url ? m->utc_timing_url : now)) < 0 ||
+            (ret = buf_printf(out, "/>\n")) < 0)
+            goto fail;
+    }
+    if ((ret = buf_printf(out, "</MPD>\n")) < 0)
         goto fail;
     return 0;
 

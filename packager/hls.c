@@ -50,9 +50,42 @@ static int check_media(const HlsMediaPlaylist *pl)
     if (pl->map_uri && !quotable(pl->map_uri))
         return AVERROR(EINVAL);
     for (int i = 0; i < pl->nsegments; i++)
-        if (pl->segments[i].duration < 0 || pl->segments[i].number < 0)
+        if (pl->segments[i].duration < 0 || pl->segments[i].number < 0 || pl->segments[i].pdt_us < 0)
             return AVERROR(EINVAL);
+    if (pl->discontinuity_sequence < 0 || pl->ndateranges < 0 || (pl->ndateranges && !pl->dateranges))
+        return AVERROR(EINVAL);
+    for (int i = 0; i < pl->ndateranges; i++) {
+        const HlsDateRange *d = &pl->dateranges[i];
+        if (!quotable(d->id) || (d->title && !quotable(d->title)) || d->start_us <= 0 ||
+            d->planned_duration_us < 0 || d->duration_us < 0)
+            return AVERROR(EINVAL);
+    }
     return 0;
+}
+
+/* Seconds with milliseconds: 30.000 */
+static int put_seconds(Buf *out, const char *name, int64_t us)
+{
+    int64_t ms = av_rescale_rnd(us, 1, 1000, AV_ROUND_NEAR_INF);
+    return buf_printf(out, ",%s=%lld.%03lld", name, (long long)(ms / 1000), (long long)(ms % 1000));
+}
+
+static int put_daterange(Buf *out, const HlsDateRange *d)
+{
+    char when[40];
+    int ret;
+
+    clock_format_iso(d->start_us, when, sizeof(when));
+    if ((ret = buf_printf(out, "#EXT-X-DATERANGE:ID=\"%s\",CLASS=\"com.onair.program\",START-DATE=\"%s\"",
+                          d->id, when)) < 0)
+        return ret;
+    if (d->duration_us > 0 && (ret = put_seconds(out, "DURATION", d->duration_us)) < 0)
+        return ret;
+    if (d->planned_duration_us > 0 && (ret = put_seconds(out, "PLANNED-DURATION", d->planned_duration_us)) < 0)
+        return ret;
+    if (d->title && (ret = buf_printf(out, ",X-TITLE=\"%s\"", d->title)) < 0)
+        return ret;
+    return buf_printf(out, "\n");
 }
 
 int hls_write_media_playlist(Buf *out, const HlsMediaPlaylist *pl)
@@ -89,8 +122,15 @@ int hls_write_media_playlist(Buf *out, const HlsMediaPlaylist *pl)
         goto fail;
     if ((ret = buf_printf(out, "#EXT-X-INDEPENDENT-SEGMENTS\n")) < 0)
         goto fail;
+    if (pl->discontinuity_sequence > 0 &&
+        (ret = buf_printf(out, "#EXT-X-DISCONTINUITY-SEQUENCE:%lld\n",
+                          (long long)pl->discontinuity_sequence)) < 0)
+        goto fail;
     if (pl->map_uri && (ret = buf_printf(out, "#EXT-X-MAP:URI=\"%s\"\n", pl->map_uri)) < 0)
         goto fail;
+    for (int i = 0; i < pl->ndateranges; i++)
+        if ((ret = put_daterange(out, &pl->dateranges[i])) < 0)
+            goto fail;
 
     for (int i = 0; i < pl->nsegments; i++) {
         const SegmentInfo *s = &pl->segments[i];
@@ -99,6 +139,12 @@ int hls_write_media_playlist(Buf *out, const HlsMediaPlaylist *pl)
 
         if (s->discontinuity && (ret = buf_printf(out, "#EXT-X-DISCONTINUITY\n")) < 0)
             goto fail;
+        if (s->pdt_us > 0) {
+            char when[40];
+            clock_format_iso(s->pdt_us, when, sizeof(when));
+            if ((ret = buf_printf(out, "#EXT-X-PROGRAM-DATE-TIME:%s\n", when)) < 0)
+                goto fail;
+        }
         packager_segment_name(name, sizeof(name), s->number, pl->extension);
         if ((ret = buf_printf(out, "#EXTINF:%lld.%03lld,\n%s\n",
                               (long long)(ms / 1000), (long long)(ms % 1000), name)) < 0)

@@ -94,10 +94,21 @@ typedef struct SegmentInfo {
     int64_t duration;                 /* timescale units */
     int64_t bytes;
     int discontinuity;                /* EXT-X-DISCONTINUITY before it */
+    int64_t pdt_us;                   /* wall clock its first frame aired (us since the
+                                       * epoch): EXT-X-PROGRAM-DATE-TIME; 0: none */
 } SegmentInfo;
 
 /* Segment file name for a number and an extension ("ts", "m4s"). */
 void packager_segment_name(char *out, size_t size, int64_t number, const char *ext);
+
+/* A program on air: EXT-X-DATERANGE (CLASS "com.onair.program"). */
+typedef struct HlsDateRange {
+    const char *id;                   /* unique for the channel's life */
+    const char *title;                /* X-TITLE */
+    int64_t start_us;                 /* START-DATE, wall clock */
+    int64_t planned_duration_us;      /* PLANNED-DURATION; 0: none */
+    int64_t duration_us;              /* DURATION once it has ended; 0: still on air */
+} HlsDateRange;
 
 typedef struct HlsMediaPlaylist {
     int64_t timescale;
@@ -106,6 +117,9 @@ typedef struct HlsMediaPlaylist {
     const char *extension;            /* "ts" or "m4s" */
     const char *map_uri;              /* EXT-X-MAP (fMP4), NULL for TS */
     int64_t media_sequence;
+    int64_t discontinuity_sequence;   /* EXT-X-DISCONTINUITY-SEQUENCE, written when > 0 */
+    const HlsDateRange *dateranges;   /* written after the header, before the segments */
+    int ndateranges;
     int vod;                          /* PLAYLIST-TYPE:VOD and ENDLIST */
 } HlsMediaPlaylist;
 
@@ -154,14 +168,22 @@ typedef struct DashRepresentation {
 } DashRepresentation;
 
 typedef struct DashManifest {
-    int64_t duration_us;              /* mediaPresentationDuration */
+    int64_t duration_us;              /* mediaPresentationDuration (static only) */
     int64_t max_segment_us;           /* maxSegmentDuration, minBufferTime */
     const DashRepresentation *video;
     int nvideo;
     const DashRepresentation *audio;  /* NULL when none */
+    /* live (type="dynamic"): */
+    int dynamic;
+    int64_t availability_start_us;    /* wall clock of presentation time 0 */
+    int64_t publish_us;               /* publishTime */
+    int64_t min_update_us;            /* minimumUpdatePeriod */
+    int64_t time_shift_us;            /* timeShiftBufferDepth */
+    int64_t presentation_delay_us;    /* suggestedPresentationDelay; 0: none */
+    const char *utc_timing_url;       /* UTCTiming http-iso; NULL: direct, from publish_us */
 } DashManifest;
 
-/* A static (VOD) MPD: SegmentTemplate with SegmentTimeline. */
+/* An MPD, static (VOD) or dynamic (live): SegmentTemplate with SegmentTimeline. */
 int dash_write_mpd(Buf *out, const DashManifest *m);
 
 /* RFC 6381 codec string from the stream itself: avc1.PPCCLL from the SPS in

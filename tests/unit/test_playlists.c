@@ -502,8 +502,106 @@ static void test_mpd_details(void)
     buf_free(&b);
 }
 
+/* A live TS window: media and discontinuity sequences carried on after a
+ * restart, PROGRAM-DATE-TIME on every segment, programs as DATERANGEs. */
+static void test_live_ts_pdt_daterange(void)
+{
+    static const int64_t d[] = { 180000, 180000, 180000 };
+    SegmentInfo seg[3];
+    /* 2026-11-25T12:00:00Z */
+    const int64_t t0 = 1795608000LL * 1000000;
+    HlsDateRange dr[] = {
+        { .id = "p-41", .title = "Test card", .start_us = t0 - 20000000, .planned_duration_us = 20000000,
+          .duration_us = 20000000 },
+        { .id = "p-42", .title = "Live", .start_us = t0, .planned_duration_us = 3600000000LL },
+    };
+    HlsMediaPlaylist pl = {
+        .timescale = 90000, .segments = seg, .nsegments = 3, .extension = "ts",
+        .media_sequence = 120, .discontinuity_sequence = 2, .dateranges = dr, .ndateranges = 2,
+    };
+    Buf b = { 0 };
+
+    fill(seg, 3, 120, 0, d);
+    for (int i = 0; i < 3; i++)
+        seg[i].pdt_us = t0 + i * 2000000 + (i == 2 ? 500 : 0);   /* sub-ms is cut, not rounded up */
+    seg[1].discontinuity = 1;
+    CHECK_EQ_INT(hls_write_media_playlist(&b, &pl), 0);
+    CHECK_EQ_STR(TXT(b),
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:120\n"
+        "#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-DISCONTINUITY-SEQUENCE:2\n"
+        "#EXT-X-DATERANGE:ID=\"p-41\",CLASS=\"com.onair.program\",START-DATE=\"2026-11-25T11:59:40.000Z\","
+        "DURATION=20.000,PLANNED-DURATION=20.000,X-TITLE=\"Test card\"\n"
+        "#EXT-X-DATERANGE:ID=\"p-42\",CLASS=\"com.onair.program\",START-DATE=\"2026-11-25T12:00:00.000Z\","
+        "PLANNED-DURATION=3600.000,X-TITLE=\"Live\"\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2026-11-25T12:00:00.000Z\n#EXTINF:2.000,\nseg_00000120.ts\n"
+        "#EXT-X-DISCONTINUITY\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2026-11-25T12:00:02.000Z\n#EXTINF:2.000,\nseg_00000121.ts\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2026-11-25T12:00:04.000Z\n#EXTINF:2.000,\nseg_00000122.ts\n");
+    buf_reset(&b);
+
+    /* a title that would end the quoted string is refused */
+    dr[1].title = "say \"hi\"";
+    CHECK(hls_write_media_playlist(&b, &pl) < 0);
+    CHECK_EQ_INT(b.len, 0);
+    buf_free(&b);
+}
+
+/* A live MPD: dynamic, anchored to the wall clock, with the server's clock. */
+static void test_mpd_dynamic(void)
+{
+    static const int64_t vd[] = { 60000, 60000 };
+    SegmentInfo vseg[2];
+    DashRepresentation video = {
+        .id = "360p", .bandwidth = 800000, .codecs = "avc1.64001e", .width = 640, .height = 360,
+        .fps = { 30, 1 }, .timescale = 30000, .presentation_time_offset = 300000,
+        .segments = vseg, .nsegments = 2,
+    };
+    DashManifest m = {
+        .max_segment_us = 2000000, .video = &video, .nvideo = 1, .dynamic = 1,
+        .availability_start_us = 1795608000LL * 1000000,
+        .publish_us = 1795608000LL * 1000000 + 3600500000LL,
+        .min_update_us = 2000000, .time_shift_us = 12000000, .presentation_delay_us = 6000000,
+        .utc_timing_url = "/time",
+    };
+    Buf b = { 0 };
+
+    fill(vseg, 2, 1800, 300000 + 1800 * 60000LL, vd);
+    CHECK_EQ_INT(dash_write_mpd(&b, &m), 0);
+    CHECK_EQ_STR(TXT(b),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" profiles=\"urn:mpeg:dash:profile:isoff-live:2011\""
+        " type=\"dynamic\" availabilityStartTime=\"2026-11-25T12:00:00.000Z\""
+        " publishTime=\"2026-11-25T13:00:00.500Z\" minimumUpdatePeriod=\"PT2.000S\""
+        " timeShiftBufferDepth=\"PT12.000S\" suggestedPresentationDelay=\"PT6.000S\""
+        " maxSegmentDuration=\"PT2.000S\" minBufferTime=\"PT2.000S\">\n"
+        "  <Period id=\"0\" start=\"PT0S\">\n"
+        "    <AdaptationSet id=\"0\" contentType=\"video\" mimeType=\"video/mp4\""
+        " segmentAlignment=\"true\" startWithSAP=\"1\" maxWidth=\"640\" maxHeight=\"360\""
+        " frameRate=\"30\">\n"
+        "      <Representation id=\"360p\" bandwidth=\"800000\" codecs=\"avc1.64001e\""
+        " width=\"640\" height=\"360\" sar=\"1:1\" frameRate=\"30\">\n"
+        "        <SegmentTemplate timescale=\"30000\" initialization=\"$RepresentationID$/init.mp4\""
+        " media=\"$RepresentationID$/seg_$Number%08d$.m4s\" presentationTimeOffset=\"300000\""
+        " startNumber=\"1800\">\n"
+        "          <SegmentTimeline>\n"
+        "            <S t=\"108300000\" d=\"60000\" r=\"1\"/>\n"
+        "          </SegmentTimeline>\n"
+        "        </SegmentTemplate>\n"
+        "      </Representation>\n"
+        "    </AdaptationSet>\n"
+        "  </Period>\n"
+        "  <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-iso:2014\" value=\"/time\"/>\n"
+        "</MPD>\n");
+    buf_reset(&b);
+    m.publish_us = 0;   /* a live MPD without its times is refused */
+    CHECK(dash_write_mpd(&b, &m) < 0);
+    buf_free(&b);
+}
+
 int main(void)
 {
+    test_live_ts_pdt_daterange();
+    test_mpd_dynamic();
     test_vod_ts();
     test_live_fmp4();
     test_target_duration();
