@@ -119,6 +119,24 @@ typedef struct Rung {
 void rung_fit(int src_w, int src_h, AVRational sar, int box_w, int box_h,
               int *out_w, int *out_h);
 
+/* ---- scaling ---------------------------------------------------------- */
+
+struct AVFrame;
+
+/* Scales pictures of any size and format libswscale reads to dst_w x dst_h
+ * yuv420p with libswscale's bicubic: rungs, and sources fitted to a canvas.
+ * 8-bit 4:2:0 shrinking to under half the height runs vertical-first (much
+ * cheaper at a ladder's steep ratios), equal to libswscale within rounding. */
+typedef struct Scaler Scaler;
+
+#define SCALER_NO_SIMD 1   /* plain C only (tests) */
+
+int scaler_new(Scaler **s, int dst_w, int dst_h, unsigned flags);
+/* out must have dst_w x dst_h yuv420p buffers; in is read only. A change of
+ * input size or format mid-stream is followed. */
+int scaler_scale(Scaler *s, const struct AVFrame *in, struct AVFrame *out);
+void scaler_free(Scaler **s);
+
 /* ---- helpers ----------------------------------------------------------- */
 
 /* Text error for an AVERROR code, in a static-per-call buffer of the caller. */

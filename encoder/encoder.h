@@ -79,22 +79,6 @@ void encoder_plan_cascade(const int *widths, const int *heights, int n,
 void encoder_budget_threads(const int *widths, const int *heights, int n,
                             int cores, int *threads);
 
-/* ---- scaling ----------------------------------------------------------- */
-
-/* Scales pictures of any size and format libswscale reads to dst_w x dst_h
- * yuv420p with libswscale's bicubic. 8-bit 4:2:0 downscales run
- * vertical-first (much cheaper for the steep ratios of a ladder); the
- * result matches a direct libswscale scale to about 65 dB PSNR. */
-typedef struct Scaler Scaler;
-
-#define SCALER_NO_SIMD 1   /* plain C only (tests) */
-
-int scaler_new(Scaler **s, int dst_w, int dst_h, unsigned flags);
-/* out must have dst_w x dst_h yuv420p buffers; in is read only. A change of
- * input size or format mid-stream is followed. */
-int scaler_scale(Scaler *s, const AVFrame *in, AVFrame *out);
-void scaler_free(Scaler **s);
-
 /* ---- rung worker ------------------------------------------------------ */
 
 typedef struct RungConfig {

@@ -12,7 +12,7 @@
 #include <libswscale/swscale.h>
 
 #include "check.h"
-#include "encoder/encoder.h"
+#include "common/common.h"
 
 static AVFrame *picture(int w, int h, int flat)
 {

@@ -14,12 +14,13 @@
  *
  * Anything else (other pixel formats, gentler ratios, upscales) goes
  * straight to libswscale. */
-#include "encoder.h"
+#include "common.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <libavutil/frame.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
