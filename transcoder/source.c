@@ -1,71 +1,28 @@
-/* A source: libavformat demux, libavcodec decode (once), deinterlace where
- * the picture is interlaced, and the mapping of source timestamps onto the
- * output clock (constant frame rate, pts 0 = first video frame). */
-#include "transcoder.h"
+/* A source: one of the kinds (media, generator) produces decoded frames;
+ * this file puts them on the output clock (constant rate, pts 0 = first
+ * video frame), fits pictures to a canvas and converts audio where the
+ * consumer asked, loops files and reconnects URLs. */
+#include "kind.h"
 
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include <libavcodec/avcodec.h>
-#include <libavfilter/avfilter.h>
-#include <libavfilter/buffersink.h>
-#include <libavfilter/buffersrc.h>
-#include <libavformat/avformat.h>
 #include <libavutil/avstring.h>
+#include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
 
-#define STAGE "source"
+#define STAGE SOURCE_STAGE
 /* A jump in timestamps larger than this is a discontinuity in the source,
  * not a gap to fill with repeated frames. */
 #define MAX_GAP_US 5000000
-/* Audio that arrives before the first video frame is held (bounded). */
-#define MAX_EARLY_AUDIO 256
-/* Warnings about bad packets are limited to this many, then summarised. */
 #define MAX_CORRUPT_WARNINGS 10
-#define MAX_DIMENSION 8192
+/* A URL that fails is tried again after this long, doubling to the cap. */
+#define RECONNECT_FIRST_US 250000
+#define RECONNECT_MAX_US 4000000
 
-struct Source {
-    SourceConfig cfg;
-    char *url;
-    const char *channel;
-    SourceInfo info;
-
-    AVFormatContext *fmt;
-    int vindex, aindex;
-    AVCodecContext *vdec, *adec;
-    AVRational vtb, atb;             /* stream time bases */
-
-    /* deinterlacer, built on the first interlaced frame */
-    AVFilterGraph *graph;
-    AVFilterContext *buffersrc, *buffersink;
-    int deint_failed;
-
-    /* output clock */
-    int64_t t0;                      /* video stream ts of output frame 0; AV_NOPTS_VALUE until known */
-    int64_t next_frame;              /* index the next output frame gets */
-    AVFrame *last;                   /* last frame sent, for repeats */
-    AVFrame *early_audio[MAX_EARLY_AUDIO];
-    int nearly_audio;
-
-    Queue *const *video_out;
-    int nvideo;
-    Queue *audio_out;
-
-    int64_t last_data_us;            /* when the input last delivered (monotonic) */
-    int stalled;
-
-    _Atomic int64_t frames_decoded, frames_out, frames_dropped, frames_duplicated;
-    _Atomic int64_t packets_corrupt, decode_errors, audio_samples, last_pts_us;
-    int64_t warnings;
-};
-
-/* Polled by libavformat while it waits for data: the user's stop, or an
- * input that has been silent too long. */
-static int interrupt_cb(void *opaque)
+int source_should_stop(Source *s)
 {
-    Source *s = opaque;
-
     if (s->cfg.interrupt && s->cfg.interrupt(s->cfg.opaque))
         return 1;
     if (s->cfg.stall_timeout_us > 0 && clock_monotonic_us() - s->last_data_us > s->cfg.stall_timeout_us) {
@@ -75,68 +32,19 @@ static int interrupt_cb(void *opaque)
     return 0;
 }
 
-static int open_decoder(Source *s, int index, AVCodecContext **out)
+void source_warn_bad_data(Source *s, const char *what, int64_t pos_ts, AVRational tb)
 {
-    AVStream *st = s->fmt->streams[index];
-    const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
-    AVCodecContext *dec;
-    int ret;
-
-    *out = NULL;
-    if (!codec) {
-        log_msg(LOG_ERROR, s->channel, STAGE, "%s: no decoder for %s stream #%d (%s)", s->url,
-                av_get_media_type_string(st->codecpar->codec_type), index,
-                avcodec_get_name(st->codecpar->codec_id));
-        return AVERROR_DECODER_NOT_FOUND;
+    s->warnings++;
+    if (s->warnings <= MAX_CORRUPT_WARNINGS) {
+        double at = pos_ts != AV_NOPTS_VALUE ? pos_ts * av_q2d(tb) : -1;
+        log_msg(LOG_WARN, s->channel, STAGE, "%s: %s at %.3f s, skipped%s", s->url, what, at,
+                s->warnings == MAX_CORRUPT_WARNINGS ? " (further ones are counted, not shown)" : "");
     }
-    dec = avcodec_alloc_context3(codec);
-    if (!dec)
-        return AVERROR(ENOMEM);
-    if ((ret = avcodec_parameters_to_context(dec, st->codecpar)) < 0)
-        goto fail;
-    dec->pkt_timebase = st->time_base;
-    if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) {
-        dec->thread_count = s->cfg.decode_threads;
-        dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
-    }
-    if ((ret = avcodec_open2(dec, codec, NULL)) < 0) {
-        log_msg(LOG_ERROR, s->channel, STAGE, "%s: cannot open the %s decoder: %s", s->url,
-                codec->name, ERRSTR(ret));
-        goto fail;
-    }
-    *out = dec;
-    return 0;
-fail:
-    avcodec_free_context(&dec);
-    return ret;
-}
-
-static int is_text_art(enum AVCodecID id)
-{
-    return id == AV_CODEC_ID_ANSI || id == AV_CODEC_ID_BINTEXT || id == AV_CODEC_ID_XBIN ||
-           id == AV_CODEC_ID_IDF;
-}
-
-static void describe_open_error(const Source *s, int ret)
-{
-    const char *hint = "";
-
-    if (ret == AVERROR_EXIT && s->stalled) {
-        log_msg(LOG_ERROR, s->channel, STAGE, "%s: nothing received within %.1f s", s->url,
-                s->cfg.stall_timeout_us / 1e6);
-        return;
-    }
-    if (ret == AVERROR_INVALIDDATA)
-        hint = " (not a media file libavformat can read, or a truncated one)";
-    else if (ret == AVERROR_EXIT)
-        hint = " (interrupted)";
-    log_msg(LOG_ERROR, s->channel, STAGE, "%s: %s%s", s->url, ERRSTR(ret), hint);
 }
 
 int source_open(Source **out, const SourceConfig *cfg)
 {
     Source *s;
-    AVStream *vst;
     int ret;
 
     *out = NULL;
@@ -144,107 +52,26 @@ int source_open(Source **out, const SourceConfig *cfg)
     if (!s)
         return AVERROR(ENOMEM);
     s->cfg = *cfg;
-    s->url = av_strdup(cfg->url);
+    s->kind = cfg->generate ? &source_kind_generator : &source_kind_media;
+    s->url = av_strdup(cfg->url ? cfg->url : s->kind->name);
     s->channel = cfg->channel ? cfg->channel : "";
     s->t0 = AV_NOPTS_VALUE;
-    s->vindex = s->aindex = -1;
+    s->last_data_us = clock_monotonic_us();
     if (!s->url) {
         ret = AVERROR(ENOMEM);
         goto fail;
     }
-
-    s->fmt = avformat_alloc_context();
-    if (!s->fmt) {
-        ret = AVERROR(ENOMEM);
+    if ((ret = s->kind->open(s)) < 0)
         goto fail;
-    }
-    s->fmt->interrupt_callback.callback = interrupt_cb;
-    s->fmt->interrupt_callback.opaque = s;
-    s->last_data_us = clock_monotonic_us();
-    if ((ret = avformat_open_input(&s->fmt, s->url, NULL, NULL)) < 0) {
-        describe_open_error(s, ret);
-        goto fail;
-    }
-    s->last_data_us = clock_monotonic_us();
-    if ((ret = avformat_find_stream_info(s->fmt, NULL)) < 0) {
-        describe_open_error(s, ret);
-        goto fail;
-    }
-
-    s->vindex = av_find_best_stream(s->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
-    if (s->vindex < 0) {
-        log_msg(LOG_ERROR, s->channel, STAGE, "%s: no video stream (format %s)", s->url,
-                s->fmt->iformat->name);
-        ret = AVERROR_STREAM_NOT_FOUND;
-        goto fail;
-    }
-    vst = s->fmt->streams[s->vindex];
-    if (is_text_art(vst->codecpar->codec_id)) {
-        /* libavformat's tty demuxer takes any bytes for ANSI art */
-        log_msg(LOG_ERROR, s->channel, STAGE, "%s: not a media file (read as %s text art)", s->url,
-                avcodec_get_name(vst->codecpar->codec_id));
-        ret = AVERROR_INVALIDDATA;
-        goto fail;
-    }
-    if (vst->codecpar->width > MAX_DIMENSION || vst->codecpar->height > MAX_DIMENSION) {
-        log_msg(LOG_ERROR, s->channel, STAGE, "%s: picture size %dx%d is larger than onair "
-                "handles (%d)", s->url, vst->codecpar->width, vst->codecpar->height, MAX_DIMENSION);
-        ret = AVERROR_INVALIDDATA;
-        goto fail;
-    }
-    if (vst->codecpar->width <= 0 || vst->codecpar->height <= 0) {
-        log_msg(LOG_ERROR, s->channel, STAGE, "%s: video stream #%d has no picture size "
-                "(corrupt or truncated)", s->url, s->vindex);
-        ret = AVERROR_INVALIDDATA;
-        goto fail;
-    }
-    s->aindex = av_find_best_stream(s->fmt, AVMEDIA_TYPE_AUDIO, -1, s->vindex, NULL, 0);
-    if (s->aindex >= 0 && s->fmt->streams[s->aindex]->codecpar->sample_rate <= 0)
-        s->aindex = -1;   /* an audio stream with nothing usable in it */
-
-    if ((ret = open_decoder(s, s->vindex, &s->vdec)) < 0)
-        goto fail;
-    if (s->aindex >= 0 && open_decoder(s, s->aindex, &s->adec) < 0) {
-        log_msg(LOG_WARN, s->channel, STAGE, "%s: audio is left out", s->url);
-        s->aindex = -1;
-    }
-    for (unsigned i = 0; i < s->fmt->nb_streams; i++)
-        if ((int)i != s->vindex && (int)i != s->aindex)
-            s->fmt->streams[i]->discard = AVDISCARD_ALL;
-
-    s->vtb = vst->time_base;
-    s->info.width = vst->codecpar->width;
-    s->info.height = vst->codecpar->height;
-    s->info.pix_fmt = vst->codecpar->format;
-    s->info.sar = av_guess_sample_aspect_ratio(s->fmt, vst, NULL);
-    if (s->info.sar.num <= 0 || s->info.sar.den <= 0)
-        s->info.sar = (AVRational){ 1, 1 };
-    s->info.fps = av_guess_frame_rate(s->fmt, vst, NULL);
-    if (s->info.fps.num <= 0 || s->info.fps.den <= 0 || av_q2d(s->info.fps) > 240 ||
-        av_q2d(s->info.fps) < 1) {
-        log_msg(LOG_WARN, s->channel, STAGE, "%s: frame rate unknown or implausible, using 25",
-                s->url);
-        s->info.fps = (AVRational){ 25, 1 };
-    }
-    av_reduce(&s->info.fps.num, &s->info.fps.den, s->info.fps.num, s->info.fps.den, 1 << 30);
-    s->info.interlaced = vst->codecpar->field_order != AV_FIELD_PROGRESSIVE &&
-                         vst->codecpar->field_order != AV_FIELD_UNKNOWN;
-    if (s->fmt->duration > 0)
-        s->info.duration_us = av_rescale_q(s->fmt->duration, AV_TIME_BASE_Q, (AVRational){ 1, 1000000 });
-    av_strlcpy(s->info.format, s->fmt->iformat->name, sizeof(s->info.format));
-    av_strlcpy(s->info.video_codec, avcodec_get_name(vst->codecpar->codec_id), sizeof(s->info.video_codec));
-    if (s->aindex >= 0) {
-        AVStream *ast = s->fmt->streams[s->aindex];
-        s->atb = ast->time_base;
-        s->info.has_audio = 1;
-        s->info.sample_rate = s->adec->sample_rate;
-        s->info.sample_fmt = s->adec->sample_fmt;
-        if (s->adec->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC || !s->adec->ch_layout.nb_channels)
-            av_channel_layout_default(&s->info.ch_layout,
-                                      s->adec->ch_layout.nb_channels ? s->adec->ch_layout.nb_channels : 2);
-        else if ((ret = av_channel_layout_copy(&s->info.ch_layout, &s->adec->ch_layout)) < 0)
+    s->fps = cfg->out_fps.num > 0 && cfg->out_fps.den > 0 ? cfg->out_fps : s->info.fps;
+    if (cfg->canvas_width > 0) {
+        s->pool_size = av_image_get_buffer_size(AV_PIX_FMT_YUV420P, cfg->canvas_width,
+                                                cfg->canvas_height, 64);
+        s->pool = av_buffer_pool_init((size_t)s->pool_size, NULL);
+        if (s->pool_size < 0 || !s->pool) {
+            ret = AVERROR(ENOMEM);
             goto fail;
-        av_strlcpy(s->info.audio_codec, avcodec_get_name(ast->codecpar->codec_id), sizeof(s->info.audio_codec));
+        }
     }
     *out = s;
     return 0;
@@ -270,51 +97,78 @@ void source_stats(const Source *s, SourceStats *st)
     st->last_pts_us = s->last_pts_us;
 }
 
-static void warn_bad_data(Source *s, const char *what, int64_t pos_ts, AVRational tb)
+/* ---- fitting to the canvas ---- */
+
+static void fill_black(AVFrame *f, int x, int y, int w, int h)
 {
-    s->warnings++;
-    if (s->warnings <= MAX_CORRUPT_WARNINGS) {
-        double at = pos_ts != AV_NOPTS_VALUE ? pos_ts * av_q2d(tb) : -1;
-        log_msg(LOG_WARN, s->channel, STAGE, "%s: %s at %.3f s, skipped%s", s->url, what, at,
-                s->warnings == MAX_CORRUPT_WARNINGS ? " (further ones are counted, not shown)" : "");
+    for (int p = 0; p < 3; p++) {
+        int sx = p ? x / 2 : x, sy = p ? y / 2 : y, sw = p ? (w + 1) / 2 : w, sh = p ? (h + 1) / 2 : h;
+        for (int row = sy; row < sy + sh; row++)
+            memset(f->data[p] + (size_t)row * f->linesize[p] + sx, p ? 128 : 16, (size_t)sw);
     }
 }
 
-/* ---- deinterlacing ---- */
-
-static int build_deinterlacer(Source *s, const AVFrame *f)
+/* The picture fitted inside the canvas keeping its display aspect, centred,
+ * black (limited range) around it. */
+static int fit_to_canvas(Source *s, const AVFrame *in, AVFrame **out)
 {
-    char args[256];
-    const AVFilter *bwdif = avfilter_get_by_name("bwdif");
-    AVFilterContext *deint;
-    int ret;
+    int cw = s->cfg.canvas_width, ch = s->cfg.canvas_height, w, h, x, y, ret;
+    AVRational sar = in->sample_aspect_ratio.num > 0 ? in->sample_aspect_ratio : s->info.sar;
+    AVFrame *f = av_frame_alloc(), view;
 
-    s->graph = avfilter_graph_alloc();
-    if (!s->graph || !bwdif)
-        return s->graph ? AVERROR_FILTER_NOT_FOUND : AVERROR(ENOMEM);
-    s->graph->nb_threads = 1;
-    snprintf(args, sizeof(args), "video_size=%dx%d:pix_fmt=%d:time_base=%d/%d:pixel_aspect=%d/%d",
-             f->width, f->height, f->format, s->vtb.num, s->vtb.den,
-             s->info.sar.num, s->info.sar.den);
-    if ((ret = avfilter_graph_create_filter(&s->buffersrc, avfilter_get_by_name("buffer"), "in",
-                                            args, NULL, s->graph)) < 0)
+    *out = NULL;
+    if (!f)
+        return AVERROR(ENOMEM);
+    f->buf[0] = av_buffer_pool_get(s->pool);
+    if (!f->buf[0]) {
+        av_frame_free(&f);
+        return AVERROR(ENOMEM);
+    }
+    f->format = AV_PIX_FMT_YUV420P;
+    f->width = cw;
+    f->height = ch;
+    av_image_fill_arrays(f->data, f->linesize, f->buf[0]->data, AV_PIX_FMT_YUV420P, cw, ch, 64);
+    rung_fit(in->width, in->height, sar, cw, ch, &w, &h);
+    x = ((cw - w) / 2) & ~1;
+    y = ((ch - h) / 2) & ~1;
+    /* borders every time: pooled buffers held other geometries before */
+    if (y > 0)
+        fill_black(f, 0, 0, cw, y);
+    if (y + h < ch)
+        fill_black(f, 0, y + h, cw, ch - y - h);
+    if (x > 0)
+        fill_black(f, 0, y, x, h);
+    if (x + w < cw)
+        fill_black(f, x + w, y, cw - x - w, h);
+    /* the scaler is made for the fitted size, which follows the input's */
+    if (!s->scaler || s->fit_w != w || s->fit_h != h) {
+        scaler_free(&s->scaler);
+        if ((ret = scaler_new(&s->scaler, w, h, 0)) < 0) {
+            av_frame_free(&f);
+            return ret;
+        }
+        s->fit_w = w;
+        s->fit_h = h;
+    }
+    memset(&view, 0, sizeof(view));
+    view.format = AV_PIX_FMT_YUV420P;
+    view.width = w;
+    view.height = h;
+    for (int p = 0; p < 3; p++) {
+        view.data[p] = f->data[p] + (size_t)(p ? y / 2 : y) * f->linesize[p] + (p ? x / 2 : x);
+        view.linesize[p] = f->linesize[p];
+    }
+    if ((ret = scaler_scale(s->scaler, in, &view)) < 0) {
+        av_frame_free(&f);
         return ret;
-    /* one frame out per frame in (send_frame) keeps the source's rate;
-     * deint=interlaced leaves progressive frames of a mixed stream alone */
-    if ((ret = avfilter_graph_create_filter(&deint, bwdif, "deint",
-                                            "mode=send_frame:parity=auto:deint=interlaced",
-                                            NULL, s->graph)) < 0)
-        return ret;
-    if ((ret = avfilter_graph_create_filter(&s->buffersink, avfilter_get_by_name("buffersink"),
-                                            "out", NULL, NULL, s->graph)) < 0)
-        return ret;
-    if ((ret = avfilter_link(s->buffersrc, 0, deint, 0)) < 0 ||
-        (ret = avfilter_link(deint, 0, s->buffersink, 0)) < 0)
-        return ret;
-    return avfilter_graph_config(s->graph, NULL);
+    }
+    av_frame_copy_props(f, in);
+    f->sample_aspect_ratio = (AVRational){ 1, 1 };
+    *out = f;
+    return 0;
 }
 
-/* ---- output clock ---- */
+/* ---- the output clock ---- */
 
 static int send_video(Source *s, AVFrame *f)
 {
@@ -336,11 +190,13 @@ static int send_audio(Source *s, AVFrame *f)
 {
     int ret;
 
-    if (!s->audio_out)
+    if (!s->audio_out) {
+        av_frame_free(&f);
         return 0;
+    }
     if ((ret = queue_send(s->audio_out, f)) < 0)
-        return ret;
-    return 0;
+        av_frame_free(&f);
+    return ret;
 }
 
 static int flush_early_audio(Source *s)
@@ -350,43 +206,49 @@ static int flush_early_audio(Source *s)
     for (int i = 0; i < s->nearly_audio; i++) {
         AVFrame *f = s->early_audio[i];
         s->early_audio[i] = NULL;
-        if (ret >= 0) {
-            if (f->pts != AV_NOPTS_VALUE)
-                f->pts -= av_rescale_q(s->t0, s->vtb, (AVRational){ 1, f->sample_rate });
-            if ((ret = send_audio(s, f)) < 0)
-                av_frame_free(&f);
-        } else {
+        if (ret < 0) {
             av_frame_free(&f);
+            continue;
         }
+        if (f->pts != AV_NOPTS_VALUE)
+            f->pts -= av_rescale_q(s->t0, s->vtb, (AVRational){ 1, f->sample_rate });
+        ret = send_audio(s, f);
     }
     s->nearly_audio = 0;
     return ret;
 }
 
-/* Puts one progressive frame (pts in the video stream's time base) on the
- * output clock: repeats the last frame over a gap, drops a frame that comes
- * too early, rebases after a discontinuity. */
-static int emit_video(Source *s, AVFrame *f)
+void source_rebase(Source *s)
 {
+    /* the next video frame sets t0 so that it lands on next_frame; audio
+     * waits for it, as at the very start */
+    s->t0 = AV_NOPTS_VALUE;
+}
+
+int source_emit_video(Source *s, AVFrame *f)
+{
+    AVRational out_tb = av_inv_q(s->fps);
     int64_t ts = f->pts;
     int64_t idx;
+    AVFrame *fitted = NULL;
     int ret;
 
     if (s->t0 == AV_NOPTS_VALUE) {
-        s->t0 = ts != AV_NOPTS_VALUE ? ts : 0;
+        /* continue the clock where it stands: at 0 for the first frame */
+        s->t0 = (ts != AV_NOPTS_VALUE ? ts : 0) - av_rescale_q(s->next_frame, out_tb, s->vtb);
         if ((ret = flush_early_audio(s)) < 0)
             return ret;
     }
     if (ts == AV_NOPTS_VALUE) {
         idx = s->next_frame;
     } else {
-        idx = av_rescale_q_rnd(ts - s->t0, s->vtb, av_inv_q(s->info.fps),
-                               AV_ROUND_NEAR_INF | AV_ROUND_PASS_MINMAX);
-        int64_t gap_us = av_rescale_q(idx - s->next_frame, av_inv_q(s->info.fps), (AVRational){ 1, 1000000 });
+        int64_t gap_us;
+        idx = av_rescale_q_rnd(ts - s->t0, s->vtb, out_tb, AV_ROUND_NEAR_INF | AV_ROUND_PASS_MINMAX);
+        gap_us = av_rescale_q(idx - s->next_frame, out_tb, (AVRational){ 1, 1000000 });
         if (gap_us > MAX_GAP_US || gap_us < -MAX_GAP_US) {
             log_msg(LOG_WARN, s->channel, STAGE, "%s: timestamps jump by %.3f s; continuing "
                     "without a gap", s->url, gap_us / 1e6);
-            s->t0 += av_rescale_q(idx - s->next_frame, av_inv_q(s->info.fps), s->vtb);
+            s->t0 += av_rescale_q(idx - s->next_frame, out_tb, s->vtb);
             idx = s->next_frame;
         }
     }
@@ -394,235 +256,184 @@ static int emit_video(Source *s, AVFrame *f)
         s->frames_dropped++;
         return 0;
     }
-    while (s->last && s->next_frame < idx) {
+    if (s->pool) {
+        if ((ret = fit_to_canvas(s, f, &fitted)) < 0)
+            return ret;
+        f = fitted;
+    }
+    while (s->last && s->last->data[0] && s->next_frame < idx) {
         s->last->pts = s->next_frame++;
         if ((ret = send_video(s, s->last)) < 0)
-            return ret;
+            goto end;
         s->frames_duplicated++;
     }
     s->next_frame = idx;   /* the first frame ever may start late: no repeat for it */
     f->pts = s->next_frame++;
-    f->time_base = av_inv_q(s->info.fps);
+    f->time_base = out_tb;
     f->pkt_duration = 1;
-    f->sample_aspect_ratio = s->info.sar;
+    if (!s->pool)
+        f->sample_aspect_ratio = s->info.sar;
     if ((ret = send_video(s, f)) < 0)
-        return ret;
-    s->last_pts_us = av_rescale_q(f->pts, f->time_base, (AVRational){ 1, 1000000 });
+        goto end;
+    s->last_pts_us = av_rescale_q(f->pts, out_tb, (AVRational){ 1, 1000000 });
     av_frame_unref(s->last);
-    return av_frame_ref(s->last, f);
+    ret = av_frame_ref(s->last, f);
+end:
+    av_frame_free(&fitted);
+    return ret;
 }
 
-static int emit_audio(Source *s, AVFrame *f)
+/* Audio in the consumer's format (fltp at out_sample_rate, out_channels),
+ * or a reference to the frame as decoded. pts is kept in input samples. */
+static int convert_audio(Source *s, const AVFrame *in, AVFrame **out)
 {
-    AVRational tb = { 1, f->sample_rate };
-    int64_t ts = f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts;
-    AVFrame *ref;
+    AVChannelLayout layout;
+    AVFrame *f;
+    int ret, n;
+
+    *out = NULL;
+    if (s->cfg.out_sample_rate <= 0) {
+        *out = av_frame_clone(in);
+        return *out ? 0 : AVERROR(ENOMEM);
+    }
+    if (!s->swr || s->swr_rate != in->sample_rate || s->swr_fmt != in->format ||
+        av_channel_layout_compare(&s->swr_layout, &in->ch_layout)) {
+        av_channel_layout_default(&layout, s->cfg.out_channels);
+        swr_free(&s->swr);
+        av_channel_layout_uninit(&s->swr_layout);
+        if ((ret = av_channel_layout_copy(&s->swr_layout, &in->ch_layout)) < 0)
+            return ret;
+        if (s->swr_layout.order == AV_CHANNEL_ORDER_UNSPEC)
+            av_channel_layout_default(&s->swr_layout, s->swr_layout.nb_channels);
+        if ((ret = swr_alloc_set_opts2(&s->swr, &layout, AV_SAMPLE_FMT_FLTP, s->cfg.out_sample_rate,
+                                       &s->swr_layout, in->format, in->sample_rate, 0, NULL)) < 0 ||
+            (ret = swr_init(s->swr)) < 0) {
+            log_msg(LOG_ERROR, s->channel, STAGE, "%s: cannot convert its audio: %s", s->url, ERRSTR(ret));
+            return ret;
+        }
+        s->swr_rate = in->sample_rate;
+        s->swr_fmt = in->format;
+    }
+    f = av_frame_alloc();
+    if (!f)
+        return AVERROR(ENOMEM);
+    f->format = AV_SAMPLE_FMT_FLTP;
+    f->sample_rate = s->cfg.out_sample_rate;
+    av_channel_layout_default(&f->ch_layout, s->cfg.out_channels);
+    f->nb_samples = swr_get_out_samples(s->swr, in->nb_samples);
+    ret = f->nb_samples > 0 ? av_frame_get_buffer(f, 0) : 0;
+    if (f->nb_samples <= 0 || ret < 0) {
+        av_frame_free(&f);
+        return ret;
+    }
+    n = swr_convert(s->swr, f->data, f->nb_samples, (const uint8_t **)in->extended_data, in->nb_samples);
+    if (n <= 0) {
+        av_frame_free(&f);
+        return n;
+    }
+    f->nb_samples = n;
+    f->pts = in->pts == AV_NOPTS_VALUE ? AV_NOPTS_VALUE
+                                       : av_rescale(in->pts, s->cfg.out_sample_rate, in->sample_rate);
+    *out = f;
+    return 0;
+}
+
+int source_emit_audio(Source *s, AVFrame *in)
+{
+    int64_t ts = in->pts;
+    AVRational tb = { 1, in->sample_rate };
+    AVFrame *f;
     int ret;
 
-    s->audio_samples += f->nb_samples;
-    ref = av_frame_clone(f);
-    if (!ref)
-        return AVERROR(ENOMEM);
-    /* pts in samples; AV_NOPTS_VALUE lets the encoder run on by sample count */
-    ref->pts = ts == AV_NOPTS_VALUE ? AV_NOPTS_VALUE : av_rescale_q(ts, s->atb, tb);
-    ref->time_base = tb;
+    s->audio_samples += in->nb_samples;
+    if (!s->audio_out)
+        return 0;
+    /* pts in input samples on the output clock, before any conversion */
+    in->pts = ts == AV_NOPTS_VALUE ? AV_NOPTS_VALUE : av_rescale_q(ts, s->atb, tb);
+    ret = convert_audio(s, in, &f);
+    in->pts = ts;
+    if (ret < 0 || !f)
+        return ret;
+    f->time_base = (AVRational){ 1, f->sample_rate };
     if (s->t0 == AV_NOPTS_VALUE) {
         if (s->nearly_audio == MAX_EARLY_AUDIO) {
             av_frame_free(&s->early_audio[0]);
             memmove(s->early_audio, s->early_audio + 1, sizeof(s->early_audio[0]) * (MAX_EARLY_AUDIO - 1));
             s->nearly_audio--;
         }
-        s->early_audio[s->nearly_audio++] = ref;
+        s->early_audio[s->nearly_audio++] = f;
         return 0;
     }
-    if (ref->pts != AV_NOPTS_VALUE)
-        ref->pts -= av_rescale_q(s->t0, s->vtb, tb);
-    if ((ret = send_audio(s, ref)) < 0)
-        av_frame_free(&ref);
-    return ret;
+    if (f->pts != AV_NOPTS_VALUE)
+        f->pts -= av_rescale_q(s->t0, s->vtb, f->time_base);
+    return send_audio(s, f);
 }
 
-static int frame_is_corrupt(const AVFrame *f)
+/* ---- running ---- */
+
+static void sleep_us(Source *s, int64_t us)
 {
-    return (f->flags & AV_FRAME_FLAG_CORRUPT) || f->decode_error_flags;
-}
+    int64_t until = clock_monotonic_us() + us;
 
-static int filter_and_emit(Source *s, AVFrame *f, AVFrame *tmp)
-{
-    int ret;
-
-    if (!s->graph && !s->deint_failed && f && f->interlaced_frame) {
-        if ((ret = build_deinterlacer(s, f)) < 0) {
-            log_msg(LOG_WARN, s->channel, STAGE, "%s: cannot build the deinterlacer (%s); "
-                    "interlaced frames pass as they are", s->url, ERRSTR(ret));
-            avfilter_graph_free(&s->graph);
-            s->deint_failed = 1;
-        } else {
-            s->info.interlaced = 1;
-            log_msg(LOG_INFO, s->channel, STAGE, "%s: interlaced picture, deinterlacing (bwdif)", s->url);
-        }
+    while (clock_monotonic_us() < until && !(s->cfg.interrupt && s->cfg.interrupt(s->cfg.opaque))) {
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
     }
-    if (!s->graph)
-        return f ? emit_video(s, f) : 0;
-
-    if ((ret = av_buffersrc_add_frame_flags(s->buffersrc, f, AV_BUFFERSRC_FLAG_KEEP_REF)) < 0)
-        return ret;
-    while ((ret = av_buffersink_get_frame(s->buffersink, tmp)) >= 0) {
-        /* the deinterlacer counts in half periods (fields) */
-        if (tmp->pts != AV_NOPTS_VALUE)
-            tmp->pts = av_rescale_q(tmp->pts, av_buffersink_get_time_base(s->buffersink), s->vtb);
-        ret = emit_video(s, tmp);
-        av_frame_unref(tmp);
-        if (ret < 0)
-            return ret;
-    }
-    return ret == AVERROR(EAGAIN) || ret == AVERROR_EOF ? 0 : ret;
-}
-
-static int decode(Source *s, AVCodecContext *dec, const AVPacket *pkt, AVFrame *f, AVFrame *tmp)
-{
-    int video = dec == s->vdec;
-    int ret = avcodec_send_packet(dec, pkt);
-
-    if (ret == AVERROR_INVALIDDATA || (ret < 0 && ret != AVERROR(EAGAIN) && ret != AVERROR_EOF)) {
-        s->decode_errors++;
-        warn_bad_data(s, video ? "undecodable video packet" : "undecodable audio packet",
-                      pkt ? pkt->pts : AV_NOPTS_VALUE, video ? s->vtb : s->atb);
-        return 0;
-    }
-    while (1) {
-        ret = avcodec_receive_frame(dec, f);
-        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
-            return 0;
-        if (ret < 0) {
-            s->decode_errors++;
-            warn_bad_data(s, "decoding error", pkt ? pkt->pts : AV_NOPTS_VALUE, video ? s->vtb : s->atb);
-            continue;
-        }
-        if (video) {
-            s->frames_decoded++;
-            if (frame_is_corrupt(f)) {
-                /* the last good picture is repeated in its place */
-                s->frames_dropped++;
-                warn_bad_data(s, "damaged picture", f->best_effort_timestamp, s->vtb);
-                ret = 0;
-            } else {
-                f->pts = f->best_effort_timestamp;
-                ret = filter_and_emit(s, f, tmp);
-            }
-        } else {
-            ret = emit_audio(s, f);
-        }
-        av_frame_unref(f);
-        if (ret < 0)
-            return ret;
-    }
-}
-
-/* A file that ends well before the duration its container announces was
- * cut short. Only containers with an index are believed about duration. */
-static int ended_early(const Source *s)
-{
-    int64_t reached_us = s->last_pts_us + av_rescale_q(1, av_inv_q(s->info.fps), (AVRational){ 1, 1000000 });
-    int64_t dur = s->info.duration_us;
-
-    if (dur <= 0 || s->fmt->duration_estimation_method == AVFMT_DURATION_FROM_BITRATE)
-        return 0;
-    if (s->t0 != AV_NOPTS_VALUE && s->fmt->streams[s->vindex]->start_time != AV_NOPTS_VALUE)
-        reached_us += av_rescale_q(s->t0 - s->fmt->streams[s->vindex]->start_time, s->vtb,
-                                   (AVRational){ 1, 1000000 });
-    return reached_us < dur - FFMAX(1000000, dur / 50);
 }
 
 int source_run(Source *s, Queue *const *video_out, int nvideo, Queue *audio_out)
 {
-    AVPacket *pkt = av_packet_alloc();
-    AVFrame *f = av_frame_alloc(), *tmp = av_frame_alloc();
-    int ret = 0, read_ret = 0;
+    int64_t backoff = RECONNECT_FIRST_US;
+    int ret;
 
     s->video_out = video_out;
     s->nvideo = nvideo;
-    s->audio_out = s->adec ? audio_out : NULL;
+    s->audio_out = s->info.has_audio ? audio_out : NULL;
     s->last = av_frame_alloc();
-    if (!pkt || !f || !tmp || !s->last) {
+    if (!s->last) {
         ret = AVERROR(ENOMEM);
         goto end;
     }
-
     while (1) {
-        if (interrupt_cb(s)) {
-            /* a read cut short by the interrupt may hand back half a packet */
-            read_ret = AVERROR_EXIT;
+        int64_t frames_before = s->frames_out;
+        ret = s->kind->read(s);
+        if (ret == AVERROR_EXIT || (s->cfg.interrupt && s->cfg.interrupt(s->cfg.opaque)) ||
+            (ret < 0 && ret != AVERROR_INVALIDDATA && !s->cfg.reconnect))
             break;
-        }
-        /* the stall clock counts the wait inside one read, not the time
-         * spent waiting for the encoders */
-        s->last_data_us = clock_monotonic_us();
-        read_ret = av_read_frame(s->fmt, pkt);
-        if (read_ret == AVERROR(EAGAIN))
-            continue;
-        if (read_ret < 0)
-            break;
-        if (interrupt_cb(s)) {
-            av_packet_unref(pkt);
-            read_ret = AVERROR_EXIT;
-            break;
-        }
-        if (pkt->stream_index != s->vindex && pkt->stream_index != s->aindex) {
-            av_packet_unref(pkt);
+        if (s->cfg.loop && s->kind->rewind && ret >= 0) {
+            if (s->frames_out == frames_before) {
+                log_msg(LOG_ERROR, s->channel, STAGE, "%s: nothing to loop over", s->url);
+                ret = AVERROR_INVALIDDATA;
+                break;
+            }
+            if ((ret = s->kind->rewind(s)) < 0)
+                break;
+            source_rebase(s);
             continue;
         }
-        if (pkt->flags & AV_PKT_FLAG_CORRUPT) {
-            s->packets_corrupt++;
-            warn_bad_data(s, "corrupt packet", pkt->pts,
-                          pkt->stream_index == s->vindex ? s->vtb : s->atb);
-            av_packet_unref(pkt);
-            continue;
+        if (!s->cfg.reconnect || !s->kind->reopen)
+            break;
+        /* a live input that ended or failed: try again until stopped */
+        if (s->frames_out > frames_before)
+            backoff = RECONNECT_FIRST_US;
+        log_msg(LOG_WARN, s->channel, STAGE, "%s: input lost; reconnecting in %.2f s", s->url,
+                backoff / 1e6);
+        sleep_us(s, backoff);
+        backoff = FFMIN(backoff * 2, RECONNECT_MAX_US);
+        if (s->cfg.interrupt && s->cfg.interrupt(s->cfg.opaque)) {
+            ret = AVERROR_EXIT;
+            break;
         }
-        ret = decode(s, pkt->stream_index == s->vindex ? s->vdec : s->adec, pkt, f, tmp);
-        av_packet_unref(pkt);
-        if (ret < 0)
-            goto end;
-    }
-
-    /* drain the decoders and the deinterlacer: the end of the input is not
-     * the end of the pictures */
-    if ((ret = decode(s, s->vdec, NULL, f, tmp)) < 0)
-        goto end;
-    if (s->graph && (ret = filter_and_emit(s, NULL, tmp)) < 0)
-        goto end;
-    if (s->adec && (ret = decode(s, s->adec, NULL, f, tmp)) < 0)
-        goto end;
-
-    if (s->warnings > MAX_CORRUPT_WARNINGS)
-        log_msg(LOG_WARN, s->channel, STAGE, "%s: %" PRId64 " damaged packets or pictures skipped in all",
-                s->url, s->warnings);
-    if (read_ret == AVERROR_EXIT && s->stalled && s->frames_out > 0) {
-        log_msg(LOG_WARN, s->channel, STAGE, "%s: no data for %.1f s; taking that as the end of "
-                "the input", s->url, s->cfg.stall_timeout_us / 1e6);
-        ret = 0;
-    } else if (read_ret == AVERROR_EXIT && !s->stalled) {
-        ret = AVERROR_EXIT;
-    } else if (s->frames_out == 0) {
-        log_msg(LOG_ERROR, s->channel, STAGE, "%s: no picture could be decoded%s%s", s->url,
-                read_ret != AVERROR_EOF ? ": " : "",
-                s->stalled ? "no data within the timeout" : read_ret != AVERROR_EOF ? ERRSTR(read_ret) : "");
-        ret = AVERROR_INVALIDDATA;
-    } else if (read_ret != AVERROR_EOF || ended_early(s)) {
-        log_msg(LOG_ERROR, s->channel, STAGE, "%s: input ended at %.3f s of %.3f s%s%s "
-                "(truncated?); the output holds what came before", s->url,
-                s->last_pts_us / 1e6, s->info.duration_us / 1e6,
-                read_ret != AVERROR_EOF ? ": " : "", read_ret != AVERROR_EOF ? ERRSTR(read_ret) : "");
-        ret = AVERROR_INVALIDDATA;
+        if (s->kind->reopen(s) >= 0) {
+            log_msg(LOG_NOTICE, s->channel, STAGE, "%s: reconnected", s->url);
+            source_rebase(s);
+        }
     }
 end:
     for (int i = 0; i < nvideo; i++)
         queue_close(video_out[i]);
     if (audio_out)
         queue_close(audio_out);
-    av_packet_free(&pkt);
-    av_frame_free(&f);
-    av_frame_free(&tmp);
     return ret;
 }
 
@@ -632,13 +443,15 @@ void source_free(Source **ps)
 
     if (!s)
         return;
+    if (s->kind)
+        s->kind->close(s);
     for (int i = 0; i < s->nearly_audio; i++)
         av_frame_free(&s->early_audio[i]);
     av_frame_free(&s->last);
-    avfilter_graph_free(&s->graph);
-    avcodec_free_context(&s->vdec);
-    avcodec_free_context(&s->adec);
-    avformat_close_input(&s->fmt);
+    scaler_free(&s->scaler);
+    av_buffer_pool_uninit(&s->pool);
+    swr_free(&s->swr);
+    av_channel_layout_uninit(&s->swr_layout);
     av_channel_layout_uninit(&s->info.ch_layout);
     av_free(s->url);
     free(s);

@@ -1,6 +1,7 @@
 /*
  * transcoder: a source — anything libavformat opens (file, http(s), srt,
- * udp, rtmp, hls) — demuxed and decoded once, put on the output clock.
+ * udp, rtmp, hls) or a built-in generator — demuxed and decoded once, put
+ * on the output clock.
  *
  * Video leaves as progressive frames at a constant rate: pts is the frame
  * index in time base 1/fps (the source's own rate, kept exactly: 30000/1001
@@ -21,22 +22,32 @@
 
 #include "common/common.h"
 
+/* The input as opened. Without canvas_width/out_sample_rate in the config,
+ * frames leave as described here; with them, as the config says. */
 typedef struct SourceInfo {
-    int width, height;             /* of the frames delivered */
+    int width, height;
     AVRational sar;                /* sample aspect ratio, 1:1 when unknown */
-    AVRational fps;                /* output frame rate */
-    enum AVPixelFormat pix_fmt;    /* of the frames delivered */
+    AVRational fps;                /* the input's frame rate (the output's without out_fps) */
+    enum AVPixelFormat pix_fmt;
     int interlaced;                /* deinterlacing is on */
     int has_audio;
-    int sample_rate;               /* of the audio frames delivered */
+    int sample_rate;
     AVChannelLayout ch_layout;
     enum AVSampleFormat sample_fmt;
     int64_t duration_us;           /* 0 when unknown (live) */
     char format[32], video_codec[32], audio_codec[32];
 } SourceInfo;
 
+/* What a built-in generator draws. */
+typedef enum SourceGenerator {
+    GENERATE_NONE = 0,        /* url is a file or URL libavformat opens */
+    GENERATE_TESTSRC,         /* a moving pattern with the wall clock burnt in, and a 1 kHz tone */
+    GENERATE_COLOR,           /* a plain colour, silence */
+    GENERATE_SLATE,           /* a colour with a text centred, or an image; silence */
+} SourceGenerator;
+
 typedef struct SourceConfig {
-    const char *url;               /* as the user gave it; named in every error */
+    const char *url;               /* file or URL; for a generator, its name for messages */
     const char *channel;           /* for log lines; "" for a transcode */
     /* Polled while blocking in I/O; return nonzero to stop (Ctrl-C). */
     int (*interrupt)(void *opaque);
@@ -45,6 +56,19 @@ typedef struct SourceConfig {
     /* An input that delivers nothing for this long has ended (a live URL
      * whose sender went away, a dead server); 0: wait forever. */
     int64_t stall_timeout_us;
+
+    /* For a channel's playout; all zero for a transcode. */
+    SourceGenerator generate;
+    const char *color;             /* generators: "#rrggbb" or an FFmpeg colour name */
+    const char *text;              /* slate text */
+    const char *image;             /* slate image (a file libavformat reads) */
+    int64_t clock_epoch_us;        /* testsrc: wall clock of output frame 0, burnt in */
+    int canvas_width, canvas_height; /* fit every picture inside, centred, black around */
+    AVRational out_fps;            /* output rate (frames dropped or repeated to it) */
+    int out_sample_rate, out_channels; /* audio converted to fltp at this rate and channel count */
+    int loop;                      /* a file starts again at its end */
+    int64_t start_us;              /* a file starts this far in */
+    int reconnect;                 /* a URL that ends or fails is opened again until stopped */
 } SourceConfig;
 
 typedef struct SourceStats {
@@ -62,7 +86,8 @@ int source_open(Source **src, const SourceConfig *cfg);
 
 const SourceInfo *source_info(const Source *src);
 
-/* Demuxes and decodes to the end of the input or until interrupted. Each
+/* Demuxes and decodes to the end of the input (a looped file, a
+ * reconnecting URL or a generator: until interrupted). Each
  * video frame goes, as a new reference, to every queue of video_out; audio
  * frames to audio_out (NULL: audio is dropped). Every queue is closed on
  * return. Returns 0 at the end of the input (or when it stalled past
