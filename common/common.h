@@ -62,6 +62,11 @@ int queue_send(Queue *q, void *item);
 /* Blocks while empty. AVERROR_EOF once every producer closed and the queue
  * is drained, or when it was aborted. */
 int queue_receive(Queue *q, void **item);
+/* Like queue_receive, but gives up at deadline_us (clock_monotonic_us;
+ * 0: does not wait) with AVERROR(EAGAIN). */
+int queue_receive_until(Queue *q, void **item, int64_t deadline_us);
+/* Items waiting now. */
+int queue_count(Queue *q);
 /* One producer is done. */
 void queue_close(Queue *q);
 /* Wakes every waiter, drops what is queued; later sends and receives fail. */

@@ -3,7 +3,9 @@
 #include "common.h"
 
 #include <pthread.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <libavcodec/packet.h>
 #include <libavutil/error.h>
@@ -18,6 +20,16 @@ struct Queue {
     int aborted;
     void (*free_item)(void *);
 };
+
+static void init_monotonic_cond(pthread_cond_t *c)
+{
+    pthread_condattr_t attr;
+
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(c, &attr);
+    pthread_condattr_destroy(&attr);
+}
 
 int queue_new(Queue **out, int capacity, int producers, void (*free_item)(void *))
 {
@@ -38,8 +50,8 @@ int queue_new(Queue **out, int capacity, int producers, void (*free_item)(void *
     q->producers = producers;
     q->free_item = free_item;
     pthread_mutex_init(&q->lock, NULL);
-    pthread_cond_init(&q->not_empty, NULL);
-    pthread_cond_init(&q->not_full, NULL);
+    init_monotonic_cond(&q->not_empty);
+    init_monotonic_cond(&q->not_full);
     *out = q;
     return 0;
 }
@@ -80,6 +92,38 @@ int queue_receive(Queue *q, void **item)
     }
     pthread_mutex_unlock(&q->lock);
     return ret;
+}
+
+int queue_receive_until(Queue *q, void **item, int64_t deadline_us)
+{
+    struct timespec ts = { .tv_sec = deadline_us / 1000000, .tv_nsec = deadline_us % 1000000 * 1000 };
+    int ret = 0;
+
+    *item = NULL;
+    pthread_mutex_lock(&q->lock);
+    while (q->count == 0 && q->producers > 0 && !q->aborted && deadline_us > 0 &&
+           pthread_cond_timedwait(&q->not_empty, &q->lock, &ts) != ETIMEDOUT)
+        ;
+    if (q->count > 0 && !q->aborted) {
+        *item = q->items[q->head];
+        q->head = (q->head + 1) % q->capacity;
+        q->count--;
+        pthread_cond_signal(&q->not_full);
+    } else {
+        ret = q->aborted || q->producers == 0 ? AVERROR_EOF : AVERROR(EAGAIN);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return ret;
+}
+
+int queue_count(Queue *q)
+{
+    int n;
+
+    pthread_mutex_lock(&q->lock);
+    n = q->count;
+    pthread_mutex_unlock(&q->lock);
+    return n;
 }
 
 void queue_close(Queue *q)

@@ -102,4 +102,77 @@ void source_stats(const Source *src, SourceStats *stats);
 
 void source_free(Source **src);
 
+/* ---- playout ---------------------------------------------------------- */
+
+/*
+ * The playout is a channel's own output clock. Frame n airs at
+ * epoch_us + (n - first_frame) / fps on the wall clock; for every frame it
+ * takes a picture from the input on air (a source fitted to the canvas), or
+ * the slate, and the audio samples that belong to exactly that frame, and
+ * passes both on. Inputs are started ahead of their cue (pre-roll) so a
+ * switch lands on its frame; a live input that stops delivering for its
+ * timeout is replaced by its backup, else the slate, and taken back as soon
+ * as it delivers again.
+ */
+
+typedef struct PlayoutInput PlayoutInput;
+
+/* Starts a source in a thread of its own (the caller's config, with the
+ * canvas, rate and audio format of the playout filled in by playout_input_start).
+ * live: frames arrive in real time and the newest are taken; else frames
+ * are taken in order, as fast as the source makes them. */
+int playout_input_start(PlayoutInput **in, const SourceConfig *cfg, int live);
+/* Stops the source and frees the input (NULLed). */
+void playout_input_free(PlayoutInput **in);
+
+typedef enum PlayoutEventType {
+    PLAYOUT_PROGRAM,        /* a cue went on air */
+    PLAYOUT_FAILOVER,       /* the primary went silent: backup or slate */
+    PLAYOUT_RECOVERED,      /* the primary is back */
+} PlayoutEventType;
+
+typedef struct PlayoutEvent {
+    PlayoutEventType type;
+    int64_t frame;          /* the output frame it happened on */
+    int64_t wall_us;        /* that frame's air time */
+    int cue_id;
+    int on_backup;          /* failover: 1 backup, 0 slate */
+} PlayoutEvent;
+
+typedef struct PlayoutConfig {
+    const char *channel;
+    int width, height;
+    AVRational fps;
+    int sample_rate, channels;
+    int64_t epoch_us;       /* air time of first_frame */
+    int64_t first_frame;    /* the frame index to start at (a restart continues) */
+    int paced;              /* wait for each frame's air time (0: as fast as possible, for tests) */
+    PlayoutInput *slate;    /* what airs when nothing else does; owned by the playout */
+    Queue *const *video_out;  /* canvas frames, pts = frame index, time base 1/fps */
+    int nvideo;
+    Queue *audio_out;       /* fltp audio, pts in samples on the same clock */
+    void (*on_event)(void *opaque, const PlayoutEvent *ev);
+    void *opaque;
+} PlayoutConfig;
+
+typedef struct Playout Playout;
+
+int playout_new(Playout **p, const PlayoutConfig *cfg);
+
+/* From output frame `frame` on, `primary` is on air (NULL: the slate), with
+ * `backup` to fall back to (may be NULL) after `timeout_us` without a new
+ * picture from a live primary. The playout takes ownership of the inputs.
+ * Cues must come in frame order; a cue for a frame already aired takes
+ * effect at once. Thread safe. */
+int playout_cue(Playout *p, int64_t frame, int cue_id, PlayoutInput *primary, PlayoutInput *backup,
+                int64_t timeout_us);
+
+/* Thread body: runs until playout_stop, or (unpaced) until `frames` frames
+ * are out when frames > 0. Closes the output queues on return. */
+int playout_run(Playout *p, int64_t frames);
+void playout_stop(Playout *p);
+/* The next frame to air (for state and progress). */
+int64_t playout_next_frame(const Playout *p);
+void playout_free(Playout **p);
+
 #endif

@@ -79,6 +79,23 @@ int main(void)
     queue_free(&q);
     CHECK_EQ_INT(freed, 2);
 
+    /* waiting with a deadline: EAGAIN when nothing comes, the item when it does */
+    {
+        int64_t t0;
+        CHECK_EQ_INT(queue_new(&q, 2, 1, NULL), 0);
+        t0 = clock_monotonic_us();
+        CHECK_EQ_INT(queue_receive_until(q, &item, t0 + 50000), AVERROR(EAGAIN));
+        CHECK(clock_monotonic_us() - t0 >= 45000);
+        CHECK_EQ_INT(queue_receive_until(q, &item, 0), AVERROR(EAGAIN));
+        queue_send(q, (void *)7);
+        CHECK_EQ_INT(queue_count(q), 1);
+        CHECK_EQ_INT(queue_receive_until(q, &item, 0), 0);
+        CHECK((intptr_t)item == 7);
+        queue_close(q);
+        CHECK_EQ_INT(queue_receive_until(q, &item, clock_monotonic_us() + 1000000), AVERROR_EOF);
+        queue_free(&q);
+    }
+
     CHECK(queue_new(&q, 0, 1, NULL) < 0);
     return CHECK_DONE();
 }

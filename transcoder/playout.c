@@ -1,0 +1,533 @@
+/* The playout: a channel's own output clock, what airs on each frame, and
+ * exactly that frame's audio. See transcoder.h. */
+#include "kind.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libavutil/audio_fifo.h>
+
+#define STAGE "playout"
+#define INPUT_VIDEO_QUEUE 8
+#define INPUT_AUDIO_QUEUE 128
+/* A live input keeps this many pictures in hand: enough to ride out jitter,
+ * few enough to stay near its sender. */
+#define LIVE_DEPTH 2
+/* ... and this much audio (ms), dropping what grows beyond twice it */
+#define LIVE_AUDIO_MS 100
+#define MAX_CUES 64
+
+struct PlayoutInput {
+    Source *src;
+    Queue *video, *audio;
+    pthread_t thread;
+    int started;
+    atomic_int stop;
+    int live;
+    int sample_rate, channels;
+    AVAudioFifo *fifo;        /* audio taken from the queue, not aired yet */
+    int64_t fifo_end;         /* sample position just after the fifo's content (source clock) */
+    int audio_started;
+    AVFrame *last;            /* last picture taken */
+    int64_t last_new_us;      /* monotonic time the last new picture was taken; 0: none yet */
+    int video_ended, audio_ended;
+};
+
+typedef struct Cue {
+    int64_t frame;
+    int id;
+    PlayoutInput *primary, *backup;
+    int64_t timeout_us;
+} Cue;
+
+struct Playout {
+    PlayoutConfig cfg;
+    pthread_mutex_t lock;
+    Cue cues[MAX_CUES];
+    int ncues;
+    int active;               /* index of the cue on air, -1 before the first */
+    int primary_down;
+    int64_t cue_started_us;   /* monotonic time the cue on air began */
+    int64_t down_since_us;    /* monotonic time the primary was found silent */
+    atomic_int stop;
+    _Atomic int64_t next_frame;
+    int64_t samples_out;      /* audio sample position of the next frame */
+    AVFrame *black;           /* before anything ever aired */
+};
+
+/* ---- inputs ---- */
+
+static int input_interrupt(void *opaque)
+{
+    PlayoutInput *in = opaque;
+    return atomic_load(&in->stop);
+}
+
+static void *input_thread(void *arg)
+{
+    PlayoutInput *in = arg;
+    source_run(in->src, &in->video, 1, in->audio);
+    return NULL;
+}
+
+int playout_input_start(PlayoutInput **out, const SourceConfig *cfg, int live)
+{
+    PlayoutInput *in = calloc(1, sizeof(*in));
+    SourceConfig c = *cfg;
+    int ret;
+
+    *out = NULL;
+    if (!in)
+        return AVERROR(ENOMEM);
+    in->live = live;
+    in->sample_rate = cfg->out_sample_rate;
+    in->channels = cfg->out_channels;
+    c.interrupt = input_interrupt;
+    c.opaque = in;
+    if ((ret = source_open(&in->src, &c)) < 0 ||
+        (ret = queue_new(&in->video, INPUT_VIDEO_QUEUE, 1, queue_free_frame)) < 0 ||
+        (ret = queue_new(&in->audio, INPUT_AUDIO_QUEUE, 1, queue_free_frame)) < 0)
+        goto fail;
+    in->fifo = av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, in->channels, in->sample_rate / 2);
+    if (!in->fifo) {
+        ret = AVERROR(ENOMEM);
+        goto fail;
+    }
+    if (pthread_create(&in->thread, NULL, input_thread, in)) {
+        ret = AVERROR(EAGAIN);
+        goto fail;
+    }
+    in->started = 1;
+    *out = in;
+    return 0;
+fail:
+    playout_input_free(&in);
+    return ret;
+}
+
+void playout_input_free(PlayoutInput **pin)
+{
+    PlayoutInput *in = *pin;
+
+    if (!in)
+        return;
+    atomic_store(&in->stop, 1);
+    /* a source waiting on a full queue wakes up to an aborted one */
+    if (in->video)
+        queue_abort(in->video);
+    if (in->audio)
+        queue_abort(in->audio);
+    if (in->started)
+        pthread_join(in->thread, NULL);
+    source_free(&in->src);
+    queue_free(&in->video);
+    queue_free(&in->audio);
+    if (in->fifo)
+        av_audio_fifo_free(in->fifo);
+    av_frame_free(&in->last);
+    free(in);
+    *pin = NULL;
+}
+
+static void *reap_thread(void *arg)
+{
+    PlayoutInput *in = arg;
+    playout_input_free(&in);
+    return NULL;
+}
+
+/* Stopping a network source can take a moment: never on the clock's time. */
+static void input_release(PlayoutInput *in)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+
+    if (!in)
+        return;
+    atomic_store(&in->stop, 1);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, reap_thread, in))
+        playout_input_free(&in);
+    pthread_attr_destroy(&attr);
+}
+
+/* Audio frames into the fifo at their place on the source's clock: silence
+ * over a gap, an overlap dropped. */
+static int fifo_put(PlayoutInput *in, AVFrame *a)
+{
+    int64_t tolerance = 1024, skip = 0;
+    int n = a->nb_samples;
+
+    if (a->pts != AV_NOPTS_VALUE) {
+        if (!in->audio_started) {
+            in->fifo_end = a->pts < 0 ? 0 : a->pts;
+            in->audio_started = 1;
+        }
+        if (a->pts > in->fifo_end + tolerance) {
+            int64_t gap = a->pts - in->fifo_end;
+            AVFrame *sil = av_frame_alloc();
+            int ret;
+            if (!sil)
+                return AVERROR(ENOMEM);
+            sil->format = AV_SAMPLE_FMT_FLTP;
+            sil->nb_samples = (int)FFMIN(gap, in->sample_rate);
+            av_channel_layout_default(&sil->ch_layout, in->channels);
+            if ((ret = av_frame_get_buffer(sil, 0)) >= 0) {
+                av_samples_set_silence(sil->data, 0, sil->nb_samples, in->channels, AV_SAMPLE_FMT_FLTP);
+                av_audio_fifo_write(in->fifo, (void **)sil->data, sil->nb_samples);
+                in->fifo_end += sil->nb_samples;
+            }
+            av_frame_free(&sil);
+            if (ret < 0)
+                return ret;
+        } else if (a->pts < in->fifo_end - tolerance) {
+            skip = FFMIN(in->fifo_end - a->pts, n);
+        }
+    }
+    if (skip < n) {
+        uint8_t *planes[AV_NUM_DATA_POINTERS];
+        for (int c = 0; c < in->channels && c < AV_NUM_DATA_POINTERS; c++)
+            planes[c] = a->extended_data[c] + skip * (int64_t)sizeof(float);
+        if (av_audio_fifo_write(in->fifo, (void **)planes, (int)(n - skip)) < n - skip)
+            return AVERROR(ENOMEM);
+        in->fifo_end += n - skip;
+    }
+    return 0;
+}
+
+/* The next picture of an input, waiting for it until deadline_us (0: not
+ * at all). 1 with a new picture in in->last, 0 without one. */
+static int take_picture(PlayoutInput *in, int64_t deadline_us)
+{
+    void *item;
+    int got = 0, ret;
+
+    if (in->live) {
+        /* the newest, keeping a little in hand */
+        while (queue_count(in->video) > LIVE_DEPTH && queue_receive_until(in->video, &item, 0) == 0) {
+            av_frame_free(&in->last);
+            in->last = item;
+            got = 1;
+        }
+        deadline_us = 0;
+    }
+    if (got || in->video_ended)
+        ret = got ? 0 : AVERROR_EOF;
+    else
+        ret = queue_receive_until(in->video, &item, deadline_us);
+    if (!got && ret == 0) {
+        av_frame_free(&in->last);
+        in->last = item;
+        got = 1;
+    }
+    if (ret == AVERROR_EOF)
+        in->video_ended = 1;
+    if (got)
+        in->last_new_us = clock_monotonic_us();
+    return got;
+}
+
+/* n samples of an input's audio into out at offset; silence where it has
+ * none (yet). */
+static void take_audio(PlayoutInput *in, AVFrame *out, int n, int64_t deadline_us)
+{
+    void *item;
+    int have;
+
+    while (av_audio_fifo_size(in->fifo) < n && !in->audio_ended) {
+        int ret = queue_receive_until(in->audio, &item, in->live ? 0 : deadline_us);
+        if (ret == AVERROR_EOF)
+            in->audio_ended = 1;
+        if (ret < 0)
+            break;
+        fifo_put(in, item);
+        av_frame_free((AVFrame **)&item);
+    }
+    if (in->live) {
+        /* a sender's clock runs at its own pace: keep the backlog bounded */
+        int keep = in->sample_rate * LIVE_AUDIO_MS / 1000;
+        int excess = av_audio_fifo_size(in->fifo) - n - 2 * keep;
+        if (excess > 0)
+            av_audio_fifo_drain(in->fifo, excess + keep);
+    }
+    have = FFMIN(av_audio_fifo_size(in->fifo), n);
+    if (have > 0)
+        av_audio_fifo_read(in->fifo, (void **)out->data, have);
+    if (have < n)
+        av_samples_set_silence(out->data, have, n - have, out->ch_layout.nb_channels, AV_SAMPLE_FMT_FLTP);
+}
+
+/* An input not on air: a live one is kept fresh (its backlog dropped), a
+ * file waits at its first frame. */
+static void keep_fresh(PlayoutInput *in)
+{
+    void *item;
+
+    if (!in || !in->live)
+        return;
+    while (queue_count(in->video) > 1 && queue_receive_until(in->video, &item, 0) == 0) {
+        av_frame_free(&in->last);
+        in->last = item;
+        in->last_new_us = clock_monotonic_us();
+    }
+    if (!in->last && queue_receive_until(in->video, &item, 0) == 0) {
+        in->last = item;
+        in->last_new_us = clock_monotonic_us();
+    }
+    while (queue_receive_until(in->audio, &item, 0) == 0)
+        av_frame_free((AVFrame **)&item);
+    av_audio_fifo_reset(in->fifo);
+    in->audio_started = 0;
+}
+
+/* ---- the playout ---- */
+
+int playout_new(Playout **out, const PlayoutConfig *cfg)
+{
+    Playout *p = calloc(1, sizeof(*p));
+    int ret;
+
+    *out = NULL;
+    if (!p)
+        return AVERROR(ENOMEM);
+    p->cfg = *cfg;
+    p->active = -1;
+    p->next_frame = cfg->first_frame;
+    p->samples_out = av_rescale_rnd(cfg->first_frame, (int64_t)cfg->sample_rate * cfg->fps.den,
+                                    cfg->fps.num, AV_ROUND_DOWN);
+    pthread_mutex_init(&p->lock, NULL);
+    p->black = av_frame_alloc();
+    if (!p->black) {
+        playout_free(&p);
+        return AVERROR(ENOMEM);
+    }
+    p->black->format = AV_PIX_FMT_YUV420P;
+    p->black->width = cfg->width;
+    p->black->height = cfg->height;
+    if ((ret = av_frame_get_buffer(p->black, 0)) < 0) {
+        playout_free(&p);
+        return ret;
+    }
+    for (int pl = 0; pl < 3; pl++)
+        memset(p->black->data[pl], pl ? 128 : 16, (size_t)p->black->linesize[pl] * (pl ? (cfg->height + 1) / 2 : cfg->height));
+    *out = p;
+    return 0;
+}
+
+int playout_cue(Playout *p, int64_t frame, int cue_id, PlayoutInput *primary, PlayoutInput *backup,
+                int64_t timeout_us)
+{
+    int ret = 0;
+
+    pthread_mutex_lock(&p->lock);
+    if (p->ncues == MAX_CUES || (p->ncues && frame < p->cues[p->ncues - 1].frame)) {
+        ret = AVERROR(EINVAL);
+    } else {
+        p->cues[p->ncues++] = (Cue){ frame, cue_id, primary, backup, timeout_us };
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (ret < 0) {
+        input_release(primary);
+        input_release(backup);
+    }
+    return ret;
+}
+
+void playout_stop(Playout *p)
+{
+    atomic_store(&p->stop, 1);
+}
+
+int64_t playout_next_frame(const Playout *p)
+{
+    return p->next_frame;
+}
+
+static void emit_event(Playout *p, PlayoutEventType type, int64_t frame, int64_t wall, int cue_id, int backup)
+{
+    PlayoutEvent ev = { type, frame, wall, cue_id, backup };
+    if (p->cfg.on_event)
+        p->cfg.on_event(p->cfg.opaque, &ev);
+}
+
+static int64_t air_time(const Playout *p, int64_t frame)
+{
+    return p->cfg.epoch_us + av_rescale((frame - p->cfg.first_frame) * 1000000, p->cfg.fps.den, p->cfg.fps.num);
+}
+
+static void sleep_until_wall(int64_t wall_us)
+{
+    struct timespec ts = { .tv_sec = wall_us / 1000000, .tv_nsec = wall_us % 1000000 * 1000 };
+    while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
+}
+
+/* Moves to the cue for `frame`; inputs of cues that are over are let go. */
+static Cue *current_cue(Playout *p, int64_t frame)
+{
+    int next = p->active;
+
+    pthread_mutex_lock(&p->lock);
+    while (next + 1 < p->ncues && p->cues[next + 1].frame <= frame)
+        next++;
+    if (next != p->active) {
+        /* everything before the new cue is over */
+        for (int i = 0; i < next; i++) {
+            input_release(p->cues[i].primary);
+            input_release(p->cues[i].backup);
+        }
+        memmove(p->cues, p->cues + next, sizeof(Cue) * (size_t)(p->ncues - next));
+        p->ncues -= next;
+        p->active = 0;
+        p->primary_down = 0;
+        p->cue_started_us = clock_monotonic_us();
+        pthread_mutex_unlock(&p->lock);
+        emit_event(p, PLAYOUT_PROGRAM, frame, air_time(p, frame), p->cues[0].id, 0);
+        return &p->cues[0];
+    }
+    pthread_mutex_unlock(&p->lock);
+    return p->active >= 0 ? &p->cues[p->active] : NULL;
+}
+
+static int send_frame(Playout *p, AVFrame *picture, AVFrame *audio, int64_t frame)
+{
+    int ret;
+
+    for (int i = 0; i < p->cfg.nvideo; i++) {
+        AVFrame *ref = av_frame_clone(picture);
+        if (!ref)
+            return AVERROR(ENOMEM);
+        ref->pts = frame;
+        ref->time_base = av_inv_q(p->cfg.fps);
+        ref->pkt_duration = 1;
+        if ((ret = queue_send(p->cfg.video_out[i], ref)) < 0) {
+            av_frame_free(&ref);
+            return ret;
+        }
+    }
+    if (p->cfg.audio_out) {
+        if ((ret = queue_send(p->cfg.audio_out, audio)) < 0) {
+            av_frame_free(&audio);
+            return ret;
+        }
+    } else {
+        av_frame_free(&audio);
+    }
+    return 0;
+}
+
+int playout_run(Playout *p, int64_t frames)
+{
+    const PlayoutConfig *c = &p->cfg;
+    int64_t frame_us = av_rescale(1000000, c->fps.den, c->fps.num);
+    int ret = 0;
+
+    while (!atomic_load(&p->stop) && (frames <= 0 || p->next_frame < c->first_frame + frames)) {
+        int64_t n = p->next_frame, wall = air_time(p, n);
+        int64_t deadline = c->paced ? clock_monotonic_us() + frame_us / 2 : clock_monotonic_us() + 10000000;
+        int64_t samples_end = av_rescale_rnd(n + 1, (int64_t)c->sample_rate * c->fps.den, c->fps.num,
+                                             AV_ROUND_DOWN);
+        int nsamples = (int)(samples_end - p->samples_out);
+        Cue *cue = current_cue(p, n);
+        PlayoutInput *on = cue ? cue->primary : NULL;
+        AVFrame *picture, *audio;
+
+        if (c->paced)
+            sleep_until_wall(wall);
+
+        /* failover: a live primary silent for its timeout (counted from the
+         * cue's start when it never delivered) */
+        if (on && on->live && cue->timeout_us > 0) {
+            int64_t now = clock_monotonic_us();
+            int64_t heard;
+            PlayoutInput *b = cue->backup;
+            take_picture(on, 0);
+            heard = FFMAX(on->last_new_us, p->cue_started_us);
+            if (!p->primary_down && now - heard > cue->timeout_us) {
+                p->primary_down = 1;
+                p->down_since_us = now;
+                emit_event(p, PLAYOUT_FAILOVER, n, wall, cue->id, b != NULL);
+                log_msg(LOG_WARN, c->channel, STAGE, "the input of cue %d is silent; %s", cue->id,
+                        b ? "on its backup" : "on the slate");
+            } else if (p->primary_down && on->last_new_us > p->down_since_us) {
+                /* a new picture, so decoded from a keyframe: back on air */
+                p->primary_down = 0;
+                emit_event(p, PLAYOUT_RECOVERED, n, wall, cue->id, 0);
+                log_msg(LOG_NOTICE, c->channel, STAGE, "the input of cue %d is back", cue->id);
+            }
+            if (p->primary_down || !on->last)
+                on = b && b->last_new_us && now - b->last_new_us <= cue->timeout_us ? b : NULL;
+        } else if (on && !on->live) {
+            if (!take_picture(on, deadline) && on->video_ended)
+                on = NULL;   /* the program ran out before its slot: the slate */
+        }
+        pthread_mutex_lock(&p->lock);
+        if (cue) {
+            keep_fresh(cue->primary != on ? cue->primary : NULL);
+            keep_fresh(cue->backup != on ? cue->backup : NULL);
+        }
+        for (int i = p->active + 1; i < p->ncues; i++) {
+            keep_fresh(p->cues[i].primary);
+            keep_fresh(p->cues[i].backup);
+        }
+        pthread_mutex_unlock(&p->lock);
+        if (on && on->live)
+            take_picture(on, 0);
+        if (!on && c->slate) {
+            take_picture(c->slate, deadline);
+            on = c->slate;
+        }
+        picture = on && on->last ? on->last : p->black;
+
+        audio = av_frame_alloc();
+        if (!audio) {
+            ret = AVERROR(ENOMEM);
+            break;
+        }
+        audio->format = AV_SAMPLE_FMT_FLTP;
+        audio->sample_rate = c->sample_rate;
+        audio->nb_samples = nsamples;
+        av_channel_layout_default(&audio->ch_layout, c->channels);
+        if ((ret = av_frame_get_buffer(audio, 0)) < 0) {
+            av_frame_free(&audio);
+            break;
+        }
+        audio->pts = p->samples_out;
+        audio->time_base = (AVRational){ 1, c->sample_rate };
+        if (on)
+            take_audio(on, audio, nsamples, deadline);
+        else
+            av_samples_set_silence(audio->data, 0, nsamples, c->channels, AV_SAMPLE_FMT_FLTP);
+
+        if ((ret = send_frame(p, picture, audio, n)) < 0)
+            break;
+        p->samples_out = samples_end;
+        p->next_frame = n + 1;
+    }
+    for (int i = 0; i < c->nvideo; i++)
+        queue_close(c->video_out[i]);
+    if (c->audio_out)
+        queue_close(c->audio_out);
+    return ret == AVERROR_EOF ? 0 : ret;
+}
+
+void playout_free(Playout **pp)
+{
+    Playout *p = *pp;
+
+    if (!p)
+        return;
+    for (int i = 0; i < p->ncues; i++) {
+        playout_input_free(&p->cues[i].primary);
+        playout_input_free(&p->cues[i].backup);
+    }
+    playout_input_free(&p->cfg.slate);
+    av_frame_free(&p->black);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+    *pp = NULL;
+}
