@@ -18,6 +18,7 @@ static void usage(FILE *f)
           "\n"
           "commands:\n"
           "  transcode INPUT -o OUTDIR [options]   transcode to an ABR ladder (HLS, fMP4, DASH, CMAF)\n"
+          "  check CHANNEL.yaml                    validate a channel config; print its timeline\n"
           "  encoders                              encode backends and whether this host can use them\n"
           "\n"
           "`onair COMMAND --help` describes a command.\n", f);
@@ -80,6 +81,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "transcode"))
         return cmd_transcode(argc - 1, argv + 1);
+    if (!strcmp(cmd, "check"))
+        return cmd_check(argc - 1, argv + 1);
     if (!strcmp(cmd, "encoders"))
         return cmd_encoders(argc - 1, argv + 1);
     usage(stderr);

@@ -171,4 +171,54 @@ void buf_reset(Buf *b);
 void buf_truncate(Buf *b, size_t len);
 void buf_free(Buf *b);
 
+/* ---- civil time and time zones ----------------------------------------- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back. Exact for
+ * any year an int holds; month 1-12, day 1-31. */
+int64_t civil_to_days(int year, int month, int day);
+void civil_from_days(int64_t days, int *year, int *month, int *day);
+
+/* A time zone read from tzdata (TZif, RFC 8536): its transitions and the
+ * POSIX rule that extends them into the future. Immutable once loaded, so
+ * any number of threads may use one at once; nothing here touches the
+ * process's TZ or calls tzset(). */
+typedef struct Tz Tz;
+
+/* Loads zone `name` ("Europe/Berlin", "America/New_York", "UTC") from $TZDIR
+ * or /usr/share/zoneinfo. "UTC" needs no file. On error err gets a message
+ * for the user and *tz is NULL. The caller owns *tz (tz_free). */
+int tz_load(Tz **tz, const char *name, char *err, size_t err_size);
+/* The same from the bytes of a TZif file (tests, fuzzing); data is copied. */
+int tz_parse(Tz **tz, const char *name, const uint8_t *data, size_t size,
+             char *err, size_t err_size);
+void tz_free(Tz **tz);
+const char *tz_name(const Tz *tz);
+
+typedef struct TzLocal {
+    int year, month, day, hour, minute, second, usec;
+    int weekday;        /* 0 = Sunday */
+    int utc_offset;     /* seconds east of UTC */
+    int is_dst;
+    char abbr[16];      /* "CEST"; "+0530" when the zone names none */
+} TzLocal;
+
+/* Seconds east of UTC in force at utc_us (microseconds since the epoch). */
+int tz_offset(const Tz *tz, int64_t utc_us);
+void tz_to_local(const Tz *tz, int64_t utc_us, TzLocal *out);
+
+enum TzLocalKind {
+    TZ_LOCAL_UNIQUE = 0,  /* the wall time happens once */
+    TZ_LOCAL_GAP,         /* skipped by a change (spring forward) */
+    TZ_LOCAL_AMBIGUOUS,   /* happens twice (fall back) */
+};
+
+/* A local wall time (microseconds since 1970-01-01T00:00 local) -> UTC.
+ * A time in a gap does not exist; it is read with the offset in force before
+ * the change, which moves it forward by the length of the gap (02:30 on a
+ * 02:00 -> 03:00 night airs at 03:30), so a daily item still airs that day
+ * and at most the gap late. A time in an overlap happens twice; the first
+ * (earlier) instant is returned, so a daily item airs once, not twice.
+ * kind (may be NULL) says which case applied. */
+int64_t tz_local_to_utc(const Tz *tz, int64_t local_us, enum TzLocalKind *kind);
+
 #endif

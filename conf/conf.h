@@ -1,15 +1,19 @@
 /*
- * conf: parsing of what users write — durations, bitrates and ladder specs
- * (on the command line and, later, in channel YAML).
+ * conf: what users write — durations, bitrates and ladder specs on the
+ * command line, and channel configs (YAML, schema version 1, DESIGN.md).
  *
  * Parsers return 0 or AVERROR(EINVAL); on error they write a message for
  * the user into err (which the caller prefixes with the flag or place).
+ * The channel loader never prints: it returns its messages in a ConfReport
+ * and the CLI prints them.
  */
 #ifndef ONAIR_CONF_H
 #define ONAIR_CONF_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <libavutil/rational.h>
 
 #include "common/common.h"
 
@@ -27,5 +31,175 @@ int conf_parse_rung(const char *text, Rung *rung, char *err, size_t err_size);
 int conf_parse_ladder(const char *text, Rung *rungs, int *count, char *err, size_t err_size);
 
 #define CONF_DEFAULT_LADDER "720p,480p,360p"
+
+/* ---- channel config (YAML) ----------------------------------------------
+ *
+ * Every key is declared once, in the option tables of conf/channel.c (key,
+ * type, offset, default, range, help): they drive the loader, the defaults,
+ * the range checks and conf_reference_markdown() (docs/config-reference.md).
+ */
+
+#define CONF_SCHEMA_VERSION 1
+
+enum ConfSeverity { CONF_ERROR = 0, CONF_WARNING };
+
+typedef struct ConfMessage {
+    enum ConfSeverity severity;
+    int line, column;        /* 1-based, as editors count; 0 when about the whole file */
+    char *text;              /* owned by the report */
+} ConfMessage;
+
+/* What a load found, in file order. Zero-initialise it once; each load
+ * clears what it held before, and conf_report_clear() frees it. */
+typedef struct ConfReport {
+    char *file;              /* the name messages are given under; owned */
+    ConfMessage *messages;   /* owned */
+    int count, errors, warnings;
+} ConfReport;
+
+void conf_report_clear(ConfReport *r);
+/* "FILE:LINE:COL: error: TEXT" (or "FILE: warning: TEXT" without a place),
+ * as compilers print it; truncated to size. */
+void conf_message_format(const ConfReport *r, const ConfMessage *m, char *buf, size_t size);
+
+/* Output formats: the same bits as the packager's FORMAT_* (cmaf is
+ * HLS_FMP4 | DASH over one set of segments). */
+enum ConfFormat {
+    CONF_FORMAT_HLS_TS   = 1 << 0,
+    CONF_FORMAT_HLS_FMP4 = 1 << 1,
+    CONF_FORMAT_DASH     = 1 << 2,
+};
+
+enum ConfSourceKind { CONF_SOURCE_GENERATE = 0, CONF_SOURCE_FILE, CONF_SOURCE_URL };
+
+typedef struct ConfSource {
+    char *name;
+    enum ConfSourceKind kind;
+    const char *generate;    /* GENERATE: "testsrc", "color" or "slate" (static) */
+    char *file;              /* FILE: the path, resolved against the config's folder */
+    char *url;               /* URL */
+    int loop;                /* FILE: start again at the end */
+    int64_t start;           /* FILE: microseconds into the file to begin at */
+    char *backup;            /* URL: what replaces it when it stops delivering, or NULL */
+    int backup_source;       /* ... when backup names a source: its index, else -1 */
+    int64_t timeout;         /* URL: microseconds without data before the backup takes over */
+    int line, column;        /* where the source is defined (its name) */
+} ConfSource;
+
+enum ConfAtKind {
+    CONF_AT_NONE = 0,        /* follows the item before */
+    CONF_AT_ABSOLUTE,        /* at = microseconds since the epoch, UTC */
+    CONF_AT_DAILY,           /* at = microseconds after local midnight, in the channel's zone */
+};
+
+typedef struct ConfItem {
+    int source;              /* index into ChannelConf.sources */
+    int64_t duration;        /* microseconds, > 0 */
+    char *title;             /* never NULL: the source's name when not given */
+    enum ConfAtKind at_kind;
+    int64_t at;
+    int line, column;        /* where the item starts */
+} ConfItem;
+
+typedef struct ConfVideo {
+    int width, height;       /* the program canvas, even */
+    AVRational fps;          /* one of 24000/1001, 24, 25, 30000/1001, 30, 50, 60000/1001, 60 */
+} ConfVideo;
+
+typedef struct ConfAudio {
+    int sample_rate, channels;
+    int64_t bitrate;         /* bits per second */
+    double loudness;         /* EBU R128 target in LUFS; 0 = not normalised */
+} ConfAudio;
+
+typedef struct ConfEncoder {
+    const char *backend;     /* auto, x264, nvenc, vaapi, qsv (static strings) */
+    const char *fallback;    /* x264 or none */
+    const char *preset;      /* x264 preset name */
+} ConfEncoder;
+
+typedef struct ConfSlate {
+    char *text;              /* centred on the slate; may be "" */
+    uint32_t color;          /* 0xRRGGBB */
+    char *image;             /* resolved path, or NULL */
+} ConfSlate;
+
+typedef struct ConfLowLatency {
+    int64_t part;            /* LL-HLS part length in µs; 0 = off */
+} ConfLowLatency;
+
+typedef struct ConfServe {
+    char *listen;            /* "HOST:PORT", or NULL: not served */
+} ConfServe;
+
+typedef struct ConfPush {
+    char *url;               /* http(s) base URL, or NULL: not pushed */
+    char *bearer_env;        /* the environment variable holding the token, or NULL */
+    int64_t retry_max;       /* cap of the retry backoff, µs */
+} ConfPush;
+
+typedef struct ConfOutput {
+    char *dir;               /* resolved against the config's folder; not created by the loader */
+    int64_t segment;         /* microseconds */
+    int window;              /* segments in a live playlist */
+    unsigned formats;        /* ConfFormat bits */
+    ConfLowLatency low_latency;
+    ConfServe serve;
+    ConfPush push;
+} ConfOutput;
+
+typedef struct ConfSchedule {
+    int loop;                /* after the last item, start again from the first without at */
+    ConfItem *items;         /* in file order */
+    int nb_items;
+} ConfSchedule;
+
+/* A channel, as loaded and checked. Everything it points to is owned by it
+ * (except the static strings named above) and freed by conf_free(). It is
+ * never changed after conf_load(), so threads may share it. */
+typedef struct ChannelConf {
+    char *path;              /* the file it was loaded from (or the name given) */
+    int version;
+    char *channel;           /* [a-z0-9-]+ */
+    char *title;             /* the channel id when not given */
+    char *timezone;          /* tzdata name */
+    Tz *tz;                  /* that zone, loaded */
+    ConfVideo video;
+    ConfAudio audio;
+    Rung ladder[LADDER_MAX];
+    int nb_rungs;
+    ConfEncoder encoder;
+    ConfSlate slate;
+    ConfSource *sources;
+    int nb_sources;
+    ConfSchedule schedule;
+    ConfOutput output;
+} ChannelConf;
+
+/* Loads and checks the channel at `path`. report receives every error and
+ * warning with its place, on success too (warnings). On success *out is a complete
+ * ChannelConf the caller owns; on any error *out is NULL (nothing is half
+ * loaded) and the return is negative: AVERROR(EINVAL) for a config with
+ * errors, an errno code when the file cannot be read, AVERROR(ENOMEM).
+ * Relative paths inside resolve against the folder of `path`. */
+int conf_load(ChannelConf **out, const char *path, ConfReport *report);
+
+/* The same from memory. name is what messages call the file. base_dir is
+ * the folder relative paths resolve against; NULL leaves paths as written
+ * and skips every check that touches the file system (whether a file
+ * source exists), which is what the fuzzer wants. The time zone is read. */
+int conf_load_string(ChannelConf **out, const char *yaml, size_t len, const char *name,
+                     const char *base_dir, ConfReport *report);
+
+void conf_free(ChannelConf **conf);
+
+/* Every key of the schema as a markdown table (key, type, default, range,
+ * description), generated from the option tables. */
+int conf_reference_markdown(Buf *out);
+
+/* "HH:MM[:SS]" -> µs after midnight, or ISO 8601 with a zone
+ * ("2026-11-25T12:00:00Z", "...+01:00") -> µs since the epoch. */
+int conf_parse_at(const char *text, enum ConfAtKind *kind, int64_t *at,
+                  char *err, size_t err_size);
 
 #endif

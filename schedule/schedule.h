@@ -1,0 +1,83 @@
+/*
+ * schedule: a channel's timeline — what airs when — resolved from its
+ * ChannelConf. (The supervisor that opens sources ahead of their start and
+ * plays the timeline out will live here too.)
+ *
+ * The rules (DESIGN.md, "Channel config"):
+ *   - An item without `at` follows the item before it in the list; the first
+ *     such item starts when the channel starts.
+ *   - An item with `at` starts at that instant and cuts short whatever is on
+ *     air; the items after it in the list (those without `at`) follow it.
+ *     Two occurrences at one instant: the later in the list airs.
+ *   - With schedule.loop, the item after the last one is the first item
+ *     without `at`; without it, the slate airs until the next `at`.
+ *   - `HH:MM` + repeat: daily is in the channel's time zone, every local day:
+ *     a time that a clock change skips airs late by the gap (02:30 -> 03:30),
+ *     a time that happens twice airs at the first (see tz_local_to_utc).
+ *   - An `at` item already on air when the channel starts is joined in
+ *     progress (entry offset > 0); anything else that the channel's start
+ *     interrupts simply never aired.
+ *   - Time no item covers is a gap: the slate.
+ *
+ * Resolution is pure: no I/O (the zone was read by conf_load), no clock, no
+ * global state, so it can be called from any thread and tested with any
+ * "now". It costs O(entries + `at` occurrences) whatever the distance from
+ * the channel's start: whole loops of the list are skipped arithmetically.
+ */
+#ifndef ONAIR_SCHEDULE_H
+#define ONAIR_SCHEDULE_H
+
+#include <stdint.h>
+
+#include "conf/conf.h"
+
+enum ScheduleFlags {
+    SCHEDULE_GAP           = 1 << 0,  /* no item: the slate airs (item and source are -1) */
+    SCHEDULE_AT            = 1 << 1,  /* started at its item's `at` */
+    SCHEDULE_DAILY         = 1 << 2,  /* one day's occurrence of a repeat: daily item */
+    SCHEDULE_CUT_SHORT     = 1 << 3,  /* ended before its duration: a later `at` cut in */
+    SCHEDULE_JOINED        = 1 << 4,  /* on air before the channel started: begins `offset` in */
+    SCHEDULE_DST_SHIFTED   = 1 << 5,  /* its local time did not exist that day; it starts later */
+    SCHEDULE_DST_AMBIGUOUS = 1 << 6,  /* its local time happened twice that day; it airs at the first */
+    SCHEDULE_OPEN_END      = 1 << 7,  /* a gap that no later `at` ends: end is INT64_MAX */
+};
+
+/* One program on the timeline. Times are microseconds since the Unix epoch,
+ * UTC; the entry airs during [start, end). The item's planned end is
+ * start - offset + items[item].duration; end is earlier when CUT_SHORT. */
+typedef struct ScheduleEntry {
+    int64_t start, end;
+    int64_t offset;         /* µs into the item at start; > 0 only when JOINED */
+    int item;               /* index into conf->schedule.items, -1 for a gap */
+    int source;             /* index into conf->sources, -1 for a gap */
+    const char *title;      /* the item's title, borrowed from the conf; NULL for a gap */
+    unsigned flags;         /* ScheduleFlags */
+} ScheduleEntry;
+
+typedef struct Timeline {
+    ScheduleEntry *entries; /* in time order, back to back */
+    int count;
+} Timeline;
+
+/* At most this many entries per resolution (AVERROR(E2BIG) beyond). */
+#define SCHEDULE_MAX_ENTRIES (1 << 22)
+
+/*
+ * The entries of the channel that started at channel_start which overlap
+ * [from, to): whole entries, so the first may start before from and the
+ * last end after to. Nothing airs before channel_start. The timeline borrows
+ * titles from conf, which must outlive it. *out is owned by the caller
+ * (schedule_timeline_free); an empty window gives an empty timeline.
+ * Returns 0, AVERROR(EINVAL) for a conf that is not loaded and checked,
+ * AVERROR(E2BIG), or AVERROR(ENOMEM).
+ */
+int schedule_resolve(const ChannelConf *conf, int64_t channel_start, int64_t from, int64_t to,
+                     Timeline **out);
+
+/* The entry on air at instant t (t >= channel_start). */
+int schedule_entry_at(const ChannelConf *conf, int64_t channel_start, int64_t t,
+                      ScheduleEntry *entry);
+
+void schedule_timeline_free(Timeline **t);
+
+#endif

@@ -1,0 +1,694 @@
+/*
+ * The channel config loader: a full config loads with every value as
+ * written; broken configs fail with the message and the line:column they
+ * must produce, and load nothing; warnings do not stop a load.
+ *
+ *   test_channel FIXTURES_DIR     (tests/unit/conf: full.yaml, clips/)
+ */
+#include <stdlib.h>
+
+#include <libavutil/error.h>
+
+#include "check.h"
+#include "conf/conf.h"
+
+static const char *fixtures;
+
+static void dump(const ConfReport *r)
+{
+    char line[1200];
+    for (int i = 0; i < r->count; i++) {
+        conf_message_format(r, &r->messages[i], line, sizeof(line));
+        fprintf(stderr, "    %s\n", line);
+    }
+}
+
+static int has_message(const ConfReport *r, enum ConfSeverity sev, int line, int col,
+                       const char *text)
+{
+    for (int i = 0; i < r->count; i++)
+        if (r->messages[i].severity == sev && r->messages[i].line == line &&
+            r->messages[i].column == col && strstr(r->messages[i].text, text))
+            return 1;
+    return 0;
+}
+
+/* The config must fail with an error at line:col whose text holds msg. */
+static void broken_at(int src_line, const char *yaml, int line, int col, const char *msg)
+{
+    ChannelConf *conf = (ChannelConf *)1;
+    ConfReport r = { 0 };
+    int ret = conf_load_string(&conf, yaml, strlen(yaml), "t.yaml", fixtures, &r);
+
+    if (ret >= 0 || conf || r.errors == 0 || !has_message(&r, CONF_ERROR, line, col, msg)) {
+        fprintf(stderr, "test_channel.c:%d: expected t.yaml:%d:%d: error: ...%s... (ret %d, conf %s); got:\n",
+                src_line, line, col, msg, ret, conf ? "loaded" : "NULL");
+        dump(&r);
+        check_failures++;
+    }
+    conf_free(&conf);
+    conf_report_clear(&r);
+}
+#define BROKEN(yaml, line, col, msg) broken_at(__LINE__, yaml, line, col, msg)
+
+/* The config must load, with a warning at line:col whose text holds msg. */
+static void warns_at(int src_line, const char *yaml, int line, int col, const char *msg)
+{
+    ChannelConf *conf = NULL;
+    ConfReport r = { 0 };
+    int ret = conf_load_string(&conf, yaml, strlen(yaml), "t.yaml", fixtures, &r);
+
+    if (ret < 0 || !conf || r.errors || !has_message(&r, CONF_WARNING, line, col, msg)) {
+        fprintf(stderr, "test_channel.c:%d: expected to load with t.yaml:%d:%d: warning: ...%s...; got:\n",
+                src_line, line, col, msg);
+        dump(&r);
+        check_failures++;
+    }
+    conf_free(&conf);
+    conf_report_clear(&r);
+}
+#define WARNS(yaml, line, col, msg) warns_at(__LINE__, yaml, line, col, msg)
+
+/* A small valid channel; the cases below are it with one thing broken. */
+#define HEAD "channel: t\n"
+#define VIDEO "video: { width: 640, height: 360, fps: 25 }\n"
+#define LADDER "ladder: [360p]\n"
+#define SOURCES "sources:\n  bars: { generate: testsrc }\n"
+#define SCHEDULE "schedule:\n  items:\n    - { source: bars, duration: 10s }\n"
+#define OUTPUT "output: { dir: out }\n"
+#define VALID HEAD VIDEO LADDER SOURCES SCHEDULE OUTPUT
+
+static void test_valid_minimal(void)
+{
+    ChannelConf *conf = NULL;
+    ConfReport r = { 0 };
+
+    CHECK_EQ_INT(conf_load_string(&conf, VALID, strlen(VALID), "t.yaml", fixtures, &r), 0);
+    CHECK_EQ_INT(r.count, 0);
+    if (!conf)
+        return;
+    /* the defaults of DESIGN.md */
+    CHECK_EQ_INT(conf->version, 1);
+    CHECK_EQ_STR(conf->title, "t");
+    CHECK_EQ_STR(conf->timezone, "UTC");
+    CHECK_EQ_INT(conf->audio.sample_rate, 48000);
+    CHECK_EQ_INT(conf->audio.channels, 2);
+    CHECK_EQ_INT(conf->audio.bitrate, 128000);
+    CHECK(conf->audio.loudness == 0);
+    CHECK_EQ_STR(conf->encoder.backend, "auto");
+    CHECK_EQ_STR(conf->encoder.fallback, "x264");
+    CHECK_EQ_STR(conf->encoder.preset, "veryfast");
+    CHECK_EQ_STR(conf->slate.text, "We'll be right back");
+    CHECK_EQ_INT(conf->slate.color, 0x1d2b53);
+    CHECK(conf->slate.image == NULL);
+    CHECK_EQ_INT(conf->schedule.loop, 0);
+    CHECK_EQ_STR(conf->schedule.items[0].title, "bars");
+    CHECK_EQ_INT(conf->schedule.items[0].at_kind, CONF_AT_NONE);
+    CHECK_EQ_INT(conf->sources[0].timeout, 5000000);
+    CHECK_EQ_INT(conf->sources[0].backup_source, -1);
+    CHECK_EQ_INT(conf->output.segment, 2000000);
+    CHECK_EQ_INT(conf->output.window, 6);
+    CHECK_EQ_INT(conf->output.formats, CONF_FORMAT_HLS_TS);
+    CHECK_EQ_INT(conf->output.low_latency.part, 0);
+    CHECK(conf->output.serve.listen == NULL);
+    CHECK(conf->output.push.url == NULL);
+    CHECK_EQ_INT(conf->output.push.retry_max, 5000000);
+    conf_free(&conf);
+    CHECK(conf == NULL);
+    conf_free(&conf);            /* NULL is fine */
+    conf_report_clear(&r);
+}
+
+static void test_valid_full(void)
+{
+    char path[1024], want[1200];
+    ChannelConf *conf = NULL;
+    ConfReport r = { 0 };
+    const ConfSource *s;
+    const ConfItem *it;
+    int ret;
+
+    snprintf(path, sizeof(path), "%s/full.yaml", fixtures);
+    ret = conf_load(&conf, path, &r);
+    dump(&r);
+    CHECK_EQ_INT(ret, 0);
+    CHECK_EQ_INT(r.errors, 0);
+    CHECK_EQ_INT(r.warnings, 0);
+    CHECK_EQ_STR(r.file, path);
+    if (!conf)
+        return;
+    CHECK_EQ_STR(conf->path, path);
+    CHECK_EQ_INT(conf->version, 1);
+    CHECK_EQ_STR(conf->channel, "full-test-1");
+    CHECK_EQ_STR(conf->title, "Full test");
+    CHECK_EQ_STR(conf->timezone, "Europe/Berlin");
+    CHECK(conf->tz != NULL);
+    CHECK_EQ_INT(conf->video.width, 1920);
+    CHECK_EQ_INT(conf->video.height, 1080);
+    CHECK_EQ_INT(conf->video.fps.num, 30000);
+    CHECK_EQ_INT(conf->video.fps.den, 1001);
+    CHECK_EQ_INT(conf->audio.sample_rate, 44100);
+    CHECK_EQ_INT(conf->audio.channels, 1);
+    CHECK_EQ_INT(conf->audio.bitrate, 96000);
+    CHECK(conf->audio.loudness == -23);
+
+    CHECK_EQ_INT(conf->nb_rungs, 4);
+    CHECK_EQ_STR(conf->ladder[0].name, "1080p");
+    CHECK_EQ_INT(conf->ladder[0].width, 1920);
+    CHECK_EQ_INT(conf->ladder[0].bitrate, 5000000);
+    CHECK_EQ_STR(conf->ladder[1].name, "960x540");
+    CHECK_EQ_INT(conf->ladder[1].height, 540);
+    CHECK_EQ_INT(conf->ladder[1].bitrate, 2000000);
+    CHECK_EQ_STR(conf->ladder[2].name, "small");
+    CHECK_EQ_INT(conf->ladder[2].width, 640);
+    CHECK_EQ_INT(conf->ladder[2].height, 360);
+    CHECK_EQ_INT(conf->ladder[2].bitrate, 700000);
+    CHECK_EQ_STR(conf->ladder[3].name, "426x240");
+    CHECK_EQ_INT(conf->ladder[3].bitrate, 300000);
+
+    CHECK_EQ_STR(conf->encoder.backend, "x264");
+    CHECK_EQ_STR(conf->encoder.fallback, "none");
+    CHECK_EQ_STR(conf->encoder.preset, "fast");
+    CHECK_EQ_STR(conf->slate.text, "Back soon");
+    CHECK_EQ_INT(conf->slate.color, 0x102030);
+    /* relative paths resolve against the file's folder */
+    CHECK(conf->slate.image && conf->slate.image[0] == '/');
+    CHECK(conf->slate.image && strstr(conf->slate.image, "/conf/clips/promo.stub"));
+
+    CHECK_EQ_INT(conf->nb_sources, 4);
+    s = &conf->sources[0];
+    CHECK_EQ_STR(s->name, "bars");
+    CHECK_EQ_INT(s->kind, CONF_SOURCE_GENERATE);
+    CHECK_EQ_STR(s->generate, "testsrc");
+    CHECK_EQ_INT(s->line, 17);
+    CHECK_EQ_INT(s->column, 3);
+    s = &conf->sources[1];
+    CHECK_EQ_STR(s->name, "promo");
+    CHECK_EQ_INT(s->kind, CONF_SOURCE_FILE);
+    CHECK(s->file && strstr(s->file, "/conf/clips/promo.stub"));
+    CHECK_EQ_INT(s->loop, 1);
+    CHECK_EQ_INT(s->start, 90000000);
+    s = &conf->sources[2];
+    CHECK_EQ_STR(s->name, "studio");
+    CHECK_EQ_INT(s->kind, CONF_SOURCE_URL);
+    CHECK_EQ_STR(s->url, "srt://0.0.0.0:9000?mode=listener");
+    CHECK_EQ_STR(s->backup, "udp://127.0.0.1:5000");
+    CHECK_EQ_INT(s->backup_source, -1);
+    CHECK_EQ_INT(s->timeout, 2500000);
+    s = &conf->sources[3];
+    CHECK_EQ_STR(s->url, "rtmp://example.org/live/x");
+    CHECK_EQ_STR(s->backup, "bars");
+    CHECK_EQ_INT(s->backup_source, 0);
+    CHECK_EQ_INT(s->timeout, 5000000);
+
+    CHECK_EQ_INT(conf->schedule.loop, 1);
+    CHECK_EQ_INT(conf->schedule.nb_items, 4);
+    it = conf->schedule.items;
+    CHECK_EQ_INT(it[0].source, 0);
+    CHECK_EQ_INT(it[0].duration, 20000000);
+    CHECK_EQ_STR(it[0].title, "Test card");
+    CHECK_EQ_INT(it[0].line, 30);
+    CHECK_EQ_INT(it[0].column, 7);
+    CHECK_EQ_INT(it[1].source, 1);
+    CHECK_EQ_INT(it[1].duration, 5400000000LL);
+    CHECK_EQ_STR(it[1].title, "promo");
+    CHECK_EQ_INT(it[2].at_kind, CONF_AT_ABSOLUTE);
+    CHECK_EQ_INT(it[2].at, 1795608000000000LL);      /* 2026-11-25T12:00:00Z */
+    CHECK_EQ_INT(it[2].duration, 3600000000LL);
+    CHECK_EQ_STR(it[2].title, "Live");
+    CHECK_EQ_INT(it[3].at_kind, CONF_AT_DAILY);
+    CHECK_EQ_INT(it[3].at, 18LL * 3600 * 1000000);
+    CHECK_EQ_INT(it[3].source, 3);
+
+    snprintf(want, sizeof(want), "%s/out/full", fixtures);
+    CHECK(conf->output.dir && strstr(conf->output.dir, "/conf/out/full"));
+    CHECK(conf->output.dir && conf->output.dir[0] == '/');
+    CHECK_EQ_INT(conf->output.segment, 4000000);
+    CHECK_EQ_INT(conf->output.window, 10);
+    CHECK_EQ_INT(conf->output.formats, CONF_FORMAT_HLS_TS | CONF_FORMAT_HLS_FMP4 | CONF_FORMAT_DASH);
+    CHECK_EQ_INT(conf->output.low_latency.part, 500000);
+    CHECK_EQ_STR(conf->output.serve.listen, "0.0.0.0:8081");
+    CHECK_EQ_STR(conf->output.push.url, "https://origin.example/live/full/");
+    CHECK_EQ_STR(conf->output.push.bearer_env, "ORIGIN_TOKEN");
+    CHECK_EQ_INT(conf->output.push.retry_max, 10000000);
+    conf_free(&conf);
+    conf_report_clear(&r);
+}
+
+static void test_broken(void)
+{
+    /* keys */
+    BROKEN("chanel: t\n" VIDEO LADDER SOURCES SCHEDULE OUTPUT,
+           1, 1, "unknown key 'chanel' in the channel (did you mean 'channel'?)");
+    BROKEN(HEAD "video: { widht: 640, height: 360 }\n" LADDER SOURCES SCHEDULE OUTPUT,
+           2, 10, "unknown key 'widht' in video (did you mean 'width'?)");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE OUTPUT "colour: red\n",
+           10, 1, "unknown key 'colour' in the channel (known keys: version, channel,");
+    BROKEN(HEAD "channel: u\n" VIDEO LADDER SOURCES SCHEDULE OUTPUT,
+           2, 1, "duplicate key 'channel' (first given at line 1, column 1)");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE,
+           1, 1, "missing required key 'output'");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output: { segment: 2s }\n",
+           9, 1, "output: missing required key 'dir'");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n",
+           9, 1, "output: missing required key 'dir'");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  serve:\n",
+           11, 3, "output.serve: missing required key 'listen'");
+    BROKEN(HEAD VIDEO LADDER SOURCES "schedule:\n  loop: true\n" OUTPUT,
+           6, 1, "schedule: missing required key 'items'");
+    /* types */
+    BROKEN(HEAD "video: [640, 360]\n" LADDER SOURCES SCHEDULE OUTPUT,
+           2, 8, "video: expected a mapping (key: value), got a list");
+    BROKEN(HEAD "video: { width: wide, height: 360 }\n" LADDER SOURCES SCHEDULE OUTPUT,
+           2, 17, "video.width: expected a whole number, got 'wide'");
+    BROKEN(HEAD "video: { width: { w: 1 } }\n" LADDER SOURCES SCHEDULE OUTPUT,
+           2, 17, "video.width: expected a single value, got a mapping");
+    BROKEN(HEAD VIDEO LADDER SOURCES "schedule:\n  loop: maybe\n  items:\n    - { source: bars, duration: 10s }\n" OUTPUT,
+           7, 9, "schedule.loop: expected true or false, got 'maybe'");
+    BROKEN(HEAD VIDEO LADDER "sources: [bars]\n" SCHEDULE OUTPUT,
+           4, 10, "sources: expected a mapping of NAME:");
+    BROKEN(HEAD VIDEO LADDER SOURCES "schedule:\n  items: { source: bars }\n" OUTPUT,
+           7, 10, "schedule.items: expected a list of items");
+    /* impossible values */
+    BROKEN("channel: My Channel\n" VIDEO LADDER SOURCES SCHEDULE OUTPUT,
+           1, 10, "channel: 'My Channel' is not a channel id");
+    BROKEN(HEAD "version: 2\n" VIDEO LADDER SOURCES SCHEDULE OUTPUT,
+           2, 10, "version: schema version 2 is not supported");
+    BROKEN(HEAD "video: { width: 641, height: 360 }\n" LADDER SOURCES SCHEDULE OUTPUT,
+           2, 17, "video.width: 641 is odd");
+    BROKEN(HEAD "video: { width: 640, height: 8 }\n" LADDER SOURCES SCHEDULE OUTPUT,
+           2, 30, "video.height: 8 is out of range (16 to 8192)");
+    BROKEN(HEAD "video: { fps: 31 }\n" LADDER SOURCES SCHEDULE OUTPUT,
+           2, 15, "video.fps: '31' is not a supported frame rate");
+    BROKEN(HEAD "video: { fps: 30000/1002 }\n" LADDER SOURCES SCHEDULE OUTPUT,
+           2, 15, "video.fps: '30000/1002' is not a supported frame rate");
+    BROKEN(HEAD VIDEO "ladder: [720p]\n" SOURCES SCHEDULE OUTPUT,
+           3, 10, "ladder[1]: rung '720p' (1280x720) is larger than the canvas 640x360");
+    BROKEN(HEAD VIDEO "ladder:\n  - 360p\n  - { name: 360p, width: 320, height: 180, bitrate: 300k }\n"
+           SOURCES SCHEDULE OUTPUT,
+           5, 5, "ladder[2]: rung name '360p' is used twice (first at line 4)");
+    BROKEN(HEAD VIDEO "ladder: [360x]\n" SOURCES SCHEDULE OUTPUT,
+           3, 10, "ladder[1]: '360x' is not a rung: height missing");
+    BROKEN(HEAD VIDEO "ladder:\n  - { width: 320, height: 180 }\n" SOURCES SCHEDULE OUTPUT,
+           4, 5, "ladder[1]: missing required key 'bitrate'");
+    BROKEN(HEAD VIDEO "ladder: []\n" SOURCES SCHEDULE OUTPUT,
+           3, 9, "ladder: empty");
+    {
+        /* 17 distinct rungs, one a line: the 17th is at line 20 */
+        Buf b = { 0 };
+        buf_printf(&b, HEAD VIDEO "ladder:\n");
+        for (int i = 0; i < 17; i++)
+            buf_printf(&b, "  - %dx%d@100k\n", 32 + 2 * i, 32 + 2 * i);
+        buf_printf(&b, SOURCES SCHEDULE OUTPUT);
+        buf_append(&b, "", 1);
+        BROKEN((const char *)b.data, 20, 5, "ladder[17]: too many rungs (at most 16)");
+        buf_free(&b);
+    }
+    BROKEN(HEAD VIDEO LADDER "audio: { channels: 6 }\n" SOURCES SCHEDULE OUTPUT,
+           4, 20, "audio.channels: 6 is out of range (1 to 2)");
+    BROKEN(HEAD VIDEO LADDER "audio: { sample_rate: 47000 }\n" SOURCES SCHEDULE OUTPUT,
+           4, 23, "audio.sample_rate: 47000 is not one of 8000, 11025");
+    BROKEN(HEAD VIDEO LADDER "audio: { bitrate: fast }\n" SOURCES SCHEDULE OUTPUT,
+           4, 19, "audio.bitrate: 'fast' is not a bitrate");
+    BROKEN(HEAD VIDEO LADDER "audio: { loudness: -2 }\n" SOURCES SCHEDULE OUTPUT,
+           4, 20, "audio.loudness: -2 LUFS is out of range (-70 to -5)");
+    BROKEN(HEAD VIDEO LADDER "encoder: { backend: nvenq }\n" SOURCES SCHEDULE OUTPUT,
+           4, 21, "encoder.backend: unknown value 'nvenq'; did you mean 'nvenc'?");
+    BROKEN(HEAD VIDEO LADDER "encoder: { preset: turbo }\n" SOURCES SCHEDULE OUTPUT,
+           4, 20, "encoder.preset: unknown value 'turbo' (one of ultrafast,");
+    BROKEN(HEAD VIDEO LADDER "slate:\n  color: #1d2b53\n" SOURCES SCHEDULE OUTPUT,
+           5, 9, "slate.color: missing value (quote colours");
+    BROKEN(HEAD VIDEO LADDER "slate: { color: \"#1d2b5\" }\n" SOURCES SCHEDULE OUTPUT,
+           4, 17, "slate.color: '#1d2b5' is not a colour");
+    BROKEN(HEAD VIDEO LADDER "slate: { image: nope.png }\n" SOURCES SCHEDULE OUTPUT,
+           4, 17, "slate.image: 'nope.png' does not exist");
+    BROKEN(HEAD "timezone: Europe/Berln\n" VIDEO LADDER SOURCES SCHEDULE OUTPUT,
+           2, 11, "timezone: unknown time zone 'Europe/Berln'");
+    BROKEN(HEAD "timezone: ../../etc/passwd\n" VIDEO LADDER SOURCES SCHEDULE OUTPUT,
+           2, 11, "timezone: '../../etc/passwd' is not a time zone name");
+    /* sources */
+    BROKEN(HEAD VIDEO LADDER "sources:\n  bars: { generate: testsrcc }\n" SCHEDULE OUTPUT,
+           5, 21, "sources.bars.generate: unknown value 'testsrcc'; did you mean 'testsrc'?");
+    BROKEN(HEAD VIDEO LADDER "sources:\n  bars: { generate: testsrc }\n  promo: { file: media/nope.mp4 }\n"
+           SCHEDULE OUTPUT,
+           6, 18, "sources.promo.file: 'media/nope.mp4' does not exist (looked for ");
+    BROKEN(HEAD VIDEO LADDER "sources:\n  bars: { generate: testsrc }\n  promo: { file: clips }\n"
+           SCHEDULE OUTPUT,
+           6, 18, "sources.promo.file: 'clips' is a folder, not a file");
+    BROKEN(HEAD VIDEO LADDER "sources:\n  bars: { generate: testsrc, url: \"udp://1.2.3.4:5\" }\n"
+           SCHEDULE OUTPUT,
+           5, 30, "sources.bars: give only one of generate, file and url (generate is given too)");
+    BROKEN(HEAD VIDEO LADDER "sources:\n  bars: { loop: true }\n" SCHEDULE OUTPUT,
+           5, 3, "sources.bars: give one of generate, file or url");
+    BROKEN(HEAD VIDEO LADDER "sources:\n  bars: { url: \"htp://x\" }\n" SCHEDULE OUTPUT,
+           5, 16, "sources.bars.url: 'htp://x': unknown scheme 'htp'");
+    BROKEN(HEAD VIDEO LADDER "sources:\n  bars:\n    url: \"srt://:9000\"\n    backup: studio\n"
+           SCHEDULE OUTPUT,
+           7, 13, "sources.bars.backup: 'studio' is neither a URL nor a source");
+    BROKEN(HEAD VIDEO LADDER "sources:\n  bars: { url: \"srt://:9000\", timeout: 0s }\n" SCHEDULE OUTPUT,
+           5, 40, "sources.bars.timeout: duration must be more than zero");
+    BROKEN(HEAD VIDEO LADDER "sources:\n  bars: { generate: testsrc }\n  bars: { generate: color }\n"
+           SCHEDULE OUTPUT,
+           6, 3, "duplicate source 'bars' (first defined at line 5, column 3)");
+    BROKEN(HEAD VIDEO LADDER "sources:\n  my bars: { generate: testsrc }\n" SCHEDULE OUTPUT,
+           5, 3, "'my bars' is not a source name");
+    /* schedule */
+    BROKEN(HEAD VIDEO LADDER SOURCES "schedule:\n  items:\n    - { source: barz, duration: 10s }\n" OUTPUT,
+           8, 17, "schedule.items[1].source: source 'barz' is not defined (did you mean 'bars'?)");
+    BROKEN(HEAD VIDEO LADDER SOURCES "schedule:\n  items:\n    - { source: news, duration: 10s }\n" OUTPUT,
+           8, 17, "source 'news' is not defined under sources (bars)");
+    BROKEN(HEAD VIDEO LADDER SOURCES "schedule:\n  items:\n    - { source: bars, duration: 0s }\n" OUTPUT,
+           8, 33, "schedule.items[1].duration: duration must be more than zero, got '0s'");
+    BROKEN(HEAD VIDEO LADDER SOURCES "schedule:\n  items:\n    - { source: bars, duration: -5s }\n" OUTPUT,
+           8, 33, "schedule.items[1].duration: '-5s' is not a duration");
+    BROKEN(HEAD VIDEO LADDER SOURCES "schedule:\n  items:\n    - { source: bars }\n" OUTPUT,
+           8, 7, "schedule.items[1]: missing required key 'duration'");
+    BROKEN(HEAD VIDEO LADDER SOURCES "schedule:\n  items: []\n" OUTPUT,
+           7, 10, "schedule.items: empty");
+    BROKEN(HEAD VIDEO LADDER SOURCES "schedule:\n  items:\n    - { source: bars, duration: 10s, at: noon }\n"
+           OUTPUT,
+           8, 42, "schedule.items[1].at: 'noon' is not a time");
+    BROKEN(HEAD VIDEO LADDER SOURCES
+           "schedule:\n  items:\n    - { source: bars, duration: 10s, at: \"2026-11-25T12:00:00\" }\n"
+           OUTPUT,
+           8, 42, "has no zone: add Z for UTC or an offset");
+    BROKEN(HEAD VIDEO LADDER SOURCES
+           "schedule:\n  items:\n    - { source: bars, duration: 10s, at: \"2026-02-30T12:00:00Z\" }\n"
+           OUTPUT,
+           8, 42, "'2026-02-30T12:00:00Z' is not a valid date and time");
+    BROKEN(HEAD VIDEO LADDER SOURCES "schedule:\n  items:\n    - { source: bars, duration: 10s, at: \"18:00\" }\n"
+           OUTPUT,
+           8, 42, "'18:00' is a time of day: add repeat: daily");
+    BROKEN(HEAD VIDEO LADDER SOURCES
+           "schedule:\n  items:\n    - { source: bars, duration: 10s, at: \"24:00\", repeat: daily }\n"
+           OUTPUT,
+           8, 42, "'24:00' is not a time of day (00:00 to 23:59:59)");
+    BROKEN(HEAD VIDEO LADDER SOURCES "schedule:\n  items:\n    - { source: bars, duration: 10s, repeat: daily }\n"
+           OUTPUT,
+           8, 38, "schedule.items[1].repeat: daily needs an at time of day");
+    BROKEN(HEAD VIDEO LADDER SOURCES
+           "schedule:\n  items:\n    - { source: bars, duration: 10s, at: \"2026-11-25T12:00:00Z\", repeat: daily }\n"
+           OUTPUT,
+           8, 74, "repeat: daily needs at as a time of day (HH:MM), not a date");
+    BROKEN(HEAD VIDEO LADDER SOURCES
+           "schedule:\n  items:\n    - { source: bars, duration: 10s, at: \"18:00\", repeat: weekly }\n"
+           OUTPUT,
+           8, 59, "schedule.items[1].repeat: unknown value 'weekly' (one of daily)");
+    /* the same instant written in two zones */
+    BROKEN(HEAD VIDEO LADDER SOURCES
+           "schedule:\n  items:\n"
+           "    - { source: bars, duration: 1h, at: \"2026-11-25T12:00:00Z\" }\n"
+           "    - { source: bars, duration: 10s, at: \"2026-11-25T13:00:00+01:00\" }\n" OUTPUT,
+           9, 42, "schedule.items[2].at: starts at the same time as item 1 (line 8)");
+    BROKEN(HEAD VIDEO LADDER SOURCES
+           "schedule:\n  items:\n"
+           "    - { source: bars, duration: 1h, at: \"18:00\", repeat: daily }\n"
+           "    - { source: bars, duration: 10s }\n"
+           "    - { source: bars, duration: 1m, at: \"18:00:00\", repeat: daily }\n" OUTPUT,
+           10, 41, "schedule.items[3].at: starts at the same time as item 1 (line 8)");
+    /* an absolute time on a daily item's occurrence, in the channel's zone */
+    BROKEN(HEAD "timezone: Europe/Berlin\n" VIDEO LADDER SOURCES
+           "schedule:\n  items:\n"
+           "    - { source: bars, duration: 1h, at: \"18:00\", repeat: daily }\n"
+           "    - { source: bars, duration: 10s, at: \"2026-11-25T17:00:00Z\" }\n" OUTPUT,
+           10, 42, "schedule.items[2].at: starts at the same time as item 1 (line 9)");
+    /* output */
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output: { dir: out, formats: [hls, mp4] }\n",
+           9, 36, "output.formats: unknown format 'mp4' (one of hls, hls-fmp4, dash, cmaf)");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output: { dir: out, formats: [hls, hls] }\n",
+           9, 36, "output.formats: 'hls' is listed twice");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output: { dir: out, segment: 100ms }\n",
+           9, 30, "output.segment: 100ms is out of range (500ms to 30s)");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output: { dir: out, window: 1 }\n",
+           9, 29, "output.window: 1 is out of range (3 to 10000)");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  low_latency: { part: 2s }\n",
+           11, 24, "output.low_latency.part: 2s must be shorter than output.segment (2s)");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  serve: { listen: \"127.0.0.1:70000\" }\n",
+           11, 20, "output.serve.listen: '127.0.0.1:70000': the port must be a number from 1 to 65535");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  push: { url: \"ftp://o/\" }\n",
+           11, 16, "output.push.url: 'ftp://o/': unknown scheme 'ftp' (use one of http, https)");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE
+           "output:\n  dir: out\n  push: { url: \"http://o/\", bearer_env: MY-TOKEN }\n",
+           11, 41, "output.push.bearer_env: 'MY-TOKEN' is not an environment variable name");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  push: { bearer_env: T }\n",
+           11, 3, "output.push: missing required key 'url'");
+    /* YAML itself */
+    BROKEN(HEAD "video: { width: 640, height: 360\n" LADDER SOURCES SCHEDULE OUTPUT,
+           3, 7, "YAML: did not find expected ',' or '}' while parsing a flow mapping at line 2, column 8");
+    BROKEN(HEAD VIDEO LADDER "sources:\n\tbars: { generate: testsrc }\n" SCHEDULE OUTPUT,
+           5, 1, "tabs cannot indent YAML: use spaces");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output: dir: out\n",
+           9, 12, "YAML: mapping values are not allowed in this context");
+    BROKEN(VALID "---\nchannel: u\n",
+           11, 1, "a second YAML document: one channel per file");
+    BROKEN("channel: t\xff\n", 1, 11, "YAML: invalid leading UTF-8 octet");
+    BROKEN("# nothing\n", 0, 0, "the file is empty");
+    BROKEN("- channel: t\n", 1, 1, "expected the channel's keys (channel: ..., video: ...), got a list");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE OUTPUT "[a, b]: c\n",
+           10, 1, "keys must be words, not a list");
+    BROKEN(HEAD "video: *nothing\n" LADDER SOURCES SCHEDULE OUTPUT,
+           2, 8, "YAML: found undefined alias");
+}
+
+static void test_nothing_half_loaded(void)
+{
+    /* one error among valid keys: no conf, and every message still reported */
+    static const char yaml[] = HEAD VIDEO LADDER SOURCES SCHEDULE OUTPUT "bogus: 1\nwindow: 2\n";
+    ChannelConf *conf = (ChannelConf *)1;
+    ConfReport r = { 0 };
+
+    CHECK_EQ_INT(conf_load_string(&conf, yaml, strlen(yaml), "t.yaml", fixtures, &r), AVERROR(EINVAL));
+    CHECK(conf == NULL);
+    CHECK_EQ_INT(r.errors, 2);
+    CHECK_EQ_INT(r.count, 2);
+    /* in file order */
+    CHECK_EQ_INT(r.messages[0].line, 10);
+    CHECK_EQ_INT(r.messages[1].line, 11);
+    conf_report_clear(&r);
+    CHECK_EQ_INT(r.count, 0);
+    CHECK(r.messages == NULL);
+
+    /* a file that cannot be read */
+    conf = (ChannelConf *)1;
+    CHECK_EQ_INT(conf_load(&conf, "/nonexistent/channel.yaml", &r), AVERROR(ENOENT));
+    CHECK(conf == NULL);
+    CHECK_EQ_INT(r.errors, 1);
+    if (r.count == 1) {
+        char line[512];
+        conf_message_format(&r, &r.messages[0], line, sizeof(line));
+        CHECK_EQ_STR(line, "/nonexistent/channel.yaml: error: cannot read: No such file or directory");
+    }
+    conf_report_clear(&r);
+
+    /* many problems: capped, and said so */
+    {
+        Buf b = { 0 };
+        buf_printf(&b, VALID);
+        for (int i = 0; i < 300; i++)
+            buf_printf(&b, "bogus%d: 1\n", i);
+        CHECK(conf_load_string(&conf, (const char *)b.data, b.len, "t.yaml", NULL, &r) < 0);
+        CHECK_EQ_INT(r.errors, 300);
+        CHECK(r.count <= 101);
+        CHECK(r.count > 0 && strstr(r.messages[r.count - 1].text, "too many problems"));
+        conf_report_clear(&r);
+        buf_free(&b);
+    }
+}
+
+static void test_warnings(void)
+{
+    WARNS(HEAD VIDEO LADDER "sources:\n  bars: { generate: testsrc, loop: true }\n" SCHEDULE OUTPUT,
+          5, 30, "sources.bars.loop: only file sources loop; ignored");
+    WARNS(HEAD VIDEO LADDER "sources:\n  bars: { generate: testsrc }\n  unused: { generate: color }\n"
+          SCHEDULE OUTPUT,
+          6, 3, "sources.unused is never scheduled");
+    WARNS(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  low_latency: { part: 0.3s }\n",
+          11, 24, "output.low_latency.part: 300ms does not divide output.segment (2s)");
+}
+
+static void test_message_format(void)
+{
+    static const char yaml[] = HEAD "video: { width: 641 }\n" LADDER SOURCES SCHEDULE OUTPUT;
+    ChannelConf *conf = NULL;
+    ConfReport r = { 0 };
+    char line[512];
+
+    conf_load_string(&conf, yaml, strlen(yaml), "chan/demo.yaml", NULL, &r);
+    CHECK_EQ_INT(r.count, 1);
+    if (r.count) {
+        conf_message_format(&r, &r.messages[0], line, sizeof(line));
+        CHECK_EQ_STR(line, "chan/demo.yaml:2:17: error: video.width: 641 is odd: it must be even "
+                           "(4:2:0 video halves it)");
+    }
+    conf_report_clear(&r);
+}
+
+static void test_forms(void)
+{
+    /* the other ways of writing things */
+    static const char yaml[] =
+        HEAD
+        "video: { width: 640, height: 360, fps: 29.97 }\n"
+        "ladder: \"360p, 320x180@300k\"\n"
+        "sources:\n  bars: { generate: testsrc }\n  b2: { url: \"HTTPS://example.org/x.m3u8\" }\n"
+        "slate: { color: White, text: \"\" }\n"
+        "schedule:\n  loop: yes\n  items:\n"
+        "    - { source: bars, duration: 90 }\n"
+        "    - { source: b2, duration: 1.5h, at: \"2026-11-25 12:00:00.250+05:30\" }\n"
+        "    - { source: bars, duration: 1m, at: \"7:05\", repeat: daily }\n"
+        "output: { dir: /tmp/x, formats: dash, segment: 6 }\n";
+    ChannelConf *conf = NULL;
+    ConfReport r = { 0 };
+
+    CHECK_EQ_INT(conf_load_string(&conf, yaml, strlen(yaml), "t.yaml", NULL, &r), 0);
+    dump(&r);
+    if (!conf)
+        return;
+    CHECK_EQ_INT(conf->video.fps.num, 30000);
+    CHECK_EQ_INT(conf->video.fps.den, 1001);
+    CHECK_EQ_INT(conf->nb_rungs, 2);
+    CHECK_EQ_STR(conf->ladder[1].name, "320x180");
+    CHECK_EQ_INT(conf->slate.color, 0xffffff);
+    CHECK_EQ_STR(conf->slate.text, "");
+    CHECK_EQ_INT(conf->schedule.loop, 1);
+    CHECK_EQ_INT(conf->schedule.items[0].duration, 90000000);
+    CHECK_EQ_INT(conf->schedule.items[1].duration, 5400000000LL);
+    /* 12:00:00.25 at +05:30 is 06:30:00.25Z */
+    CHECK_EQ_INT(conf->schedule.items[1].at, 1795588200250000LL);
+    CHECK_EQ_INT(conf->schedule.items[2].at, (7 * 3600 + 5 * 60) * 1000000LL);
+    CHECK_EQ_STR(conf->output.dir, "/tmp/x");
+    CHECK_EQ_INT(conf->output.formats, CONF_FORMAT_DASH);
+    CHECK_EQ_INT(conf->output.segment, 6000000);
+    CHECK_EQ_STR(conf->sources[1].url, "HTTPS://example.org/x.m3u8");
+    conf_free(&conf);
+    conf_report_clear(&r);
+}
+
+static int64_t dur(const char *s)
+{
+    char err[256];
+    int64_t us = -1;
+    return conf_parse_duration(s, &us, err, sizeof(err)) < 0 ? -1 : us;
+}
+
+static void test_durations(void)
+{
+    CHECK_EQ_INT(dur("1h30m"), 5400000000LL);
+    CHECK_EQ_INT(dur("1h0m"), 3600000000LL);
+    CHECK_EQ_INT(dur("90m"), 5400000000LL);
+    CHECK_EQ_INT(dur("1.5h"), 5400000000LL);
+    CHECK_EQ_INT(dur("0.5s"), 500000);
+    CHECK_EQ_INT(dur(".5s"), 500000);
+    CHECK_EQ_INT(dur("5.s"), 5000000);
+    CHECK_EQ_INT(dur("1ms"), 1000);
+    CHECK_EQ_INT(dur("0.0005s"), 500);
+    CHECK_EQ_INT(dur("1h2m3s4ms"), 3723004000LL);
+    CHECK_EQ_INT(dur("3600"), 3600000000LL);
+    CHECK_EQ_INT(dur("1e3s"), -1);
+    CHECK_EQ_INT(dur(" 2s"), -1);
+    CHECK_EQ_INT(dur("2s "), -1);
+    CHECK_EQ_INT(dur("2S"), -1);
+    CHECK_EQ_INT(dur("ms"), -1);
+    CHECK_EQ_INT(dur("2m2"), -1);
+    CHECK_EQ_INT(dur("1s1s"), -1);
+    CHECK_EQ_INT(dur("0.0000001s"), -1);      /* rounds to nothing */
+    CHECK_EQ_INT(dur("999999999h"), -1);
+    CHECK_EQ_INT(dur("+2s"), -1);
+
+    /* in a config: start may be 0, a duration may not; ranges apply */
+    WARNS(HEAD VIDEO LADDER "sources:\n  bars: { generate: testsrc, start: 0 }\n" SCHEDULE OUTPUT,
+          5, 30, "only file sources have a start");
+    WARNS(HEAD VIDEO LADDER "sources:\n  bars: { generate: testsrc, start: 0ms }\n" SCHEDULE OUTPUT,
+          5, 30, "only file sources have a start");
+    BROKEN(HEAD VIDEO LADDER "sources:\n  bars: { generate: testsrc, start: 00x }\n" SCHEDULE OUTPUT,
+           5, 37, "sources.bars.start: '00x' is not a duration");
+    BROKEN(HEAD VIDEO LADDER SOURCES "schedule:\n  items:\n    - { source: bars, duration: 50ms }\n" OUTPUT,
+           8, 33, "schedule.items[1].duration: 50ms is out of range (100ms to 744h)");
+    BROKEN(HEAD VIDEO LADDER SOURCES "schedule:\n  items:\n    - { source: bars, duration: 745h }\n" OUTPUT,
+           8, 33, "out of range (100ms to 744h)");
+    BROKEN(HEAD VIDEO LADDER SOURCES "schedule:\n  items:\n    - { source: bars, duration: 1m1h }\n" OUTPUT,
+           8, 33, "units must go from largest to smallest");
+}
+
+static void test_at(void)
+{
+    char err[256];
+    enum ConfAtKind k;
+    int64_t at;
+
+    CHECK_EQ_INT(conf_parse_at("2026-11-25T12:00:00Z", &k, &at, err, sizeof(err)), 0);
+    CHECK_EQ_INT(k, CONF_AT_ABSOLUTE);
+    CHECK_EQ_INT(at, 1795608000000000LL);
+    CHECK_EQ_INT(conf_parse_at("2026-11-25T07:00:00-0500", &k, &at, err, sizeof(err)), 0);
+    CHECK_EQ_INT(at, 1795608000000000LL);
+    CHECK_EQ_INT(conf_parse_at("2026-11-25t12:00z", &k, &at, err, sizeof(err)), 0);
+    CHECK_EQ_INT(at, 1795608000000000LL);
+    CHECK_EQ_INT(conf_parse_at("2024-02-29T00:00:00Z", &k, &at, err, sizeof(err)), 0);
+    CHECK_EQ_INT(conf_parse_at("1970-01-01T00:00:00Z", &k, &at, err, sizeof(err)), 0);
+    CHECK_EQ_INT(at, 0);
+    CHECK_EQ_INT(conf_parse_at("00:00", &k, &at, err, sizeof(err)), 0);
+    CHECK_EQ_INT(k, CONF_AT_DAILY);
+    CHECK_EQ_INT(at, 0);
+    CHECK_EQ_INT(conf_parse_at("23:59:59", &k, &at, err, sizeof(err)), 0);
+    CHECK_EQ_INT(at, 86399000000LL);
+    CHECK(conf_parse_at("2025-02-29T00:00:00Z", &k, &at, err, sizeof(err)) < 0);
+    CHECK(conf_parse_at("2026-11-25", &k, &at, err, sizeof(err)) < 0);
+    CHECK(strstr(err, "a date without a time") != NULL);
+    CHECK(conf_parse_at("2026-11-25T12:00:00+15:00", &k, &at, err, sizeof(err)) < 0);
+    CHECK(conf_parse_at("2026-11-25T12:00:00Zjunk", &k, &at, err, sizeof(err)) < 0);
+    CHECK(conf_parse_at("12:60", &k, &at, err, sizeof(err)) < 0);
+    CHECK(conf_parse_at("1200", &k, &at, err, sizeof(err)) < 0);
+    CHECK(conf_parse_at("", &k, &at, err, sizeof(err)) < 0);
+    CHECK(conf_parse_at("12:00pm", &k, &at, err, sizeof(err)) < 0);
+}
+
+static void test_reference(void)
+{
+    Buf b = { 0 };
+
+    CHECK_EQ_INT(conf_reference_markdown(&b), 0);
+    buf_append(&b, "", 1);
+    /* every key of DESIGN.md's "Channel config" is in it */
+    static const char *const keys[] = {
+        "`channel`", "`title`", "`timezone`", "`version`", "`video.width`", "`video.height`",
+        "`video.fps`", "`audio.sample_rate`", "`audio.channels`", "`audio.bitrate`",
+        "`audio.loudness`", "`ladder[].name`", "`ladder[].width`", "`ladder[].height`",
+        "`ladder[].bitrate`", "`encoder.backend`", "`encoder.fallback`", "`encoder.preset`",
+        "`slate.text`", "`slate.color`", "`slate.image`", "`sources.NAME.generate`",
+        "`sources.NAME.file`", "`sources.NAME.url`", "`sources.NAME.loop`",
+        "`sources.NAME.start`", "`sources.NAME.backup`", "`sources.NAME.timeout`",
+        "`schedule.loop`", "`schedule.items[].source`", "`schedule.items[].duration`",
+        "`schedule.items[].title`", "`schedule.items[].at`", "`schedule.items[].repeat`",
+        "`output.dir`", "`output.segment`", "`output.window`", "`output.formats`",
+        "`output.low_latency.part`", "`output.serve.listen`", "`output.push.url`",
+        "`output.push.bearer_env`", NULL,
+    };
+    for (int i = 0; keys[i]; i++) {
+        if (!strstr((const char *)b.data, keys[i])) {
+            fprintf(stderr, "reference lacks %s\n", keys[i]);
+            check_failures++;
+        }
+    }
+    CHECK(strstr((const char *)b.data, "| `output.segment` | duration | `2s` | 500ms – 30s |") != NULL);
+    buf_free(&b);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_channel FIXTURES_DIR\n");
+        return 2;
+    }
+    fixtures = argv[1];
+    test_valid_minimal();
+    test_valid_full();
+    test_broken();
+    test_nothing_half_loaded();
+    test_warnings();
+    test_message_format();
+    test_forms();
+    test_durations();
+    test_at();
+    test_reference();
+    return CHECK_DONE();
+}

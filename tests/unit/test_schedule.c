@@ -1,0 +1,556 @@
+/*
+ * Timeline resolution: items that follow, `at` times that cut in, daily
+ * items across DST changes (Europe/Berlin and America/New_York, both
+ * directions), loop, gaps, joining in progress, and that any window agrees
+ * with one long resolution from the channel's start.
+ */
+#include <stdlib.h>
+#include <time.h>
+
+#include <libavutil/error.h>
+
+#include "check.h"
+#include "schedule/schedule.h"
+
+#define S(x) ((int64_t)(x) * 1000000)
+
+static int64_t T(const char *iso)
+{
+    char err[256];
+    enum ConfAtKind k;
+    int64_t t = 0;
+    if (conf_parse_at(iso, &k, &t, err, sizeof(err)) < 0 || k != CONF_AT_ABSOLUTE) {
+        fprintf(stderr, "bad time in test: %s: %s\n", iso, err);
+        check_failures++;
+    }
+    return t;
+}
+
+static ChannelConf *load(const char *yaml)
+{
+    ChannelConf *conf = NULL;
+    ConfReport r = { 0 };
+    char line[1024];
+
+    if (conf_load_string(&conf, yaml, strlen(yaml), "t.yaml", NULL, &r) < 0) {
+        for (int i = 0; i < r.count; i++) {
+            conf_message_format(&r, &r.messages[i], line, sizeof(line));
+            fprintf(stderr, "%s\n", line);
+        }
+        check_failures++;
+    }
+    conf_report_clear(&r);
+    return conf;
+}
+
+#define CHANNEL(tz, loop, sources, items) \
+    "channel: t\ntimezone: " tz "\nvideo: { width: 640, height: 360 }\nladder: [360p]\n" \
+    "sources:\n" sources "output: { dir: out }\nschedule:\n  loop: " loop "\n  items:\n" items
+
+#define ABC "  a: { generate: testsrc }\n  b: { generate: color }\n  c: { generate: slate }\n"
+
+static void dump(const ChannelConf *conf, const Timeline *tl)
+{
+    for (int i = 0; i < tl->count; i++) {
+        const ScheduleEntry *e = &tl->entries[i];
+        fprintf(stderr, "    [%d] %lld..%lld off %lld item %d src %s flags %#x %s\n", i,
+                (long long)e->start, (long long)e->end, (long long)e->offset, e->item,
+                e->source >= 0 ? conf->sources[e->source].name : "-", e->flags,
+                e->title ? e->title : "");
+    }
+}
+
+/* Entry i must be [start, end) of item (-1: a gap) with exactly flags. */
+static void expect_at(int line, const ChannelConf *conf, const Timeline *tl, int i, int64_t start,
+                      int64_t end, int item, unsigned flags)
+{
+    const ScheduleEntry *e = i < tl->count ? &tl->entries[i] : NULL;
+    if (!e || e->start != start || e->end != end || e->item != item || e->flags != flags) {
+        fprintf(stderr, "test_schedule.c:%d: entry %d: expected %lld..%lld item %d flags %#x; got:\n",
+                line, i, (long long)start, (long long)end, item, flags);
+        dump(conf, tl);
+        check_failures++;
+    }
+}
+#define EXPECT(i, start, end, item, flags) expect_at(__LINE__, conf, tl, i, start, end, item, flags)
+
+static Timeline *resolve(const ChannelConf *conf, int64_t start, int64_t from, int64_t to)
+{
+    Timeline *tl = NULL;
+    int ret = schedule_resolve(conf, start, from, to, &tl);
+    if (ret < 0) {
+        fprintf(stderr, "schedule_resolve: %d\n", ret);
+        check_failures++;
+        static Timeline empty;
+        Timeline *e = calloc(1, sizeof(*e));
+        return e ? e : &empty;
+    }
+    return tl;
+}
+
+static void test_follow(void)
+{
+    ChannelConf *conf = load(CHANNEL("UTC", "false", ABC,
+        "    - { source: a, duration: 20s }\n"
+        "    - { source: b, duration: 30s, title: Bee }\n"));
+    int64_t s0 = T("2026-11-25T10:00:00Z");
+    Timeline *tl;
+
+    if (!conf)
+        return;
+    tl = resolve(conf, s0, s0, s0 + S(3600));
+    CHECK_EQ_INT(tl->count, 3);
+    EXPECT(0, s0, s0 + S(20), 0, 0);
+    EXPECT(1, s0 + S(20), s0 + S(50), 1, 0);
+    EXPECT(2, s0 + S(50), INT64_MAX, -1, SCHEDULE_GAP | SCHEDULE_OPEN_END);
+    CHECK_EQ_STR(tl->entries[0].title, "a");
+    CHECK_EQ_STR(tl->entries[1].title, "Bee");
+    CHECK_EQ_INT(tl->entries[1].source, 1);
+    CHECK(tl->entries[2].title == NULL);
+    CHECK_EQ_INT(tl->entries[2].source, -1);
+    schedule_timeline_free(&tl);
+    CHECK(tl == NULL);
+
+    /* a window inside the first item gets that whole item */
+    tl = resolve(conf, s0, s0 + S(5), s0 + S(6));
+    CHECK_EQ_INT(tl->count, 1);
+    EXPECT(0, s0, s0 + S(20), 0, 0);
+    schedule_timeline_free(&tl);
+    /* nothing airs before the start; an empty window is empty */
+    tl = resolve(conf, s0, s0 - S(100), s0 - S(1));
+    CHECK_EQ_INT(tl->count, 0);
+    schedule_timeline_free(&tl);
+    tl = resolve(conf, s0, s0 + S(10), s0 + S(10));
+    CHECK_EQ_INT(tl->count, 0);
+    schedule_timeline_free(&tl);
+    conf_free(&conf);
+}
+
+static void test_loop(void)
+{
+    ChannelConf *conf = load(CHANNEL("UTC", "true", ABC,
+        "    - { source: a, duration: 20s }\n"
+        "    - { source: b, duration: 30s }\n"));
+    int64_t s0 = T("2020-01-01T00:00:00Z"), from;
+    Timeline *tl;
+
+    if (!conf)
+        return;
+    tl = resolve(conf, s0, s0, s0 + S(200));
+    CHECK_EQ_INT(tl->count, 8);
+    for (int i = 0; i < 8; i++)
+        EXPECT(i, s0 + S(i / 2 * 50 + (i % 2) * 20), s0 + S(i / 2 * 50 + (i % 2 ? 50 : 20)), i % 2, 0);
+    schedule_timeline_free(&tl);
+
+    /* six years later, mid-item: the loop is skipped arithmetically */
+    from = T("2026-11-25T12:00:00Z");
+    tl = resolve(conf, s0, from, from + S(60));
+    {
+        int64_t into = (from - s0) % S(50);          /* 217728000 s: a whole number of loops */
+        CHECK_EQ_INT(into, 0);
+    }
+    CHECK_EQ_INT(tl->count, 3);
+    EXPECT(0, from, from + S(20), 0, 0);
+    EXPECT(1, from + S(20), from + S(50), 1, 0);
+    EXPECT(2, from + S(50), from + S(70), 0, 0);
+    schedule_timeline_free(&tl);
+    tl = resolve(conf, s0, from + S(25), from + S(26));
+    CHECK_EQ_INT(tl->count, 1);
+    EXPECT(0, from + S(20), from + S(50), 1, 0);
+    schedule_timeline_free(&tl);
+    conf_free(&conf);
+}
+
+static void test_at_cuts_and_followers(void)
+{
+    int64_t s0 = T("2026-11-25T10:00:00Z");
+    ChannelConf *conf = load(CHANNEL("UTC", "true", ABC,
+        "    - { source: a, duration: 10s }\n"
+        "    - { source: c, duration: 20s, at: \"2026-11-25T10:00:50Z\", title: Live }\n"
+        "    - { source: b, duration: 15s }\n"
+        "    - { source: a, duration: 5s, title: A2 }\n"));
+    Timeline *tl;
+
+    if (!conf)
+        return;
+    tl = resolve(conf, s0, s0, s0 + S(120));
+    /* the chain: a, b, A2, a, b ... Live cuts b at 50 s; b and A2 follow Live */
+    EXPECT(0, s0, s0 + S(10), 0, 0);
+    EXPECT(1, s0 + S(10), s0 + S(25), 2, 0);
+    EXPECT(2, s0 + S(25), s0 + S(30), 3, 0);
+    EXPECT(3, s0 + S(30), s0 + S(40), 0, 0);
+    EXPECT(4, s0 + S(40), s0 + S(50), 2, SCHEDULE_CUT_SHORT);
+    EXPECT(5, s0 + S(50), s0 + S(70), 1, SCHEDULE_AT);
+    EXPECT(6, s0 + S(70), s0 + S(85), 2, 0);
+    EXPECT(7, s0 + S(85), s0 + S(90), 3, 0);
+    EXPECT(8, s0 + S(90), s0 + S(100), 0, 0);
+    EXPECT(9, s0 + S(100), s0 + S(115), 2, 0);
+    EXPECT(10, s0 + S(115), s0 + S(120), 3, 0);
+    CHECK_EQ_INT(tl->count, 11);
+    CHECK_EQ_STR(tl->entries[5].title, "Live");
+    schedule_timeline_free(&tl);
+
+    /* the channel starts while Live is on air: joined 5 s in */
+    tl = resolve(conf, s0 + S(55), s0 + S(55), s0 + S(80));
+    EXPECT(0, s0 + S(55), s0 + S(70), 1, SCHEDULE_AT | SCHEDULE_JOINED);
+    CHECK_EQ_INT(tl->entries[0].offset, S(5));
+    EXPECT(1, s0 + S(70), s0 + S(85), 2, 0);
+    CHECK_EQ_INT(tl->count, 2);
+    schedule_timeline_free(&tl);
+
+    /* ... or after it ended: the chain starts as usual */
+    tl = resolve(conf, s0 + S(75), s0 + S(75), s0 + S(80));
+    EXPECT(0, s0 + S(75), s0 + S(85), 0, 0);
+    CHECK_EQ_INT(tl->count, 1);
+    schedule_timeline_free(&tl);
+
+    /* a window after Live: the latest anchor is Live, a day ago */
+    tl = resolve(conf, s0, s0 + S(86400), s0 + S(86400) + S(1));
+    {
+        /* after Live (ends s0+70): b 15, A2 5, then loops of a b A2 (30 s) */
+        int64_t t = s0 + S(86400), base = s0 + S(90);
+        int64_t k = (t - base) / S(30), into = (t - base) % S(30);
+        int item = into < S(10) ? 0 : into < S(25) ? 2 : 3;
+        int64_t st = base + k * S(30) + (item == 0 ? 0 : item == 2 ? S(10) : S(25));
+        EXPECT(0, st, st + (item == 0 ? S(10) : item == 2 ? S(15) : S(5)), item, 0);
+    }
+    schedule_timeline_free(&tl);
+    conf_free(&conf);
+}
+
+static void test_gaps(void)
+{
+    int64_t s0 = T("2026-11-25T10:00:00Z");
+    ChannelConf *conf = load(CHANNEL("UTC", "false", ABC,
+        "    - { source: a, duration: 20s }\n"
+        "    - { source: b, duration: 10s, at: \"2026-11-25T10:01:40Z\" }\n"
+        "    - { source: c, duration: 10s, at: \"2026-11-25T10:03:00Z\" }\n"
+        "    - { source: a, duration: 30s }\n"));
+    Timeline *tl;
+
+    if (!conf)
+        return;
+    tl = resolve(conf, s0, s0, s0 + S(3600));
+    /* a 0-20, then a's follower is the 4th item (the at items are anchored) */
+    EXPECT(0, s0, s0 + S(20), 0, 0);
+    EXPECT(1, s0 + S(20), s0 + S(50), 3, 0);
+    EXPECT(2, s0 + S(50), s0 + S(100), -1, SCHEDULE_GAP);
+    EXPECT(3, s0 + S(100), s0 + S(110), 1, SCHEDULE_AT);
+    EXPECT(4, s0 + S(110), s0 + S(140), 3, 0);
+    EXPECT(5, s0 + S(140), s0 + S(180), -1, SCHEDULE_GAP);
+    EXPECT(6, s0 + S(180), s0 + S(190), 2, SCHEDULE_AT);
+    EXPECT(7, s0 + S(190), s0 + S(220), 3, 0);
+    EXPECT(8, s0 + S(220), INT64_MAX, -1, SCHEDULE_GAP | SCHEDULE_OPEN_END);
+    CHECK_EQ_INT(tl->count, 9);
+    schedule_timeline_free(&tl);
+    conf_free(&conf);
+
+    /* only `at` items: slate until the first */
+    conf = load(CHANNEL("UTC", "true", ABC,
+        "    - { source: b, duration: 10s, at: \"2026-11-25T10:01:40Z\" }\n"));
+    if (!conf)
+        return;
+    tl = resolve(conf, s0, s0, s0 + S(3600));
+    EXPECT(0, s0, s0 + S(100), -1, SCHEDULE_GAP);
+    EXPECT(1, s0 + S(100), s0 + S(110), 0, SCHEDULE_AT);
+    EXPECT(2, s0 + S(110), INT64_MAX, -1, SCHEDULE_GAP | SCHEDULE_OPEN_END);
+    CHECK_EQ_INT(tl->count, 3);
+    schedule_timeline_free(&tl);
+    conf_free(&conf);
+}
+
+static void test_overlaps(void)
+{
+    int64_t s0 = T("2026-11-25T10:00:00Z");
+    ChannelConf *conf = load(CHANNEL("UTC", "true", ABC,
+        "    - { source: a, duration: 1h }\n"
+        "    - { source: b, duration: 1h, at: \"2026-11-25T10:10:00Z\" }\n"
+        "    - { source: c, duration: 1h, at: \"2026-11-25T10:20:00Z\" }\n"
+        "    - { source: b, duration: 1m, at: \"2026-11-25T11:20:00Z\" }\n"));
+    Timeline *tl;
+
+    if (!conf)
+        return;
+    tl = resolve(conf, s0, s0, s0 + S(7200));
+    EXPECT(0, s0, s0 + S(600), 0, SCHEDULE_CUT_SHORT);
+    EXPECT(1, s0 + S(600), s0 + S(1200), 1, SCHEDULE_AT | SCHEDULE_CUT_SHORT);
+    /* c ends exactly when the next `at` starts: not cut short */
+    EXPECT(2, s0 + S(1200), s0 + S(4800), 2, SCHEDULE_AT);
+    EXPECT(3, s0 + S(4800), s0 + S(4860), 3, SCHEDULE_AT);
+    EXPECT(4, s0 + S(4860), s0 + S(4860 + 3600), 0, 0);
+    CHECK_EQ_INT(tl->count, 5);
+    schedule_timeline_free(&tl);
+
+    /* two occurrences at one instant (the loader refuses this; the resolver
+     * still decides): the later item airs, the earlier not at all */
+    conf->schedule.items[2].at = conf->schedule.items[1].at;
+    tl = resolve(conf, s0, s0, s0 + S(1800));
+    EXPECT(0, s0, s0 + S(600), 0, SCHEDULE_CUT_SHORT);
+    EXPECT(1, s0 + S(600), s0 + S(4200), 2, SCHEDULE_AT);
+    CHECK_EQ_INT(tl->count, 2);
+    schedule_timeline_free(&tl);
+    conf_free(&conf);
+}
+
+/* The daily item's entries start at the given instants, one a day. */
+static void daily_starts(int line, const char *tz, const char *at, int64_t from, int ndays,
+                         const int64_t *want, const unsigned *want_flags)
+{
+    char yaml[1024];
+    ChannelConf *conf;
+    Timeline *tl;
+    int found = 0;
+
+    snprintf(yaml, sizeof(yaml), CHANNEL("%s", "true", ABC,
+             "    - { source: a, duration: 7m }\n"
+             "    - { source: b, duration: 10m, at: \"%s\", repeat: daily, title: Daily }\n"),
+             tz, at);
+    conf = load(yaml);
+    if (!conf)
+        return;
+    tl = resolve(conf, from, from, from + S(86400) * ndays);
+    for (int i = 0; i < tl->count; i++) {
+        const ScheduleEntry *e = &tl->entries[i];
+        if (e->item != 1)
+            continue;
+        if (found >= ndays || e->start != want[found] || e->end != want[found] + S(600) ||
+            e->flags != want_flags[found]) {
+            fprintf(stderr, "test_schedule.c:%d: %s daily %s occurrence %d: %lld flags %#x, "
+                    "expected %lld flags %#x\n", line, tz, at, found, (long long)e->start,
+                    e->flags, found < ndays ? (long long)want[found] : -1LL,
+                    found < ndays ? want_flags[found] : 0);
+            check_failures++;
+        }
+        /* what it cut is marked so */
+        if (i > 0 && tl->entries[i - 1].end == e->start &&
+            tl->entries[i - 1].start + S(420) != e->start && tl->entries[i - 1].item == 0 &&
+            !(tl->entries[i - 1].flags & SCHEDULE_CUT_SHORT)) {
+            fprintf(stderr, "test_schedule.c:%d: the item before a daily one is not cut short\n", line);
+            check_failures++;
+        }
+        found++;
+    }
+    CHECK_EQ_INT(found, ndays);
+    schedule_timeline_free(&tl);
+    conf_free(&conf);
+}
+#define DAILY(tz, at, from, n, want, flags) daily_starts(__LINE__, tz, at, from, n, want, flags)
+
+static void test_daily_dst(void)
+{
+    const unsigned D = SCHEDULE_AT | SCHEDULE_DAILY;
+    const unsigned GAP = D | SCHEDULE_DST_SHIFTED, TWICE = D | SCHEDULE_DST_AMBIGUOUS;
+
+    /* Berlin, spring forward 2026-03-29 02:00 CET -> 03:00 CEST */
+    {
+        int64_t want[3] = { T("2026-03-28T01:30:00Z"), T("2026-03-29T01:30:00Z"),
+                            T("2026-03-30T00:30:00Z") };
+        unsigned flags[3] = { D, GAP, D };   /* 02:30 does not exist on the 29th: 03:30 CEST */
+        DAILY("Europe/Berlin", "02:30", T("2026-03-27T12:00:00Z"), 3, want, flags);
+    }
+    {
+        int64_t want[3] = { T("2026-03-28T17:00:00Z"), T("2026-03-29T16:00:00Z"),
+                            T("2026-03-30T16:00:00Z") };
+        unsigned flags[3] = { D, D, D };
+        DAILY("Europe/Berlin", "18:00", T("2026-03-28T12:00:00Z"), 3, want, flags);
+    }
+    {
+        /* the minutes around the change */
+        int64_t want[2] = { T("2026-03-29T00:59:00Z"), T("2026-03-29T23:59:00Z") };
+        unsigned flags[2] = { D, D };
+        DAILY("Europe/Berlin", "01:59", T("2026-03-28T12:00:00Z"), 2, want, flags);
+    }
+    {
+        int64_t want[2] = { T("2026-03-29T01:00:00Z"), T("2026-03-30T01:00:00Z") };
+        unsigned flags[2] = { D, D };
+        DAILY("Europe/Berlin", "03:00", T("2026-03-28T12:00:00Z"), 2, want, flags);
+    }
+    /* Berlin, fall back 2026-10-25 03:00 CEST -> 02:00 CET: 02:30 twice, aired once */
+    {
+        int64_t want[3] = { T("2026-10-24T00:30:00Z"), T("2026-10-25T00:30:00Z"),
+                            T("2026-10-26T01:30:00Z") };
+        unsigned flags[3] = { D, TWICE, D };
+        DAILY("Europe/Berlin", "02:30", T("2026-10-23T12:00:00Z"), 3, want, flags);
+    }
+    {
+        int64_t want[3] = { T("2026-10-24T16:00:00Z"), T("2026-10-25T17:00:00Z"),
+                            T("2026-10-26T17:00:00Z") };
+        unsigned flags[3] = { D, D, D };
+        DAILY("Europe/Berlin", "18:00", T("2026-10-24T12:00:00Z"), 3, want, flags);
+    }
+    /* New York, spring forward 2026-03-08 02:00 EST -> 03:00 EDT */
+    {
+        int64_t want[3] = { T("2026-03-07T07:30:00Z"), T("2026-03-08T07:30:00Z"),
+                            T("2026-03-09T06:30:00Z") };
+        unsigned flags[3] = { D, GAP, D };
+        DAILY("America/New_York", "02:30", T("2026-03-07T00:00:00Z"), 3, want, flags);
+    }
+    {
+        int64_t want[2] = { T("2026-03-07T23:00:00Z"), T("2026-03-08T22:00:00Z") };
+        unsigned flags[2] = { D, D };
+        DAILY("America/New_York", "18:00", T("2026-03-07T12:00:00Z"), 2, want, flags);
+    }
+    /* New York, fall back 2026-11-01 02:00 EDT -> 01:00 EST */
+    {
+        int64_t want[3] = { T("2026-10-31T05:30:00Z"), T("2026-11-01T05:30:00Z"),
+                            T("2026-11-02T06:30:00Z") };
+        unsigned flags[3] = { D, TWICE, D };
+        DAILY("America/New_York", "01:30", T("2026-10-30T12:00:00Z"), 3, want, flags);
+    }
+    {
+        int64_t want[3] = { T("2026-10-31T06:30:00Z"), T("2026-11-01T07:30:00Z"),
+                            T("2026-11-02T07:30:00Z") };
+        unsigned flags[3] = { D, D, D };
+        DAILY("America/New_York", "02:30", T("2026-10-30T12:00:00Z"), 3, want, flags);
+    }
+    /* a day in the footer-rule years */
+    {
+        int64_t want[2] = { T("2199-03-31T01:30:00Z"), T("2199-04-01T00:30:00Z") };
+        unsigned flags[2] = { GAP, D };
+        DAILY("Europe/Berlin", "02:30", T("2199-03-30T12:00:00Z"), 2, want, flags);
+    }
+}
+
+/* Any window gives the entries of one long resolution from the start. */
+static void consistency(int line, const char *yaml, int64_t s0, int64_t span, int windows)
+{
+    ChannelConf *conf = load(yaml);
+    Timeline *all, *w;
+    uint64_t rng = 0x9e3779b97f4a7c15ULL;
+    int bad = 0;
+
+    if (!conf)
+        return;
+    all = resolve(conf, s0, s0, s0 + span);
+    for (int k = 0; k < windows && !bad; k++) {
+        int64_t from, to;
+        int first = -1;
+
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        from = s0 + (int64_t)(rng % (uint64_t)span);
+        to = from + 1 + (int64_t)((rng >> 20) % (uint64_t)S(7200));
+        if (to > s0 + span)
+            to = s0 + span;
+        w = resolve(conf, s0, from, to);
+        for (int i = 0; i < all->count; i++)
+            if (all->entries[i].end > from) {
+                first = i;
+                break;
+            }
+        for (int i = 0; i < w->count; i++) {
+            const ScheduleEntry *a = first >= 0 && first + i < all->count ? &all->entries[first + i] : NULL;
+            const ScheduleEntry *b = &w->entries[i];
+            if (!a || a->start != b->start || a->end != b->end || a->item != b->item ||
+                a->flags != b->flags || a->offset != b->offset) {
+                fprintf(stderr, "test_schedule.c:%d: window [%lld, %lld) entry %d differs from the "
+                        "long resolution\n", line, (long long)from, (long long)to, i);
+                dump(conf, w);
+                check_failures++;
+                bad = 1;
+                break;
+            }
+        }
+        if (!bad && (w->count == 0 || w->entries[w->count - 1].end < to))
+            bad = 1, check_failures++, fprintf(stderr, "test_schedule.c:%d: window not covered\n", line);
+        schedule_timeline_free(&w);
+    }
+    schedule_timeline_free(&all);
+    conf_free(&conf);
+}
+
+static void test_consistency(void)
+{
+    int64_t s0 = T("2026-03-26T09:17:13Z");
+
+    consistency(__LINE__, CHANNEL("Europe/Berlin", "true", ABC,
+        "    - { source: a, duration: 7m13s }\n"
+        "    - { source: b, duration: 10m, at: \"02:30\", repeat: daily }\n"
+        "    - { source: c, duration: 3m }\n"
+        "    - { source: b, duration: 45m, at: \"2026-03-29T01:00:00Z\" }\n"
+        "    - { source: a, duration: 2h, at: \"23:50\", repeat: daily }\n"
+        "    - { source: c, duration: 11m }\n"), s0, S(86400) * 8, 300);
+    consistency(__LINE__, CHANNEL("America/New_York", "false", ABC,
+        "    - { source: a, duration: 20m }\n"
+        "    - { source: b, duration: 1h, at: \"01:30\", repeat: daily }\n"
+        "    - { source: c, duration: 5m }\n"), T("2026-10-29T00:00:00Z"), S(86400) * 6, 300);
+    consistency(__LINE__, CHANNEL("UTC", "true", ABC,
+        "    - { source: a, duration: 1.5s }\n"
+        "    - { source: b, duration: 2500ms }\n"), s0, S(3 * 3600), 300);
+}
+
+static void test_week(void)
+{
+    ChannelConf *conf = load(CHANNEL("Europe/Berlin", "true", ABC,
+        "    - { source: a, duration: 20s }\n"
+        "    - { source: b, duration: 30s }\n"
+        "    - { source: c, duration: 30m, at: \"18:00\", repeat: daily }\n"
+        "    - { source: c, duration: 1h, at: \"2026-03-29T10:00:00Z\" }\n"));
+    int64_t s0 = T("2026-03-25T00:00:00Z"), t0;
+    struct timespec a, b;
+    Timeline *tl;
+    double ms;
+
+    if (!conf)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    tl = resolve(conf, s0, s0, s0 + S(7 * 86400));
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    ms = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+    fprintf(stderr, "a week of 20 s and 30 s items: %d entries in %.1f ms\n", tl->count, ms);
+    CHECK(ms < 2000);
+    CHECK(tl->count > 12000);
+    /* back to back, nothing missing or overlapping */
+    t0 = s0;
+    for (int i = 0; i < tl->count; i++) {
+        if (tl->entries[i].start != t0) {
+            CHECK_EQ_INT(tl->entries[i].start, t0);
+            break;
+        }
+        t0 = tl->entries[i].end;
+    }
+    CHECK(t0 >= s0 + S(7 * 86400));
+    schedule_timeline_free(&tl);
+
+    /* a week resolved a year after the start costs the same */
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    tl = resolve(conf, s0, s0 + S(365 * 86400), s0 + S(372 * 86400));
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    ms = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+    fprintf(stderr, "the same a year on: %d entries in %.1f ms\n", tl->count, ms);
+    CHECK(ms < 2000);
+    schedule_timeline_free(&tl);
+    conf_free(&conf);
+}
+
+static void test_entry_at(void)
+{
+    ChannelConf *conf = load(CHANNEL("UTC", "true", ABC,
+        "    - { source: a, duration: 20s }\n"
+        "    - { source: b, duration: 30s }\n"));
+    int64_t s0 = T("2026-11-25T10:00:00Z");
+    ScheduleEntry e;
+
+    if (!conf)
+        return;
+    CHECK_EQ_INT(schedule_entry_at(conf, s0, s0 + S(1000 * 50 + 25), &e), 0);
+    CHECK_EQ_INT(e.item, 1);
+    CHECK_EQ_INT(e.start, s0 + S(1000 * 50 + 20));
+    CHECK_EQ_INT(e.end, s0 + S(1000 * 50 + 50));
+    CHECK_EQ_INT(schedule_entry_at(conf, s0, s0 - 1, &e), AVERROR(EINVAL));
+    CHECK_EQ_INT(schedule_entry_at(NULL, s0, s0, &e), AVERROR(EINVAL));
+    conf_free(&conf);
+}
+
+int main(void)
+{
+    test_follow();
+    test_loop();
+    test_at_cuts_and_followers();
+    test_gaps();
+    test_overlaps();
+    test_daily_dst();
+    test_consistency();
+    test_week();
+    test_entry_at();
+    return CHECK_DONE();
+}
