@@ -304,15 +304,5 @@ CASES = {
 }
 
 
-def main():
-    if len(sys.argv) != 2 or (sys.argv[1] not in CASES and sys.argv[1] != '--list'):
-        print(__doc__ + '\ncases: ' + ' '.join(CASES))
-        return 2
-    if sys.argv[1] == '--list':
-        print('\n'.join(CASES))
-        return 0
-    return CASES[sys.argv[1]]()
-
-
 if __name__ == '__main__':
-    J.main_guard(main)
+    J.case_main(CASES, __doc__)

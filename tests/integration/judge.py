@@ -1266,6 +1266,19 @@ class Workdir:
             shutil.rmtree(self.path, ignore_errors=True)
 
 
+def case_main(cases, doc):
+    """The command line every test script shares: run one case by name, or --list."""
+    def main():
+        if len(sys.argv) != 2 or (sys.argv[1] not in cases and sys.argv[1] != '--list'):
+            print(doc + '\ncases: ' + ' '.join(cases))
+            return 2
+        if sys.argv[1] == '--list':
+            print('\n'.join(cases))
+            return 0
+        return cases[sys.argv[1]]()
+    main_guard(main)
+
+
 def main_guard(fn):
     """Run a test body; exit 77 is not used (meson reads it as SKIP, which CI counts as failed)."""
     try:
