@@ -75,6 +75,7 @@ int audio_encoder_new(AudioEncoder **out, const AudioConfig *cfg)
                 ERRSTR(ret));
         goto fail;
     }
+    a->out_pos = a->encoded = cfg->start_pts;
     a->fifo = av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, cfg->channels, a->enc->frame_size * 4);
     if (!a->fifo) {
         ret = AVERROR(ENOMEM);
@@ -206,7 +207,7 @@ static int place_frame(AudioEncoder *a, const AVFrame *in)
     now = a->out_pos + swr_get_delay(a->swr, a->cfg.sample_rate);
     diff = target - now;
     if (diff > tolerance) {
-        if (a->out_pos > 0)
+        if (a->out_pos > a->cfg.start_pts)
             a->gaps++;
         int ret = push_silence(a, diff);
         if (ret < 0)
@@ -214,7 +215,7 @@ static int place_frame(AudioEncoder *a, const AVFrame *in)
         diff = 0;
     }
     if (diff < -tolerance) {
-        if (target >= 0)
+        if (target >= a->cfg.start_pts)
             a->overlaps++;
         return resample(a, in, -diff);
     }

@@ -120,6 +120,8 @@ typedef struct AudioConfig {
     int64_t bitrate;              /* out: 128000 */
     int rendition;                /* stream_index of the packets sent */
     const char *channel;          /* for log lines */
+    int64_t start_pts;            /* sample position (out rate) the output starts at: 0 for a
+                                   * transcode, the output clock's for a channel that resumed */
 } AudioConfig;
 
 typedef struct AudioEncoder AudioEncoder;

@@ -6,7 +6,7 @@
  * rendition and audio is a rendition of its own. Each rendition keeps FIFOs
  * of the packets it still has to mux and cuts a segment when the next
  * segment's IDR is at the head and every packet before the boundary is in. */
-#include "packager.h"
+#include "internal.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -18,54 +18,7 @@
 #include <libavutil/mathematics.h>
 #include <libavutil/opt.h>
 
-#define STAGE "packager"
 #define AVIO_BUFFER_SIZE 65536
-
-typedef struct PacketFifo {
-    AVPacket **items;
-    int head, count, cap;
-} PacketFifo;
-
-enum RenditionKind {
-    REND_TS,          /* video + muxed audio, MPEG-TS */
-    REND_FMP4_VIDEO,
-    REND_FMP4_AUDIO,
-};
-
-typedef struct Rendition {
-    struct Packager *pk;
-    enum RenditionKind kind;
-    const char *name;
-    int video;                    /* its video stream, -1 for audio */
-    const char *ext;
-    AVFormatContext *mux;
-    int vst, ast;                 /* stream indexes in mux, -1 when absent */
-    Buf out;                      /* bytes of the segment being written */
-    PacketFifo vq, aq;
-    int v_ended, a_ended;
-    int64_t seg;                  /* number of the open segment */
-    int seg_open;
-    int64_t seg_start, seg_end;   /* presentation, in timescale */
-    int64_t timescale;            /* of the main stream in mux */
-    SegmentInfo *segs;
-    int nsegs, segs_cap;
-    int write_error;
-} Rendition;
-
-struct Packager {
-    PackagerConfig cfg;
-    char *outdir;
-    const SinkKind *sink;
-    void *sink_priv;
-    Rendition *rends;
-    int nrends;
-    int has_audio;
-    AVRational vtb, atb;          /* packet time bases: video 1/fps, audio 1/rate */
-    int64_t offset_frames;        /* PACKAGER_TS_OFFSET in video frames */
-    int64_t *video_end;           /* per video stream: end of the packets seen, frames */
-    int *video_ended;
-    _Atomic int64_t progress_us;
-};
 
 /* ---- packet fifo ---- */
 
@@ -134,7 +87,7 @@ static int add_stream(AVFormatContext *mux, const PackagerStream *ps, AVRational
     return 0;
 }
 
-static int sink_write(Packager *pk, const char *dir, const char *file, const uint8_t *data, size_t size)
+int sink_write_file(Packager *pk, const char *dir, const char *file, const uint8_t *data, size_t size)
 {
     char path[1024];
     int ret = path_join(path, sizeof(path), dir, file);
@@ -208,7 +161,7 @@ static int open_mux(Packager *pk, Rendition *r)
     r->timescale = r->mux->streams[r->vst >= 0 ? r->vst : r->ast]->time_base.den;
     avio_flush(r->mux->pb);
     if (r->kind != REND_TS) {
-        ret = sink_write(pk, r->name, "init.mp4", r->out.data, r->out.len);
+        ret = sink_write_file(pk, r->name, "init.mp4", r->out.data, r->out.len);
         buf_reset(&r->out);
         if (ret < 0)
             return ret;
@@ -278,7 +231,7 @@ static int close_segment(Packager *pk, Rendition *r)
     s->duration = r->seg_end - r->seg_start;
     s->bytes = (int64_t)r->out.len;
     packager_segment_name(file, sizeof(file), r->seg, r->ext);
-    ret = sink_write(pk, r->name, file, r->out.data, r->out.len);
+    ret = sink_write_file(pk, r->name, file, r->out.data, r->out.len);
     buf_reset(&r->out);
     r->seg_open = 0;
     if (ret < 0)
@@ -286,6 +239,8 @@ static int close_segment(Packager *pk, Rendition *r)
     r->nsegs++;
     if (r->kind == REND_TS)
         av_opt_set(r->mux->priv_data, "mpegts_flags", "+resend_headers", 0);
+    if (pk->cfg.live)
+        return live_segment_closed(pk, r, grid_segment_start(&pk->cfg.grid, r->seg));
     return 0;
 }
 
@@ -403,7 +358,8 @@ static int pump_fmp4_audio(Packager *pk, Rendition *r)
             av_packet_free(&a);
             continue;
         }
-        frame = av_rescale_q_rnd(a->pts, a->time_base, pk->vtb, AV_ROUND_DOWN);
+        /* the AAC priming frame reaches before the run's first frame */
+        frame = FFMAX(av_rescale_q_rnd(a->pts, a->time_base, pk->vtb, AV_ROUND_DOWN), pk->cfg.first_frame);
         if (r->seg_open && frame >= grid_segment_start(&pk->cfg.grid, r->seg + 1) &&
             (ret = close_segment(pk, r)) < 0) {
             av_packet_free(&a);
@@ -443,6 +399,7 @@ int packager_new(Packager **out, const PackagerConfig *cfg)
     pk = calloc(1, sizeof(*pk));
     if (!pk)
         return AVERROR(ENOMEM);
+    pthread_mutex_init(&pk->lock, NULL);
     pk->cfg = *cfg;
     pk->has_audio = cfg->audio != NULL;
     pk->vtb = av_inv_q(cfg->fps);
@@ -471,6 +428,8 @@ int packager_new(Packager **out, const PackagerConfig *cfg)
         log_msg(LOG_ERROR, cfg->channel, STAGE, "%s: %s", pk->outdir, ERRSTR(ret));
         goto fail;
     }
+    if (cfg->live && (ret = live_init(pk)) < 0)
+        goto fail;
     *out = pk;
     return 0;
 fail:
@@ -489,10 +448,21 @@ typedef struct Rates {
     int64_t peak, average;
 } Rates;
 
+/* VOD: measured from the segments. Live: from the encoders' targets, as the
+ * master playlist is written before the first segment (the peak allows for
+ * a rate-controlled encoder's swing from segment to segment). */
 static Rates rendition_rates(const Rendition *r)
 {
     Rates rt = { 0, 0 };
     int64_t bytes = 0, dur = 0;
+
+    if (r->pk->cfg.live) {
+        const PackagerConfig *c = &r->pk->cfg;
+        int64_t rate = r->video >= 0 ? c->video[r->video].par->bit_rate : c->audio->par->bit_rate;
+        if (r->kind == REND_TS && c->audio)
+            rate += c->audio->par->bit_rate;
+        return (Rates){ rate * 5 / 4, rate };
+    }
 
     for (int i = 0; i < r->nsegs; i++) {
         const SegmentInfo *s = &r->segs[i];
@@ -507,7 +477,13 @@ static Rates rendition_rates(const Rendition *r)
     return rt;
 }
 
-static const Rendition *find_rendition(const Packager *pk, enum RenditionKind kind, int video)
+int rendition_in_hls(const Packager *pk, const Rendition *r)
+{
+    unsigned f = pk->cfg.formats;
+    return r->kind == REND_TS ? !!(f & FORMAT_HLS_TS) : !!(f & FORMAT_HLS_FMP4);
+}
+
+const Rendition *find_rendition(const Packager *pk, enum RenditionKind kind, int video)
 {
     for (int i = 0; i < pk->nrends; i++)
         if (pk->rends[i].kind == kind && pk->rends[i].video == video)
@@ -517,18 +493,19 @@ static const Rendition *find_rendition(const Packager *pk, enum RenditionKind ki
 
 static int write_buf(Packager *pk, const char *dir, const char *file, Buf *b)
 {
-    int ret = sink_write(pk, dir, file, b->data, b->len);
+    int ret = sink_write_file(pk, dir, file, b->data, b->len);
     buf_reset(b);
     return ret;
 }
 
 static int write_media_playlists(Packager *pk, Buf *b)
 {
-    unsigned hls = pk->cfg.formats & (FORMAT_HLS_TS | FORMAT_HLS_FMP4);
     int ret;
 
-    for (int i = 0; hls && i < pk->nrends; i++) {
+    for (int i = 0; i < pk->nrends; i++) {
         const Rendition *r = &pk->rends[i];
+        if (!rendition_in_hls(pk, r))
+            continue;
         HlsMediaPlaylist pl = {
             .timescale = r->timescale,
             .segments = r->segs,
@@ -544,7 +521,7 @@ static int write_media_playlists(Packager *pk, Buf *b)
     return 0;
 }
 
-static int write_master(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec)
+int write_master(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec)
 {
     const PackagerConfig *c = &pk->cfg;
     int fmp4 = !!(c->formats & FORMAT_HLS_FMP4);
@@ -600,6 +577,14 @@ static void fill_dash_rep(const Packager *pk, const Rendition *r, DashRepresenta
         .segments = r->segs,
         .nsegments = r->nsegs,
     };
+    if (pk->cfg.live) {
+        /* what every rendition has, the last window of it */
+        int n = 0;
+        while (n < r->nsegs && r->segs[n].number < pk->published)
+            n++;
+        d->nsegments = FFMIN(n, pk->cfg.window);
+        d->segments = r->segs + n - d->nsegments;
+    }
     if (r->video >= 0) {
         d->width = par->width;
         d->height = par->height;
@@ -610,7 +595,7 @@ static void fill_dash_rep(const Packager *pk, const Rendition *r, DashRepresenta
     }
 }
 
-static int write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec)
+int write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec)
 {
     const PackagerConfig *c = &pk->cfg;
     DashRepresentation video[LADDER_MAX], audio;
@@ -631,9 +616,32 @@ static int write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *acode
     if (ar)
         fill_dash_rep(pk, ar, &audio, acodec);
     m.max_segment_us = max_seg;
+    if (c->live) {
+        m.dynamic = 1;
+        /* presentation time 0 is frame 0 of the output clock */
+        m.availability_start_us = c->epoch_us - av_rescale(c->first_frame * 1000000, c->fps.den, c->fps.num);
+        m.publish_us = clock_wall_us();
+        m.min_update_us = c->grid.segment_us;
+        m.time_shift_us = c->grid.segment_us * c->window;
+        m.presentation_delay_us = c->grid.segment_us * 3;
+        m.utc_timing_url = c->utc_timing_url;
+    }
     if ((ret = dash_write_mpd(b, &m)) < 0)
         return (int)ret;
     return write_buf(pk, "", "manifest.mpd", b);
+}
+
+int codec_strings(Packager *pk, char (*codecs)[96], char *acodec, size_t size)
+{
+    const PackagerConfig *c = &pk->cfg;
+    int ret;
+
+    for (int i = 0; i < c->nvideo; i++)
+        if ((ret = packager_codec_string(c->video[i].par, codecs[i], sizeof(codecs[i]))) < 0)
+            return ret;
+    if (c->audio && (ret = packager_codec_string(c->audio->par, acodec, size)) < 0)
+        return ret;
+    return 0;
 }
 
 static int write_manifests(Packager *pk)
@@ -643,10 +651,7 @@ static int write_manifests(Packager *pk)
     Buf b = { 0 };
     int ret;
 
-    for (int i = 0; i < c->nvideo; i++)
-        if ((ret = packager_codec_string(c->video[i].par, codecs[i], sizeof(codecs[i]))) < 0)
-            goto end;
-    if (c->audio && (ret = packager_codec_string(c->audio->par, acodec, sizeof(acodec))) < 0)
+    if ((ret = codec_strings(pk, codecs, acodec, sizeof(acodec))) < 0)
         goto end;
     if ((ret = write_media_playlists(pk, &b)) < 0)
         goto end;
@@ -727,6 +732,8 @@ int packager_run(Packager *pk, Queue *in)
     for (int i = 0; i < pk->nrends; i++)
         if ((ret = open_mux(pk, &pk->rends[i])) < 0)
             goto fail;
+    if (pk->cfg.live && (ret = live_start(pk)) < 0)
+        goto fail;
 
     while (queue_receive(in, &item) == 0) {
         if ((ret = route(pk, item)) < 0)
@@ -745,6 +752,8 @@ int packager_run(Packager *pk, Queue *in)
         av_write_trailer(r->mux);
         buf_reset(&r->out);
     }
+    if (pk->cfg.live)
+        return 0;   /* every segment is out already; a live playlist never ends */
     /* nothing came (the source failed before its first picture, and says
      * so): no playlist to describe nothing */
     for (int i = 0; i < pk->nrends; i++)
@@ -779,6 +788,8 @@ void packager_free(Packager **ppk)
     }
     if (pk->sink_priv)
         pk->sink->close(&pk->sink_priv);
+    live_free(pk);
+    pthread_mutex_destroy(&pk->lock);
     free(pk->rends);
     free(pk->video_end);
     free(pk->video_ended);

@@ -64,6 +64,19 @@ typedef struct PackagerConfig {
     const PackagerStream *video;      /* packets with stream_index i < nvideo */
     int nvideo;
     const PackagerStream *audio;      /* stream_index nvideo; NULL for none */
+
+    /* A live channel: every segment is published as it completes (its
+     * rendition's playlist rewritten, then the MPD once every rendition has
+     * it), playlists keep a sliding window, and segments that left it are
+     * deleted a window later. What was published is kept in OUTDIR's state
+     * file, so a restart continues it. */
+    int live;
+    int window;                       /* segments in a live playlist */
+    int64_t epoch_us;                 /* air time of frame first_frame: PROGRAM-DATE-TIME */
+    int64_t first_frame;              /* this run's first frame (a restart continues the count) */
+    int64_t channel_start_us;         /* kept in the state for the timeline of a restart */
+    int resume;                       /* continue the window the state file describes */
+    const char *utc_timing_url;       /* live DASH UTCTiming (http-iso); NULL: direct */
 } PackagerConfig;
 
 typedef struct Packager Packager;
@@ -80,6 +93,15 @@ int packager_new(Packager **p, const PackagerConfig *cfg);
  * for every stream, so they stay aligned and in sync. */
 #define PACKAGER_TS_OFFSET_US 10000000
 int packager_run(Packager *p, Queue *in);
+
+/* Live: a program went on air at `frame` (an EXT-X-DATERANGE, CLASS
+ * com.onair.program); planned_us 0 when it has no planned end. The previous
+ * program ends there. Thread safe. */
+int packager_program(Packager *p, const char *title, int64_t frame, int64_t planned_us);
+
+/* What an earlier live run left in outdir's state file: the frame to go on
+ * from and the channel's first start. AVERROR(ENOENT) when there is none. */
+int packager_resume_point(const char *outdir, int64_t *next_frame, int64_t *channel_start_us);
 
 /* Media time of the segments written so far, in microseconds. */
 int64_t packager_progress_us(const Packager *p);

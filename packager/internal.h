@@ -1,0 +1,97 @@
+/*
+ * Internal to packager/ (its interface is packager.h): the packager's state,
+ * shared by the cutting and muxing (packager.c) and the live publishing
+ * (live.c).
+ */
+#ifndef ONAIR_PACKAGER_INTERNAL_H
+#define ONAIR_PACKAGER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <libavformat/avformat.h>
+
+#include "packager.h"
+
+#define STAGE "packager"
+
+/* A program on air, for its DATERANGE. */
+typedef struct LiveProgram {
+    int64_t start_frame, end_frame;   /* end -1 while on air */
+    int64_t planned_us;
+    char *title;
+} LiveProgram;
+
+typedef struct PacketFifo {
+    AVPacket **items;
+    int head, count, cap;
+} PacketFifo;
+
+enum RenditionKind {
+    REND_TS,          /* video + muxed audio, MPEG-TS */
+    REND_FMP4_VIDEO,
+    REND_FMP4_AUDIO,
+};
+
+typedef struct Rendition {
+    struct Packager *pk;
+    enum RenditionKind kind;
+    const char *name;
+    int video;                    /* its video stream, -1 for audio */
+    const char *ext;
+    AVFormatContext *mux;
+    int vst, ast;                 /* stream indexes in mux, -1 when absent */
+    Buf out;                      /* bytes of the segment being written */
+    PacketFifo vq, aq;
+    int v_ended, a_ended;
+    int64_t seg;                  /* number of the open segment */
+    int seg_open;
+    int64_t seg_start, seg_end;   /* presentation, in timescale */
+    int64_t timescale;            /* of the main stream in mux */
+    SegmentInfo *segs;            /* VOD: all; live: the window and the grace after it */
+    int nsegs, segs_cap;
+    int64_t disc_dropped;         /* live: discontinuities deleted already */
+    int next_discontinuity;       /* live: the next segment follows a restart */
+} Rendition;
+
+struct Packager {
+    PackagerConfig cfg;
+    char *outdir;
+    const SinkKind *sink;
+    void *sink_priv;
+    Rendition *rends;
+    int nrends;
+    int has_audio;
+    AVRational vtb, atb;          /* packet time bases: video 1/fps, audio 1/rate */
+    int64_t offset_frames;        /* PACKAGER_TS_OFFSET in video frames */
+    int64_t *video_end;           /* per video stream: end of the packets seen, frames */
+    int *video_ended;
+    _Atomic int64_t progress_us;
+
+    /* live */
+    pthread_mutex_t lock;         /* programs, which another thread adds */
+    LiveProgram *programs;
+    int nprograms, programs_cap;
+    int64_t published;            /* every rendition has the segments below this number */
+};
+
+
+/* Whether r's segments are listed in an HLS media playlist (TS renditions
+ * for hls, fMP4 ones for hls-fmp4; those of dash only in the MPD). */
+int rendition_in_hls(const Packager *pk, const Rendition *r);
+int sink_write_file(Packager *pk, const char *dir, const char *file, const uint8_t *data, size_t size);
+const Rendition *find_rendition(const Packager *pk, enum RenditionKind kind, int video);
+
+/* HLS master playlist and DASH manifest (live or VOD). codecs: one string a
+ * video stream, acodec the audio's (NULL: none). */
+int write_master(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec);
+int write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec);
+int codec_strings(Packager *pk, char (*codecs)[96], char *acodec, size_t size);
+
+/* live.c */
+int live_init(Packager *pk);
+int live_start(Packager *pk);
+int live_segment_closed(Packager *pk, Rendition *r, int64_t start_frame);
+void live_free(Packager *pk);
+
+#endif

@@ -1,0 +1,379 @@
+/* Live publishing: every segment goes out as it completes, each
+ * rendition's playlist keeps a sliding window with PROGRAM-DATE-TIME and the
+ * programs as DATERANGEs, the MPD follows once every rendition has a segment,
+ * segments are deleted a window after they leave the playlist, and what was
+ * published is kept in OUTDIR/.onair-state so a restart continues it (media
+ * sequence, names, discontinuity sequence). */
+#include "internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libavutil/avstring.h>
+#include <libavutil/mathematics.h>
+
+#define STATE_FILE ".onair-state"
+#define STATE_MAGIC "onair-state 1"
+
+static int64_t frame_to_us(const Packager *pk, int64_t frames)
+{
+    return av_rescale(frames * 1000000, pk->cfg.fps.den, pk->cfg.fps.num);
+}
+
+/* ---- programs ---- */
+
+int packager_program(Packager *pk, const char *title, int64_t frame, int64_t planned_us)
+{
+    int ret = 0;
+
+    pthread_mutex_lock(&pk->lock);
+    if (pk->nprograms && pk->programs[pk->nprograms - 1].end_frame < 0)
+        pk->programs[pk->nprograms - 1].end_frame = frame;
+    if (pk->nprograms == pk->programs_cap) {
+        int cap = pk->programs_cap ? pk->programs_cap * 2 : 16;
+        LiveProgram *p = realloc(pk->programs, sizeof(*p) * (size_t)cap);
+        if (!p) {
+            ret = AVERROR(ENOMEM);
+            goto end;
+        }
+        pk->programs = p;
+        pk->programs_cap = cap;
+    }
+    pk->programs[pk->nprograms] = (LiveProgram){ frame, -1, planned_us, av_strdup(title ? title : "") };
+    if (!pk->programs[pk->nprograms].title) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    pk->nprograms++;
+end:
+    pthread_mutex_unlock(&pk->lock);
+    return ret;
+}
+
+/* Programs that ended before `frame` are forgotten. */
+static void forget_programs(Packager *pk, int64_t frame)
+{
+    int n = 0;
+
+    while (n < pk->nprograms && pk->programs[n].end_frame >= 0 && pk->programs[n].end_frame < frame)
+        av_free(pk->programs[n++].title);
+    if (n) {
+        memmove(pk->programs, pk->programs + n, sizeof(*pk->programs) * (size_t)(pk->nprograms - n));
+        pk->nprograms -= n;
+    }
+}
+
+/* ---- the window ---- */
+
+static int shown_from(const Packager *pk, const Rendition *r)
+{
+    return r->nsegs > pk->cfg.window ? r->nsegs - pk->cfg.window : 0;
+}
+
+/* Keeps the window and one window of grace after it (players still on
+ * those segments can finish them); deletes what is older. */
+static void trim(Packager *pk, Rendition *r)
+{
+    while (r->nsegs > 2 * pk->cfg.window) {
+        char file[64], path[RUNG_NAME_MAX + 80];
+        packager_segment_name(file, sizeof(file), r->segs[0].number, r->ext);
+        snprintf(path, sizeof(path), "%s/%s", r->name, file);
+        if (pk->sink->remove(pk->sink_priv, path) < 0)
+            log_msg(LOG_WARN, pk->cfg.channel, STAGE, "cannot delete %s/%s", pk->outdir, path);
+        r->disc_dropped += r->segs[0].discontinuity;
+        memmove(r->segs, r->segs + 1, sizeof(*r->segs) * (size_t)(r->nsegs - 1));
+        r->nsegs--;
+    }
+}
+
+static int write_playlist(Packager *pk, Rendition *r, Buf *b)
+{
+    int first = shown_from(pk, r), ret;
+    int64_t disc = r->disc_dropped, from_us, to_us;
+    HlsDateRange ranges[64];
+    char ids[64][32];
+    int nranges = 0;
+
+    for (int i = 0; i < first; i++)
+        disc += r->segs[i].discontinuity;
+    /* the programs the window shows */
+    from_us = r->nsegs ? r->segs[first].pdt_us : 0;
+    to_us = r->nsegs ? r->segs[r->nsegs - 1].pdt_us + av_rescale(r->segs[r->nsegs - 1].duration, 1000000, r->timescale) : 0;
+    pthread_mutex_lock(&pk->lock);
+    for (int i = 0; i < pk->nprograms && nranges < 64; i++) {
+        const LiveProgram *p = &pk->programs[i];
+        int64_t start = pk->cfg.epoch_us + frame_to_us(pk, p->start_frame - pk->cfg.first_frame);
+        int64_t end = p->end_frame >= 0 ? pk->cfg.epoch_us + frame_to_us(pk, p->end_frame - pk->cfg.first_frame)
+                                        : INT64_MAX;
+        if (end <= from_us || start >= to_us)
+            continue;
+        snprintf(ids[nranges], sizeof(ids[nranges]), "program-%" PRId64, p->start_frame);
+        ranges[nranges] = (HlsDateRange){
+            .id = ids[nranges],
+            .title = p->title[0] && !strpbrk(p->title, "\"\r\n") ? p->title : NULL,
+            .start_us = start,
+            .planned_duration_us = p->planned_us,
+            .duration_us = p->end_frame >= 0 ? end - start : 0,
+        };
+        nranges++;
+    }
+    {
+        HlsMediaPlaylist pl = {
+            .timescale = r->timescale,
+            .segments = r->segs + first,
+            .nsegments = r->nsegs - first,
+            .extension = r->ext,
+            .map_uri = r->kind == REND_TS ? NULL : "init.mp4",
+            .media_sequence = r->nsegs ? r->segs[first].number : 0,
+            .discontinuity_sequence = disc,
+            .dateranges = ranges,
+            .ndateranges = nranges,
+        };
+        ret = hls_write_media_playlist(b, &pl);
+    }
+    pthread_mutex_unlock(&pk->lock);
+    if (ret < 0)
+        return ret;
+    ret = sink_write_file(pk, r->name, "index.m3u8", b->data, b->len);
+    buf_reset(b);
+    return ret;
+}
+
+/* ---- state ---- */
+
+static int write_state(Packager *pk, Buf *b)
+{
+    int ret = 0;
+
+    buf_reset(b);
+    buf_printf(b, "%s\nchannel-start %" PRId64 "\nnext-frame %" PRId64 "\n", STATE_MAGIC,
+               pk->cfg.channel_start_us, grid_segment_start(&pk->cfg.grid, pk->published));
+    for (int i = 0; i < pk->nrends; i++) {
+        const Rendition *r = &pk->rends[i];
+        buf_printf(b, "rendition %s %s %" PRId64 "\n", r->name, r->ext, r->disc_dropped);
+        for (int k = 0; k < r->nsegs; k++) {
+            const SegmentInfo *s = &r->segs[k];
+            if (s->number >= pk->published)
+                break;
+            buf_printf(b, "segment %s %s %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %d\n",
+                       r->name, r->ext, s->number, s->start, s->duration, s->bytes, s->pdt_us,
+                       s->discontinuity);
+        }
+    }
+    pthread_mutex_lock(&pk->lock);
+    for (int i = 0; i < pk->nprograms; i++)
+        buf_printf(b, "program %" PRId64 " %" PRId64 " %" PRId64 " %s\n", pk->programs[i].start_frame,
+                   pk->programs[i].end_frame, pk->programs[i].planned_us, pk->programs[i].title);
+    pthread_mutex_unlock(&pk->lock);
+    ret = sink_write_file(pk, "", STATE_FILE, b->data, b->len);
+    buf_reset(b);
+    return ret;
+}
+
+typedef int (*StateLine)(Packager *pk, const char *line, void *opaque);
+
+static int read_state(const char *outdir, StateLine fn, Packager *pk, void *opaque)
+{
+    char path[4096], line[2048];
+    FILE *f;
+    int ret = 0;
+
+    if ((ret = path_join(path, sizeof(path), outdir, STATE_FILE)) < 0)
+        return ret;
+    f = fopen(path, "r");
+    if (!f)
+        return AVERROR(errno);
+    if (!fgets(line, sizeof(line), f) || strncmp(line, STATE_MAGIC, strlen(STATE_MAGIC))) {
+        fclose(f);
+        return AVERROR_INVALIDDATA;
+    }
+    while (ret >= 0 && fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\r\n")] = 0;
+        ret = fn(pk, line, opaque);
+    }
+    fclose(f);
+    return ret;
+}
+
+typedef struct ResumePoint {
+    int64_t next_frame, channel_start;
+    int have_next;
+} ResumePoint;
+
+static int resume_line(Packager *pk, const char *line, void *opaque)
+{
+    ResumePoint *rp = opaque;
+    (void)pk;
+    if (sscanf(line, "next-frame %" SCNd64, &rp->next_frame) == 1)
+        rp->have_next = 1;
+    sscanf(line, "channel-start %" SCNd64, &rp->channel_start);
+    return 0;
+}
+
+int packager_resume_point(const char *outdir, int64_t *next_frame, int64_t *channel_start_us)
+{
+    ResumePoint rp = { 0 };
+    int ret = read_state(outdir, resume_line, NULL, &rp);
+
+    if (ret < 0)
+        return ret;
+    if (!rp.have_next)
+        return AVERROR_INVALIDDATA;
+    *next_frame = rp.next_frame;
+    *channel_start_us = rp.channel_start;
+    return 0;
+}
+
+static Rendition *rendition_named(Packager *pk, const char *name, const char *ext)
+{
+    for (int i = 0; i < pk->nrends; i++)
+        if (!strcmp(pk->rends[i].name, name) && !strcmp(pk->rends[i].ext, ext))
+            return &pk->rends[i];
+    return NULL;
+}
+
+static int restore_line(Packager *pk, const char *line, void *opaque)
+{
+    char name[RUNG_NAME_MAX], ext[8], title[1024];
+    SegmentInfo s = { 0 };
+    int64_t a, b, c;
+    Rendition *r;
+    int n;
+    (void)opaque;
+
+    if (sscanf(line, "rendition %31s %7s %" SCNd64, name, ext, &a) == 3) {
+        if ((r = rendition_named(pk, name, ext)))
+            r->disc_dropped = a;
+    } else if (sscanf(line, "segment %31s %7s %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %d",
+                      name, ext, &s.number, &s.start, &s.duration, &s.bytes, &s.pdt_us,
+                      &s.discontinuity) == 8) {
+        if (!(r = rendition_named(pk, name, ext)))
+            return 0;   /* a rung this run does not have */
+        if (r->nsegs == r->segs_cap) {
+            int cap = r->segs_cap ? r->segs_cap * 2 : 64;
+            SegmentInfo *segs = realloc(r->segs, sizeof(*segs) * (size_t)cap);
+            if (!segs)
+                return AVERROR(ENOMEM);
+            r->segs = segs;
+            r->segs_cap = cap;
+        }
+        r->segs[r->nsegs++] = s;
+    } else if (sscanf(line, "program %" SCNd64 " %" SCNd64 " %" SCNd64 " %n", &a, &b, &c, &n) == 3) {
+        av_strlcpy(title, line + n, sizeof(title));
+        if (packager_program(pk, title, a, c) < 0)
+            return AVERROR(ENOMEM);
+        /* an open program closes where the earlier run stopped */
+        pk->programs[pk->nprograms - 1].end_frame = b >= 0 ? b : pk->cfg.first_frame;
+    }
+    return 0;
+}
+
+int live_init(Packager *pk)
+{
+    int ret;
+
+    if (pk->cfg.window < 1)
+        return AVERROR(EINVAL);
+    if (!pk->cfg.resume)
+        return 0;
+    ret = read_state(pk->outdir, restore_line, pk, NULL);
+    if (ret == AVERROR(ENOENT))
+        return 0;
+    if (ret < 0) {
+        log_msg(LOG_WARN, pk->cfg.channel, STAGE, "%s/%s cannot be read (%s); starting afresh",
+                pk->outdir, STATE_FILE, ERRSTR(ret));
+        return 0;
+    }
+    for (int i = 0; i < pk->nrends; i++) {
+        Rendition *r = &pk->rends[i];
+        /* a restart: encoder state, timestamps and the wall clock jump */
+        r->next_discontinuity = r->nsegs > 0;
+        if (r->nsegs)
+            pk->published = FFMAX(pk->published, r->segs[r->nsegs - 1].number + 1);
+    }
+    log_msg(LOG_NOTICE, pk->cfg.channel, STAGE, "continuing the published window at segment %" PRId64,
+            pk->published);
+    return 0;
+}
+
+int live_start(Packager *pk)
+{
+    char codecs[LADDER_MAX][96], acodec[32];
+    Buf b = { 0 };
+    int ret;
+
+    if ((ret = codec_strings(pk, codecs, acodec, sizeof(acodec))) < 0)
+        goto end;
+    /* playlists restored from the state are published again first */
+    for (int i = 0; i < pk->nrends; i++)
+        if (rendition_in_hls(pk, &pk->rends[i]) && pk->rends[i].nsegs &&
+            (ret = write_playlist(pk, &pk->rends[i], &b)) < 0)
+            goto end;
+    if (pk->cfg.formats & (FORMAT_HLS_TS | FORMAT_HLS_FMP4))
+        ret = write_master(pk, &b, codecs, pk->cfg.audio ? acodec : NULL);
+end:
+    buf_free(&b);
+    return ret;
+}
+
+int live_segment_closed(Packager *pk, Rendition *r, int64_t start_frame)
+{
+    SegmentInfo *s = &r->segs[r->nsegs - 1];
+    char codecs[LADDER_MAX][96], acodec[32];
+    int64_t published = INT64_MAX;
+    Buf b = { 0 };
+    int ret = 0;
+
+    s->pdt_us = pk->cfg.epoch_us + frame_to_us(pk, start_frame - pk->cfg.first_frame);
+    if (r->nsegs > 1) {
+        /* after a restart the AAC encoder's priming frame reaches back into
+         * the last segment published before; the timeline stays unbroken */
+        const SegmentInfo *prev = &r->segs[r->nsegs - 2];
+        int64_t overlap = prev->start + prev->duration - s->start;
+        if (overlap > 0 && overlap < s->duration) {
+            s->start += overlap;
+            s->duration -= overlap;
+        }
+    }
+    s->discontinuity = r->next_discontinuity;
+    r->next_discontinuity = 0;
+    trim(pk, r);
+    if (rendition_in_hls(pk, r) && (ret = write_playlist(pk, r, &b)) < 0)
+        goto end;
+
+    /* the MPD and the state describe what every rendition has */
+    for (int i = 0; i < pk->nrends; i++) {
+        const Rendition *o = &pk->rends[i];
+        published = FFMIN(published, o->nsegs ? o->segs[o->nsegs - 1].number + 1 : 0);
+    }
+    if (published > pk->published) {
+        pk->published = published;
+        if ((pk->cfg.formats & FORMAT_DASH) &&
+            ((ret = codec_strings(pk, codecs, acodec, sizeof(acodec))) < 0 ||
+             (ret = write_mpd(pk, &b, codecs, pk->cfg.audio ? acodec : NULL)) < 0))
+            goto end;
+        if ((ret = write_state(pk, &b)) < 0)
+            goto end;
+        pthread_mutex_lock(&pk->lock);
+        forget_programs(pk, grid_segment_start(&pk->cfg.grid, r->segs[0].number));
+        pthread_mutex_unlock(&pk->lock);
+    }
+end:
+    if (ret < 0)
+        log_msg(LOG_ERROR, pk->cfg.channel, STAGE, "%s: cannot publish segment %" PRId64 ": %s",
+                r->name, s->number, ERRSTR(ret));
+    buf_free(&b);
+    return ret;
+}
+
+void live_free(Packager *pk)
+{
+    for (int i = 0; i < pk->nprograms; i++)
+        av_free(pk->programs[i].title);
+    free(pk->programs);
+    pk->programs = NULL;
+    pk->nprograms = 0;
+}

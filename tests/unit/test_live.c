@@ -1,0 +1,205 @@
+/* A live channel end to end, unpaced: playout (test card) -> x264 rung and
+ * AAC -> live packager (TS for HLS, fMP4 for DASH). The playlist keeps a
+ * sliding window with PROGRAM-DATE-TIME a segment apart and the program as
+ * a DATERANGE, old segments are deleted after a window of grace, the state
+ * file says where to go on, and a second run resumes the window with a
+ * discontinuity and continuing names. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "encoder/encoder.h"
+#include "packager/packager.h"
+#include "transcoder/transcoder.h"
+
+#define FPS 25
+#define EPOCH 1795608000LL * 1000000
+
+typedef struct Channel {
+    Playout *playout;
+    RungEncoder *rung;
+    AudioEncoder *audio;
+    Packager *packager;
+    Queue *video, *pcm, *packets;
+    int64_t frames;
+    int ret[4];
+} Channel;
+
+static void on_event(void *opaque, const PlayoutEvent *ev)
+{
+    Channel *c = opaque;
+    if (ev->type == PLAYOUT_PROGRAM)
+        packager_program(c->packager, "Test card", ev->frame, 60000000);
+}
+
+static void *t_playout(void *a) { Channel *c = a; c->ret[0] = playout_run(c->playout, c->frames); return NULL; }
+static void *t_rung(void *a) { Channel *c = a; c->ret[1] = rung_encoder_run(c->rung, c->video, NULL, 0, c->packets); return NULL; }
+static void *t_audio(void *a) { Channel *c = a; c->ret[2] = audio_encoder_run(c->audio, c->pcm, c->packets); return NULL; }
+static void *t_pack(void *a) { Channel *c = a; c->ret[3] = packager_run(c->packager, c->packets); return NULL; }
+
+static void run_channel(const char *dir, int64_t first_frame, int64_t epoch, int64_t frames, int resume)
+{
+    Channel c = { .frames = frames };
+    SegmentGrid grid = { { FPS, 1 }, 1000000 };
+    SourceConfig card = { .url = "bars", .generate = GENERATE_TESTSRC, .canvas_width = 160,
+                          .canvas_height = 90, .out_fps = { FPS, 1 }, .out_sample_rate = 48000,
+                          .out_channels = 2, .clock_epoch_us = epoch };
+    SourceConfig gray = card;
+    PlayoutInput *slate = NULL, *bars = NULL;
+    AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
+    RungConfig rc = {
+        .backend = &encoder_x264,
+        .params = { .width = 160, .height = 90, .fps = { FPS, 1 }, .bitrate = 200000,
+                    .preset = "ultrafast", .threads = 1, .max_keyint = FPS, .channel = "t", .name = "90p" },
+        .grid = grid, .rendition = 0,
+    };
+    AudioConfig ac = { .in_sample_rate = 48000, .in_layout = stereo, .in_fmt = AV_SAMPLE_FMT_FLTP,
+                       .sample_rate = 48000, .channels = 2, .bitrate = 64000, .rendition = 1,
+                       .channel = "t", .start_pts = first_frame * 48000 / FPS };
+    PackagerStream vs, as;
+    pthread_t t[4];
+
+    gray.generate = GENERATE_COLOR;
+    gray.color = "gray";
+    CHECK_EQ_INT(playout_input_start(&slate, &gray, 0), 0);
+    CHECK_EQ_INT(playout_input_start(&bars, &card, 0), 0);
+    queue_new(&c.video, 8, 1, queue_free_frame);
+    queue_new(&c.pcm, 32, 1, queue_free_frame);
+    queue_new(&c.packets, 64, 2, queue_free_packet);
+    CHECK_EQ_INT(rung_encoder_new(&c.rung, &rc), 0);
+    CHECK_EQ_INT(audio_encoder_new(&c.audio, &ac), 0);
+    vs = (PackagerStream){ "90p", rung_encoder_codecpar(c.rung), { 1, FPS } };
+    as = (PackagerStream){ "audio", audio_encoder_codecpar(c.audio), { 1, 48000 } };
+    {
+        PackagerConfig pc = {
+            .outdir = dir, .channel = "t", .formats = FORMAT_HLS_TS | FORMAT_DASH, .grid = grid,
+            .fps = { FPS, 1 }, .video = &vs, .nvideo = 1, .audio = &as,
+            .live = 1, .window = 3, .epoch_us = epoch, .first_frame = first_frame,
+            .channel_start_us = EPOCH, .resume = resume,
+        };
+        CHECK_EQ_INT(packager_new(&c.packager, &pc), 0);
+    }
+    {
+        PlayoutConfig po = {
+            .channel = "t", .width = 160, .height = 90, .fps = { FPS, 1 }, .sample_rate = 48000,
+            .channels = 2, .epoch_us = epoch, .first_frame = first_frame, .paced = 0, .slate = slate,
+            .video_out = &c.video, .nvideo = 1, .audio_out = c.pcm, .on_event = on_event, .opaque = &c,
+        };
+        CHECK_EQ_INT(playout_new(&c.playout, &po), 0);
+    }
+    CHECK_EQ_INT(playout_cue(c.playout, first_frame, 1, bars, NULL, 0), 0);
+    pthread_create(&t[3], NULL, t_pack, &c);
+    pthread_create(&t[2], NULL, t_audio, &c);
+    pthread_create(&t[1], NULL, t_rung, &c);
+    pthread_create(&t[0], NULL, t_playout, &c);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT(c.ret[i], 0);
+    playout_free(&c.playout);
+    rung_encoder_free(&c.rung);
+    audio_encoder_free(&c.audio);
+    packager_free(&c.packager);
+    queue_free(&c.video);
+    queue_free(&c.pcm);
+    queue_free(&c.packets);
+}
+
+static char *slurp(const char *dir, const char *file)
+{
+    char path[512];
+    FILE *f;
+    static char buf[65536];
+    size_t n;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    if (!(f = fopen(path, "r")))
+        return NULL;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+static int exists(const char *dir, const char *file)
+{
+    char path[512];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    return stat(path, &st) == 0;
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/onair-test-live-XXXXXX";
+    int64_t next = -1, start = -1;
+    char *pl;
+
+    log_setup(LOG_ERROR, 0);
+    CHECK(mkdtemp(dir) != NULL);
+
+    /* 8 s: segments 0..7; the playlist shows 5..7, the disk keeps 2..7 */
+    run_channel(dir, 0, EPOCH, 8 * FPS, 0);
+    pl = slurp(dir, "90p/index.m3u8");
+    CHECK(pl != NULL);
+    if (pl) {
+        CHECK(strstr(pl, "#EXT-X-MEDIA-SEQUENCE:5\n") != NULL);
+        CHECK(strstr(pl, "#EXT-X-ENDLIST") == NULL);
+        CHECK(strstr(pl, "#EXT-X-PROGRAM-DATE-TIME:2026-11-25T12:00:05.000Z\n#EXTINF:1.000,\nseg_00000005.ts") != NULL);
+        CHECK(strstr(pl, "#EXT-X-PROGRAM-DATE-TIME:2026-11-25T12:00:07.000Z\n#EXTINF:1.000,\nseg_00000007.ts") != NULL);
+        CHECK(strstr(pl, "#EXT-X-DATERANGE:ID=\"program-0\",CLASS=\"com.onair.program\","
+                         "START-DATE=\"2026-11-25T12:00:00.000Z\",PLANNED-DURATION=60.000,X-TITLE=\"Test card\"") != NULL);
+        CHECK(strstr(pl, "seg_00000004.ts") == NULL);
+        CHECK(strstr(pl, "DISCONTINUITY") == NULL);
+    }
+    CHECK(!exists(dir, "90p/seg_00000001.ts"));
+    CHECK(exists(dir, "90p/seg_00000002.ts"));
+    CHECK(exists(dir, "90p/seg_00000007.ts"));
+    CHECK(exists(dir, "90p/seg_00000007.m4s"));
+    CHECK(exists(dir, "audio/seg_00000007.m4s"));
+    CHECK(exists(dir, "master.m3u8"));
+    pl = slurp(dir, "manifest.mpd");
+    CHECK(pl && strstr(pl, "type=\"dynamic\"") && strstr(pl, "startNumber=\"5\""));
+    CHECK_EQ_INT(packager_resume_point(dir, &next, &start), 0);
+    CHECK_EQ_INT(next, 8 * FPS);
+    CHECK_EQ_INT(start, EPOCH);
+
+    /* a restart 100 s later: segments 8 and 9, after a discontinuity, the
+     * window still holding 7 from the first run */
+    run_channel(dir, next, EPOCH + 108000000, 2 * FPS, 1);
+    pl = slurp(dir, "90p/index.m3u8");
+    CHECK(pl != NULL);
+    if (pl) {
+        CHECK(strstr(pl, "#EXT-X-MEDIA-SEQUENCE:7\n") != NULL);
+        CHECK(strstr(pl, "seg_00000007.ts\n#EXT-X-DISCONTINUITY\n"
+                         "#EXT-X-PROGRAM-DATE-TIME:2026-11-25T12:01:48.000Z\n#EXTINF:1.000,\nseg_00000008.ts") != NULL);
+        CHECK(strstr(pl, "seg_00000009.ts") != NULL);
+        CHECK(strstr(pl, "DISCONTINUITY-SEQUENCE") == NULL);
+    }
+    CHECK_EQ_INT(packager_resume_point(dir, &next, &start), 0);
+    CHECK_EQ_INT(next, 10 * FPS);
+    CHECK_EQ_INT(start, EPOCH);
+
+    /* a third run of 3 s: segment 8's discontinuity has left the window and
+     * is counted; segment 10 opens with one of its own */
+    run_channel(dir, next, EPOCH + 200000000, 3 * FPS, 1);
+    pl = slurp(dir, "90p/index.m3u8");
+    CHECK(pl && strstr(pl, "#EXT-X-MEDIA-SEQUENCE:10\n") != NULL);
+    CHECK(pl && strstr(pl, "#EXT-X-DISCONTINUITY-SEQUENCE:1\n") != NULL);
+    CHECK(pl && strstr(pl, "#EXT-X-DISCONTINUITY\n#EXT-X-PROGRAM-DATE-TIME:2026-11-25T12:03:20.000Z\n"
+                           "#EXTINF:1.000,\nseg_00000010.ts") != NULL);
+    CHECK(!exists(dir, "90p/seg_00000006.ts"));
+
+    if (!check_failures) {
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        CHECK_EQ_INT(system(cmd), 0);
+    } else {
+        fprintf(stderr, "output kept in %s\n", dir);
+    }
+    return CHECK_DONE();
+}
