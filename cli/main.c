@@ -18,6 +18,7 @@ static void usage(FILE *f)
           "\n"
           "commands:\n"
           "  transcode INPUT -o OUTDIR [options]   transcode to an ABR ladder (HLS, fMP4, DASH, CMAF)\n"
+          "  run CHANNEL.yaml [CHANNEL.yaml ...]   play channels out until SIGINT/SIGTERM\n"
           "  check CHANNEL.yaml                    validate a channel config; print its timeline\n"
           "  encoders                              encode backends and whether this host can use them\n"
           "\n"
@@ -83,6 +84,8 @@ int main(int argc, char **argv)
         return cmd_transcode(argc - 1, argv + 1);
     if (!strcmp(cmd, "check"))
         return cmd_check(argc - 1, argv + 1);
+    if (!strcmp(cmd, "run"))
+        return cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "encoders"))
         return cmd_encoders(argc - 1, argv + 1);
     usage(stderr);

@@ -1,7 +1,6 @@
 /*
  * schedule: a channel's timeline — what airs when — resolved from its
- * ChannelConf. (The supervisor that opens sources ahead of their start and
- * plays the timeline out will live here too.)
+ * ChannelConf, and the supervisor that plays it out (below).
  *
  * The rules (DESIGN.md, "Channel config"):
  *   - An item without `at` follows the item before it in the list; the first
@@ -79,5 +78,35 @@ int schedule_entry_at(const ChannelConf *conf, int64_t channel_start, int64_t t,
                       ScheduleEntry *entry);
 
 void schedule_timeline_free(Timeline **t);
+
+/* ---- running a channel ------------------------------------------------ */
+
+/*
+ * A channel on air: the supervisor resolves the timeline a little ahead of
+ * the wall clock and cues each program on the playout at its frame (its
+ * source opened ahead, so the switch lands on that frame); the playout
+ * feeds one encoder per rung and the AAC encoder, and the live packager
+ * publishes. State in the output folder lets a restart continue. Each
+ * channel runs in threads of its own: one failing never stops another.
+ */
+typedef struct Channel Channel;
+
+typedef struct ChannelOptions {
+    int cores;                /* cores this channel may use (the host's split between channels) */
+    int64_t preroll_us;       /* sources are opened this far ahead of their cue (default 3 s) */
+} ChannelOptions;
+
+/* Builds the channel's graph from a loaded, checked conf (which must
+ * outlive it); nothing runs yet. Logs why it cannot, naming the channel. */
+int channel_new(Channel **ch, const ChannelConf *conf, const ChannelOptions *opt);
+int channel_start(Channel *ch);
+/* Finishes the segment in progress, then everything stops. Thread safe. */
+void channel_stop(Channel *ch);
+/* 1 while it runs (0 once stopped or failed). */
+int channel_running(const Channel *ch);
+/* Waits for the channel's threads; 0, or the error that stopped it. */
+int channel_wait(Channel *ch);
+const char *channel_id(const Channel *ch);
+void channel_free(Channel **ch);
 
 #endif

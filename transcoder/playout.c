@@ -53,6 +53,7 @@ struct Playout {
     int64_t cue_started_us;   /* monotonic time the cue on air began */
     int64_t down_since_us;    /* monotonic time the primary was found silent */
     atomic_int stop;
+    _Atomic int64_t stop_at;  /* INT64_MAX: none */
     _Atomic int64_t next_frame;
     int64_t samples_out;      /* audio sample position of the next frame */
     AVFrame *black;           /* before anything ever aired */
@@ -292,10 +293,14 @@ int playout_new(Playout **out, const PlayoutConfig *cfg)
     int ret;
 
     *out = NULL;
-    if (!p)
+    if (!p) {
+        PlayoutInput *slate = cfg->slate;
+        playout_input_free(&slate);
         return AVERROR(ENOMEM);
+    }
     p->cfg = *cfg;
     p->active = -1;
+    p->stop_at = INT64_MAX;
     p->next_frame = cfg->first_frame;
     p->samples_out = av_rescale_rnd(cfg->first_frame, (int64_t)cfg->sample_rate * cfg->fps.den,
                                     cfg->fps.num, AV_ROUND_DOWN);
@@ -340,6 +345,11 @@ int playout_cue(Playout *p, int64_t frame, int cue_id, PlayoutInput *primary, Pl
 void playout_stop(Playout *p)
 {
     atomic_store(&p->stop, 1);
+}
+
+void playout_stop_at(Playout *p, int64_t frame)
+{
+    atomic_store(&p->stop_at, frame);
 }
 
 int64_t playout_next_frame(const Playout *p)
@@ -426,7 +436,8 @@ int playout_run(Playout *p, int64_t frames)
     int64_t frame_us = av_rescale(1000000, c->fps.den, c->fps.num);
     int ret = 0;
 
-    while (!atomic_load(&p->stop) && (frames <= 0 || p->next_frame < c->first_frame + frames)) {
+    while (!atomic_load(&p->stop) && (frames <= 0 || p->next_frame < c->first_frame + frames) &&
+           p->next_frame < atomic_load(&p->stop_at)) {
         int64_t n = p->next_frame, wall = air_time(p, n);
         int64_t deadline = c->paced ? clock_monotonic_us() + frame_us / 2 : clock_monotonic_us() + 10000000;
         int64_t samples_end = av_rescale_rnd(n + 1, (int64_t)c->sample_rate * c->fps.den, c->fps.num,
@@ -477,6 +488,9 @@ int playout_run(Playout *p, int64_t frames)
         pthread_mutex_unlock(&p->lock);
         if (on && on->live)
             take_picture(on, 0);
+        /* nothing to show yet (a live input still connecting): the slate */
+        if (on && !on->last)
+            on = NULL;
         if (!on && c->slate) {
             take_picture(c->slate, deadline);
             on = c->slate;

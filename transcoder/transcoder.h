@@ -147,7 +147,8 @@ typedef struct PlayoutConfig {
     int64_t epoch_us;       /* air time of first_frame */
     int64_t first_frame;    /* the frame index to start at (a restart continues) */
     int paced;              /* wait for each frame's air time (0: as fast as possible, for tests) */
-    PlayoutInput *slate;    /* what airs when nothing else does; owned by the playout */
+    PlayoutInput *slate;    /* what airs when nothing else does; the playout takes it over
+                             * (and frees it, even when playout_new fails) */
     Queue *const *video_out;  /* canvas frames, pts = frame index, time base 1/fps */
     int nvideo;
     Queue *audio_out;       /* fltp audio, pts in samples on the same clock */
@@ -171,6 +172,9 @@ int playout_cue(Playout *p, int64_t frame, int cue_id, PlayoutInput *primary, Pl
  * are out when frames > 0. Closes the output queues on return. */
 int playout_run(Playout *p, int64_t frames);
 void playout_stop(Playout *p);
+/* Stops when `frame` is next (a segment boundary: the segment in progress
+ * is finished). Thread safe. */
+void playout_stop_at(Playout *p, int64_t frame);
 /* The next frame to air (for state and progress). */
 int64_t playout_next_frame(const Playout *p);
 void playout_free(Playout **p);
