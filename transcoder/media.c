@@ -411,9 +411,11 @@ static int media_read(Source *s)
             return ret;
     }
 
-    /* drain the decoders and the deinterlacer: the end of the input is not
-     * the end of the pictures */
-    if (read_ret != AVERROR_EXIT || s->stalled) {
+    /* drain the decoders and the deinterlacer: the end of a file is not the
+     * end of its pictures. A live input that went silent is not drained: its
+     * last pictures are old news by now, and airing them would hide the
+     * silence from the playout for another timeout. */
+    if (read_ret != AVERROR_EXIT || (s->stalled && !s->cfg.reconnect)) {
         if ((ret = decode(s, m, m->vdec, NULL)) < 0)
             return ret;
         if (m->graph && (ret = filter_and_emit(s, m, NULL)) < 0)

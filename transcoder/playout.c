@@ -239,7 +239,10 @@ static void take_audio(PlayoutInput *in, AVFrame *out, int n, int64_t deadline_u
     void *item;
     int have;
 
-    while (av_audio_fifo_size(in->fifo) < n && !in->audio_ended) {
+    /* a live input's audio is all taken as it comes (its queue must never
+     * fill and hold the source back, which would add latency); a file's
+     * only as needed */
+    while ((in->live || av_audio_fifo_size(in->fifo) < n) && !in->audio_ended) {
         int ret = queue_receive_until(in->audio, &item, in->live ? 0 : deadline_us);
         if (ret == AVERROR_EOF)
             in->audio_ended = 1;

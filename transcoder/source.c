@@ -413,21 +413,21 @@ int source_run(Source *s, Queue *const *video_out, int nvideo, Queue *audio_out)
         }
         if (!s->cfg.reconnect || !s->kind->reopen)
             break;
-        /* a live input that ended or failed: try again until stopped */
+        /* a live input that ended or failed: try again until it opens or
+         * we are stopped; nothing is read from a closed input */
         if (s->frames_out > frames_before)
             backoff = RECONNECT_FIRST_US;
-        log_msg(LOG_WARN, s->channel, STAGE, "%s: input lost; reconnecting in %.2f s", s->url,
-                backoff / 1e6);
-        sleep_us(s, backoff);
-        backoff = FFMIN(backoff * 2, RECONNECT_MAX_US);
-        if (s->cfg.interrupt && s->cfg.interrupt(s->cfg.opaque)) {
-            ret = AVERROR_EXIT;
-            break;
-        }
-        if (s->kind->reopen(s) >= 0) {
-            log_msg(LOG_NOTICE, s->channel, STAGE, "%s: reconnected", s->url);
-            source_rebase(s);
-        }
+        log_msg(LOG_WARN, s->channel, STAGE, "%s: input lost; reconnecting", s->url);
+        do {
+            sleep_us(s, backoff);
+            backoff = FFMIN(backoff * 2, RECONNECT_MAX_US);
+            if (s->cfg.interrupt && s->cfg.interrupt(s->cfg.opaque)) {
+                ret = AVERROR_EXIT;
+                goto end;
+            }
+        } while (s->kind->reopen(s) < 0);
+        log_msg(LOG_NOTICE, s->channel, STAGE, "%s: reconnected", s->url);
+        source_rebase(s);
     }
 end:
     for (int i = 0; i < nvideo; i++)

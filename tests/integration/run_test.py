@@ -1,0 +1,373 @@
+#!/usr/bin/env python3
+"""Integration cases for `onair run` (live channels), judged from the output with
+ffprobe and the ffmpeg CLI, and against the wall clock.
+
+    run_test.py CASE      (ONAIR=path/to/onair; default build/cli/onair)
+    run_test.py --list
+"""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import judge as J  # noqa: E402
+
+FPS = 25
+W, H = 320, 180
+SLATE = '#808080'
+
+# BT.601 limited range (Y, U, V) of the colours the test uses
+COLOURS = {'red': (81, 90, 240), 'blue': (41, 240, 110), 'green': (145, 54, 34),
+           'slate': (126, 128, 128)}
+
+
+def iso(t):
+    return datetime.fromtimestamp(t, timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3] + 'Z'
+
+
+def parse_iso(s):
+    return datetime.strptime(s.replace('Z', '+0000'), '%Y-%m-%dT%H:%M:%S.%f%z').timestamp()
+
+
+def make_clip(directory, name, colour, tone, seconds):
+    """A plain-colour clip with a tone (frequency) or silence (None)."""
+    path = os.path.join(directory, name + '.mp4')
+    audio = (['-f', 'lavfi', '-i', 'sine=frequency=%d:sample_rate=48000:duration=%d' % (tone, seconds)]
+             if tone else ['-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=stereo'])
+    J.must(['ffmpeg', '-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i',
+            'color=c=%s:s=%dx%d:r=%d:d=%d' % (colour, W, H, FPS, seconds)] + audio +
+           ['-t', str(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25',
+            '-c:a', 'aac', '-shortest', path])
+    return path
+
+
+def write_conf(directory, sources, items, extra='', window=40, loop=False):
+    conf = os.path.join(directory, 'channel.yaml')
+    with open(conf, 'w') as f:
+        f.write('channel: test\n'
+                'video: { width: %d, height: %d, fps: %d }\n'
+                'ladder: [ "%dx%d@400k" ]\n'
+                'encoder: { backend: x264, preset: ultrafast }\n'
+                'slate: { text: "", color: "%s" }\n'
+                'sources:\n%s'
+                'schedule:\n  loop: %s\n  items:\n%s'
+                'output: { dir: out, segment: 1s, window: %d }\n%s'
+                % (W, H, FPS, W, H, SLATE, sources, 'true' if loop else 'false', items, window, extra))
+    return conf
+
+
+def start_onair(conf, *args):
+    return subprocess.Popen([J.onair_path(), 'run', conf] + list(args), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+
+
+def finish(p, timeout=30):
+    try:
+        out, err = p.communicate(timeout=timeout * J.timeout_scale())
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+        return None, err.decode('utf-8', 'replace')
+    return p.returncode, err.decode('utf-8', 'replace')
+
+
+def playlist(out, rung):
+    """Segments of a rendition's live playlist: [(name, extinf, pdt, discontinuity)]."""
+    segs, pdt, disc, dur = [], None, False, None
+    text = open(os.path.join(out, rung, 'index.m3u8')).read()
+    for ln in text.splitlines():
+        if ln.startswith('#EXT-X-PROGRAM-DATE-TIME:'):
+            pdt = parse_iso(ln.split(':', 1)[1])
+        elif ln.startswith('#EXTINF:'):
+            dur = float(ln[8:].split(',')[0])
+        elif ln == '#EXT-X-DISCONTINUITY':
+            disc = True
+        elif ln and not ln.startswith('#'):
+            segs.append((ln, dur, pdt, disc))
+            pdt, disc = None, False
+    return segs, text
+
+
+def vod_copy(out, rung):
+    """The live playlist closed with ENDLIST, for the ffmpeg CLI (FIELD-NOTES)."""
+    src = os.path.join(out, rung, 'index.m3u8')
+    dst = os.path.join(out, rung, 'judge.m3u8')
+    with open(src) as f, open(dst, 'w') as g:
+        g.write(f.read() + '#EXT-X-ENDLIST\n')
+    return dst
+
+
+def frame_colours(url):
+    """The colour of every decoded frame, by its average Y, U and V."""
+    meta = url + '.yuv.txt'
+    J.must(['ffmpeg', '-nostdin', '-v', 'error', '-i', url, '-map', '0:v:0', '-vf',
+            'signalstats,metadata=mode=print:file=' + meta, '-f', 'null', '-'], timeout=300)
+    frames, cur = [], {}
+    for ln in open(meta):
+        m = re.search(r'lavfi\.signalstats\.(YAVG|UAVG|VAVG)=([\d.]+)', ln)
+        if m:
+            cur[m.group(1)] = float(m.group(2))
+            if len(cur) == 3:
+                y, u, v = cur['YAVG'], cur['UAVG'], cur['VAVG']
+                name = min(COLOURS, key=lambda c: sum((a - b) ** 2 for a, b in
+                                                      zip(COLOURS[c], (y, u, v))))
+                frames.append(name)
+                cur = {}
+    return frames
+
+
+def audio_levels(url):
+    """RMS level (dB) of each video frame's worth of audio (1920 samples at 25 fps)."""
+    meta = url + '.rms.txt'
+    J.must(['ffmpeg', '-nostdin', '-v', 'error', '-i', url, '-map', '0:a:0', '-af',
+            'asetnsamples=n=%d,astats=metadata=1:reset=1,ametadata=mode=print:'
+            'key=lavfi.astats.Overall.RMS_level:file=%s' % (48000 // FPS, meta),
+            '-f', 'null', '-'], timeout=300)
+    levels = []
+    for ln in open(meta):
+        m = re.search(r'RMS_level=(-?[\d.]+|-inf)', ln)
+        if m:
+            levels.append(-200.0 if m.group(1) == '-inf' else float(m.group(1)))
+    return levels
+
+
+def runs(seq):
+    """[(value, first index, length)] of consecutive equal values."""
+    out = []
+    for i, v in enumerate(seq):
+        if out and out[-1][0] == v:
+            out[-1][2] += 1
+        else:
+            out.append([v, i, 1])
+    return out
+
+
+def case_schedule():
+    """Two files (red + 440 Hz, blue + silence) that follow each other from the start,
+    a gap, and a green file at an absolute `at`: each program airs on its scheduled
+    frame, the slate fills the gap, PDT is the wall clock, segments are exactly 1 s,
+    timestamps are continuous, and the audio switches with the picture."""
+    with J.Workdir('run-schedule') as wd:
+        red = make_clip(wd.path, 'red', 'red', 440, 8)
+        blue = make_clip(wd.path, 'blue', 'blue', None, 8)
+        green = make_clip(wd.path, 'green', 'lime', 880, 8)
+        at = time.time() + 14.0
+        conf = write_conf(wd.path,
+                          '  red: { file: red.mp4 }\n  blue: { file: blue.mp4 }\n'
+                          '  green: { file: green.mp4 }\n',
+                          '    - { source: red, duration: 4s, title: "Red" }\n'
+                          '    - { source: blue, duration: 3s, title: "Blue" }\n'
+                          '    - { at: "%s", source: green, duration: 3s, title: "Green" }\n'
+                          % iso(at))
+        p = start_onair(conf, '--for', '21s')
+        rc, err = finish(p, 60)
+        out = os.path.join(wd.path, 'out')
+        fails, info = [], ['onair exit %s; stderr: %s' % (rc, err.strip()[-800:])]
+        if rc != 0:
+            fails.append('onair run exited %s' % rc)
+            return finish_case('run-schedule', wd, fails, info)
+        rung = '%dx%d' % (W, H)
+        segs, text = playlist(out, rung)
+        asrun = [json.loads(ln) for ln in open(os.path.join(out, 'as-run.jsonl'))]
+        info.append('as-run: ' + '; '.join('%s %s' % (a['title'], a['actual_start']) for a in asrun))
+        start = parse_iso(asrun[0]['actual_start'])
+        # segments: exactly 1 s, PDT contiguous from the channel's start, not ahead of the clock
+        if any(abs(d - 1.0) > 0.0005 for _, d, _, _ in segs):
+            fails.append('EXTINF not all 1.000: %s' % [d for _, d, _, _ in segs])
+        for i, (name, d, pdt, _) in enumerate(segs):
+            if pdt is None or abs(pdt - (start + i)) > 0.002:
+                fails.append('%s: PROGRAM-DATE-TIME %s, expected %s' % (name, pdt, iso(start + i)))
+                break
+            written = os.path.getmtime(os.path.join(out, rung, name))
+            if not (pdt + d - 0.05 <= written <= pdt + d + 2.0):
+                fails.append('%s written at %s: not within 2 s after it aired (%s)' %
+                             (name, iso(written), iso(pdt + d)))
+        first = parse_iso(asrun[0]['scheduled_start'])
+        if abs(start - first) > 0.5:
+            fails.append('first program aired at %s, scheduled %s' % (iso(start), iso(first)))
+        # the picture: program by program, on its frame
+        url = vod_copy(out, rung)
+        colours = frame_colours(url)
+        got = [(c, i, n) for c, i, n in runs(colours)]
+        at_frame = round((at - start) * FPS + 0.4999)
+        want = [('red', 0, 4 * FPS), ('blue', 4 * FPS, 3 * FPS),
+                ('slate', 7 * FPS, at_frame - 7 * FPS), ('green', at_frame, 3 * FPS),
+                ('slate', at_frame + 3 * FPS, None)]
+        info.append('frames: ' + ', '.join('%s@%d+%d' % (c, i, n) for c, i, n in got))
+        if len(got) != len(want):
+            fails.append('programs on air: %s, expected %s' % ([g[0] for g in got], [w[0] for w in want]))
+        else:
+            for (c, i, n), (wc, wi, wn) in zip(got, want):
+                if c != wc or abs(i - wi) > 1 or (wn is not None and abs(n - wn) > 1):
+                    fails.append('%s from frame %d for %d frames, expected %s from %d for %s'
+                                 % (c, i, n, wc, wi, wn))
+        # timestamps: every frame one frame after the one before, across all segments
+        r = J.must(['ffprobe', '-v', 'error', '-select_streams', 'v:0', '-show_entries',
+                    'frame=pts_time', '-of', 'csv=p=0', url], timeout=120)
+        pts = [float(x.strip(',')) for x in r.stdout.split() if x.strip(',')]
+        steps = [round((b - a) * FPS, 3) for a, b in zip(pts, pts[1:])]
+        if any(s != 1.0 for s in steps):
+            fails.append('video timestamps are not continuous: steps %s' %
+                         sorted(set(steps)))
+        # the audio: the tone of each program, switched with its picture
+        levels = audio_levels(url)
+        loud = ['tone' if lv > -30 else 'quiet' for lv in levels]
+        tone_runs = runs(loud)
+        info.append('audio: ' + ', '.join('%s@%d+%d' % (c, i, n) for c, i, n in tone_runs))
+        want_audio = [('tone', 0), ('quiet', 4 * FPS), ('tone', at_frame), ('quiet', at_frame + 3 * FPS)]
+        if len(tone_runs) != len(want_audio):
+            fails.append('audio runs %s, expected %s' % ([t[0] for t in tone_runs],
+                                                         [w[0] for w in want_audio]))
+        else:
+            for (c, i, _), (wc, wi) in zip(tone_runs, want_audio):
+                if c != wc or abs(i - wi) > 1:
+                    fails.append('audio %s from frame %d, expected from %d (out of sync)' % (c, i, wi))
+        if '#EXT-X-DATERANGE:ID="program-' not in text or 'X-TITLE="Green"' not in text:
+            fails.append('no DATERANGE for the programs in the playlist')
+        r = J.run(['ffmpeg', '-nostdin', '-v', 'error', '-i', url, '-f', 'null', '-'], timeout=120)
+        if r.returncode != 0 or r.stderr.strip():
+            fails.append('the ffmpeg CLI reports errors decoding the channel:\n' + r.stderr[-1000:])
+        return finish_case('run-schedule', wd, fails, info)
+
+
+def finish_case(name, wd, fails, info):
+    rc = J.report(name, fails, info, keep=wd.path)
+    wd.ok = rc == 0
+    return rc
+
+
+def free_udp_port():
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def sender(clip, port):
+    return subprocess.Popen(['ffmpeg', '-nostdin', '-v', 'error', '-re', '-stream_loop', '-1', '-i', clip,
+                             '-c', 'copy', '-f', 'mpegts', 'udp://127.0.0.1:%d?pkt_size=1316' % port],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def case_failover():
+    """A live UDP source (the ffmpeg CLI sending a red clip) whose sender is killed:
+    the slate within `timeout` plus one segment; the sender back: red again within
+    about a segment; the as-run log counts the failover."""
+    with J.Workdir('run-failover') as wd:
+        red = make_clip(wd.path, 'red', 'red', 440, 4)
+        port = free_udp_port()
+        conf = write_conf(wd.path,
+                          '  studio: { url: "udp://127.0.0.1:%d", timeout: 2s }\n' % port,
+                          '    - { source: studio, duration: 1h, title: "Live" }\n')
+        snd = sender(red, port)
+        time.sleep(1.0)
+        p = start_onair(conf)
+        time.sleep(8.0)
+        os.killpg(snd.pid, signal.SIGKILL)
+        snd.wait()
+        killed = time.time()
+        time.sleep(7.0)
+        snd = sender(red, port)
+        restarted = time.time()
+        time.sleep(7.0)
+        p.send_signal(signal.SIGTERM)
+        rc, err = finish(p, 30)
+        os.killpg(snd.pid, signal.SIGKILL)
+        snd.wait()
+        out = os.path.join(wd.path, 'out')
+        fails, info = [], ['onair exit %s; killed %s, restarted %s; stderr: %s' %
+                           (rc, iso(killed), iso(restarted), err.strip()[-800:])]
+        if rc != 0:
+            fails.append('onair run exited %s after SIGTERM' % rc)
+            return finish_case('run-failover', wd, fails, info)
+        rung = '%dx%d' % (W, H)
+        segs, _ = playlist(out, rung)
+        start = segs[0][2]
+        colours = frame_colours(vod_copy(out, rung))
+        got = runs(colours)
+        info.append('frames: ' + ', '.join('%s@%s+%d' % (c, iso(start + i / FPS), n) for c, i, n in got))
+        seq = [c for c, _, n in got if n > 2]
+        if seq[:3] != ['red', 'slate', 'red']:
+            fails.append('expected red, then the slate, then red again; got %s' % seq)
+        else:
+            slate = next(g for g in got if g[0] == 'slate' and g[2] > 2)
+            back = got[got.index(slate) + 1]
+            t_slate = start + slate[1] / FPS
+            t_back = start + back[1] / FPS
+            if not (killed <= t_slate + 1.5 <= killed + 2.0 + 1.0 + 1.5):
+                fails.append('the slate came %.2f s after the sender died (timeout 2 s + a 1 s '
+                             'segment allowed)' % (t_slate - killed))
+            if t_back - restarted > 1.0 + 3.0:
+                fails.append('the source came back %.2f s after its sender restarted' % (t_back - restarted))
+        asrun = [json.loads(ln) for ln in open(os.path.join(out, 'as-run.jsonl'))]
+        if not asrun or asrun[-1]['failovers'] != 1 or asrun[-1]['slate_seconds'] < 2:
+            fails.append('as-run log does not show the failover: %s' % asrun)
+        return finish_case('run-failover', wd, fails, info)
+
+
+def case_restart():
+    """SIGKILL mid-run, start again: the published window is kept, the media
+    sequence and names go on, a DISCONTINUITY marks the restart, the ffmpeg CLI reads
+    the playlist across it; SIGTERM ends the run within a segment plus 2 s."""
+    with J.Workdir('run-restart') as wd:
+        conf = write_conf(wd.path, '  bars: { generate: testsrc }\n',
+                          '    - { source: bars, duration: 1h, title: "Bars" }\n')
+        out = os.path.join(wd.path, 'out')
+        rung = '%dx%d' % (W, H)
+        p = start_onair(conf)
+        time.sleep(7.0)
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        before, _ = playlist(out, rung)
+        time.sleep(2.0)
+        p = start_onair(conf)
+        time.sleep(7.0)
+        t = time.time()
+        p.send_signal(signal.SIGTERM)
+        rc, err = finish(p, 30)
+        took = time.time() - t
+        after, text = playlist(out, rung)
+        fails, info = [], ['before: %s' % [s[0] for s in before], 'after: %s' % [s[0] for s in after],
+                           'SIGTERM to exit: %.2f s, exit %s' % (took, rc)]
+        if rc != 0:
+            fails.append('exit %s after SIGTERM; stderr: %s' % (rc, err[-800:]))
+        if took > 1.0 + 2.0 + 1.0:
+            fails.append('SIGTERM took %.2f s (a 1 s segment + 2 s allowed)' % took)
+        names_before = [s[0] for s in before]
+        names_after = [s[0] for s in after]
+        if not before or names_after[:len(names_before)] != names_before:
+            fails.append('the window published before the kill is not kept at the head')
+        nums = [int(re.search(r'(\d+)', n).group(1)) for n in names_after]
+        if nums != list(range(nums[0], nums[0] + len(nums))):
+            fails.append('segment numbers do not continue: %s' % nums)
+        discs = [s[0] for s in after if s[3]]
+        if len(discs) != 1 or names_after.index(discs[0]) != len(before):
+            fails.append('one DISCONTINUITY expected, at the first new segment; got before %s' % discs)
+        r = J.run(['ffmpeg', '-nostdin', '-v', 'error', '-i', vod_copy(out, rung), '-f', 'null', '-'],
+                  timeout=120)
+        if r.returncode != 0:
+            fails.append('the ffmpeg CLI cannot read across the restart:\n' + r.stderr[-1000:])
+        r = J.run(['ffprobe', '-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries',
+                   'stream=nb_read_frames', '-of', 'csv=p=0', vod_copy(out, rung)], timeout=120)
+        counts = [int(x) for x in r.stdout.split() if x.strip().isdigit()]
+        frames = counts[0] if counts else 0
+        if frames < (len(after) - 1) * FPS:
+            fails.append('only %d frames decoded of %d segments' % (frames, len(after)))
+        return finish_case('run-restart', wd, fails, info)
+
+
+CASES = {
+    'schedule': case_schedule,
+    'failover': case_failover,
+    'restart': case_restart,
+}
+
+
+if __name__ == '__main__':
+    J.case_main(CASES, __doc__)
