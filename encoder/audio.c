@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+
+#include <ebur128.h>
 #include <libavutil/audio_fifo.h>
 #include <libavutil/opt.h>
 #include <libswresample/swresample.h>
@@ -23,7 +26,46 @@ struct AudioEncoder {
     AVFrame *frame;           /* one encoder frame */
     AVFrame *converted;
     int64_t gaps, overlaps;
+    /* loudness normalisation */
+    ebur128_state *meter;
+    float *interleaved;
+    double gain_db;           /* applied now, moving toward what the meter asks */
 };
+
+/* Programs arrive at different levels; the channel goes out at one. The
+ * short-term loudness (3 s, EBU R128) sets a gain that moves at most
+ * GAIN_SLEW_DB a second, so a program's own dynamics stay, and silence
+ * (below the R128 gate) holds the gain where it is. */
+#define GAIN_MAX_DB 24.0
+#define GAIN_SLEW_DB 6.0
+#define SILENCE_LUFS -70.0
+
+static void normalise(AudioEncoder *a, AVFrame *f)
+{
+    int ch = a->cfg.channels, n = f->nb_samples;
+    double st, gain;
+
+    /* the meter hears the input: the gain is what takes it to the target */
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < ch; c++)
+            a->interleaved[i * ch + c] = ((const float *)f->data[c])[i];
+    ebur128_add_frames_float(a->meter, a->interleaved, (size_t)n);
+    if (ebur128_loudness_shortterm(a->meter, &st) == EBUR128_SUCCESS && st > SILENCE_LUFS) {
+        double want = av_clipd(a->cfg.loudness - st, -GAIN_MAX_DB, GAIN_MAX_DB);
+        double step = GAIN_SLEW_DB * n / a->cfg.sample_rate;
+        a->gain_db = av_clipd(want, a->gain_db - step, a->gain_db + step);
+    }
+    gain = pow(10, a->gain_db / 20);
+    for (int c = 0; c < ch; c++) {
+        float *d = (float *)f->data[c];
+        for (int i = 0; i < n; i++) {
+            /* a soft ceiling instead of clipping when the gain is up */
+            float v = (float)(d[i] * gain);
+            d[i] = v > 0.98f ? 0.98f + 0.02f * tanhf((v - 0.98f) / 0.02f)
+                 : v < -0.98f ? -0.98f + 0.02f * tanhf((v + 0.98f) / 0.02f) : v;
+        }
+    }
+}
 
 int audio_encoder_new(AudioEncoder **out, const AudioConfig *cfg)
 {
@@ -76,6 +118,14 @@ int audio_encoder_new(AudioEncoder **out, const AudioConfig *cfg)
         goto fail;
     }
     a->out_pos = a->encoded = cfg->start_pts;
+    if (cfg->loudness != 0) {
+        a->meter = ebur128_init((unsigned)cfg->channels, (unsigned long)cfg->sample_rate, EBUR128_MODE_S);
+        a->interleaved = malloc(sizeof(float) * (size_t)cfg->channels * (size_t)a->enc->frame_size);
+        if (!a->meter || !a->interleaved) {
+            ret = AVERROR(ENOMEM);
+            goto fail;
+        }
+    }
     a->fifo = av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, cfg->channels, a->enc->frame_size * 4);
     if (!a->fifo) {
         ret = AVERROR(ENOMEM);
@@ -133,6 +183,8 @@ static int encode_fifo(AudioEncoder *a, Queue *out, int flush)
             return AVERROR_BUG;
         a->frame->pts = a->encoded;
         a->encoded += n;
+        if (a->meter)
+            normalise(a, a->frame);
         if ((ret = avcodec_send_frame(a->enc, a->frame)) < 0)
             return ret;
         if ((ret = receive_packets(a, out)) < 0)
@@ -264,6 +316,9 @@ void audio_encoder_free(AudioEncoder **pa)
         av_audio_fifo_free(a->fifo);
     av_frame_free(&a->frame);
     av_frame_free(&a->converted);
+    if (a->meter)
+        ebur128_destroy(&a->meter);
+    free(a->interleaved);
     av_channel_layout_uninit(&a->cfg.in_layout);
     free(a);
     *pa = NULL;

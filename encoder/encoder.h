@@ -122,6 +122,7 @@ typedef struct AudioConfig {
     const char *channel;          /* for log lines */
     int64_t start_pts;            /* sample position (out rate) the output starts at: 0 for a
                                    * transcode, the output clock's for a channel that resumed */
+    double loudness;              /* EBU R128 target in LUFS (e.g. -23); 0: left as it comes */
 } AudioConfig;
 
 typedef struct AudioEncoder AudioEncoder;

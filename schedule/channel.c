@@ -537,6 +537,7 @@ int channel_new(Channel **out, const ChannelConf *conf, const ChannelOptions *op
             .in_sample_rate = conf->audio.sample_rate, .in_fmt = AV_SAMPLE_FMT_FLTP,
             .sample_rate = conf->audio.sample_rate, .channels = conf->audio.channels,
             .bitrate = conf->audio.bitrate, .rendition = ch->nrungs, .channel = ch->id,
+            .loudness = conf->audio.loudness,
             .start_pts = av_rescale_rnd(ch->first_frame, (int64_t)conf->audio.sample_rate * ch->fps.den,
                                         ch->fps.num, AV_ROUND_DOWN),
         };

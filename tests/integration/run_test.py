@@ -362,10 +362,62 @@ def case_restart():
         return finish_case('run-restart', wd, fails, info)
 
 
+def make_tone(directory, name, amplitude, seconds):
+    path = os.path.join(directory, name + '.mp4')
+    J.must(['ffmpeg', '-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i',
+            'color=c=black:s=%dx%d:r=%d:d=%d' % (W, H, FPS, seconds), '-f', 'lavfi', '-i',
+            'aevalsrc=%g*sin(2*PI*440*t)|%g*sin(2*PI*440*t):s=48000:d=%d' % (amplitude, amplitude, seconds),
+            '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-b:a', '128k', '-shortest', path])
+    return path
+
+
+def short_term(url):
+    """EBU R128 short-term loudness (LUFS) every 100 ms, by the ffmpeg CLI's ebur128 filter."""
+    meta = url + '.r128.txt'
+    J.must(['ffmpeg', '-nostdin', '-v', 'error', '-i', url, '-map', '0:a:0', '-af',
+            'ebur128=metadata=1,ametadata=mode=print:key=lavfi.r128.S:file=' + meta,
+            '-f', 'null', '-'], timeout=300)
+    values = []
+    for ln in open(meta):
+        m = re.search(r'lavfi\.r128\.S=(-?[\d.]+|-inf)', ln)
+        if m:
+            values.append(-120.0 if m.group(1) == '-inf' else float(m.group(1)))
+    return values
+
+
+def case_loudness():
+    """audio.loudness: -23: a quiet program (-40 dBFS) and a loud one (-6 dBFS) both go
+    out near -23 LUFS once the normaliser has settled, by the ffmpeg CLI's own meter."""
+    with J.Workdir('run-loudness') as wd:
+        make_tone(wd.path, 'quiet', 0.01, 16)
+        make_tone(wd.path, 'loud', 0.5, 16)
+        conf = write_conf(wd.path, '  quiet: { file: quiet.mp4 }\n  loud: { file: loud.mp4 }\n',
+                          '    - { source: quiet, duration: 12s }\n'
+                          '    - { source: loud, duration: 12s }\n',
+                          extra='audio: { loudness: -23 }\n')
+        p = start_onair(conf, '--for', '25.5s')
+        rc, err = finish(p, 60)
+        fails, info = [], ['onair exit %s' % rc]
+        if rc != 0:
+            fails.append('onair run exited %s: %s' % (rc, err[-800:]))
+            return finish_case('run-loudness', wd, fails, info)
+        out = os.path.join(wd.path, 'out')
+        st = short_term(vod_copy(out, '%dx%d' % (W, H)))
+        # 10 values a second: the last 3 s of each 12 s program
+        quiet, loud = st[90:118], st[210:238]
+        info.append('short-term LUFS, quiet program end: %s' % [round(v, 1) for v in quiet[::5]])
+        info.append('short-term LUFS, loud program end: %s' % [round(v, 1) for v in loud[::5]])
+        for name, vals in (('quiet', quiet), ('loud', loud)):
+            if not vals or max(abs(v + 23) for v in vals) > 2.0:
+                fails.append('the %s program is not at -23 LUFS (+-2) once settled' % name)
+        return finish_case('run-loudness', wd, fails, info)
+
+
 CASES = {
     'schedule': case_schedule,
     'failover': case_failover,
     'restart': case_restart,
+    'loudness': case_loudness,
 }
 
 
