@@ -16,7 +16,7 @@
 /* A live input keeps this many pictures in hand: enough to ride out jitter,
  * few enough to stay near its sender. */
 #define LIVE_DEPTH 2
-/* ... and this much audio (ms), dropping what grows beyond twice it */
+/* ... and about this much audio (ms) */
 #define LIVE_AUDIO_MS 100
 #define MAX_CUES 64
 
@@ -252,11 +252,22 @@ static void take_audio(PlayoutInput *in, AVFrame *out, int n, int64_t deadline_u
         av_frame_free((AVFrame **)&item);
     }
     if (in->live) {
-        /* a sender's clock runs at its own pace: keep the backlog bounded */
+        /* a sender's clock runs at its own pace: the backlog is held near
+         * LIVE_AUDIO_MS by dropping or repeating single samples (inaudible,
+         * and far more than any sender's drift), or cut at once after a
+         * burst */
         int keep = in->sample_rate * LIVE_AUDIO_MS / 1000;
-        int excess = av_audio_fifo_size(in->fifo) - n - 2 * keep;
-        if (excess > 0)
-            av_audio_fifo_drain(in->fifo, excess + keep);
+        int size = av_audio_fifo_size(in->fifo);
+        if (size > n + 5 * keep)
+            av_audio_fifo_drain(in->fifo, size - n - keep);
+        else if (size > n + 2 * keep)
+            av_audio_fifo_drain(in->fifo, 1);
+        else if (size >= n && size < n + keep / 2 && n > 1) {
+            av_audio_fifo_read(in->fifo, (void **)out->data, n - 1);
+            for (int c = 0; c < out->ch_layout.nb_channels; c++)
+                ((float *)out->data[c])[n - 1] = ((float *)out->data[c])[n - 2];
+            return;
+        }
     }
     have = FFMIN(av_audio_fifo_size(in->fifo), n);
     if (have > 0)

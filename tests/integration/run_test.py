@@ -413,11 +413,42 @@ def case_loudness():
         return finish_case('run-loudness', wd, fails, info)
 
 
+def case_two_channels():
+    """Two channels in one process; one cannot go on air (its output folder is a
+    file): it says so, and the other plays out regardless."""
+    with J.Workdir('run-two') as wd:
+        a_dir = os.path.join(wd.path, 'a')
+        b_dir = os.path.join(wd.path, 'b')
+        os.makedirs(a_dir)
+        os.makedirs(b_dir)
+        a = write_conf(a_dir, '  bars: { generate: testsrc }\n',
+                       '    - { source: bars, duration: 1h }\n')
+        b = write_conf(b_dir, '  bars: { generate: testsrc }\n',
+                       '    - { source: bars, duration: 1h }\n')
+        with open(b) as f:
+            text = f.read().replace('channel: test', 'channel: other')
+        with open(b, 'w') as f:
+            f.write(text)
+        open(os.path.join(b_dir, 'out'), 'w').close()   # where b's folder should be
+        p = start_onair(a, b, '--for', '6s')
+        rc, err = finish(p, 60)
+        fails, info = [], ['exit %s; stderr: %s' % (rc, err.strip()[-600:])]
+        if 'other' not in err or 'out' not in err:
+            fails.append('no error naming the channel that could not start and its folder')
+        segs = [f for f in os.listdir(os.path.join(a_dir, 'out', '%dx%d' % (W, H))) if f.endswith('.ts')]
+        if len(segs) < 3:
+            fails.append('the other channel did not play out: %s' % segs)
+        if rc != 1:
+            fails.append('exit status %s; 1 expected (a channel failed)' % rc)
+        return finish_case('run-two', wd, fails, info)
+
+
 CASES = {
     'schedule': case_schedule,
     'failover': case_failover,
     'restart': case_restart,
     'loudness': case_loudness,
+    'two-channels': case_two_channels,
 }
 
 
