@@ -16,6 +16,7 @@
 
 #include "common/common.h"
 #include "conf/conf.h"
+#include "packager/packager.h"
 #include "schedule/schedule.h"
 
 #define STAGE "run"
@@ -63,6 +64,10 @@ int cmd_run(int argc, char **argv)
     };
     ChannelConf *confs[MAX_CHANNELS] = { 0 };
     Channel *chans[MAX_CHANNELS] = { 0 };
+    /* one server per listen address, shared by the channels that name it */
+    Server *servers[MAX_CHANNELS] = { 0 };
+    const char *listens[MAX_CHANNELS] = { 0 };
+    int nservers = 0;
     int nconf = 0, quiet = 0, verbose = 0, json = 0, c, status = EXIT_OK, started = 0;
     int64_t run_for = 0, t0;
     char err[256];
@@ -132,8 +137,31 @@ int cmd_run(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     for (int i = 0; i < nconf; i++) {
+        const char *listen = confs[i]->output.serve.listen;
+        int s = 0;
+        if (!listen)
+            continue;
+        while (s < nservers && strcmp(listens[s], listen))
+            s++;
+        if (s == nservers) {
+            if (server_new(&servers[s], listen, NULL) < 0) {
+                /* the server said which address and why */
+                status = EXIT_ERROR;
+                goto end;
+            }
+            listens[nservers++] = listen;
+        }
+    }
+    for (int i = 0; i < nconf; i++) {
         ChannelOptions opt = { .cores = FFMAX(1, cpu_count() / nconf) };
-        int ret = channel_new(&chans[i], confs[i], &opt);
+        const char *listen = confs[i]->output.serve.listen;
+        int ret, s = 0;
+        if (listen) {
+            while (strcmp(listens[s], listen))
+                s++;
+            opt.utc_timing_url = "/time";
+        }
+        ret = channel_new(&chans[i], confs[i], &opt);
         if (ret >= 0)
             ret = channel_start(chans[i]);
         if (ret < 0) {
@@ -143,6 +171,18 @@ int cmd_run(int argc, char **argv)
             continue;
         }
         started++;
+        if (listen) {
+            char host[256];
+            const char *colon = strrchr(listen, ':');
+            snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
+            if (!host[0] || !strcmp(host, "0.0.0.0") || !strcmp(host, "[::]"))
+                snprintf(host, sizeof(host), "localhost");
+            server_add_channel(servers[s], confs[i]->channel, confs[i]->output.dir);
+            /* said whatever -q says: the URL is what the user came for */
+            fprintf(stderr, "onair: %s is on air at http://%s:%d/%s/ (playlist: "
+                    "http://%s:%d/%s/master.m3u8)\n", confs[i]->channel, host, server_port(servers[s]),
+                    confs[i]->channel, host, server_port(servers[s]), confs[i]->channel);
+        }
     }
     if (!started)
         goto end;
@@ -184,6 +224,8 @@ int cmd_run(int argc, char **argv)
         }
     }
 end:
+    for (int i = 0; i < nservers; i++)
+        server_free(&servers[i]);
     for (int i = 0; i < nconf; i++) {
         channel_free(&chans[i]);
         conf_free(&confs[i]);

@@ -212,4 +212,50 @@ int dash_write_mpd(Buf *out, const DashManifest *m);
  * the extradata, mp4a.40.N from the AAC profile. */
 int packager_codec_string(const AVCodecParameters *par, char *out, size_t size);
 
+/* ---- the built-in HTTP server (serve.c) --------------------------------- */
+
+/* Serves live channels' output folders over HTTP (libmicrohttpd), for players
+ * and for a CDN that pulls:
+ *
+ *   /<id>/master.m3u8, /<id>/manifest.mpd, /<id>/<rendition>/index.m3u8,
+ *   /<id>/<rendition>/init.mp4, /<id>/<rendition>/seg_<n>.ts|.m4s
+ *                  the channel's files, read fresh on every request; nothing
+ *                  else in its folder (the state file, other files, links
+ *                  leading out) is reachable: 404, or 400 for malformed URLs
+ *   /<id>/         the player page (web_root/player.html, hls.js)
+ *   /player/<file> the page's scripts from web_root; hls.min.js is
+ *                  web_root/node_modules/hls.js/dist/hls.min.js (npm ci)
+ *   /time          the server's UTC time, ISO 8601 (DASH UTCTiming http-iso)
+ *   /              the channels, with links
+ *
+ * GET and HEAD; every response carries Access-Control-Allow-Origin: *;
+ * playlists and manifests are cached 1 s, segments a day (immutable). The
+ * server only reads files: a slow client never delays a channel. Its threads
+ * are its own; a stalled connection is dropped after 30 s. */
+typedef struct Server Server;
+
+/* Starts serving on listen: "127.0.0.1:8080", "[::1]:8080", ":8080" (every
+ * address, IPv6 and IPv4), "localhost:8080" (the first address of the name
+ * that binds); port 0 picks a free one (server_port). web_root: the folder
+ * with player.html and node_modules/; NULL: the source tree's web/
+ * (ONAIR_WEB_ROOT, so no install is needed). Both strings are copied. A
+ * failure is logged naming the address ("127.0.0.1:8080: Address already in
+ * use") and leaves *s NULL. The caller owns *s (server_free). */
+int server_new(Server **s, const char *listen, const char *web_root);
+
+/* The port actually bound. */
+int server_port(const Server *s);
+
+/* Serves folder dir as http://LISTEN/<id>/... from now on; id is a channel id
+ * ([a-z0-9-]+, not "player" or "time"); dir is copied. Adding an id again
+ * replaces its folder. Thread safe, also while requests are served. */
+int server_add_channel(Server *s, const char *id, const char *dir);
+
+/* /<id>/ answers 404 from now on (requests already answering finish).
+ * Thread safe; an id that is not served is ignored. */
+void server_remove_channel(Server *s, const char *id);
+
+/* Stops serving (closes every connection, joins the threads), frees, NULLs. */
+void server_free(Server **s);
+
 #endif

@@ -556,7 +556,7 @@ int channel_new(Channel **out, const ChannelConf *conf, const ChannelOptions *op
             .grid = ch->grid, .fps = ch->fps, .video = ch->vstreams, .nvideo = ch->nrungs,
             .audio = &ch->astream, .live = 1, .window = conf->output.window, .epoch_us = ch->epoch_us,
             .first_frame = ch->first_frame, .channel_start_us = ch->channel_start_us,
-            .resume = ch->resumed,
+            .resume = ch->resumed, .utc_timing_url = ch->opt.utc_timing_url,
         };
         if ((ret = packager_new(&ch->packager, &pc)) < 0)
             goto fail;

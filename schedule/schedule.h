@@ -94,6 +94,7 @@ typedef struct Channel Channel;
 typedef struct ChannelOptions {
     int cores;                /* cores this channel may use (the host's split between channels) */
     int64_t preroll_us;       /* sources are opened this far ahead of their cue (default 3 s) */
+    const char *utc_timing_url; /* where a live DASH player reads the server's clock; NULL: none */
 } ChannelOptions;
 
 /* Builds the channel's graph from a loaded, checked conf (which must

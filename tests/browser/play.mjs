@@ -4,6 +4,11 @@
 //
 //   node play.mjs --dir OUTDIR --url master.m3u8 --player hlsjs|shaka
 //                 [--min-time 6] [--timeout 40] [--audio yes|no] [--chromium /usr/bin/chromium]
+//   node play.mjs --src http://HOST:PORT/<id>/master.m3u8 --player hlsjs|shaka --live yes ...
+//
+// --src plays a stream served by someone else (onair's own server: the page is on
+// another origin, so CORS is exercised too); --live yes counts every rebuffering
+// after playback started as a stall.
 //
 // Exit 0 when it played, 1 with a message saying what went wrong.
 
@@ -16,14 +21,14 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 function parseArgs(argv) {
-  const a = { minTime: 6, timeout: 40, audio: 'yes', chromium: '/usr/bin/chromium' };
+  const a = { minTime: 6, timeout: 40, audio: 'yes', chromium: '/usr/bin/chromium', live: 'no' };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c) => c.toUpperCase());
     a[k] = argv[i + 1];
   }
   a.minTime = Number(a.minTime);
   a.timeout = Number(a.timeout);
-  if (!a.dir || !a.url || !['hlsjs', 'shaka'].includes(a.player)) {
+  if (!((a.dir && a.url) || a.src) || !['hlsjs', 'shaka'].includes(a.player)) {
     console.error('usage: node play.mjs --dir OUTDIR --url master.m3u8|manifest.mpd --player hlsjs|shaka');
     process.exit(2);
   }
@@ -112,7 +117,7 @@ function serve(dir, player, url) {
     let file = null;
     if (u.pathname === '/') {
       res.writeHead(200, { ...hdr, 'Content-Type': TYPES['.html'] });
-      res.end(page(player, '/media/' + url));
+      res.end(page(player, url.startsWith('http') ? url : '/media/' + url));
       return;
     } else if (LIBS[u.pathname]) {
       file = LIBS[u.pathname];
@@ -165,7 +170,8 @@ async function main() {
     console.error(`FAIL: ${a.chromium} not found: apt-get install chromium`);
     process.exit(1);
   }
-  const { server, port, log } = await serve(a.dir, a.player, a.url);
+  const { server, port, log } = await serve(a.dir || os.tmpdir(), a.player, a.src || a.url);
+  a.url = a.src || a.url;
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onair-chromium-'));
   let browser;
   const problems = [];
@@ -209,6 +215,12 @@ async function main() {
       await new Promise(r => setTimeout(r, 250));
     }
     problems.push(...s.errors);
+    if (a.live === 'yes') {
+      // after the first 'playing', any 'waiting' is the player running dry
+      const ev = s.events, first = ev.findIndex(e => e.startsWith('playing'));
+      const dry = first < 0 ? [] : ev.slice(first + 1).filter(e => e.startsWith('waiting'));
+      if (dry.length) problems.push(`stalled ${dry.length} time(s) while playing live: ${dry.join(' ')}`);
+    }
     if (!problems.length) {
       if (!(s.w > 0 && s.vbytes > 0)) problems.push(`no video decoded (videoWidth ${s.w}, bytes ${s.vbytes})`);
       if (a.audio === 'yes' && !(s.abytes > 0)) problems.push('no audio decoded (webkitAudioDecodedByteCount 0)');

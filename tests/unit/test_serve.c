@@ -1,0 +1,798 @@
+/* The built-in HTTP server, judged by libcurl and by raw sockets: what it
+ * serves (bodies, Content-Type, CORS, Cache-Control, HEAD), what it refuses
+ * (traversal in every spelling, dotfiles, links out, FIFOs, NUL, long URLs),
+ * that stalled and slow clients do not hold others up, and its lifecycle
+ * (channels added, replaced, removed; a port in use; listen forms).
+ *
+ *   test_serve [WEB_ROOT]   WEB_ROOT: the source tree's web/, to check the
+ *                           real player page served by default */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "packager/packager.h"
+#include "check.h"
+
+static char tmp_root[256];
+static int port;
+
+/* ---- fixtures ------------------------------------------------------------ */
+
+static void put_file(const char *rel, const void *data, size_t len)
+{
+    char path[1024], dir[1024], *slash;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", tmp_root, rel);
+    snprintf(dir, sizeof(dir), "%s", path);
+    if ((slash = strrchr(dir, '/'))) {
+        *slash = 0;
+        path_mkdirs(dir);
+    }
+    f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, len, f) != len) {
+        fprintf(stderr, "cannot write %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+    fclose(f);
+}
+
+static void put_text(const char *rel, const char *text)
+{
+    put_file(rel, text, strlen(text));
+}
+
+static void tmp_path(char *out, size_t size, const char *rel)
+{
+    snprintf(out, size, "%s/%s", tmp_root, rel);
+}
+
+static const char master[] = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=900000\n360p/index.m3u8\n";
+static const char media[] = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.000,\nseg_00000001.ts\n";
+static const char mpd[] = "<?xml version=\"1.0\"?>\n<MPD type=\"dynamic\"></MPD>\n";
+static const char page[] = "<!DOCTYPE html><html><body data-channel=\"{{CHANNEL}}\">"
+                           "<a href=\"/{{CHANNEL}}/master.m3u8\">{{CHANNEL}}</a>"
+                           "<script src=\"/player/hls.min.js\"></script></body></html>\n";
+static uint8_t segment[188 * 100];
+static uint8_t *big;
+#define BIG_SIZE (16 << 20)
+
+static void make_fixtures(void)
+{
+    char path[1024], target[1024];
+
+    for (size_t i = 0; i < sizeof(segment); i++)
+        segment[i] = i % 188 == 0 ? 0x47 : (uint8_t)(i * 7);
+    big = malloc(BIG_SIZE);
+    for (size_t i = 0; i < BIG_SIZE; i++)
+        big[i] = (uint8_t)(i * 13 + 1);
+
+    put_text("ch/master.m3u8", master);
+    put_text("ch/manifest.mpd", mpd);
+    put_text("ch/.onair-state", "onair-state 1\nSECRET\n");
+    put_text("ch/notes.txt", "SECRET notes\n");
+    put_text("ch/360p/index.m3u8", media);
+    put_file("ch/360p/seg_00000001.ts", segment, sizeof(segment));
+    put_text("ch/360p/seg_00000003.ts.tmp", "SECRET half-written\n");
+    put_text("ch/360p/init.mp4", "init-bytes");
+    put_text("ch/360p/seg_00000002.m4s", "m4s-bytes");
+    put_file("ch/360p/seg_00000004.ts", big, BIG_SIZE);
+    put_text("ch/a/b/index.m3u8", "SECRET too deep\n");
+    put_text("secret.txt", "SECRET outside\n");
+    put_text("outside/index.m3u8", "SECRET outside index\n");
+    put_text("ch2/master.m3u8", "#EXTM3U\n# the replacement\n");
+
+    /* links out of the channel's folder, and a FIFO where a segment would be */
+    tmp_path(path, sizeof(path), "ch/360p/seg_00000009.ts");
+    tmp_path(target, sizeof(target), "secret.txt");
+    CHECK(symlink(target, path) == 0);
+    tmp_path(path, sizeof(path), "ch/evil");
+    tmp_path(target, sizeof(target), "outside");
+    CHECK(symlink(target, path) == 0);
+    tmp_path(path, sizeof(path), "ch/360p/seg_00000007.ts");
+    CHECK(mkfifo(path, 0644) == 0);
+    /* the channel's folder itself may be a link (the operator's choice) */
+    tmp_path(path, sizeof(path), "chlink");
+    tmp_path(target, sizeof(target), "ch");
+    CHECK(symlink(target, path) == 0);
+
+    put_text("web/player.html", page);
+    put_text("web/player.js", "console.log('player');\n");
+    put_text("web/.hidden.js", "SECRET dotfile\n");
+    put_text("web/package.json", "{\"SECRET\": 1}\n");
+    put_text("web/node_modules/hls.js/dist/hls.min.js", "/* hls.js fixture */\n");
+}
+
+/* ---- HTTP through libcurl ------------------------------------------------- */
+
+typedef struct Reply {
+    long status;
+    Buf body;
+    Buf headers;                      /* of the last response, raw */
+    double seconds;
+    long connects;
+} Reply;
+
+static size_t on_body(char *data, size_t size, size_t n, void *opaque)
+{
+    Reply *r = opaque;
+    return buf_append(&r->body, data, size * n) < 0 ? 0 : size * n;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *opaque)
+{
+    Reply *r = opaque;
+    if (size * n >= 5 && !memcmp(data, "HTTP/", 5))
+        buf_reset(&r->headers);
+    return buf_append(&r->headers, data, size * n) < 0 ? 0 : size * n;
+}
+
+static void reply_free(Reply *r)
+{
+    buf_free(&r->body);
+    buf_free(&r->headers);
+    memset(r, 0, sizeof(*r));
+}
+
+/* The value of header name in r ("" when absent), into out. */
+static const char *header(const Reply *r, const char *name, char *out, size_t size)
+{
+    const char *p = r->headers.data ? (const char *)r->headers.data : "";
+    size_t nlen = strlen(name);
+
+    out[0] = 0;
+    while (*p) {
+        const char *eol = strstr(p, "\r\n");
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        if (len > nlen && !strncasecmp(p, name, nlen) && p[nlen] == ':') {
+            const char *v = p + nlen + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(out, size, "%.*s", (int)(len - (size_t)(v - p)), v);
+            return out;
+        }
+        p += len + (eol ? 2 : 0);
+    }
+    return out;
+}
+#define HDR(r, name) header((r), (name), (char[512]){0}, 512)
+
+/* One request on handle h (NULL: a fresh one) to 127.0.0.1:port. */
+static int http_on(CURL *h, Reply *r, const char *method, const char *host, int p,
+                   const char *path)
+{
+    char url[70000];
+    CURL *own = NULL;
+    CURLcode rc;
+
+    memset(r, 0, sizeof(*r));
+    if (!h)
+        h = own = curl_easy_init();
+    snprintf(url, sizeof(url), "http://%s:%d%s", host, p, path);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);    /* send "..", "//" as written */
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);       /* resets what the last request set */
+    if (!strcmp(method, "HEAD"))
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    else if (!strcmp(method, "POST"))
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, "x=1");
+    else if (strcmp(method, "GET"))
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_easy_getinfo(h, CURLINFO_TOTAL_TIME, &r->seconds);
+    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &r->connects);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+    if (own)
+        curl_easy_cleanup(own);
+    if (buf_append(&r->body, "", 1) == 0)   /* a terminator, for strstr */
+        r->body.len--;
+    if (rc != CURLE_OK) {
+        fprintf(stderr, "%s %s: %s\n", method, path, curl_easy_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+static int http(Reply *r, const char *method, const char *path)
+{
+    return http_on(NULL, r, method, "127.0.0.1", port, path);
+}
+
+static const char *body_str(const Reply *r)
+{
+    return r->body.data ? (const char *)r->body.data : "";
+}
+
+/* ---- raw sockets ------------------------------------------------------------- */
+
+static int raw_connect(int p)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)p) };
+    struct timeval tv = { .tv_sec = 5 };
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        fprintf(stderr, "connect: %s\n", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return fd;
+}
+
+/* Sends len raw bytes as a request, returns the status of the answer (0: none). */
+static int raw_status(const char *req, size_t len)
+{
+    char buf[512] = { 0 };
+    int status = 0, fd = raw_connect(port);
+    ssize_t n;
+
+    if (fd < 0)
+        return -1;
+    if (send(fd, req, len, MSG_NOSIGNAL) == (ssize_t)len &&
+        (n = recv(fd, buf, sizeof(buf) - 1, 0)) > 0) {
+        buf[n] = 0;
+        if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1)
+            status = 0;
+        if (strstr(buf, "SECRET"))
+            status = 999;
+    }
+    close(fd);
+    return status;
+}
+
+/* ---- checks ------------------------------------------------------------------- */
+
+static void check_file(const char *path, const void *data, size_t len, const char *type,
+                       const char *cache)
+{
+    Reply r;
+
+    CHECK(http(&r, "GET", path) == 0);
+    if (r.status != 200)
+        fprintf(stderr, "GET %s\n", path);
+    CHECK_EQ_INT(r.status, 200);
+    CHECK_EQ_INT(r.body.len, len);
+    CHECK(r.body.len == len && !memcmp(r.body.data, data, len));
+    CHECK_EQ_STR(HDR(&r, "Content-Type"), type);
+    CHECK_EQ_STR(HDR(&r, "Cache-Control"), cache);
+    CHECK_EQ_STR(HDR(&r, "Access-Control-Allow-Origin"), "*");
+    reply_free(&r);
+
+    /* HEAD: the same headers and length, no body */
+    CHECK(http(&r, "HEAD", path) == 0);
+    CHECK_EQ_INT(r.status, 200);
+    CHECK_EQ_INT(r.body.len, 0);
+    CHECK_EQ_INT(atol(HDR(&r, "Content-Length")), len);
+    CHECK_EQ_STR(HDR(&r, "Content-Type"), type);
+    CHECK_EQ_STR(HDR(&r, "Access-Control-Allow-Origin"), "*");
+    reply_free(&r);
+}
+
+/* Refused: 400, 404 or 414 as allowed, never anything from outside. */
+static void check_refused(const char *path, int s1, int s2)
+{
+    Reply r;
+
+    CHECK(http(&r, "GET", path) == 0);
+    if (r.status != s1 && r.status != s2)
+        fprintf(stderr, "GET %s answered %ld, expected %d or %d\n", path, r.status, s1, s2);
+    CHECK(r.status == s1 || r.status == s2);
+    CHECK(!strstr(body_str(&r), "SECRET"));
+    CHECK_EQ_STR(HDR(&r, "Access-Control-Allow-Origin"), "*");
+    reply_free(&r);
+}
+
+static void test_files(void)
+{
+    check_file("/ch/master.m3u8", master, strlen(master), "application/vnd.apple.mpegurl",
+               "max-age=1");
+    check_file("/ch/360p/index.m3u8", media, strlen(media), "application/vnd.apple.mpegurl",
+               "max-age=1");
+    check_file("/ch/manifest.mpd", mpd, strlen(mpd), "application/dash+xml", "max-age=1");
+    check_file("/ch/360p/seg_00000001.ts", segment, sizeof(segment), "video/mp2t",
+               "max-age=86400, immutable");
+    check_file("/ch/360p/seg_00000002.m4s", "m4s-bytes", 9, "video/mp4",
+               "max-age=86400, immutable");
+    check_file("/ch/360p/init.mp4", "init-bytes", 10, "video/mp4", "max-age=1");
+    check_file("/ch/360p/seg_00000004.ts", big, BIG_SIZE, "video/mp2t",
+               "max-age=86400, immutable");
+    /* a channel folder that is itself a link */
+    check_file("/linked/master.m3u8", master, strlen(master), "application/vnd.apple.mpegurl",
+               "max-age=1");
+    check_file("/player/hls.min.js", "/* hls.js fixture */\n", 21,
+               "text/javascript; charset=utf-8", "max-age=300");
+    check_file("/player/player.js", "console.log('player');\n", 23,
+               "text/javascript; charset=utf-8", "max-age=300");
+}
+
+static void test_fresh(void)
+{
+    char tmp[1024], final[1024];
+    const char *v2 = "#EXTM3U\n# version 2\n";
+    Reply r;
+
+    /* the way the dir sink replaces a playlist: a new file renamed over it */
+    put_text("ch/master.m3u8.tmp", v2);
+    tmp_path(tmp, sizeof(tmp), "ch/master.m3u8.tmp");
+    tmp_path(final, sizeof(final), "ch/master.m3u8");
+    CHECK(rename(tmp, final) == 0);
+    CHECK(http(&r, "GET", "/ch/master.m3u8") == 0);
+    CHECK_EQ_STR(body_str(&r), v2);
+    reply_free(&r);
+    put_text("ch/master.m3u8", master);
+}
+
+static void test_refused(void)
+{
+    char longpath[2100], huge[60000];
+    int64_t t0;
+    Reply r;
+
+    check_refused("/nochannel/master.m3u8", 404, 404);
+    check_refused("/ch/.onair-state", 404, 404);
+    check_refused("/ch/notes.txt", 404, 404);
+    check_refused("/ch/360p/seg_00000003.ts.tmp", 404, 404);
+    check_refused("/ch/360p/seg_00000005.ts", 404, 404);          /* not there (yet) */
+    check_refused("/ch/a/b/index.m3u8", 404, 404);
+    check_refused("/ch/360p/seg_00000009.ts", 404, 404);          /* link to outside */
+    check_refused("/ch/evil/index.m3u8", 404, 404);               /* folder link to outside */
+    check_refused("/ch/../secret.txt", 404, 400);
+    check_refused("/ch/360p/../../secret.txt", 404, 400);
+    check_refused("/ch/%2e%2e/secret.txt", 404, 400);
+    check_refused("/ch/%2E%2E%2Fsecret.txt", 404, 400);
+    check_refused("/ch/..%2fsecret.txt", 404, 400);
+    check_refused("/ch/360p/%2e%2e/%2e%2e/secret.txt", 404, 400);
+    check_refused("/%2e%2e/secret.txt", 404, 400);
+    check_refused("/ch/%2e%2e/outside/index.m3u8", 404, 400);
+    check_refused("//etc/passwd", 404, 400);
+    check_refused("/ch//etc/passwd", 404, 400);
+    check_refused("/ch/%2fetc%2fpasswd", 404, 400);
+    check_refused("/ch/360p/..%5c..%5csecret.txt", 404, 400);
+    check_refused("/ch/master.m3u8%00.txt", 400, 400);
+    check_refused("/ch/360p/seg_00000001.ts%00", 400, 400);
+    check_refused("/ch/360p/seg_00000001.ts/", 404, 400);
+    check_refused("/ch/.onair-state%00index.m3u8", 400, 400);
+    check_refused("/player/../ch/master.m3u8", 404, 400);
+    check_refused("/player/%2e%2e%2fpackage.json", 404, 400);
+    check_refused("/player/.hidden.js", 404, 404);
+    check_refused("/player/package.json", 404, 404);
+    check_refused("/player/node_modules/hls.js/dist/hls.min.js", 404, 404);
+    check_refused("/nochannel/", 404, 404);
+    check_refused("/player/", 404, 404);
+    check_refused("/time/", 404, 404);
+
+    /* a FIFO in place of a segment is refused at once, not waited on */
+    t0 = clock_monotonic_us();
+    check_refused("/ch/360p/seg_00000007.ts", 404, 404);
+    CHECK(clock_monotonic_us() - t0 < 2000000);
+
+    /* over-long targets: ours (1024), and past libmicrohttpd's own buffer */
+    memcpy(longpath, "/ch/", 4);
+    memset(longpath + 4, 'a', sizeof(longpath) - 5);
+    longpath[sizeof(longpath) - 1] = 0;
+    check_refused(longpath, 414, 400);
+    memcpy(huge, "/ch/", 4);
+    memset(huge + 4, 'a', sizeof(huge) - 5);
+    huge[sizeof(huge) - 1] = 0;
+    CHECK(http(&r, "GET", huge) == 0);
+    CHECK(r.status == 414 || r.status == 431 || r.status == 400);
+    reply_free(&r);
+
+    /* bytes curl would not send */
+    {
+        static const char nul[] = "GET /ch/master.m3u8\0.txt HTTP/1.1\r\nHost: x\r\n\r\n";
+        static const char bs[] = "GET /ch/360p\\..\\..\\secret.txt HTTP/1.1\r\nHost: x\r\n\r\n";
+        static const char ctl[] = "GET /ch/\x01master.m3u8 HTTP/1.1\r\nHost: x\r\n\r\n";
+        static const char rel[] = "GET ../secret.txt HTTP/1.1\r\nHost: x\r\n\r\n";
+        static const struct { const char *req; size_t len; } raw[] = {
+            { nul, sizeof(nul) - 1 }, { bs, sizeof(bs) - 1 }, { ctl, sizeof(ctl) - 1 },
+            { rel, sizeof(rel) - 1 },
+        };
+        for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++) {
+            int st = raw_status(raw[i].req, raw[i].len);
+            if (st != 400 && st != 404)
+                fprintf(stderr, "raw request %zu answered %d\n", i, st);
+            CHECK(st == 400 || st == 404);
+        }
+    }
+
+    /* methods */
+    CHECK(http(&r, "POST", "/ch/master.m3u8") == 0);
+    CHECK_EQ_INT(r.status, 405);
+    CHECK(strstr(HDR(&r, "Allow"), "GET") != NULL);
+    reply_free(&r);
+    CHECK(http(&r, "DELETE", "/ch/master.m3u8") == 0);
+    CHECK_EQ_INT(r.status, 405);
+    reply_free(&r);
+    CHECK(http(&r, "OPTIONS", "/ch/master.m3u8") == 0);
+    CHECK_EQ_INT(r.status, 204);
+    CHECK_EQ_STR(HDR(&r, "Access-Control-Allow-Origin"), "*");
+    CHECK(strstr(HDR(&r, "Access-Control-Allow-Methods"), "GET") != NULL);
+    reply_free(&r);
+}
+
+static void test_pages(void)
+{
+    Reply r;
+    int y, mo, d, h, mi, s, ms, n = 0;
+    int64_t t;
+
+    CHECK(http(&r, "GET", "/time") == 0);
+    CHECK_EQ_INT(r.status, 200);
+    CHECK(!strncmp(HDR(&r, "Content-Type"), "text/plain", 10));
+    CHECK_EQ_STR(HDR(&r, "Cache-Control"), "no-store");
+    CHECK_EQ_STR(HDR(&r, "Access-Control-Allow-Origin"), "*");
+    CHECK(sscanf(body_str(&r), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &y, &mo, &d, &h, &mi, &s, &ms,
+                 &n) == 7);
+    CHECK_EQ_INT(n, 24);
+    CHECK_EQ_INT(strlen(body_str(&r)), 24);
+    t = ((civil_to_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * 1000 + ms) * 1000;
+    if (llabs(t - clock_wall_us()) >= 2000000)
+        fprintf(stderr, "/time said %s\n", body_str(&r));
+    CHECK(llabs(t - clock_wall_us()) < 2000000);
+    reply_free(&r);
+
+    CHECK(http(&r, "GET", "/") == 0);
+    CHECK_EQ_INT(r.status, 200);
+    CHECK(!strncmp(HDR(&r, "Content-Type"), "text/html", 9));
+    CHECK(strstr(body_str(&r), "href=\"/ch/\"") != NULL);
+    CHECK(strstr(body_str(&r), "href=\"/linked/\"") != NULL);
+    CHECK(!strstr(body_str(&r), tmp_root));   /* folders are not shown */
+    reply_free(&r);
+
+    for (int i = 0; i < 2; i++) {
+        CHECK(http(&r, "GET", i ? "/ch" : "/ch/") == 0);
+        CHECK_EQ_INT(r.status, 200);
+        CHECK(!strncmp(HDR(&r, "Content-Type"), "text/html", 9));
+        CHECK_EQ_STR(HDR(&r, "Access-Control-Allow-Origin"), "*");
+        CHECK(strstr(body_str(&r), "href=\"/ch/master.m3u8\"") != NULL);
+        CHECK(strstr(body_str(&r), "data-channel=\"ch\"") != NULL);
+        CHECK(!strstr(body_str(&r), "{{CHANNEL}}"));
+        reply_free(&r);
+    }
+}
+
+/* Clients that stall, or never read, hold no one else up. */
+static void test_stalled(void)
+{
+    enum { NSTALLED = 12 };
+    int fds[NSTALLED], slow;
+    static const char half[] = "GET /ch/mas";
+    static const char slow_req[] = "GET /ch/360p/seg_00000004.ts HTTP/1.1\r\nHost: x\r\n\r\n";
+    int64_t t0;
+    Reply r;
+
+    /* more stalled connections than the server has threads */
+    for (int i = 0; i < NSTALLED; i++) {
+        fds[i] = raw_connect(port);
+        CHECK(fds[i] >= 0);
+        if (fds[i] >= 0)
+            CHECK(send(fds[i], half, sizeof(half) - 1, MSG_NOSIGNAL) == (ssize_t)sizeof(half) - 1);
+    }
+    /* and one that asks for 16 MB and reads nothing */
+    slow = raw_connect(port);
+    CHECK(slow >= 0);
+    if (slow >= 0)
+        CHECK(send(slow, slow_req, sizeof(slow_req) - 1, MSG_NOSIGNAL) ==
+              (ssize_t)sizeof(slow_req) - 1);
+    usleep(200000);
+
+    for (int i = 0; i < 5; i++) {
+        t0 = clock_monotonic_us();
+        CHECK(http(&r, "GET", "/ch/360p/seg_00000001.ts") == 0);
+        CHECK_EQ_INT(r.status, 200);
+        CHECK_EQ_INT(r.body.len, sizeof(segment));
+        if (clock_monotonic_us() - t0 >= 1000000)
+            fprintf(stderr, "a request beside stalled clients took %.3f s\n",
+                    (clock_monotonic_us() - t0) / 1e6);
+        CHECK(clock_monotonic_us() - t0 < 1000000);
+        reply_free(&r);
+    }
+    for (int i = 0; i < NSTALLED; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+
+    /* a client that reads a little of a big segment and resets the
+     * connection: the server carries on (no SIGPIPE, no stuck thread) */
+    if (slow >= 0) {
+        char buf[4096];
+        struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+        CHECK(recv(slow, buf, sizeof(buf), 0) > 0);
+        setsockopt(slow, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        close(slow);
+    }
+    usleep(100000);
+    CHECK(http(&r, "GET", "/ch/master.m3u8") == 0);
+    CHECK_EQ_INT(r.status, 200);
+    reply_free(&r);
+}
+
+/* 200 requests one after the other, on one kept-alive connection. */
+static void test_sequential(void)
+{
+    static const char *const paths[] = { "/ch/master.m3u8", "/ch/360p/index.m3u8",
+                                         "/ch/360p/seg_00000001.ts", "/ch/manifest.mpd",
+                                         "/ch/.onair-state" };
+    static const long want[] = { 200, 200, 200, 200, 404 };
+    CURL *h = curl_easy_init();
+    long connects = 0;
+    int ok = 0;
+
+    for (int i = 0; i < 200; i++) {
+        Reply r;
+        int k = i % 5;
+        if (http_on(h, &r, i % 7 == 3 ? "HEAD" : "GET", "127.0.0.1", port, paths[k]) == 0 &&
+            r.status == want[k])
+            ok++;
+        connects += r.connects;
+        reply_free(&r);
+    }
+    curl_easy_cleanup(h);
+    CHECK_EQ_INT(ok, 200);
+    if (connects > 2)
+        fprintf(stderr, "200 requests took %ld connections: no keep-alive\n", connects);
+    CHECK(connects <= 2);
+
+    /* and 50 on connections of their own */
+    ok = 0;
+    for (int i = 0; i < 50; i++) {
+        Reply r;
+        if (http(&r, "GET", "/ch/360p/index.m3u8") == 0 && r.status == 200 &&
+            !strcmp(body_str(&r), media))
+            ok++;
+        reply_free(&r);
+    }
+    CHECK_EQ_INT(ok, 50);
+}
+
+static void test_channels(Server *s)
+{
+    char dir[1024];
+    Reply r;
+
+    /* replacing an id serves the new folder */
+    tmp_path(dir, sizeof(dir), "ch2");
+    CHECK(server_add_channel(s, "ch", dir) == 0);
+    CHECK(http(&r, "GET", "/ch/master.m3u8") == 0);
+    CHECK_EQ_STR(body_str(&r), "#EXTM3U\n# the replacement\n");
+    reply_free(&r);
+    tmp_path(dir, sizeof(dir), "ch");
+    CHECK(server_add_channel(s, "ch", dir) == 0);
+    CHECK(http(&r, "GET", "/ch/master.m3u8") == 0);
+    CHECK_EQ_STR(body_str(&r), master);
+    reply_free(&r);
+
+    /* ids that cannot be URLs, or that are the server's own paths */
+    CHECK(server_add_channel(s, "Bad", dir) < 0);
+    CHECK(server_add_channel(s, "../x", dir) < 0);
+    CHECK(server_add_channel(s, "a/b", dir) < 0);
+    CHECK(server_add_channel(s, "", dir) < 0);
+    CHECK(server_add_channel(s, "player", dir) < 0);
+    CHECK(server_add_channel(s, "time", dir) < 0);
+    CHECK(server_add_channel(s, "ok", NULL) < 0);
+    CHECK(server_add_channel(NULL, "ok", dir) < 0);
+
+    server_remove_channel(s, "ch");
+    server_remove_channel(s, "never-added");
+    check_refused("/ch/master.m3u8", 404, 404);
+    check_refused("/ch/", 404, 404);
+    CHECK(http(&r, "GET", "/") == 0);
+    CHECK(!strstr(body_str(&r), "/ch/"));
+    CHECK(strstr(body_str(&r), "/linked/") != NULL);
+    reply_free(&r);
+    CHECK(server_add_channel(s, "ch", dir) == 0);
+    check_file("/ch/master.m3u8", master, strlen(master), "application/vnd.apple.mpegurl",
+               "max-age=1");
+}
+
+/* Runs server_new with stderr captured into log; returns its result. */
+static int server_new_logged(Server **s, const char *listen, char *log, size_t size)
+{
+    FILE *f = tmpfile();
+    int saved, ret;
+    size_t n;
+
+    fflush(stderr);
+    saved = dup(2);
+    dup2(fileno(f), 2);
+    ret = server_new(s, listen, NULL);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    rewind(f);
+    n = fread(log, 1, size - 1, f);
+    log[n] = 0;
+    fclose(f);
+    return ret;
+}
+
+static void test_listen(void)
+{
+    static const char *const bad[] = { "nonsense", "127.0.0.1", "127.0.0.1:", "127.0.0.1:99999",
+                                       "127.0.0.1:8x", "::1:8080", "[::1]8080", "[]:80" };
+    char addr[64], log[4096];
+    Server *s = (Server *)&s;   /* not NULL: a failed server_new must set it NULL */
+    Reply r;
+    int ret;
+
+    /* a port in use: the error names the address */
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+    ret = server_new_logged(&s, addr, log, sizeof(log));
+    CHECK(ret < 0);
+    CHECK(s == NULL);
+    if (!strstr(log, addr) || !strstr(log, "Address already in use"))
+        fprintf(stderr, "logged: %s\n", log);
+    CHECK(strstr(log, addr) != NULL);
+    CHECK(strstr(log, "Address already in use") != NULL);
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        s = (Server *)&s;
+        ret = server_new_logged(&s, bad[i], log, sizeof(log));
+        if (ret >= 0)
+            fprintf(stderr, "listen '%s' was taken\n", bad[i]);
+        CHECK(ret < 0);
+        CHECK(s == NULL);
+        CHECK(strstr(log, bad[i]) != NULL);
+    }
+    CHECK(server_new(NULL, "127.0.0.1:0", NULL) < 0);
+    CHECK(server_new(&s, NULL, NULL) < 0);
+
+    /* every address: reachable on IPv4 loopback */
+    CHECK(server_new(&s, ":0", NULL) == 0);
+    if (s) {
+        CHECK(server_port(s) > 0);
+        CHECK(http_on(NULL, &r, "GET", "127.0.0.1", server_port(s), "/time") == 0);
+        CHECK_EQ_INT(r.status, 200);
+        reply_free(&r);
+        server_free(&s);
+        CHECK(s == NULL);
+    }
+    server_free(&s);   /* twice is harmless */
+
+    /* IPv6 loopback, where this host has it */
+    {
+        int fd6 = socket(AF_INET6, SOCK_STREAM, 0);
+        struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+        int have6 = fd6 >= 0 && bind(fd6, (struct sockaddr *)&sa6, sizeof(sa6)) == 0;
+        if (fd6 >= 0)
+            close(fd6);
+        if (have6) {
+            CHECK(server_new(&s, "[::1]:0", NULL) == 0);
+            if (s) {
+                CHECK(http_on(NULL, &r, "GET", "[::1]", server_port(s), "/time") == 0);
+                CHECK_EQ_INT(r.status, 200);
+                reply_free(&r);
+                server_free(&s);
+            }
+        } else {
+            fprintf(stderr, "no IPv6 loopback here: [::1] not tried\n");
+        }
+    }
+}
+
+/* The real player page from the source tree (web_root NULL uses it). */
+static void test_default_web_root(const char *src_web)
+{
+    char path[1024];
+    Server *s = NULL;
+    Reply r;
+    struct stat st;
+    Buf want = { 0 };
+    FILE *f;
+
+    CHECK(server_new(&s, "127.0.0.1:0", NULL) == 0);
+    if (!s)
+        return;
+    tmp_path(path, sizeof(path), "ch");
+    CHECK(server_add_channel(s, "demo-1", path) == 0);
+    CHECK(http_on(NULL, &r, "GET", "127.0.0.1", server_port(s), "/demo-1/") == 0);
+    CHECK_EQ_INT(r.status, 200);
+    CHECK(strstr(body_str(&r), "/demo-1/master.m3u8") != NULL);
+    CHECK(strstr(body_str(&r), "/player/hls.min.js") != NULL);
+    CHECK(strstr(body_str(&r), "/player/player.js") != NULL);
+    CHECK(!strstr(body_str(&r), "{{CHANNEL}}"));
+    reply_free(&r);
+
+    if (src_web) {
+        /* the page's script as it is on disk */
+        snprintf(path, sizeof(path), "%s/player.js", src_web);
+        f = fopen(path, "rb");
+        CHECK(f != NULL);
+        if (f) {
+            char chunk[4096];
+            size_t n;
+            while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+                buf_append(&want, chunk, n);
+            fclose(f);
+        }
+        CHECK(http_on(NULL, &r, "GET", "127.0.0.1", server_port(s), "/player/player.js") == 0);
+        CHECK_EQ_INT(r.status, 200);
+        CHECK(r.body.len == want.len && want.len > 0 && !memcmp(r.body.data, want.data, want.len));
+        reply_free(&r);
+        buf_free(&want);
+
+        /* hls.js: served where `npm ci` put it, else 404 (never anything else) */
+        snprintf(path, sizeof(path), "%s/node_modules/hls.js/dist/hls.min.js", src_web);
+        CHECK(http_on(NULL, &r, "HEAD", "127.0.0.1", server_port(s), "/player/hls.min.js") == 0);
+        if (stat(path, &st) == 0) {
+            CHECK_EQ_INT(r.status, 200);
+            CHECK_EQ_INT(atoll(HDR(&r, "Content-Length")), st.st_size);
+        } else {
+            fprintf(stderr, "%s: missing (npm ci in web/ installs it)\n", path);
+            CHECK_EQ_INT(r.status, 404);
+        }
+        reply_free(&r);
+    }
+    server_free(&s);
+}
+
+int main(int argc, char **argv)
+{
+    char dir[1024], cmd[1100];
+    Server *s = NULL;
+
+    log_setup(LOG_WARN, 0);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    snprintf(tmp_root, sizeof(tmp_root), "%s/onair-serve-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(tmp_root)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    make_fixtures();
+
+    tmp_path(dir, sizeof(dir), "web");
+    CHECK(server_new(&s, "127.0.0.1:0", dir) == 0);
+    if (!s)
+        return CHECK_DONE();
+    port = server_port(s);
+    CHECK(port > 0);
+    tmp_path(dir, sizeof(dir), "ch");
+    CHECK(server_add_channel(s, "ch", dir) == 0);
+    tmp_path(dir, sizeof(dir), "chlink");
+    CHECK(server_add_channel(s, "linked", dir) == 0);
+
+    test_files();
+    test_fresh();
+    test_refused();
+    test_pages();
+    test_stalled();
+    test_sequential();
+    test_channels(s);
+    test_listen();
+    test_default_web_root(argc > 1 ? argv[1] : NULL);
+
+    server_free(&s);
+    CHECK(s == NULL);
+    curl_global_cleanup();
+    free(big);
+    if (!check_failures) {
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_root);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", tmp_root);
+    } else {
+        fprintf(stderr, "fixtures kept in %s\n", tmp_root);
+    }
+    return CHECK_DONE();
+}
