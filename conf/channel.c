@@ -560,7 +560,8 @@ static int valid_listen(const char *s, char *err, size_t err_size)
         colon = host_end + 1;
     } else {
         colon = strrchr(s, ':');
-        if (!colon || colon == s) {
+        /* ":PORT" is every address, as the server takes it */
+        if (!colon) {
             snprintf(err, err_size, "'%s' is not HOST:PORT (write e.g. 127.0.0.1:8080, or "
                      "0.0.0.0:8080 for every interface)", s);
             return -1;
@@ -1018,6 +1019,11 @@ static int parse_text(Ctx *c, const Option *o, const char *text, void *field,
         if (!match_chars(text, "-", 1) || strlen(text) > (size_t)o->max) {
             snprintf(err, err_size, "'%s' is not a channel id: use lowercase letters, digits and "
                      "'-' (at most %.0f; the id names URLs, paths and metrics)", text, o->max);
+            return AVERROR(EINVAL);
+        }
+        /* the built-in server's own paths: /player/..., /time */
+        if (!strcmp(text, "player") || !strcmp(text, "time")) {
+            snprintf(err, err_size, "'%s' cannot be a channel id: the server uses /%s itself", text, text);
             return AVERROR(EINVAL);
         }
         return set_string(c, field, text);

@@ -423,6 +423,8 @@ static void test_broken(void)
            9, 29, "output.window: 1 is out of range (3 to 10000)");
     BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  low_latency: { part: 2s }\n",
            11, 24, "output.low_latency.part: 2s must be shorter than output.segment (2s)");
+    BROKEN("channel: time\n" VIDEO LADDER SOURCES SCHEDULE OUTPUT, 1, 10,
+           "channel: 'time' cannot be a channel id: the server uses /time itself");
     BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  serve: { listen: \"127.0.0.1:70000\" }\n",
            11, 20, "output.serve.listen: '127.0.0.1:70000': the port must be a number from 1 to 65535");
     BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  push: { url: \"ftp://o/\" }\n",
