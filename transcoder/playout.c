@@ -484,11 +484,12 @@ int playout_run(Playout *p, int64_t frames)
                 emit_event(p, PLAYOUT_RECOVERED, n, wall, cue->id, 0);
                 log_msg(LOG_NOTICE, c->channel, STAGE, "the input of cue %d is back", cue->id);
             }
-            if (p->primary_down || !on->last)
-                on = b && b->last_new_us && now - b->last_new_us <= cue->timeout_us ? b : NULL;
-        } else if (on && !on->live) {
-            if (!take_picture(on, deadline) && on->video_ended)
-                on = NULL;   /* the program ran out before its slot: the slate */
+            if (p->primary_down || !on->last) {
+                /* a live backup must be delivering; a file or a generator can */
+                int ok = b && (b->live ? b->last_new_us && now - b->last_new_us <= cue->timeout_us
+                                       : !b->video_ended);
+                on = ok ? b : NULL;
+            }
         }
         pthread_mutex_lock(&p->lock);
         if (cue) {
@@ -502,6 +503,8 @@ int playout_run(Playout *p, int64_t frames)
         pthread_mutex_unlock(&p->lock);
         if (on && on->live)
             take_picture(on, 0);
+        else if (on && !take_picture(on, deadline) && on->video_ended)
+            on = NULL;   /* the program ran out before its slot: the slate */
         /* nothing to show yet (a live input still connecting): the slate */
         if (on && !on->last)
             on = NULL;

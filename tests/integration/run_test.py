@@ -311,6 +311,62 @@ def case_failover():
         return finish_case('run-failover', wd, fails, info)
 
 
+def case_failover_backup():
+    """The same with a backup: a blue UDP source whose sender dies is replaced by its
+    backup (a red file, looped) within `timeout` plus a segment, and taken back when
+    the sender returns; the as-run log counts the time on the backup."""
+    with J.Workdir('run-failover-backup') as wd:
+        blue = make_clip(wd.path, 'blue', 'blue', 440, 4)
+        make_clip(wd.path, 'red', 'red', 880, 4)
+        port = free_udp_port()
+        conf = write_conf(wd.path,
+                          '  studio: { url: "udp://127.0.0.1:%d", timeout: 2s, backup: reserve }\n'
+                          '  reserve: { file: red.mp4, loop: true }\n' % port,
+                          '    - { source: studio, duration: 1h, title: "Live" }\n')
+        snd = sender(blue, port)
+        time.sleep(1.0)
+        p = start_onair(conf)
+        time.sleep(8.0)
+        os.killpg(snd.pid, signal.SIGKILL)
+        snd.wait()
+        killed = time.time()
+        time.sleep(7.0)
+        snd = sender(blue, port)
+        restarted = time.time()
+        time.sleep(7.0)
+        p.send_signal(signal.SIGTERM)
+        rc, err = finish(p, 30)
+        os.killpg(snd.pid, signal.SIGKILL)
+        snd.wait()
+        out = os.path.join(wd.path, 'out')
+        fails, info = [], ['onair exit %s; killed %s, restarted %s' % (rc, iso(killed), iso(restarted))]
+        if rc != 0:
+            fails.append('onair run exited %s after SIGTERM: %s' % (rc, err[-800:]))
+            return finish_case('run-failover-backup', wd, fails, info)
+        rung = '%dx%d' % (W, H)
+        segs, _ = playlist(out, rung)
+        start = segs[0][2]
+        got = runs(frame_colours(vod_copy(out, rung)))
+        info.append('frames: ' + ', '.join('%s@%s+%d' % (c, iso(start + i / FPS), n) for c, i, n in got))
+        seq = [c for c, _, n in got if n > 2]
+        if seq[:3] != ['blue', 'red', 'blue']:
+            fails.append('expected the source, its backup, the source again; got %s' % seq)
+        else:
+            backup = next(g for g in got if g[0] == 'red' and g[2] > 2)
+            back = got[got.index(backup) + 1]
+            t_backup, t_back = start + backup[1] / FPS, start + back[1] / FPS
+            if t_backup - killed > 2.0 + 1.0 + 0.5:
+                fails.append('the backup came %.2f s after the sender died (timeout 2 s + a 1 s '
+                             'segment allowed)' % (t_backup - killed))
+            if t_back - restarted > 1.0 + 3.0:
+                fails.append('the source came back %.2f s after its sender restarted' % (t_back - restarted))
+        asrun = [json.loads(ln) for ln in open(os.path.join(out, 'as-run.jsonl'))]
+        if not asrun or asrun[-1]['failovers'] != 1 or asrun[-1]['backup_seconds'] < 2 or \
+                asrun[-1]['slate_seconds'] > 0.5:
+            fails.append('as-run log does not show the time on the backup: %s' % asrun)
+        return finish_case('run-failover-backup', wd, fails, info)
+
+
 def case_restart():
     """SIGKILL mid-run, start again: the published window is kept, the media
     sequence and names go on, a DISCONTINUITY marks the restart, the ffmpeg CLI reads
@@ -446,6 +502,7 @@ def case_two_channels():
 CASES = {
     'schedule': case_schedule,
     'failover': case_failover,
+    'failover-backup': case_failover_backup,
     'restart': case_restart,
     'loudness': case_loudness,
     'two-channels': case_two_channels,
