@@ -499,6 +499,51 @@ def case_two_channels():
         return finish_case('run-two', wd, fails, info)
 
 
+def case_wrap():
+    """26.5 hours in: MPEG-TS timestamps (33 bits of 90 kHz) wrap inside the run. The
+    channel resumes from a state 2 s before the wrap; the ffmpeg CLI reads the segments
+    across it without an error and every frame is there."""
+    with J.Workdir('run-wrap') as wd:
+        conf = write_conf(wd.path, '  bars: { generate: testsrc }\n',
+                          '    - { source: bars, duration: 100h }\n')
+        out = os.path.join(wd.path, 'out')
+        os.makedirs(out)
+        # output timestamps are 10 s + frame / fps; the wrap is at 2^33 / 90000 s
+        wrap_frame = int((2 ** 33 / 90000 - 10) * FPS)
+        first = (wrap_frame - 2 * FPS) // FPS * FPS
+        with open(os.path.join(out, '.onair-state'), 'w') as f:
+            f.write('onair-state 1\nchannel-start %d\nnext-frame %d\n' % (int(time.time() * 1e6), first))
+        p = start_onair(conf, '--for', '8s')
+        rc, err = finish(p, 60)
+        fails, info = [], ['onair exit %s, from frame %d (wrap at %d)' % (rc, first, wrap_frame)]
+        if rc != 0:
+            fails.append('onair run exited %s: %s' % (rc, err[-800:]))
+            return finish_case('run-wrap', wd, fails, info)
+        rung = '%dx%d' % (W, H)
+        segs, _ = playlist(out, rung)
+        url = vod_copy(out, rung)
+        firsts = []
+        for name, _, _, _ in segs:
+            # the raw 33-bit values, as they are in the segment
+            r = J.run(['ffprobe', '-v', 'error', '-correct_ts_overflow', '0', '-select_streams', 'v:0',
+                       '-show_entries', 'packet=pts', '-of', 'csv=p=0', os.path.join(out, rung, name)],
+                      timeout=60)
+            vals = [int(x.strip(',')) for x in r.stdout.split() if x.strip(',').isdigit()]
+            firsts.append(min(vals) if vals else None)
+        info.append('first pts of each segment: %s' % firsts)
+        if not any(a is not None and b is not None and b < a for a, b in zip(firsts, firsts[1:])):
+            fails.append('the timestamps did not wrap within the run (test setup)')
+        r = J.run(['ffmpeg', '-nostdin', '-v', 'error', '-i', url, '-f', 'null', '-'], timeout=120)
+        if r.returncode != 0 or r.stderr.strip():
+            fails.append('the ffmpeg CLI reports errors across the wrap:\n' + r.stderr[-800:])
+        r = J.run(['ffprobe', '-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries',
+                   'stream=nb_read_frames', '-of', 'csv=p=0', url], timeout=120)
+        counts = [int(x) for x in r.stdout.split() if x.strip().isdigit()]
+        if not counts or counts[0] != len(segs) * FPS:
+            fails.append('%s frames decoded across the wrap, %d expected' % (counts, len(segs) * FPS))
+        return finish_case('run-wrap', wd, fails, info)
+
+
 CASES = {
     'schedule': case_schedule,
     'failover': case_failover,
@@ -506,6 +551,7 @@ CASES = {
     'restart': case_restart,
     'loudness': case_loudness,
     'two-channels': case_two_channels,
+    'wrap': case_wrap,
 }
 
 
