@@ -21,6 +21,8 @@
 #define MAX_CUES 64
 
 struct PlayoutInput {
+    SourceConfig cfg;         /* with its own copies of the strings */
+    char *strings[5];
     Source *src;
     Queue *video, *audio;
     pthread_t thread;
@@ -67,9 +69,31 @@ static int input_interrupt(void *opaque)
     return atomic_load(&in->stop);
 }
 
+static void sleep_or_stop(PlayoutInput *in, int64_t us)
+{
+    for (int64_t t = 0; t < us && !atomic_load(&in->stop); t += 20000) {
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* The source is opened here, not by the caller: a live input may take a
+ * while to connect (an SRT listener waits for its caller) and must never
+ * hold the supervisor; one that reconnects keeps trying until it opens. */
 static void *input_thread(void *arg)
 {
     PlayoutInput *in = arg;
+    int64_t backoff = 250000;
+
+    while (source_open(&in->src, &in->cfg) < 0) {
+        if (!in->cfg.reconnect || atomic_load(&in->stop)) {
+            queue_close(in->video);
+            queue_close(in->audio);
+            return NULL;
+        }
+        sleep_or_stop(in, backoff);
+        backoff = FFMIN(backoff * 2, 4000000);
+    }
     source_run(in->src, &in->video, 1, in->audio);
     return NULL;
 }
@@ -77,19 +101,33 @@ static void *input_thread(void *arg)
 int playout_input_start(PlayoutInput **out, const SourceConfig *cfg, int live)
 {
     PlayoutInput *in = calloc(1, sizeof(*in));
-    SourceConfig c = *cfg;
+    const char **fields[5];
     int ret;
 
     *out = NULL;
     if (!in)
         return AVERROR(ENOMEM);
+    in->cfg = *cfg;
+    fields[0] = &in->cfg.url;
+    fields[1] = &in->cfg.channel;
+    fields[2] = &in->cfg.color;
+    fields[3] = &in->cfg.text;
+    fields[4] = &in->cfg.image;
+    for (int i = 0; i < 5; i++) {
+        if (!*fields[i])
+            continue;
+        if (!(in->strings[i] = av_strdup(*fields[i]))) {
+            ret = AVERROR(ENOMEM);
+            goto fail;
+        }
+        *fields[i] = in->strings[i];
+    }
     in->live = live;
     in->sample_rate = cfg->out_sample_rate;
     in->channels = cfg->out_channels;
-    c.interrupt = input_interrupt;
-    c.opaque = in;
-    if ((ret = source_open(&in->src, &c)) < 0 ||
-        (ret = queue_new(&in->video, INPUT_VIDEO_QUEUE, 1, queue_free_frame)) < 0 ||
+    in->cfg.interrupt = input_interrupt;
+    in->cfg.opaque = in;
+    if ((ret = queue_new(&in->video, INPUT_VIDEO_QUEUE, 1, queue_free_frame)) < 0 ||
         (ret = queue_new(&in->audio, INPUT_AUDIO_QUEUE, 1, queue_free_frame)) < 0)
         goto fail;
     in->fifo = av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, in->channels, in->sample_rate / 2);
@@ -124,6 +162,8 @@ void playout_input_free(PlayoutInput **pin)
     if (in->started)
         pthread_join(in->thread, NULL);
     source_free(&in->src);
+    for (int i = 0; i < 5; i++)
+        av_free(in->strings[i]);
     queue_free(&in->video);
     queue_free(&in->audio);
     if (in->fifo)

@@ -117,10 +117,12 @@ void source_free(Source **src);
 
 typedef struct PlayoutInput PlayoutInput;
 
-/* Starts a source in a thread of its own (the caller's config, with the
- * canvas, rate and audio format of the playout filled in by playout_input_start).
- * live: frames arrive in real time and the newest are taken; else frames
- * are taken in order, as fast as the source makes them. */
+/* Starts a source in a thread of its own, which opens it (a URL with
+ * `reconnect` keeps trying until it opens; anything else that cannot be
+ * opened just ends, and the slate airs in its place). cfg must carry the
+ * playout's canvas, rate and audio format; its strings are copied. live:
+ * frames arrive in real time and the newest are taken; else frames are
+ * taken in order, as fast as the source makes them. */
 int playout_input_start(PlayoutInput **in, const SourceConfig *cfg, int live);
 /* Stops the source and frees the input (NULLed). */
 void playout_input_free(PlayoutInput **in);

@@ -367,6 +367,46 @@ def case_failover_backup():
         return finish_case('run-failover-backup', wd, fails, info)
 
 
+def srt_case(name, onair_mode):
+    """A live SRT source, onair as `onair_mode` and the ffmpeg CLI as the other end:
+    the slate until the stream arrives, then the stream's picture."""
+    with J.Workdir(name) as wd:
+        blue = make_clip(wd.path, 'blue', 'blue', 440, 4)
+        port = free_udp_port()
+        peer = 'caller' if onair_mode == 'listener' else 'listener'
+        conf = write_conf(wd.path, '  studio: { url: "srt://127.0.0.1:%d?mode=%s", timeout: 2s }\n'
+                          % (port, onair_mode), '    - { source: studio, duration: 1h }\n')
+        p = start_onair(conf, '--for', '14s')
+        time.sleep(3.0)
+        deadline = time.time() + 8
+        snd = None
+        while time.time() < deadline:
+            # a caller gives up at once when nobody listens yet: try again
+            snd = subprocess.Popen(['ffmpeg', '-nostdin', '-v', 'quiet', '-re', '-stream_loop', '-1',
+                                    '-i', blue, '-c', 'copy', '-f', 'mpegts',
+                                    'srt://127.0.0.1:%d?mode=%s' % (port, peer)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   start_new_session=True)
+            time.sleep(1.0)
+            if snd.poll() is None:
+                break
+        rc, err = finish(p, 60)
+        if snd and snd.poll() is None:
+            os.killpg(snd.pid, signal.SIGKILL)
+            snd.wait()
+        fails, info = [], ['onair exit %s' % rc]
+        if rc != 0:
+            fails.append('onair run exited %s: %s' % (rc, err[-800:]))
+            return finish_case(name, wd, fails, info)
+        out = os.path.join(wd.path, 'out')
+        got = runs(frame_colours(vod_copy(out, '%dx%d' % (W, H))))
+        info.append('frames: ' + ', '.join('%s@%d+%d' % (c, i, n) for c, i, n in got))
+        seq = [c for c, _, n in got if n > 2]
+        if 'blue' not in seq or sum(n for c, _, n in got if c == 'blue') < 3 * FPS:
+            fails.append('the SRT stream did not come on air (at least 3 s of it): %s' % seq)
+        return finish_case(name, wd, fails, info)
+
+
 def case_restart():
     """SIGKILL mid-run, start again: the published window is kept, the media
     sequence and names go on, a DISCONTINUITY marks the restart, the ffmpeg CLI reads
@@ -548,6 +588,8 @@ CASES = {
     'schedule': case_schedule,
     'failover': case_failover,
     'failover-backup': case_failover_backup,
+    'srt-listener': lambda: srt_case('run-srt-listener', 'listener'),
+    'srt-caller': lambda: srt_case('run-srt-caller', 'caller'),
     'restart': case_restart,
     'loudness': case_loudness,
     'two-channels': case_two_channels,
