@@ -407,6 +407,60 @@ def srt_case(name, onair_mode):
         return finish_case(name, wd, fails, info)
 
 
+def case_dash():
+    """formats: [cmaf]: one set of fMP4 segments behind a live HLS playlist and a dynamic
+    MPD (availabilityStartTime, SegmentTimeline, timeShiftBufferDepth, minimumUpdatePeriod,
+    UTCTiming); every segment the MPD lists exists and decodes after its init segment,
+    and its timeline starts where the HLS playlist's window does."""
+    import xml.etree.ElementTree as ET
+    with J.Workdir('run-dash') as wd:
+        conf = write_conf(wd.path, '  bars: { generate: testsrc }\n',
+                          '    - { source: bars, duration: 1h }\n', window=4)
+        with open(conf) as f:
+            text = f.read().replace('window: 4 }', 'window: 4, formats: [cmaf] }')
+        with open(conf, 'w') as f:
+            f.write(text)
+        p = start_onair(conf, '--for', '9s')
+        rc, err = finish(p, 60)
+        fails, info = [], ['onair exit %s' % rc]
+        out = os.path.join(wd.path, 'out')
+        if rc != 0:
+            fails.append('onair run exited %s: %s' % (rc, err[-800:]))
+            return finish_case('run-dash', wd, fails, info)
+        ns = {'d': 'urn:mpeg:dash:schema:mpd:2011'}
+        mpd = ET.parse(os.path.join(out, 'manifest.mpd')).getroot()
+        for attr in ('availabilityStartTime', 'publishTime', 'timeShiftBufferDepth', 'minimumUpdatePeriod'):
+            if not mpd.get(attr):
+                fails.append('the MPD has no %s' % attr)
+        if mpd.get('type') != 'dynamic':
+            fails.append('MPD type %r, a live channel is dynamic' % mpd.get('type'))
+        if mpd.find('d:UTCTiming', ns) is None:
+            fails.append('the MPD has no UTCTiming')
+        segs_hls, _ = playlist(out, '%dx%d' % (W, H))
+        for rep in mpd.iter('{urn:mpeg:dash:schema:mpd:2011}Representation'):
+            tpl = rep.find('d:SegmentTemplate', ns)
+            number = int(tpl.get('startNumber'))
+            count = sum(1 + int(s.get('r', 0)) for s in tpl.find('d:SegmentTimeline', ns))
+            folder = os.path.join(out, rep.get('id'))
+            names = ['seg_%08d.m4s' % n for n in range(number, number + count)]
+            missing = [n for n in names if not os.path.exists(os.path.join(folder, n))]
+            if missing:
+                fails.append('%s: the MPD lists segments not on disk: %s' % (rep.get('id'), missing))
+                continue
+            joined = os.path.join(wd.path, rep.get('id') + '.mp4')
+            with open(joined, 'wb') as j:
+                for part in ['init.mp4'] + names:
+                    with open(os.path.join(folder, part), 'rb') as f:
+                        j.write(f.read())
+            r = J.run(['ffmpeg', '-nostdin', '-v', 'error', '-i', joined, '-f', 'null', '-'], timeout=60)
+            if r.returncode != 0 or r.stderr.strip():
+                fails.append('%s: init + segments do not decode: %s' % (rep.get('id'), r.stderr[-400:]))
+            if rep.get('id') != 'audio' and segs_hls and names[0] != segs_hls[0][0]:
+                fails.append('the MPD starts at %s, the HLS window at %s' % (names[0], segs_hls[0][0]))
+            info.append('%s: %s..%s' % (rep.get('id'), names[0], names[-1]))
+        return finish_case('run-dash', wd, fails, info)
+
+
 def case_restart():
     """SIGKILL mid-run, start again: the published window is kept, the media
     sequence and names go on, a DISCONTINUITY marks the restart, the ffmpeg CLI reads
@@ -594,6 +648,7 @@ CASES = {
     'loudness': case_loudness,
     'two-channels': case_two_channels,
     'wrap': case_wrap,
+    'dash': case_dash,
 }
 
 
