@@ -367,6 +367,33 @@ def case_failover_backup():
         return finish_case('run-failover-backup', wd, fails, info)
 
 
+def case_rtmp():
+    """A live RTMP source: the ffmpeg CLI serves a stream (-listen 1) and onair pulls it."""
+    with J.Workdir('run-rtmp') as wd:
+        blue = make_clip(wd.path, 'blue', 'blue', 440, 4)
+        port = free_udp_port()
+        url = 'rtmp://127.0.0.1:%d/live/studio' % port
+        server = subprocess.Popen(['ffmpeg', '-nostdin', '-v', 'quiet', '-re', '-stream_loop', '-1', '-i', blue,
+                                   '-c', 'copy', '-f', 'flv', '-listen', '1', url],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(1.0)
+        conf = write_conf(wd.path, '  studio: { url: "%s", timeout: 3s }\n' % url,
+                          '    - { source: studio, duration: 1h }\n')
+        p = start_onair(conf, '--for', '10s')
+        rc, err = finish(p, 60)
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+        fails, info = [], ['onair exit %s' % rc]
+        if rc != 0:
+            fails.append('onair run exited %s: %s' % (rc, err[-800:]))
+            return finish_case('run-rtmp', wd, fails, info)
+        got = runs(frame_colours(vod_copy(os.path.join(wd.path, 'out'), '%dx%d' % (W, H))))
+        info.append('frames: ' + ', '.join('%s@%d+%d' % (c, i, n) for c, i, n in got))
+        if sum(n for c, _, n in got if c == 'blue') < 4 * FPS:
+            fails.append('the RTMP stream did not come on air (at least 4 s of it)')
+        return finish_case('run-rtmp', wd, fails, info)
+
+
 def srt_case(name, onair_mode):
     """A live SRT source, onair as `onair_mode` and the ffmpeg CLI as the other end:
     the slate until the stream arrives, then the stream's picture."""
@@ -644,6 +671,7 @@ CASES = {
     'failover-backup': case_failover_backup,
     'srt-listener': lambda: srt_case('run-srt-listener', 'listener'),
     'srt-caller': lambda: srt_case('run-srt-caller', 'caller'),
+    'rtmp': case_rtmp,
     'restart': case_restart,
     'loudness': case_loudness,
     'two-channels': case_two_channels,
