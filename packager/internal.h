@@ -79,6 +79,8 @@ struct Packager {
 /* Whether r's segments are listed in an HLS media playlist (TS renditions
  * for hls, fMP4 ones for hls-fmp4; those of dash only in the MPD). */
 int rendition_in_hls(const Packager *pk, const Rendition *r);
+/* Appends s to r's list (VOD: every segment; live: the window). */
+int rendition_add_segment(Rendition *r, const SegmentInfo *s);
 int sink_write_file(Packager *pk, const char *dir, const char *file, const uint8_t *data, size_t size);
 const Rendition *find_rendition(const Packager *pk, enum RenditionKind kind, int video);
 

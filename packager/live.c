@@ -252,15 +252,7 @@ static int restore_line(Packager *pk, const char *line, void *opaque)
                       &s.discontinuity) == 8) {
         if (!(r = rendition_named(pk, name, ext)))
             return 0;   /* a rung this run does not have */
-        if (r->nsegs == r->segs_cap) {
-            int cap = r->segs_cap ? r->segs_cap * 2 : 64;
-            SegmentInfo *segs = realloc(r->segs, sizeof(*segs) * (size_t)cap);
-            if (!segs)
-                return AVERROR(ENOMEM);
-            r->segs = segs;
-            r->segs_cap = cap;
-        }
-        r->segs[r->nsegs++] = s;
+        return rendition_add_segment(r, &s);
     } else if (sscanf(line, "program %" SCNd64 " %" SCNd64 " %" SCNd64 " %n", &a, &b, &c, &n) == 3) {
         av_strlcpy(title, line + n, sizeof(title));
         if (packager_program(pk, title, a, c) < 0)

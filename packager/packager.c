@@ -205,17 +205,8 @@ static int mux_packet(Packager *pk, Rendition *r, AVPacket *p, int st)
     return ret;
 }
 
-static int close_segment(Packager *pk, Rendition *r)
+int rendition_add_segment(Rendition *r, const SegmentInfo *s)
 {
-    char file[64];
-    SegmentInfo *s;
-    int ret;
-
-    if (!r->seg_open)
-        return 0;
-    if ((ret = av_write_frame(r->mux, NULL)) < 0)
-        return ret;
-    avio_flush(r->mux->pb);
     if (r->nsegs == r->segs_cap) {
         int cap = r->segs_cap ? r->segs_cap * 2 : 64;
         SegmentInfo *segs = realloc(r->segs, sizeof(*segs) * (size_t)cap);
@@ -224,19 +215,30 @@ static int close_segment(Packager *pk, Rendition *r)
         r->segs = segs;
         r->segs_cap = cap;
     }
-    s = &r->segs[r->nsegs];
-    memset(s, 0, sizeof(*s));
-    s->number = r->seg;
-    s->start = r->seg_start;
-    s->duration = r->seg_end - r->seg_start;
-    s->bytes = (int64_t)r->out.len;
+    r->segs[r->nsegs++] = *s;
+    return 0;
+}
+
+static int close_segment(Packager *pk, Rendition *r)
+{
+    char file[64];
+    int ret;
+
+    if (!r->seg_open)
+        return 0;
+    if ((ret = av_write_frame(r->mux, NULL)) < 0)
+        return ret;
+    avio_flush(r->mux->pb);
     packager_segment_name(file, sizeof(file), r->seg, r->ext);
     ret = sink_write_file(pk, r->name, file, r->out.data, r->out.len);
-    buf_reset(&r->out);
     r->seg_open = 0;
+    if (ret >= 0)
+        ret = rendition_add_segment(r, &(SegmentInfo){ .number = r->seg, .start = r->seg_start,
+                                                       .duration = r->seg_end - r->seg_start,
+                                                       .bytes = (int64_t)r->out.len });
+    buf_reset(&r->out);
     if (ret < 0)
         return ret;
-    r->nsegs++;
     if (r->kind == REND_TS)
         av_opt_set(r->mux->priv_data, "mpegts_flags", "+resend_headers", 0);
     if (pk->cfg.live)
