@@ -83,6 +83,8 @@ static void trim(Packager *pk, Rendition *r)
         snprintf(path, sizeof(path), "%s/%s", r->name, file);
         if (pk->sink->remove(pk->sink_priv, path) < 0)
             log_msg(LOG_WARN, pk->cfg.channel, STAGE, "cannot delete %s/%s", pk->outdir, path);
+        else if (pk->cfg.on_deleted)
+            pk->cfg.on_deleted(pk->cfg.opaque, path);
         r->disc_dropped += r->segs[0].discontinuity;
         memmove(r->segs, r->segs + 1, sizeof(*r->segs) * (size_t)(r->nsegs - 1));
         r->nsegs--;

@@ -87,6 +87,18 @@ static int add_stream(AVFormatContext *mux, const PackagerStream *ps, AVRational
     return 0;
 }
 
+static enum PublishedKind kind_of(const char *file)
+{
+    size_t n = strlen(file);
+    if (!strcmp(file, "init.mp4"))
+        return PUBLISHED_INIT;
+    if (n > 5 && !strcmp(file + n - 5, ".m3u8"))
+        return PUBLISHED_PLAYLIST;
+    if (n > 4 && !strcmp(file + n - 4, ".mpd"))
+        return PUBLISHED_MANIFEST;
+    return strstr(file, ".part") ? PUBLISHED_PART : PUBLISHED_SEGMENT;
+}
+
 int sink_write_file(Packager *pk, const char *dir, const char *file, const uint8_t *data, size_t size)
 {
     char path[1024];
@@ -97,6 +109,8 @@ int sink_write_file(Packager *pk, const char *dir, const char *file, const uint8
     if (ret < 0)
         log_msg(LOG_ERROR, pk->cfg.channel, STAGE, "cannot write %s/%s: %s", pk->outdir, path,
                 ERRSTR(ret));
+    else if (pk->cfg.on_published && file[0] != '.')   /* the state file is ours alone */
+        pk->cfg.on_published(pk->cfg.opaque, path, kind_of(file));
     return ret;
 }
 

@@ -49,6 +49,16 @@ extern const SinkKind sink_dir;
 
 /* ---- the packager ----------------------------------------------------- */
 
+/* What a published file is, for whoever follows the output (a push to an
+ * origin must send a playlist only after the segments it lists). */
+enum PublishedKind {
+    PUBLISHED_INIT,                   /* init.mp4 */
+    PUBLISHED_SEGMENT,                /* seg_*.ts / .m4s */
+    PUBLISHED_PART,                   /* an LL-HLS part */
+    PUBLISHED_PLAYLIST,               /* index.m3u8, master.m3u8 */
+    PUBLISHED_MANIFEST,               /* manifest.mpd */
+};
+
 typedef struct PackagerStream {
     const char *name;                 /* folder and playlist name: "720p", "audio" */
     const AVCodecParameters *par;     /* borrowed; extradata must be set */
@@ -77,6 +87,13 @@ typedef struct PackagerConfig {
     int64_t channel_start_us;         /* kept in the state for the timeline of a restart */
     int resume;                       /* continue the window the state file describes */
     const char *utc_timing_url;       /* live DASH UTCTiming (http-iso); NULL: direct */
+
+    /* Told of every file once it is in outdir (path relative to it), in the
+     * order written, and of every segment deleted; called on the packager's
+     * thread, so it must not block. NULL: nobody follows. */
+    void (*on_published)(void *opaque, const char *path, enum PublishedKind kind);
+    void (*on_deleted)(void *opaque, const char *path);
+    void *opaque;
 } PackagerConfig;
 
 typedef struct Packager Packager;
