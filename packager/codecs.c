@@ -107,6 +107,11 @@ int packager_codec_string(const AVCodecParameters *par, char *out, size_t size)
     return n < 0 || (size_t)n >= size ? AVERROR(ERANGE) : 0;
 }
 
+void packager_part_name(char *out, size_t size, int64_t number, int index, const char *ext)
+{
+    snprintf(out, size, "seg_%08lld.p%d.%s", (long long)number, index, ext);
+}
+
 void packager_segment_name(char *out, size_t size, int64_t number, const char *ext)
 {
     if (!out || !size)

@@ -54,6 +54,13 @@ static int check_media(const HlsMediaPlaylist *pl)
             return AVERROR(EINVAL);
     if (pl->discontinuity_sequence < 0 || pl->ndateranges < 0 || (pl->ndateranges && !pl->dateranges))
         return AVERROR(EINVAL);
+    if (pl->ll && (pl->ll->part_target_us <= 0 || pl->ll->nparts < 0 || (pl->ll->nparts && !pl->ll->parts) ||
+                   pl->ll->nreports < 0 ||
+                   (pl->ll->nreports && (!pl->ll->report_uris || !pl->ll->report_msn || !pl->ll->report_part))))
+        return AVERROR(EINVAL);
+    for (int i = 0; pl->ll && i < pl->ll->nreports; i++)
+        if (!quotable(pl->ll->report_uris[i]))
+            return AVERROR(EINVAL);
     for (int i = 0; i < pl->ndateranges; i++) {
         const HlsDateRange *d = &pl->dateranges[i];
         if (!quotable(d->id) || (d->title && !quotable(d->title)) || d->start_us <= 0 ||
@@ -88,6 +95,56 @@ static int put_daterange(Buf *out, const HlsDateRange *d)
     return buf_printf(out, "\n");
 }
 
+/* Seconds with milliseconds, trailing zeros kept: 0.500 */
+static void fmt_seconds(char *out, size_t size, int64_t us)
+{
+    int64_t ms = av_rescale_rnd(us, 1, 1000, AV_ROUND_NEAR_INF);
+    snprintf(out, size, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
+}
+
+/* The parts of segment `number`, in order. */
+static int put_parts(Buf *out, const HlsMediaPlaylist *pl, int64_t number)
+{
+    const HlsLowLatency *ll = pl->ll;
+    int ret = 0;
+
+    for (int i = 0; i < ll->nparts && ret >= 0; i++) {
+        const PartInfo *p = &ll->parts[i];
+        char name[32 + EXT_MAX], dur[32];
+        if (p->number != number)
+            continue;
+        packager_part_name(name, sizeof(name), p->number, p->index, pl->extension);
+        fmt_seconds(dur, sizeof(dur), av_rescale(p->duration, 1000000, pl->timescale));
+        ret = buf_printf(out, "#EXT-X-PART:DURATION=%s,URI=\"%s\"%s\n", dur, name,
+                         p->independent ? ",INDEPENDENT=YES" : "");
+    }
+    return ret;
+}
+
+/* After the last whole segment: the parts of the one in progress, the hint
+ * of the next part, and where the other renditions stand. */
+static int put_live_edge(Buf *out, const HlsMediaPlaylist *pl)
+{
+    const HlsLowLatency *ll = pl->ll;
+    int64_t last = pl->nsegments ? pl->segments[pl->nsegments - 1].number : -1;
+    int ret = 0;
+
+    for (int i = 0; i < ll->nparts; i++)
+        if (ll->parts[i].number > last && (i == 0 || ll->parts[i - 1].number != ll->parts[i].number) &&
+            (ret = put_parts(out, pl, ll->parts[i].number)) < 0)
+            return ret;
+    if (ll->hint_index >= 0) {
+        char name[32 + EXT_MAX];
+        packager_part_name(name, sizeof(name), ll->hint_number, ll->hint_index, pl->extension);
+        if ((ret = buf_printf(out, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"%s\"\n", name)) < 0)
+            return ret;
+    }
+    for (int i = 0; i < ll->nreports && ret >= 0; i++)
+        ret = buf_printf(out, "#EXT-X-RENDITION-REPORT:URI=\"%s\",LAST-MSN=%lld,LAST-PART=%d\n",
+                         ll->report_uris[i], (long long)ll->report_msn[i], ll->report_part[i]);
+    return ret;
+}
+
 int hls_write_media_playlist(Buf *out, const HlsMediaPlaylist *pl)
 {
     size_t start;
@@ -112,11 +169,25 @@ int hls_write_media_playlist(Buf *out, const HlsMediaPlaylist *pl)
     if (target < 1)
         target = 1;
 
-    /* EXT-X-MAP needs version 6 and fMP4 segments 7 (RFC 8216 section 7). */
-    if ((ret = buf_printf(out, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-TARGETDURATION:%lld\n"
-                          "#EXT-X-MEDIA-SEQUENCE:%lld\n",
-                          pl->map_uri ? 7 : 3, (long long)target,
-                          (long long)pl->media_sequence)) < 0)
+    /* EXT-X-MAP needs version 6 and fMP4 segments 7 (RFC 8216 section 7);
+     * delta updates (EXT-X-SKIP) 9 (RFC 8216bis) */
+    if ((ret = buf_printf(out, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-TARGETDURATION:%lld\n",
+                          pl->ll ? 9 : pl->map_uri ? 7 : 3, (long long)target)) < 0)
+        goto fail;
+    if (pl->ll) {
+        char hold[32], part[32], skip[64] = "";
+        fmt_seconds(hold, sizeof(hold), pl->ll->part_hold_back_us);
+        fmt_seconds(part, sizeof(part), pl->ll->part_target_us);
+        if (pl->ll->can_skip_until_us > 0) {
+            char until[32];
+            fmt_seconds(until, sizeof(until), pl->ll->can_skip_until_us);
+            snprintf(skip, sizeof(skip), ",CAN-SKIP-UNTIL=%s", until);
+        }
+        if ((ret = buf_printf(out, "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=%s%s\n"
+                              "#EXT-X-PART-INF:PART-TARGET=%s\n", hold, skip, part)) < 0)
+            goto fail;
+    }
+    if ((ret = buf_printf(out, "#EXT-X-MEDIA-SEQUENCE:%lld\n", (long long)pl->media_sequence)) < 0)
         goto fail;
     if (pl->vod && (ret = buf_printf(out, "#EXT-X-PLAYLIST-TYPE:VOD\n")) < 0)
         goto fail;
@@ -145,11 +216,15 @@ int hls_write_media_playlist(Buf *out, const HlsMediaPlaylist *pl)
             if ((ret = buf_printf(out, "#EXT-X-PROGRAM-DATE-TIME:%s\n", when)) < 0)
                 goto fail;
         }
+        if (pl->ll && (ret = put_parts(out, pl, s->number)) < 0)
+            goto fail;
         packager_segment_name(name, sizeof(name), s->number, pl->extension);
         if ((ret = buf_printf(out, "#EXTINF:%lld.%03lld,\n%s\n",
                               (long long)(ms / 1000), (long long)(ms % 1000), name)) < 0)
             goto fail;
     }
+    if (pl->ll && (ret = put_live_edge(out, pl)) < 0)
+        goto fail;
 
     if (pl->vod && (ret = buf_printf(out, "#EXT-X-ENDLIST\n")) < 0)
         goto fail;

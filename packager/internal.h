@@ -52,6 +52,12 @@ typedef struct Rendition {
     int nsegs, segs_cap;
     int64_t disc_dropped;         /* live: discontinuities deleted already */
     int next_discontinuity;       /* live: the next segment follows a restart */
+    /* LL-HLS parts of the open segment */
+    int part;                     /* index of the open part */
+    int64_t part_start, part_end; /* its presentation span, timescale */
+    size_t part_offset;           /* where it begins in out */
+    PartInfo *parts;              /* parts of the last segments and the open one */
+    int nparts, parts_cap;
 } Rendition;
 
 struct Packager {
@@ -73,6 +79,7 @@ struct Packager {
     LiveProgram *programs;
     int nprograms, programs_cap;
     int64_t published;            /* every rendition has the segments below this number */
+    int64_t part_frames;          /* LL-HLS part length in frames; 0: no parts */
 };
 
 
@@ -94,6 +101,7 @@ int codec_strings(Packager *pk, char (*codecs)[96], char *acodec, size_t size);
 int live_init(Packager *pk);
 int live_start(Packager *pk);
 int live_segment_closed(Packager *pk, Rendition *r, int64_t start_frame);
+int live_part_closed(Packager *pk, Rendition *r);
 void live_free(Packager *pk);
 
 #endif

@@ -79,7 +79,17 @@ static void trim(Packager *pk, Rendition *r)
 {
     while (r->nsegs > 2 * pk->cfg.window) {
         char file[64], path[RUNG_NAME_MAX + 80];
-        packager_segment_name(file, sizeof(file), r->segs[0].number, r->ext);
+        int64_t n = r->segs[0].number;
+        /* its LL-HLS parts first: nothing lists them any more */
+        int64_t frames = grid_segment_start(&pk->cfg.grid, n + 1) - grid_segment_start(&pk->cfg.grid, n);
+        int nparts = pk->part_frames > 0 ? (int)((frames + pk->part_frames - 1) / pk->part_frames) : 0;
+        for (int i = 0; i < nparts; i++) {
+            packager_part_name(file, sizeof(file), n, i, r->ext);
+            snprintf(path, sizeof(path), "%s/%s", r->name, file);
+            if (pk->sink->remove(pk->sink_priv, path) >= 0 && pk->cfg.on_deleted)
+                pk->cfg.on_deleted(pk->cfg.opaque, path);
+        }
+        packager_segment_name(file, sizeof(file), n, r->ext);
         snprintf(path, sizeof(path), "%s/%s", r->name, file);
         if (pk->sink->remove(pk->sink_priv, path) < 0)
             log_msg(LOG_WARN, pk->cfg.channel, STAGE, "cannot delete %s/%s", pk->outdir, path);
@@ -91,9 +101,54 @@ static void trim(Packager *pk, Rendition *r)
     }
 }
 
+/* LL-HLS: the parts of the last three segments stay listed (RFC 8216bis asks
+ * for those within three target durations of the end); older ones go. */
+static void forget_parts(Rendition *r)
+{
+    int64_t keep_from = r->nsegs ? r->segs[r->nsegs - 1].number - 2 : 0;
+    int n = 0;
+
+    while (n < r->nparts && r->parts[n].number < keep_from)
+        n++;
+    if (n) {
+        memmove(r->parts, r->parts + n, sizeof(*r->parts) * (size_t)(r->nparts - n));
+        r->nparts -= n;
+    }
+}
+
 static int write_playlist(Packager *pk, Rendition *r, Buf *b)
 {
     int first = shown_from(pk, r), ret;
+    HlsLowLatency ll = { 0 };
+    const char *report_uris[LADDER_MAX];
+    char report_buf[LADDER_MAX][RUNG_NAME_MAX + 32];
+    int64_t report_msn[LADDER_MAX];
+    int report_part[LADDER_MAX];
+
+    if (pk->part_frames > 0) {
+        forget_parts(r);
+        ll.part_target_us = frame_to_us(pk, pk->part_frames);
+        ll.part_hold_back_us = 3 * ll.part_target_us;
+        ll.can_skip_until_us = 6 * pk->cfg.grid.segment_us;
+        ll.parts = r->parts;
+        ll.nparts = r->nparts;
+        /* the part being made now */
+        ll.hint_number = r->seg_open ? r->seg : (r->nsegs ? r->segs[r->nsegs - 1].number + 1 : r->seg);
+        ll.hint_index = r->seg_open ? r->part : 0;
+        ll.report_uris = report_uris;
+        ll.report_msn = report_msn;
+        ll.report_part = report_part;
+        for (int i = 0; i < pk->nrends; i++) {
+            const Rendition *o = &pk->rends[i];
+            if (o == r || !rendition_in_hls(pk, o) || !o->nparts || ll.nreports == LADDER_MAX)
+                continue;
+            snprintf(report_buf[ll.nreports], sizeof(report_buf[0]), "../%s/index.m3u8", o->name);
+            report_uris[ll.nreports] = report_buf[ll.nreports];
+            report_msn[ll.nreports] = o->parts[o->nparts - 1].number;
+            report_part[ll.nreports] = o->parts[o->nparts - 1].index;
+            ll.nreports++;
+        }
+    }
     int64_t disc = r->disc_dropped, from_us, to_us;
     HlsDateRange ranges[64];
     char ids[64][32];
@@ -133,6 +188,7 @@ static int write_playlist(Packager *pk, Rendition *r, Buf *b)
             .discontinuity_sequence = disc,
             .dateranges = ranges,
             .ndateranges = nranges,
+            .ll = pk->part_frames > 0 ? &ll : NULL,
         };
         ret = hls_write_media_playlist(b, &pl);
     }
@@ -359,6 +415,17 @@ end:
     if (ret < 0)
         log_msg(LOG_ERROR, pk->cfg.channel, STAGE, "%s: cannot publish segment %" PRId64 ": %s",
                 r->name, s->number, ERRSTR(ret));
+    buf_free(&b);
+    return ret;
+}
+
+int live_part_closed(Packager *pk, Rendition *r)
+{
+    Buf b = { 0 };
+    int ret = 0;
+
+    if (rendition_in_hls(pk, r))
+        ret = write_playlist(pk, r, &b);
     buf_free(&b);
     return ret;
 }

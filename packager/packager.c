@@ -96,7 +96,7 @@ static enum PublishedKind kind_of(const char *file)
         return PUBLISHED_PLAYLIST;
     if (n > 4 && !strcmp(file + n - 4, ".mpd"))
         return PUBLISHED_MANIFEST;
-    return strstr(file, ".part") ? PUBLISHED_PART : PUBLISHED_SEGMENT;
+    return strstr(file, ".p") && strchr(strstr(file, ".p") + 2, '.') ? PUBLISHED_PART : PUBLISHED_SEGMENT;
 }
 
 int sink_write_file(Packager *pk, const char *dir, const char *file, const uint8_t *data, size_t size)
@@ -200,8 +200,8 @@ static int mux_packet(Packager *pk, Rendition *r, AVPacket *p, int st)
 
     if (!r->seg_open) {
         r->seg_open = 1;
-        r->seg_start = INT64_MAX;
-        r->seg_end = INT64_MIN;
+        r->seg_start = r->part_start = INT64_MAX;
+        r->seg_end = r->part_end = INT64_MIN;
     }
     p->pts += off;
     p->dts += off;
@@ -211,6 +211,8 @@ static int mux_packet(Packager *pk, Rendition *r, AVPacket *p, int st)
     if (st == r->vst || r->vst < 0) {
         r->seg_start = FFMIN(r->seg_start, p->pts);
         r->seg_end = FFMAX(r->seg_end, p->pts + p->duration);
+        r->part_start = FFMIN(r->part_start, p->pts);
+        r->part_end = FFMAX(r->part_end, p->pts + p->duration);
     }
     ret = av_write_frame(r->mux, p);
     av_packet_free(&p);
@@ -233,6 +235,41 @@ int rendition_add_segment(Rendition *r, const SegmentInfo *s)
     return 0;
 }
 
+/* LL-HLS: the part in progress goes out as a file of its own (a fragment
+ * of fMP4, or the TS packets since the last cut); the segment keeps the
+ * bytes, so the whole segment is the parts end to end. */
+static int close_part(Packager *pk, Rendition *r)
+{
+    char file[64];
+    PartInfo *pi;
+    int ret;
+
+    if (!r->seg_open || r->part_start == INT64_MAX)
+        return 0;
+    if ((ret = av_write_frame(r->mux, NULL)) < 0)
+        return ret;
+    avio_flush(r->mux->pb);
+    packager_part_name(file, sizeof(file), r->seg, r->part, r->ext);
+    if ((ret = sink_write_file(pk, r->name, file, r->out.data + r->part_offset,
+                               r->out.len - r->part_offset)) < 0)
+        return ret;
+    if (r->nparts == r->parts_cap) {
+        int cap = r->parts_cap ? r->parts_cap * 2 : 32;
+        PartInfo *parts = realloc(r->parts, sizeof(*parts) * (size_t)cap);
+        if (!parts)
+            return AVERROR(ENOMEM);
+        r->parts = parts;
+        r->parts_cap = cap;
+    }
+    pi = &r->parts[r->nparts++];
+    *pi = (PartInfo){ r->seg, r->part, r->part_end - r->part_start, r->part == 0 };
+    r->part++;
+    r->part_offset = r->out.len;
+    r->part_start = INT64_MAX;
+    r->part_end = INT64_MIN;
+    return live_part_closed(pk, r);
+}
+
 static int close_segment(Packager *pk, Rendition *r)
 {
     char file[64];
@@ -240,6 +277,8 @@ static int close_segment(Packager *pk, Rendition *r)
 
     if (!r->seg_open)
         return 0;
+    if (pk->part_frames > 0 && (ret = close_part(pk, r)) < 0)
+        return ret;
     if ((ret = av_write_frame(r->mux, NULL)) < 0)
         return ret;
     avio_flush(r->mux->pb);
@@ -251,6 +290,8 @@ static int close_segment(Packager *pk, Rendition *r)
                                                        .duration = r->seg_end - r->seg_start,
                                                        .bytes = (int64_t)r->out.len });
     buf_reset(&r->out);
+    r->part = 0;
+    r->part_offset = 0;
     if (ret < 0)
         return ret;
     if (r->kind == REND_TS)
@@ -284,11 +325,38 @@ static int all_video_ended(const Packager *pk)
     return 1;
 }
 
-/* A video packet at the head that opens the next segment cuts the open one. */
-static int at_boundary(const Packager *pk, const Rendition *r, const AVPacket *v)
+/* The frame the open piece ends at: the next part's start within the
+ * segment when there are parts, else the next segment's. */
+static int64_t next_cut(const Packager *pk, const Rendition *r)
 {
-    return r->seg_open && (v->flags & AV_PKT_FLAG_KEY) &&
-           v->pts >= grid_segment_start(&pk->cfg.grid, r->seg + 1);
+    int64_t end = grid_segment_start(&pk->cfg.grid, r->seg + 1);
+
+    if (pk->part_frames > 0) {
+        int64_t part = grid_segment_start(&pk->cfg.grid, r->seg) + (int64_t)(r->part + 1) * pk->part_frames;
+        if (part < end)
+            return part;
+    }
+    return end;
+}
+
+enum Cut { CUT_NONE, CUT_PART, CUT_SEGMENT };
+
+/* What a packet at `frame` does to the open segment: nothing, ends a part,
+ * or (an IDR at the next segment's start) ends the segment. */
+static enum Cut cut_at(const Packager *pk, const Rendition *r, int64_t frame, int key)
+{
+    int64_t cut;
+
+    if (!r->seg_open || frame < (cut = next_cut(pk, r)))
+        return CUT_NONE;
+    if (cut == grid_segment_start(&pk->cfg.grid, r->seg + 1))
+        return key ? CUT_SEGMENT : CUT_NONE;
+    return CUT_PART;
+}
+
+static int cut(Packager *pk, Rendition *r, enum Cut c)
+{
+    return c == CUT_SEGMENT ? close_segment(pk, r) : close_part(pk, r);
 }
 
 static int start_segment_at(const Packager *pk, Rendition *r, int64_t frame)
@@ -305,15 +373,16 @@ static int pump_ts(Packager *pk, Rendition *r)
     while (1) {
         AVPacket *v = fifo_peek(&r->vq), *a = fifo_peek(&r->aq);
         int audio_done = !pk->has_audio || (r->a_ended && !a);
-        int64_t next = grid_segment_start(&pk->cfg.grid, r->seg + 1);
+        int64_t next = next_cut(pk, r);
+        enum Cut c = v ? cut_at(pk, r, v->pts, v->flags & AV_PKT_FLAG_KEY) : CUT_NONE;
 
         if (v) {
-            if (at_boundary(pk, r, v)) {
-                /* the open segment takes every audio packet before the boundary */
+            if (c != CUT_NONE) {
+                /* the open piece takes every audio packet before the boundary */
                 if (a && before_frame(pk, a, next)) {
                     ret = mux_packet(pk, r, fifo_pop(&r->aq), r->ast);
                 } else if (a || audio_done) {
-                    ret = close_segment(pk, r);
+                    ret = cut(pk, r, c);
                 } else {
                     return 0;   /* wait for audio */
                 }
@@ -347,7 +416,8 @@ static int pump_fmp4_video(Packager *pk, Rendition *r)
     int ret;
 
     while ((v = fifo_peek(&r->vq))) {
-        if (at_boundary(pk, r, v) && (ret = close_segment(pk, r)) < 0)
+        enum Cut c = cut_at(pk, r, v->pts, v->flags & AV_PKT_FLAG_KEY);
+        if (c != CUT_NONE && (ret = cut(pk, r, c)) < 0)
             return ret;
         start_segment_at(pk, r, v->pts);
         if ((ret = mux_packet(pk, r, fifo_pop(&r->vq), r->vst)) < 0)
@@ -376,10 +446,12 @@ static int pump_fmp4_audio(Packager *pk, Rendition *r)
         }
         /* the AAC priming frame reaches before the run's first frame */
         frame = FFMAX(av_rescale_q_rnd(a->pts, a->time_base, pk->vtb, AV_ROUND_DOWN), pk->cfg.first_frame);
-        if (r->seg_open && frame >= grid_segment_start(&pk->cfg.grid, r->seg + 1) &&
-            (ret = close_segment(pk, r)) < 0) {
-            av_packet_free(&a);
-            return ret;
+        {
+            enum Cut c = cut_at(pk, r, frame, 1);
+            if (c != CUT_NONE && (ret = cut(pk, r, c)) < 0) {
+                av_packet_free(&a);
+                return ret;
+            }
         }
         start_segment_at(pk, r, frame);
         if ((ret = mux_packet(pk, r, a, r->ast)) < 0)
@@ -421,6 +493,9 @@ int packager_new(Packager **out, const PackagerConfig *cfg)
     pk->vtb = av_inv_q(cfg->fps);
     pk->atb = cfg->audio ? cfg->audio->time_base : (AVRational){ 1, 48000 };
     pk->offset_frames = av_rescale_q(PACKAGER_TS_OFFSET_US, (AVRational){ 1, 1000000 }, pk->vtb);
+    if (cfg->live && cfg->part_us > 0)
+        pk->part_frames = FFMAX(1, av_rescale_rnd(cfg->part_us, cfg->fps.num, (int64_t)cfg->fps.den * 1000000,
+                                                  AV_ROUND_DOWN));
     pk->outdir = av_strdup(cfg->outdir);
     pk->sink = &sink_dir;
     pk->nrends = (ts ? cfg->nvideo : 0) + (fmp4 ? cfg->nvideo + pk->has_audio : 0);
@@ -801,6 +876,7 @@ void packager_free(Packager **ppk)
         fifo_free(&r->aq);
         buf_free(&r->out);
         free(r->segs);
+        free(r->parts);
     }
     if (pk->sink_priv)
         pk->sink->close(&pk->sink_priv);

@@ -87,6 +87,9 @@ typedef struct PackagerConfig {
     int64_t channel_start_us;         /* kept in the state for the timeline of a restart */
     int resume;                       /* continue the window the state file describes */
     const char *utc_timing_url;       /* live DASH UTCTiming (http-iso); NULL: direct */
+    int64_t part_us;                  /* live: LL-HLS partial segments of this length; 0: none.
+                                       * Parts are cut in decode order: the encoder must make
+                                       * no B-frames (low latency). */
 
     /* Told of every file once it is in outdir (path relative to it), in the
      * order written, and of every segment deleted; called on the packager's
@@ -139,6 +142,31 @@ typedef struct SegmentInfo {
 
 /* Segment file name for a number and an extension ("ts", "m4s"). */
 void packager_segment_name(char *out, size_t size, int64_t number, const char *ext);
+/* An LL-HLS part's file name: seg_<number>.p<index>.<ext> (seg_00000012.p3.m4s). */
+void packager_part_name(char *out, size_t size, int64_t number, int index, const char *ext);
+
+/* An LL-HLS partial segment. */
+typedef struct PartInfo {
+    int64_t number;                   /* the segment it belongs to */
+    int index;                        /* its place in that segment, from 0 */
+    int64_t duration;                 /* timescale units */
+    int independent;                  /* starts with an IDR */
+} PartInfo;
+
+/* What a low-latency playlist says besides its segments. */
+typedef struct HlsLowLatency {
+    int64_t part_target_us;           /* EXT-X-PART-INF:PART-TARGET, the longest part */
+    int64_t part_hold_back_us;        /* EXT-X-SERVER-CONTROL:PART-HOLD-BACK (>= 3 parts) */
+    int64_t can_skip_until_us;        /* CAN-SKIP-UNTIL; 0: no delta updates */
+    const PartInfo *parts;            /* of the last segments and the one in progress, in order */
+    int nparts;
+    int64_t hint_number;              /* EXT-X-PRELOAD-HINT for part hint_index of segment */
+    int hint_index;                   /* hint_number; -1: none */
+    const char *const *report_uris;   /* EXT-X-RENDITION-REPORT for the other renditions */
+    const int64_t *report_msn;
+    const int *report_part;
+    int nreports;
+} HlsLowLatency;
 
 /* A program on air: EXT-X-DATERANGE (CLASS "com.onair.program"). */
 typedef struct HlsDateRange {
@@ -160,6 +188,7 @@ typedef struct HlsMediaPlaylist {
     const HlsDateRange *dateranges;   /* written after the header, before the segments */
     int ndateranges;
     int vod;                          /* PLAYLIST-TYPE:VOD and ENDLIST */
+    const HlsLowLatency *ll;          /* LL-HLS (RFC 8216bis); NULL: none */
 } HlsMediaPlaylist;
 
 /* Writers append to out; on failure out is left as it was.

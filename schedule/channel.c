@@ -557,6 +557,7 @@ int channel_new(Channel **out, const ChannelConf *conf, const ChannelOptions *op
             .audio = &ch->astream, .live = 1, .window = conf->output.window, .epoch_us = ch->epoch_us,
             .first_frame = ch->first_frame, .channel_start_us = ch->channel_start_us,
             .resume = ch->resumed, .utc_timing_url = ch->opt.utc_timing_url,
+            .part_us = conf->output.low_latency.part,
         };
         if ((ret = packager_new(&ch->packager, &pc)) < 0)
             goto fail;

@@ -41,7 +41,8 @@ static void *t_rung(void *a) { Channel *c = a; c->ret[1] = rung_encoder_run(c->r
 static void *t_audio(void *a) { Channel *c = a; c->ret[2] = audio_encoder_run(c->audio, c->pcm, c->packets); return NULL; }
 static void *t_pack(void *a) { Channel *c = a; c->ret[3] = packager_run(c->packager, c->packets); return NULL; }
 
-static void run_channel(const char *dir, int64_t first_frame, int64_t epoch, int64_t frames, int resume)
+static void run_channel(const char *dir, int64_t first_frame, int64_t epoch, int64_t frames, int resume,
+                        int64_t part_us)
 {
     Channel c = { .frames = frames };
     SegmentGrid grid = { { FPS, 1 }, 1000000 };
@@ -54,7 +55,8 @@ static void run_channel(const char *dir, int64_t first_frame, int64_t epoch, int
     RungConfig rc = {
         .backend = &encoder_x264,
         .params = { .width = 160, .height = 90, .fps = { FPS, 1 }, .bitrate = 200000,
-                    .preset = "ultrafast", .threads = 1, .max_keyint = FPS, .channel = "t", .name = "90p" },
+                    .preset = "ultrafast", .threads = 1, .max_keyint = FPS, .channel = "t", .name = "90p",
+                    .low_latency = part_us > 0 },
         .grid = grid, .rendition = 0,
     };
     AudioConfig ac = { .in_sample_rate = 48000, .in_layout = stereo, .in_fmt = AV_SAMPLE_FMT_FLTP,
@@ -79,7 +81,7 @@ static void run_channel(const char *dir, int64_t first_frame, int64_t epoch, int
             .outdir = dir, .channel = "t", .formats = FORMAT_HLS_TS | FORMAT_DASH, .grid = grid,
             .fps = { FPS, 1 }, .video = &vs, .nvideo = 1, .audio = &as,
             .live = 1, .window = 3, .epoch_us = epoch, .first_frame = first_frame,
-            .channel_start_us = EPOCH, .resume = resume,
+            .channel_start_us = EPOCH, .resume = resume, .part_us = part_us,
         };
         CHECK_EQ_INT(packager_new(&c.packager, &pc), 0);
     }
@@ -143,7 +145,7 @@ int main(void)
     CHECK(mkdtemp(dir) != NULL);
 
     /* 8 s: segments 0..7; the playlist shows 5..7, the disk keeps 2..7 */
-    run_channel(dir, 0, EPOCH, 8 * FPS, 0);
+    run_channel(dir, 0, EPOCH, 8 * FPS, 0, 0);
     pl = slurp(dir, "90p/index.m3u8");
     CHECK(pl != NULL);
     if (pl) {
@@ -170,7 +172,7 @@ int main(void)
 
     /* a restart 100 s later: segments 8 and 9, after a discontinuity, the
      * window still holding 7 from the first run */
-    run_channel(dir, next, EPOCH + 108000000, 2 * FPS, 1);
+    run_channel(dir, next, EPOCH + 108000000, 2 * FPS, 1, 0);
     pl = slurp(dir, "90p/index.m3u8");
     CHECK(pl != NULL);
     if (pl) {
@@ -186,13 +188,53 @@ int main(void)
 
     /* a third run of 3 s: segment 8's discontinuity has left the window and
      * is counted; segment 10 opens with one of its own */
-    run_channel(dir, next, EPOCH + 200000000, 3 * FPS, 1);
+    run_channel(dir, next, EPOCH + 200000000, 3 * FPS, 1, 0);
     pl = slurp(dir, "90p/index.m3u8");
     CHECK(pl && strstr(pl, "#EXT-X-MEDIA-SEQUENCE:10\n") != NULL);
     CHECK(pl && strstr(pl, "#EXT-X-DISCONTINUITY-SEQUENCE:1\n") != NULL);
     CHECK(pl && strstr(pl, "#EXT-X-DISCONTINUITY\n#EXT-X-PROGRAM-DATE-TIME:2026-11-25T12:03:20.000Z\n"
                            "#EXTINF:1.000,\nseg_00000010.ts") != NULL);
     CHECK(!exists(dir, "90p/seg_00000006.ts"));
+
+    /* LL-HLS: 0.2 s parts (5 frames): listed with INDEPENDENT on each
+     * segment's first, the next one hinted, files that add up to the segment */
+    {
+        char lldir[] = "/tmp/onair-test-ll-XXXXXX", a[64], b[64];
+        FILE *whole, *part;
+        int same = 1;
+        CHECK(mkdtemp(lldir) != NULL);
+        run_channel(lldir, 0, EPOCH, 3 * FPS, 0, 200000);
+        pl = slurp(lldir, "90p/index.m3u8");
+        CHECK(pl && strstr(pl, "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=0.600") != NULL);
+        CHECK(pl && strstr(pl, "#EXT-X-PART-INF:PART-TARGET=0.200\n") != NULL);
+        CHECK(pl && strstr(pl, "#EXT-X-PART:DURATION=0.200,URI=\"seg_00000001.p0.ts\",INDEPENDENT=YES\n"
+                               "#EXT-X-PART:DURATION=0.200,URI=\"seg_00000001.p1.ts\"\n") != NULL);
+        CHECK(pl && strstr(pl, "seg_00000001.p4.ts\"\n#EXTINF:1.000,\nseg_00000001.ts") != NULL);
+        CHECK(pl && strstr(pl, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"seg_00000003.p0.ts\"") != NULL);
+        /* seg 2's parts, end to end, are seg 2 */
+        snprintf(a, sizeof(a), "%s/90p/seg_00000002.ts", lldir);
+        whole = fopen(a, "rb");
+        for (int i = 0; i < 5 && whole; i++) {
+            int c1, c2;
+            snprintf(b, sizeof(b), "%s/90p/seg_00000002.p%d.ts", lldir, i);
+            part = fopen(b, "rb");
+            CHECK(part != NULL);
+            while (part && (c2 = fgetc(part)) != EOF)
+                if ((c1 = fgetc(whole)) != c2)
+                    same = 0;
+            if (part)
+                fclose(part);
+        }
+        CHECK(whole && fgetc(whole) == EOF);
+        CHECK(same);
+        if (whole)
+            fclose(whole);
+        if (!check_failures) {
+            char cmd[600];
+            snprintf(cmd, sizeof(cmd), "rm -rf '%s'", lldir);
+            CHECK_EQ_INT(system(cmd), 0);
+        }
+    }
 
     if (!check_failures) {
         char cmd[600];

@@ -598,8 +598,54 @@ static void test_mpd_dynamic(void)
     buf_free(&b);
 }
 
+/* LL-HLS: server control, part target, the parts of the last whole segment
+ * and of the one in progress, the hint of the next part, and a report for
+ * the other rendition. */
+static void test_low_latency(void)
+{
+    static const int64_t d[] = { 60000, 60000 };
+    SegmentInfo seg[2];
+    PartInfo parts[] = {
+        { 11, 0, 15000, 1 }, { 11, 1, 15000, 0 }, { 11, 2, 15000, 0 }, { 11, 3, 15000, 0 },
+        { 12, 0, 15000, 1 }, { 12, 1, 15000, 0 },
+    };
+    const char *uris[] = { "../360p/index.m3u8" };
+    int64_t msn[] = { 12 };
+    int last[] = { 1 };
+    HlsLowLatency ll = {
+        .part_target_us = 500000, .part_hold_back_us = 1500000, .can_skip_until_us = 12000000,
+        .parts = parts, .nparts = 6, .hint_number = 12, .hint_index = 2,
+        .report_uris = uris, .report_msn = msn, .report_part = last, .nreports = 1,
+    };
+    HlsMediaPlaylist pl = {
+        .timescale = 30000, .segments = seg, .nsegments = 2, .extension = "m4s",
+        .map_uri = "init.mp4", .media_sequence = 10, .ll = &ll,
+    };
+    Buf b = { 0 };
+
+    fill(seg, 2, 10, 0, d);
+    CHECK_EQ_INT(hls_write_media_playlist(&b, &pl), 0);
+    CHECK_EQ_STR(TXT(b),
+        "#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:2\n"
+        "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.500,CAN-SKIP-UNTIL=12.000\n"
+        "#EXT-X-PART-INF:PART-TARGET=0.500\n"
+        "#EXT-X-MEDIA-SEQUENCE:10\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI=\"init.mp4\"\n"
+        "#EXTINF:2.000,\nseg_00000010.m4s\n"
+        "#EXT-X-PART:DURATION=0.500,URI=\"seg_00000011.p0.m4s\",INDEPENDENT=YES\n"
+        "#EXT-X-PART:DURATION=0.500,URI=\"seg_00000011.p1.m4s\"\n"
+        "#EXT-X-PART:DURATION=0.500,URI=\"seg_00000011.p2.m4s\"\n"
+        "#EXT-X-PART:DURATION=0.500,URI=\"seg_00000011.p3.m4s\"\n"
+        "#EXTINF:2.000,\nseg_00000011.m4s\n"
+        "#EXT-X-PART:DURATION=0.500,URI=\"seg_00000012.p0.m4s\",INDEPENDENT=YES\n"
+        "#EXT-X-PART:DURATION=0.500,URI=\"seg_00000012.p1.m4s\"\n"
+        "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"seg_00000012.p2.m4s\"\n"
+        "#EXT-X-RENDITION-REPORT:URI=\"../360p/index.m3u8\",LAST-MSN=12,LAST-PART=1\n");
+    buf_free(&b);
+}
+
 int main(void)
 {
+    test_low_latency();
     test_live_ts_pdt_daterange();
     test_mpd_dynamic();
     test_vod_ts();
