@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <libavutil/common.h>
 #include <libavutil/error.h>
 #include <libavutil/mathematics.h>
 
@@ -310,4 +311,207 @@ int hls_write_master_playlist(Buf *out, const HlsMaster *m)
 fail:
     buf_truncate(out, start);
     return ret;
+}
+
+/* ---- reading back a live media playlist (for the server) ----------------- */
+
+typedef struct Line {
+    const char *p;
+    size_t len;                       /* without the line break */
+    size_t next;                      /* offset of the line after it */
+} Line;
+
+/* The line at offset at; 0 at the end. A CR before LF is not part of it. */
+static int line_at(const char *text, size_t len, size_t at, Line *l)
+{
+    const char *nl;
+
+    if (at >= len)
+        return 0;
+    l->p = text + at;
+    nl = memchr(l->p, '\n', len - at);
+    l->len = nl ? (size_t)(nl - l->p) : len - at;
+    l->next = at + l->len + (nl ? 1 : 0);
+    if (l->len && l->p[l->len - 1] == '\r')
+        l->len--;
+    return 1;
+}
+
+static int starts(const Line *l, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return l->len >= n && !memcmp(l->p, prefix, n);
+}
+
+/* A tag that is the line, or the line up to ':' ("#EXT-X-DISCONTINUITY" is
+ * not "#EXT-X-DISCONTINUITY-SEQUENCE:3"). */
+static int is_tag(const Line *l, const char *tag)
+{
+    size_t n = strlen(tag);
+    return starts(l, tag) && (l->len == n || l->p[n] == ':');
+}
+
+/* A decimal number of seconds after `name` in the line, in microseconds;
+ * -1 when absent. Parsed by hand: strtod would need a terminated copy and
+ * follows the locale. */
+static int64_t seconds_after(const Line *l, const char *name)
+{
+    size_t n = strlen(name), i;
+    int64_t whole = 0, frac = 0, scale = 1000000;
+    int digits = 0;
+
+    for (i = 0; i + n <= l->len; i++)
+        if (!memcmp(l->p + i, name, n))
+            break;
+    if (i + n > l->len)
+        return -1;
+    for (i += n; i < l->len && l->p[i] >= '0' && l->p[i] <= '9' && whole < INT64_MAX / 100; i++, digits++)
+        whole = whole * 10 + (l->p[i] - '0');
+    if (i < l->len && l->p[i] == '.')
+        for (i++; i < l->len && l->p[i] >= '0' && l->p[i] <= '9'; i++, digits++)
+            if (scale > 1) {
+                scale /= 10;
+                frac += (l->p[i] - '0') * scale;
+            }
+    if (!digits || whole > INT64_MAX / 1000000 - 1)
+        return -1;
+    return whole * 1000000 + frac;
+}
+
+/* A tag that belongs to the segment after it (or, for EXT-X-PART, to the
+ * segment its parts make up): where a segment's lines begin. */
+static int is_segment_tag(const Line *l)
+{
+    return is_tag(l, "#EXTINF") || is_tag(l, "#EXT-X-DISCONTINUITY") ||
+           is_tag(l, "#EXT-X-PROGRAM-DATE-TIME") || is_tag(l, "#EXT-X-PART") ||
+           is_tag(l, "#EXT-X-GAP") || is_tag(l, "#EXT-X-BITRATE");
+}
+
+static int is_uri(const Line *l)
+{
+    return l->len && l->p[0] != '#';
+}
+
+static int put_line(Buf *out, const Line *l)
+{
+    int ret = buf_append(out, l->p, l->len);
+    return ret < 0 ? ret : buf_append(out, "\n", 1);
+}
+
+int hls_read_edge(const char *text, size_t len, HlsEdge *e)
+{
+    int64_t sequence = 0, segments = 0;
+    int parts = 0, target_seen = 0;
+    size_t at = 0;
+    Line l;
+
+    if (!text || !e)
+        return AVERROR(EINVAL);
+    memset(e, 0, sizeof(*e));
+    if (!line_at(text, len, 0, &l) || !is_tag(&l, "#EXTM3U"))
+        return AVERROR_INVALIDDATA;
+    for (; line_at(text, len, at, &l); at = l.next) {
+        if (is_tag(&l, "#EXT-X-MEDIA-SEQUENCE")) {
+            int64_t us = seconds_after(&l, ":");
+            if (us < 0)
+                return AVERROR_INVALIDDATA;
+            sequence = us / 1000000;
+        } else if (is_tag(&l, "#EXT-X-TARGETDURATION")) {
+            if ((e->target_us = seconds_after(&l, ":")) < 0)
+                return AVERROR_INVALIDDATA;
+            target_seen = 1;
+        } else if (is_tag(&l, "#EXT-X-PART-INF")) {
+            e->part_target_us = seconds_after(&l, "PART-TARGET=");
+        } else if (is_tag(&l, "#EXT-X-SERVER-CONTROL")) {
+            e->skip_until_us = seconds_after(&l, "CAN-SKIP-UNTIL=");
+        } else if (is_tag(&l, "#EXT-X-PART")) {
+            parts++;
+        } else if (is_tag(&l, "#EXT-X-ENDLIST")) {
+            e->ended = 1;
+        } else if (is_tag(&l, "#EXT-X-STREAM-INF")) {
+            return AVERROR_INVALIDDATA;   /* a multivariant playlist */
+        } else if (is_uri(&l)) {
+            segments++;
+            parts = 0;
+        }
+    }
+    if (!target_seen)
+        return AVERROR_INVALIDDATA;
+    e->part_target_us = FFMAX(e->part_target_us, 0);
+    e->skip_until_us = FFMAX(e->skip_until_us, 0);
+    e->last_msn = sequence + segments - 1;
+    e->last_part = parts - 1;
+    return 0;
+}
+
+int hls_edge_has(const HlsEdge *e, int64_t msn, int part)
+{
+    if (msn <= e->last_msn)
+        return 1;
+    return part >= 0 && msn == e->last_msn + 1 && part <= e->last_part;
+}
+
+int hls_write_delta(Buf *out, const char *text, size_t len)
+{
+    HlsEdge edge;
+    size_t at, body = len, start, keep_from = 0;
+    int64_t total_us = 0, done_us = 0;
+    int skipped = 0, ret;
+    Line l;
+
+    if (!out || !text)
+        return AVERROR(EINVAL);
+    if ((ret = hls_read_edge(text, len, &edge)) < 0)
+        return ret;
+    start = out->len;
+    /* where the segments begin, and how long they last together */
+    for (at = 0; line_at(text, len, at, &l); at = l.next) {
+        if (body == len && is_segment_tag(&l))
+            body = at;
+        if (is_tag(&l, "#EXTINF"))
+            total_us += FFMAX(seconds_after(&l, ":"), 0);
+    }
+    /* a segment goes when those after it still cover the skip boundary */
+    if (edge.skip_until_us > 0) {
+        int64_t seg_us = 0;
+        for (at = body; line_at(text, len, at, &l); at = l.next) {
+            if (is_tag(&l, "#EXTINF"))
+                seg_us = FFMAX(seconds_after(&l, ":"), 0);
+            if (!is_uri(&l))
+                continue;
+            done_us += seg_us;
+            if (total_us - done_us < edge.skip_until_us || l.next >= len)
+                break;
+            skipped++;
+            keep_from = l.next;
+        }
+    }
+    if (!skipped)
+        return buf_append(out, text, len) < 0 ? AVERROR(ENOMEM) : 0;
+
+    if ((ret = buf_append(out, text, body)) < 0 ||
+        (ret = buf_printf(out, "#EXT-X-SKIP:SKIPPED-SEGMENTS=%d\n", skipped)) < 0)
+        goto fail;
+    /* what the skipped segments' lines said that outlives them: date
+     * ranges (no CAN-SKIP-DATERANGES is offered), and the init section and
+     * key the kept segments still need */
+    {
+        Line map = { 0 }, key = { 0 };
+        for (at = body; at < keep_from && line_at(text, len, at, &l); at = l.next) {
+            if (is_tag(&l, "#EXT-X-DATERANGE") && (ret = put_line(out, &l)) < 0)
+                goto fail;
+            if (is_tag(&l, "#EXT-X-MAP"))
+                map = l;
+            if (is_tag(&l, "#EXT-X-KEY"))
+                key = l;
+        }
+        if ((key.p && (ret = put_line(out, &key)) < 0) || (map.p && (ret = put_line(out, &map)) < 0))
+            goto fail;
+    }
+    if ((ret = buf_append(out, text + keep_from, len - keep_from)) < 0)
+        goto fail;
+    return skipped;
+fail:
+    buf_truncate(out, start);
+    return ret < 0 ? ret : AVERROR(ENOMEM);
 }

@@ -643,8 +643,121 @@ static void test_low_latency(void)
     buf_free(&b);
 }
 
+/* The server reads a live playlist back: where it ends, whole segments and
+ * parts, whatever line breaks it has; a multivariant playlist or junk is
+ * not a media playlist. */
+static void test_read_edge(void)
+{
+    static const char ll[] =
+        "#EXTM3U\r\n#EXT-X-VERSION:9\r\n#EXT-X-TARGETDURATION:2\r\n"
+        "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.500,CAN-SKIP-UNTIL=12.000\r\n"
+        "#EXT-X-PART-INF:PART-TARGET=0.334\r\n#EXT-X-MEDIA-SEQUENCE:10\r\n"
+        "#EXT-X-DISCONTINUITY-SEQUENCE:3\r\n"
+        "#EXTINF:2.000,\r\nseg_00000010.m4s\r\n"
+        "#EXT-X-PART:DURATION=0.334,URI=\"seg_00000011.p0.m4s\",INDEPENDENT=YES\r\n"
+        "#EXTINF:2.000,\r\nseg_00000011.m4s\r\n"
+        "#EXT-X-PART:DURATION=0.334,URI=\"seg_00000012.p0.m4s\",INDEPENDENT=YES\r\n"
+        "#EXT-X-PART:DURATION=0.334,URI=\"seg_00000012.p1.m4s\"\r\n"
+        "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"seg_00000012.p2.m4s\"\r\n";
+    static const char plain[] =
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:7\n"
+        "#EXTINF:4.000,\nseg_00000007.ts\n#EXTINF:3.500,\nseg_00000008.ts\n#EXT-X-ENDLIST\n";
+    static const char master[] =
+        "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-STREAM-INF:BANDWIDTH=1,RESOLUTION=2x2,CODECS=\"x\"\n"
+        "720p/index.m3u8\n";
+    HlsEdge e;
+
+    CHECK_EQ_INT(hls_read_edge(ll, strlen(ll), &e), 0);
+    CHECK_EQ_INT(e.last_msn, 11);
+    CHECK_EQ_INT(e.last_part, 1);
+    CHECK_EQ_INT(e.target_us, 2000000);
+    CHECK_EQ_INT(e.part_target_us, 334000);
+    CHECK_EQ_INT(e.skip_until_us, 12000000);
+    CHECK_EQ_INT(e.ended, 0);
+    CHECK(hls_edge_has(&e, 11, -1));
+    CHECK(hls_edge_has(&e, 5, 3));
+    CHECK(!hls_edge_has(&e, 12, -1));
+    CHECK(hls_edge_has(&e, 12, 0));
+    CHECK(hls_edge_has(&e, 12, 1));
+    CHECK(!hls_edge_has(&e, 12, 2));
+    CHECK(!hls_edge_has(&e, 13, 0));
+
+    CHECK_EQ_INT(hls_read_edge(plain, strlen(plain), &e), 0);
+    CHECK_EQ_INT(e.last_msn, 8);
+    CHECK_EQ_INT(e.last_part, -1);
+    CHECK_EQ_INT(e.part_target_us, 0);
+    CHECK_EQ_INT(e.skip_until_us, 0);
+    CHECK_EQ_INT(e.ended, 1);
+
+    CHECK_EQ_INT(hls_read_edge(master, strlen(master), &e), AVERROR_INVALIDDATA);
+    CHECK_EQ_INT(hls_read_edge("<html>", 6, &e), AVERROR_INVALIDDATA);
+    CHECK_EQ_INT(hls_read_edge("#EXTM3U\n", 8, &e), AVERROR_INVALIDDATA);
+    CHECK_EQ_INT(hls_read_edge("#EXTM3U\n#EXT-X-TARGETDURATION:x\n", 32, &e), AVERROR_INVALIDDATA);
+}
+
+/* A delta update keeps the newest CAN-SKIP-UNTIL seconds of segments (here
+ * 12 of 16: two go), the header, the date ranges and the init section the
+ * skipped segments carried, and the live edge. */
+static void test_delta_update(void)
+{
+    static const char full[] =
+        "#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:2\n"
+        "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.500,CAN-SKIP-UNTIL=12.000\n"
+        "#EXT-X-PART-INF:PART-TARGET=0.500\n#EXT-X-MEDIA-SEQUENCE:20\n"
+        "#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI=\"init.mp4\"\n"
+        "#EXT-X-DATERANGE:ID=\"p1\",START-DATE=\"2026-11-25T10:00:00.000Z\"\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2026-11-25T10:00:00.000Z\n#EXTINF:2.000,\nseg_00000020.m4s\n"
+        "#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"init2.mp4\"\n"
+        "#EXT-X-DATERANGE:ID=\"p2\",START-DATE=\"2026-11-25T10:00:02.000Z\"\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2026-11-25T10:00:02.000Z\n#EXTINF:2.000,\nseg_00000021.m4s\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2026-11-25T10:00:04.000Z\n#EXTINF:2.000,\nseg_00000022.m4s\n"
+        "#EXTINF:2.000,\nseg_00000023.m4s\n#EXTINF:2.000,\nseg_00000024.m4s\n"
+        "#EXTINF:2.000,\nseg_00000025.m4s\n#EXTINF:2.000,\nseg_00000026.m4s\n"
+        "#EXT-X-PART:DURATION=0.500,URI=\"seg_00000027.p0.m4s\",INDEPENDENT=YES\n"
+        "#EXTINF:2.000,\nseg_00000027.m4s\n"
+        "#EXT-X-PART:DURATION=0.500,URI=\"seg_00000028.p0.m4s\",INDEPENDENT=YES\n"
+        "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"seg_00000028.p1.m4s\"\n";
+    static const char no_skip[] =
+        "#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:1\n"
+        "#EXTINF:2.000,\nseg_00000001.ts\n#EXTINF:2.000,\nseg_00000002.ts\n";
+    Buf b = { 0 };
+    HlsEdge before, after;
+
+    CHECK_EQ_INT(hls_write_delta(&b, full, strlen(full)), 2);
+    CHECK_EQ_STR(TXT(b),
+        "#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:2\n"
+        "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.500,CAN-SKIP-UNTIL=12.000\n"
+        "#EXT-X-PART-INF:PART-TARGET=0.500\n#EXT-X-MEDIA-SEQUENCE:20\n"
+        "#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI=\"init.mp4\"\n"
+        "#EXT-X-DATERANGE:ID=\"p1\",START-DATE=\"2026-11-25T10:00:00.000Z\"\n"
+        "#EXT-X-SKIP:SKIPPED-SEGMENTS=2\n"
+        "#EXT-X-DATERANGE:ID=\"p2\",START-DATE=\"2026-11-25T10:00:02.000Z\"\n"
+        "#EXT-X-MAP:URI=\"init2.mp4\"\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2026-11-25T10:00:04.000Z\n#EXTINF:2.000,\nseg_00000022.m4s\n"
+        "#EXTINF:2.000,\nseg_00000023.m4s\n#EXTINF:2.000,\nseg_00000024.m4s\n"
+        "#EXTINF:2.000,\nseg_00000025.m4s\n#EXTINF:2.000,\nseg_00000026.m4s\n"
+        "#EXT-X-PART:DURATION=0.500,URI=\"seg_00000027.p0.m4s\",INDEPENDENT=YES\n"
+        "#EXTINF:2.000,\nseg_00000027.m4s\n"
+        "#EXT-X-PART:DURATION=0.500,URI=\"seg_00000028.p0.m4s\",INDEPENDENT=YES\n"
+        "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"seg_00000028.p1.m4s\"\n");
+    /* the edge is where it was */
+    CHECK_EQ_INT(hls_read_edge(full, strlen(full), &before), 0);
+    CHECK_EQ_INT(hls_read_edge((const char *)b.data, b.len, &after), 0);
+    CHECK_EQ_INT(after.last_msn + 2, before.last_msn);
+    CHECK_EQ_INT(after.last_part, before.last_part);
+    b.len = 0;
+    CHECK_EQ_INT(hls_write_delta(&b, no_skip, strlen(no_skip)), 0);
+    CHECK_EQ_STR(TXT(b), no_skip);
+    b.len = 0;
+    CHECK_EQ_INT(hls_write_delta(&b, "junk", 4), AVERROR_INVALIDDATA);
+    CHECK_EQ_INT((int)b.len, 0);
+    buf_free(&b);
+}
+
 int main(void)
 {
+    test_read_edge();
+    test_delta_update();
     test_low_latency();
     test_live_ts_pdt_daterange();
     test_mpd_dynamic();
