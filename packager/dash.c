@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libavutil/error.h>
@@ -60,6 +61,13 @@ static int put_duration(Buf *out, const char *name, int64_t ms)
     return buf_printf(out, " %s=\"PT%lld.%03lldS\"", name, s, f);
 }
 
+/* xs:double seconds from microseconds, to the millisecond: " name="1.500"" */
+static int put_seconds_attr(Buf *out, const char *name, int64_t us)
+{
+    int64_t ms = av_rescale_rnd(us, 1, 1000, AV_ROUND_NEAR_INF);
+    return buf_printf(out, " %s=\"%lld.%03lld\"", name, (long long)(ms / 1000), (long long)(ms % 1000));
+}
+
 /* FrameRateType: "30" or "30000/1001". */
 static int put_frame_rate(Buf *out, const char *name, AVRational q)
 {
@@ -78,7 +86,7 @@ static int check_rep(const DashRepresentation *r, int video)
     /* The id is substituted into URLs by $RepresentationID$, which the
      * standard forbids for ids with whitespace. */
     if (!r->id || !r->id[0] || strpbrk(r->id, " \t\r\n") ||
-        !r->codecs || !r->codecs[0] || r->nsegments < 1 || !r->segments)
+        !r->codecs || !r->codecs[0] || r->nsegments < 1 || !r->segments || r->open_duration < 0)
         return AVERROR(EINVAL);
     /* @bandwidth, @timescale and @startNumber are xs:unsignedInt. */
     if (r->bandwidth <= 0 || r->bandwidth > UINT32_MAX ||
@@ -132,7 +140,28 @@ static int put_timeline(Buf *out, const SegmentInfo *seg, int n)
     return buf_printf(out, "          </SegmentTimeline>\n");
 }
 
-static int put_representation(Buf *out, const DashRepresentation *r, int video)
+/* The timeline, with the open segment after the others where it is listed. */
+static int put_timeline_open(Buf *out, const DashRepresentation *r)
+{
+    SegmentInfo *all;
+    const SegmentInfo *last = &r->segments[r->nsegments - 1];
+    int ret;
+
+    if (r->open_duration <= 0)
+        return put_timeline(out, r->segments, r->nsegments);
+    if (!(all = malloc(sizeof(*all) * (size_t)(r->nsegments + 1))))
+        return AVERROR(ENOMEM);
+    memcpy(all, r->segments, sizeof(*all) * (size_t)r->nsegments);
+    all[r->nsegments] = (SegmentInfo){
+        .number = last->number + 1, .start = last->start + last->duration, .duration = r->open_duration,
+    };
+    ret = put_timeline(out, all, r->nsegments + 1);
+    free(all);
+    return ret;
+}
+
+static int put_representation(Buf *out, const DashRepresentation *r, int video,
+                              int64_t availability_offset_us)
 {
     int ret;
 
@@ -162,14 +191,18 @@ static int put_representation(Buf *out, const DashRepresentation *r, int video)
         (r->presentation_time_offset > 0 &&
          (ret = buf_printf(out, " presentationTimeOffset=\"%lld\"",
                            (long long)r->presentation_time_offset)) < 0) ||
-        (ret = buf_printf(out, " startNumber=\"%lld\">\n", (long long)r->segments[0].number)) < 0 ||
-        (ret = put_timeline(out, r->segments, r->nsegments)) < 0 ||
+        (ret = buf_printf(out, " startNumber=\"%lld\"", (long long)r->segments[0].number)) < 0 ||
+        (availability_offset_us > 0 &&
+         ((ret = put_seconds_attr(out, "availabilityTimeOffset", availability_offset_us)) < 0 ||
+          (ret = put_attr(out, "availabilityTimeComplete", "false")) < 0)) ||
+        (ret = buf_printf(out, ">\n")) < 0 ||
+        (ret = put_timeline_open(out, r)) < 0 ||
         (ret = buf_printf(out, "        </SegmentTemplate>\n      </Representation>\n")) < 0)
         return ret;
     return 0;
 }
 
-static int put_video_set(Buf *out, const DashRepresentation *reps, int n)
+static int put_video_set(Buf *out, const DashRepresentation *reps, int n, int64_t ato_us)
 {
     int max_w = 0, max_h = 0, same_fps = 1, ret;
     AVRational max_fps = reps[0].fps;
@@ -192,19 +225,19 @@ static int put_video_set(Buf *out, const DashRepresentation *reps, int n)
         (ret = buf_printf(out, ">\n")) < 0)
         return ret;
     for (int i = 0; i < n; i++)
-        if ((ret = put_representation(out, &reps[i], 1)) < 0)
+        if ((ret = put_representation(out, &reps[i], 1, ato_us)) < 0)
             return ret;
     return buf_printf(out, "    </AdaptationSet>\n");
 }
 
-static int put_audio_set(Buf *out, const DashRepresentation *r)
+static int put_audio_set(Buf *out, const DashRepresentation *r, int64_t ato_us)
 {
     int ret;
 
     if ((ret = buf_printf(out, "    <AdaptationSet id=\"1\" contentType=\"audio\""
                           " mimeType=\"audio/mp4\" lang=\"und\" segmentAlignment=\"true\""
                           " startWithSAP=\"1\">\n")) < 0 ||
-        (ret = put_representation(out, r, 0)) < 0)
+        (ret = put_representation(out, r, 0, ato_us)) < 0)
         return ret;
     return buf_printf(out, "    </AdaptationSet>\n");
 }
@@ -256,9 +289,21 @@ int dash_write_mpd(Buf *out, const DashManifest *m)
             (ret = put_duration(out, "minBufferTime", max_ms)) < 0)
             goto fail;
     }
-    if ((ret = buf_printf(out, ">\n  <Period id=\"0\" start=\"PT0S\">\n")) < 0 ||
-        (ret = put_video_set(out, m->video, m->nvideo)) < 0 ||
-        (m->audio && (ret = put_audio_set(out, m->audio)) < 0) ||
+    if ((ret = buf_printf(out, ">\n")) < 0)
+        goto fail;
+    /* DASH-IF low-latency: the latency to aim at, and how far a player may
+     * change its speed to hold it */
+    if (m->target_latency_us > 0 &&
+        (ret = buf_printf(out, "  <ServiceDescription id=\"0\">\n"
+                          "    <Latency target=\"%lld\" min=\"%lld\" max=\"%lld\"/>\n"
+                          "    <PlaybackRate min=\"0.96\" max=\"1.04\"/>\n"
+                          "  </ServiceDescription>\n", (long long)(m->target_latency_us / 1000),
+                          (long long)(m->target_latency_us / 2000),
+                          (long long)(m->target_latency_us * 2 / 1000))) < 0)
+        goto fail;
+    if ((ret = buf_printf(out, "  <Period id=\"0\" start=\"PT0S\">\n")) < 0 ||
+        (ret = put_video_set(out, m->video, m->nvideo, m->availability_offset_us)) < 0 ||
+        (m->audio && (ret = put_audio_set(out, m->audio, m->availability_offset_us)) < 0) ||
         (ret = buf_printf(out, "  </Period>\n")) < 0)
         goto fail;
     /* live players need the server's clock to find the live edge */

@@ -80,6 +80,7 @@ struct Packager {
     int nprograms, programs_cap;
     int64_t published;            /* every rendition has the segments below this number */
     int64_t part_frames;          /* LL-HLS part length in frames; 0: no parts */
+    int ending;                   /* the input has ended: what is open is the last */
 };
 
 
@@ -103,5 +104,18 @@ int live_start(Packager *pk);
 int live_segment_closed(Packager *pk, Rendition *r, int64_t start_frame);
 int live_part_closed(Packager *pk, Rendition *r);
 void live_free(Packager *pk);
+
+/* watch.c: files arriving in channels' folders (inotify), for the server */
+typedef struct FolderWatch FolderWatch;
+/* arrived(opaque, key, "720p/index.m3u8") from the watch's thread for each
+ * file renamed into or written in a watched folder or a folder directly in
+ * it; arrived(opaque, NULL, NULL) every tick_ms besides. */
+int folder_watch_new(FolderWatch **w, int tick_ms,
+                     void (*arrived)(void *opaque, const char *key, const char *path), void *opaque);
+/* Watches dir (and its sub-folders) under key, replacing what key had. A
+ * folder that is not there yet is watched once it appears. */
+int folder_watch_add(FolderWatch *w, const char *key, const char *dir);
+void folder_watch_remove(FolderWatch *w, const char *key);
+void folder_watch_free(FolderWatch **w);
 
 #endif

@@ -134,7 +134,7 @@ static int write_playlist(Packager *pk, Rendition *r, Buf *b)
         ll.nparts = r->nparts;
         /* the part being made now */
         ll.hint_number = r->seg_open ? r->seg : (r->nsegs ? r->segs[r->nsegs - 1].number + 1 : r->seg);
-        ll.hint_index = r->seg_open ? r->part : 0;
+        ll.hint_index = pk->ending ? -1 : r->seg_open ? r->part : 0;   /* stopping: nothing comes */
         ll.report_uris = report_uris;
         ll.report_msn = report_msn;
         ll.report_part = report_part;

@@ -686,6 +686,26 @@ static void fill_dash_rep(const Packager *pk, const Rendition *r, DashRepresenta
     }
 }
 
+/* Low-latency DASH (chunked CMAF): the segment being cut is listed with its
+ * planned length, fetchable once its first part is out; the server streams
+ * it part by part as they are made. */
+static void announce_open_segment(const Packager *pk, DashManifest *m, DashRepresentation *video,
+                                  DashRepresentation *audio)
+{
+    const PackagerConfig *c = &pk->cfg;
+    int64_t frames = grid_segment_start(&c->grid, pk->published + 1) - grid_segment_start(&c->grid, pk->published);
+
+    for (int i = 0; i <= c->nvideo; i++) {
+        DashRepresentation *d = i < c->nvideo ? &video[i] : audio;
+        if (!d || !d->nsegments || d->segments[d->nsegments - 1].number != pk->published - 1)
+            continue;
+        d->open_duration = av_rescale(frames * c->fps.den, d->timescale, c->fps.num);
+    }
+    m->availability_offset_us = c->grid.segment_us - c->part_us;
+    m->target_latency_us = 3 * c->part_us;
+    m->presentation_delay_us = m->target_latency_us;
+}
+
 int write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec)
 {
     const PackagerConfig *c = &pk->cfg;
@@ -716,6 +736,8 @@ int write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec)
         m.time_shift_us = c->grid.segment_us * c->window;
         m.presentation_delay_us = c->grid.segment_us * 3;
         m.utc_timing_url = c->utc_timing_url;
+        if (pk->part_frames > 0 && !pk->ending)
+            announce_open_segment(pk, &m, video, ar ? &audio : NULL);
     }
     if ((ret = dash_write_mpd(b, &m)) < 0)
         return (int)ret;
@@ -834,6 +856,7 @@ int packager_run(Packager *pk, Queue *in)
                 goto fail;
     }
     /* every producer is gone: whatever did not say it ended has ended */
+    pk->ending = 1;
     for (int i = 0; i <= pk->cfg.nvideo; i++)
         end_stream(pk, i);
     for (int i = 0; i < pk->nrends; i++) {

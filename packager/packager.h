@@ -259,6 +259,10 @@ typedef struct DashRepresentation {
     int64_t presentation_time_offset; /* media time of presentation time 0, timescale units */
     const SegmentInfo *segments;
     int nsegments;
+    /* low-latency live: the segment being cut, listed after them with its
+     * planned duration (timescale units) so a player asks for it while it
+     * grows; 0: not listed */
+    int64_t open_duration;
 } DashRepresentation;
 
 typedef struct DashManifest {
@@ -275,6 +279,11 @@ typedef struct DashManifest {
     int64_t time_shift_us;            /* timeShiftBufferDepth */
     int64_t presentation_delay_us;    /* suggestedPresentationDelay; 0: none */
     const char *utc_timing_url;       /* UTCTiming http-iso; NULL: direct, from publish_us */
+    /* low-latency (chunked CMAF): how long before its end a segment can be
+     * fetched (availabilityTimeOffset, availabilityTimeComplete="false"),
+     * and the latency a player should aim at (ServiceDescription); 0: none */
+    int64_t availability_offset_us;
+    int64_t target_latency_us;
 } DashManifest;
 
 /* An MPD, static (VOD) or dynamic (live): SegmentTemplate with SegmentTimeline. */

@@ -598,6 +598,42 @@ static void test_mpd_dynamic(void)
     buf_free(&b);
 }
 
+/* Low-latency DASH: the segment being cut is in the timeline, fetchable
+ * 1.5 s before its end (0.5 s parts of 2 s segments), and the latency to
+ * aim at is in a ServiceDescription, before the Period as the schema wants. */
+static void test_mpd_low_latency(void)
+{
+    static const int64_t vd[] = { 60000, 60000 };
+    SegmentInfo vseg[2];
+    DashRepresentation video = {
+        .id = "360p", .bandwidth = 800000, .codecs = "avc1.64001e", .width = 640, .height = 360,
+        .fps = { 30, 1 }, .timescale = 30000, .segments = vseg, .nsegments = 2, .open_duration = 60000,
+    };
+    DashManifest m = {
+        .max_segment_us = 2000000, .video = &video, .nvideo = 1, .dynamic = 1,
+        .availability_start_us = 1795608000LL * 1000000,
+        .publish_us = 1795608000LL * 1000000 + 3600500000LL,
+        .min_update_us = 2000000, .time_shift_us = 12000000, .presentation_delay_us = 1500000,
+        .utc_timing_url = "/time", .availability_offset_us = 1500000, .target_latency_us = 1500000,
+    };
+    Buf b = { 0 };
+
+    fill(vseg, 2, 1800, 1800 * 60000LL, vd);
+    CHECK_EQ_INT(dash_write_mpd(&b, &m), 0);
+    CHECK(strstr(TXT(b), "suggestedPresentationDelay=\"PT1.500S\" maxSegmentDuration=\"PT2.000S\""
+                         " minBufferTime=\"PT2.000S\">\n"
+                         "  <ServiceDescription id=\"0\">\n"
+                         "    <Latency target=\"1500\" min=\"750\" max=\"3000\"/>\n"
+                         "    <PlaybackRate min=\"0.96\" max=\"1.04\"/>\n"
+                         "  </ServiceDescription>\n  <Period id=\"0\" start=\"PT0S\">\n"));
+    CHECK(strstr(TXT(b), " startNumber=\"1800\" availabilityTimeOffset=\"1.500\""
+                         " availabilityTimeComplete=\"false\">\n"
+                         "          <SegmentTimeline>\n"
+                         "            <S t=\"108000000\" d=\"60000\" r=\"2\"/>\n"
+                         "          </SegmentTimeline>\n"));
+    buf_free(&b);
+}
+
 /* LL-HLS: server control, part target, the parts of the last whole segment
  * and of the one in progress, the hint of the next part, and a report for
  * the other rendition. */
@@ -761,6 +797,7 @@ int main(void)
     test_low_latency();
     test_live_ts_pdt_daterange();
     test_mpd_dynamic();
+    test_mpd_low_latency();
     test_vod_ts();
     test_live_fmp4();
     test_target_duration();
