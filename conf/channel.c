@@ -27,11 +27,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <yaml.h>
 
+#include <libavutil/common.h>
 #include <libavutil/error.h>
 
 #define MAX_MESSAGES 100
@@ -77,6 +79,9 @@ typedef enum OptType {
     OT_LADDER,      /* ChannelConf.ladder / nb_rungs, elements per sub */
     OT_SOURCES,     /* ChannelConf.sources / nb_sources, elements per sub */
     OT_ITEMS,       /* ConfSchedule.items / nb_items, elements per sub */
+    OT_SIZE,        /* int64_t bytes: 512M, 2G (powers of 1024) */
+    OT_HEADERS,     /* ConfHeaders: a mapping Name: value, or a list of "Name: value" */
+    OT_PUSH,        /* ConfOutput.push / nb_push: one mapping, or a list of them, per sub */
 } OptType;
 
 enum {
@@ -430,6 +435,45 @@ static int parse_int(const char *s, long long *v)
 }
 
 /* "0", "0s", "0.0s", "0ms": what conf_parse_duration refuses, where zero makes sense. */
+/* "512M", "2G", "1.5GiB", "100MB", "4096": bytes, k/M/G/T as powers of 1024. */
+static int parse_size(const char *s, int64_t *v)
+{
+    static const char units[] = "kmgt";
+    char *end;
+    double n, mult = 1;
+    const char *u;
+
+    if (!(*s >= '0' && *s <= '9'))
+        return -1;
+    n = strtod(s, &end);
+    if (end == s || !isfinite(n))
+        return -1;
+    if (*end && (u = strchr(units, *end | 0x20))) {
+        for (const char *k = units; k <= u; k++)
+            mult *= 1024;
+        end++;
+        if (*end == 'i')
+            end++;
+    }
+    if (*end == 'B')
+        end++;
+    if (*end || n * mult > 9e18)
+        return -1;
+    *v = (int64_t)(n * mult);
+    return 0;
+}
+
+static void fmt_size(char *buf, size_t size, double bytes)
+{
+    static const char *const units[] = { "", "K", "M", "G", "T" };
+    int i = 0;
+    while (i < 4 && bytes >= 1024 && fmod(bytes, 1024) == 0) {
+        bytes /= 1024;
+        i++;
+    }
+    snprintf(buf, size, "%.0f%s", bytes, units[i]);
+}
+
 static int is_zero_duration(const char *s)
 {
     size_t n = strspn(s, "0.");
@@ -745,6 +789,7 @@ static void check_source(Ctx *c, void *base, SectionState *st);
 static void check_item(Ctx *c, void *base, SectionState *st);
 static void check_low_latency(Ctx *c, void *base, SectionState *st);
 static void check_output(Ctx *c, void *base, SectionState *st);
+static void check_push(Ctx *c, void *base, SectionState *st);
 static void check_channel(Ctx *c, void *base, SectionState *st);
 
 static const Option video_opts[] = {
@@ -875,11 +920,32 @@ static const Option push_opts[] = {
     { "bearer_env", OT_ENV, F(ConfPush, bearer_env), NULL, NONE, NONE, NULL, NULL, 0,
       "environment variable holding a bearer token for the origin (the token never goes in "
       "the file)" },
+    { "basic_user_env", OT_ENV, F(ConfPush, basic_user_env), NULL, NONE, NONE, NULL, NULL, 0,
+      "environment variable holding the HTTP basic auth user (with basic_password_env)" },
+    { "basic_password_env", OT_ENV, F(ConfPush, basic_password_env), NULL, NONE, NONE, NULL, NULL, 0,
+      "environment variable holding the HTTP basic auth password" },
+    { "headers", OT_HEADERS, F(ConfPush, headers), NULL, NONE, NONE, NULL, NULL, 0,
+      "extra request headers: a mapping Name: value, or a list of \"Name: value\"" },
+    { "ca_file", OT_FILE, F(ConfPush, ca_file), NULL, NONE, NONE, NULL, NULL, 0,
+      "PEM bundle that verifies the origin's https certificate; not given: the system's" },
+    { "aws_sigv4", OT_STRING, F(ConfPush, aws_sigv4), NULL, 0, 256, NULL, NULL, 0,
+      "sign requests with AWS SigV4 for S3-compatible buckets: \"aws:amz:REGION:s3\" "
+      "(with aws_key_env, aws_secret_env)" },
+    { "aws_key_env", OT_ENV, F(ConfPush, aws_key_env), NULL, NONE, NONE, NULL, NULL, 0,
+      "environment variable holding the access key id for aws_sigv4" },
+    { "aws_secret_env", OT_ENV, F(ConfPush, aws_secret_env), NULL, NONE, NONE, NULL, NULL, 0,
+      "environment variable holding the secret access key for aws_sigv4" },
+    { "delete", OT_BOOL, F(ConfPush, delete_segments), "true", NONE, NONE, NULL, NULL, 0,
+      "DELETE segments from the origin when they leave the window" },
+    { "spool", OT_SIZE, F(ConfPush, spool), "1G", 1024.0 * 1024, 1024.0 * 1024 * 1024 * 1024, NULL,
+      NULL, 0, "segments that may wait on disk while the origin fails; past it the oldest go" },
+    { "timeout", OT_DURATION, F(ConfPush, timeout), "10s", 1e6, 300.0 * US, NULL, NULL, 0,
+      "a request that takes longer fails (and is retried)" },
     { "retry_max", OT_DURATION, F(ConfPush, retry_max), "5s", 1e6, 300.0 * US, NULL, NULL, 0,
       "cap of the retry backoff while the origin fails" },
     { .key = NULL },
 };
-static const Section push_sec = { "output.push", push_opts, NULL };
+static const Section push_sec = { "output.push", push_opts, check_push };
 
 static const Option output_opts[] = {
     { "dir", OT_DIR, F(ConfOutput, dir), NULL, NONE, NONE, NULL, NULL, OPT_REQUIRED,
@@ -894,8 +960,8 @@ static const Option output_opts[] = {
       &low_latency_sec, 0, "LL-HLS; not given: off" },
     { "serve", OT_SECTION, F(ConfOutput, serve), NULL, NONE, NONE, NULL, &serve_sec, 0,
       "the built-in HTTP server; not given: not served" },
-    { "push", OT_SECTION, F(ConfOutput, push), NULL, NONE, NONE, NULL, &push_sec, 0,
-      "push to a CDN origin; not given: not pushed" },
+    { "push", OT_PUSH, F(ConfOutput, push), NULL, 1, CONF_PUSH_MAX, NULL, &push_sec, 0,
+      "push to a CDN origin (a list: to each of several); not given: not pushed" },
     { .key = NULL },
 };
 static const Section output_sec = { "output", output_opts, check_output };
@@ -1103,6 +1169,20 @@ static int parse_text(Ctx *c, const Option *o, const char *text, void *field,
         }
         *(int64_t *)field = v64;
         return 0;
+    case OT_SIZE:
+        if (parse_size(text, &v64) < 0) {
+            snprintf(err, err_size, "'%s' is not a size (write 512M, 2G; K, M, G, T are powers "
+                     "of 1024)", text);
+            return AVERROR(EINVAL);
+        }
+        if ((o->min != NONE && v64 < o->min) || (o->max != NONE && v64 > o->max)) {
+            fmt_size(lo, sizeof(lo), o->min);
+            fmt_size(hi, sizeof(hi), o->max);
+            snprintf(err, err_size, "%s is out of range (%s to %s)", text, lo, hi);
+            return AVERROR(EINVAL);
+        }
+        *(int64_t *)field = v64;
+        return 0;
     case OT_BITRATE:
         if (conf_parse_bitrate(text, &v64, sub, sizeof(sub)) < 0) {
             snprintf(err, err_size, "%s", sub);
@@ -1185,6 +1265,11 @@ static int parse_text(Ctx *c, const Option *o, const char *text, void *field,
     case OT_URL:
         if (valid_url(text, o->choices, err, err_size) < 0)
             return AVERROR(EINVAL);
+        if (o->choices == push_schemes && strpbrk(text, "?#")) {
+            snprintf(err, err_size, "'%s': a base URL cannot have a query or fragment (paths of "
+                     "the output tree are appended to it)", text);
+            return AVERROR(EINVAL);
+        }
         if (o->choices == push_schemes && text[strlen(text) - 1] != '/') {
             /* a base URL: the output tree's paths are appended to it */
             int ret;
@@ -1438,6 +1523,208 @@ static void parse_ladder(Ctx *c, SectionState *st, const Option *o, yaml_node_t 
         bad = 1;
     }
     conf->nb_rungs = count;
+    if (bad)
+        st->bad |= 1u << (o - st->sec->options);
+}
+
+/* RFC 9110 token characters: what a header name may hold. */
+static int header_name_ok(const char *s, size_t n)
+{
+    if (!n)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              (ch && strchr("!#$%&'*+-.^_`|~", ch))))
+            return 0;
+    }
+    return 1;
+}
+
+/* One header from its name and value (n bytes of name); err says why not. */
+static int add_header(Ctx *c, ConfHeaders *h, const char *name, size_t n, const char *value,
+                      char *err, size_t err_size)
+{
+    static const char *const refused[] = { "Content-Length", "Transfer-Encoding", "Expect",
+                                           "Content-Type", NULL };
+    char **lines;
+    size_t vlen;
+
+    if (!header_name_ok(name, n)) {
+        snprintf(err, err_size, "'%.*s' is not a header name (letters, digits and -)",
+                 (int)FFMIN(n, 64), name);
+        return -1;
+    }
+    for (int i = 0; refused[i]; i++) {
+        if (strlen(refused[i]) == n && !strncasecmp(name, refused[i], n)) {
+            snprintf(err, err_size, "%s is set by onair itself and cannot be given", refused[i]);
+            return -1;
+        }
+    }
+    while (*value == ' ' || *value == '\t')
+        value++;
+    for (const char *v = value; *v; v++) {
+        if ((unsigned char)*v < 0x20 && *v != '\t') {
+            snprintf(err, err_size, "the value of %.*s holds a control character or line break",
+                     (int)FFMIN(n, 64), name);
+            return -1;
+        }
+    }
+    for (int i = 0; i < h->count; i++) {
+        if (!strncasecmp(h->lines[i], name, n) && h->lines[i][n] == ':') {
+            snprintf(err, err_size, "%.*s is given twice", (int)FFMIN(n, 64), name);
+            return -1;
+        }
+    }
+    if (h->count == CONF_HEADERS_MAX) {
+        snprintf(err, err_size, "too many headers (at most %d)", CONF_HEADERS_MAX);
+        return -1;
+    }
+    lines = realloc(h->lines, sizeof(*lines) * (size_t)(h->count + 1));
+    if (!lines) {
+        c->nomem = 1;
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    h->lines = lines;
+    vlen = strlen(value);
+    if (!(lines[h->count] = malloc(n + vlen + 3))) {
+        c->nomem = 1;
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    snprintf(lines[h->count], n + vlen + 3, "%.*s: %s", (int)n, name, value);
+    h->count++;
+    return 0;
+}
+
+static void free_headers(ConfHeaders *h)
+{
+    for (int i = 0; i < h->count; i++)
+        free(h->lines[i]);
+    free(h->lines);
+    h->lines = NULL;
+    h->count = 0;
+}
+
+static void parse_headers(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfHeaders *h)
+{
+    char path[200], err[256];
+    int bad = 0;
+
+    key_path(path, sizeof(path), st, o->key);
+    free_headers(h);
+    if (n->type == YAML_MAPPING_NODE) {
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+            yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
+            const char *name;
+            if (!k || !v)
+                continue;
+            if (k->type != YAML_SCALAR_NODE || v->type != YAML_SCALAR_NODE) {
+                fail_at(c, mark_of(k->type != YAML_SCALAR_NODE ? k : v), "%s: expected Name: value, "
+                        "got %s", path, kind_name(k->type != YAML_SCALAR_NODE ? k : v));
+                bad = 1;
+                continue;
+            }
+            name = (const char *)k->data.scalar.value;
+            if (strlen(name) != k->data.scalar.length ||
+                strlen((const char *)v->data.scalar.value) != v->data.scalar.length ||
+                add_header(c, h, name, strlen(name), (const char *)v->data.scalar.value, err,
+                           sizeof(err)) < 0) {
+                fail_at(c, mark_of(k), "%s: %s", path, err[0] ? err : "contains a NUL character");
+                bad = 1;
+            }
+        }
+    } else if (n->type == YAML_SEQUENCE_NODE) {
+        for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+            yaml_node_t *e = node_at(c, *it);
+            const char *line, *colon;
+            if (!e)
+                continue;
+            err[0] = 0;
+            line = e->type == YAML_SCALAR_NODE ? (const char *)e->data.scalar.value : NULL;
+            colon = line ? strchr(line, ':') : NULL;
+            if (!colon) {
+                fail_at(c, mark_of(e), "%s[%d]: expected \"Name: value\", got %s", path,
+                        (int)(it - n->data.sequence.items.start) + 1,
+                        line ? "no ':'" : kind_name(e));
+                bad = 1;
+                continue;
+            }
+            if (strlen(line) != e->data.scalar.length ||
+                add_header(c, h, line, (size_t)(colon - line), colon + 1, err, sizeof(err)) < 0) {
+                fail_at(c, mark_of(e), "%s[%d]: %s", path, (int)(it - n->data.sequence.items.start) + 1,
+                        err[0] ? err : "contains a NUL character");
+                bad = 1;
+            }
+        }
+    } else {
+        fail_at(c, mark_of(n), "%s: expected a mapping Name: value, or a list of \"Name: value\", "
+                "got %s", path, kind_name(n));
+        bad = 1;
+    }
+    if (bad)
+        st->bad |= 1u << (o - st->sec->options);
+}
+
+/* output.push: one target (a mapping) or several (a list of mappings). */
+static void parse_push(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfOutput *out)
+{
+    char path[160];
+    yaml_node_t *elems[CONF_PUSH_MAX];
+    int count = 0, bad = 0, list = n->type == YAML_SEQUENCE_NODE;
+
+    key_path(path, sizeof(path), st, o->key);
+    if (n->type == YAML_MAPPING_NODE) {
+        elems[count++] = n;
+    } else if (list) {
+        for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+            yaml_node_t *e = node_at(c, *it);
+            if (!e)
+                continue;
+            if (count == CONF_PUSH_MAX) {
+                fail_at(c, mark_of(e), "%s: too many targets (at most %d)", path, CONF_PUSH_MAX);
+                bad = 1;
+                break;
+            }
+            elems[count++] = e;
+        }
+        if (!count && !bad) {
+            fail_at(c, mark_of(n), "%s: empty: give a target { url: ... }, or leave push out", path);
+            bad = 1;
+        }
+    } else {
+        fail_at(c, mark_of(n), "%s: expected a mapping { url: ... } or a list of them, got %s",
+                path, kind_name(n));
+        bad = 1;
+    }
+    for (int i = 0; i < count; i++) {
+        ConfPush *t = &out->push[i];
+        SectionState est;
+        char epath[200];
+
+        if (list)
+            snprintf(epath, sizeof(epath), "%s[%d]", path, i + 1);
+        else
+            snprintf(epath, sizeof(epath), "%s", path);
+        t->line = mark_of(elems[i]).line;
+        t->column = mark_of(elems[i]).col;
+        /* a single target's messages point at its key, as a section's do */
+        walk_section(c, elems[i], o->sub, t, epath, list ? mark_of(elems[i]) : st->key[o - st->sec->options],
+                     &est);
+        if (est.bad) {
+            bad = 1;
+            continue;
+        }
+        for (int j = 0; j < i; j++) {
+            if (t->url && out->push[j].url && !strcmp(t->url, out->push[j].url)) {
+                fail_at(c, mark_of(elems[i]), "%s: url %s is also target %d's (line %d)", epath,
+                        t->url, j + 1, out->push[j].line);
+                bad = 1;
+            }
+        }
+    }
+    out->nb_push = count;
     if (bad)
         st->bad |= 1u << (o - st->sec->options);
 }
@@ -1715,6 +2002,12 @@ static void parse_value(Ctx *c, SectionState *st, int i, void *base)
     case OT_FORMATS:
         parse_formats(c, st, o, n, field);
         return;
+    case OT_HEADERS:
+        parse_headers(c, st, o, n, field);
+        return;
+    case OT_PUSH:
+        parse_push(c, st, o, n, base);
+        return;
     default:
         break;
     }
@@ -1830,7 +2123,13 @@ static void walk_section(Ctx *c, yaml_node_t *node, const Section *sec, void *ba
         key_path(p, sizeof(p), st, o->key);
         if (st->bad & (1u << i))
             continue;
-        if (st->node[i] && (!is_null(st->node[i]) || o->type == OT_SECTION)) {
+        if (st->node[i] && !is_null(st->node[i])) {
+            parse_value(c, st, i, base);
+        } else if (st->node[i] && o->type == OT_PUSH) {
+            /* given but empty ("push:"): what a target requires is missing */
+            fail_at(c, st->key[i], "%s: missing required key 'url'", p);
+            st->bad |= 1u << i;
+        } else if (st->node[i] && o->type == OT_SECTION) {
             parse_value(c, st, i, base);
         } else if (o->type == OT_SECTION) {
             SectionState sub;
@@ -1992,6 +2291,70 @@ static void check_output(Ctx *c, void *base, SectionState *st)
     }
 }
 
+/* What one key cannot judge alone: credentials come in pairs, and one kind at a time. */
+static void check_push(Ctx *c, void *base, SectionState *st)
+{
+    ConfPush *t = base;
+    int bearer = given(st, "bearer_env"), user = given(st, "basic_user_env");
+    int pass = given(st, "basic_password_env"), sig = given(st, "aws_sigv4");
+    int key = given(st, "aws_key_env"), secret = given(st, "aws_secret_env");
+
+    if (user != pass) {
+        const char *has = user ? "basic_user_env" : "basic_password_env";
+        fail_at(c, key_mark(st, has), "%s.%s: give basic_user_env and basic_password_env together",
+                st->path, has);
+        st->bad |= 1u << opt_index(st->sec, has);
+    }
+    if (bearer && (user || pass)) {
+        fail_at(c, key_mark(st, user ? "basic_user_env" : "basic_password_env"), "%s: bearer_env and "
+                "basic auth exclude each other: give one of them", st->path);
+        st->bad |= 1u << opt_index(st->sec, "bearer_env");
+    }
+    if (sig) {
+        const char *v = t->aws_sigv4;
+        int parts = 1, okv = v && *v && *v != ':';
+        for (const char *p = v; okv && *p; p++) {
+            if (*p == ':')
+                parts++;
+            else if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                       *p == '-' || *p == '_'))
+                okv = 0;
+        }
+        if (!okv || parts > 4) {
+            fail_at(c, val_mark(st, "aws_sigv4"), "%s.aws_sigv4: '%s' is not a SigV4 scope: write "
+                    "PROVIDER1[:PROVIDER2[:REGION[:SERVICE]]], e.g. \"aws:amz:eu-west-1:s3\"",
+                    st->path, v ? v : "");
+            st->bad |= 1u << opt_index(st->sec, "aws_sigv4");
+        }
+        if (!key || !secret) {
+            fail_at(c, key_mark(st, "aws_sigv4"), "%s.aws_sigv4: needs aws_key_env and aws_secret_env "
+                    "(the variables holding the access key id and the secret)", st->path);
+            st->bad |= 1u << opt_index(st->sec, "aws_sigv4");
+        }
+        if (bearer || user || pass) {
+            fail_at(c, key_mark(st, "aws_sigv4"), "%s: aws_sigv4 signs the requests itself: leave "
+                    "out bearer_env and basic auth", st->path);
+            st->bad |= 1u << opt_index(st->sec, "aws_sigv4");
+        }
+    } else if (key || secret) {
+        const char *has = key ? "aws_key_env" : "aws_secret_env";
+        fail_at(c, key_mark(st, has), "%s.%s: only used with aws_sigv4", st->path, has);
+        st->bad |= 1u << opt_index(st->sec, has);
+    }
+    if ((bearer || user || sig) && ok(st, "headers")) {
+        for (int i = 0; i < t->headers.count; i++) {
+            if (!strncasecmp(t->headers.lines[i], "Authorization:", 14)) {
+                fail_at(c, val_mark(st, "headers"), "%s.headers: Authorization is set by %s; "
+                        "leave one out", st->path, bearer ? "bearer_env" : user ? "basic auth" : "aws_sigv4");
+                st->bad |= 1u << opt_index(st->sec, "headers");
+            }
+        }
+    }
+    if (ok(st, "ca_file") && t->url && !strncasecmp(t->url, "http:", 5))
+        warn_at(c, key_mark(st, "ca_file"), "%s.ca_file: used only for https, and url is http",
+                st->path);
+}
+
 static void check_channel(Ctx *c, void *base, SectionState *st)
 {
     ChannelConf *conf = base;
@@ -2033,6 +2396,11 @@ static void free_section(const Section *sec, void *base)
             *(char **)field = NULL;
         } else if (o->type == OT_SECTION) {
             free_section(o->sub, field);
+        } else if (o->type == OT_HEADERS) {
+            free_headers(field);
+        } else if (o->type == OT_PUSH) {
+            for (int i = 0; i < CONF_PUSH_MAX; i++)
+                free_section(o->sub, (ConfPush *)field + i);
         }
     }
 }
@@ -2302,6 +2670,9 @@ static const char *type_name(const Option *o)
     case OT_LADDER: return "list of rungs";
     case OT_SOURCES: return "mapping NAME: source";
     case OT_ITEMS: return "list of items";
+    case OT_SIZE: return "size";
+    case OT_HEADERS: return "mapping or list";
+    case OT_PUSH: return "mapping, or a list of them";
     }
     return "?";
 }
@@ -2392,6 +2763,17 @@ static void ref_range(Buf *b, const Option *o)
     case OT_ITEMS:
         buf_printf(b, "1 – %d", MAX_ITEMS);
         break;
+    case OT_SIZE:
+        fmt_size(lo, sizeof(lo), o->min);
+        fmt_size(hi, sizeof(hi), o->max);
+        buf_printf(b, "%s – %s", lo, hi);
+        break;
+    case OT_HEADERS:
+        buf_printf(b, "at most %d", CONF_HEADERS_MAX);
+        break;
+    case OT_PUSH:
+        buf_printf(b, "%.0f – %.0f targets", o->min, o->max);
+        break;
     default:
         break;
     }
@@ -2418,7 +2800,7 @@ static void ref_section(Buf *b, const Section *sec, const char *prefix)
         buf_printf(b, " | ");
         md_text(b, o->help);
         buf_printf(b, " |\n");
-        if (o->type == OT_SECTION) {
+        if (o->type == OT_SECTION || o->type == OT_PUSH) {
             ref_section(b, o->sub, key);
         } else if (o->sub) {
             char sub[180];

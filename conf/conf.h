@@ -132,10 +132,31 @@ typedef struct ConfServe {
     char *listen;            /* "HOST:PORT", or NULL: not served */
 } ConfServe;
 
+#define CONF_PUSH_MAX 8         /* push targets per channel */
+#define CONF_HEADERS_MAX 32      /* extra headers per target */
+
+typedef struct ConfHeaders {
+    char **lines;            /* "Name: value" each */
+    int count;
+} ConfHeaders;
+
+/* One push target. Credentials are never in the file: the *_env keys name
+ * environment variables read when the channel starts. */
 typedef struct ConfPush {
-    char *url;               /* http(s) base URL, or NULL: not pushed */
+    char *url;               /* http(s) base URL ending in '/' */
     char *bearer_env;        /* the environment variable holding the token, or NULL */
+    char *basic_user_env;    /* HTTP basic auth from these two, or NULL */
+    char *basic_password_env;
+    ConfHeaders headers;     /* extra request headers */
+    char *ca_file;           /* resolved PEM bundle for https, or NULL: the system's */
+    char *aws_sigv4;         /* "aws:amz:REGION:SERVICE" (libcurl's form), or NULL */
+    char *aws_key_env;       /* access key id and secret for SigV4 */
+    char *aws_secret_env;
+    int delete_segments;     /* DELETE what leaves the window */
+    int64_t spool;           /* bytes that may wait on disk while the origin fails */
+    int64_t timeout;         /* per request, µs */
     int64_t retry_max;       /* cap of the retry backoff, µs */
+    int line, column;        /* where the target starts */
 } ConfPush;
 
 typedef struct ConfOutput {
@@ -145,7 +166,8 @@ typedef struct ConfOutput {
     unsigned formats;        /* ConfFormat bits */
     ConfLowLatency low_latency;
     ConfServe serve;
-    ConfPush push;
+    ConfPush push[CONF_PUSH_MAX];  /* output.push: one mapping, or a list of them */
+    int nb_push;
 } ConfOutput;
 
 typedef struct ConfSchedule {

@@ -111,8 +111,7 @@ static void test_valid_minimal(void)
     CHECK_EQ_INT(conf->output.formats, CONF_FORMAT_HLS_TS);
     CHECK_EQ_INT(conf->output.low_latency.part, 0);
     CHECK(conf->output.serve.listen == NULL);
-    CHECK(conf->output.push.url == NULL);
-    CHECK_EQ_INT(conf->output.push.retry_max, 5000000);
+    CHECK_EQ_INT(conf->output.nb_push, 0);
     conf_free(&conf);
     CHECK(conf == NULL);
     conf_free(&conf);            /* NULL is fine */
@@ -228,9 +227,14 @@ static void test_valid_full(void)
     CHECK_EQ_INT(conf->output.formats, CONF_FORMAT_HLS_TS | CONF_FORMAT_HLS_FMP4 | CONF_FORMAT_DASH);
     CHECK_EQ_INT(conf->output.low_latency.part, 500000);
     CHECK_EQ_STR(conf->output.serve.listen, "0.0.0.0:8081");
-    CHECK_EQ_STR(conf->output.push.url, "https://origin.example/live/full/");
-    CHECK_EQ_STR(conf->output.push.bearer_env, "ORIGIN_TOKEN");
-    CHECK_EQ_INT(conf->output.push.retry_max, 10000000);
+    CHECK_EQ_INT(conf->output.nb_push, 1);
+    CHECK_EQ_STR(conf->output.push[0].url, "https://origin.example/live/full/");
+    CHECK_EQ_STR(conf->output.push[0].bearer_env, "ORIGIN_TOKEN");
+    CHECK_EQ_INT(conf->output.push[0].retry_max, 10000000);
+    CHECK_EQ_INT(conf->output.push[0].delete_segments, 1);
+    CHECK_EQ_INT(conf->output.push[0].spool, 1LL << 30);
+    CHECK_EQ_INT(conf->output.push[0].timeout, 10000000);
+    CHECK_EQ_INT(conf->output.push[0].headers.count, 0);
     conf_free(&conf);
     conf_report_clear(&r);
 }
@@ -663,7 +667,9 @@ static void test_reference(void)
         "`schedule.items[].title`", "`schedule.items[].at`", "`schedule.items[].repeat`",
         "`output.dir`", "`output.segment`", "`output.window`", "`output.formats`",
         "`output.low_latency.part`", "`output.serve.listen`", "`output.push.url`",
-        "`output.push.bearer_env`", NULL,
+        "`output.push.bearer_env`", "`output.push.headers`", "`output.push.basic_user_env`",
+        "`output.push.ca_file`", "`output.push.aws_sigv4`", "`output.push.delete`",
+        "`output.push.spool`", "`output.push.timeout`", NULL,
     };
     for (int i = 0; keys[i]; i++) {
         if (!strstr((const char *)b.data, keys[i])) {
@@ -673,6 +679,119 @@ static void test_reference(void)
     }
     CHECK(strstr((const char *)b.data, "| `output.segment` | duration | `2s` | 500ms – 30s |") != NULL);
     buf_free(&b);
+}
+
+#define PUSH_HEAD HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n"
+
+/* output.push: one target or several, each with its credentials and options. */
+static void test_push(void)
+{
+    static const char two[] = PUSH_HEAD
+        "  push:\n"                                                          /* 11 */
+        "    - url: \"http://127.0.0.1:8080/live/t\"\n"
+        "      headers: { X-Origin-Key: \"abc def\", Cache-Control: no-cache }\n"
+        "      basic_user_env: ORIGIN_USER\n"
+        "      basic_password_env: ORIGIN_PASS\n"
+        "      delete: false\n"
+        "      spool: 512M\n"
+        "      timeout: 3s\n"
+        "    - url: \"https://bucket.s3.example/live/t/\"\n"                /* 19 */
+        "      headers: [\"x-amz-acl: public-read\"]\n"
+        "      aws_sigv4: \"aws:amz:eu-west-1:s3\"\n"
+        "      aws_key_env: AWS_ACCESS_KEY_ID\n"
+        "      aws_secret_env: AWS_SECRET_ACCESS_KEY\n"
+        "      ca_file: clips/promo.stub\n"
+        "      retry_max: 2s\n";
+    ChannelConf *conf = NULL;
+    ConfReport r = { 0 };
+
+    CHECK_EQ_INT(conf_load_string(&conf, two, strlen(two), "t.yaml", fixtures, &r), 0);
+    if (r.count)
+        dump(&r);
+    if (conf) {
+        const ConfPush *a = &conf->output.push[0], *b = &conf->output.push[1];
+        CHECK_EQ_INT(conf->output.nb_push, 2);
+        CHECK_EQ_STR(a->url, "http://127.0.0.1:8080/live/t/");
+        CHECK_EQ_INT(a->line, 12);
+        CHECK_EQ_INT(a->headers.count, 2);
+        CHECK_EQ_STR(a->headers.lines[0], "X-Origin-Key: abc def");
+        CHECK_EQ_STR(a->headers.lines[1], "Cache-Control: no-cache");
+        CHECK_EQ_STR(a->basic_user_env, "ORIGIN_USER");
+        CHECK_EQ_STR(a->basic_password_env, "ORIGIN_PASS");
+        CHECK_EQ_INT(a->delete_segments, 0);
+        CHECK_EQ_INT(a->spool, 512LL << 20);
+        CHECK_EQ_INT(a->timeout, 3000000);
+        CHECK_EQ_INT(a->retry_max, 5000000);
+        CHECK(a->aws_sigv4 == NULL && a->ca_file == NULL);
+        CHECK_EQ_STR(b->url, "https://bucket.s3.example/live/t/");
+        CHECK_EQ_INT(b->line, 19);
+        CHECK_EQ_INT(b->headers.count, 1);
+        CHECK_EQ_STR(b->headers.lines[0], "x-amz-acl: public-read");
+        CHECK_EQ_STR(b->aws_sigv4, "aws:amz:eu-west-1:s3");
+        CHECK_EQ_STR(b->aws_key_env, "AWS_ACCESS_KEY_ID");
+        CHECK_EQ_STR(b->aws_secret_env, "AWS_SECRET_ACCESS_KEY");
+        CHECK(b->ca_file && strstr(b->ca_file, "/clips/promo.stub"));
+        CHECK_EQ_INT(b->delete_segments, 1);
+        CHECK_EQ_INT(b->retry_max, 2000000);
+    }
+    conf_free(&conf);
+    conf_report_clear(&r);
+
+    /* bad values name the key and its place */
+    BROKEN(PUSH_HEAD "  push: { url: \"http://o/\", spool: lots }\n",
+           11, 36, "output.push.spool: 'lots' is not a size");
+    BROKEN(PUSH_HEAD "  push: { url: \"http://o/\", spool: 10k }\n",
+           11, 36, "output.push.spool: 10k is out of range (1M to 1T)");
+    BROKEN(PUSH_HEAD "  push: { url: \"http://o/\", timeout: 0s }\n",
+           11, 38, "output.push.timeout: duration must be more than zero");
+    BROKEN(PUSH_HEAD "  push: { url: \"http://o/\", delete: maybe }\n",
+           11, 37, "output.push.delete: expected true or false, got 'maybe'");
+    BROKEN(PUSH_HEAD "  push: { url: \"http://o/?a=1\" }\n",
+           11, 16, "output.push.url: 'http://o/?a=1': a base URL cannot have a query");
+    BROKEN(PUSH_HEAD "  push: { url: \"http://o/\", headers: { \"Bad Name\": x } }\n",
+           11, 40, "output.push.headers: 'Bad Name' is not a header name");
+    BROKEN(PUSH_HEAD "  push: { url: \"http://o/\", headers: [\"X-A: 1\", \"nocolon\"] }\n",
+           11, 49, "output.push.headers[2]: expected \"Name: value\", got no ':'");
+    BROKEN(PUSH_HEAD "  push: { url: \"http://o/\", headers: { Content-Length: 5 } }\n",
+           11, 40, "output.push.headers: Content-Length is set by onair itself");
+    BROKEN(PUSH_HEAD "  push: { url: \"http://o/\", headers: [\"X-A: 1\", \"x-a: 2\"] }\n",
+           11, 49, "output.push.headers[2]: x-a is given twice");
+    BROKEN(PUSH_HEAD "  push: { url: \"http://o/\", headers: x }\n",
+           11, 38, "output.push.headers: expected a mapping Name: value");
+    BROKEN(PUSH_HEAD "  push: { url: \"http://o/\", basic_user_env: U }\n",
+           11, 29, "output.push.basic_user_env: give basic_user_env and basic_password_env together");
+    BROKEN(PUSH_HEAD "  push: { url: \"http://o/\", bearer_env: T, basic_user_env: U, "
+           "basic_password_env: P }\n",
+           11, 44, "output.push: bearer_env and basic auth exclude each other");
+    BROKEN(PUSH_HEAD "  push: { url: \"http://o/\", aws_sigv4: \"aws:amz:eu-west-1:s3\" }\n",
+           11, 29, "output.push.aws_sigv4: needs aws_key_env and aws_secret_env");
+    BROKEN(PUSH_HEAD "  push: { url: \"http://o/\", aws_sigv4: \"aws/amz\", aws_key_env: K, "
+           "aws_secret_env: S }\n",
+           11, 40, "output.push.aws_sigv4: 'aws/amz' is not a SigV4 scope");
+    BROKEN(PUSH_HEAD "  push: { url: \"http://o/\", aws_key_env: K }\n",
+           11, 29, "output.push.aws_key_env: only used with aws_sigv4");
+    BROKEN(PUSH_HEAD "  push: { url: \"http://o/\", bearer_env: T, headers: { Authorization: x } }\n",
+           11, 53, "output.push.headers: Authorization is set by bearer_env");
+    BROKEN(PUSH_HEAD "  push: { url: \"http://o/\", ca_file: nowhere.pem }\n",
+           11, 38, "output.push.ca_file: 'nowhere.pem' does not exist");
+    BROKEN(PUSH_HEAD "  push:\n    - { url: \"http://o/a/\" }\n    - { url: \"http://o/a\" }\n",
+           13, 7, "output.push[2]: url http://o/a/ is also target 1's (line 12)");
+    BROKEN(PUSH_HEAD "  push:\n    - { url: \"http://o/a/\" }\n    - { bearer_env: T }\n",
+           13, 7, "output.push[2]: missing required key 'url'");
+    BROKEN(PUSH_HEAD "  push:\n    - { url: \"http://o/a/\", retry_max: 1h }\n",
+           12, 40, "output.push[1].retry_max: 1h is out of range (1s to 5m)");
+    BROKEN(PUSH_HEAD "  push: []\n", 11, 9, "output.push: empty");
+    BROKEN(PUSH_HEAD "  push: \"http://o/\"\n", 11, 9,
+           "output.push: expected a mapping { url: ... } or a list of them, got a single value");
+    BROKEN(PUSH_HEAD "  push:\n", 11, 3, "output.push: missing required key 'url'");
+    BROKEN(PUSH_HEAD "  push:\n" "    - { url: \"http://o/1/\" }\n" "    - { url: \"http://o/2/\" }\n"
+           "    - { url: \"http://o/3/\" }\n" "    - { url: \"http://o/4/\" }\n"
+           "    - { url: \"http://o/5/\" }\n" "    - { url: \"http://o/6/\" }\n"
+           "    - { url: \"http://o/7/\" }\n" "    - { url: \"http://o/8/\" }\n"
+           "    - { url: \"http://o/9/\" }\n",
+           20, 7, "output.push: too many targets (at most 8)");
+    WARNS(PUSH_HEAD "  push: { url: \"http://o/\", ca_file: clips/promo.stub }\n",
+          11, 29, "output.push.ca_file: used only for https");
 }
 
 int main(int argc, char **argv)
@@ -692,5 +811,6 @@ int main(int argc, char **argv)
     test_durations();
     test_at();
     test_reference();
+    test_push();
     return CHECK_DONE();
 }
