@@ -299,7 +299,8 @@ int packager_codec_string(const AVCodecParameters *par, char *out, size_t size);
  * and for a CDN that pulls:
  *
  *   /<id>/master.m3u8, /<id>/manifest.mpd, /<id>/<rendition>/index.m3u8,
- *   /<id>/<rendition>/init.mp4, /<id>/<rendition>/seg_<n>.ts|.m4s
+ *   /<id>/<rendition>/init.mp4, /<id>/<rendition>/seg_<n>.ts|.m4s,
+ *   /<id>/<rendition>/seg_<n>.p<i>.ts|.m4s (LL-HLS parts)
  *                  the channel's files, read fresh on every request; nothing
  *                  else in its folder (the state file, other files, links
  *                  leading out) is reachable: 404, or 400 for malformed URLs
@@ -326,9 +327,12 @@ int packager_codec_string(const AVCodecParameters *par, char *out, size_t size);
  *   Content-Range; a range past the end 416 with a Content-Range that
  *   gives the size; several ranges, a malformed one, or an If-Range that no longer
  *   matches answer 200 with the whole file (RFC 7233 allows ignoring Range).
+ * - Content-Type: .m3u8 application/vnd.apple.mpegurl, .mpd
+ *   application/dash+xml, .ts video/mp2t, .m4s video/iso.segment, .mp4
+ *   video/mp4.
  * - Cache-Control: playlists, manifests and init segments max-age=1;
- *   segments max-age=86400, immutable (a name is never reused); errors
- *   no-cache.
+ *   segments and parts max-age=86400, immutable (a name is never reused);
+ *   errors no-cache.
  * - Limits (ServerLimits): more connections than allowed, in all or from one
  *   address, are answered 503 (Retry-After: 1) and closed, and closed at
  *   once by libmicrohttpd past a small margin; an idle connection is closed

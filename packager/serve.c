@@ -14,14 +14,24 @@
  * folder can lead out of it. What is not a channel's output is 400 or 404,
  * never 500.
  *
- * Threads: libmicrohttpd's internal polling (epoll) in a small pool; idle or
- * stalled connections are dropped after a timeout. Connections may be
- * suspended (MHD_ALLOW_SUSPEND_RESUME), for blocking playlist reloads.
+ * What a CDN in front needs is answered here rather than left to it: strong
+ * ETags and Last-Modified with 304s, single byte ranges (206/416), CORS on
+ * every response, Cache-Control by kind of file (packager.h lists it all).
+ *
+ * Threads: libmicrohttpd's internal polling (epoll) in a small pool, fixed
+ * in size whatever the load. Descriptors are bounded instead: connections
+ * are counted, in all and per client address, when they open; one over a
+ * limit is answered 503 and closed, and libmicrohttpd's own limits, a margin
+ * above, close the rest at once. Idle or stalled connections are dropped
+ * after a timeout. Connections may be suspended (MHD_ALLOW_SUSPEND_RESUME),
+ * for blocking playlist reloads.
  */
 #include "packager.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -29,6 +39,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,9 +56,28 @@
 
 /* Enough for many clients: a thread serves every connection it polls, and
  * file bodies go out by sendfile. */
-#define SERVE_THREADS 4
-/* A connection idle this long (a stalled or vanished client) is closed. */
-#define SERVE_TIMEOUT_S 30
+#define SERVE_THREADS 2
+/* ServerLimits' defaults. A connection idle this long (a stalled or vanished
+ * client) is closed; players and CDNs ask again within a segment or two. */
+#define SERVE_CONNECTIONS 1024
+#define SERVE_TIMEOUT_S 15
+/* Descriptors left to the rest of the process (sources, encoders, files). */
+#define SERVE_FD_RESERVE 256
+/* server_new raises the soft limit of open files to the hard one, up to this. */
+#define SERVE_NOFILE_MAX 65536
+/* A connection over a limit is answered 503 as soon as it asks; one that
+ * asks nothing is closed after this. */
+#define SERVE_REFUSED_TIMEOUT_S 2
+/* Files up to this size (playlists, manifests: what is asked for most) are
+ * read and go out with their headers in one write; bigger ones are sent from
+ * the file, so memory stays flat however large the segments. */
+#define SMALL_FILE_MAX (16 * 1024)
+/* Last-Modified is only given for a file at least this old (us): within its
+ * second it could be replaced by another with the same Last-Modified, and a
+ * 304 would keep a stale playlist. 0.1 s more for file systems' coarse clocks. */
+#define LAST_MODIFIED_AGE_US 1100000
+/* Warnings about refused connections, at most this often. */
+#define WARN_EVERY_US (10 * 1000000LL)
 /* Longer request targets are refused (414): onair's own are far shorter. */
 #define SERVE_URL_MAX 1024
 #define CHANNEL_ID_MAX 64
@@ -62,19 +93,48 @@
 #define CACHE_NONE    "no-cache"
 #define CACHE_SCRIPT  "max-age=300"
 
+/* CORS: what a page on another origin may read of a response (beyond the
+ * safelisted few), and may send in a request. */
+#define CORS_EXPOSE        "Content-Length, Content-Range, Accept-Ranges, ETag, Last-Modified, " \
+                           "Age, Date"
+#define CORS_ALLOW_HEADERS "Range, If-None-Match, If-Modified-Since, If-Range, Cache-Control, Pragma"
+#define CORS_ASKED_MAX     512
+#define METHODS            "GET, HEAD, OPTIONS"
+
 typedef struct ServeChannel {
     char id[CHANNEL_ID_MAX + 1];
     char *dir;
 } ServeChannel;
 
+/* Open connections from one client address (a key of 16 bytes: IPv6, IPv4
+ * as ::ffff:a.b.c.d). */
+typedef struct AddrCount {
+    uint8_t key[16];
+    int count;
+} AddrCount;
+
+/* Per connection, from its opening to its close (socket_context). */
+typedef struct Conn {
+    uint8_t key[16];
+    int counted;                      /* within the limits; else answered 503 */
+} Conn;
+
 struct Server {
     struct MHD_Daemon *mhd;
     atomic_int started;               /* the daemon runs (for mhd_log) */
+    _Atomic int64_t trouble_warned_us;  /* last warning from libmicrohttpd's log */
     int port;
     char *web_root;
+    ServerLimits limits;
     pthread_mutex_t lock;             /* the channel table */
     ServeChannel *channels;
     int nchannels, cap;
+    pthread_mutex_t conn_lock;        /* what follows */
+    int open;                         /* connections within the limits */
+    AddrCount *addrs;                 /* their addresses, each with its count (> 0) */
+    int naddrs;                       /* at most limits.connections */
+    int64_t refused;                  /* connections refused since the last warning */
+    int64_t refused_warned_us;
 };
 
 /* Per request: made when the request line arrives, before libmicrohttpd
@@ -83,6 +143,7 @@ struct Server {
 typedef struct Request {
     unsigned refuse;                  /* nonzero: the raw target is refused with this status */
     int headers_seen;                 /* the handler has been called once */
+    int head;                         /* HEAD: no body will be sent */
     uintptr_t target_end;             /* address of the raw target's terminator */
 } Request;
 
@@ -97,7 +158,7 @@ static const FileKind file_kinds[] = {
     { "m3u8", "application/vnd.apple.mpegurl",  CACHE_LIVE,    0 },
     { "mpd",  "application/dash+xml",           CACHE_LIVE,    0 },
     { "ts",   "video/mp2t",                     CACHE_SEGMENT, 0 },
-    { "m4s",  "video/mp4",                      CACHE_SEGMENT, 0 },
+    { "m4s",  "video/iso.segment",              CACHE_SEGMENT, 0 },
     /* init.mp4 keeps its name across restarts, where the ladder may change */
     { "mp4",  "video/mp4",                      CACHE_LIVE,    0 },
     { "html", "text/html; charset=utf-8",       CACHE_NONE,    1 },
@@ -165,22 +226,37 @@ static int plain_name_ok(const char *s)
     return 1;
 }
 
-/* Only what the packager writes: playlists, the manifest, init segments and
- * seg_<number>.ts|m4s (packager_segment_name). */
+/* Digits, 1 to max of them, at *p; advances past them. */
+static int skip_digits(const char **p, size_t max)
+{
+    size_t n = 0;
+
+    while (**p >= '0' && **p <= '9') {
+        (*p)++;
+        n++;
+    }
+    return n >= 1 && n <= max;
+}
+
+/* Only what the packager writes: playlists, the manifest, init segments,
+ * seg_<number>.ts|m4s (packager_segment_name) and LL-HLS parts
+ * seg_<number>.p<index>.ts|m4s (packager_part_name). */
 static int channel_file_ok(const char *name)
 {
     static const char *const fixed[] = { "master.m3u8", "index.m3u8", "manifest.mpd", "init.mp4" };
-    const char *p;
-    size_t digits = 0;
+    const char *p = name + 4;
 
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         if (!strcmp(name, fixed[i]))
             return 1;
-    if (strncmp(name, "seg_", 4))
+    if (strncmp(name, "seg_", 4) || !skip_digits(&p, 20))
         return 0;
-    for (p = name + 4; *p >= '0' && *p <= '9'; p++)
-        digits++;
-    return digits >= 1 && digits <= 20 && (!strcmp(p, ".ts") || !strcmp(p, ".m4s"));
+    if (p[0] == '.' && p[1] == 'p') {
+        p += 2;
+        if (!skip_digits(&p, 4))
+            return 0;
+    }
+    return !strcmp(p, ".ts") || !strcmp(p, ".m4s");
 }
 
 /* ---- files ------------------------------------------------------------- */
@@ -256,6 +332,204 @@ static int read_small(const char *root, const char *name, Buf *out)
     return ret;
 }
 
+/* ---- HTTP dates and validators ------------------------------------------ */
+
+static const char month_names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+/* An IMF-fixdate (RFC 7231 7.1.1.1): "Sun, 06 Nov 1994 08:49:37 GMT". Made
+ * here rather than by strftime, whose names follow the locale. */
+static void http_date(int64_t t, char *out, size_t size)
+{
+    static const char *const wday[] = { "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed" };
+    int64_t days = t / 86400, secs = t % 86400;
+    int y, m, d;
+
+    if (secs < 0) {
+        secs += 86400;
+        days--;
+    }
+    civil_from_days(days, &y, &m, &d);
+    snprintf(out, size, "%s, %02d %.3s %04d %02d:%02d:%02d GMT", wday[(days % 7 + 7) % 7], d,
+             month_names + 3 * (m - 1), y, (int)(secs / 3600), (int)(secs / 60 % 60),
+             (int)(secs % 60));
+}
+
+static int month_of(const char *name)
+{
+    if (strlen(name) != 3)
+        return 0;
+    for (int i = 0; i < 12; i++)
+        if (!strncmp(name, month_names + 3 * i, 3))
+            return i + 1;
+    return 0;
+}
+
+/* An HTTP-date in any of the three forms recipients must accept (RFC 7231
+ * 7.1.1.1): IMF-fixdate, RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT") and
+ * asctime ("Sun Nov  6 08:49:37 1994"); seconds since the epoch. */
+static int parse_http_date(const char *v, int64_t *out)
+{
+    char wd[16], mon[4];
+    int d, y, h, mi, sec, n = 0, month;
+
+    if (sscanf(v, "%15[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n", wd, &d, mon, &y, &h, &mi,
+               &sec, &n) == 7 && n && !v[n]) {
+        /* IMF-fixdate */
+    } else if (n = 0, sscanf(v, "%15[A-Za-z], %2d-%3[A-Za-z]-%2d %2d:%2d:%2d GMT%n", wd, &d, mon,
+                             &y, &h, &mi, &sec, &n) == 7 && n && !v[n]) {
+        y += y < 70 ? 2000 : 1900;
+    } else if (n = 0, sscanf(v, "%3[A-Za-z] %3[A-Za-z] %2d %2d:%2d:%2d %4d%n", wd, mon, &d, &h, &mi,
+                             &sec, &y, &n) == 7 && n && !v[n]) {
+        /* asctime */
+    } else {
+        return AVERROR(EINVAL);
+    }
+    month = month_of(mon);
+    if (!month || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 ||
+        sec > 60 || y < 1970)
+        return AVERROR(EINVAL);
+    *out = civil_to_days(y, month, d) * 86400 + h * 3600 + mi * 60 + sec;
+    return 0;
+}
+
+/* What tells one version of a file from another. The ETag is strong: onair
+ * never rewrites a file in place (it renames a new one over it), so a new
+ * version has a new inode, size or nanosecond mtime. */
+typedef struct Validators {
+    char etag[64];
+    char last_modified[40];           /* "" while the file is too young to say */
+    int64_t mtime_s;                  /* what Last-Modified says */
+} Validators;
+
+static void validators_of(const struct stat *st, int64_t now_us, Validators *v)
+{
+    int64_t mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+
+    snprintf(v->etag, sizeof(v->etag), "\"%" PRIx64 "-%" PRIx64 "-%" PRIx64 "\"",
+             (uint64_t)st->st_ino, (uint64_t)st->st_size, (uint64_t)mtime_ns);
+    v->mtime_s = (int64_t)st->st_mtim.tv_sec;
+    v->last_modified[0] = 0;
+    /* now_us was taken before the file was opened: any later version of it
+     * has a later second (RFC 7232 2.2.2, a Last-Modified usable as strong) */
+    if (mtime_ns / 1000 + LAST_MODIFIED_AGE_US <= now_us)
+        http_date(v->mtime_s, v->last_modified, sizeof(v->last_modified));
+}
+
+/* Whether an If-None-Match list names etag, by weak comparison (a W/ prefix
+ * does not count), or is "*". A malformed list matches nothing, so the file
+ * is sent: never a wrong 304. */
+static int etag_listed(const char *list, const char *etag)
+{
+    size_t elen = strlen(etag);
+    const char *p = list, *end;
+
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (!*p)
+            return 0;
+        if (*p == '*')
+            return 1;
+        if (p[0] == 'W' && p[1] == '/')
+            p += 2;
+        if (*p != '"' || !(end = strchr(p + 1, '"')))
+            return 0;
+        if ((size_t)(end + 1 - p) == elen && !memcmp(p, etag, elen))
+            return 1;
+        p = end + 1;
+    }
+}
+
+/* Whether a Range still applies under If-Range: it names this very version,
+ * by strong ETag or by its exact (strong) Last-Modified. */
+static int if_range_holds(const char *if_range, const Validators *v)
+{
+    int64_t t;
+
+    if (!if_range)
+        return 1;
+    if (if_range[0] == '"')
+        return !strcmp(if_range, v->etag);
+    return v->last_modified[0] && parse_http_date(if_range, &t) == 0 && t == v->mtime_s;
+}
+
+/* ---- ranges ----------------------------------------------------------------- */
+
+enum RangeKind {
+    RANGE_NONE,                       /* the whole file, 200 */
+    RANGE_ONE,                        /* 206 */
+    RANGE_UNSATISFIABLE,              /* 416 */
+};
+
+/* Digits to a number, saturating: a position past any file is as good as
+ * INT64_MAX. NULL when there are no digits. */
+static const char *parse_pos(const char *p, int64_t *out)
+{
+    int64_t v = 0;
+
+    if (*p < '0' || *p > '9')
+        return NULL;
+    for (; *p >= '0' && *p <= '9'; p++)
+        v = v > (INT64_MAX - 9) / 10 ? INT64_MAX : v * 10 + (*p - '0');
+    *out = v;
+    return p;
+}
+
+/* A Range header (RFC 7233) against a file of size bytes: one range
+ * "bytes=a-b", "a-" or "-n" is RANGE_ONE with [*first, *last], or
+ * RANGE_UNSATISFIABLE when it starts past the end (or asks for the last 0
+ * bytes). Everything else is answered with the whole file, as RFC 7233 3.1
+ * allows: another unit, a malformed header, and several ranges (which would
+ * take a multipart body that no player asks for). */
+static enum RangeKind parse_range(const char *h, int64_t size, int64_t *first, int64_t *last)
+{
+    const char *p;
+    int64_t a = 0, b = INT64_MAX;
+    int n = 0, suffix = 0;
+
+    if (strncasecmp(h, "bytes=", 6))
+        return RANGE_NONE;
+    for (p = h + 6;;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')   /* empty list elements are allowed */
+            p++;
+        if (!*p)
+            break;
+        if (++n > 1)
+            return RANGE_NONE;
+        if (*p == '-') {
+            suffix = 1;
+            if (!(p = parse_pos(p + 1, &b)))
+                return RANGE_NONE;
+        } else {
+            if (!(p = parse_pos(p, &a)) || *p++ != '-')
+                return RANGE_NONE;
+            if (*p >= '0' && *p <= '9') {
+                p = parse_pos(p, &b);
+                if (b < a)
+                    return RANGE_NONE;
+            }
+        }
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p && *p != ',')
+            return RANGE_NONE;
+    }
+    if (n != 1)
+        return RANGE_NONE;
+    if (suffix) {
+        if (b == 0 || size == 0)
+            return RANGE_UNSATISFIABLE;
+        *first = b >= size ? 0 : size - b;
+        *last = size - 1;
+    } else {
+        if (a >= size)
+            return RANGE_UNSATISFIABLE;
+        *first = a;
+        *last = b >= size ? size - 1 : b;
+    }
+    return RANGE_ONE;
+}
+
 /* ---- responses ---------------------------------------------------------- */
 
 /* Queues r with the headers every response carries; takes r. */
@@ -267,6 +541,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, struct
     if (!r)
         return MHD_NO;   /* out of memory: libmicrohttpd closes the connection */
     if (MHD_add_response_header(r, "Access-Control-Allow-Origin", "*") != MHD_YES ||
+        MHD_add_response_header(r, "Access-Control-Expose-Headers", CORS_EXPOSE) != MHD_YES ||
         (type && MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) != MHD_YES) ||
         (cache && MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache) != MHD_YES)) {
         MHD_destroy_response(r);
@@ -282,7 +557,14 @@ static enum MHD_Result respond_text(struct MHD_Connection *c, unsigned status, c
     struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
                                                              MHD_RESPMEM_PERSISTENT);
     if (r && status == MHD_HTTP_METHOD_NOT_ALLOWED &&
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, OPTIONS") != MHD_YES) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, METHODS) != MHD_YES) {
+        MHD_destroy_response(r);
+        return MHD_NO;
+    }
+    /* busy: come back in a moment, on a new connection */
+    if (r && status == MHD_HTTP_SERVICE_UNAVAILABLE &&
+        (MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1") != MHD_YES ||
+         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES)) {
         MHD_destroy_response(r);
         return MHD_NO;
     }
@@ -310,22 +592,113 @@ static unsigned status_of_error(int err)
     return MHD_HTTP_NOT_FOUND;
 }
 
-static enum MHD_Result respond_file(struct MHD_Connection *c, const char *root,
-                                    const char *const *parts, int n, const FileKind *kind)
+/* A small file read whole, to go out with its headers in one write; closes
+ * fd. NULL when it cannot be read (the connection is then closed). */
+static struct MHD_Response *response_from_small_file(int fd, size_t size)
 {
     struct MHD_Response *r;
+    uint8_t *data = malloc(size ? size : 1);
+    size_t got = 0;
+
+    while (data && got < size) {
+        ssize_t n = pread(fd, data + got, size - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            free(data);
+            data = NULL;
+            break;
+        }
+        if (n == 0)
+            break;   /* shorter than fstat said: send what is there */
+        got += (size_t)n;
+    }
+    close(fd);
+    if (!data)
+        return NULL;
+    r = MHD_create_response_from_buffer(got, data, MHD_RESPMEM_MUST_FREE);
+    if (!r)
+        free(data);
+    return r;
+}
+
+/* A file, answered as the request's validators and Range ask: 200, 304,
+ * 206 or 416 (see packager.h). */
+static enum MHD_Result respond_file(struct MHD_Connection *c, const Request *rq, const char *root,
+                                    const char *const *parts, int n, const FileKind *kind)
+{
+    static const char unsatisfiable[] = "416 range not satisfiable\n";
+    struct MHD_Response *r;
     struct stat st;
+    Validators v;
+    const char *inm, *ims, *range;
+    char content_range[96];
+    int64_t now = clock_wall_us(), first = 0, last = 0, t;
+    unsigned status = MHD_HTTP_OK;
+    enum RangeKind rk = RANGE_NONE;
     int fd, ret = open_beneath(root, parts, n, &fd, &st);
 
     if (ret < 0)
         return respond_status(c, status_of_error(ret));
-    /* the response closes fd when it is destroyed */
-    r = MHD_create_response_from_fd64((uint64_t)st.st_size, fd);
+    validators_of(&st, now, &v);
+    inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    ims = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
+    range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
+    /* RFC 7232 6: If-None-Match; only without it, If-Modified-Since; then Range */
+    if (inm ? etag_listed(inm, v.etag)
+            : ims && v.last_modified[0] && parse_http_date(ims, &t) == 0 && v.mtime_s <= t)
+        status = MHD_HTTP_NOT_MODIFIED;
+    else if (range && if_range_holds(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                                 MHD_HTTP_HEADER_IF_RANGE), &v))
+        rk = parse_range(range, (int64_t)st.st_size, &first, &last);
+
+    if (rk == RANGE_UNSATISFIABLE) {
+        close(fd);
+        snprintf(content_range, sizeof(content_range), "bytes */%" PRId64, (int64_t)st.st_size);
+        r = MHD_create_response_from_buffer(strlen(unsatisfiable), (void *)unsatisfiable,
+                                            MHD_RESPMEM_PERSISTENT);
+        if (r && (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE,
+                                          content_range) != MHD_YES ||
+                  MHD_add_response_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes") != MHD_YES)) {
+            MHD_destroy_response(r);
+            return MHD_NO;
+        }
+        return respond(c, MHD_HTTP_RANGE_NOT_SATISFIABLE, r, "text/plain; charset=utf-8",
+                       CACHE_NONE);
+    }
+    if (rk == RANGE_ONE) {
+        status = MHD_HTTP_PARTIAL_CONTENT;
+        snprintf(content_range, sizeof(content_range), "bytes %" PRId64 "-%" PRId64 "/%" PRId64,
+                 first, last, (int64_t)st.st_size);
+        r = MHD_create_response_from_fd_at_offset64((uint64_t)(last - first + 1), fd,
+                                                    (uint64_t)first);
+    } else if (status == MHD_HTTP_OK && !rq->head && st.st_size <= SMALL_FILE_MAX) {
+        r = response_from_small_file(fd, (size_t)st.st_size);
+        fd = -1;
+        if (!r)
+            return MHD_NO;
+    } else {
+        /* a HEAD or a 304 reads nothing, and says the Content-Length that a
+         * 200 would have (RFC 7230 3.3.2) */
+        r = MHD_create_response_from_fd64((uint64_t)st.st_size, fd);
+    }
+    /* from here the response owns fd */
     if (!r) {
         close(fd);
         return MHD_NO;
     }
-    return respond(c, MHD_HTTP_OK, r, kind->type, kind->cache);
+    if (MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, v.etag) != MHD_YES ||
+        (v.last_modified[0] && MHD_add_response_header(r, MHD_HTTP_HEADER_LAST_MODIFIED,
+                                                       v.last_modified) != MHD_YES) ||
+        (status != MHD_HTTP_NOT_MODIFIED &&
+         MHD_add_response_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes") != MHD_YES) ||
+        (status == MHD_HTTP_PARTIAL_CONTENT &&
+         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, content_range) != MHD_YES)) {
+        MHD_destroy_response(r);
+        return MHD_NO;
+    }
+    /* a 304 carries what updates a cache's copy, not what describes a body */
+    return respond(c, status, r, status == MHD_HTTP_NOT_MODIFIED ? NULL : kind->type, kind->cache);
 }
 
 static enum MHD_Result respond_buf(struct MHD_Connection *c, Buf *b, const char *type,
@@ -335,6 +708,49 @@ static enum MHD_Result respond_buf(struct MHD_Connection *c, Buf *b, const char 
                                                              MHD_RESPMEM_MUST_COPY);
     buf_free(b);
     return respond(c, MHD_HTTP_OK, r, type, cache);
+}
+
+/* A token list as Access-Control-Request-Headers has it: nothing that could
+ * end a header line or start another. */
+static int header_list_ok(const char *v)
+{
+    size_t len = strlen(v);
+
+    if (!len || len > CORS_ASKED_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = v[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              strchr("!#$%&'*+-.^_`|~ ,", ch)))
+            return 0;
+    }
+    return 1;
+}
+
+/* A CORS preflight (a player that sends Range or a validator cross-origin). */
+static enum MHD_Result respond_preflight(struct MHD_Connection *c)
+{
+    const char *asked = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                    "Access-Control-Request-Headers");
+    char allow[sizeof(CORS_ALLOW_HEADERS) + CORS_ASKED_MAX + 8];
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+
+    /* whatever else a page asks to send is allowed too: the files are
+     * public, and no answer depends on a request header but those above */
+    if (asked && header_list_ok(asked))
+        snprintf(allow, sizeof(allow), "%s, %s", CORS_ALLOW_HEADERS, asked);
+    else
+        snprintf(allow, sizeof(allow), "%s", CORS_ALLOW_HEADERS);
+    if (r && (MHD_add_response_header(r, "Access-Control-Allow-Methods", METHODS) != MHD_YES ||
+              MHD_add_response_header(r, "Access-Control-Allow-Headers", allow) != MHD_YES ||
+              MHD_add_response_header(r, "Access-Control-Max-Age", "86400") != MHD_YES ||
+              MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, METHODS) != MHD_YES ||
+              MHD_add_response_header(r, MHD_HTTP_HEADER_VARY,
+                                      "Access-Control-Request-Headers") != MHD_YES)) {
+        MHD_destroy_response(r);
+        return MHD_NO;
+    }
+    return respond(c, MHD_HTTP_NO_CONTENT, r, NULL, NULL);
 }
 
 /* ---- the channel table -------------------------------------------------- */
@@ -428,46 +844,68 @@ fail:
     return respond_status(c, MHD_HTTP_SERVICE_UNAVAILABLE);
 }
 
-static enum MHD_Result serve_player_file(Server *s, struct MHD_Connection *c, const char *name)
+static enum MHD_Result serve_player_file(Server *s, struct MHD_Connection *c, const Request *rq,
+                                         const char *name)
 {
     const FileKind *kind;
 
     for (size_t i = 0; i < sizeof(player_map) / sizeof(player_map[0]); i++)
         if (!strcmp(name, player_map[i].name))
-            return respond_file(c, s->web_root, player_map[i].parts, 4, kind_of(name));
+            return respond_file(c, rq, s->web_root, player_map[i].parts, 4, kind_of(name));
     kind = kind_of(name);
     if (!plain_name_ok(name) || !kind || !kind->web)
         return respond_status(c, MHD_HTTP_NOT_FOUND);
-    return respond_file(c, s->web_root, &name, 1, kind);
+    return respond_file(c, rq, s->web_root, &name, 1, kind);
 }
 
-/* /<id>/<name> or /<id>/<rendition>/<name>; rest is what follows "/<id>/". */
-static enum MHD_Result serve_channel_file(Server *s, struct MHD_Connection *c, const char *id,
-                                          size_t id_len, char *rest)
-{
-    char dir[4096];
-    const char *parts[2];
+/* A request for a channel's file, resolved: which file of which folder. */
+typedef struct ChannelFile {
+    char dir[4096];                   /* the channel's folder (a copy) */
+    const char *parts[2];             /* the path below it: [rendition,] name */
+    int nparts;
     const FileKind *kind;
-    char *slash = strchr(rest, '/');
-    int n = 0;
+} ChannelFile;
 
+/* /<id>/<name> or /<id>/<rendition>/<name> to f; rest is what follows
+ * "/<id>/" (decoded, without the query; it is cut in place and f points
+ * into it). 0, or the status that refuses it. */
+static unsigned resolve_channel_file(Server *s, const char *id, size_t id_len, char *rest,
+                                     ChannelFile *f)
+{
+    char *slash = strchr(rest, '/');
+
+    f->nparts = 0;
     if (slash) {
         *slash = 0;
         if (!plain_name_ok(rest) || strchr(slash + 1, '/'))
-            return respond_status(c, MHD_HTTP_NOT_FOUND);
-        parts[n++] = rest;
+            return MHD_HTTP_NOT_FOUND;
+        f->parts[f->nparts++] = rest;
         rest = slash + 1;
     }
-    parts[n++] = rest;
-    kind = kind_of(rest);
-    if (!channel_file_ok(rest) || !kind || kind->web)
-        return respond_status(c, MHD_HTTP_NOT_FOUND);
-    if (channel_dir(s, id, id_len, dir, sizeof(dir)) < 0)
-        return respond_status(c, MHD_HTTP_NOT_FOUND);
-    return respond_file(c, dir, parts, n, kind);
+    f->parts[f->nparts++] = rest;
+    f->kind = kind_of(rest);
+    if (!channel_file_ok(rest) || !f->kind || f->kind->web)
+        return MHD_HTTP_NOT_FOUND;
+    if (channel_dir(s, id, id_len, f->dir, sizeof(f->dir)) < 0)
+        return MHD_HTTP_NOT_FOUND;
+    return 0;
 }
 
-static enum MHD_Result route(Server *s, struct MHD_Connection *c, const char *url)
+/* A channel's file. The query (MHD_GET_ARGUMENT_KIND) does not choose the
+ * file; a blocking playlist reload reads it between resolving and answering. */
+static enum MHD_Result serve_channel_file(Server *s, struct MHD_Connection *c, const Request *rq,
+                                          const char *id, size_t id_len, char *rest)
+{
+    ChannelFile f;
+    unsigned refused = resolve_channel_file(s, id, id_len, rest, &f);
+
+    if (refused)
+        return respond_status(c, refused);
+    return respond_file(c, rq, f.dir, f.parts, f.nparts, f.kind);
+}
+
+static enum MHD_Result route(Server *s, struct MHD_Connection *c, const Request *rq,
+                             const char *url)
 {
     char path[SERVE_URL_MAX + 1], dir[4096];
     const char *first, *slash;
@@ -484,7 +922,7 @@ static enum MHD_Result route(Server *s, struct MHD_Connection *c, const char *ur
     if (!strcmp(url, "/time"))
         return serve_time(c);
     if (!strncmp(url, "/player/", 8))
-        return serve_player_file(s, c, url + 8);
+        return serve_player_file(s, c, rq, url + 8);
 
     first = url + 1;
     slash = strchr(first, '/');
@@ -498,13 +936,201 @@ static enum MHD_Result route(Server *s, struct MHD_Connection *c, const char *ur
         return serve_player_page(s, c, first, first_len);
     }
     memcpy(path, slash + 1, strlen(slash + 1) + 1);
-    return serve_channel_file(s, c, first, first_len, path);
+    return serve_channel_file(s, c, rq, first, first_len, path);
+}
+
+/* ---- connections and limits ----------------------------------------------- */
+
+/* libmicrohttpd's own limits, a margin above ours: connections in between
+ * are accepted only to be answered 503. Past them libmicrohttpd closes a new
+ * connection at once (per address), or leaves it in the listen queue until
+ * one closes (in all), so descriptors stay bounded whatever comes. */
+static int hard_limit(int soft)
+{
+    return soft + (soft / 4 > 16 ? soft / 4 : 16);
+}
+
+/* The most connections (our limit) this process's open files allow: each
+ * may hold its socket and the file it sends, margin included. */
+static int connections_allowed(void)
+{
+    struct rlimit rl;
+    int64_t files = 1024, budget, soft;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        files = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT_MAX ? INT_MAX
+                                                                      : (int64_t)rl.rlim_cur;
+    budget = (files - SERVE_FD_RESERVE) / 2;
+    soft = budget - (budget / 5 > 16 ? budget / 5 : 16);   /* hard_limit(soft) <= budget */
+    return soft < 8 ? 8 : soft > INT_MAX / 2 ? INT_MAX / 2 : (int)soft;
+}
+
+/* Nothing in onair uses select() (libav*, libcurl and libmicrohttpd poll), so
+ * the soft limit of 1024 that shells and services start with only stands in
+ * the way of connections. */
+static void raise_open_files(void)
+{
+    struct rlimit rl;
+    rlim_t want, was;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return;
+    want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > SERVE_NOFILE_MAX ? SERVE_NOFILE_MAX
+                                                                           : rl.rlim_max;
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+        return;
+    was = rl.rlim_cur;
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        log_msg(LOG_INFO, "", STAGE, "open files limit raised from %llu to %llu",
+                (unsigned long long)was, (unsigned long long)want);
+}
+
+void server_default_limits(ServerLimits *out)
+{
+    int allowed = connections_allowed();
+
+    if (!out)
+        return;
+    out->connections = allowed < SERVE_CONNECTIONS ? allowed : SERVE_CONNECTIONS;
+    out->per_address = out->connections / 2 > 0 ? out->connections / 2 : 1;
+    out->timeout_s = SERVE_TIMEOUT_S;
+}
+
+/* asked (NULL or 0 fields: defaults) made possible on this host. */
+static void resolve_limits(const char *where, const ServerLimits *asked, ServerLimits *out)
+{
+    int allowed = connections_allowed();
+
+    server_default_limits(out);
+    if (asked && asked->connections > 0) {
+        out->connections = asked->connections;
+        out->per_address = out->connections / 2 > 0 ? out->connections / 2 : 1;
+    }
+    if (out->connections > allowed) {
+        log_msg(LOG_WARN, "", STAGE, "%s: %d connections asked, but the open files allowed "
+                "(ulimit -n) leave room for %d: %d it is", where, out->connections, allowed,
+                allowed);
+        out->connections = allowed;
+        out->per_address = out->connections / 2 > 0 ? out->connections / 2 : 1;
+    }
+    if (asked && asked->per_address > 0)
+        out->per_address = asked->per_address;
+    if (out->per_address > out->connections)
+        out->per_address = out->connections;
+    if (asked && asked->timeout_s > 0)
+        out->timeout_s = asked->timeout_s;
+}
+
+/* A client's address as the per-address limit counts it. */
+static void address_key(const struct sockaddr *sa, uint8_t key[16])
+{
+    memset(key, 0, 16);
+    if (sa && sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        key[10] = key[11] = 0xff;
+        memcpy(key + 12, &in->sin_addr, 4);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        memcpy(key, &in6->sin6_addr, 16);
+        /* a host owns a whole /64 and may use any address in it */
+        if (!IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+            memset(key + 8, 0, 8);
+    }
+}
+
+/* key's entry among the open connections' addresses; NULL when it has none.
+ * A plain scan: there are at most limits.connections of them, and it costs
+ * far less than the accept it goes with. Under conn_lock. */
+static AddrCount *address_find(Server *s, const uint8_t key[16])
+{
+    for (int i = 0; i < s->naddrs; i++)
+        if (!memcmp(s->addrs[i].key, key, 16))
+            return &s->addrs[i];
+    return NULL;
+}
+
+/* One connection of key's address fewer; an address with none left gives its
+ * entry to the last one. Under conn_lock. */
+static void address_release(Server *s, const uint8_t key[16])
+{
+    AddrCount *a = address_find(s, key);
+
+    if (a && --a->count == 0)
+        *a = s->addrs[--s->naddrs];
+}
+
+/* Every connection is counted when it opens, in all and for its address;
+ * one over either limit stays uncounted, is answered 503 at its first
+ * request (request_begin) and closed, and is closed soon if it asks nothing. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    Server *s = cls;
+    Conn *conn = *socket_context;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+            c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        AddrCount *a;
+
+        *socket_context = conn = calloc(1, sizeof(*conn));
+        if (conn) {
+            address_key(ci ? ci->client_addr : NULL, conn->key);
+            pthread_mutex_lock(&s->conn_lock);
+            a = address_find(s, conn->key);
+            if (s->open < s->limits.connections && (!a || a->count < s->limits.per_address)) {
+                if (!a) {
+                    /* fewer addresses than connections counted: there is room */
+                    a = &s->addrs[s->naddrs++];
+                    memcpy(a->key, conn->key, 16);
+                    a->count = 0;
+                }
+                a->count++;
+                s->open++;
+                conn->counted = 1;
+            } else {
+                int64_t now = clock_monotonic_us();
+                s->refused++;
+                if (now - s->refused_warned_us >= WARN_EVERY_US) {
+                    log_msg(LOG_WARN, "", STAGE, "%" PRId64 " connection(s) answered 503: over the "
+                            "limit of %d open, or %d from one address (%d open now)", s->refused,
+                            s->limits.connections, s->limits.per_address, s->open);
+                    s->refused = 0;
+                    s->refused_warned_us = now;
+                }
+            }
+            pthread_mutex_unlock(&s->conn_lock);
+        }
+        if (!conn || !conn->counted)
+            MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+                                      (unsigned int)SERVE_REFUSED_TIMEOUT_S);
+        return;
+    }
+    if (conn && conn->counted) {
+        pthread_mutex_lock(&s->conn_lock);
+        address_release(s, conn->key);
+        s->open--;
+        pthread_mutex_unlock(&s->conn_lock);
+    }
+    free(conn);
+    *socket_context = NULL;
+}
+
+static int connection_refused(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+        c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const Conn *conn = ci ? ci->socket_context : NULL;
+
+    return !conn || !conn->counted;
 }
 
 /* ---- libmicrohttpd callbacks --------------------------------------------- */
 
 /* The request target as it came, before decoding: refuse what no onair URL
- * has (an encoded NUL, control bytes, backslashes) and what is too long. */
+ * has (an encoded NUL, control bytes, backslashes) and what is too long; and
+ * every request of a connection over the limits. */
 static void *request_begin(void *cls, const char *uri, struct MHD_Connection *c)
 {
     Request *rq = calloc(1, sizeof(*rq));
@@ -513,7 +1139,9 @@ static void *request_begin(void *cls, const char *uri, struct MHD_Connection *c)
     if (!rq)
         return NULL;
     rq->target_end = (uintptr_t)(uri + len);
-    if (len > SERVE_URL_MAX)
+    if (connection_refused(c))
+        rq->refuse = MHD_HTTP_SERVICE_UNAVAILABLE;
+    else if (len > SERVE_URL_MAX)
         rq->refuse = MHD_HTTP_URI_TOO_LONG;
     for (size_t i = 0; i < len && !rq->refuse; i++) {
         unsigned char ch = (unsigned char)uri[i];
@@ -540,7 +1168,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 {
     Server *s = cls;
     Request *rq = *req_cls;
-    struct MHD_Response *r;
 
     if (!rq)
         return respond_status(c, MHD_HTTP_SERVICE_UNAVAILABLE);   /* out of memory */
@@ -569,25 +1196,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *upload_size = 0;
         return MHD_YES;
     }
-    if (!strcmp(method, MHD_HTTP_METHOD_OPTIONS)) {
-        /* a CORS preflight (players that send Range or other headers) */
-        r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-        if (r && (MHD_add_response_header(r, "Access-Control-Allow-Methods",
-                                          "GET, HEAD, OPTIONS") != MHD_YES ||
-                  MHD_add_response_header(r, "Access-Control-Allow-Headers", "*") != MHD_YES ||
-                  MHD_add_response_header(r, "Access-Control-Max-Age", "86400") != MHD_YES)) {
-            MHD_destroy_response(r);
-            return MHD_NO;
-        }
-        return respond(c, MHD_HTTP_NO_CONTENT, r, NULL, NULL);
-    }
-    return route(s, c, url);
+    if (!strcmp(method, MHD_HTTP_METHOD_OPTIONS))
+        return respond_preflight(c);
+    rq->head = !strcmp(method, MHD_HTTP_METHOD_HEAD);
+    return route(s, c, rq, url);
 }
 
 /* libmicrohttpd's messages. While it starts, each is why it failed. Later
  * nearly all are about one client (it went away, sent a bad request): those
  * are info, or a busy log would fill with other people's problems; running
- * out of descriptors, memory or connections is the server's, a warning. */
+ * out of descriptors, memory or connections is the server's, a warning, at
+ * most one every WARN_EVERY_US (a flood of connections would say it for
+ * every one). */
 __attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -601,9 +1221,13 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     if (!atomic_load(&s->started)) {
         level = LOG_ERROR;
     } else {
-        for (size_t i = 0; i < sizeof(server_trouble) / sizeof(server_trouble[0]); i++)
-            if (!strncmp(fmt, server_trouble[i], strlen(server_trouble[i])))
+        for (size_t i = 0; i < sizeof(server_trouble) / sizeof(server_trouble[0]); i++) {
+            int64_t now = clock_monotonic_us(), last = atomic_load(&s->trouble_warned_us);
+            if (!strncmp(fmt, server_trouble[i], strlen(server_trouble[i])) &&
+                now - last >= WARN_EVERY_US &&
+                atomic_compare_exchange_strong(&s->trouble_warned_us, &last, now))
                 level = LOG_WARN;
+        }
     }
     log_vmsg(level, "", STAGE, fmt, ap);
 }
@@ -754,6 +1378,12 @@ static void check_web_root(const char *root)
 
 int server_new(Server **sp, const char *listen_on, const char *web_root)
 {
+    return server_new_limited(sp, listen_on, web_root, NULL);
+}
+
+int server_new_limited(Server **sp, const char *listen_on, const char *web_root,
+                       const ServerLimits *limits)
+{
     Server *s;
     unsigned flags;
     int fd = -1, ipv6 = 0, ret;
@@ -766,7 +1396,11 @@ int server_new(Server **sp, const char *listen_on, const char *web_root)
     if (!(s = calloc(1, sizeof(*s))))
         return AVERROR(ENOMEM);
     pthread_mutex_init(&s->lock, NULL);
-    if (!(s->web_root = strdup(web_root ? web_root : ONAIR_WEB_ROOT))) {
+    pthread_mutex_init(&s->conn_lock, NULL);
+    raise_open_files();
+    resolve_limits(listen_on, limits, &s->limits);
+    if (!(s->addrs = calloc((size_t)s->limits.connections, sizeof(*s->addrs))) ||
+        !(s->web_root = strdup(web_root ? web_root : ONAIR_WEB_ROOT))) {
         ret = AVERROR(ENOMEM);
         goto fail;
     }
@@ -787,7 +1421,12 @@ int server_new(Server **sp, const char *listen_on, const char *web_root)
                               MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
                               MHD_OPTION_LISTEN_SOCKET, fd,
                               MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)SERVE_THREADS,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SERVE_TIMEOUT_S,
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->limits.timeout_s,
+                              MHD_OPTION_CONNECTION_LIMIT,
+                              (unsigned int)hard_limit(s->limits.connections),
+                              MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                              (unsigned int)hard_limit(s->limits.per_address),
+                              MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
                               MHD_OPTION_URI_LOG_CALLBACK, request_begin, s,
                               MHD_OPTION_NOTIFY_COMPLETED, request_end, s,
                               MHD_OPTION_END);
@@ -798,13 +1437,24 @@ int server_new(Server **sp, const char *listen_on, const char *web_root)
     }
     atomic_store(&s->started, 1);
     check_web_root(s->web_root);
-    log_msg(LOG_INFO, "", STAGE, "listening on %s (port %d), player page from %s", listen_on,
-            s->port, s->web_root);
+    log_msg(LOG_INFO, "", STAGE, "listening on %s (port %d): at most %d connections, %d from "
+            "one address, idle ones closed after %d s; player page from %s", listen_on, s->port,
+            s->limits.connections, s->limits.per_address, s->limits.timeout_s, s->web_root);
     *sp = s;
     return 0;
 fail:
     server_free(&s);
     return ret;
+}
+
+void server_limits(const Server *s, ServerLimits *out)
+{
+    if (!out)
+        return;
+    if (s)
+        *out = s->limits;
+    else
+        memset(out, 0, sizeof(*out));
 }
 
 int server_port(const Server *s)
@@ -884,7 +1534,9 @@ void server_free(Server **sp)
         free(s->channels[i].dir);
     free(s->channels);
     free(s->web_root);
+    free(s->addrs);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->conn_lock);
     free(s);
     *sp = NULL;
 }
