@@ -440,7 +440,9 @@ typedef struct PushStats {
     int64_t pushed_bytes;
     int64_t deleted;                  /* DELETEs done (2xx or 404) */
     int64_t failures;                 /* requests that failed (each one retried) */
-    int64_t dropped;                  /* segments dropped: spool full, or gone before their turn */
+    int64_t dropped;                  /* segments dropped: the spool was full (or unreadable) */
+    int64_t skipped;                  /* segments that left the window (deleted here) before
+                                       * their turn: no playlist on the origin named them */
     int64_t superseded;               /* playlist versions not sent: a newer one came */
     /* publish latency: on_published (file closed and written) to the 2xx of
      * its PUT, over the run; media = segments, parts and inits */
@@ -474,9 +476,16 @@ void pusher_stats(Pusher *p, PushStats *st);
  * once. */
 void pusher_stop(Pusher *p);
 
-/* Stops (after pusher_stop's flush, bounded by flush_us), joins the thread,
- * removes the spool, frees, NULLs. What was still waiting is counted in the
- * log. */
+/* Waits until the thread is done: after pusher_stop, once all waiting went
+ * out or flush_us passed (a hung origin holds it no longer). Then the stats
+ * are final. Calls pusher_stop itself when it was not called. */
+void pusher_wait(Pusher *p);
+
+/* The target's URL as log lines show it (without a password). Owned by p. */
+const char *pusher_target(const Pusher *p);
+
+/* pusher_wait, then removes the spool, frees, NULLs. What was still waiting
+ * is counted in the log. */
 void pusher_free(Pusher **p);
 
 #endif

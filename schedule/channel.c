@@ -5,6 +5,9 @@
  *   (timeline,            │  (output clock,            │ packets           │ packets
  *    pre-roll,            │   slate, failover)         ▼                   ▼
  *    as-run log)          └──audio──► AAC ──packets──► live packager ──► OUTDIR (+ served)
+ *                                                                │ each file published / deleted
+ *                                                                ▼
+ *                                                    pushers: one per push target (own thread)
  *
  * The supervisor resolves the timeline a few seconds ahead of the wall
  * clock and, for each program, opens its source (and backup) and cues it on
@@ -39,6 +42,8 @@
  * open and decoding by then */
 #define START_DELAY_US 1500000
 #define MAX_CUES 4096
+/* push counters are logged this often while they change or fail */
+#define PUSH_REPORT_US 60000000
 
 /* What was cued, for the as-run log. */
 typedef struct CueInfo {
@@ -79,6 +84,10 @@ struct Channel {
     int nrungs, parent[LADDER_MAX];
     AudioEncoder *audio;
     Packager *packager;
+    Pusher *pushers[CONF_PUSH_MAX];
+    int npushers;
+    PushStats push_seen[CONF_PUSH_MAX];   /* at the last report */
+    int64_t push_reported_us;
     Queue *rung_in[LADDER_MAX], *pcm, *packets;
     PackagerStream vstreams[LADDER_MAX], astream;
 
@@ -352,6 +361,74 @@ static void on_event(void *opaque, const PlayoutEvent *ev)
     pthread_mutex_unlock(&ch->lock);
 }
 
+/* ---- push ---- */
+
+static void on_published(void *opaque, const char *path, enum PublishedKind kind)
+{
+    Channel *ch = opaque;
+    for (int i = 0; i < ch->npushers; i++)
+        pusher_published(ch->pushers[i], path, kind);
+}
+
+static void on_deleted(void *opaque, const char *path)
+{
+    Channel *ch = opaque;
+    for (int i = 0; i < ch->npushers; i++)
+        pusher_deleted(ch->pushers[i], path);
+}
+
+static void fmt_ms(char *out, size_t size, int64_t us)
+{
+    snprintf(out, size, us < 10000 ? "%.1f" : "%.0f", us / 1000.0);
+}
+
+/* One line per target: what went, what failed, and how long publishing took. */
+static void push_report(Channel *ch, int final)
+{
+    for (int i = 0; i < ch->npushers; i++) {
+        PushStats st, *seen = &ch->push_seen[i];
+        char m50[16], m99[16], mmax[16], p50[16], p99[16], pmax[16];
+        int failing;
+
+        pusher_stats(ch->pushers[i], &st);
+        failing = st.failures > seen->failures || st.dropped > seen->dropped;
+        if (!final && !failing && st.pushed == seen->pushed && st.deleted == seen->deleted)
+            continue;
+        fmt_ms(m50, sizeof(m50), st.media_p50_us);
+        fmt_ms(m99, sizeof(m99), st.media_p99_us);
+        fmt_ms(mmax, sizeof(mmax), st.media_max_us);
+        fmt_ms(p50, sizeof(p50), st.playlist_p50_us);
+        fmt_ms(p99, sizeof(p99), st.playlist_p99_us);
+        fmt_ms(pmax, sizeof(pmax), st.playlist_max_us);
+        log_msg(failing || (final && (st.queued_files || st.dropped)) ? LOG_WARN : LOG_NOTICE, ch->id,
+                "push", "push to %s%s: %" PRId64 " files pushed (%.1f MiB), %" PRId64 " deleted, "
+                "%" PRId64 " failed requests (last HTTP status %d), %" PRId64 " dropped, %" PRId64
+                " skipped, %" PRId64 " superseded, %" PRId64 " waiting; publish latency: media p50 %s "
+                "ms p99 %s ms max %s ms (%" PRId64 "), playlists p50 %s ms p99 %s ms max %s ms (%" PRId64 ")",
+                pusher_target(ch->pushers[i]), final ? " (end of run)" : "", st.pushed,
+                st.pushed_bytes / 1048576.0, st.deleted, st.failures, st.last_status, st.dropped,
+                st.skipped, st.superseded, st.queued_files, m50, m99, mmax, st.media_count, p50, p99,
+                pmax, st.playlist_count);
+        *seen = st;
+    }
+}
+
+/* Nothing more is published: every target flushes at once (each bounded),
+ * then the last word on each. */
+static void push_finish(Channel *ch)
+{
+    if (!ch->npushers)
+        return;
+    for (int i = 0; i < ch->npushers; i++)
+        pusher_stop(ch->pushers[i]);
+    for (int i = 0; i < ch->npushers; i++)
+        pusher_wait(ch->pushers[i]);
+    push_report(ch, 1);
+    for (int i = 0; i < ch->npushers; i++)
+        pusher_free(&ch->pushers[i]);
+    ch->npushers = 0;
+}
+
 /* ---- threads ---- */
 
 static void stop_all(Channel *ch)
@@ -384,6 +461,10 @@ static void *supervisor_thread(void *arg)
             fail(ch, ret);
             stop_all(ch);
             break;
+        }
+        if (ch->npushers && clock_monotonic_us() - ch->push_reported_us >= PUSH_REPORT_US) {
+            push_report(ch, 0);
+            ch->push_reported_us = clock_monotonic_us();
         }
         for (int i = 0; i < SUPERVISOR_TICK_US / 10000 && !atomic_load(&ch->stop); i++) {
             struct timespec ts = { 0, 10 * 1000 * 1000 };
@@ -550,6 +631,25 @@ int channel_new(Channel **out, const ChannelConf *conf, const ChannelOptions *op
     }
     if ((ret = queue_new(&ch->packets, PACKET_QUEUE, ch->nrungs + 1, queue_free_packet)) < 0)
         goto fail;
+    /* the pushers follow the packager from its first file */
+    for (int i = 0; i < conf->output.nb_push; i++) {
+        const ConfPush *t = &conf->output.push[i];
+        PushConfig pc = {
+            .url = t->url, .bearer_env = t->bearer_env, .basic_user_env = t->basic_user_env,
+            .basic_password_env = t->basic_password_env,
+            .headers = (const char *const *)t->headers.lines, .nheaders = t->headers.count,
+            .ca_file = t->ca_file, .aws_sigv4 = t->aws_sigv4, .aws_key_env = t->aws_key_env,
+            .aws_secret_env = t->aws_secret_env, .delete_segments = t->delete_segments,
+            .retry_max_us = t->retry_max, .spool_bytes = t->spool, .timeout_us = t->timeout,
+        };
+        if ((ret = pusher_new(&ch->pushers[i], &pc, conf->output.dir, ch->id)) < 0) {
+            log_msg(LOG_ERROR, ch->id, STAGE, "output.push %s (line %d): %s", t->url, t->line,
+                    ERRSTR(ret));
+            goto fail;
+        }
+        ch->npushers++;
+    }
+    ch->push_reported_us = clock_monotonic_us();
     {
         PackagerConfig pc = {
             .outdir = conf->output.dir, .channel = ch->id, .formats = conf->output.formats,
@@ -558,6 +658,8 @@ int channel_new(Channel **out, const ChannelConf *conf, const ChannelOptions *op
             .first_frame = ch->first_frame, .channel_start_us = ch->channel_start_us,
             .resume = ch->resumed, .utc_timing_url = ch->opt.utc_timing_url,
             .part_us = conf->output.low_latency.part,
+            .on_published = ch->npushers ? on_published : NULL,
+            .on_deleted = ch->npushers ? on_deleted : NULL, .opaque = ch,
         };
         if ((ret = packager_new(&ch->packager, &pc)) < 0)
             goto fail;
@@ -643,6 +745,7 @@ int channel_wait(Channel *ch)
     pthread_mutex_lock(&ch->lock);
     asrun_close(ch, playout_next_frame(ch->playout));
     pthread_mutex_unlock(&ch->lock);
+    push_finish(ch);
     return ch->ret;
 }
 
@@ -663,6 +766,8 @@ void channel_free(Channel **pch)
     }
     audio_encoder_free(&ch->audio);
     packager_free(&ch->packager);
+    for (int i = 0; i < ch->npushers; i++)
+        pusher_free(&ch->pushers[i]);
     queue_free(&ch->pcm);
     queue_free(&ch->packets);
     if (ch->asrun_file)
