@@ -586,7 +586,6 @@ static int start(Pusher *p, Item *it, int64_t now)
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(p->timeout / 1000));
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                      (long)(FFMIN(p->timeout, CONNECT_TIMEOUT_MAX_US) / 1000));
-    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     if (p->ca_file)
         curl_easy_setopt(e, CURLOPT_CAINFO, p->ca_file);
     if (p->aws_sigv4) {
@@ -698,8 +697,9 @@ static void failed(Pusher *p, Transfer *t, Item *it, CURLcode code, int status, 
     int auth = status == 401 || status == 403;
     int transient = code != CURLE_OK || status >= 500 || status == 408 || status == 429;
     int64_t delay;
-    char what[CURL_ERROR_SIZE + 64];
+    char what[CURL_ERROR_SIZE + 64], cap[32];
 
+    fmt_us(cap, sizeof(cap), p->retry_max);
     /* transfers that were already under way when the origin went count once */
     if (t->started_us >= p->last_fail_us || !p->streak)
         p->streak++;
@@ -725,23 +725,22 @@ static void failed(Pusher *p, Transfer *t, Item *it, CURLcode code, int status, 
         snprintf(what, sizeof(what), "%d %s", status, reason_of(status));
     if (auth) {
         if (status != p->last_logged_status || now - p->last_logged_us >= REMIND_US) {
-            log_msg(LOG_ERROR, p->channel, STAGE, "push to %s: %s: %s (retrying every %.0f s; "
-                    "the channel stays on air)", p->shown_url, what, p->auth_hint, p->retry_max / 1e6);
+            log_msg(LOG_ERROR, p->channel, STAGE, "push to %s: %s: %s (retrying every %s; "
+                    "the channel stays on air)", p->shown_url, what, p->auth_hint, cap);
             p->last_logged_status = status;
             p->last_logged_us = now;
         }
     } else if (!transient) {
         if (status != p->last_logged_status || now - p->last_logged_us >= REMIND_US) {
-            log_msg(LOG_ERROR, p->channel, STAGE, "push to %s: %s %s: %s (retrying every %.0f s)",
-                    p->shown_url, it->op == OP_PUT ? "PUT" : "DELETE", it->path, what,
-                    p->retry_max / 1e6);
+            log_msg(LOG_ERROR, p->channel, STAGE, "push to %s: %s %s: %s (retrying every %s)",
+                    p->shown_url, it->op == OP_PUT ? "PUT" : "DELETE", it->path, what, cap);
             p->last_logged_status = status;
             p->last_logged_us = now;
         }
     } else if (p->streak == 1 || now - p->last_logged_us >= REMIND_US) {
-        log_msg(LOG_WARN, p->channel, STAGE, "push to %s: %s %s: %s; retrying (backoff up to %.0f s), "
+        log_msg(LOG_WARN, p->channel, STAGE, "push to %s: %s %s: %s; retrying (backoff up to %s), "
                 "files wait in the spool", p->shown_url, it->op == OP_PUT ? "PUT" : "DELETE", it->path,
-                what, p->retry_max / 1e6);
+                what, cap);
         p->last_logged_status = code != CURLE_OK ? -1 : status;
         p->last_logged_us = now;
     }
@@ -1012,10 +1011,11 @@ int pusher_new(Pusher **out, const PushConfig *cfg, const char *outdir, const ch
         user = env_value(cfg->basic_user_env, "basic_user_env", p->channel);
         password = env_value(cfg->basic_password_env, "basic_password_env", p->channel);
         if (cfg->bearer_env)
-            snprintf(p->auth_hint, sizeof(p->auth_hint), "check bearer_env %s", cfg->bearer_env);
+            snprintf(p->auth_hint, sizeof(p->auth_hint), "the origin refused the token: check "
+                     "bearer_env %s (is it set, and the token the origin expects?)", cfg->bearer_env);
         else if (cfg->basic_user_env)
-            snprintf(p->auth_hint, sizeof(p->auth_hint), "check basic_user_env %s and "
-                     "basic_password_env %s", cfg->basic_user_env,
+            snprintf(p->auth_hint, sizeof(p->auth_hint), "the origin refused the login: check "
+                     "basic_user_env %s and basic_password_env %s", cfg->basic_user_env,
                      cfg->basic_password_env ? cfg->basic_password_env : "(not given)");
         else
             snprintf(p->auth_hint, sizeof(p->auth_hint), "the origin wants credentials: set "
