@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Browser cases: onair transcodes a generated 10 s 640x360 clip (ladder 360p,240p),
 then play.mjs plays the output with hls.js or Shaka Player in headless Chromium;
-and a live channel (`onair run`, served by onair itself) played for 20 s.
+and a live channel (`onair run`, served by onair itself) played for 20 s; and
+low-latency channels (0.5 s parts, 2 s segments) played in the players'
+low-latency modes: hls.js on LL-HLS (TS) must show the parts and blocking reloads
+and stay within 4 s of the wall clock, Shaka plays LL-HLS (fMP4) and LL-DASH
+(CMAF) for 20 s without a stall.
 
     browser_test.py CASE     (ONAIR=path/to/onair; needs `npm ci` in tests/browser)
     browser_test.py --list
 """
 
+import json
 import os
 import shutil
 import signal
@@ -26,6 +31,22 @@ CASES = {
     'shaka-dash': ('dash', 'shaka', 'manifest.mpd'),
     'shaka-cmaf': ('cmaf', 'shaka', 'manifest.mpd'),
     'hlsjs-live': ('live', 'hlsjs', 'master.m3u8'),
+    'hlsjs-ll': ('live', 'hlsjs', 'master.m3u8'),
+    'shaka-ll-hls': ('live', 'shaka', 'master.m3u8'),
+    'shaka-ll-dash': ('live', 'shaka', 'manifest.mpd'),
+}
+
+# Live cases: the channel's output formats, its LL part (None: no LL), how long it
+# runs before the player starts, what the player must play (s past its start), and
+# the checks on play.mjs's report.
+LIVE = {
+    'hlsjs-live': dict(formats=None, part=None, fps=25, lead=6, played=None),
+    'hlsjs-ll': dict(formats='hls', part='0.5s', fps=30, lead=4, played=20,
+                     latency_p50_max=4.0, need_parts=True),
+    # TS parts after a segment's first carry no PAT/PMT, which Shaka's TS
+    # transmuxer needs in every chunk it is given; fMP4 parts are self-describing
+    'shaka-ll-hls': dict(formats='hls-fmp4', part='0.5s', fps=30, lead=4, played=20),
+    'shaka-ll-dash': dict(formats='cmaf', part='0.5s', fps=30, lead=5, played=20),
 }
 
 
@@ -35,38 +56,84 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def read_report(stdout):
+    """play.mjs's `report: {...}` line, or None."""
+    for ln in stdout.splitlines():
+        if ln.startswith('report: '):
+            try:
+                return json.loads(ln[len('report: '):])
+            except ValueError:
+                return None
+    return None
+
+
+def report_failures(spec, rep, url):
+    """What the report of a low-latency case says is wrong."""
+    fails = []
+    if rep is None:
+        return ['play.mjs printed no report line']
+    lat = rep.get('latency') or {}
+    if not lat.get('n'):
+        fails.append('no latency sample (the player had no program date for its playhead)')
+    elif spec.get('latency_p50_max') and lat['p50'] >= spec['latency_p50_max']:
+        fails.append('latency behind the wall clock p50 %.3f s (max %.3f s), want < %.1f s' %
+                     (lat['p50'], lat['max'], spec['latency_p50_max']))
+    if spec.get('need_parts'):
+        if not rep.get('parts'):
+            fails.append('hls.js saw no EXT-X-PART in the level playlist of %s' % url)
+        if rep.get('canBlockReload') is not True:
+            fails.append('hls.js read no CAN-BLOCK-RELOAD=YES in the level playlist of %s' % url)
+    return fails
+
+
 def live_case(name, node, chromium):
-    """A channel on the wall clock, served by onair: hls.js plays it for 20 s without
-    running dry once."""
+    """A channel on the wall clock, served by onair: a player plays it for 20 s without
+    running dry once (low-latency cases: in the player's low-latency mode, with the
+    report's checks)."""
+    spec = LIVE[name]
+    _, player, url = CASES[name]
     with J.Workdir('browser-' + name) as wd:
         port = free_port()
         conf = os.path.join(wd.path, 'live.yaml')
+        out = ['dir: out', 'segment: 2s', 'window: 6']
+        if spec['formats']:
+            out.append('formats: [%s]' % spec['formats'])
+        if spec['part']:
+            out.append('low_latency: { part: %s }' % spec['part'])
+        out.append('serve: { listen: "127.0.0.1:%d" }' % port)
         with open(conf, 'w') as f:
             f.write('channel: live\n'
-                    'video: { width: 640, height: 360, fps: 25 }\n'
+                    'video: { width: 640, height: 360, fps: %d }\n'
                     'ladder: [ 360p, 240p ]\n'
                     'encoder: { backend: x264, preset: ultrafast }\n'
                     'sources:\n  bars: { generate: testsrc }\n  field: { generate: color }\n'
                     'schedule:\n  loop: true\n  items:\n'
                     '    - { source: bars, duration: 8s }\n    - { source: field, duration: 4s }\n'
-                    'output: { dir: out, segment: 2s, window: 6, serve: { listen: "127.0.0.1:%d" } }\n'
-                    % port)
+                    'output: { %s }\n' % (spec['fps'], ', '.join(out)))
         onair = subprocess.Popen([J.onair_path(), 'run', conf], stdout=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE, start_new_session=True)
         fails = []
+        src = 'http://127.0.0.1:%d/live/%s' % (port, url)
         try:
-            time.sleep(6)   # a few segments in the window
-            p = J.run([node, os.path.join(HERE, 'play.mjs'), '--src',
-                       'http://127.0.0.1:%d/live/master.m3u8' % port, '--player', 'hlsjs',
-                       '--live', 'yes', '--min-time', '20', '--timeout', '60', '--audio', 'yes',
-                       '--chromium', chromium], timeout=120)
+            time.sleep(spec['lead'])   # a few segments in the window
+            args = [node, os.path.join(HERE, 'play.mjs'), '--src', src, '--player', player,
+                    '--live', 'yes', '--timeout', '60', '--audio', 'yes', '--chromium', chromium]
+            if spec['played']:
+                args += ['--min-time', '1', '--min-played', str(spec['played']),
+                         '--low-latency', 'yes', '--report', 'yes']
+            else:
+                args += ['--min-time', '20']
+            p = J.run(args, timeout=120)
             print(p.stdout.rstrip())
             if p.stderr.strip():
                 print(p.stderr.rstrip())
+            what = '%s%s' % (player, ' (low-latency mode)' if spec['played'] else '')
             if p.timed_out:
                 fails.append('play.mjs did not finish within 120 s')
             elif p.returncode != 0:
-                fails.append('hls.js could not play the live channel for 20 s without a stall')
+                fails.append('%s could not play %s for 20 s without a stall' % (what, src))
+            if spec['played'] and not p.timed_out:
+                fails += report_failures(spec, read_report(p.stdout), src)
         finally:
             onair.send_signal(signal.SIGTERM)
             try:

@@ -5,10 +5,24 @@
 //   node play.mjs --dir OUTDIR --url master.m3u8 --player hlsjs|shaka
 //                 [--min-time 6] [--timeout 40] [--audio yes|no] [--chromium /usr/bin/chromium]
 //   node play.mjs --src http://HOST:PORT/<id>/master.m3u8 --player hlsjs|shaka --live yes ...
+//                 [--low-latency yes|no] [--report yes] [--min-played 20] [--warmup 0]
 //
 // --src plays a stream served by someone else (onair's own server: the page is on
 // another origin, so CORS is exercised too); --live yes counts every rebuffering
 // after playback started as a stall.
+//
+// --low-latency yes|no sets the player's low-latency mode (hls.js lowLatencyMode,
+// Shaka streaming.lowLatencyMode); left out, the players' defaults stand.
+// --min-played N also needs the playhead N s past where playback started (a live
+// stream starts near its edge, so --min-time alone can be met at once).
+// --report yes prints one line `report: {JSON}` at the end: the latency behind the
+// wall clock (Date.now() minus the playhead's program date: hls.js playingDate,
+// Shaka getPlayheadTimeAsDate) sampled every 250 ms once playing, its summary over
+// the samples taken --warmup s after playback started; for hls.js also its own
+// latency/targetLatency, the LL-HLS facts of the level playing (parts,
+// canBlockReload, canSkipUntil, partHoldBack, partTarget), whether playlist
+// requests carried _HLS_msn/_HLS_part/_HLS_skip and whether a delta update
+// (skippedSegments > 0) was seen.
 //
 // Exit 0 when it played, 1 with a message saying what went wrong.
 
@@ -21,13 +35,20 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 function parseArgs(argv) {
-  const a = { minTime: 6, timeout: 40, audio: 'yes', chromium: '/usr/bin/chromium', live: 'no' };
+  const a = { minTime: 6, timeout: 40, audio: 'yes', chromium: '/usr/bin/chromium', live: 'no',
+    lowLatency: '', report: 'no', minPlayed: 0, warmup: 0 };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c) => c.toUpperCase());
     a[k] = argv[i + 1];
   }
   a.minTime = Number(a.minTime);
   a.timeout = Number(a.timeout);
+  a.minPlayed = Number(a.minPlayed);
+  a.warmup = Number(a.warmup);
+  if (!['', 'yes', 'no'].includes(a.lowLatency) || !['yes', 'no'].includes(a.report)) {
+    console.error('usage: --low-latency yes|no, --report yes|no');
+    process.exit(2);
+  }
   if (!((a.dir && a.url) || a.src) || !['hlsjs', 'shaka'].includes(a.player)) {
     console.error('usage: node play.mjs --dir OUTDIR --url master.m3u8|manifest.mpd --player hlsjs|shaka');
     process.exit(2);
@@ -50,26 +71,61 @@ const LIBS = {
   '/lib/shaka.js': path.join(here, 'node_modules/shaka-player/dist/shaka-player.compiled.js'),
 };
 
-function page(player, url) {
+function page(player, url, lowLatency) {
   // The player reports into window.__onair; the test polls it.
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>onair ${player}</title>
+<script>
+// installed before the player's library, which may keep its own reference to fetch
+window.__seen = { playlists: 0, msn: 0, part: 0, skip: 0 };
+{
+const seen = u => {
+  try {
+    const q = new URL(u, location.href);
+    if (!/\\.m3u8$/.test(q.pathname)) return;
+    window.__seen.playlists++;
+    if (q.searchParams.has('_HLS_msn')) window.__seen.msn++;
+    if (q.searchParams.has('_HLS_part')) window.__seen.part++;
+    if (q.searchParams.has('_HLS_skip')) window.__seen.skip++;
+  } catch (e) { /* not a URL */ }
+};
+const xopen = XMLHttpRequest.prototype.open;
+XMLHttpRequest.prototype.open = function (m, u, ...rest) { seen(String(u)); return xopen.call(this, m, u, ...rest); };
+const xfetch = window.fetch;
+window.fetch = function (r, ...rest) { seen(typeof r === 'string' ? r : (r && r.url) || String(r)); return xfetch.call(this, r, ...rest); };
+}
+</script>
 <script src="/lib/${player === 'hlsjs' ? 'hls' : 'shaka'}.js"></script></head>
 <body><video id="v" autoplay playsinline width="640" height="360"></video>
 <script>
-const st = window.__onair = { errors: [], warnings: [], events: [], started: false };
+const st = window.__onair = { errors: [], warnings: [], events: [], started: false,
+  lat: [], startedAt: 0, startT: null, ll: null, deltas: 0, hlsLatency: [] };
 const v = document.getElementById('v');
+const lowLatency = ${JSON.stringify(lowLatency)};
+// latency behind the wall clock, every 250 ms once playing
+setInterval(() => {
+  if (!st.started || v.paused) return;
+  let d = null;
+  if (window.__hls && window.__hls.playingDate) d = window.__hls.playingDate;
+  else if (window.__shaka && window.__shaka.getPlayheadTimeAsDate) d = window.__shaka.getPlayheadTimeAsDate();
+  if (d && isFinite(d.getTime()))
+    st.lat.push([(Date.now() - st.startedAt) / 1000, (Date.now() - d.getTime()) / 1000]);
+  if (window.__hls && isFinite(window.__hls.latency))
+    st.hlsLatency.push([(Date.now() - st.startedAt) / 1000, window.__hls.latency, window.__hls.targetLatency]);
+}, 250);
 const note = (list, what) => { list.push(String(what)); };
 v.addEventListener('error', () => note(st.errors, 'video element error ' +
   (v.error ? v.error.code + ' ' + v.error.message : '')));
 for (const e of ['playing', 'waiting', 'stalled', 'ended', 'seeking'])
   v.addEventListener(e, () => { st.events.push(e + '@' + v.currentTime.toFixed(3));
-                                if (e === 'playing') st.started = true; });
+                                if (e === 'playing' && !st.started) {
+                                  st.started = true; st.startedAt = Date.now(); st.startT = v.currentTime; } });
 const src = ${JSON.stringify(url)};
 async function start() {
   if (${JSON.stringify(player)} === 'hlsjs') {
     if (!Hls.isSupported()) { note(st.errors, 'hls.js: MSE not supported'); return; }
-    const hls = new Hls({ enableWorker: true });
+    const hls = new Hls(lowLatency ? { enableWorker: true, lowLatencyMode: lowLatency === 'yes' }
+                                   : { enableWorker: true });
     window.__hls = hls;
     const stalls = ['bufferStalledError', 'bufferNudgeOnStall', 'bufferSeekOverHole'];
     hls.on(Hls.Events.ERROR, (_, d) => {
@@ -77,6 +133,16 @@ async function start() {
         (d.frag ? ' (' + d.frag.url + ')' : '') + (d.reason ? ': ' + d.reason : '') +
         (d.error ? ': ' + d.error.message : '');
       (d.fatal || !stalls.includes(d.details) ? st.errors : st.warnings).push(msg);
+    });
+    hls.on(Hls.Events.LEVEL_LOADED, (_, d) => {
+      const x = d.details;
+      if (x.skippedSegments > 0) st.deltas++;
+      st.ll = { level: d.level, parts: x.partList ? x.partList.length : 0,
+        canBlockReload: !!x.canBlockReload, canSkipUntil: x.canSkipUntil || 0,
+        partHoldBack: x.partHoldBack || 0, partTarget: x.partTarget || 0,
+        holdBack: x.holdBack || 0, targetduration: x.targetduration,
+        url: x.url, skippedSegments: x.skippedSegments || 0 };
+      if (x.url && /[?&]_HLS_msn=/.test(x.url)) st.levelLoadedMsn = (st.levelLoadedMsn || 0) + 1;
     });
     hls.on(Hls.Events.MANIFEST_PARSED, (_, d) => {
       st.levels = d.levels.map(l => l.width + 'x' + l.height + ' ' + (l.codecs || ''));
@@ -89,6 +155,7 @@ async function start() {
     if (!shaka.Player.isBrowserSupported()) { note(st.errors, 'shaka: browser not supported'); return; }
     const p = new shaka.Player();
     window.__shaka = p;
+    if (lowLatency) p.configure({ streaming: { lowLatencyMode: lowLatency === 'yes' } });
     p.addEventListener('error', e => note(st.errors, 'shaka error ' + e.detail.code +
       ' severity ' + e.detail.severity + ' ' + JSON.stringify(e.detail.data).slice(0, 300)));
     try {
@@ -107,7 +174,7 @@ start();
 </script></body></html>`;
 }
 
-function serve(dir, player, url) {
+function serve(dir, player, url, lowLatency) {
   const root = path.resolve(dir);
   const log = { requests: 0, missing: [] };
   const server = http.createServer((req, res) => {
@@ -117,7 +184,7 @@ function serve(dir, player, url) {
     let file = null;
     if (u.pathname === '/') {
       res.writeHead(200, { ...hdr, 'Content-Type': TYPES['.html'] });
-      res.end(page(player, url.startsWith('http') ? url : '/media/' + url));
+      res.end(page(player, url.startsWith('http') ? url : '/media/' + url, lowLatency));
       return;
     } else if (LIBS[u.pathname]) {
       file = LIBS[u.pathname];
@@ -151,6 +218,38 @@ function serve(dir, player, url) {
   });
 }
 
+// p-th percentile (nearest rank) of numbers
+function pct(xs, p) {
+  if (!xs.length) return null;
+  const v = [...xs].sort((x, y) => x - y);
+  return v[Math.min(v.length - 1, Math.max(0, Math.ceil(p / 100 * v.length) - 1))];
+}
+
+function summary(xs) {
+  const r = x => (x === null ? null : Math.round(x * 1000) / 1000);
+  return { n: xs.length, p50: r(pct(xs, 50)), p99: r(pct(xs, 99)), min: r(pct(xs, 0)),
+    max: r(pct(xs, 100)), mean: xs.length ? r(xs.reduce((x, y) => x + y, 0) / xs.length) : null };
+}
+
+function makeReport(a, s) {
+  const after = list => list.filter(x => x[0] >= a.warmup);
+  const rep = { player: a.player, lowLatency: a.lowLatency || 'default',
+    played: s.startT === null ? 0 : Math.round((s.t - s.startT) * 1000) / 1000,
+    startT: s.startT, warmup: a.warmup,
+    latency: summary(after(s.lat).map(x => x[1])),
+    playlistRequests: s.seen.playlists, msnRequests: s.seen.msn,
+    partRequests: s.seen.part, skipRequests: s.seen.skip,
+    blockingReloads: s.seen.msn > 0 || (s.levelLoadedMsn || 0) > 0,
+    deltaUpdates: s.deltas, sawDelta: s.deltas > 0 };
+  if (a.player === 'hlsjs') {
+    const hl = after(s.hlsLatency);
+    rep.hlsLatency = summary(hl.map(x => x[1]));
+    rep.targetLatency = hl.length ? hl[hl.length - 1][2] : null;
+    Object.assign(rep, s.ll || { parts: 0, canBlockReload: false, canSkipUntil: 0, partHoldBack: 0 });
+  }
+  return rep;
+}
+
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   for (const [k, f] of Object.entries(LIBS)) {
@@ -170,7 +269,7 @@ async function main() {
     console.error(`FAIL: ${a.chromium} not found: apt-get install chromium`);
     process.exit(1);
   }
-  const { server, port, log } = await serve(a.dir || os.tmpdir(), a.player, a.src || a.url);
+  const { server, port, log } = await serve(a.dir || os.tmpdir(), a.player, a.src || a.url, a.lowLatency);
   a.url = a.src || a.url;
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onair-chromium-'));
   let browser;
@@ -195,13 +294,13 @@ async function main() {
       s = await pg.evaluate(() => {
         const v = document.getElementById('v');
         const q = v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality() : {};
-        return { ...window.__onair, t: v.currentTime, paused: v.paused, ended: v.ended,
+        return { ...window.__onair, seen: window.__seen, t: v.currentTime, paused: v.paused, ended: v.ended,
           w: v.videoWidth, h: v.videoHeight, vbytes: v.webkitVideoDecodedByteCount,
           abytes: v.webkitAudioDecodedByteCount, frames: q.totalVideoFrames,
           dropped: q.droppedVideoFrames, rs: v.readyState };
       });
       if (s.errors.length || problems.length) break;
-      if (s.t > a.minTime) break;
+      if (s.t > a.minTime && (!a.minPlayed || (s.started && s.t - s.startT >= a.minPlayed))) break;
       if (s.t !== last) { last = s.t; lastMove = Date.now(); }
       if (s.started && Date.now() - lastMove > 8000) {
         problems.push(`stalled: playhead stuck at ${s.t.toFixed(3)} s for 8 s`);
@@ -209,7 +308,9 @@ async function main() {
       }
       if (Date.now() - t0 > a.timeout * 1000) {
         problems.push(`timeout: playhead at ${s.t.toFixed(3)} s after ${a.timeout} s ` +
-          `(needs > ${a.minTime} s; started: ${s.started}, readyState ${s.rs})`);
+          `(needs > ${a.minTime} s` + (a.minPlayed ? ` and ${a.minPlayed} s played from ` +
+          `${s.startT === null ? '?' : s.startT.toFixed(3)} s` : '') +
+          `; started: ${s.started}, readyState ${s.rs})`);
         break;
       }
       await new Promise(r => setTimeout(r, 250));
@@ -239,6 +340,7 @@ async function main() {
     console.log(`events: ${s.events.join(' ')}`);
     if (s.warnings.length) console.log(`player warnings: ${s.warnings.join(' | ')}`);
     if (log.missing.length) console.log(`404s: ${log.missing.join(' ')}`);
+    if (a.report === 'yes') console.log('report: ' + JSON.stringify(makeReport(a, s)));
   } catch (e) {
     problems.push('harness: ' + (e.stack || e.message));
   } finally {
@@ -251,7 +353,8 @@ async function main() {
     console.error(`FAIL ${a.player} ${a.url}:\n  - ` + problems.join('\n  - '));
     process.exit(1);
   }
-  console.log(`PASS ${a.player} played ${a.url} past ${a.minTime} s`);
+  console.log(`PASS ${a.player} played ${a.url} past ${a.minTime} s` +
+    (a.minPlayed ? ` and ${a.minPlayed} s from its start` : ''));
 }
 
 main();
