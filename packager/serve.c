@@ -267,7 +267,7 @@ static int channel_file_ok(const char *name)
 static int open_beneath(const char *root, const char *const *parts, int n, int *fd_out,
                         struct stat *st)
 {
-    int dfd, fd, flags, err;
+    int dfd, fd, err;
 
     *fd_out = -1;
     dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -286,16 +286,10 @@ static int open_beneath(const char *root, const char *const *parts, int n, int *
     close(dfd);
     if (fd < 0)
         return AVERROR(err);
+    /* O_NONBLOCK was for FIFOs; a regular file's reads and sendfile ignore it */
     if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
         close(fd);
         return AVERROR(ENOENT);
-    }
-    /* libmicrohttpd wants a blocking descriptor (O_NONBLOCK was for FIFOs) */
-    flags = fcntl(fd, F_GETFL);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
-        err = errno;
-        close(fd);
-        return AVERROR(err);
     }
     *fd_out = fd;
     return 0;
