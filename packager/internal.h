@@ -13,7 +13,9 @@
 
 #include "packager.h"
 
+#ifndef STAGE
 #define STAGE "packager"
+#endif
 
 /* A program on air, for its DATERANGE. */
 typedef struct LiveProgram {
@@ -117,5 +119,52 @@ int folder_watch_new(FolderWatch **w, int tick_ms,
 int folder_watch_add(FolderWatch *w, const char *key, const char *dir);
 void folder_watch_remove(FolderWatch *w, const char *key);
 void folder_watch_free(FolderWatch **w);
+
+/* lowlatency.c: the server's answers for what is not there yet (blocking
+ * playlist reloads, hinted parts, CMAF segments streamed while cut), on
+ * suspended connections woken by a FolderWatch. */
+struct MHD_Connection;
+struct MHD_Response;
+typedef struct LowLatency LowLatency;
+
+/* Per request, zeroed when it starts; kept across its suspensions. */
+typedef struct LlWait {
+    int64_t deadline_us;              /* 0: has not waited */
+} LlWait;
+
+enum LlAction {
+    LL_SERVE_FILE,                    /* not low latency's: the file as usual */
+    LL_SUSPENDED,                     /* the connection waits; nothing to queue */
+    LL_RESPOND,                       /* queue response with status */
+};
+
+enum LlCache {
+    LL_CACHE_PLAYLIST,                /* as a playlist */
+    LL_CACHE_BLOCKED,                 /* a blocking reload's: max-age=max_age_s */
+    LL_CACHE_MEDIA,                   /* as a segment (immutable) */
+    LL_CACHE_ERROR,                   /* not stored */
+};
+
+typedef struct LlAnswer {
+    enum LlAction action;
+    unsigned status;
+    struct MHD_Response *response;    /* LL_RESPOND; the caller queues and destroys it */
+    enum LlCache cache;
+    int64_t max_age_s;
+} LlAnswer;
+
+int lowlatency_new(LowLatency **ll);
+/* Serves channel key from dir: its folders are watched. */
+int lowlatency_watch(LowLatency *ll, const char *key, const char *dir);
+void lowlatency_unwatch(LowLatency *ll, const char *key);
+/* What to answer for rel ("360p/index.m3u8") of channel key in channel_dir,
+ * from the request's query (_HLS_msn, _HLS_part, _HLS_skip). An AVERROR
+ * when a response cannot be made. */
+int lowlatency_answer(LowLatency *ll, struct MHD_Connection *c, LlWait *wait, const char *key,
+                      const char *channel_dir, const char *rel, LlAnswer *a);
+/* Resumes every waiting connection and suspends none after: before the
+ * daemon stops. */
+void lowlatency_close(LowLatency *ll);
+void lowlatency_free(LowLatency **ll);
 
 #endif

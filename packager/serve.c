@@ -26,7 +26,9 @@
  * after a timeout. Connections may be suspended (MHD_ALLOW_SUSPEND_RESUME),
  * for blocking playlist reloads.
  */
-#include "packager.h"
+/* before internal.h, which names the packager's stage otherwise */
+#define STAGE "serve"
+#include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,7 +50,6 @@
 #include <libavutil/error.h>
 #include <microhttpd.h>
 
-#define STAGE "serve"
 
 #ifndef ONAIR_WEB_ROOT
 #define ONAIR_WEB_ROOT "web"
@@ -126,6 +127,7 @@ struct Server {
     int port;
     char *web_root;
     ServerLimits limits;
+    LowLatency *ll;                   /* requests waiting for what is not there yet */
     pthread_mutex_t lock;             /* the channel table */
     ServeChannel *channels;
     int nchannels, cap;
@@ -144,6 +146,7 @@ typedef struct Request {
     unsigned refuse;                  /* nonzero: the raw target is refused with this status */
     int headers_seen;                 /* the handler has been called once */
     int head;                         /* HEAD: no body will be sent */
+    LlWait wait;                      /* a low-latency request's, across suspensions */
     uintptr_t target_end;             /* address of the raw target's terminator */
 } Request;
 
@@ -887,18 +890,46 @@ static unsigned resolve_channel_file(Server *s, const char *id, size_t id_len, c
 
 /* A channel's file. The query (MHD_GET_ARGUMENT_KIND) does not choose the
  * file; a blocking playlist reload reads it between resolving and answering. */
-static enum MHD_Result serve_channel_file(Server *s, struct MHD_Connection *c, const Request *rq,
+static enum MHD_Result serve_channel_file(Server *s, struct MHD_Connection *c, Request *rq,
                                           const char *id, size_t id_len, char *rest)
 {
     ChannelFile f;
+    LlAnswer a;
+    char key[CHANNEL_ID_MAX + 1], rel[SERVE_URL_MAX + 1], max_age[48];
+    const char *cache;
     unsigned refused = resolve_channel_file(s, id, id_len, rest, &f);
 
     if (refused)
         return respond_status(c, refused);
-    return respond_file(c, rq, f.dir, f.parts, f.nparts, f.kind);
+    /* what is not there yet: a blocking reload, a hinted part, a segment
+     * being cut (lowlatency.c) */
+    snprintf(key, sizeof(key), "%.*s", (int)id_len, id);
+    snprintf(rel, sizeof(rel), "%s%s%s", f.nparts > 1 ? f.parts[0] : "", f.nparts > 1 ? "/" : "",
+             f.parts[f.nparts - 1]);
+    if (lowlatency_answer(s->ll, c, &rq->wait, key, f.dir, rel, &a) < 0)
+        return respond_status(c, MHD_HTTP_SERVICE_UNAVAILABLE);
+    switch (a.action) {
+    case LL_SUSPENDED:
+        return MHD_YES;
+    case LL_RESPOND:
+        switch (a.cache) {
+        case LL_CACHE_BLOCKED:
+            /* unique to its query, and final: a CDN may keep it */
+            snprintf(max_age, sizeof(max_age), "public, max-age=%" PRId64, a.max_age_s);
+            cache = max_age;
+            break;
+        case LL_CACHE_MEDIA:    cache = CACHE_SEGMENT; break;
+        case LL_CACHE_PLAYLIST: cache = f.kind->cache; break;
+        default:                cache = CACHE_NONE; break;
+        }
+        return respond(c, a.status, a.response,
+                       a.cache == LL_CACHE_ERROR ? "text/plain; charset=utf-8" : f.kind->type, cache);
+    default:
+        return respond_file(c, rq, f.dir, f.parts, f.nparts, f.kind);
+    }
 }
 
-static enum MHD_Result route(Server *s, struct MHD_Connection *c, const Request *rq,
+static enum MHD_Result route(Server *s, struct MHD_Connection *c, Request *rq,
                              const char *url)
 {
     char path[SERVE_URL_MAX + 1], dir[4096];
@@ -1398,6 +1429,8 @@ int server_new_limited(Server **sp, const char *listen_on, const char *web_root,
         ret = AVERROR(ENOMEM);
         goto fail;
     }
+    if ((ret = lowlatency_new(&s->ll)) < 0)
+        goto fail;
     if ((ret = open_listener(listen_on, &fd, &ipv6)) < 0)
         goto fail;
     if ((ret = bound_port(fd)) < 0) {
@@ -1493,6 +1526,7 @@ int server_add_channel(Server *s, const char *id, const char *dir)
     free(ch->dir);
     ch->dir = copy;
     copy = NULL;
+    ret = lowlatency_watch(s->ll, id, dir);
 unlock:
     pthread_mutex_unlock(&s->lock);
     free(copy);
@@ -1512,6 +1546,7 @@ void server_remove_channel(Server *s, const char *id)
         /* keep the others in the order they came, for the index page */
         memmove(ch, ch + 1, sizeof(*ch) * (size_t)(s->channels + s->nchannels - ch - 1));
         s->nchannels--;
+        lowlatency_unwatch(s->ll, id);
     }
     pthread_mutex_unlock(&s->lock);
 }
@@ -1522,8 +1557,11 @@ void server_free(Server **sp)
 
     if (!s)
         return;
+    /* a suspended connection would hold the daemon from stopping */
+    lowlatency_close(s->ll);
     if (s->mhd)
         MHD_stop_daemon(s->mhd);
+    lowlatency_free(&s->ll);
     for (int i = 0; i < s->nchannels; i++)
         free(s->channels[i].dir);
     free(s->channels);
