@@ -424,6 +424,7 @@ int hls_read_edge(const char *text, size_t len, HlsEdge *e)
             e->part_target_us = seconds_after(&l, "PART-TARGET=");
         } else if (is_tag(&l, "#EXT-X-SERVER-CONTROL")) {
             e->skip_until_us = seconds_after(&l, "CAN-SKIP-UNTIL=");
+            e->can_block = memmem(l.p, l.len, "CAN-BLOCK-RELOAD=YES", 20) != NULL;
         } else if (is_tag(&l, "#EXT-X-PART")) {
             parts++;
         } else if (is_tag(&l, "#EXT-X-ENDLIST")) {

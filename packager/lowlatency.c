@@ -317,10 +317,10 @@ static int answer_playlist(LowLatency *ll, struct MHD_Connection *c, LlWait *wai
         buf_free(&text);
         return ret == AVERROR(ENOENT) ? 0 : ret;   /* the usual 404 */
     }
-    if (hls_read_edge((const char *)text.data, text.len, &edge) < 0) {
+    if (hls_read_edge((const char *)text.data, text.len, &edge) < 0 || !edge.can_block) {
         pthread_mutex_unlock(&ll->lock);
         buf_free(&text);
-        return 0;   /* not a media playlist: served as it is */
+        return 0;   /* not a low-latency media playlist: served as it is */
     }
     now = now_us();
     if (msn >= 0 && !edge.ended && !hls_edge_has(&edge, msn, (int)part)) {

@@ -203,6 +203,7 @@ typedef struct HlsEdge {
     int64_t target_us;                /* EXT-X-TARGETDURATION */
     int64_t part_target_us;           /* EXT-X-PART-INF; 0: no parts */
     int64_t skip_until_us;            /* CAN-SKIP-UNTIL; 0: no delta updates */
+    int can_block;                    /* CAN-BLOCK-RELOAD=YES */
     int ended;                        /* EXT-X-ENDLIST: nothing more will come */
 } HlsEdge;
 

@@ -710,6 +710,7 @@ static void test_read_edge(void)
     CHECK_EQ_INT(e.part_target_us, 334000);
     CHECK_EQ_INT(e.skip_until_us, 12000000);
     CHECK_EQ_INT(e.ended, 0);
+    CHECK_EQ_INT(e.can_block, 1);
     CHECK(hls_edge_has(&e, 11, -1));
     CHECK(hls_edge_has(&e, 5, 3));
     CHECK(!hls_edge_has(&e, 12, -1));
@@ -724,6 +725,7 @@ static void test_read_edge(void)
     CHECK_EQ_INT(e.part_target_us, 0);
     CHECK_EQ_INT(e.skip_until_us, 0);
     CHECK_EQ_INT(e.ended, 1);
+    CHECK_EQ_INT(e.can_block, 0);
 
     CHECK_EQ_INT(hls_read_edge(master, strlen(master), &e), AVERROR_INVALIDDATA);
     CHECK_EQ_INT(hls_read_edge("<html>", 6, &e), AVERROR_INVALIDDATA);
