@@ -128,6 +128,14 @@ static int write_playlist(Packager *pk, Rendition *r, Buf *b)
     if (pk->part_frames > 0) {
         forget_parts(r);
         ll.part_target_us = frame_to_us(pk, pk->part_frames);
+        if (r->kind == REND_FMP4_AUDIO && r->ast >= 0) {
+            /* audio parts end on the first AAC frame past the part grid, and
+             * the stream's first part holds the encoder's priming frame too:
+             * two frames over at most, and a part must not exceed its target */
+            const AVCodecParameters *par = r->mux->streams[r->ast]->codecpar;
+            if (par->sample_rate > 0)
+                ll.part_target_us += av_rescale(2 * FFMAX(par->frame_size, 1024), 1000000, par->sample_rate);
+        }
         ll.part_hold_back_us = 3 * ll.part_target_us;
         ll.can_skip_until_us = 6 * pk->cfg.grid.segment_us;
         ll.parts = r->parts;

@@ -262,7 +262,9 @@ static int close_part(Packager *pk, Rendition *r)
         r->parts_cap = cap;
     }
     pi = &r->parts[r->nparts++];
-    *pi = (PartInfo){ r->seg, r->part, r->part_end - r->part_start, r->part == 0 };
+    /* every audio frame is a sync sample: each audio part is independent */
+    *pi = (PartInfo){ r->seg, r->part, r->part_end - r->part_start,
+                      r->part == 0 || r->kind == REND_FMP4_AUDIO };
     r->part++;
     r->part_offset = r->out.len;
     r->part_start = INT64_MAX;
