@@ -166,7 +166,7 @@ async function start() {
       await v.play();
     } catch (e) {
       note(st.errors, 'shaka load/play: ' + (e.code ? 'code ' + e.code + ' ' +
-        JSON.stringify(e.data).slice(0, 300) : e.message));
+        JSON.stringify(e.data).slice(0, 300) : e.message + ' ' + String(e.stack || '').split(String.fromCharCode(10)).slice(1, 4).join(' / ')));
     }
   }
 }
@@ -287,6 +287,7 @@ async function main() {
     const pg = browser.pages()[0] || await browser.newPage();
     pg.on('console', m => consoleLines.push(`[${m.type()}] ${m.text()}`));
     pg.on('pageerror', e => problems.push('page error: ' + e.message));
+    pg.on('response', r => { if (r.status() >= 400) consoleLines.push(`[http ${r.status()}] ${r.url()}`); });
     await pg.goto(`http://127.0.0.1:${port}/`);
     const t0 = Date.now();
     let last = -1, lastMove = Date.now(), s;

@@ -364,18 +364,6 @@ def check_rungs(ch, rels, fails):
 # --------------------------------------------------------------------------
 # The server's low-latency answers
 
-def next_part(pl):
-    """(msn, part) of the part the playlist hints, or that comes after its last."""
-    hints = [h for h in pl['preloadHints'] if h.get('type') == 'PART']
-    if hints and part_key(hints[0]['uri']):
-        return part_key(hints[0]['uri'])
-    parts = listed_parts(pl)
-    n, i, _ = parts[-1]
-    if pl['segments'] and seg_number(pl['segments'][-1]['uri']) == n:
-        return n + 1, 0
-    return n, i + 1
-
-
 HINT = re.compile(r'^#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+)"', re.M)
 
 
