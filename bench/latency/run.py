@@ -26,7 +26,7 @@ read of LL-HLS (parts, blocking reloads). onair log lines about publish latency 
 summarised when onair prints any.
 
     bench/latency/run.py [--seconds 30] [--warmup 10] [--fps 30] [--onair build/cli/onair]
-                         [--only onair,onair-ll,ffmpeg] [--markdown FILE]
+                         [--part 0.5] [--only onair,onair-ll,ffmpeg] [--markdown FILE]
 
 Needs `npm ci` in tests/browser and Debian's chromium. Run by hand on an otherwise
 idle machine; not a CI test.
@@ -111,7 +111,7 @@ def play(args, url, low_latency):
     return rep, why
 
 
-def channel_yaml(d, port, fps, ll):
+def channel_yaml(d, port, fps, ll, part):
     conf = os.path.join(d, 'channel.yaml')
     with open(conf, 'w') as f:
         f.write('channel: lat\n'
@@ -121,7 +121,7 @@ def channel_yaml(d, port, fps, ll):
                 'sources:\n  bars: { generate: testsrc }\n'
                 'schedule:\n  loop: true\n  items:\n    - { source: bars, duration: 1h }\n'
                 'output: { dir: out, segment: 2s, window: 6,%s serve: { listen: "127.0.0.1:%d" } }\n'
-                % (fps, ' low_latency: { part: 0.5s },' if ll else '', port))
+                % (fps, ' low_latency: { part: %gs },' % part if ll else '', port))
     return conf
 
 
@@ -142,7 +142,7 @@ def wait_http(url, timeout):
 def run_onair(args, work, ll):
     d = tempfile.mkdtemp(prefix='onair-ll' if ll else 'onair', dir=work)
     port = free_port()
-    conf = channel_yaml(d, port, args.fps, ll)
+    conf = channel_yaml(d, port, args.fps, ll, args.part)
     log = open(os.path.join(d, 'onair.log'), 'w+b')
     proc = subprocess.Popen([args.onair, 'run', conf], stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -200,6 +200,7 @@ def main():
     ap.add_argument('--seconds', type=float, default=30)
     ap.add_argument('--warmup', type=float, default=10)
     ap.add_argument('--fps', type=int, default=30)
+    ap.add_argument('--part', type=float, default=0.5, help='onair-ll part, s (default 0.5)')
     ap.add_argument('--onair', default=os.path.join(REPO, 'build', 'cli', 'onair'))
     ap.add_argument('--chromium', default=os.environ.get('CHROMIUM', '/usr/bin/chromium'))
     ap.add_argument('--only', default='onair,onair-ll,ffmpeg')
