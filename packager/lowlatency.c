@@ -494,8 +494,10 @@ static int answer_segment(LowLatency *ll, struct MHD_Connection *c, const char *
     HlsEdge edge;
     Stream *st;
 
+    /* the one being cut, or the next (a client whose clock runs a little
+     * ahead asks for it a moment before its first part) */
     if (strcmp(ext, "m4s") || file_exists(path) || folder_edge(dir, &edge) < 0 ||
-        number != edge.last_msn + 1)
+        number <= edge.last_msn || number > edge.last_msn + 2)
         return 0;
     st = calloc(1, sizeof(*st));
     if (!st)

@@ -267,6 +267,10 @@ static int close_part(Packager *pk, Rendition *r)
                       r->part == 0 || r->kind == REND_FMP4_AUDIO };
     r->part++;
     r->part_offset = r->out.len;
+    /* a TS part is fetched on its own: it opens with PAT and PMT (in the
+     * segment they repeat, which TS allows) */
+    if (r->kind == REND_TS)
+        av_opt_set(r->mux->priv_data, "mpegts_flags", "+resend_headers", 0);
     r->part_start = INT64_MAX;
     r->part_end = INT64_MIN;
     return live_part_closed(pk, r);
