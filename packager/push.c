@@ -389,13 +389,7 @@ static void item_retire(Pusher *p, Item *it, int64_t *how)
 static void item_done(Pusher *p, Item *it, int64_t *how)
 {
     list_remove(&p->items, it);
-    item_free(p, it);
-    pthread_mutex_lock(&p->lock);
-    if (how)
-        (*how)++;
-    p->st.queued_files--;
-    p->st.queued_bytes = p->spooled_bytes;
-    pthread_mutex_unlock(&p->lock);
+    item_retire(p, it, how);
 }
 
 /* A media item left without being pushed: a playlist read before may name
