@@ -22,11 +22,14 @@ Three streams, one after the other, each 640x360 at --fps (default 30) with a
 
 Printed per stream: latency p50 / p99 / max over the samples after the warm-up,
 hls.js's own latency estimate (behind the live edge) and, for onair-ll, what hls.js
-read of LL-HLS (parts, blocking reloads). onair log lines about publish latency are
+read of LL-HLS (parts, blocking reloads). onair-ll-catchup is onair-ll with hls.js
+allowed to play up to --live-sync-rate times fast to reach its target latency
+(PART-HOLD-BACK behind the edge) instead of staying where it started. onair log lines about publish latency are
 summarised when onair prints any.
 
     bench/latency/run.py [--seconds 30] [--warmup 10] [--fps 30] [--onair build/cli/onair]
-                         [--part 0.5] [--only onair,onair-ll,ffmpeg] [--markdown FILE]
+                         [--part 0.5] [--only onair,onair-ll,onair-ll-catchup,ffmpeg]
+                         [--live-sync-rate 1.1] [--markdown FILE]
 
 Needs `npm ci` in tests/browser and Debian's chromium. Run by hand on an otherwise
 idle machine; not a CI test.
@@ -86,7 +89,7 @@ def stop(proc, grace=15):
     proc.wait()
 
 
-def play(args, url, low_latency):
+def play(args, url, low_latency, live_sync_rate=1):
     """play.mjs's report for url, or (None, why)."""
     total = args.warmup + args.seconds
     argv = ['node', PLAY, '--src', url, '--player', 'hlsjs', '--live', 'yes',
@@ -94,6 +97,8 @@ def play(args, url, low_latency):
             '--timeout', str(total + 40), '--report', 'yes', '--chromium', args.chromium]
     if low_latency:
         argv += ['--low-latency', 'yes']
+    if live_sync_rate > 1:
+        argv += ['--live-sync-rate', str(live_sync_rate)]
     try:
         p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=total + 90, start_new_session=True)
@@ -139,7 +144,7 @@ def wait_http(url, timeout):
     return False
 
 
-def run_onair(args, work, ll):
+def run_onair(args, work, ll, live_sync_rate=1):
     d = tempfile.mkdtemp(prefix='onair-ll' if ll else 'onair', dir=work)
     port = free_port()
     conf = channel_yaml(d, port, args.fps, ll, args.part)
@@ -151,7 +156,7 @@ def run_onair(args, work, ll):
         if not wait_http('http://127.0.0.1:%d/lat/360p/index.m3u8' % port, 30):
             return None, 'onair did not serve a playlist within 30 s', ''
         time.sleep(4 if ll else 6)   # a few segments in the window
-        rep, why = play(args, url, ll)
+        rep, why = play(args, url, ll, live_sync_rate)
     finally:
         stop(proc)
         log.seek(0)
@@ -203,7 +208,10 @@ def main():
     ap.add_argument('--part', type=float, default=0.5, help='onair-ll part, s (default 0.5)')
     ap.add_argument('--onair', default=os.path.join(REPO, 'build', 'cli', 'onair'))
     ap.add_argument('--chromium', default=os.environ.get('CHROMIUM', '/usr/bin/chromium'))
-    ap.add_argument('--only', default='onair,onair-ll,ffmpeg')
+    ap.add_argument('--only', default='onair,onair-ll,onair-ll-catchup,ffmpeg',
+                    help='onair-ll-catchup: onair-ll with hls.js allowed to catch up')
+    ap.add_argument('--live-sync-rate', type=float, default=1.1,
+                    help="onair-ll-catchup's hls.js maxLiveSyncPlaybackRate (default 1.1)")
     ap.add_argument('--markdown')
     args = ap.parse_args()
     for what, ok in (('onair', os.access(args.onair, os.X_OK)), ('node', shutil.which('node')),
@@ -222,7 +230,9 @@ def main():
                 rep, why, extra = run_ffmpeg(args, work)
                 pub = []
             else:
-                rep, why, extra = run_onair(args, work, name == 'onair-ll')
+                ll = name.startswith('onair-ll')
+                rep, why, extra = run_onair(args, work, ll,
+                                            args.live_sync_rate if name == 'onair-ll-catchup' else 1)
                 pub = publish_lines(extra, work)
             lat = (rep or {}).get('latency') or {}
             hl = (rep or {}).get('hlsLatency') or {}
@@ -237,7 +247,7 @@ def main():
                   (name, fmt(row['p50']), fmt(row['p99']), fmt(row['max']), row['n'], args.warmup,
                    row['played'], fmt(row['hls_p50']), fmt(row['target']),
                    '; parts %s, blocking reloads %s (%s requests with _HLS_msn)' %
-                   (row['parts'], row['block'], row['msn']) if name == 'onair-ll' else '',
+                   (row['parts'], row['block'], row['msn']) if name.startswith('onair-ll') else '',
                    '; PLAYER PROBLEM: %s' % why if why else ''), flush=True)
             for ln in row['publish']:
                 print('    onair log: ' + ln.strip())

@@ -5,7 +5,7 @@ and a live channel (`onair run`, served by onair itself) played for 20 s; and
 low-latency channels (0.5 s parts, 2 s segments): hls.js in its low-latency mode
 on LL-HLS (TS) must show the parts and blocking reloads and stay within 4 s of the
 wall clock; Shaka plays LL-HLS (fMP4, its standard mode) and, in its low-latency
-mode, LL-DASH (CMAF) for 20 s without a stall (see LIVE for what each allows).
+mode, LL-DASH (CMAF) for 12 s without a stall (see LIVE for what each allows).
 
     browser_test.py CASE     (ONAIR=path/to/onair; needs `npm ci` in tests/browser)
     browser_test.py --list
@@ -41,17 +41,17 @@ CASES = {
 # the checks on play.mjs's report.
 LIVE = {
     'hlsjs-live': dict(formats=None, part=None, fps=25, lead=6, played=None),
-    'hlsjs-ll': dict(formats='hls', part='0.5s', fps=30, lead=4, played=20,
+    'hlsjs-ll': dict(formats='hls', part='0.5s', fps=30, lead=4, played=12,
                      latency_p50_max=4.0, need_parts=True),
     # Shaka 5.2.12 plays onair's LL-HLS in its standard mode; in its low-latency
     # mode it fails at load on any live LL playlist (a request without a URI,
     # reproduced on a static copy whose last segment is open): its mode is off
-    'shaka-ll-hls': dict(formats='hls-fmp4', part='0.5s', fps=30, lead=4, played=20,
+    'shaka-ll-hls': dict(formats='hls-fmp4', part='0.5s', fps=30, lead=4, played=12,
                          player_low_latency='no'),
     # Shaka in low-latency mode jumps a hole of about 50 ms near some segment
     # ends of LL-DASH (chunked CMAF): an open defect, counted and shown, while
     # any other wait still fails
-    'shaka-ll-dash': dict(formats='cmaf', part='0.5s', fps=30, lead=5, played=20,
+    'shaka-ll-dash': dict(formats='cmaf', part='0.5s', fps=30, lead=5, played=12,
                           gap_jumps_max=12, latency_p50_max=4.0),
 }
 
@@ -93,8 +93,8 @@ def report_failures(spec, rep, url):
 
 
 def live_case(name, node, chromium):
-    """A channel on the wall clock, served by onair: a player plays it for 20 s without
-    running dry once (low-latency cases: in the player's low-latency mode, with the
+    """A channel on the wall clock, served by onair: a player plays it for 20 s
+    (low-latency cases: 12 s) without running dry once (low-latency cases: with the
     report's checks)."""
     spec = LIVE[name]
     _, player, url = CASES[name]
@@ -139,7 +139,8 @@ def live_case(name, node, chromium):
             if p.timed_out:
                 fails.append('play.mjs did not finish within 120 s')
             elif p.returncode != 0:
-                fails.append('%s could not play %s for 20 s without a stall' % (what, src))
+                fails.append('%s could not play %s for %s s without a stall' %
+                             (what, src, spec['played'] or 20))
             if spec['played'] and not p.timed_out:
                 fails += report_failures(spec, read_report(p.stdout), src)
         finally:

@@ -13,6 +13,8 @@
 //
 // --low-latency yes|no sets the player's low-latency mode (hls.js lowLatencyMode,
 // Shaka streaming.lowLatencyMode); left out, the players' defaults stand.
+// --live-sync-rate R (hls.js): the player may play up to R times fast to reach its
+// target latency (maxLiveSyncPlaybackRate; default 1: never).
 // --min-played N also needs the playhead N s past where playback started (a live
 // stream starts near its edge, so --min-time alone can be met at once).
 // --report yes prints one line `report: {JSON}` at the end: the latency behind the
@@ -36,7 +38,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 function parseArgs(argv) {
   const a = { minTime: 6, timeout: 40, audio: 'yes', chromium: '/usr/bin/chromium', live: 'no',
-    lowLatency: '', report: 'no', minPlayed: 0, warmup: 0, gapJumpsMax: 0 };
+    lowLatency: '', report: 'no', minPlayed: 0, warmup: 0, gapJumpsMax: 0, liveSyncRate: 1 };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c) => c.toUpperCase());
     a[k] = argv[i + 1];
@@ -46,6 +48,7 @@ function parseArgs(argv) {
   a.minPlayed = Number(a.minPlayed);
   a.warmup = Number(a.warmup);
   a.gapJumpsMax = Number(a.gapJumpsMax);
+  a.liveSyncRate = Number(a.liveSyncRate);
   if (!['', 'yes', 'no'].includes(a.lowLatency) || !['yes', 'no'].includes(a.report)) {
     console.error('usage: --low-latency yes|no, --report yes|no');
     process.exit(2);
@@ -72,7 +75,7 @@ const LIBS = {
   '/lib/shaka.js': path.join(here, 'node_modules/shaka-player/dist/shaka-player.compiled.js'),
 };
 
-function page(player, url, lowLatency) {
+function page(player, url, lowLatency, liveSyncRate) {
   // The player reports into window.__onair; the test polls it.
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>onair ${player}</title>
@@ -103,6 +106,7 @@ const st = window.__onair = { errors: [], warnings: [], events: [], started: fal
   lat: [], startedAt: 0, startT: null, ll: null, deltas: 0, hlsLatency: [] };
 const v = document.getElementById('v');
 const lowLatency = ${JSON.stringify(lowLatency)};
+const liveSyncRate = ${JSON.stringify(liveSyncRate)};
 // latency behind the wall clock, every 250 ms once playing
 setInterval(() => {
   if (!st.started || v.paused) return;
@@ -125,8 +129,11 @@ const src = ${JSON.stringify(url)};
 async function start() {
   if (${JSON.stringify(player)} === 'hlsjs') {
     if (!Hls.isSupported()) { note(st.errors, 'hls.js: MSE not supported'); return; }
-    const hls = new Hls(lowLatency ? { enableWorker: true, lowLatencyMode: lowLatency === 'yes' }
-                                   : { enableWorker: true });
+    const cfg = { enableWorker: true };
+    if (lowLatency) cfg.lowLatencyMode = lowLatency === 'yes';
+    // above 1: hls.js may speed up (to this rate) to reach its target latency
+    if (liveSyncRate > 1) cfg.maxLiveSyncPlaybackRate = liveSyncRate;
+    const hls = new Hls(cfg);
     window.__hls = hls;
     const stalls = ['bufferStalledError', 'bufferNudgeOnStall', 'bufferSeekOverHole'];
     hls.on(Hls.Events.ERROR, (_, d) => {
@@ -175,7 +182,7 @@ start();
 </script></body></html>`;
 }
 
-function serve(dir, player, url, lowLatency) {
+function serve(dir, player, url, lowLatency, liveSyncRate) {
   const root = path.resolve(dir);
   const log = { requests: 0, missing: [] };
   const server = http.createServer((req, res) => {
@@ -185,7 +192,7 @@ function serve(dir, player, url, lowLatency) {
     let file = null;
     if (u.pathname === '/') {
       res.writeHead(200, { ...hdr, 'Content-Type': TYPES['.html'] });
-      res.end(page(player, url.startsWith('http') ? url : '/media/' + url, lowLatency));
+      res.end(page(player, url.startsWith('http') ? url : '/media/' + url, lowLatency, liveSyncRate));
       return;
     } else if (LIBS[u.pathname]) {
       file = LIBS[u.pathname];
@@ -270,7 +277,7 @@ async function main() {
     console.error(`FAIL: ${a.chromium} not found: apt-get install chromium`);
     process.exit(1);
   }
-  const { server, port, log } = await serve(a.dir || os.tmpdir(), a.player, a.src || a.url, a.lowLatency);
+  const { server, port, log } = await serve(a.dir || os.tmpdir(), a.player, a.src || a.url, a.lowLatency, a.liveSyncRate);
   a.url = a.src || a.url;
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onair-chromium-'));
   let browser;
