@@ -120,6 +120,14 @@ int folder_watch_add(FolderWatch *w, const char *key, const char *dir);
 void folder_watch_remove(FolderWatch *w, const char *key);
 void folder_watch_free(FolderWatch **w);
 
+/* serve.c: a channel's or the web root's file, opened as the server does.
+ * Opens root/parts[0]/.../parts[n-1], a regular file, for reading; no part
+ * below root may be a link (one leading out of it is not followed). */
+struct stat;
+int open_beneath(const char *root, const char *const *parts, int n, int *fd, struct stat *st);
+/* Appends the whole file to out; AVERROR(EFBIG) past max bytes. */
+int read_beneath(const char *root, const char *const *parts, int n, Buf *out, size_t max);
+
 /* lowlatency.c: the server's answers for what is not there yet (blocking
  * playlist reloads, hinted parts, CMAF segments streamed while cut), on
  * suspended connections woken by a FolderWatch. */

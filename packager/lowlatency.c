@@ -22,7 +22,6 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,8 +68,8 @@ typedef struct Stream {
     LowLatency *ll;
     struct MHD_Connection *conn;
     char key[65];
-    char folder[NAME_MAX_LEN];
-    char dir[4096];                   /* the rendition's folder on disk */
+    char folder[NAME_MAX_LEN];        /* the rendition's, in root */
+    char root[4096];                  /* the channel's folder */
     int64_t number;
     char ext[8];
     int part;                         /* the part read from now */
@@ -216,32 +215,29 @@ static int parse_media_name(const char *name, int64_t *number, int *part, char *
     return 1;
 }
 
-static int read_file(const char *path, Buf *out)
+/* folder/name in the channel's folder root, read or opened as the server
+ * serves it (serve.c: no link below root is followed). */
+static int read_in(const char *root, const char *folder, const char *name, Buf *out)
 {
-    char chunk[16384];
-    int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
-    ssize_t n;
-
-    if (fd < 0)
-        return AVERROR(errno);
-    while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-        if (out->len + (size_t)n > PLAYLIST_MAX) {
-            ret = AVERROR(EFBIG);
-            break;
-        }
-        if ((ret = buf_append(out, chunk, (size_t)n)) < 0)
-            break;
-    }
-    if (n < 0)
-        ret = AVERROR(errno);
-    close(fd);
-    return ret;
+    const char *parts[] = { folder, name };
+    return read_beneath(root, parts, 2, out, PLAYLIST_MAX);
 }
 
-static int file_exists(const char *path)
+static int open_in(const char *root, const char *folder, const char *name, int *fd)
 {
+    const char *parts[] = { folder, name };
     struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    return open_beneath(root, parts, 2, fd, &st);
+}
+
+static int exists_in(const char *root, const char *folder, const char *name)
+{
+    int fd;
+
+    if (open_in(root, folder, name, &fd) < 0)
+        return 0;
+    close(fd);
+    return 1;
 }
 
 /* A strict decimal query value (no sign, no spaces): 0 when it is not one. */
@@ -287,7 +283,7 @@ static int respond_error(LlAnswer *a, unsigned status, const char *why)
 
 /* A media playlist asked for with _HLS_msn / _HLS_part / _HLS_skip. */
 static int answer_playlist(LowLatency *ll, struct MHD_Connection *c, LlWait *wait, const char *key,
-                           const char *folder, const char *path, LlAnswer *a)
+                           const char *root, const char *folder, LlAnswer *a)
 {
     const char *msn_v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "_HLS_msn");
     const char *part_v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "_HLS_part");
@@ -312,10 +308,10 @@ static int answer_playlist(LowLatency *ll, struct MHD_Connection *c, LlWait *wai
         return respond_error(a, MHD_HTTP_BAD_REQUEST, "_HLS_part is a part index");
 
     pthread_mutex_lock(&ll->lock);
-    if ((ret = read_file(path, &text)) < 0) {
+    if ((ret = read_in(root, folder, "index.m3u8", &text)) < 0) {
         pthread_mutex_unlock(&ll->lock);
         buf_free(&text);
-        return ret == AVERROR(ENOENT) ? 0 : ret;   /* the usual 404 */
+        return 0;   /* missing, a link, ...: the usual answer for the file */
     }
     if (hls_read_edge((const char *)text.data, text.len, &edge) < 0 || !edge.can_block) {
         pthread_mutex_unlock(&ll->lock);
@@ -358,14 +354,12 @@ static int answer_playlist(LowLatency *ll, struct MHD_Connection *c, LlWait *wai
 
 /* The edge of the media playlist in folder (index.m3u8), for a part or a
  * segment asked for ahead. 0 when there is one with parts. */
-static int folder_edge(const char *dir, HlsEdge *edge)
+static int folder_edge(const char *root, const char *folder, HlsEdge *edge)
 {
-    char path[4200];
     Buf text = { 0 };
     int ret;
 
-    snprintf(path, sizeof(path), "%s/index.m3u8", dir);
-    if ((ret = read_file(path, &text)) >= 0)
+    if ((ret = read_in(root, folder, "index.m3u8", &text)) >= 0)
         ret = hls_read_edge((const char *)text.data, text.len, edge);
     buf_free(&text);
     if (ret >= 0 && (!edge->part_target_us || edge->ended))
@@ -376,14 +370,14 @@ static int folder_edge(const char *dir, HlsEdge *edge)
 /* A part asked for before it is cut: the hinted one, or one the client has
  * worked out is next. Waits for it; 0 (served as usual) once it is there. */
 static int answer_part(LowLatency *ll, struct MHD_Connection *c, LlWait *wait, const char *key,
-                       const char *folder, const char *dir, const char *path, int64_t number,
+                       const char *root, const char *folder, const char *name, int64_t number,
                        LlAnswer *a)
 {
     HlsEdge edge;
     int64_t now;
     int ret;
 
-    if (file_exists(path) || folder_edge(dir, &edge) < 0)
+    if (exists_in(root, folder, name) || folder_edge(root, folder, &edge) < 0)
         return 0;
     /* only what comes next: a past part that is missing is gone */
     if (number <= edge.last_msn || number > edge.last_msn + 2)
@@ -393,7 +387,7 @@ static int answer_part(LowLatency *ll, struct MHD_Connection *c, LlWait *wait, c
         wait->deadline_us = now + PART_WAIT_TARGETS * FFMAX(edge.part_target_us, 100000) +
                             (number - edge.last_msn - 1) * edge.target_us;
     pthread_mutex_lock(&ll->lock);
-    if (file_exists(path) || now >= wait->deadline_us ||
+    if (exists_in(root, folder, name) || now >= wait->deadline_us ||
         (ret = suspend_locked(ll, c, key, folder, wait->deadline_us)) < 0) {
         pthread_mutex_unlock(&ll->lock);
         return 0;   /* there now, or never: the usual answer */
@@ -403,13 +397,6 @@ static int answer_part(LowLatency *ll, struct MHD_Connection *c, LlWait *wait, c
     return 0;
 }
 
-static void stream_path(const Stream *st, int part, char *out, size_t size)
-{
-    if (part < 0)
-        snprintf(out, size, "%s/seg_%08" PRId64 ".%s", st->dir, st->number, st->ext);
-    else
-        snprintf(out, size, "%s/seg_%08" PRId64 ".p%d.%s", st->dir, st->number, part, st->ext);
-}
 
 static void stream_close_fd(Stream *st)
 {
@@ -421,15 +408,15 @@ static void stream_close_fd(Stream *st)
 /* Opens the whole segment, or else the part due; 0 when one is open. */
 static int stream_open(Stream *st)
 {
-    char path[4300];
+    char name[64];
 
-    stream_path(st, -1, path, sizeof(path));
-    if ((st->fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+    snprintf(name, sizeof(name), "seg_%08" PRId64 ".%s", st->number, st->ext);
+    if (open_in(st->root, st->folder, name, &st->fd) >= 0) {
         st->whole = 1;
         return 0;
     }
-    stream_path(st, st->part, path, sizeof(path));
-    if ((st->fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+    snprintf(name, sizeof(name), "seg_%08" PRId64 ".p%d.%s", st->number, st->part, st->ext);
+    if (open_in(st->root, st->folder, name, &st->fd) >= 0) {
         st->part_pos = 0;
         return 0;
     }
@@ -488,15 +475,16 @@ static void stream_free(void *cls)
 }
 
 /* A CMAF segment asked for while it is cut (LL-DASH). */
-static int answer_segment(LowLatency *ll, struct MHD_Connection *c, const char *key, const char *folder,
-                          const char *dir, const char *path, int64_t number, const char *ext, LlAnswer *a)
+static int answer_segment(LowLatency *ll, struct MHD_Connection *c, const char *key, const char *root,
+                          const char *folder, const char *name, int64_t number, const char *ext,
+                          LlAnswer *a)
 {
     HlsEdge edge;
     Stream *st;
 
     /* the one being cut, or the next (a client whose clock runs a little
      * ahead asks for it a moment before its first part) */
-    if (strcmp(ext, "m4s") || file_exists(path) || folder_edge(dir, &edge) < 0 ||
+    if (strcmp(ext, "m4s") || exists_in(root, folder, name) || folder_edge(root, folder, &edge) < 0 ||
         number <= edge.last_msn || number > edge.last_msn + 2)
         return 0;
     st = calloc(1, sizeof(*st));
@@ -509,7 +497,7 @@ static int answer_segment(LowLatency *ll, struct MHD_Connection *c, const char *
     st->progress_us = now_us();
     snprintf(st->key, sizeof(st->key), "%s", key);
     snprintf(st->folder, sizeof(st->folder), "%s", folder);
-    snprintf(st->dir, sizeof(st->dir), "%s", dir);
+    snprintf(st->root, sizeof(st->root), "%s", root);
     snprintf(st->ext, sizeof(st->ext), "%s", ext);
     a->response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, st,
                                                     stream_free);
@@ -527,7 +515,7 @@ int lowlatency_answer(LowLatency *ll, struct MHD_Connection *c, LlWait *wait, co
                       const char *channel_dir, const char *rel, LlAnswer *a)
 {
     const char *slash = strrchr(rel, '/'), *name = slash ? slash + 1 : rel;
-    char folder[NAME_MAX_LEN], dir[4096], path[4400], ext[8];
+    char folder[NAME_MAX_LEN], ext[8];
     size_t flen = slash ? (size_t)(slash - rel) : 0;
     int64_t number;
     int part;
@@ -538,15 +526,14 @@ int lowlatency_answer(LowLatency *ll, struct MHD_Connection *c, LlWait *wait, co
         return 0;
     memcpy(folder, rel, flen);
     folder[flen] = 0;
-    snprintf(dir, sizeof(dir), "%s%s%s", channel_dir, flen ? "/" : "", folder);
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    if (ll->closing)
+    /* only a rendition's files wait */
+    if (ll->closing || !flen)
         return 0;
-    if (flen && !strcmp(name, "index.m3u8"))
-        return answer_playlist(ll, c, wait, key, folder, path, a);
-    if (!flen || !parse_media_name(name, &number, &part, ext, sizeof(ext)))
+    if (!strcmp(name, "index.m3u8"))
+        return answer_playlist(ll, c, wait, key, channel_dir, folder, a);
+    if (!parse_media_name(name, &number, &part, ext, sizeof(ext)))
         return 0;
     if (part >= 0)
-        return answer_part(ll, c, wait, key, folder, dir, path, number, a);
-    return answer_segment(ll, c, key, folder, dir, path, number, ext, a);
+        return answer_part(ll, c, wait, key, channel_dir, folder, name, number, a);
+    return answer_segment(ll, c, key, channel_dir, folder, name, number, ext, a);
 }

@@ -264,11 +264,10 @@ static int channel_file_ok(const char *name)
 
 /* ---- files ------------------------------------------------------------- */
 
-/* Opens root/parts[0]/.../parts[n-1] as a regular file for reading. root
- * itself is the operator's and may be a link; nothing below it may be, and
- * nothing but a regular file is served (a FIFO would block a thread). */
-static int open_beneath(const char *root, const char *const *parts, int n, int *fd_out,
-                        struct stat *st)
+/* internal.h: root itself is the operator's and may be a link; nothing
+ * below it may be, and nothing but a regular file is served (a FIFO would
+ * block a thread). */
+int open_beneath(const char *root, const char *const *parts, int n, int *fd_out, struct stat *st)
 {
     int dfd, fd, err;
 
@@ -298,31 +297,29 @@ static int open_beneath(const char *root, const char *const *parts, int n, int *
     return 0;
 }
 
-/* Reads a whole small file (the player page). */
-static int read_small(const char *root, const char *name, Buf *out)
+int read_beneath(const char *root, const char *const *parts, int n, Buf *out, size_t max)
 {
-    const char *parts[] = { name };
     struct stat st;
     char chunk[8192];
-    int fd, ret = open_beneath(root, parts, 1, &fd, &st);
+    int fd, ret = open_beneath(root, parts, n, &fd, &st);
 
     if (ret < 0)
         return ret;
     for (;;) {
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n < 0 && errno == EINTR)
+        ssize_t got = read(fd, chunk, sizeof(chunk));
+        if (got < 0 && errno == EINTR)
             continue;
-        if (n < 0) {
+        if (got < 0) {
             ret = AVERROR(errno);
             break;
         }
-        if (n == 0)
+        if (got == 0)
             break;
-        if (out->len + (size_t)n > PAGE_SIZE_MAX) {
+        if (out->len + (size_t)got > max) {
             ret = AVERROR(EFBIG);
             break;
         }
-        if ((ret = buf_append(out, chunk, (size_t)n)) < 0)
+        if ((ret = buf_append(out, chunk, (size_t)got)) < 0)
             break;
     }
     close(fd);
@@ -816,7 +813,8 @@ static enum MHD_Result serve_player_page(Server *s, struct MHD_Connection *c, co
 {
     Buf page = { 0 }, out = { 0 };
     const char *p, *hit;
-    int ret = read_small(s->web_root, PLAYER_PAGE, &page);
+    const char *name = PLAYER_PAGE;
+    int ret = read_beneath(s->web_root, &name, 1, &page, PAGE_SIZE_MAX);
 
     if (ret < 0) {
         buf_free(&page);

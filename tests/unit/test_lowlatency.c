@@ -68,6 +68,23 @@ static void publish_playlist(int first, int last, int parts, int ended)
     publish("360p/index.m3u8", text, (size_t)n);
 }
 
+static int copy_file(const char *from, const char *to)
+{
+    char buf[8192];
+    size_t n;
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    int ret = in && out ? 0 : -1;
+
+    while (!ret && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            ret = -1;
+    if (in)
+        fclose(in);
+    if (out && fclose(out))
+        ret = -1;
+    return ret;
+}
+
 typedef struct Reply {
     long status;
     char *body;
@@ -282,6 +299,36 @@ static void test_streamed_segment(void)
     free(r.body);
 }
 
+/* The low-latency answers read files as the server serves them: a playlist
+ * or a segment that is a link leading out of the channel is 404, never
+ * read through. */
+static void test_links_refused(void)
+{
+    char outside[400], link[400], sub[400];
+    Reply r;
+
+    snprintf(outside, sizeof(outside), "%s.outside.m3u8", root);
+    snprintf(sub, sizeof(sub), "%s/lnk", root);
+    snprintf(link, sizeof(link), "%s/lnk/index.m3u8", root);
+    mkdir(sub, 0755);
+    publish_playlist(10, 11, 1, 0);
+    {
+        char from[400];
+        snprintf(from, sizeof(from), "%s/360p/index.m3u8", root);
+        CHECK(copy_file(from, outside) == 0);
+    }
+    CHECK(symlink(outside, link) == 0);
+    get("lnk/index.m3u8?_HLS_msn=11", &r);
+    CHECK_EQ_INT(r.status, 404);
+    free(r.body);
+    get("lnk/index.m3u8?_HLS_msn=12&_HLS_part=5", &r);
+    CHECK_EQ_INT(r.status, 404);
+    CHECK(r.ms < 400);
+    free(r.body);
+    unlink(link);
+    unlink(outside);
+}
+
 /* A waiting request does not hold the server from stopping. */
 static void *stop_later(void *arg)
 {
@@ -326,6 +373,7 @@ int main(void)
     test_delta();
     test_hinted_part();
     test_streamed_segment();
+    test_links_refused();
     test_stop_while_waiting(&s);
     CHECK(s == NULL);
     curl_global_cleanup();
