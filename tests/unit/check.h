@@ -2,8 +2,12 @@
 #ifndef ONAIR_TEST_CHECK_H
 #define ONAIR_TEST_CHECK_H
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "common/common.h"
 
 static int check_failures;
 
@@ -31,6 +35,28 @@ static int check_failures;
         check_failures++; \
     } \
 } while (0)
+
+/* Writes root/rel (its folders made) as the packager publishes: whole, into
+ * a temporary renamed into place. Exits when it cannot: a fixture missing
+ * would fail every check after it for the wrong reason. */
+static inline void test_write_file(const char *root, const char *rel, const void *data, size_t len)
+{
+    char path[1024], tmp[1100], *slash;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", root, rel);
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    if ((slash = strrchr(tmp, '/'))) {
+        *slash = 0;
+        path_mkdirs(tmp);
+    }
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    f = fopen(tmp, "wb");
+    if (!f || fwrite(data, 1, len, f) != len || fclose(f) || rename(tmp, path)) {
+        fprintf(stderr, "cannot write %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+}
 
 #define CHECK_DONE() (check_failures ? (fprintf(stderr, "%d check(s) failed\n", check_failures), 1) : 0)
 

@@ -29,19 +29,9 @@ static int64_t now_ms(void)
     return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-/* Writes rel under the channel's folder as the packager does: whole, by rename. */
 static void publish(const char *rel, const void *data, size_t len)
 {
-    char path[1024], tmp[1100];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", root, rel);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    f = fopen(tmp, "wb");
-    if (!f || fwrite(data, 1, len, f) != len || fclose(f) || rename(tmp, path)) {
-        fprintf(stderr, "cannot write %s: %s\n", path, strerror(errno));
-        exit(1);
-    }
+    test_write_file(root, rel, data, len);
 }
 
 /* A live LL playlist: whole segments first..last, then `parts` parts of

@@ -185,24 +185,7 @@ static int count_req(const char *method, const char *path)
 
 static void put_file(const char *rel, const char *text)
 {
-    char path[1024], dir[1100], *slash;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", outdir, rel);
-    snprintf(dir, sizeof(dir), "%s", path);
-    if ((slash = strrchr(dir, '/'))) {
-        *slash = 0;
-        path_mkdirs(dir);
-    }
-    /* as the packager does: a new file renamed into place */
-    snprintf(dir, sizeof(dir), "%s.tmp", path);
-    f = fopen(dir, "wb");
-    if (!f || fwrite(text, 1, strlen(text), f) != strlen(text)) {
-        fprintf(stderr, "cannot write %s: %s\n", dir, strerror(errno));
-        exit(1);
-    }
-    fclose(f);
-    rename(dir, path);
+    test_write_file(outdir, rel, text, strlen(text));
 }
 
 static void publish(Pusher *p, const char *rel, const char *text, enum PublishedKind kind)

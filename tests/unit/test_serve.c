@@ -31,21 +31,7 @@ static int port;
 
 static void put_file(const char *rel, const void *data, size_t len)
 {
-    char path[1024], dir[1024], *slash;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", tmp_root, rel);
-    snprintf(dir, sizeof(dir), "%s", path);
-    if ((slash = strrchr(dir, '/'))) {
-        *slash = 0;
-        path_mkdirs(dir);
-    }
-    f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, len, f) != len) {
-        fprintf(stderr, "cannot write %s: %s\n", path, strerror(errno));
-        exit(1);
-    }
-    fclose(f);
+    test_write_file(tmp_root, rel, data, len);
 }
 
 static void put_text(const char *rel, const char *text)
