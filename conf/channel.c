@@ -135,6 +135,7 @@ struct Ctx {
     SectionState *source_st;      /* per source, for the checks after all are parsed */
     SectionState *item_st;        /* per item */
     Mark part;                    /* where output.low_latency.part is */
+    Mark fps;                     /* where video.fps is; 0:0 when not given */
 };
 
 /* ---- messages ---- */
@@ -788,6 +789,7 @@ static void check_rung(Ctx *c, void *base, SectionState *st);
 static void check_source(Ctx *c, void *base, SectionState *st);
 static void check_item(Ctx *c, void *base, SectionState *st);
 static void check_low_latency(Ctx *c, void *base, SectionState *st);
+static void check_serve(Ctx *c, void *base, SectionState *st);
 static void check_output(Ctx *c, void *base, SectionState *st);
 static void check_push(Ctx *c, void *base, SectionState *st);
 static void check_channel(Ctx *c, void *base, SectionState *st);
@@ -902,17 +904,35 @@ static const Section schedule_sec = { "schedule", schedule_opts, NULL };
 
 static const Option low_latency_opts[] = {
     { "part", OT_DURATION, F(ConfLowLatency, part), NULL, 100e3, 5.0 * US, NULL, NULL, OPT_REQUIRED,
-      "LL-HLS partial segment length; shorter than output.segment" },
+      "LL-HLS partial segment length; shorter than output.segment. Parts are whole frames "
+      "(rounded down) counted from each segment's start: one that is not a whole number of "
+      "frames at video.fps, or does not divide output.segment, draws a warning that says what "
+      "the parts become and which whole-frame lengths divide the segment" },
     { .key = NULL },
 };
 static const Section low_latency_sec = { "output.low_latency", low_latency_opts, check_low_latency };
 
+/* Not given: the server's own defaults (packager/serve.c), which follow the
+ * host's open files, so no number is written here. */
 static const Option serve_opts[] = {
     { "listen", OT_LISTEN, F(ConfServe, listen), NULL, NONE, NONE, NULL, NULL, OPT_REQUIRED,
       "HOST:PORT the built-in server listens on; the channel is at http://HOST:PORT/CHANNEL/" },
+    { "connections", OT_INT, F(ConfServe, connections), NULL, 1, CONF_SERVE_CONNECTIONS_MAX, NULL, NULL,
+      0, "connections open at once, in all; one more is answered 503 (Retry-After: 1). Not "
+      "given: 1024. More than the open files allow (ulimit -n, which onair raises to its hard "
+      "limit) is lowered to what they allow, with a warning from onair check and in the log, "
+      "so that the channel still goes on air. Channels on the same listen address share one "
+      "server: they must give the same value, or only one of them gives it" },
+    { "per_address", OT_INT, F(ConfServe, per_address), NULL, 1, CONF_SERVE_CONNECTIONS_MAX, NULL, NULL,
+      0, "connections open at once from one client address (an IPv6 /64 counts as one); at "
+      "most connections. Not given: half of connections. A CDN's shield pulling from few "
+      "addresses may need more. Shared as connections is" },
+    { "idle_timeout", OT_DURATION, F(ConfServe, idle_timeout), NULL, 1e6, 3600.0 * US, NULL, NULL,
+      0, "a connection that sends nothing this long is closed; whole seconds (a fraction is rounded "
+      "up, with a warning). Not given: 15s. Channels on one listen address share it as connections" },
     { .key = NULL },
 };
-static const Section serve_sec = { "output.serve", serve_opts, NULL };
+static const Section serve_sec = { "output.serve", serve_opts, check_serve };
 
 static const Option push_opts[] = {
     { "url", OT_URL, F(ConfPush, url), NULL, NONE, NONE, push_schemes, NULL, OPT_REQUIRED,
@@ -951,7 +971,10 @@ static const Option output_opts[] = {
     { "dir", OT_DIR, F(ConfOutput, dir), NULL, NONE, NONE, NULL, NULL, OPT_REQUIRED,
       "where playlists, segments and state go; relative to the config's folder" },
     { "segment", OT_DURATION, F(ConfOutput, segment), "2s", 500e3, 30.0 * US, NULL, NULL, 0,
-      "segment length; every segment is exactly this long" },
+      "segment length; every segment is exactly this long where it is a whole number of frames "
+      "at video.fps. Where not (2s at 29.97 is 59.94 frames), segments are cut on the frames "
+      "either side of it (60 and 59), exact on average, and a warning names whole-frame lengths "
+      "(2.002s)" },
     { "window", OT_INT, F(ConfOutput, window), "6", 3, 10000, NULL, NULL, 0,
       "segments kept in a live playlist" },
     { "formats", OT_FORMATS, F(ConfOutput, formats), "hls", NONE, NONE, format_names, NULL, 0,
@@ -2184,6 +2207,8 @@ static void check_video(Ctx *c, void *base, SectionState *st)
     (void)base;
     if (st->bad)
         c->video_bad = 1;
+    if (given(st, "fps"))
+        c->fps = val_mark(st, "fps");
 }
 
 static void check_rung(Ctx *c, void *base, SectionState *st)
@@ -2271,11 +2296,208 @@ static void check_low_latency(Ctx *c, void *base, SectionState *st)
     c->part = val_mark(st, "part");
 }
 
+/* The limits among themselves; against the host's open files is onair
+ * check's (and the server's) to judge, since that is the host's, not the
+ * file's. */
+static void check_serve(Ctx *c, void *base, SectionState *st)
+{
+    ConfServe *v = base;
+    char asked[32], got[32];
+
+    if (ok(st, "connections")) {
+        v->connections_line = val_mark(st, "connections").line;
+        v->connections_column = val_mark(st, "connections").col;
+    }
+    if (ok(st, "per_address")) {
+        int most = ok(st, "connections") ? v->connections : CONF_SERVE_CONNECTIONS_DEFAULT;
+        if (v->per_address > most) {
+            fail_at(c, val_mark(st, "per_address"), "%s.per_address: %d is more than connections "
+                    "(%d%s): one address cannot have more than all", st->path, v->per_address, most,
+                    ok(st, "connections") ? "" : ", the default");
+            st->bad |= 1u << opt_index(st->sec, "per_address");
+        }
+    }
+    if (ok(st, "idle_timeout") && v->idle_timeout % US) {
+        /* libmicrohttpd counts whole seconds; rounding up never closes early */
+        int64_t up = (v->idle_timeout + US - 1) / US * US;
+        fmt_duration(asked, sizeof(asked), v->idle_timeout);
+        fmt_duration(got, sizeof(got), up);
+        warn_at(c, val_mark(st, "idle_timeout"), "%s.idle_timeout: %s is not whole seconds, which "
+                "the server counts in: %s it is", st->path, asked, got);
+        v->idle_timeout = up;
+    }
+}
+
+/* ---- the frame grid: what the packager really cuts ---- */
+
+/* "29.97" for 30000/1001, as the user wrote it (the table's spelling). */
+static void fmt_fps(char *buf, size_t size, AVRational q)
+{
+    for (size_t i = 0; i < sizeof(frame_rates) / sizeof(frame_rates[0]); i++)
+        if (!av_cmp_q(q, frame_rates[i].q)) {
+            snprintf(buf, size, "%s", frame_rates[i].text);
+            return;
+        }
+    snprintf(buf, size, "%d/%d", q.num, q.den);
+}
+
+/* µs -> frames at fps, and back; whole only where the division is exact. */
+static int is_whole_frames(int64_t us, AVRational fps)
+{
+    return us * fps.num % ((int64_t)fps.den * US) == 0;
+}
+
+static double frames_of(int64_t us, AVRational fps)
+{
+    return (double)us * fps.num / ((double)fps.den * US);
+}
+
+/* The µs of n frames, or -1 where that is not a whole number of µs (a
+ * value nobody can write, so none to suggest). */
+static int64_t exact_us_of(int64_t n, AVRational fps)
+{
+    int64_t t = n * fps.den * US;
+    return t % fps.num ? -1 : t / fps.num;
+}
+
+/* The part's frames as the packager counts them (packager.c: part_frames,
+ * rounded down, at least one). */
+static int64_t part_frames_of(int64_t part_us, AVRational fps)
+{
+    return FFMAX(1, av_rescale_rnd(part_us, fps.num, (int64_t)fps.den * US, AV_ROUND_DOWN));
+}
+
+/* The last part of a segment of seg_frames: what is left after the whole
+ * parts that start before its end. */
+static int64_t last_part_frames(int64_t seg_frames, int64_t part_frames)
+{
+    return seg_frames - part_frames * ((seg_frames - 1) / part_frames);
+}
+
+/* The nearest whole-frame values to us, one below it and one above (each
+ * within lo..hi µs and, where divides > 0, dividing `divides` frames),
+ * written "400ms (10 frames) or 1s (25 frames)", the nearer first; "" where
+ * there is none. */
+static void suggest_frames(char *buf, size_t size, int64_t us, AVRational fps, double lo, double hi,
+                           int64_t divides)
+{
+    double x = frames_of(us, fps);
+    int64_t found[2] = { -1, -1 };
+    char a[32], b[32];
+
+    for (int side = 0; side < 2; side++) {
+        int64_t n = side ? (int64_t)ceil(x) : (int64_t)floor(x);
+        for (; n >= 1; n += side ? 1 : -1) {
+            int64_t t = exact_us_of(n, fps);
+            if (t > hi)
+                break;
+            if (n == x || t < 0 || t < lo || (divides > 0 && divides % n))
+                continue;
+            found[side] = n;
+            break;
+        }
+    }
+    buf[0] = 0;
+    if (found[0] >= 0 && found[1] >= 0 && found[1] - x < x - found[0]) {
+        int64_t t = found[0];
+        found[0] = found[1];
+        found[1] = t;
+    }
+    if (found[0] < 0) {
+        found[0] = found[1];
+        found[1] = -1;
+    }
+    if (found[0] < 0)
+        return;
+    fmt_duration(a, sizeof(a), exact_us_of(found[0], fps));
+    if (found[1] < 0) {
+        snprintf(buf, size, "%s (%lld frames)", a, (long long)found[0]);
+        return;
+    }
+    fmt_duration(b, sizeof(b), exact_us_of(found[1], fps));
+    snprintf(buf, size, "%s (%lld frames) or %s (%lld frames)", a, (long long)found[0], b,
+             (long long)found[1]);
+}
+
+/* A segment that is not a whole number of frames: the grid (common.h)
+ * starts segment k at frame round(k * segment * fps), so segments are the
+ * frames either side of it, long and short in turn, and right on average. */
+static void check_segment_frames(Ctx *c, const ConfOutput *o, SectionState *st)
+{
+    AVRational fps = c->conf->video.fps;
+    const Option *opt = &st->sec->options[opt_index(st->sec, "segment")];
+    double x = frames_of(o->segment, fps);
+    int64_t lo = (int64_t)floor(x), hi = lo + 1;
+    char seg[32], rate[16], lo_d[32], hi_d[32], alt[128];
+    Mark m = given(st, "segment") ? val_mark(st, "segment") : c->fps;
+
+    if (is_whole_frames(o->segment, fps))
+        return;
+    fmt_duration(seg, sizeof(seg), o->segment);
+    fmt_fps(rate, sizeof(rate), fps);
+    fmt_duration(lo_d, sizeof(lo_d), av_rescale_rnd(lo, (int64_t)fps.den * US, fps.num, AV_ROUND_NEAR_INF));
+    fmt_duration(hi_d, sizeof(hi_d), av_rescale_rnd(hi, (int64_t)fps.den * US, fps.num, AV_ROUND_NEAR_INF));
+    suggest_frames(alt, sizeof(alt), o->segment, fps, opt->min, opt->max, 0);
+    warn_at(c, m, "%s.segment: %s%s is %.5g frames at %s fps: segments are cut on whole frames, "
+            "%lld or %lld of them (%s or %s), %s on average%s%s%s", st->path, seg,
+            given(st, "segment") ? "" : " (the default)", x, rate, (long long)hi, (long long)lo,
+            hi_d, lo_d, seg, alt[0] ? "; " : "", alt, alt[0] ? " makes every segment as long" : "");
+}
+
+/* A part that is not a whole number of frames: the packager cuts a part
+ * every part_frames_of() frames from the segment's start, so the parts are
+ * shorter than asked and the last of each segment shorter still. Judged
+ * when the part is shorter than the segment, and said instead of the plain
+ * "does not divide": this says what the parts really are. */
+static void check_part_frames(Ctx *c, const ConfOutput *o, SectionState *st)
+{
+    AVRational fps = c->conf->video.fps;
+    double x = frames_of(o->low_latency.part, fps);
+    int64_t pf = part_frames_of(o->low_latency.part, fps);
+    double sx = frames_of(o->segment, fps);
+    int64_t seg_lo = (int64_t)floor(sx), seg_hi = (int64_t)ceil(sx);
+    int64_t last_lo = last_part_frames(seg_lo, pf), last_hi = last_part_frames(seg_hi, pf);
+    int seg_whole = is_whole_frames(o->segment, fps);
+    char part[32], seg[32], rate[16], real[32], last[160], alt[128], l1[32], l2[32], tail[256] = "";
+
+    fmt_duration(part, sizeof(part), o->low_latency.part);
+    fmt_duration(seg, sizeof(seg), o->segment);
+    fmt_fps(rate, sizeof(rate), fps);
+    fmt_duration(real, sizeof(real), av_rescale_rnd(pf, (int64_t)fps.den * US, fps.num, AV_ROUND_NEAR_INF));
+    fmt_duration(l1, sizeof(l1), av_rescale_rnd(last_lo, (int64_t)fps.den * US, fps.num, AV_ROUND_NEAR_INF));
+    fmt_duration(l2, sizeof(l2), av_rescale_rnd(last_hi, (int64_t)fps.den * US, fps.num, AV_ROUND_NEAR_INF));
+    if (last_lo == pf && last_hi == pf)
+        snprintf(last, sizeof(last), ", %lld to a segment", (long long)(seg_lo / pf));
+    else if (last_lo == last_hi)
+        snprintf(last, sizeof(last), " and the last of each segment %lld frames (%s)", (long long)last_lo,
+                 l1);
+    else
+        snprintf(last, sizeof(last), " and the last of each segment %lld or %lld frames (%s or %s)",
+                 (long long)last_hi, (long long)last_lo, l2, l1);
+    /* a part that divides the segment must be shorter than it */
+    suggest_frames(alt, sizeof(alt), o->low_latency.part, fps, 100e3,
+                   FFMIN(5.0 * US, (double)o->segment - 1), seg_whole ? seg_lo : 0);
+    if (seg_whole && alt[0])
+        snprintf(tail, sizeof(tail), "; %s divides output.segment (%s) into whole-frame parts",
+                 alt, seg);
+    else if (seg_whole)
+        snprintf(tail, sizeof(tail), "; no whole-frame part divides output.segment (%s)", seg);
+    else if (alt[0])
+        snprintf(tail, sizeof(tail), "; the nearest whole-frame parts are %s (none divides "
+                 "output.segment, which is not whole frames either)", alt);
+    warn_at(c, c->part, "%s.low_latency.part: %s is %.5g frames at %s fps: parts are cut on whole "
+            "frames, so they are %lld frames (%s)%s%s", st->path, part, x, rate, (long long)pf,
+            real, last, tail);
+}
+
 static void check_output(Ctx *c, void *base, SectionState *st)
 {
     ConfOutput *o = base;
+    int frames_known = !c->video_bad && c->conf->video.fps.num > 0 && c->conf->video.fps.den > 0;
     char a[32], b[32];
 
+    if (frames_known && !(st->bad & (1u << opt_index(st->sec, "segment"))))
+        check_segment_frames(c, o, st);
     if (!o->low_latency.part || !ok(st, "low_latency") || (st->bad & (1u << opt_index(st->sec, "segment"))))
         return;
     fmt_duration(a, sizeof(a), o->low_latency.part);
@@ -2284,6 +2506,8 @@ static void check_output(Ctx *c, void *base, SectionState *st)
         fail_at(c, c->part, "%s.low_latency.part: %s must be "
               "shorter than output.segment (%s)", st->path, a, b);
         st->bad |= 1u << opt_index(st->sec, "low_latency");
+    } else if (frames_known && !is_whole_frames(o->low_latency.part, c->conf->video.fps)) {
+        check_part_frames(c, o, st);
     } else if (o->segment % o->low_latency.part) {
         warn_at(c, c->part, "%s.low_latency.part: %s does "
                 "not divide output.segment (%s): the last part of every segment is shorter",

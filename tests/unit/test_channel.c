@@ -111,6 +111,9 @@ static void test_valid_minimal(void)
     CHECK_EQ_INT(conf->output.formats, CONF_FORMAT_HLS_TS);
     CHECK_EQ_INT(conf->output.low_latency.part, 0);
     CHECK(conf->output.serve.listen == NULL);
+    CHECK_EQ_INT(conf->output.serve.connections, 0);
+    CHECK_EQ_INT(conf->output.serve.per_address, 0);
+    CHECK_EQ_INT(conf->output.serve.idle_timeout, 0);
     CHECK_EQ_INT(conf->output.nb_push, 0);
     conf_free(&conf);
     CHECK(conf == NULL);
@@ -222,11 +225,14 @@ static void test_valid_full(void)
     snprintf(want, sizeof(want), "%s/out/full", fixtures);
     CHECK(conf->output.dir && strstr(conf->output.dir, "/conf/out/full"));
     CHECK(conf->output.dir && conf->output.dir[0] == '/');
-    CHECK_EQ_INT(conf->output.segment, 4000000);
+    CHECK_EQ_INT(conf->output.segment, 4004000);
     CHECK_EQ_INT(conf->output.window, 10);
     CHECK_EQ_INT(conf->output.formats, CONF_FORMAT_HLS_TS | CONF_FORMAT_HLS_FMP4 | CONF_FORMAT_DASH);
-    CHECK_EQ_INT(conf->output.low_latency.part, 500000);
+    CHECK_EQ_INT(conf->output.low_latency.part, 500500);
     CHECK_EQ_STR(conf->output.serve.listen, "0.0.0.0:8081");
+    CHECK_EQ_INT(conf->output.serve.connections, 500);
+    CHECK_EQ_INT(conf->output.serve.per_address, 100);
+    CHECK_EQ_INT(conf->output.serve.idle_timeout, 30000000);
     CHECK_EQ_INT(conf->output.nb_push, 1);
     CHECK_EQ_STR(conf->output.push[0].url, "https://origin.example/live/full/");
     CHECK_EQ_STR(conf->output.push[0].bearer_env, "ORIGIN_TOKEN");
@@ -509,7 +515,99 @@ static void test_warnings(void)
           SCHEDULE OUTPUT,
           6, 3, "sources.unused is never scheduled");
     WARNS(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  low_latency: { part: 0.3s }\n",
-          11, 24, "output.low_latency.part: 300ms does not divide output.segment (2s)");
+          11, 24, "output.low_latency.part: 300ms is 7.5 frames at 25 fps: parts are cut on whole frames, "
+          "so they are 7 frames (280ms) and the last of each segment 1 frames (40ms); 200ms (5 frames) "
+          "or 400ms (10 frames) divides output.segment (2s) into whole-frame parts");
+    /* whole frames (9 at 24 fps) that do not divide the segment's 48 */
+    WARNS(HEAD "video: { width: 640, height: 360, fps: 24 }\n" LADDER SOURCES SCHEDULE
+          "output:\n  dir: out\n  low_latency: { part: 0.375s }\n",
+          11, 24, "output.low_latency.part: 375ms does not divide output.segment (2s)");
+}
+
+/* Parts and segments are cut on whole frames (packager.c's part_frames,
+ * common.h's grid): what is not a whole number of frames is said, with what
+ * the packager makes of it. The numbers are the packager's (test_live.c). */
+static void test_frame_grid(void)
+{
+    /* the case: 12.5 frames are 12, and the last part of 50 is 2 */
+    WARNS(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  low_latency: { part: 0.5s }\n",
+          11, 24, "output.low_latency.part: 500ms is 12.5 frames at 25 fps: parts are cut on whole "
+          "frames, so they are 12 frames (480ms) and the last of each segment 2 frames (80ms); 400ms "
+          "(10 frames) or 1s (25 frames) divides output.segment (2s) into whole-frame parts");
+    /* test_live.c's packager cuts these: 7, 7, 7 and 4 frames */
+    WARNS(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  segment: 1s\n  low_latency: { part: 0.3s }\n",
+          12, 24, "300ms is 7.5 frames at 25 fps: parts are cut on whole frames, so they are 7 frames "
+          "(280ms) and the last of each segment 4 frames (160ms); 200ms (5 frames) divides output.segment (1s)");
+    /* parts that still divide the segment */
+    WARNS(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  low_latency: { part: 0.41s }\n",
+          11, 24, "410ms is 10.25 frames at 25 fps: parts are cut on whole frames, so they are 10 "
+          "frames (400ms), 5 to a segment; 400ms (10 frames) or 1s (25 frames) divides");
+    /* 29.97 with the default segment: said at video.fps, the cause */
+    WARNS(HEAD "video: { width: 640, height: 360, fps: 29.97 }\n" LADDER SOURCES SCHEDULE OUTPUT,
+          2, 40, "output.segment: 2s (the default) is 59.94 frames at 29.97 fps: segments are cut on "
+          "whole frames, 60 or 59 of them (2.002s or 1.96863s), 2s on average; 2.002s (60 frames) or "
+          "1.9019s (57 frames) makes every segment as long");
+    WARNS(HEAD VIDEO LADDER SOURCES SCHEDULE "output: { dir: out, segment: 2.02s }\n",
+          9, 30, "output.segment: 2.020s is 50.5 frames at 25 fps: segments are cut on whole frames, "
+          "51 or 50 of them (2.040s or 2s), 2.020s on average; 2s (50 frames) or 2.040s (51 frames)");
+    /* both: the part against segments of 60 and 59 frames */
+    WARNS(HEAD "video: { width: 640, height: 360, fps: 30000/1001 }\n" LADDER SOURCES SCHEDULE
+          "output:\n  dir: out\n  low_latency: { part: 0.5s }\n",
+          11, 24, "500ms is 14.985 frames at 29.97 fps: parts are cut on whole frames, so they are 14 "
+          "frames (0.467133s) and the last of each segment 4 or 3 frames (0.133467s or 0.1001s); the "
+          "nearest whole-frame parts are 0.5005s (15 frames) or 0.4004s (12 frames)");
+    /* whole-frame 29.97 values draw nothing */
+    {
+        static const char yaml[] = HEAD "video: { width: 640, height: 360, fps: 29.97 }\n" LADDER
+            SOURCES SCHEDULE "output: { dir: out, segment: 2.002s, low_latency: { part: 0.5005s } }\n";
+        ChannelConf *conf = NULL;
+        ConfReport r = { 0 };
+        CHECK_EQ_INT(conf_load_string(&conf, yaml, strlen(yaml), "t.yaml", fixtures, &r), 0);
+        CHECK_EQ_INT(r.warnings, 0);
+        dump(&r);
+        conf_free(&conf);
+        conf_report_clear(&r);
+    }
+    WARNS(HEAD "video: { width: 640, height: 360, fps: 29.97 }\n" LADDER SOURCES SCHEDULE
+          "output: { dir: out, segment: 2.002s, low_latency: { part: 0.5s } }\n",
+          9, 59, "so they are 14 frames (0.467133s) and the last of each segment 4 frames (0.133467s); "
+          "0.5005s (15 frames) or 0.4004s (12 frames) divides output.segment (2.002s)");
+}
+
+/* output.serve's limits: ranges, one against the other, whole seconds. */
+static void test_serve_limits(void)
+{
+#define SERVE(x) HEAD VIDEO LADDER SOURCES SCHEDULE \
+    "output:\n  dir: out\n  serve:\n    listen: \":8080\"\n" x
+    BROKEN(SERVE("    connections: 0\n"), 13, 18, "output.serve.connections: 0 is out of range (1 to 32768)");
+    BROKEN(SERVE("    connections: -5\n"), 13, 18, "output.serve.connections: -5 is out of range");
+    BROKEN(SERVE("    connections: 40000\n"), 13, 18, "output.serve.connections: 40000 is out of range");
+    BROKEN(SERVE("    connections: many\n"), 13, 18, "expected a whole number, got 'many'");
+    BROKEN(SERVE("    connections: 10\n    per_address: 11\n"), 14, 18,
+           "output.serve.per_address: 11 is more than connections (10): one address cannot have "
+           "more than all");
+    BROKEN(SERVE("    per_address: 2000\n"), 13, 18,
+           "output.serve.per_address: 2000 is more than connections (1024, the default)");
+    BROKEN(SERVE("    idle_timeout: 0s\n"), 13, 19, "output.serve.idle_timeout:");
+    BROKEN(SERVE("    idle_timeout: 2h\n"), 13, 19, "out of range (1s to 1h)");
+    WARNS(SERVE("    idle_timeout: 2500ms\n"), 13, 19,
+          "output.serve.idle_timeout: 2.500s is not whole seconds, which the server counts in: 3s it is");
+    {
+        static const char yaml[] = SERVE("    connections: 2\n    per_address: 2\n    idle_timeout: 2500ms\n");
+        ChannelConf *conf = NULL;
+        ConfReport r = { 0 };
+        CHECK_EQ_INT(conf_load_string(&conf, yaml, strlen(yaml), "t.yaml", fixtures, &r), 0);
+        if (conf) {
+            CHECK_EQ_INT(conf->output.serve.connections, 2);
+            CHECK_EQ_INT(conf->output.serve.per_address, 2);
+            CHECK_EQ_INT(conf->output.serve.idle_timeout, 3000000);
+            CHECK_EQ_INT(conf->output.serve.connections_line, 13);
+            CHECK_EQ_INT(conf->output.serve.connections_column, 18);
+        }
+        conf_free(&conf);
+        conf_report_clear(&r);
+    }
+#undef SERVE
 }
 
 static void test_message_format(void)
@@ -806,6 +904,8 @@ int main(int argc, char **argv)
     test_broken();
     test_nothing_half_loaded();
     test_warnings();
+    test_frame_grid();
+    test_serve_limits();
     test_message_format();
     test_forms();
     test_durations();

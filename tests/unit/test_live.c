@@ -237,6 +237,26 @@ int main(void)
         }
     }
 
+    /* a part that is not whole frames: 0.3 s at 25 fps is 7.5 frames, cut
+     * as 7 (0.28 s) with the last of a 25-frame segment 4 (0.16 s), as the
+     * config loader warns (test_channel.c test_frame_grid) */
+    {
+        char lldir[] = "/tmp/onair-test-ll-XXXXXX";
+        CHECK(mkdtemp(lldir) != NULL);
+        run_channel(lldir, 0, EPOCH, 3 * FPS, 0, 300000);
+        pl = slurp(lldir, "90p/index.m3u8");
+        CHECK(pl && strstr(pl, "#EXT-X-PART:DURATION=0.280,URI=\"seg_00000001.p0.ts\",INDEPENDENT=YES\n"
+                               "#EXT-X-PART:DURATION=0.280,URI=\"seg_00000001.p1.ts\"\n"
+                               "#EXT-X-PART:DURATION=0.280,URI=\"seg_00000001.p2.ts\"\n"
+                               "#EXT-X-PART:DURATION=0.160,URI=\"seg_00000001.p3.ts\"\n"
+                               "#EXTINF:1.000,\nseg_00000001.ts") != NULL);
+        if (!check_failures) {
+            char cmd[600];
+            snprintf(cmd, sizeof(cmd), "rm -rf '%s'", lldir);
+            CHECK_EQ_INT(system(cmd), 0);
+        }
+    }
+
     if (!check_failures) {
         char cmd[600];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
