@@ -17,6 +17,7 @@
 
 #include "common/common.h"
 #include "conf/conf.h"
+#include "packager/packager.h"
 #include "schedule/schedule.h"
 
 #define DEFAULT_SPAN (24LL * 3600 * 1000000)
@@ -327,6 +328,15 @@ static int check_one(const char *path, const CheckOptions *o)
         return EXIT_ERROR;
     }
     conf_report_clear(&report);
+    /* The open files are the host's, not the file's: judged here, on the
+     * machine the channel is checked on, and again by the server when it
+     * starts (where it lowers the limit the same way and logs it). */
+    if (conf->output.serve.connections > server_connections_allowed())
+        fprintf(stderr, "%s:%d:%d: warning: output.serve.connections: %d is more than the open "
+                "files allow here (ulimit -n, which onair raises to its hard limit): the server "
+                "will allow %d\n", path, conf->output.serve.connections_line,
+                conf->output.serve.connections_column, conf->output.serve.connections,
+                server_connections_allowed());
 
     from = o->have_from ? o->from : clock_wall_us() / 1000000 * 1000000;
     to = from + o->span;

@@ -43,6 +43,54 @@ static void print_help(void)
            "      --log-format json log lines as JSON objects on stderr\n");
 }
 
+_Static_assert(CONF_SERVE_CONNECTIONS_DEFAULT == SERVER_CONNECTIONS_DEFAULT,
+               "output.serve.connections' check assumes the server's default");
+
+/* The server's limits from a channel's output.serve; 0: the server's default. */
+static ServerLimits limits_of(const ConfServe *v)
+{
+    /* whole seconds already (the loader rounds up) */
+    return (ServerLimits){ .connections = v->connections, .per_address = v->per_address,
+                           .timeout_s = (int)(v->idle_timeout / 1000000) };
+}
+
+/* Channels that name the same listen address share its server, so its
+ * limits are theirs together: a limit is the server's, not a channel's
+ * share of it. A key given by several channels must have one value (which
+ * channel started first must not decide); one given by some channels only
+ * is theirs for all. Fills *into; logs and returns -1 on disagreement. */
+static int merge_limits(ServerLimits *into, const char **into_from, const ChannelConf *conf)
+{
+    static const char *const names[3] = { "connections", "per_address", "idle_timeout" };
+    ServerLimits add = limits_of(&conf->output.serve);
+    int *have[3] = { &into->connections, &into->per_address, &into->timeout_s };
+    int give[3] = { add.connections, add.per_address, add.timeout_s };
+    int ret = 0;
+
+    for (int k = 0; k < 3; k++) {
+        if (!give[k])
+            continue;
+        if (*have[k] && *have[k] != give[k]) {
+            log_msg(LOG_ERROR, "", STAGE, "%s: output.serve.%s is %d%s, but %s gives %d%s for the "
+                    "same listen address %s: channels sharing a server give its limits once or "
+                    "alike", conf->path, names[k], give[k], k == 2 ? "s" : "", into_from[k],
+                    *have[k], k == 2 ? "s" : "", conf->output.serve.listen);
+            ret = -1;
+            continue;
+        }
+        *have[k] = give[k];
+        into_from[k] = conf->path;
+    }
+    if (!ret && into->per_address && into->connections && into->per_address > into->connections) {
+        log_msg(LOG_ERROR, "", STAGE, "%s: output.serve.per_address (%d, from %s) is more than "
+                "connections (%d, from %s), which share the listen address %s", conf->path,
+                into->per_address, into_from[1], into->connections, into_from[0],
+                conf->output.serve.listen);
+        ret = -1;
+    }
+    return ret;
+}
+
 static void print_report(const ConfReport *r)
 {
     for (int i = 0; i < r->count; i++) {
@@ -67,6 +115,8 @@ int cmd_run(int argc, char **argv)
     /* one server per listen address, shared by the channels that name it */
     Server *servers[MAX_CHANNELS] = { 0 };
     const char *listens[MAX_CHANNELS] = { 0 };
+    ServerLimits limits[MAX_CHANNELS] = { 0 };
+    const char *limits_from[MAX_CHANNELS][3] = { 0 };
     int nservers = 0;
     int nconf = 0, quiet = 0, verbose = 0, json = 0, c, status = EXIT_OK, started = 0;
     int64_t run_for = 0, t0;
@@ -127,6 +177,19 @@ int cmd_run(int argc, char **argv)
         }
         nconf++;
     }
+    /* the servers' limits, before anything starts: a disagreement is the configs' error */
+    for (int i = 0; i < nconf && status == EXIT_OK; i++) {
+        const char *listen = confs[i]->output.serve.listen;
+        int s = 0;
+        if (!listen)
+            continue;
+        while (s < nservers && strcmp(listens[s], listen))
+            s++;
+        if (s == nservers)
+            listens[nservers++] = listen;
+        if (merge_limits(&limits[s], limits_from[s], confs[i]) < 0)
+            status = EXIT_ERROR;
+    }
     if (status != EXIT_OK)
         goto end;
 
@@ -136,20 +199,11 @@ int cmd_run(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    for (int i = 0; i < nconf; i++) {
-        const char *listen = confs[i]->output.serve.listen;
-        int s = 0;
-        if (!listen)
-            continue;
-        while (s < nservers && strcmp(listens[s], listen))
-            s++;
-        if (s == nservers) {
-            if (server_new(&servers[s], listen, NULL) < 0) {
-                /* the server said which address and why */
-                status = EXIT_ERROR;
-                goto end;
-            }
-            listens[nservers++] = listen;
+    for (int s = 0; s < nservers; s++) {
+        if (server_new_limited(&servers[s], listens[s], NULL, &limits[s]) < 0) {
+            /* the server said which address and why */
+            status = EXIT_ERROR;
+            goto end;
         }
     }
     for (int i = 0; i < nconf; i++) {

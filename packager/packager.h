@@ -342,8 +342,11 @@ int packager_codec_string(const AVCodecParameters *par, char *out, size_t size);
  *   delays a channel. Bodies over 16 KiB go out from the file (sendfile). */
 typedef struct Server Server;
 
+#define SERVER_CONNECTIONS_DEFAULT 1024
+
 typedef struct ServerLimits {
-    int connections;     /* open at once; 0: default, 1024 where descriptors allow */
+    int connections;     /* open at once; 0: default, SERVER_CONNECTIONS_DEFAULT where
+                          * descriptors allow */
     int per_address;     /* open at once from one client address (IPv6: its /64);
                           * 0: default, half of connections */
     int timeout_s;       /* an idle connection is closed; 0: default, 15 s */
@@ -352,6 +355,11 @@ typedef struct ServerLimits {
 /* The limits server_new uses on this host: the connections are bounded by
  * the open files allowed (each may hold a socket and a file). */
 void server_default_limits(ServerLimits *out);
+
+/* The most connections a server started now would allow: what the open
+ * files leave room for once it has raised their soft limit to the hard one
+ * (as server_new does). For onair check, which binds nothing. */
+int server_connections_allowed(void);
 
 /* Starts serving on listen: "127.0.0.1:8080", "[::1]:8080", ":8080" (every
  * address, IPv6 and IPv4), "localhost:8080" (the first address of the name

@@ -60,7 +60,7 @@
 #define SERVE_THREADS 2
 /* ServerLimits' defaults. A connection idle this long (a stalled or vanished
  * client) is closed; players and CDNs ask again within a segment or two. */
-#define SERVE_CONNECTIONS 1024
+#define SERVE_CONNECTIONS SERVER_CONNECTIONS_DEFAULT
 #define SERVE_TIMEOUT_S 15
 /* Descriptors left to the rest of the process (sources, encoders, files). */
 #define SERVE_FD_RESERVE 256
@@ -973,19 +973,42 @@ static int hard_limit(int soft)
     return soft + (soft / 4 > 16 ? soft / 4 : 16);
 }
 
-/* The most connections (our limit) this process's open files allow: each
- * may hold its socket and the file it sends, margin included. */
-static int connections_allowed(void)
+/* The most connections (our limit) `files` open files allow: each may hold
+ * its socket and the file it sends, margin included. */
+static int connections_for_files(rlim_t files_limit)
 {
-    struct rlimit rl;
-    int64_t files = 1024, budget, soft;
+    int64_t files, budget, soft;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-        files = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT_MAX ? INT_MAX
-                                                                      : (int64_t)rl.rlim_cur;
+    files = files_limit == RLIM_INFINITY || files_limit > INT_MAX ? INT_MAX : (int64_t)files_limit;
     budget = (files - SERVE_FD_RESERVE) / 2;
     soft = budget - (budget / 5 > 16 ? budget / 5 : 16);   /* hard_limit(soft) <= budget */
     return soft < 8 ? 8 : soft > INT_MAX / 2 ? INT_MAX / 2 : (int)soft;
+}
+
+/* What this process's open files allow now. */
+static int connections_allowed(void)
+{
+    struct rlimit rl;
+
+    return connections_for_files(getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024);
+}
+
+/* What raise_open_files sets the soft limit to. */
+static rlim_t open_files_wanted(const struct rlimit *rl)
+{
+    return rl->rlim_max == RLIM_INFINITY || rl->rlim_max > SERVE_NOFILE_MAX ? SERVE_NOFILE_MAX
+                                                                             : rl->rlim_max;
+}
+
+int server_connections_allowed(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return connections_for_files(1024);
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= open_files_wanted(&rl))
+        return connections_for_files(rl.rlim_cur);
+    return connections_for_files(open_files_wanted(&rl));
 }
 
 /* Nothing in onair uses select() (libav*, libcurl and libmicrohttpd poll), so
@@ -998,8 +1021,7 @@ static void raise_open_files(void)
 
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
         return;
-    want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > SERVE_NOFILE_MAX ? SERVE_NOFILE_MAX
-                                                                           : rl.rlim_max;
+    want = open_files_wanted(&rl);
     if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
         return;
     was = rl.rlim_cur;

@@ -153,6 +153,33 @@ BROKEN = [
 ]
 
 
+def case_frame_grid():
+    """A part and a segment that are not whole frames at the canvas rate: warnings naming what
+    the packager cuts instead, exit 0; a server limit above the open files: a warning."""
+    with J.Workdir('check-frame-grid') as wd:
+        text = channel('    - { source: bars, duration: 10m }\n').replace(
+            'fps: 25', 'fps: 29.97').replace(
+            'output: { dir: out, ',
+            'output: { dir: out, low_latency: { part: 0.5s }, ').replace(
+            '"127.0.0.1:8080" }', '"127.0.0.1:8080", connections: 32768 }')
+        path = write(wd, 'grid.yaml', text)
+        r, fails, info = run(['check', '-q', path])
+        want_rc(r, 0, fails)
+        p = re.escape(path)
+        if not re.search(r'^%s:3:40: warning: output.segment: 2s \(the default\) is 59.94 frames at '
+                         r'29.97 fps: segments are cut on whole frames, 60 or 59 of them .*2.002s '
+                         r'\(60 frames\)' % p, r.stderr, re.M):
+            fails.append('no warning at %s:3:40 that 2s segments are 60 or 59 frames' % path)
+        if not re.search(r'^%s:13:42: warning: output.low_latency.part: 500ms is 14.985 frames at '
+                         r'29.97 fps: parts are cut on whole frames, so they are 14 frames '
+                         r'\(0.467133s\)' % p, r.stderr, re.M):
+            fails.append('no warning at %s:13:42 that the parts are 14 frames' % path)
+        if not re.search(r'^%s:13:98: warning: output.serve.connections: 32768 is more than the '
+                         r'open files allow here .*: the server will allow \d+' % p, r.stderr, re.M):
+            fails.append('no warning that 32768 connections exceed the open files')
+        return finish('frame-grid', wd, fails, info)
+
+
 def case_broken():
     """Each broken config: exit 1, FILE:LINE:COL: error: naming the fault, on stderr."""
     with J.Workdir('check-broken') as wd:
@@ -296,6 +323,7 @@ CASES = {
     'demo': case_demo,
     'timeline-dst': case_timeline_dst,
     'gap-warning': case_gap_warning,
+    'frame-grid': case_frame_grid,
     'broken': case_broken,
     'missing-file': case_missing_file,
     'usage': case_usage,

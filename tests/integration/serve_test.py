@@ -7,6 +7,8 @@
 
 live-headers  headers, ranges, 304s, CORS, keep-alive and refusals on a running
               channel's real files, compared byte for byte with the files on disk.
+live-limits   output.serve's connections: 2 and idle_timeout: 2s from the config: a third
+              connection is answered 503 while two are open, and idle ones are closed.
 live-load     wrk on the playlist and on a segment (two wrk, 64 connections each,
               15 s) beside stalled clients, while the channel runs: the channel keeps
               real time (media sequence and PROGRAM-DATE-TIME advance with the wall
@@ -45,7 +47,7 @@ def parse_iso(s):
 class Channel:
     """A live channel served on a free port, stopped (and its exit judged) on leaving."""
 
-    def __init__(self, wd):
+    def __init__(self, wd, serve=''):
         self.port = free_port()
         self.out = os.path.join(wd, 'out')
         conf = os.path.join(wd, 'live.yaml')
@@ -57,7 +59,7 @@ class Channel:
                     'sources:\n  bars: { generate: testsrc }\n'
                     'schedule:\n  loop: true\n  items:\n    - { source: bars, duration: 1h }\n'
                     'output: { dir: out, segment: 2s, window: %d, '
-                    'serve: { listen: "127.0.0.1:%d" } }\n' % (WINDOW, self.port))
+                    'serve: { listen: "127.0.0.1:%d"%s } }\n' % (WINDOW, self.port, serve))
         self.p = subprocess.Popen([J.onair_path(), 'run', conf], stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE, start_new_session=True)
         self.fails = []
@@ -240,6 +242,64 @@ def case_headers():
         return rc
 
 
+def raw_get(port, path):
+    """A GET on a connection of its own: (status, its headers as lower-case text)."""
+    with socket.create_connection(('127.0.0.1', port), timeout=5) as s:
+        s.sendall(('GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' % path).encode())
+        data = b''
+        while b'\r\n\r\n' not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    head = data.split(b'\r\n\r\n')[0].decode('latin-1')
+    m = re.match(r'HTTP/1\.[01] (\d+)', head)
+    return (int(m.group(1)) if m else None), head.lower()
+
+
+def case_limits():
+    """The limits come from the config (not the server's defaults of 1024 and 15 s)."""
+    with J.Workdir('serve-limits') as wd:
+        fails, info = [], []
+        with Channel(wd.path, ', connections: 2, idle_timeout: 2s') as ch:
+            end = time.monotonic() + 30 * J.timeout_scale()
+            st = None
+            while st != 200 and time.monotonic() < end and ch.p.poll() is None:
+                try:
+                    st, _ = raw_get(ch.port, '/time')
+                except OSError:
+                    time.sleep(0.2)
+            if st != 200:
+                fails.append('the server did not answer /time (last: %s)' % st)
+            else:
+                held = [socket.create_connection(('127.0.0.1', ch.port), timeout=5) for _ in range(2)]
+                time.sleep(0.3)    # both accepted and counted
+                st, head = raw_get(ch.port, '/time')
+                info.append('third connection: %s' % st)
+                if st != 503 or 'retry-after: 1' not in head:
+                    fails.append('a third connection beside two open ones got %s, not 503 with '
+                                 'Retry-After: 1 (connections: 2 not in force)' % st)
+                # the two say nothing: closed after idle_timeout (2 s), not 15 s
+                time.sleep(2 + 2 * J.timeout_scale())
+                closed = 0
+                for s in held:
+                    try:
+                        closed += s.recv(1) == b''
+                    except OSError:
+                        closed += 1
+                    s.close()
+                if closed != 2:
+                    fails.append('%d of the 2 idle connections were closed after 4 s '
+                                 '(idle_timeout: 2s not in force)' % closed)
+                st, _ = raw_get(ch.port, '/time')
+                if st != 200:
+                    fails.append('once they closed, a connection got %s, not 200' % st)
+        fails += ch.fails
+        rc = J.report('serve-live-limits', fails, info, keep=wd.path)
+        wd.ok = rc == 0
+        return rc
+
+
 def wrk(url, seconds):
     return subprocess.Popen(['wrk', '-t2', '-c64', '-d%ds' % seconds, url], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -358,6 +418,7 @@ def check_real_time(ch, pl0, pl1, t0, t1, fails, info):
 
 CASES = {
     'live-headers': case_headers,
+    'live-limits': case_limits,
     'live-load': case_load,
 }
 
