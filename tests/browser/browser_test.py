@@ -48,11 +48,10 @@ LIVE = {
     # reproduced on a static copy whose last segment is open): its mode is off
     'shaka-ll-hls': dict(formats='hls-fmp4', part='0.5s', fps=30, lead=4, played=12,
                          player_low_latency='no'),
-    # Shaka in low-latency mode jumps a hole of about 50 ms near some segment
-    # ends of LL-DASH (chunked CMAF): an open defect, counted and shown, while
-    # any other wait still fails
+    # Shaka in low-latency mode on LL-DASH (chunked CMAF), with drift correction
+    # off from the start (see play.mjs): not one wait allowed
     'shaka-ll-dash': dict(formats='cmaf', part='0.5s', fps=30, lead=5, played=12,
-                          gap_jumps_max=12, latency_p50_max=4.0),
+                          latency_p50_max=4.0),
 }
 
 

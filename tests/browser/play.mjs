@@ -164,6 +164,17 @@ async function start() {
     const p = new shaka.Player();
     window.__shaka = p;
     if (lowLatency) p.configure({ streaming: { lowLatencyMode: lowLatency === 'yes' } });
+    // Shaka's low-latency preset (PlayerConfiguration.createDefaultForLL) turns
+    // off manifest.dash.autoCorrectDrift, but the Player applies that preset only
+    // after the first manifest parse, and the DASH parser has by then built the
+    // PresentationTimeline with drift correction on for good: it takes the end of
+    // the last S in the SegmentTimeline as "now" and derives the live edge from
+    // it. In LL-DASH that S is the segment being cut, which ends up to a segment
+    // later than the wall clock, so the seek range ends that far ahead of the
+    // real edge and the player then plays within a part of it and runs dry at
+    // part or segment ends. Set before load, as an LL app must, the timeline
+    // keeps availabilityStartTime and the UTCTiming clock.
+    if (lowLatency === 'yes') p.configure({ manifest: { dash: { autoCorrectDrift: false } } });
     p.addEventListener('error', e => note(st.errors, 'shaka error ' + e.detail.code +
       ' severity ' + e.detail.severity + ' ' + JSON.stringify(e.detail.data).slice(0, 300)));
     try {
