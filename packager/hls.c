@@ -303,7 +303,12 @@ int hls_write_master_playlist(Buf *out, const HlsMaster *m)
             goto fail;
         if (v->audio_group && (ret = buf_printf(out, ",AUDIO=\"%s\"", v->audio_group)) < 0)
             goto fail;
-        if ((ret = buf_printf(out, "\n%s\n", v->uri)) < 0)
+        /* onair passes no A53/CEA-608 captions to its encoders, so it says so
+         * (RFC 8216bis 4.4.6.2: NONE, then on every EXT-X-STREAM-INF; no
+         * EXT-X-VERSION needed). Without it players may probe segments for
+         * 608: Shaka's low-latency mode probes the open LL segment, which has
+         * no URI yet, and fails to load. */
+        if ((ret = buf_printf(out, ",CLOSED-CAPTIONS=NONE\n%s\n", v->uri)) < 0)
             goto fail;
     }
     return 0;

@@ -218,10 +218,10 @@ static void test_master_muxed(void)
         "#EXT-X-VERSION:3\n"
         "#EXT-X-INDEPENDENT-SEGMENTS\n"
         "#EXT-X-STREAM-INF:BANDWIDTH=3300000,AVERAGE-BANDWIDTH=3100000,RESOLUTION=1280x720,"
-        "FRAME-RATE=29.970,CODECS=\"avc1.64001f,mp4a.40.2\"\n"
+        "FRAME-RATE=29.970,CODECS=\"avc1.64001f,mp4a.40.2\",CLOSED-CAPTIONS=NONE\n"
         "720p/index.m3u8\n"
         "#EXT-X-STREAM-INF:BANDWIDTH=950000,AVERAGE-BANDWIDTH=900000,RESOLUTION=640x360,"
-        "FRAME-RATE=30.000,CODECS=\"avc1.64001e,mp4a.40.2\"\n"
+        "FRAME-RATE=30.000,CODECS=\"avc1.64001e,mp4a.40.2\",CLOSED-CAPTIONS=NONE\n"
         "360p/index.m3u8\n");
     buf_free(&b);
 }
@@ -249,7 +249,7 @@ static void test_master_audio_group(void)
         "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aac\",NAME=\"audio\",LANGUAGE=\"en\",DEFAULT=YES,"
         "AUTOSELECT=YES,CHANNELS=\"2\",URI=\"audio/index.m3u8\"\n"
         "#EXT-X-STREAM-INF:BANDWIDTH=3300000,AVERAGE-BANDWIDTH=3100000,RESOLUTION=1280x720,"
-        "FRAME-RATE=59.940,CODECS=\"avc1.64001f,mp4a.40.2\",AUDIO=\"aac\"\n"
+        "FRAME-RATE=59.940,CODECS=\"avc1.64001f,mp4a.40.2\",AUDIO=\"aac\",CLOSED-CAPTIONS=NONE\n"
         "720p/index.m3u8\n");
 
     /* Without a language there is no LANGUAGE attribute at all. */
