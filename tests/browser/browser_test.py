@@ -4,8 +4,8 @@ then play.mjs plays the output with hls.js or Shaka Player in headless Chromium;
 and a live channel (`onair run`, served by onair itself) played for 20 s; and
 low-latency channels (0.5 s parts, 2 s segments): hls.js in its low-latency mode
 on LL-HLS (TS) must show the parts and blocking reloads and stay within 4 s of the
-wall clock; Shaka plays LL-HLS (fMP4, its standard mode) and, in its low-latency
-mode, LL-DASH (CMAF) for 12 s without a stall (see LIVE for what each allows).
+wall clock; Shaka, in its low-latency mode, plays LL-HLS (fMP4) and LL-DASH
+(CMAF) for 12 s without a stall (see LIVE for what each allows).
 
     browser_test.py CASE     (ONAIR=path/to/onair; needs `npm ci` in tests/browser)
     browser_test.py --list
@@ -43,24 +43,17 @@ LIVE = {
     'hlsjs-live': dict(formats=None, part=None, fps=25, lead=6, played=None),
     'hlsjs-ll': dict(formats='hls', part='0.5s', fps=30, lead=4, played=12,
                      latency_p50_max=4.0, need_parts=True),
-    # Shaka 5.2.12 plays onair's LL-HLS in its standard mode; its low-latency
-    # mode is off here for a Shaka bug. onair's master playlist leaves out the
-    # optional CLOSED-CAPTIONS attribute, so HlsParser (lib/hls/hls_parser.js)
-    # probes the video for CEA-608 at load: getBasicInfoFromSegments_ fetches the
-    # middle segment, then probeClosedCaptionsFromSegments_ the candidates of
-    # getClosedCaptionProbeSegments_, which drops MISSING segments but not ones
-    # without a URI. In lowLatencyMode the segment being cut is a SegmentReference
-    # made of its EXT-X-PART / PRELOAD-HINT parts, with no segment URI yet
-    # (createSegmentReference_: getSegmentUris() gives []); while the playlist is
-    # short (up to 2 whole segments, as a few seconds after start) it is a
-    # candidate, getInfoFromSegment_ sends a request with no URI and
-    # NetworkingEngine.send_ throws in URL.getScheme(undefined). Later, with more
-    # segments, the candidates are whole ones and it loads. Declaring no captions
-    # avoids the probe: with hls.disableClosedCaptionsDetection Shaka loads the
-    # young LL playlist in low-latency mode (checked by hand); the same from
-    # onair would be CLOSED-CAPTIONS=NONE on EXT-X-STREAM-INF.
-    'shaka-ll-hls': dict(formats='hls-fmp4', part='0.5s', fps=30, lead=4, played=12,
-                         player_low_latency='no'),
+    # Shaka 5.2.12 in its low-latency mode on LL-HLS (fMP4). It used to fail to
+    # load a young channel: with no CLOSED-CAPTIONS on EXT-X-STREAM-INF, HlsParser
+    # (lib/hls/hls_parser.js) probes the video for CEA-608 at load, and among the
+    # candidates of getClosedCaptionProbeSegments_ (it drops MISSING segments, not
+    # ones without a URI) was the segment being cut, which in lowLatencyMode is a
+    # SegmentReference made only of its EXT-X-PART / PRELOAD-HINT parts with no
+    # segment URI yet; getInfoFromSegment_ then sent a request with no URI and
+    # NetworkingEngine.send_ threw in URL.getScheme(undefined). onair carries no
+    # captions and now says so, CLOSED-CAPTIONS=NONE on every EXT-X-STREAM-INF
+    # (packager/hls.c), so Shaka skips the probe and loads at once.
+    'shaka-ll-hls': dict(formats='hls-fmp4', part='0.5s', fps=30, lead=4, played=12),
     # Shaka in low-latency mode on LL-DASH (chunked CMAF), with drift correction
     # off from the start (see play.mjs): not one wait allowed
     'shaka-ll-dash': dict(formats='cmaf', part='0.5s', fps=30, lead=5, played=12,
