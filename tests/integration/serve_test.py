@@ -9,10 +9,14 @@ live-headers  headers, ranges, 304s, CORS, keep-alive and refusals on a running
               channel's real files, compared byte for byte with the files on disk.
 live-limits   output.serve's connections: 2 and idle_timeout: 2s from the config: a third
               connection is answered 503 while two are open, and idle ones are closed.
-live-load     wrk on the playlist and on a segment (two wrk, 64 connections each,
-              15 s) beside stalled clients, while the channel runs: the channel keeps
-              real time (media sequence and PROGRAM-DATE-TIME advance with the wall
-              clock, no segment published late) and wrk sees no socket error.
+live-load     several hundred concurrent connections while the channel runs: wrk on
+              the playlist and on a segment (two wrk -t2, 150 connections each, 15 s)
+              beside 16 stalled clients, 316 at once, all from 127.0.0.1 (within
+              the server's defaults: 1024 connections, 512 from one address; the
+              open files allow them where `ulimit -Hn` is 2048 or more, as onair
+              raises its soft limit to the hard one): the channel keeps real time
+              (media sequence and PROGRAM-DATE-TIME advance with the wall clock, no
+              segment published late) and wrk sees no socket error and no 503.
 """
 
 import http.client
@@ -32,6 +36,8 @@ import judge as J  # noqa: E402
 SEGMENT = 2.0
 WINDOW = 6
 WRK_SECONDS = 15
+WRK_CONNECTIONS = 150      # per wrk; two of them, beside STALLED clients
+STALLED = 16
 
 
 def free_port():
@@ -301,7 +307,7 @@ def case_limits():
 
 
 def wrk(url, seconds):
-    return subprocess.Popen(['wrk', '-t2', '-c64', '-d%ds' % seconds, url], stdout=subprocess.PIPE,
+    return subprocess.Popen(['wrk', '-t2', '-c%d' % WRK_CONNECTIONS, '-d%ds' % seconds, url], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
 
@@ -350,7 +356,7 @@ def case_load():
                 loads = [wrk(base + 'index.m3u8', WRK_SECONDS), wrk(base + seg, WRK_SECONDS)]
                 # beside them, clients that stall: half a request, or a body never read
                 stalled = []
-                for i in range(16):
+                for i in range(STALLED):
                     s = socket.create_connection(('127.0.0.1', ch.port))
                     s.sendall(b'GET /live/360p/ind' if i % 2 else
                               ('GET /live/360p/%s HTTP/1.1\r\nHost: x\r\n\r\n' % seg).encode())
