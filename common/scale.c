@@ -1,19 +1,18 @@
 /* Scaling a picture to a rung.
  *
- * libswscale scales horizontally first, so a downscale filters every source
- * line (1080 of them for a 480-line rung) with a long horizontal filter, its
- * slowest step. Filtering is separable: scaling vertically first, with the
- * same bicubic kernel, leaves the horizontal filter only the rung's lines.
- * The vertical pass is a weighted sum of whole rows, which vectorises fully;
- * its result stays in 16 bits (Q6) so the picture is rounded once, at the
- * end of the horizontal pass, and goes straight on to that pass one row at
- * a time, so the intermediate row never leaves the L1 cache. Both passes have AVX2 versions picked at run
- * time. The result differs from libswscale's direct bicubic scale by
- * rounding only (tests/unit/test_scale.c); 1080 lines to 480 costs 55% of
- * libswscale's time, to 360 60%.
+ * Bicubic (libswscale's kernel and sampling), in bands of 16 output rows:
+ * the vertical pass filters the band's source rows, 16 columns at a time,
+ * and stores its result transposed, so the horizontal pass is the same
+ * multiply-add of whole vectors down a column as the vertical one, with no
+ * gathering of taps along a row (libswscale's slowest step at a ladder's
+ * ratios). Values stay in 16 bits: source pixels widened to Q6 once per
+ * band, weights in Q15 through vpmulhrsw. A band's rows fit in the L2 cache.
+ * The result differs from libswscale's direct bicubic scale by rounding
+ * only (tests/unit/test_scale.c); on 1080p sources it takes 0.5 to 0.8 of
+ * libswscale's time at ladder ratios (bench/RESULTS.md).
  *
- * Anything else (other pixel formats, gentler ratios, upscales) goes
- * straight to libswscale. */
+ * Anything else (no AVX2, other pixel formats, upscales, ratios above 6)
+ * goes to libswscale. */
 #include "common.h"
 
 #include <math.h>
@@ -32,13 +31,15 @@
 #define HAVE_X86 0
 #endif
 
-#define COEF_BITS 14          /* filter weights: Q14, summing to 1 << 14 */
-#define MID_BITS 6            /* the vertical pass keeps 6 fractional bits */
+#define COEF_BITS 15          /* filter weights: Q15, summing to 1 << 15 */
+#define MID_BITS 6            /* pixels and partial sums: Q6 */
+#define BAND 16               /* output rows a band; 16 16-bit lanes */
+#define BAND_TAPS 24          /* the most taps the band path takes: ratios up to 5.75 */
 #define MAX_TAPS 64
-#define HWIN_MAX 16           /* horizontal taps read per pixel by the SIMD path: 8 or 16 */
 
 /* One 1-D filter: output i takes `ntaps` inputs from start[i] with weights
- * coef[i * ntaps + k]. */
+ * coef[i * ntaps + k]. Padded to a whole number of 16 outputs (repeating the
+ * last), which the horizontal pass computes and drops. */
 typedef struct Filter {
     int ntaps;
     int *start;
@@ -47,12 +48,14 @@ typedef struct Filter {
 
 struct Scaler {
     int dst_w, dst_h;
+    unsigned flags;
     int in_w, in_h, in_fmt;          /* what the cached set-up is for */
-    int separable;                   /* our two passes; else libswscale */
+    int band;                        /* the band path; else libswscale */
     Filter vf[2], hf[2];             /* luma, chroma */
-    int16_t *mid;                    /* one row after the vertical pass, Q6 */
+    int16_t *wide;                   /* a band's source rows in Q6 */
+    int wide_stride;
+    int16_t *cols;                   /* a band after the vertical pass, transposed */
     struct SwsContext *sws;
-    int simd;
 };
 
 /* libswscale's default bicubic (B = 0, C = 0.6: Keys' cubic with a = -0.6). */
@@ -75,22 +78,19 @@ static void filter_free(Filter *f)
 
 /* Centre-aligned sampling, as libswscale does for luma and (by default) for
  * 4:2:0 chroma: output i sits at (i + 0.5) * src / dst - 0.5; a downscale
- * widens the kernel by the ratio; inputs past an edge repeat it. `window`
- * fixes ntaps (the SIMD path reads 8 or 16 inputs); 0 takes what the kernel
- * needs. Each output's taps are shifted to fit inside the input. */
-static int filter_init(Filter *f, int src, int dst, int window)
+ * widens the kernel by the ratio; inputs past an edge repeat it. Each
+ * output's taps are shifted to fit inside the input. ENOSYS: a filter the
+ * band path does not take (an upscale, more than BAND_TAPS taps). */
+static int filter_init(Filter *f, int src, int dst)
 {
-    double ratio = (double)src / dst, support = ratio > 1 ? 2 * ratio : 2;
-    int need = (int)ceil(2 * support) + 1;
-    int n = window ? window : need;
+    double ratio = (double)src / dst, support = 2 * ratio;
+    int n = (int)ceil(2 * support) + 1, padded = FFALIGN(dst, 16);
 
-    if (n > src)
-        n = src;
-    if (need > MAX_TAPS || (window && need > window))
+    if (ratio <= 1 || n > BAND_TAPS || n > src)
         return AVERROR(ENOSYS);
     f->ntaps = n;
-    f->start = malloc(sizeof(*f->start) * (size_t)dst);
-    f->coef = calloc((size_t)dst * (size_t)n, sizeof(*f->coef));
+    f->start = malloc(sizeof(*f->start) * (size_t)padded);
+    f->coef = calloc((size_t)padded * (size_t)n, sizeof(*f->coef));
     if (!f->start || !f->coef)
         return AVERROR(ENOMEM);
     for (int i = 0; i < dst; i++) {
@@ -98,19 +98,19 @@ static int filter_init(Filter *f, int src, int dst, int window)
         int first = (int)floor(center - support) + 1, start = first, sum_q = 0, peak = 0;
         double sum = 0, err = 0;
 
-        for (int k = 0; k < need; k++) {
-            w[k] = cubic((first + k - center) / (ratio > 1 ? ratio : 1));
+        for (int k = 0; k < n; k++) {
+            w[k] = cubic((first + k - center) / ratio);
             sum += w[k];
         }
         if (start + n > src)
             start = src - n;
         if (start < 0)
             start = 0;
-        for (int k = 0; k < need; k++) {
+        for (int k = 0; k < n; k++) {
             int at = av_clip(first + k, 0, src - 1) - start;
             folded[av_clip(at, 0, n - 1)] += w[k] / sum;
         }
-        /* Q14 with the rounding error carried along, so the weights sum to
+        /* Q15 with the rounding error carried along, so the weights sum to
          * exactly one and flat areas stay flat */
         for (int k = 0; k < n; k++) {
             double v = folded[k] * (1 << COEF_BITS) + err;
@@ -121,155 +121,175 @@ static int filter_init(Filter *f, int src, int dst, int window)
             if (q > f->coef[(size_t)i * n + peak])
                 peak = k;
         }
+        if (f->coef[(size_t)i * n + peak] + (1 << COEF_BITS) - sum_q > INT16_MAX)
+            return AVERROR(ENOSYS);   /* a weight of one: not a downscale */
         f->coef[(size_t)i * n + peak] += (int16_t)((1 << COEF_BITS) - sum_q);
         f->start[i] = start;
+    }
+    for (int i = dst; i < padded; i++) {
+        f->start[i] = f->start[dst - 1];
+        memcpy(f->coef + (size_t)i * n, f->coef + (size_t)(dst - 1) * n, sizeof(*f->coef) * (size_t)n);
     }
     return 0;
 }
 
-/* ---- the vertical pass: 8-bit rows in, Q6 rows out ---- */
-
-static void vrow_c(const uint8_t *const *rows, const int16_t *coef, int ntaps, int16_t *dst, int w)
-{
-    for (int x = 0; x < w; x++) {
-        int acc = 1 << (COEF_BITS - MID_BITS - 1);
-        for (int k = 0; k < ntaps; k++)
-            acc += coef[k] * rows[k][x];
-        dst[x] = (int16_t)(acc >> (COEF_BITS - MID_BITS));
-    }
-}
-
-/* ---- the horizontal pass: Q6 in, 8-bit out ---- */
-
-static void hrow_c(const int16_t *src, const Filter *f, uint8_t *dst, int w)
-{
-    for (int x = 0; x < w; x++) {
-        const int16_t *s = src + f->start[x], *c = f->coef + (size_t)x * f->ntaps;
-        int acc = 1 << (COEF_BITS + MID_BITS - 1);
-        for (int k = 0; k < f->ntaps; k++)
-            acc += c[k] * s[k];
-        dst[x] = av_clip_uint8(acc >> (COEF_BITS + MID_BITS));
-    }
-}
-
 #if HAVE_X86
-/* 32 pixels at a time; two source rows interleaved into 16-bit pairs so one
- * vpmaddwd applies two taps. */
-__attribute__((target("avx2")))
-static void vrow_avx2(const uint8_t *const *rows, const int16_t *coef, int ntaps, int16_t *dst, int w)
-{
-    const __m256i round = _mm256_set1_epi32(1 << (COEF_BITS - MID_BITS - 1));
-    const uint8_t *r[MAX_TAPS + 1];
-    __m256i pairs[MAX_TAPS / 2 + 1];
-    int npairs = (ntaps + 1) / 2, x = 0;
+/* ---- the band path (AVX2) ---------------------------------------------- */
 
-    /* an odd last tap pairs with a zero weight on a row that exists */
-    for (int k = 0; k < ntaps; k++)
-        r[k] = rows[k];
-    r[ntaps] = rows[ntaps - 1];
-    for (int k = 0; k < npairs; k++) {
-        int16_t c1 = 2 * k + 1 < ntaps ? coef[2 * k + 1] : 0;
-        pairs[k] = _mm256_set1_epi32((int)((uint16_t)coef[2 * k] | ((uint32_t)(uint16_t)c1 << 16)));
-    }
-    for (; x + 32 <= w; x += 32) {
-        __m256i acc[4] = { round, round, round, round };
-        for (int k = 0; k < npairs; k++) {
-            __m256i a = _mm256_loadu_si256((const __m256i *)(r[2 * k] + x));
-            __m256i b = _mm256_loadu_si256((const __m256i *)(r[2 * k + 1] + x));
-            /* bytes of the two rows side by side, then widened: (a, b) pairs */
-            __m256i ab_lo = _mm256_unpacklo_epi8(a, b), ab_hi = _mm256_unpackhi_epi8(a, b);
-            __m256i z = _mm256_setzero_si256();
-            acc[0] = _mm256_add_epi32(acc[0], _mm256_madd_epi16(_mm256_unpacklo_epi8(ab_lo, z), pairs[k]));
-            acc[1] = _mm256_add_epi32(acc[1], _mm256_madd_epi16(_mm256_unpackhi_epi8(ab_lo, z), pairs[k]));
-            acc[2] = _mm256_add_epi32(acc[2], _mm256_madd_epi16(_mm256_unpacklo_epi8(ab_hi, z), pairs[k]));
-            acc[3] = _mm256_add_epi32(acc[3], _mm256_madd_epi16(_mm256_unpackhi_epi8(ab_hi, z), pairs[k]));
+/* A 16 x 16 transpose of 16-bit values: rows in, columns out. */
+__attribute__((target("avx2"), always_inline))
+static inline void transpose16(__m256i a[16])
+{
+    __m256i b[16], c[16], d[16];
+
+    /* within each 128-bit lane: 8 x 8 transposes of rows 0-7 and 8-15 */
+#pragma GCC unroll 2
+    for (int h = 0; h < 16; h += 8) {
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i += 2) {
+            b[h + i] = _mm256_unpacklo_epi16(a[h + i], a[h + i + 1]);
+            b[h + i + 1] = _mm256_unpackhi_epi16(a[h + i], a[h + i + 1]);
         }
-        for (int i = 0; i < 4; i++)
-            acc[i] = _mm256_srai_epi32(acc[i], COEF_BITS - MID_BITS);
-        {
-            /* within each 128-bit lane: acc0 = px 0-3, acc1 = 4-7, acc2 = 8-11,
-             * acc3 = 12-15 (of the lane's 16); lanes are pixels 0-15 and 16-31 */
-            __m256i p01 = _mm256_packs_epi32(acc[0], acc[1]);   /* lane: px 0-7 */
-            __m256i p23 = _mm256_packs_epi32(acc[2], acc[3]);   /* lane: px 8-15 */
-            _mm256_storeu_si256((__m256i *)(dst + x), _mm256_permute2x128_si256(p01, p23, 0x20));
-            _mm256_storeu_si256((__m256i *)(dst + x + 16), _mm256_permute2x128_si256(p01, p23, 0x31));
+#pragma GCC unroll 8
+        for (int i = 0; i < 2; i++) {
+            c[h + 2 * i] = _mm256_unpacklo_epi32(b[h + i], b[h + i + 2]);
+            c[h + 2 * i + 1] = _mm256_unpackhi_epi32(b[h + i], b[h + i + 2]);
+            c[h + 2 * i + 4] = _mm256_unpacklo_epi32(b[h + i + 4], b[h + i + 6]);
+            c[h + 2 * i + 5] = _mm256_unpackhi_epi32(b[h + i + 4], b[h + i + 6]);
+        }
+#pragma GCC unroll 8
+        for (int i = 0; i < 4; i++) {
+            d[h + 2 * i] = _mm256_unpacklo_epi64(c[h + i], c[h + i + 4]);
+            d[h + 2 * i + 1] = _mm256_unpackhi_epi64(c[h + i], c[h + i + 4]);
         }
     }
-    if (x < w) {
-        const uint8_t *tail[MAX_TAPS];
-        for (int k = 0; k < ntaps; k++)
-            tail[k] = rows[k] + x;
-        vrow_c(tail, coef, ntaps, dst + x, w - x);
+    /* columns 0-7 from the low lanes, 8-15 from the high ones */
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        a[i] = _mm256_permute2x128_si256(d[i], d[i + 8], 0x20);
+        a[i + 8] = _mm256_permute2x128_si256(d[i], d[i + 8], 0x31);
     }
 }
 
+/* Source rows first..last-1, widened to Q6, one row every `stride`. */
 __attribute__((target("avx2")))
-static void store8(uint8_t *dst, __m256i sum)
+static void band_widen(const uint8_t *src, ptrdiff_t linesize, int w, int first, int last,
+                       int16_t *wide, int stride)
 {
-    const __m256i round = _mm256_set1_epi32(1 << (COEF_BITS + MID_BITS - 1));
-    __m128i s16;
+    for (int i = first; i < last; i++) {
+        const uint8_t *s = src + (size_t)i * linesize;
+        int16_t *d = wide + (size_t)(i - first) * stride;
+        int x = 0;
 
-    sum = _mm256_srai_epi32(_mm256_add_epi32(sum, round), COEF_BITS + MID_BITS);
-    s16 = _mm_packs_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
-    _mm_storel_epi64((__m128i *)dst, _mm_packus_epi16(s16, s16));
+        for (; x + 16 <= w; x += 16)
+            _mm256_store_si256((__m256i *)(d + x),
+                               _mm256_slli_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(s + x))),
+                                                 MID_BITS));
+        for (; x < w; x++)
+            d[x] = (int16_t)(s[x] << MID_BITS);
+    }
 }
 
-/* Gentle ratios (up to 1.75): 8 taps, two pixels per register (pixel j in
- * the low lane, j + 4 in the high one), three horizontal adds for 8. */
-__attribute__((target("avx2")))
-static int hrow8_avx2(const int16_t *src, const Filter *f, uint8_t *dst, int w)
+/* The vertical pass of one band, 16 columns at a time, stored transposed:
+ * column x of the band's 16 rows at cols + 16 * x. `ntaps` is a constant
+ * where this is inlined, so the tap loop unrolls. */
+__attribute__((target("avx2"), always_inline))
+static inline void band_vertical(const int16_t *const *top, const __m256i (*weight)[BAND_TAPS], int ntaps,
+                                 int stride, int w, int16_t *cols)
 {
-    int x = 0;
-
-    for (; x + 8 <= w; x += 8) {
-        __m256i p[4], h01, h23;
-        for (int j = 0; j < 4; j++) {
-            __m256i v = _mm256_inserti128_si256(
-                _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(src + f->start[x + j]))),
-                _mm_loadu_si128((const __m128i *)(src + f->start[x + j + 4])), 1);
-            __m256i c = _mm256_inserti128_si256(
-                _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(f->coef + (size_t)(x + j) * 8))),
-                _mm_loadu_si128((const __m128i *)(f->coef + (size_t)(x + j + 4) * 8)), 1);
-            p[j] = _mm256_madd_epi16(v, c);
+    for (int x = 0; x < w; x += 16) {
+        __m256i a[BAND];
+#pragma GCC unroll 16
+        for (int r = 0; r < BAND; r++) {
+            const int16_t *p = top[r] + x;
+            __m256i acc = _mm256_mulhrs_epi16(_mm256_load_si256((const __m256i *)p), weight[r][0]);
+#pragma GCC unroll 24
+            for (int k = 1; k < ntaps; k++)
+                acc = _mm256_adds_epi16(acc, _mm256_mulhrs_epi16(
+                                                 _mm256_load_si256((const __m256i *)(p + (size_t)k * stride)),
+                                                 weight[r][k]));
+            a[r] = acc;
         }
-        h01 = _mm256_hadd_epi32(p[0], p[1]);
-        h23 = _mm256_hadd_epi32(p[2], p[3]);
-        store8(dst + x, _mm256_hadd_epi32(h01, h23));
+        transpose16(a);
+#pragma GCC unroll 16
+        for (int j = 0; j < 16; j++)
+            _mm256_store_si256((__m256i *)(cols + (size_t)(x + j) * BAND), a[j]);
     }
-    return x;
 }
 
-/* Steeper ratios: 16 taps, one pixel per register; the partial sums of 8
- * pixels are folded together with horizontal adds. */
+/* The horizontal pass of one band: 16 output columns from the transposed
+ * columns, transposed back and stored as `rows` rows of 8-bit pixels. */
+__attribute__((target("avx2"), always_inline))
+static inline void band_horizontal(const int16_t *cols, const int *start, const int16_t *coef, int ntaps,
+                                   uint8_t *dst, ptrdiff_t linesize, int rows, int w)
+{
+    /* Q6 to pixels: mulhrs by 1 << 9 is (v + 32) >> 6 */
+    const __m256i to_pixels = _mm256_set1_epi16(1 << (15 - MID_BITS));
+
+    for (int x = 0; x < w; x += 16) {
+        __m256i a[16];
+#pragma GCC unroll 16
+        for (int j = 0; j < 16; j++) {
+            const int16_t *t = cols + (size_t)start[x + j] * BAND, *c = coef + (size_t)(x + j) * ntaps;
+            __m256i acc = _mm256_mulhrs_epi16(_mm256_load_si256((const __m256i *)t), _mm256_set1_epi16(c[0]));
+#pragma GCC unroll 24
+            for (int k = 1; k < ntaps; k++)
+                acc = _mm256_adds_epi16(acc, _mm256_mulhrs_epi16(_mm256_load_si256((const __m256i *)(t + BAND * k)),
+                                                                 _mm256_set1_epi16(c[k])));
+            a[j] = _mm256_mulhrs_epi16(acc, to_pixels);
+        }
+        transpose16(a);
+#pragma GCC unroll 16
+        for (int r = 0; r < rows; r++) {
+            /* bytes 0-7: columns 0-7, bytes 16-23: columns 8-15 */
+            __m256i px = _mm256_packus_epi16(a[r], a[r]);
+            uint8_t *d = dst + r * linesize + x;
+            if (x + 16 <= w) {
+                _mm_storel_epi64((__m128i *)d, _mm256_castsi256_si128(px));
+                _mm_storel_epi64((__m128i *)(d + 8), _mm256_extracti128_si256(px, 1));
+            } else {
+                uint8_t tmp[32];
+                _mm256_storeu_si256((__m256i *)tmp, px);
+                memcpy(tmp + 8, tmp + 16, 8);
+                memcpy(d, tmp, (size_t)(w - x));
+            }
+        }
+    }
+}
+
+/* One band of up to 16 output rows starting at y0. */
 __attribute__((target("avx2")))
-static int hrow16_avx2(const int16_t *src, const Filter *f, uint8_t *dst, int w)
+static void scale_band(const Scaler *s, int p, const uint8_t *src, ptrdiff_t src_linesize, int iw,
+                       uint8_t *dst, ptrdiff_t dst_linesize, int ow, int y0, int rows)
 {
-    int x = 0;
+    dst += (size_t)y0 * dst_linesize;
+    const Filter *vf = &s->vf[p], *hf = &s->hf[p];
+    int first = vf->start[y0], last = vf->start[y0 + rows - 1] + vf->ntaps, n = vf->ntaps;
+    __m256i weight[BAND][BAND_TAPS];
+    const int16_t *top[BAND];
 
-    for (; x + 8 <= w; x += 8) {
-        __m256i p[8], h01, h23, h45, h67, h03, h47, sum;
-        for (int j = 0; j < 8; j++)
-            p[j] = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(src + f->start[x + j])),
-                                     _mm256_loadu_si256((const __m256i *)(f->coef + (size_t)(x + j) * 16)));
-        h01 = _mm256_hadd_epi32(p[0], p[1]);
-        h23 = _mm256_hadd_epi32(p[2], p[3]);
-        h45 = _mm256_hadd_epi32(p[4], p[5]);
-        h67 = _mm256_hadd_epi32(p[6], p[7]);
-        h03 = _mm256_hadd_epi32(h01, h23);      /* lane 0: taps 0-7 of pixels 0-3; lane 1: taps 8-15 */
-        h47 = _mm256_hadd_epi32(h45, h67);
-        sum = _mm256_add_epi32(_mm256_permute2x128_si256(h03, h47, 0x20),
-                               _mm256_permute2x128_si256(h03, h47, 0x31));
-        store8(dst + x, sum);
+    band_widen(src, src_linesize, iw, first, last, s->wide, s->wide_stride);
+    /* rows past the picture's end repeat its last: computed, never stored */
+    for (int r = 0; r < BAND; r++) {
+        int y = y0 + (r < rows ? r : rows - 1);
+        top[r] = s->wide + (size_t)(vf->start[y] - first) * s->wide_stride;
+        for (int k = 0; k < n; k++)
+            weight[r][k] = _mm256_set1_epi16(vf->coef[(size_t)y * n + k]);
     }
-    return x;
-}
-
-static void hrow_avx2(const int16_t *src, const Filter *f, uint8_t *dst, int w)
-{
-    int x = f->ntaps == 8 ? hrow8_avx2(src, f, dst, w) : hrow16_avx2(src, f, dst, w);
-
-    if (x < w)
-        hrow_c(src, &(Filter){ f->ntaps, f->start + x, f->coef + (size_t)x * f->ntaps }, dst + x, w - x);
+    /* one copy of each pass per tap count, so that their tap loops unroll */
+    switch (n) {
+#define TAPS(k)                                                                                     \
+    case k:                                                                                         \
+        band_vertical(top, (const __m256i (*)[BAND_TAPS])weight, k, s->wide_stride, iw, s->cols);  \
+        if (hf->ntaps == k)                                                                         \
+            band_horizontal(s->cols, hf->start, hf->coef, k, dst, dst_linesize, rows, ow);         \
+        else                                                                                        \
+            band_horizontal(s->cols, hf->start, hf->coef, hf->ntaps, dst, dst_linesize, rows, ow); \
+        break;
+    TAPS(5) TAPS(6) TAPS(7) TAPS(8) TAPS(9) TAPS(10) TAPS(11) TAPS(12) TAPS(13) TAPS(14) TAPS(15)
+    TAPS(16) TAPS(17) TAPS(18) TAPS(19) TAPS(20) TAPS(21) TAPS(22) TAPS(23) TAPS(24)
+#undef TAPS
+    }
 }
 #endif
 
@@ -279,7 +299,8 @@ static void reset(Scaler *s)
         filter_free(&s->vf[p]);
         filter_free(&s->hf[p]);
     }
-    av_freep(&s->mid);
+    av_freep(&s->wide);
+    av_freep(&s->cols);
     sws_freeContext(s->sws);
     s->sws = NULL;
     s->in_w = s->in_h = 0;
@@ -287,27 +308,31 @@ static void reset(Scaler *s)
 
 static int setup(Scaler *s, const AVFrame *in)
 {
-    int ret = 0;
+    int ret = AVERROR(ENOSYS), rows = 0;
 
     reset(s);
     s->in_w = in->width;
     s->in_h = in->height;
     s->in_fmt = in->format;
-    /* ours where the picture shrinks to less than half its height (below
-     * that libswscale's horizontal-first order costs no more) */
-    s->separable = in->format == AV_PIX_FMT_YUV420P && in->height > 2 * s->dst_h &&
-                   in->width >= HWIN_MAX * 2;
-    for (int p = 0; s->separable && p < 2; p++) {
+    s->band = 0;
+#if HAVE_X86
+    s->band = in->format == AV_PIX_FMT_YUV420P && !(s->flags & SCALER_LIBSWSCALE) &&
+              __builtin_cpu_supports("avx2");
+#endif
+    for (int p = 0; s->band && p < 2; p++) {
         int iw = p ? AV_CEIL_RSHIFT(in->width, 1) : in->width, ih = p ? AV_CEIL_RSHIFT(in->height, 1) : in->height;
         int ow = p ? AV_CEIL_RSHIFT(s->dst_w, 1) : s->dst_w, oh = p ? AV_CEIL_RSHIFT(s->dst_h, 1) : s->dst_h;
-        /* the horizontal window: 8 taps where the kernel fits, else 16 */
-        int win = (int)ceil(4.0 * FFMAX((double)iw / ow, 1.0)) + 1 <= 8 ? 8 : 16;
-        if ((ret = filter_init(&s->vf[p], ih, oh, 0)) < 0 || (ret = filter_init(&s->hf[p], iw, ow, win)) < 0)
-            s->separable = 0;   /* a ratio we do not do: libswscale does it all */
+        if ((ret = filter_init(&s->vf[p], ih, oh)) < 0 || (ret = filter_init(&s->hf[p], iw, ow)) < 0)
+            s->band = 0;   /* a ratio we do not do: libswscale does it all */
+        /* the most source rows a band reads */
+        for (int y = 0; s->band && y < oh; y += BAND) {
+            int last = FFMIN(y + BAND, oh) - 1;
+            rows = FFMAX(rows, s->vf[p].start[last] + s->vf[p].ntaps - s->vf[p].start[y]);
+        }
     }
     if (ret == AVERROR(ENOMEM))
         return ret;
-    if (!s->separable) {
+    if (!s->band) {
         for (int p = 0; p < 2; p++) {
             filter_free(&s->vf[p]);
             filter_free(&s->hf[p]);
@@ -316,9 +341,11 @@ static int setup(Scaler *s, const AVFrame *in)
                                 AV_PIX_FMT_YUV420P, SWS_BICUBIC, NULL, NULL, NULL);
         return s->sws ? 0 : AVERROR(EINVAL);
     }
-    /* the SIMD reads stay inside: a row, rounded up, plus a window */
-    s->mid = av_malloc(sizeof(int16_t) * (size_t)(FFALIGN(in->width, 32) + HWIN_MAX));
-    return s->mid ? 0 : AVERROR(ENOMEM);
+    /* whole vectors of 16: the last ones read past the row into padding */
+    s->wide_stride = FFALIGN(in->width, 16) + 16;
+    s->wide = av_mallocz(sizeof(int16_t) * (size_t)s->wide_stride * (size_t)rows);
+    s->cols = av_mallocz(sizeof(int16_t) * (size_t)FFALIGN(in->width, 16) * BAND);
+    return s->wide && s->cols ? 0 : AVERROR(ENOMEM);
 }
 
 int scaler_new(Scaler **out, int dst_w, int dst_h, unsigned flags)
@@ -330,35 +357,9 @@ int scaler_new(Scaler **out, int dst_w, int dst_h, unsigned flags)
         return AVERROR(ENOMEM);
     s->dst_w = dst_w;
     s->dst_h = dst_h;
-#if HAVE_X86
-    s->simd = __builtin_cpu_supports("avx2") && !(flags & SCALER_NO_SIMD);
-#endif
+    s->flags = flags;
     *out = s;
     return 0;
-}
-
-static void scale_plane(const Scaler *s, int p, const AVFrame *in, AVFrame *out)
-{
-    const Filter *vf = &s->vf[p ? 1 : 0], *hf = &s->hf[p ? 1 : 0];
-    int iw = p ? AV_CEIL_RSHIFT(in->width, 1) : in->width;
-    int ow = p ? AV_CEIL_RSHIFT(s->dst_w, 1) : s->dst_w;
-    int oh = p ? AV_CEIL_RSHIFT(s->dst_h, 1) : s->dst_h;
-    const uint8_t *rows[MAX_TAPS];
-
-    for (int y = 0; y < oh; y++) {
-        int16_t *mid = s->mid;
-        for (int k = 0; k < vf->ntaps; k++)
-            rows[k] = in->data[p] + (size_t)(vf->start[y] + k) * in->linesize[p];
-#if HAVE_X86
-        if (s->simd) {
-            vrow_avx2(rows, vf->coef + (size_t)y * vf->ntaps, vf->ntaps, mid, iw);
-            hrow_avx2(mid, hf, out->data[p] + (size_t)y * out->linesize[p], ow);
-            continue;
-        }
-#endif
-        vrow_c(rows, vf->coef + (size_t)y * vf->ntaps, vf->ntaps, mid, iw);
-        hrow_c(mid, hf, out->data[p] + (size_t)y * out->linesize[p], ow);
-    }
 }
 
 int scaler_scale(Scaler *s, const AVFrame *in, AVFrame *out)
@@ -368,12 +369,24 @@ int scaler_scale(Scaler *s, const AVFrame *in, AVFrame *out)
     if (in->width != s->in_w || in->height != s->in_h || in->format != s->in_fmt)
         if ((ret = setup(s, in)) < 0)
             return ret;
-    if (!s->separable)
+    if (!s->band)
         return sws_scale(s->sws, (const uint8_t *const *)in->data, in->linesize, 0, in->height,
                          out->data, out->linesize) < 0 ? AVERROR(EINVAL) : 0;
-    for (int p = 0; p < 3; p++)
-        scale_plane(s, p, in, out);
+#if HAVE_X86
+    for (int p = 0; p < 3; p++) {
+        int iw = p ? AV_CEIL_RSHIFT(in->width, 1) : in->width;
+        int ow = p ? AV_CEIL_RSHIFT(s->dst_w, 1) : s->dst_w, oh = p ? AV_CEIL_RSHIFT(s->dst_h, 1) : s->dst_h;
+        for (int y = 0; y < oh; y += BAND)
+            scale_band(s, p ? 1 : 0, in->data[p], in->linesize[p], iw, out->data[p], out->linesize[p], ow, y,
+                       FFMIN(BAND, oh - y));
+    }
+#endif
     return 0;
+}
+
+const char *scaler_method(const Scaler *s)
+{
+    return !s->in_w ? "none yet" : s->band ? "bands (AVX2)" : "libswscale";
 }
 
 void scaler_free(Scaler **ps)
