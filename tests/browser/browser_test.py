@@ -5,7 +5,9 @@ and a live channel (`onair run`, served by onair itself) played for 20 s; and
 low-latency channels (0.5 s parts, 2 s segments): hls.js in its low-latency mode
 on LL-HLS (TS) must show the parts and blocking reloads and stay within 4 s of the
 wall clock; Shaka, in its low-latency mode, plays LL-HLS (fMP4) and LL-DASH
-(CMAF) for 12 s without a stall (see LIVE for what each allows).
+(CMAF) for 12 s without a stall (see LIVE for what each allows); and onair's own
+player page (web/), opened at the URL `onair run` prints, plays a demo-like
+channel, plain and low-latency, for 12 s (page.mjs; see PAGE).
 
     browser_test.py CASE     (ONAIR=path/to/onair; needs `npm ci` in tests/browser)
     browser_test.py --list
@@ -13,12 +15,15 @@ wall clock; Shaka, in its low-latency mode, plays LL-HLS (fMP4) and LL-DASH
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'integration'))
@@ -34,6 +39,8 @@ CASES = {
     'hlsjs-ll': ('live', 'hlsjs', 'master.m3u8'),
     'shaka-ll-hls': ('live', 'shaka', 'master.m3u8'),
     'shaka-ll-dash': ('live', 'shaka', 'manifest.mpd'),
+    'player-page': ('page', 'page', None),
+    'player-page-ll': ('page', 'page', None),
 }
 
 # Live cases: the channel's output formats, its LL part (None: no LL), how long it
@@ -58,6 +65,18 @@ LIVE = {
     # off from the start (see play.mjs): not one wait allowed
     'shaka-ll-dash': dict(formats='cmaf', part='0.5s', fps=30, lead=5, played=12,
                           latency_p50_max=4.0),
+}
+
+
+# Player page cases: a channel like conf/examples/demo.yaml (built-in sources only,
+# HLS, 2 s segments, served by onair) at 640x360, and page.mjs opens its page at
+# the URL `onair run` prints, http://127.0.0.1:PORT/<channel>/, which must play
+# for `played` s of wall time; the LL variant (0.5 s parts) also needs hls.js (the
+# page's lowLatencyMode) to have read parts, and its latency behind the wall clock
+# (hls.playingDate) under latency_p50_max at p50.
+PAGE = {
+    'player-page': dict(part=None, played=12),
+    'player-page-ll': dict(part='0.5s', played=12, latency_p50_max=4.0, need_parts=True),
 }
 
 
@@ -163,6 +182,131 @@ def live_case(name, node, chromium):
         return rc
 
 
+def fetch(url, timeout=5):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.read().decode('utf-8', 'replace')
+    except (OSError, ValueError):
+        return None
+
+
+def wait_segments(base, n, limit):
+    """Waits until the first variant of base + master.m3u8 lists n segments;
+    returns how many it lists then."""
+    end = time.monotonic() + limit
+    count = 0
+    while time.monotonic() < end:
+        master = fetch(base + 'master.m3u8')
+        uris = [ln for ln in (master or '').splitlines() if ln and not ln.startswith('#')]
+        media = fetch(urllib.parse.urljoin(base + 'master.m3u8', uris[0])) if uris else None
+        count = (media or '').count('#EXTINF')
+        if count >= n:
+            break
+        time.sleep(0.5)
+    return count
+
+
+def page_case(name, node, chromium):
+    """A channel as the demo runs it, served by onair: its own player page
+    (web/player.html, web/player.js) plays it in Chromium for 12 s."""
+    spec = PAGE[name]
+    with J.Workdir('browser-' + name) as wd:
+        port = free_port()
+        conf = os.path.join(wd.path, 'demo.yaml')
+        out = ['dir: out', 'segment: 2s', 'window: 6', 'formats: [hls]']
+        if spec['part']:
+            out.append('low_latency: { part: %s }' % spec['part'])
+        out.append('serve: { listen: "127.0.0.1:%d" }' % port)
+        with open(conf, 'w') as f:
+            f.write('version: 1\nchannel: demo\ntitle: "onair demo"\ntimezone: UTC\n'
+                    'video: { width: 640, height: 360, fps: 30 }\n'
+                    'audio: { sample_rate: 48000, channels: 2, bitrate: 128k }\n'
+                    'ladder: [ 360p ]\n'
+                    'encoder: { backend: x264, preset: ultrafast }\n'
+                    'slate: { text: "We\'ll be right back", color: "#1d2b53" }\n'
+                    'sources:\n  bars: { generate: testsrc }\n  blue: { generate: color }\n'
+                    '  break: { generate: slate }\n'
+                    'schedule:\n  loop: true\n  items:\n'
+                    '    - { source: bars, duration: 8s }\n    - { source: blue, duration: 4s }\n'
+                    '    - { source: break, duration: 4s }\n'
+                    'output: { %s }\n' % ', '.join(out))
+        log_path = os.path.join(wd.path, 'onair.log')
+        log = open(log_path, 'wb')
+        onair = subprocess.Popen([J.onair_path(), 'run', conf], stdout=subprocess.DEVNULL,
+                                 stderr=log, start_new_session=True)
+        fails = []
+        try:
+            # the page URL as `onair run` prints it: "demo is on air at URL (playlist: ...)"
+            page = None
+            end = time.monotonic() + 30
+            while page is None and time.monotonic() < end and onair.poll() is None:
+                with open(log_path, 'rb') as f:
+                    m = re.search(rb' is on air at (http://\S+/) ', f.read())
+                page = m and m.group(1).decode()
+                time.sleep(0.2)
+            if page is None:
+                fails.append('onair run printed no "is on air at http://..." line within 30 s')
+            elif page != 'http://127.0.0.1:%d/demo/' % port:
+                fails.append('onair run printed %s, want http://127.0.0.1:%d/demo/' % (page, port))
+            elif wait_segments(page, 2, 30) < 2:
+                fails.append('%smaster.m3u8: fewer than 2 segments after 30 s' % page)
+            else:
+                args = [node, os.path.join(HERE, 'page.mjs'), '--page', page,
+                        '--min-played', str(spec['played']), '--timeout', '60',
+                        '--chromium', chromium]
+                p = J.run(args, timeout=120)
+                print(p.stdout.rstrip())
+                if p.stderr.strip():
+                    print(p.stderr.rstrip())
+                if p.timed_out:
+                    fails.append('page.mjs did not finish within 120 s')
+                elif p.returncode != 0:
+                    fails.append('the player page %s did not play for %d s (see above)' %
+                                 (page, spec['played']))
+                if not p.timed_out:
+                    fails += page_report_failures(spec, read_report(p.stdout), page)
+        finally:
+            onair.send_signal(signal.SIGTERM)
+            try:
+                onair.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(onair.pid, signal.SIGKILL)
+                onair.wait()
+                fails.append('onair did not stop on SIGTERM')
+            log.close()
+        if onair.returncode != 0:
+            with open(log_path, 'rb') as f:
+                fails.append('onair run exited %s: %s' % (onair.returncode, f.read().decode()[-800:]))
+        rc = J.report(name, fails, keep=wd.path)
+        wd.ok = rc == 0
+        return rc
+
+
+def page_report_failures(spec, rep, page):
+    """What page.mjs's report says is wrong beyond its own checks."""
+    if rep is None:
+        return ['page.mjs printed no report line']
+    fails = []
+    cfg = rep.get('config') or {}
+    # web/player.js: lowLatencyMode, and catch-up (maxLiveSyncPlaybackRate 1.1)
+    if cfg.get('lowLatencyMode') is not True or not (cfg.get('maxLiveSyncPlaybackRate') or 0) > 1:
+        fails.append('the page\'s hls.js config is %s, want lowLatencyMode true and '
+                     'maxLiveSyncPlaybackRate above 1' % json.dumps(cfg))
+    if spec.get('need_parts') and not rep.get('partList'):
+        fails.append('hls.js on %s saw no EXT-X-PART in the level playlist (%d level loads)' %
+                     (page, rep.get('levelLoads', 0)))
+    if spec.get('need_parts') and not rep.get('partLoads'):
+        fails.append('hls.js on %s loaded no part (%d whole fragments)' % (page, rep.get('fragLoads', 0)))
+    lat = rep.get('latency') or {}
+    if spec.get('latency_p50_max'):
+        if not lat.get('n'):
+            fails.append('no latency sample (hls.playingDate never set while playing)')
+        elif lat['p50'] >= spec['latency_p50_max']:
+            fails.append('latency behind the wall clock p50 %.3f s (max %.3f s), want < %.1f s' %
+                         (lat['p50'], lat['max'], spec['latency_p50_max']))
+    return fails
+
+
 def main():
     if len(sys.argv) != 2 or (sys.argv[1] not in CASES and sys.argv[1] != '--list'):
         print(__doc__ + '\ncases: ' + ' '.join(CASES))
@@ -187,6 +331,8 @@ def main():
         return 1
     if fmt == 'live':
         return live_case(name, node, chromium)
+    if fmt == 'page':
+        return page_case(name, node, chromium)
     with J.Workdir('browser-' + name) as wd:
         src, facts = J.make_media('std', wd.path)
         out = os.path.join(wd.path, 'out')
