@@ -84,9 +84,11 @@
       // lowLatencyMode: parts and blocking reloads where the channel has
       // output.low_latency; maxLiveSyncPlaybackRate: play up to 10% fast to
       // reach PART-HOLD-BACK after a slow start (hls.js's default, 1, stays
-      // wherever start-up left it: 2.2 s behind instead of 1.6, bench/latency)
-      const hls = new window.Hls({ liveSyncDurationCount: 3, backBufferLength: 30,
-                                   lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.1 });
+      // wherever start-up left it: 2.2 s behind instead of 1.6, bench/latency).
+      // No liveSyncDurationCount: hls.js's default is already 3 segments, and
+      // one given here overrides PART-HOLD-BACK (6 s behind, not 1.5)
+      const hls = new window.Hls({ backBufferLength: 30, lowLatencyMode: true,
+                                   maxLiveSyncPlaybackRate: 1.1 });
       window.onairPlayer = { hls: hls, video: video, src: src };
       let networkRetries = 0;
       hls.on(window.Hls.Events.MANIFEST_PARSED, play);
