@@ -44,6 +44,7 @@ static struct {
     int fail_next;          /* answer this many requests 503 */
     int status;             /* answer every request this; 0: 201 (PUT) / 204 (DELETE) */
     int media_delay_ms;     /* hold back the answers to segment PUTs */
+    int started;            /* requests whose body has arrived (answered or not) */
     int hang;               /* hold every answer until released */
     int missing_404;        /* DELETE answers 404 */
 } origin = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -91,6 +92,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     pthread_mutex_lock(&origin.lock);
+    origin.started++;
     delay = !strcmp(method, "PUT") && strstr(url, ".ts") ? origin.media_delay_ms : 0;
     hang = origin.hang;
     pthread_mutex_unlock(&origin.lock);
@@ -158,6 +160,7 @@ static void origin_reset(void)
         free(origin.reqs[i].body);
     origin.n = 0;
     origin.fail_next = origin.status = origin.media_delay_ms = origin.hang = origin.missing_404 = 0;
+    origin.started = 0;
     pthread_mutex_unlock(&origin.lock);
 }
 
@@ -343,7 +346,9 @@ static void test_outage(void)
         publish(p, name, name, PUBLISHED_SEGMENT);
     }
     publish(p, "360p/index.m3u8", "#EXTM3U\n", PUBLISHED_PLAYLIST);
-    /* gone from the output folder while the origin fails: spooled */
+    /* gone from the output folder while the origin fails: spooled (the
+     * first 503 is seg 0's, so the pusher has taken it in by then) */
+    WAIT_FOR(p, st, 5000, st.failures >= 1);
     snprintf(name, sizeof(name), "%s/360p/seg_00000000.ts", outdir);
     CHECK_EQ_INT(unlink(name), 0);
     WAIT_FOR(p, st, 10000, st.pushed == 5);
@@ -432,6 +437,18 @@ static void test_delete(void)
     publish(p, "360p/seg_00000000.ts", "S0", PUBLISHED_SEGMENT);
     publish(p, "360p/seg_00000001.ts", "S1", PUBLISHED_SEGMENT);
     publish(p, "360p/index.m3u8", "#EXTM3U\nseg_00000001.ts\n", PUBLISHED_PLAYLIST);
+    /* deleted while its PUT is at the origin: the PUT stays, the DELETE
+     * follows it (deleted before the pusher takes the PUT in, it would be
+     * skipped instead, a race this wait rules out) */
+    for (int64_t until = clock_monotonic_us() + 5000000; clock_monotonic_us() < until;) {
+        int started;
+        pthread_mutex_lock(&origin.lock);
+        started = origin.started;
+        pthread_mutex_unlock(&origin.lock);
+        if (started)
+            break;
+        sleep_ms(10);
+    }
     CHECK_EQ_INT(pusher_deleted(p, "360p/seg_00000000.ts"), 0);
     WAIT_FOR(p, st, 5000, st.deleted == 1 && st.pushed == 3);
     CHECK_EQ_INT(st.pushed, 3);
