@@ -8,11 +8,11 @@
  * ratios). Values stay in 16 bits: source pixels widened to Q6 once per
  * band, weights in Q15 through vpmulhrsw. A band's rows fit in the L2 cache.
  * The result differs from libswscale's direct bicubic scale by rounding
- * only (tests/unit/test_scale.c); on 1080p sources it takes 0.5 to 0.8 of
- * libswscale's time at ladder ratios (bench/RESULTS.md).
+ * only (tests/unit/test_scale.c); it takes 0.4 to 0.7 of libswscale's time
+ * at ladder ratios (build/bench/scale, bench/RESULTS.md).
  *
- * Anything else (no AVX2, other pixel formats, upscales, ratios above 6)
- * goes to libswscale. */
+ * Anything else (no AVX2, other pixel formats, upscales, one axis unscaled,
+ * ratios above 5.75) goes to libswscale. */
 #include "common.h"
 
 #include <math.h>
@@ -35,7 +35,6 @@
 #define MID_BITS 6            /* pixels and partial sums: Q6 */
 #define BAND 16               /* output rows a band; 16 16-bit lanes */
 #define BAND_TAPS 24          /* the most taps the band path takes: ratios up to 5.75 */
-#define MAX_TAPS 64
 
 /* One 1-D filter: output i takes `ntaps` inputs from start[i] with weights
  * coef[i * ntaps + k]. Padded to a whole number of 16 outputs (repeating the
@@ -114,7 +113,7 @@ static int filter_init(Filter *f, int src, int dst)
     if (!f->start || !f->coef)
         return AVERROR(ENOMEM);
     for (int i = 0; i < dst; i++) {
-        double center = (i + 0.5) * ratio - 0.5, w[MAX_TAPS] = { 0 }, folded[MAX_TAPS] = { 0 };
+        double center = (i + 0.5) * ratio - 0.5, w[BAND_TAPS] = { 0 }, folded[BAND_TAPS] = { 0 };
         int first = (int)floor(center - support) + 1, start = first, sum_q = 0, peak = 0;
         double sum = 0, err = 0;
 
