@@ -18,8 +18,7 @@
 // Prints one line `report: {JSON}` at the end, then PASS, or FAIL and exit 1.
 
 import fs from 'node:fs';
-import path from 'node:path';
-import os from 'node:os';
+import { launchChromium } from './chromium.mjs';
 
 function parseArgs(argv) {
   const a = { minPlayed: 12, timeout: 60, chromium: '/usr/bin/chromium' };
@@ -136,30 +135,10 @@ function stallsOf(ev) {
 
 async function main() {
   const a = parseArgs(process.argv.slice(2));
-  let chromium;
-  try {
-    ({ chromium } = await import('playwright-core'));
-  } catch (e) {
-    console.error('FAIL: playwright-core missing: run npm ci in tests/browser');
-    process.exit(1);
-  }
-  if (!fs.existsSync(a.chromium)) {
-    console.error(`FAIL: ${a.chromium} not found: apt-get install chromium`);
-    process.exit(1);
-  }
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onair-chromium-'));
   const problems = [], consoleLines = [], http = [];
-  let browser, s = null, wallPlayed = 0;
+  let browser, profile, s = null, wallPlayed = 0;
   try {
-    // the same launch as play.mjs: a fresh profile, root-safe flags, muted
-    // autoplay without a gesture (the page's <video> is muted autoplay anyway)
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: a.chromium,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--autoplay-policy=no-user-gesture-required'],
-    });
+    ({ browser, profile } = await launchChromium(a.chromium));
     await browser.addInitScript(hook);
     const pg = browser.pages()[0] || await browser.newPage();
     pg.on('console', m => consoleLines.push(`[${m.type()}] ${m.text()}`));
@@ -225,7 +204,8 @@ async function main() {
     problems.push('harness: ' + (e.stack || e.message));
   } finally {
     if (browser) await browser.close().catch(() => {});
-    fs.rmSync(profile, { recursive: true, force: true });
+    if (profile)
+      fs.rmSync(profile, { recursive: true, force: true });
   }
   if (problems.length) {
     console.log('browser console (last 30 lines):\n  ' + consoleLines.slice(-30).join('\n  '));

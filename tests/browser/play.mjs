@@ -33,6 +33,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { launchChromium } from './chromium.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -277,32 +278,13 @@ async function main() {
       process.exit(1);
     }
   }
-  let chromium;
-  try {
-    ({ chromium } = await import('playwright-core'));
-  } catch (e) {
-    console.error('FAIL: playwright-core missing: run npm ci in tests/browser');
-    process.exit(1);
-  }
-  if (!fs.existsSync(a.chromium)) {
-    console.error(`FAIL: ${a.chromium} not found: apt-get install chromium`);
-    process.exit(1);
-  }
   const { server, port, log } = await serve(a.dir || os.tmpdir(), a.player, a.src || a.url, a.lowLatency, a.liveSyncRate);
   a.url = a.src || a.url;
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'onair-chromium-'));
-  let browser;
+  let browser, profile;
   const problems = [];
   const consoleLines = [];
   try {
-    // A fresh profile each run (playwright passes it as --user-data-dir).
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: a.chromium,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--autoplay-policy=no-user-gesture-required'],
-    });
+    ({ browser, profile } = await launchChromium(a.chromium));
     const pg = browser.pages()[0] || await browser.newPage();
     pg.on('console', m => consoleLines.push(`[${m.type()}] ${m.text()}`));
     pg.on('pageerror', e => problems.push('page error: ' + e.message));
@@ -375,7 +357,8 @@ async function main() {
   } finally {
     if (browser) await browser.close().catch(() => {});
     server.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    if (profile)
+      fs.rmSync(profile, { recursive: true, force: true });
   }
   if (problems.length) {
     console.log('browser console (last 30 lines):\n  ' + consoleLines.slice(-30).join('\n  '));
