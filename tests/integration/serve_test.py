@@ -248,6 +248,16 @@ def case_headers():
         return rc
 
 
+def get_until(port, path, want):
+    """raw_get again until it answers `want`, a few seconds at most: what it last got."""
+    until = time.monotonic() + 2 * J.timeout_scale()
+    while True:
+        st, head = raw_get(port, path)
+        if st == want or time.monotonic() > until:
+            return st, head
+        time.sleep(0.1)
+
+
 def raw_get(port, path):
     """A GET on a connection of its own: (status, its headers as lower-case text)."""
     with socket.create_connection(('127.0.0.1', port), timeout=5) as s:
@@ -281,14 +291,8 @@ def case_limits():
                 held = [socket.create_connection(('127.0.0.1', ch.port), timeout=5) for _ in range(2)]
                 opened = time.monotonic()
                 # the server counts a connection once it has accepted it, which
-                # a loaded machine (or the sanitizers) can put off: ask again
-                # until it answers 503, a few seconds at most
-                refuse_by = time.monotonic() + 2 * J.timeout_scale()
-                while True:
-                    st, head = raw_get(ch.port, '/time')
-                    if st == 503 or time.monotonic() > refuse_by:
-                        break
-                    time.sleep(0.1)
+                # a loaded machine (or the sanitizers) can put off
+                st, head = get_until(ch.port, '/time', 503)
                 info.append('third connection: %s' % st)
                 if st != 503 or 'retry-after: 1' not in head:
                     fails.append('a third connection beside two open ones got %s, not 503 with '
@@ -309,14 +313,8 @@ def case_limits():
                 if closed != 2:
                     fails.append('%d of the 2 idle connections were closed within %g s '
                                  '(idle_timeout: 2s not in force)' % (closed, wait))
-                # the server may see the close a moment after the client: ask
-                # again until it answers 200, a few seconds at most
-                free_by = time.monotonic() + 2 * J.timeout_scale()
-                while True:
-                    st, _ = raw_get(ch.port, '/time')
-                    if st == 200 or time.monotonic() > free_by:
-                        break
-                    time.sleep(0.1)
+                # the server may see the close a moment after the client
+                st, _ = get_until(ch.port, '/time', 200)
                 if st != 200:
                     fails.append('once they closed, a connection got %s, not 200' % st)
         fails += ch.fails
