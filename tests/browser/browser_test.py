@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -80,12 +79,6 @@ PAGE = {
 }
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def read_report(stdout):
     """play.mjs's `report: {...}` line, or None."""
     for ln in stdout.splitlines():
@@ -123,7 +116,7 @@ def live_case(name, node, chromium):
     spec = LIVE[name]
     _, player, url = CASES[name]
     with J.Workdir('browser-' + name) as wd:
-        port = free_port()
+        port = J.free_port()
         conf = os.path.join(wd.path, 'live.yaml')
         out = ['dir: out', 'segment: 2s', 'window: 6']
         if spec['formats']:
@@ -211,7 +204,7 @@ def page_case(name, node, chromium):
     (web/player.html, web/player.js) plays it in Chromium for 12 s."""
     spec = PAGE[name]
     with J.Workdir('browser-' + name) as wd:
-        port = free_port()
+        port = J.free_port()
         conf = os.path.join(wd.path, 'demo.yaml')
         out = ['dir: out', 'segment: 2s', 'window: 6', 'formats: [hls]']
         if spec['part']:

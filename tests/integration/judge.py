@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -50,6 +51,13 @@ CRASH_MARKERS = ('Segmentation fault', 'AddressSanitizer', 'LeakSanitizer',
 
 # FFmpeg 5.1's DASH demuxer prints this on valid manifests (FIELD-NOTES.md).
 DASH_NOISE = re.compile(r'Error when loading first fragment of playlist')
+
+
+def free_port(udp=False):
+    """A port on 127.0.0.1 free now (TCP, or UDP), for a server or sender a test starts."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
 
 
 def timeout_scale():

@@ -32,7 +32,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -48,12 +47,6 @@ SEGMENT = 1.0
 PART = 0.2
 WINDOW = 10
 NAME = re.compile(r'^seg_(\d+)(?:\.p(\d+))?\.(ts|m4s)$')
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 # --------------------------------------------------------------------------
@@ -149,7 +142,7 @@ def last_msn(pl):
 
 class Channel:
     def __init__(self, wd, fmt):
-        self.port = free_port()
+        self.port = J.free_port()
         self.dir = wd
         conf = os.path.join(wd, 'll.yaml')
         with open(conf, 'w') as f:

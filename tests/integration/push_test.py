@@ -31,12 +31,6 @@ import judge as J  # noqa: E402
 OUTAGE_S = 15
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 class Nginx:
     """nginx-light with WebDAV, everything (pid, logs, temp bodies) in its folder."""
 
@@ -233,7 +227,7 @@ def wait_for(path, seconds):
 def outage_case(name, ll):
     fails, info = [], []
     with J.Workdir(name) as wd:
-        port_a, port_b = free_port(), free_port()
+        port_a, port_b = J.free_port(), J.free_port()
         a = Nginx(wd.path, port_a, 'origin-a')
         b = Nginx(wd.path, port_b, 'origin-b')
         a.start()
@@ -347,7 +341,7 @@ def outage_case(name, ll):
 def case_unauthorized():
     fails, info = [], []
     with J.Workdir('push-401') as wd:
-        port = free_port()
+        port = J.free_port()
         o = Nginx(wd.path, port)
         o.start()
         conf = write_conf(wd.path, ['{ url: "http://127.0.0.1:%d/locked/push/", bearer_env: '

@@ -242,13 +242,6 @@ def finish_case(name, wd, fails, info):
     return rc
 
 
-def free_udp_port():
-    import socket
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def sender(clip, port):
     return subprocess.Popen(['ffmpeg', '-nostdin', '-v', 'error', '-re', '-stream_loop', '-1', '-i', clip,
                              '-c', 'copy', '-f', 'mpegts', 'udp://127.0.0.1:%d?pkt_size=1316' % port],
@@ -313,7 +306,7 @@ def case_failover():
     as-run log counts the failover and the time on the slate."""
     with J.Workdir('run-failover') as wd:
         red = make_clip(wd.path, 'red', 'red', 440, 4)
-        port = free_udp_port()
+        port = J.free_port(udp=True)
         conf = write_conf(wd.path,
                           '  studio: { url: "udp://127.0.0.1:%d", timeout: 2s }\n' % port,
                           '    - { source: studio, duration: 1h, title: "Live" }\n')
@@ -329,7 +322,7 @@ def case_failover_backup():
     with J.Workdir('run-failover-backup') as wd:
         blue = make_clip(wd.path, 'blue', 'blue', 440, 4)
         make_clip(wd.path, 'red', 'red', 880, 4)
-        port = free_udp_port()
+        port = J.free_port(udp=True)
         conf = write_conf(wd.path,
                           '  studio: { url: "udp://127.0.0.1:%d", timeout: 2s, backup: reserve }\n'
                           '  reserve: { file: red.mp4, loop: true }\n' % port,
@@ -344,7 +337,7 @@ def case_rtmp():
     """A live RTMP source: the ffmpeg CLI serves a stream (-listen 1) and onair pulls it."""
     with J.Workdir('run-rtmp') as wd:
         blue = make_clip(wd.path, 'blue', 'blue', 440, 4)
-        port = free_udp_port()
+        port = J.free_port(udp=True)
         url = 'rtmp://127.0.0.1:%d/live/studio' % port
         server = subprocess.Popen(['ffmpeg', '-nostdin', '-v', 'quiet', '-re', '-stream_loop', '-1', '-i', blue,
                                    '-c', 'copy', '-f', 'flv', '-listen', '1', url],
@@ -372,7 +365,7 @@ def srt_case(name, onair_mode):
     the slate until the stream arrives, then the stream's picture."""
     with J.Workdir(name) as wd:
         blue = make_clip(wd.path, 'blue', 'blue', 440, 4)
-        port = free_udp_port()
+        port = J.free_port(udp=True)
         peer = 'caller' if onair_mode == 'listener' else 'listener'
         conf = write_conf(wd.path, '  studio: { url: "srt://127.0.0.1:%d?mode=%s", timeout: 2s }\n'
                           % (port, onair_mode), '    - { source: studio, duration: 1h }\n')

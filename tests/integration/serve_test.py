@@ -40,12 +40,6 @@ WRK_CONNECTIONS = 150      # per wrk; two of them, beside STALLED clients
 STALLED = 16
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def parse_iso(s):
     return datetime.strptime(s.replace('Z', '+0000'), '%Y-%m-%dT%H:%M:%S.%f%z').timestamp()
 
@@ -54,7 +48,7 @@ class Channel:
     """A live channel served on a free port, stopped (and its exit judged) on leaving."""
 
     def __init__(self, wd, serve=''):
-        self.port = free_port()
+        self.port = J.free_port()
         self.out = os.path.join(wd, 'out')
         conf = os.path.join(wd, 'live.yaml')
         with open(conf, 'w') as f:

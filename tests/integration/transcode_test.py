@@ -230,13 +230,6 @@ def case_encoders():
     return J.report('encoders', fails, ['onair encoders said:\n' + text])
 
 
-def free_udp_port():
-    import socket
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def case_http_input():
     """INPUT as an http:// URL, served from 127.0.0.1 by Python's own server (which
     answers no byte ranges, so the file is one a player could stream: moov first)."""
@@ -276,7 +269,7 @@ def case_udp_live():
     import time
     with J.Workdir('udp-live') as wd:
         src, facts = J.make_media('std', wd.path, duration=6)
-        port = free_udp_port()
+        port = J.free_port(udp=True)
         url = 'udp://127.0.0.1:%d' % port
         out = os.path.join(wd.path, 'out-udp')
         onair = subprocess.Popen([J.onair_path(), 'transcode', url, '-o', out, '--ladder', LADDER,
