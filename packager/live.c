@@ -140,17 +140,9 @@ static int write_playlist(Packager *pk, Rendition *r, Buf *b)
         ll.can_skip_until_us = 6 * pk->cfg.grid.segment_us;
         ll.parts = r->parts;
         ll.nparts = r->nparts;
-        /* the part being made now; once the open segment's last part is
-         * cut (the playlist is written then, before the segment closes),
-         * the next segment's first: a hint must name a part that will come */
+        /* the part being made now */
         ll.hint_number = r->seg_open ? r->seg : (r->nsegs ? r->segs[r->nsegs - 1].number + 1 : r->seg);
         ll.hint_index = pk->ending ? -1 : r->seg_open ? r->part : 0;   /* stopping: nothing comes */
-        if (r->seg_open && ll.hint_index > 0 &&
-            grid_segment_start(&pk->cfg.grid, r->seg) + (int64_t)r->part * pk->part_frames >=
-                grid_segment_start(&pk->cfg.grid, r->seg + 1)) {
-            ll.hint_number = r->seg + 1;
-            ll.hint_index = 0;
-        }
         ll.report_uris = report_uris;
         ll.report_msn = report_msn;
         ll.report_part = report_part;

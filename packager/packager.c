@@ -237,8 +237,11 @@ int rendition_add_segment(Rendition *r, const SegmentInfo *s)
 
 /* LL-HLS: the part in progress goes out as a file of its own (a fragment
  * of fMP4, or the TS packets since the last cut); the segment keeps the
- * bytes, so the whole segment is the parts end to end. */
-static int close_part(Packager *pk, Rendition *r)
+ * bytes, so the whole segment is the parts end to end. `publish`: write the
+ * playlists now; not for a segment's last part, which the segment's own
+ * playlists list (written between the two, they would hint a part past the
+ * segment's end, one that never comes). */
+static int close_part(Packager *pk, Rendition *r, int publish)
 {
     char file[64];
     PartInfo *pi;
@@ -273,7 +276,7 @@ static int close_part(Packager *pk, Rendition *r)
         av_opt_set(r->mux->priv_data, "mpegts_flags", "+resend_headers", 0);
     r->part_start = INT64_MAX;
     r->part_end = INT64_MIN;
-    return live_part_closed(pk, r);
+    return publish ? live_part_closed(pk, r) : 0;
 }
 
 static int close_segment(Packager *pk, Rendition *r)
@@ -283,7 +286,7 @@ static int close_segment(Packager *pk, Rendition *r)
 
     if (!r->seg_open)
         return 0;
-    if (pk->part_frames > 0 && (ret = close_part(pk, r)) < 0)
+    if (pk->part_frames > 0 && (ret = close_part(pk, r, 0)) < 0)
         return ret;
     if ((ret = av_write_frame(r->mux, NULL)) < 0)
         return ret;
@@ -362,7 +365,7 @@ static enum Cut cut_at(const Packager *pk, const Rendition *r, int64_t frame, in
 
 static int cut(Packager *pk, Rendition *r, enum Cut c)
 {
-    return c == CUT_SEGMENT ? close_segment(pk, r) : close_part(pk, r);
+    return c == CUT_SEGMENT ? close_segment(pk, r) : close_part(pk, r, 1);
 }
 
 static int start_segment_at(const Packager *pk, Rendition *r, int64_t frame)
