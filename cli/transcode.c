@@ -548,6 +548,9 @@ int cmd_transcode(int argc, char **argv)
     g.nrungs = plan_ladder(&o, si, rungs, w, h);
     encoder_plan_cascade(w, h, g.nrungs, si->width, si->height, g.parent);
     encoder_budget_threads(w, h, g.nrungs, cpu_count(), threads);
+    if ((ret = source_set_one_thread_decode_pps(
+             g.source, encoder_budget_decode(w, h, g.nrungs, si->fps, cpu_count(), backend, o.preset))) < 0)
+        goto end;
     grid = (SegmentGrid){ .fps = si->fps, .segment_us = o.segment_us };
     describe_plan(&o, si, &g, rungs, w, h, backend);
 

@@ -158,7 +158,8 @@ int path_mkdirs(const char *path);
 /* Join dir and name into out (size bytes); AVERROR(ENAMETOOLONG) when it does not fit. */
 int path_join(char *out, size_t size, const char *dir, const char *name);
 
-/* Number of online CPU cores (at least 1). */
+/* The CPU cores this process may run on (its affinity: taskset, a
+ * container's cpuset), at least 1. */
 int cpu_count(void);
 
 /* Growable byte buffer. */

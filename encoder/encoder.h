@@ -79,6 +79,17 @@ void encoder_plan_cascade(const int *widths, const int *heights, int n,
 void encoder_budget_threads(const int *widths, const int *heights, int n,
                             int cores, int *threads);
 
+/* The most pixels a second one decoding thread should put out for this
+ * ladder on `cores` cores at `fps` (SourceConfig.one_thread_decode_pps):
+ * as long as decoding is under three quarters of its share of the whole
+ * job's CPU, the encoders keep the other cores busy and the decoder's
+ * frame threads would only add CPU of their own. The encoders' share is
+ * estimated from their pixels and the backend's cost per pixel (x264 by
+ * preset; a hardware encoder costs the CPU next to nothing, so its
+ * decoder always gets threads). */
+int64_t encoder_budget_decode(const int *widths, const int *heights, int n, AVRational fps,
+                              int cores, const EncoderBackend *backend, const char *preset);
+
 /* ---- rung worker ------------------------------------------------------ */
 
 typedef struct RungConfig {

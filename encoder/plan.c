@@ -2,6 +2,7 @@
 #include "encoder.h"
 
 #include <math.h>
+#include <string.h>
 
 void encoder_plan_cascade(const int *w, const int *h, int n, int src_w, int src_h, int *parent)
 {
@@ -47,4 +48,41 @@ void encoder_budget_threads(const int *w, const int *h, int n, int cores, int *t
         int t = (int)lround(share * cores * 1.5);
         threads[i] = t < 1 ? 1 : t > 16 ? 16 : t;
     }
+}
+
+/* CPU an encoder spends on a pixel, in units of the CPU that decoding a
+ * pixel of H.264 takes: x264 at each preset, measured single-threaded on a
+ * 720p rung at 3 Mbit/s against the decoding of a 1080p 8 Mbit/s source
+ * (bench/RESULTS.md). Slower presets cost more than medium; taking
+ * medium's figure for them errs towards giving the decoder threads. */
+static double cpu_per_pixel(const EncoderBackend *b, const char *preset)
+{
+    static const struct {
+        const char *preset;
+        double cost;
+    } x264_cost[] = {
+        { "ultrafast", 1.2 }, { "superfast", 2.5 }, { "veryfast", 4.1 }, { "faster", 6.1 },
+        { "fast", 8.1 }, { "medium", 8.7 },
+    };
+
+    if (b->hardware)
+        return 0;
+    for (size_t i = 0; i < sizeof(x264_cost) / sizeof(x264_cost[0]); i++)
+        if (preset && !strcmp(preset, x264_cost[i].preset))
+            return x264_cost[i].cost;
+    return preset ? 8.7 : 4.1;   /* slower than medium; no preset is veryfast, onair's default */
+}
+
+int64_t encoder_budget_decode(const int *w, const int *h, int n, AVRational fps, int cores,
+                              const EncoderBackend *b, const char *preset)
+{
+    double encode = 0;
+
+    if (cores <= 1)
+        return INT64_MAX;   /* one core: frame threads only take turns */
+    for (int i = 0; i < n; i++)
+        encode += (double)w[i] * h[i];
+    encode *= cpu_per_pixel(b, preset);
+    /* decode <= 3/4 (decode + encode) / cores */
+    return (int64_t)(0.75 * encode / (cores - 0.75) * (fps.num > 0 && fps.den > 0 ? av_q2d(fps) : 25.0));
 }

@@ -82,6 +82,7 @@ struct Channel {
     Playout *playout;
     RungEncoder *rungs[LADDER_MAX];
     int nrungs, parent[LADDER_MAX];
+    int64_t one_thread_decode_pps;   /* for the sources: SourceConfig */
     AudioEncoder *audio;
     Packager *packager;
     Pusher *pushers[CONF_PUSH_MAX];
@@ -158,6 +159,7 @@ static int open_input(Channel *ch, int index, int64_t offset_us, int64_t cue_wal
         .canvas_width = c->video.width, .canvas_height = c->video.height, .out_fps = c->video.fps,
         .out_sample_rate = c->audio.sample_rate, .out_channels = c->audio.channels,
         .color = color, .text = c->slate.text, .image = c->slate.image, .clock_epoch_us = cue_wall,
+        .one_thread_decode_pps = ch->one_thread_decode_pps,
     };
     int live = 0;
 
@@ -197,6 +199,7 @@ static int open_backup(Channel *ch, int index, int64_t cue_wall, PlayoutInput **
             .url = src->backup, .channel = ch->id, .reconnect = 1, .stall_timeout_us = src->timeout,
             .canvas_width = c->video.width, .canvas_height = c->video.height, .out_fps = c->video.fps,
             .out_sample_rate = c->audio.sample_rate, .out_channels = c->audio.channels,
+            .one_thread_decode_pps = ch->one_thread_decode_pps,
         };
         return playout_input_start(in, &sc, 1);
     }
@@ -593,6 +596,8 @@ int channel_new(Channel **out, const ChannelConf *conf, const ChannelOptions *op
                  conf->ladder[i].height, &w[i], &h[i]);
     encoder_plan_cascade(w, h, ch->nrungs, conf->video.width, conf->video.height, ch->parent);
     encoder_budget_threads(w, h, ch->nrungs, ch->opt.cores, threads);
+    ch->one_thread_decode_pps = encoder_budget_decode(w, h, ch->nrungs, ch->fps, ch->opt.cores, backend,
+                                                      conf->encoder.preset);
     for (int i = 0; i < ch->nrungs; i++) {
         RungConfig rc = {
             .backend = backend,

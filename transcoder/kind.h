@@ -34,6 +34,9 @@ typedef struct SourceKind {
     int (*rewind)(Source *s);
     /* Closes and opens the input again (a live URL that went away). */
     int (*reopen)(Source *s);
+    /* Opens the video decoder again after s->cfg.one_thread_decode_pps
+     * changed, or NULL (a kind without one). */
+    int (*reopen_decoder)(Source *s);
     void (*close)(Source *s);
 } SourceKind;
 

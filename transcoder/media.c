@@ -36,6 +36,23 @@ static int interrupt_cb(void *opaque)
     return source_should_stop(opaque);
 }
 
+/* One thread, or libavcodec's frame threads: by the pixels a second the
+ * decoder has to put out against the caller's budget for one thread, which
+ * is in pixels of H.264. HEVC, VP9 and AV1 cost up to twice as much a
+ * pixel to decode, and the deinterlacer (in the same thread) as much again. */
+static int video_decode_threads(const Source *s, const Media *m, const AVStream *st)
+{
+    AVRational rate = av_guess_frame_rate(m->fmt, (AVStream *)st, NULL);
+    const AVCodecParameters *par = st->codecpar;
+    double pps = (double)par->width * par->height * (rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 25.0);
+
+    if (par->codec_id == AV_CODEC_ID_HEVC || par->codec_id == AV_CODEC_ID_VP9 || par->codec_id == AV_CODEC_ID_AV1)
+        pps *= 2;
+    if (par->field_order != AV_FIELD_PROGRESSIVE && par->field_order != AV_FIELD_UNKNOWN)
+        pps *= 2;
+    return pps <= (double)s->cfg.one_thread_decode_pps ? 1 : 0;
+}
+
 static int open_decoder(Source *s, Media *m, int index, AVCodecContext **out)
 {
     AVStream *st = m->fmt->streams[index];
@@ -57,7 +74,7 @@ static int open_decoder(Source *s, Media *m, int index, AVCodecContext **out)
         goto fail;
     dec->pkt_timebase = st->time_base;
     if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) {
-        dec->thread_count = s->cfg.decode_threads;
+        dec->thread_count = video_decode_threads(s, m, st);
         dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
     }
     if ((ret = avcodec_open2(dec, codec, NULL)) < 0) {
@@ -65,6 +82,9 @@ static int open_decoder(Source *s, Media *m, int index, AVCodecContext **out)
                 codec->name, ERRSTR(ret));
         goto fail;
     }
+    if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO)
+        log_msg(LOG_INFO, s->channel, STAGE, "%s: %s decoder, %d thread%s", s->url, codec->name,
+                dec->thread_count, dec->thread_count == 1 ? "" : "s");
     *out = dec;
     return 0;
 fail:
@@ -478,6 +498,18 @@ static int media_reopen(Source *s)
     return 0;
 }
 
+static int media_reopen_decoder(Source *s)
+{
+    Media *m = s->priv;
+    const AVStream *st = m->fmt->streams[m->vindex];
+
+    /* after opening, thread_count is what libavcodec chose */
+    if ((video_decode_threads(s, m, st) == 1) == (m->vdec->thread_count == 1))
+        return 0;
+    avcodec_free_context(&m->vdec);
+    return open_decoder(s, m, m->vindex, &m->vdec);
+}
+
 static void media_close(Source *s)
 {
     Media *m = s->priv;
@@ -498,5 +530,6 @@ const SourceKind source_kind_media = {
     .read = media_read,
     .rewind = media_rewind,
     .reopen = media_reopen,
+    .reopen_decoder = media_reopen_decoder,
     .close = media_close,
 };

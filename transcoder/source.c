@@ -85,6 +85,12 @@ const SourceInfo *source_info(const Source *s)
     return &s->info;
 }
 
+int source_set_one_thread_decode_pps(Source *s, int64_t pps)
+{
+    s->cfg.one_thread_decode_pps = pps;
+    return s->kind->reopen_decoder ? s->kind->reopen_decoder(s) : 0;
+}
+
 void source_stats(const Source *s, SourceStats *st)
 {
     st->frames_decoded = s->frames_decoded;

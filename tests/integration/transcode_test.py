@@ -16,20 +16,25 @@ import judge as J  # noqa: E402
 LADDER = '360p,240p'
 
 
-def transcode(wd, src, fmt, ladder=LADDER, segment=2, extra=()):
+def transcode(wd, src, fmt, ladder=LADDER, segment=2, extra=(), cpus=None):
     out = os.path.join(wd.path, 'out-' + fmt)
     args = ['transcode', src, '-o', out, '--format', fmt, '--segment', str(segment)]
     if ladder is not None:
         args += ['--ladder', ladder]
-    r = J.run_onair(args + list(extra))
+    if cpus:
+        # onair plans its threads for the CPUs it may run on
+        r = J.run(['taskset', '-c', cpus, J.onair_path()] + args + list(extra),
+                  timeout=120 * J.timeout_scale())
+    else:
+        r = J.run_onair(args + list(extra))
     return out, r
 
 
-def judged_transcode(name, kind, fmt, ladder=LADDER, segment=2, extra=(), more=None):
+def judged_transcode(name, kind, fmt, ladder=LADDER, segment=2, extra=(), more=None, cpus=None):
     """Generate `kind`, transcode to fmt, judge; `more(out, facts, result)` adds checks."""
     with J.Workdir(name) as wd:
         src, facts = J.make_media(kind, wd.path)
-        out, r = transcode(wd, src, fmt, ladder, segment, extra)
+        out, r = transcode(wd, src, fmt, ladder, segment, extra, cpus)
         fails = J.crash_failures(r)
         info = ['onair took %.1f s' % r.seconds]
         if r.returncode != 0:
@@ -67,7 +72,17 @@ def case_taller():
 
 
 def case_custom_rung():
-    return judged_transcode('custom-rung', 'std', 'hls-fmp4', ladder='480x270@600k,240p')
+    """Also: on 2 CPUs, encoding two rungs is most of the work, so the 360p source
+    is decoded in one thread (frame threads cost CPU of their own); the decoder,
+    opened with libavcodec's threads while the source was probed, is opened again."""
+    def more(out, facts, r):
+        opened = re.findall(r'h264 decoder, (\d+) threads?', r.stderr)
+        if len(opened) != 2 or int(opened[0]) < 2 or opened[1] != '1':
+            return ['expected the decoder opened with threads, then again with 1 thread; '
+                    'decoder lines: %r\n%s' % (opened, r.stderr[-1500:])], []
+        return [], []
+    return judged_transcode('custom-rung', 'std', 'hls-fmp4', ladder='480x270@600k,240p', extra=['-v'],
+                            more=more, cpus='0,1')
 
 
 def case_segment3():

@@ -59,6 +59,25 @@ int main(void)
     encoder_budget_threads(w, h, 3, 16, threads);
     CHECK(threads[0] > threads[2]);
 
+    /* decoding 1080p30 in one thread: while the x264 rungs are most of
+     * the work on few cores; not on many cores, for a single small rung,
+     * or when a hardware encoder leaves decoding as the CPU's main work */
+    {
+        const int64_t src = 1920LL * 1080 * 30, src4k = 3840LL * 2160 * 60;
+        AVRational fps = { 30, 1 };
+        int w1[] = { 640 }, h1[] = { 360 }, w7[] = { 1280 }, h7[] = { 720 };
+        CHECK(encoder_budget_decode(w, h, 3, fps, 2, &encoder_x264, "veryfast") >= src);
+        CHECK(encoder_budget_decode(w, h, 3, fps, 2, &encoder_x264, "veryfast") < src4k);
+        CHECK(encoder_budget_decode(w, h, 3, fps, 16, &encoder_x264, "veryfast") < src);
+        CHECK(encoder_budget_decode(w1, h1, 1, fps, 2, &encoder_x264, "veryfast") < src);
+        CHECK(encoder_budget_decode(w1, h1, 1, fps, 2, &encoder_x264, "medium") < src);
+        CHECK(encoder_budget_decode(w7, h7, 1, fps, 2, &encoder_x264, "veryfast") >= src);
+        CHECK(encoder_budget_decode(w, h, 3, fps, 2, &encoder_x264, "ultrafast") <
+              encoder_budget_decode(w, h, 3, fps, 2, &encoder_x264, "slow"));
+        CHECK_EQ_INT(encoder_budget_decode(w, h, 3, fps, 2, &encoder_nvenc, "veryfast"), 0);
+        CHECK(encoder_budget_decode(w1, h1, 1, fps, 1, &encoder_x264, "ultrafast") == INT64_MAX);
+    }
+
     CHECK_EQ_INT(encoder_backend_pick("x264", &b, why, sizeof(why)), 0);
     CHECK(b == &encoder_x264);
     CHECK_EQ_INT(encoder_backend_pick("bogus", &b, why, sizeof(why)), AVERROR(EINVAL));
