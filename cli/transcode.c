@@ -332,6 +332,7 @@ static void *source_thread(void *arg)
     Queue *roots[LADDER_MAX];
     int n = 0;
 
+    thread_set_name("source");
     for (int i = 0; i < g->nrungs; i++)
         if (g->parent[i] < 0)
             roots[n++] = g->rung_in[i];
@@ -364,6 +365,7 @@ static void *audio_thread(void *arg)
 {
     Graph *g = ((Job *)arg)->g;
 
+    thread_set_name("audio");
     g->audio_ret = audio_encoder_run(g->audio, g->audio_in, g->packets);
     if (failed(g->audio_ret))
         graph_abort(g);
@@ -375,6 +377,7 @@ static void *packager_thread(void *arg)
 {
     Graph *g = ((Job *)arg)->g;
 
+    thread_set_name("packager");
     g->packager_ret = packager_run(g->packager, g->packets);
     if (g->packager_ret < 0)
         graph_abort(g);

@@ -162,6 +162,10 @@ int path_join(char *out, size_t size, const char *dir, const char *name);
  * container's cpuset), at least 1. */
 int cpu_count(void);
 
+/* Names the calling thread (printf-style; cut to the 15 characters Linux
+ * keeps), as `top -H`, perf and gdb show it. */
+void thread_set_name(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Growable byte buffer. */
 typedef struct Buf {
     uint8_t *data;

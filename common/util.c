@@ -2,6 +2,8 @@
 #include "common.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +68,17 @@ int cpu_count(void)
         return CPU_COUNT(&set);
     n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : (int)n;
+}
+
+void thread_set_name(const char *fmt, ...)
+{
+    char name[16];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof(name), fmt, ap);
+    va_end(ap);
+    pthread_setname_np(pthread_self(), name);
 }
 
 int buf_append(Buf *b, const void *data, size_t len)

@@ -163,6 +163,7 @@ static void *encode_thread(void *arg)
     void *item;
     int ret = 0;
 
+    thread_set_name("%s %s", r->backend->name, r->cfg.params.name);
     while (queue_receive(j->in, &item) == 0) {
         AVFrame *f = item;
         int idr = grid_is_boundary(&r->cfg.grid, f->pts);
@@ -195,6 +196,7 @@ int rung_encoder_run(RungEncoder *r, Queue *in, Queue *const *cascade, int ncasc
     void *item;
     int ret = 0, started = 0;
 
+    thread_set_name("scale %s", name);
     if ((ret = queue_new(&job.in, ENCODE_QUEUE, 1, queue_free_frame)) < 0)
         goto end;
     if (pthread_create(&encoder, NULL, encode_thread, &job)) {

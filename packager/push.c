@@ -826,6 +826,7 @@ static void *push_thread(void *arg)
     Pusher *p = arg;
     int64_t left = 0;
 
+    thread_set_name("push");
     for (;;) {
         List in;
         int stop, again = 0, running, progress;

@@ -175,6 +175,7 @@ static void *watch_thread(void *arg)
     /* aligned as inotify_event wants */
     char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
 
+    thread_set_name("watch");
     for (;;) {
         struct pollfd fds[2] = { { w->fd, POLLIN, 0 }, { w->wake[0], POLLIN, 0 } };
         int n = poll(fds, 2, w->tick_ms);

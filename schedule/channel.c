@@ -458,6 +458,7 @@ static void *supervisor_thread(void *arg)
     Channel *ch = ((Job *)arg)->ch;
     int ret = 0;
 
+    thread_set_name("supervisor");
     while (!atomic_load(&ch->stop)) {
         if ((ret = supervise_once(ch)) < 0) {
             log_msg(LOG_ERROR, ch->id, STAGE, "the timeline cannot be resolved: %s", ERRSTR(ret));
@@ -481,7 +482,10 @@ static void *supervisor_thread(void *arg)
 static void *playout_thread(void *arg)
 {
     Channel *ch = ((Job *)arg)->ch;
-    int ret = playout_run(ch->playout, 0);
+    int ret;
+
+    thread_set_name("playout");
+    ret = playout_run(ch->playout, 0);
 
     if (failed(ret)) {
         fail(ch, ret);
@@ -515,7 +519,10 @@ static void *rung_thread(void *arg)
 static void *audio_thread(void *arg)
 {
     Channel *ch = ((Job *)arg)->ch;
-    int ret = audio_encoder_run(ch->audio, ch->pcm, ch->packets);
+    int ret;
+
+    thread_set_name("audio");
+    ret = audio_encoder_run(ch->audio, ch->pcm, ch->packets);
 
     if (failed(ret)) {
         fail(ch, ret);
@@ -528,7 +535,10 @@ static void *audio_thread(void *arg)
 static void *packager_thread(void *arg)
 {
     Channel *ch = ((Job *)arg)->ch;
-    int ret = packager_run(ch->packager, ch->packets);
+    int ret;
+
+    thread_set_name("packager");
+    ret = packager_run(ch->packager, ch->packets);
 
     if (ret < 0) {
         fail(ch, ret);

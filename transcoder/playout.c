@@ -85,6 +85,7 @@ static void *input_thread(void *arg)
     PlayoutInput *in = arg;
     int64_t backoff = 250000;
 
+    thread_set_name("source");
     while (source_open(&in->src, &in->cfg) < 0) {
         if (!in->cfg.reconnect || atomic_load(&in->stop)) {
             queue_close(in->video);
