@@ -54,7 +54,7 @@ typedef struct SourceConfig {
     void *opaque;
     /* A video of at most this many pixels a second is decoded in one
      * thread; a larger one in libavcodec's frame threads, which cost CPU of
-     * their own (H.264 1080p: 12% more at 3 threads than at 1) and are
+     * their own (H.264 1080p: 14% more at 3 threads than at 1) and are
      * worth it only where decoding is more than its share of the cores.
      * 0: always libavcodec's threads. */
     int64_t one_thread_decode_pps;
