@@ -517,7 +517,7 @@ int cmd_transcode(int argc, char **argv)
     int w[LADDER_MAX], h[LADDER_MAX], threads[LADDER_MAX];
     PackagerStream vstreams[LADDER_MAX], astream;
     char reason[256];
-    int ret, status = EXIT_ERROR, tty = isatty(2);
+    int ret, status = EXIT_ERROR, tty = isatty(2), cores = cpu_count();
     int64_t started, last_report = 0;
     SegmentGrid grid;
     struct sigaction sa;
@@ -550,9 +550,9 @@ int cmd_transcode(int argc, char **argv)
 
     g.nrungs = plan_ladder(&o, si, rungs, w, h);
     encoder_plan_cascade(w, h, g.nrungs, si->width, si->height, g.parent);
-    encoder_budget_threads(w, h, g.nrungs, cpu_count(), threads);
+    encoder_budget_threads(w, h, g.nrungs, cores, threads);
     if ((ret = source_set_one_thread_decode_pps(
-             g.source, encoder_budget_decode(w, h, g.nrungs, si->fps, cpu_count(), backend, o.preset))) < 0)
+             g.source, encoder_budget_decode(w, h, g.nrungs, si->fps, cores, backend, o.preset))) < 0)
         goto end;
     grid = (SegmentGrid){ .fps = si->fps, .segment_us = o.segment_us };
     describe_plan(&o, si, &g, rungs, w, h, backend);

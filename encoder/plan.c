@@ -53,8 +53,8 @@ void encoder_budget_threads(const int *w, const int *h, int n, int cores, int *t
 /* CPU an encoder spends on a pixel, in units of the CPU that decoding a
  * pixel of H.264 takes: x264 at each preset, measured single-threaded on a
  * 720p rung at 3 Mbit/s against the decoding of a 1080p 8 Mbit/s source
- * (bench/RESULTS.md). Slower presets cost more than medium; taking
- * medium's figure for them errs towards giving the decoder threads. */
+ * (bench/RESULTS.md). Slower presets cost more than medium, the last row;
+ * taking its figure for them errs towards giving the decoder threads. */
 static double cpu_per_pixel(const EncoderBackend *b, const char *preset)
 {
     static const struct {
@@ -64,13 +64,15 @@ static double cpu_per_pixel(const EncoderBackend *b, const char *preset)
         { "ultrafast", 1.2 }, { "superfast", 2.5 }, { "veryfast", 4.1 }, { "faster", 6.1 },
         { "fast", 8.1 }, { "medium", 8.7 },
     };
+    const size_t n = sizeof(x264_cost) / sizeof(x264_cost[0]);
+    const char *name = preset ? preset : "veryfast";   /* onair's default */
 
     if (b->hardware)
         return 0;
-    for (size_t i = 0; i < sizeof(x264_cost) / sizeof(x264_cost[0]); i++)
-        if (preset && !strcmp(preset, x264_cost[i].preset))
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(name, x264_cost[i].preset))
             return x264_cost[i].cost;
-    return preset ? 8.7 : 4.1;   /* slower than medium; no preset is veryfast, onair's default */
+    return x264_cost[n - 1].cost;
 }
 
 int64_t encoder_budget_decode(const int *w, const int *h, int n, AVRational fps, int cores,

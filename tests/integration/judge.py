@@ -123,9 +123,10 @@ def onair_path():
     return exe
 
 
-def run_onair(args, timeout=120):
-    """Run onair with args; the timeout grows with ONAIR_TIMEOUT_SCALE (sanitizer builds)."""
-    return run([onair_path()] + [str(a) for a in args],
+def run_onair(args, timeout=120, wrapper=()):
+    """Run onair with args (under wrapper, e.g. taskset, when given); the timeout
+    grows with ONAIR_TIMEOUT_SCALE (sanitizer builds)."""
+    return run(list(wrapper) + [onair_path()] + [str(a) for a in args],
                timeout=timeout * timeout_scale())
 
 

@@ -21,12 +21,8 @@ def transcode(wd, src, fmt, ladder=LADDER, segment=2, extra=(), cpus=None):
     args = ['transcode', src, '-o', out, '--format', fmt, '--segment', str(segment)]
     if ladder is not None:
         args += ['--ladder', ladder]
-    if cpus:
-        # onair plans its threads for the CPUs it may run on
-        r = J.run(['taskset', '-c', cpus, J.onair_path()] + args + list(extra),
-                  timeout=120 * J.timeout_scale())
-    else:
-        r = J.run_onair(args + list(extra))
+    # onair plans its threads for the CPUs it may run on
+    r = J.run_onair(args + list(extra), wrapper=['taskset', '-c', cpus] if cpus else ())
     return out, r
 
 
