@@ -306,12 +306,15 @@ def iso_duration(s):
 # --------------------------------------------------------------------------
 # Media facts through ffprobe / ffmpeg
 
+PROBE_STREAMS = ('stream=index,codec_type,codec_name,profile,level,width,height,r_frame_rate,'
+                 'sample_rate,channels,field_order,sample_aspect_ratio')
+
+
 def probe(url):
     """Packets and streams of one segment (url may be concat:init|seg)."""
     r = run(['ffprobe', '-v', 'error', '-of', 'json', '-show_entries',
-             'packet=stream_index,pts_time,dts_time,duration_time,flags,size:'
-             'stream=index,codec_type,codec_name,profile,level,width,height,r_frame_rate,'
-             'sample_rate,channels,field_order,sample_aspect_ratio', url], timeout=60)
+             'packet=stream_index,pts_time,dts_time,duration_time,flags,size:' + PROBE_STREAMS,
+             url], timeout=60)
     if r.returncode != 0 or r.timed_out:
         return {'error': r.stderr.strip() or 'ffprobe failed', 'streams': [], 'packets': []}
     j = json.loads(r.stdout or '{}')
@@ -324,6 +327,179 @@ def probe(url):
 def probe_many(urls):
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as ex:
         return list(ex.map(probe, urls))
+
+
+def url_files(url):
+    """The files behind a segment URL: [seg], or [init, seg] for concat:init|seg."""
+    return url[len('concat:'):].split('|') if url.startswith('concat:') else [url]
+
+
+NOPTS = -(1 << 63)
+
+
+def packets_alone(urls, timeout=300):
+    """What probe(u) tells of packets and stream types, for many segment URLs in ONE
+    process: the ffmpeg CLI opens every url as an input of its own (its own demuxer,
+    knowing nothing of the other segments: what probing that one segment opens) and
+    stream-copies every stream of every input to framecrc.
+
+    Each packet's pts, dts and duration are the demuxer's own, as -debug_ts prints them
+    when the packet is read (before the CLI adjusts anything: it would, for one, give an
+    audio packet its dts as pts); its size and flags are what framecrc prints for it. The
+    two are paired per stream in order, and framecrc's dts must be the demuxer's for
+    every packet: so no packet was dropped, added, reordered or retimed on the way.
+
+    Returns a list (url order) of {'streams': [{'index', 'codec_type', 'codec_name'}],
+    'packets': [ffprobe-style packet dicts, in demuxing order], 'error': ''}, or None when
+    the run said anything but its usual report (an input that did not open, a warning, a
+    corrupt packet) or the pairing does not hold: the caller then probes each url alone
+    with ffprobe, as before."""
+    argv = ['ffmpeg', '-nostdin', '-hide_banner', '-nostats', '-v', 'info', '-debug_ts',
+            '-copyts']
+    for u in urls:
+        argv += ['-i', u]
+    for k in range(len(urls)):
+        argv += ['-map', str(k)]
+    argv += ['-c', 'copy', '-copyinkf', '-copypriorss', '1', '-f', 'framecrc', '-']
+    r = run(argv, timeout=timeout)
+    if r.returncode != 0 or r.timed_out:
+        return None
+    out = [{'streams': [], 'packets': [], 'error': ''} for _ in urls]
+    inputs = 0
+    where = {}   # output stream -> (input, its stream)
+    demuxed = []  # (global input stream, pts, dts, duration) in the order read
+    section = None
+    for ln in r.stderr.splitlines():
+        if ln.startswith('demuxer -> '):
+            m = re.match(r'demuxer -> ist_index:(\d+) .* pkt_pts:(-?\d+|NOPTS) .* '
+                         r'pkt_dts:(-?\d+|NOPTS) .* duration:(-?\d+|NOPTS) ', ln)
+            if not m:
+                return None
+            demuxed.append(tuple(NOPTS if x == 'NOPTS' else int(x) for x in m.groups()))
+            continue
+        if ln.startswith(('demuxer+ffmpeg -> ', 'muxer <- ')):
+            continue
+        m = re.match(r"Input #(\d+), .*, from '(.*)':$", ln)
+        if m:
+            if int(m.group(1)) != inputs or inputs >= len(urls) or m.group(2) != urls[inputs]:
+                return None
+            inputs += 1
+            section = 'input'
+            continue
+        if ln == "Output #0, framecrc, to 'pipe:':":
+            section = 'output'
+            continue
+        if ln == 'Stream mapping:':
+            section = 'mapping'
+            continue
+        if re.match(r'(frame=|size=|video:\d+kB audio:)', ln):
+            section = None
+            continue
+        if not ln.startswith('  ') or section is None:
+            return None  # a diagnostic ([demuxer @ ...] ...), an error, a warning
+        if section == 'input':
+            m = re.match(r'  Stream #(\d+):(\d+)(?:\[\w+\])?(?:\([^)]*\))?: (\w+): ([^\s,]+)', ln)
+            if m:
+                k, j = int(m.group(1)), int(m.group(2))
+                if k != inputs - 1 or j != len(out[k]['streams']):
+                    return None
+                out[k]['streams'].append({'index': j, 'codec_type': m.group(3).lower(),
+                                          'codec_name': m.group(4)})
+        elif section == 'mapping':
+            m = re.fullmatch(r'  Stream #(\d+):(\d+) -> #0:(\d+) \(copy\)', ln)
+            if not m:
+                return None
+            where[int(m.group(3))] = (int(m.group(1)), int(m.group(2)))
+    ist = [(k, s['index']) for k in range(len(urls)) for s in out[k]['streams']]
+    if inputs != len(urls) or sorted(where.values()) != ist:
+        return None
+    tb = {}
+    muxed = {x: [] for x in ist}  # (input, stream) -> [(dts, size, flags)]
+    for ln in r.stdout.splitlines():
+        m = re.fullmatch(r'#tb (\d+): (\d+)/(\d+)', ln)
+        if m:
+            tb[where.get(int(m.group(1)))] = int(m.group(2)) / int(m.group(3))  # av_q2d
+            continue
+        if ln.startswith('#') or not ln.strip():
+            continue
+        f = [x.strip() for x in ln.split(',')]
+        try:
+            o, dts, _, _, size = (int(x) for x in f[:5])
+            flags = int(f[6][2:], 16) if len(f) > 6 and f[6].startswith('F=') else 1
+            muxed[where[o]].append((dts, size, flags))
+        except (ValueError, KeyError, IndexError):
+            return None
+    taken = {x: 0 for x in ist}
+    for g, pts, dts, dur in demuxed:
+        if g >= len(ist):
+            return None
+        k, j = ist[g]
+        n = taken[(k, j)]
+        if n >= len(muxed[(k, j)]) or (k, j) not in tb:
+            return None
+        mdts, size, flags = muxed[(k, j)][n]
+        if dts != NOPTS and mdts != dts:
+            return None
+        taken[(k, j)] = n + 1
+        q = tb[(k, j)]
+        p = {'stream_index': j, 'size': str(size),
+             'flags': ('K' if flags & 1 else '_') + ('D' if flags & 4 else '_')}
+        # as ffprobe prints them: ts * av_q2d(time_base) with %f, left out when unset
+        if pts != NOPTS:
+            p['pts_time'] = '%f' % (pts * q)
+        if dts != NOPTS:
+            p['dts_time'] = '%f' % (dts * q)
+        if dur and dur != NOPTS:
+            p['duration_time'] = '%f' % (dur * q)
+        out[k]['packets'].append(p)
+    if any(taken[x] != len(muxed[x]) for x in ist):
+        return None
+    return out
+
+
+ALONE_MAX = 100  # inputs per ffmpeg run
+
+
+def probe_segments(urls):
+    """probe(u) for every u in urls (the segments of one playlist or Representation),
+    each segment still read on its own: the first by ffprobe exactly as before (its
+    streams' profile, level, size, rate... are what the judge checks), the rest by
+    packets_alone in one ffmpeg run. Where that run cannot stand for them (see
+    packets_alone), or a later segment's streams are not the first one's, every
+    segment is probed alone with ffprobe as before.
+
+    Returns (list of probe dicts, None) or (that list, why it fell back)."""
+    if not urls:
+        return [], None
+    rest = [urls[k:k + ALONE_MAX] for k in range(1, len(urls), ALONE_MAX)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
+        first = ex.submit(probe, urls[0])
+        alone = list(ex.map(packets_alone, rest))
+        first = first.result()
+    why = None
+    pjs = [first]
+    for got in alone:
+        if got is None:
+            why = 'ffmpeg did not read every segment cleanly'
+            break
+        pjs += got
+    if why is None:
+        kinds = [(s.get('index'), s.get('codec_type'), s.get('codec_name'))
+                 for s in first['streams']]
+        for i, pj in enumerate(pjs[1:], 1):
+            mine = [(s['index'], s['codec_type'], s['codec_name']) for s in pj['streams']]
+            if mine != kinds:
+                why = 'segment %d has streams %s, segment 0 %s' % (i, mine, kinds)
+                break
+            types = [s['codec_type'] for s in pj['streams']]
+            if len(set(types)) != len(types):
+                why = 'segment %d has two streams of a kind' % i
+                break
+    if why is None and (first['error'] or not first['packets']):
+        why = 'ffprobe on segment 0: %s' % (first['error'][:200] or 'no packets')
+    if why is not None:
+        return [first] + probe_many(urls[1:]), why
+    return pjs, None
 
 
 def seg_timing(pj, kind):
@@ -394,20 +570,16 @@ def decode_all(url, dash=False, timeout=180):
         failures.append('ffmpeg decoding %s reported errors: %s' %
                         (os.path.basename(url), ' | '.join(errs[:5])))
     frames = {}
+    # framecrc's header names the type of each stream it decoded ("#media_type 1: audio").
+    types = {}
     for ln in r.stdout.splitlines():
+        m = re.fullmatch(r'#media_type (\d+): (\w+)', ln)
+        if m:
+            types[int(m.group(1))] = m.group(2)
         if ln.startswith('#') or not ln.strip():
             continue
         s = int(ln.split(',', 1)[0])
         frames[s] = frames.get(s, 0) + 1
-    # ffprobe tells the type of each stream index the decoder saw.
-    types = {}
-    pr = run(['ffprobe', '-v', 'error', '-of', 'json', '-show_entries', 'stream=index,codec_type',
-              url], timeout=timeout)
-    try:
-        for s in json.loads(pr.stdout)['streams']:
-            types[s['index']] = s['codec_type']
-    except (ValueError, KeyError):
-        pass
     return failures, frames, types
 
 
@@ -424,9 +596,33 @@ class Judge:
         self.referenced = set()
         self.fps = exp['fps']
         self.frame = float(1 / exp['fps'])
+        # The same files read twice give the same answer: CMAF's HLS playlists and its
+        # MPD name the same segments, an MPEG-TS segment holds video and audio.
+        self.probed = {}
+        self.sps = {}
 
     def f(self, msg):
         self.fail.append(msg)
+
+    @staticmethod
+    def files_key(url):
+        return tuple(os.path.realpath(x) for x in url_files(url))
+
+    def probe_segments(self, label, urls):
+        """probe(u) for each segment URL u of one playlist/Representation (probe_segments)."""
+        key = tuple(self.files_key(u) for u in urls)
+        if key not in self.probed:
+            pjs, why = probe_segments(urls)
+            if why:
+                self.info.append('%s: every segment probed alone with ffprobe (%s)' % (label, why))
+            self.probed[key] = pjs
+        return self.probed[key]
+
+    def sps_bytes(self, url):
+        key = self.files_key(url)
+        if key not in self.sps:
+            self.sps[key] = sps_bytes(url)
+        return self.sps[key]
 
     # -- checks shared by HLS and DASH -------------------------------------
 
@@ -434,7 +630,7 @@ class Judge:
         """urls: probe-able segment URLs of one rung; durations: what the playlist or MPD says.
 
         Returns list of segment start times (first video pts) and the first stream dict."""
-        pjs = probe_many(urls)
+        pjs = self.probe_segments(label, urls)
         starts, ends, nframes, stream = [], [], 0, None
         prev_max = None
         for i, (u, pj) in enumerate(zip(urls, pjs)):
@@ -550,7 +746,7 @@ class Judge:
         if len(avc) != 1:
             self.f('%s: CODECS %r has no single avc1 entry' % (label, codecs))
         else:
-            sps = sps_bytes(first_url)
+            sps = self.sps_bytes(first_url)
             want = 'avc1.' + sps if sps else None
             if sps is None:
                 self.f('%s: could not read an SPS from the stream' % label)
@@ -705,9 +901,9 @@ class Judge:
         starts, stream, _ = self.check_video_segments(label, urls, durs)
         self.check_stream(label, stream, rung)
         if self.exp['audio'] and not fmp4:
-            pj = probe(urls[0])
-            self.check_audio_probe(label, pj)
-            self.check_audio_continuity(label, probe_many(urls))
+            pjs = self.probe_segments(label, urls)  # the probes check_video_segments made
+            self.check_audio_probe(label, pjs[0])
+            self.check_audio_continuity(label, pjs)
         # master attributes of this variant
         vlabel = 'master.m3u8 variant %s' % uri
         mp4a = self.check_codecs(vlabel, variant.get('CODECS', ''), urls[0], stream)
@@ -791,7 +987,7 @@ class Judge:
             urls.append('concat:%s|%s' % (init, sp))
             durs.append(d)
             bits.append(os.path.getsize(sp) * 8)
-        pjs = probe_many(urls)
+        pjs = self.probe_segments(label, urls)
         starts = []
         for i, pj in enumerate(pjs):
             first, last, pk = seg_timing(pj, 'audio')
@@ -1038,7 +1234,7 @@ class Judge:
         else:
             if codecs != 'mp4a.40.2':
                 self.f('%s: codecs=%r, expected mp4a.40.2' % (label, codecs))
-            pjs = probe_many(urls)
+            pjs = self.probe_segments(label, urls)
             starts = [seg_timing(pj, 'audio')[0] for pj in pjs]
             if pjs:
                 self.check_audio_probe(label, pjs[0])
