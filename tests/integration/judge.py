@@ -349,7 +349,8 @@ def packets_alone(urls, timeout=300):
     two are paired per stream in order, and framecrc's dts must be the demuxer's for
     every packet: so no packet was dropped, added, reordered or retimed on the way.
 
-    Returns a list (url order) of {'streams': [{'index', 'codec_type', 'codec_name'}],
+    Returns a list (url order) of {'streams': [{'index', 'codec_type', 'codec_name', and
+    for video 'width', 'height'}],
     'packets': [ffprobe-style packet dicts, in demuxing order], 'error': ''}, or None when
     the run said anything but its usual report (an input that did not open, a warning, a
     corrupt packet) or the pairing does not hold: the caller then probes each url alone
@@ -419,6 +420,11 @@ def packets_alone(urls, timeout=300):
         m = re.fullmatch(r'#tb (\d+): (\d+)/(\d+)', ln)
         if m:
             tb[where.get(int(m.group(1)))] = int(m.group(2)) / int(m.group(3))  # av_q2d
+            continue
+        m = re.fullmatch(r'#dimensions (\d+): (\d+)x(\d+)', ln)
+        if m and int(m.group(1)) in where:
+            k, j = where[int(m.group(1))]
+            out[k]['streams'][j].update(width=int(m.group(2)), height=int(m.group(3)))
             continue
         if ln.startswith('#') or not ln.strip():
             continue
@@ -646,7 +652,12 @@ class Judge:
                 starts.append(None)
                 ends.append(None)
                 continue
-            stream = stream or vs[0]
+            if stream is None:
+                stream, stream_seg = vs[0], i
+            size = (vs[0].get('width'), vs[0].get('height'))
+            if size != (stream.get('width'), stream.get('height')):
+                self.f('%s: %sx%s, segment %d is %sx%s' % (name, size[0], size[1], stream_seg,
+                                                           stream.get('width'), stream.get('height')))
             first, last, pk = seg_timing(pj, 'video')
             if not pk:
                 self.f('%s: no video packets' % name)

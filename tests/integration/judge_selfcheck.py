@@ -207,6 +207,12 @@ def main():
         case('truncated segment', variant('hls', 'trunc', truncate), 'hls', True,
              r'frames|lasts')
 
+        def other_rung(d):
+            shutil.copy(os.path.join(d, '240p', 'seg_00000003.ts'),
+                        os.path.join(d, '360p', 'seg_00000003.ts'))
+        case('a segment of another rung', variant('hls', 'otherrung', other_rung), 'hls', True,
+             r'segment 3: 426x240, segment 0 is 640x360', decode=False)
+
         def no_audio_media(d):
             p = os.path.join(d, 'master.m3u8')
             t = ''.join(ln for ln in open(p) if not ln.startswith('#EXT-X-MEDIA'))

@@ -366,7 +366,9 @@ def check_blocking(ch, rel, fails, info):
     # off the hint with a regular expression, so that the request goes out at once
     # (the parser, a node process, takes longer than some parts last); that the
     # hint is the next part is checked through the parser above.
-    waits = []
+    # The answers are parsed after the last one: a parse takes about as long as a part
+    # lasts, and the next part's reload would otherwise find it all but done.
+    waits, answers = [], []
     _, pl = ch.playlist(rel)
     t = pl['targetDuration']
     for _ in range(4):
@@ -384,12 +386,14 @@ def check_blocking(ch, rel, fails, info):
             continue
         if r.elapsed > 3 * t + 0.5:
             f('blocking reload', '%s took %.2f s, more than 3 target durations (%d s)' % (q, r.elapsed, 3 * t))
+        answers.append((q, r, msn, part))
+        time.sleep(0.05)
+    for q, r, msn, part in answers:
         got = parse(r.text, rel + q)
         if not lists_part(got, msn, part):
             f('blocking reload', '%s answered after %.3f s with a playlist that does not list seg %d '
               'part %d (last listed: %s)' % (q, r.elapsed, msn, part,
                                              (listed_parts(got) or [(0, 0, {'uri': '-'})])[-1][2]['uri']))
-        time.sleep(0.05)
     info.append('%s: blocking reloads for the next part answered after %s s' %
                 (rel, ' '.join('%.3f' % w for w in waits)))
     if waits and max(waits) < 0.02:
