@@ -306,15 +306,12 @@ def iso_duration(s):
 # --------------------------------------------------------------------------
 # Media facts through ffprobe / ffmpeg
 
-PROBE_STREAMS = ('stream=index,codec_type,codec_name,profile,level,width,height,r_frame_rate,'
-                 'sample_rate,channels,field_order,sample_aspect_ratio')
-
-
 def probe(url):
     """Packets and streams of one segment (url may be concat:init|seg)."""
     r = run(['ffprobe', '-v', 'error', '-of', 'json', '-show_entries',
-             'packet=stream_index,pts_time,dts_time,duration_time,flags,size:' + PROBE_STREAMS,
-             url], timeout=60)
+             'packet=stream_index,pts_time,dts_time,duration_time,flags,size:'
+             'stream=index,codec_type,codec_name,profile,level,width,height,r_frame_rate,'
+             'sample_rate,channels,field_order,sample_aspect_ratio', url], timeout=60)
     if r.returncode != 0 or r.timed_out:
         return {'error': r.stderr.strip() or 'ffprobe failed', 'streams': [], 'packets': []}
     j = json.loads(r.stdout or '{}')
