@@ -26,7 +26,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libavutil/avstring.h>
 #include <libavutil/log.h>
+#include <libavutil/macros.h>
 #include <libavutil/mathematics.h>
 
 #include "common/common.h"
@@ -39,11 +41,6 @@
 #define FRAME_QUEUE 4
 #define AUDIO_QUEUE 64
 #define PACKET_QUEUE 256
-
-static const char *const presets[] = {
-    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
-    "veryslow", "placebo", NULL,
-};
 
 typedef struct Options {
     const char *input, *outdir;
@@ -85,11 +82,13 @@ static void print_help(void)
            "                          WxH@BITRATE (default %s). Each rung's picture fits inside\n"
            "                          its box keeping the source's aspect; rungs taller than the\n"
            "                          source are left out.\n"
-           "      --format F          hls (MPEG-TS), hls-fmp4, dash, cmaf (default hls)\n"
-           "      --segment DUR       segment length: 2, 2s, 500ms, 6s (default 2s)\n"
+           "      --format F          hls (MPEG-TS), hls-fmp4, dash, cmaf (default "
+           OUTPUT_FORMAT_DEFAULT ")\n"
+           "      --segment DUR       segment length: 2, 2s, 500ms, 6s (default "
+           AV_STRINGIFY(OUTPUT_SEGMENT_DEFAULT_S) "s)\n"
            "      --encoder E         auto, x264, nvenc, vaapi, qsv (default auto: the first\n"
            "                          usable hardware encoder, else x264)\n"
-           "      --preset P          x264 preset, mapped for hardware (default veryfast)\n"
+           "      --preset P          x264 preset, mapped for hardware (default " PRESET_DEFAULT ")\n"
            "      --timeout DUR       an input silent this long has ended: a live URL whose\n"
            "                          sender stopped, a dead server (default 10s)\n"
            "  -y, --overwrite         replace the output of an earlier run in OUTDIR\n"
@@ -118,15 +117,15 @@ static int parse_options(int argc, char **argv, Options *o)
         { NULL, 0, NULL, 0 },
     };
     const char *ladder = CONF_DEFAULT_LADDER;
-    char err[256];
-    int c, known;
+    char err[256], list[160];
+    int c;
 
     memset(o, 0, sizeof(*o));
-    o->format_name = "hls";
-    o->segment_us = 2000000;
+    o->format_name = OUTPUT_FORMAT_DEFAULT;
+    o->segment_us = OUTPUT_SEGMENT_DEFAULT_S * 1000000LL;
     o->timeout_us = 10000000;
     o->encoder = "auto";
-    o->preset = "veryfast";
+    o->preset = PRESET_DEFAULT;
     opterr = 0;
     optind = 1;
     /* '+' would stop at INPUT; permuting lets INPUT stand anywhere */
@@ -178,16 +177,17 @@ static int parse_options(int argc, char **argv, Options *o)
         return usage_error("transcode", "-o OUTDIR is missing");
     if (conf_parse_ladder(ladder, o->rungs, &o->nrungs, err, sizeof(err)) < 0)
         return usage_error("transcode", "--ladder: %s", err);
-    o->formats = packager_parse_format(o->format_name);
-    if (!o->formats)
-        return usage_error("transcode", "--format: '%s' is not one of hls, hls-fmp4, dash, cmaf",
-                           o->format_name);
-    known = 0;
-    for (int i = 0; presets[i]; i++)
-        known |= !strcmp(presets[i], o->preset);
-    if (!known)
-        return usage_error("transcode", "--preset: '%s' is not a preset (ultrafast, superfast, "
-                           "veryfast, faster, fast, medium, slow, slower, veryslow)", o->preset);
+    o->formats = output_format_parse(o->format_name);
+    if (!o->formats) {
+        list[0] = 0;
+        for (int i = 0; output_format_names[i]; i++)
+            av_strlcatf(list, sizeof(list), "%s%s", i ? ", " : "", output_format_names[i]);
+        return usage_error("transcode", "--format: '%s' is not one of %s", o->format_name, list);
+    }
+    if (preset_index(o->preset) < 0) {
+        preset_list(list, sizeof(list));
+        return usage_error("transcode", "--preset: '%s' is not a preset (%s)", o->preset, list);
+    }
     if (strcmp(o->encoder, "auto") && !encoder_backend_find(o->encoder))
         return usage_error("transcode", "--encoder: '%s' is not an encoder (auto, x264, nvenc, "
                            "vaapi, qsv)", o->encoder);

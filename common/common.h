@@ -124,6 +124,19 @@ typedef struct Rung {
 void rung_fit(int src_w, int src_h, AVRational sar, int box_w, int box_h,
               int *out_w, int *out_h);
 
+/* ---- encoder presets ----------------------------------------------------- */
+
+/* x264's presets, fastest first, NULL-terminated: what --preset and
+ * encoder.preset take. Hardware backends map each onto theirs by its index
+ * (encoder/hw.c), and the planner keeps its CPU costs by index (encoder/plan.c). */
+#define PRESET_COUNT 10
+extern const char *const preset_names[PRESET_COUNT + 1];
+#define PRESET_DEFAULT "veryfast"
+/* Index of name in preset_names; -1 when it is none (or NULL). */
+int preset_index(const char *name);
+/* "ultrafast, superfast, ..., placebo" for messages; cut to fit size. */
+void preset_list(char *out, size_t size);
+
 /* ---- scaling ---------------------------------------------------------- */
 
 struct AVFrame;

@@ -1,4 +1,4 @@
-/* Small helpers: error strings, paths, cores, byte buffers. */
+/* Small helpers: error strings, paths, cores, byte buffers, presets. */
 #include "common.h"
 
 #include <errno.h>
@@ -145,4 +145,28 @@ void buf_free(Buf *b)
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+}
+
+const char *const preset_names[PRESET_COUNT + 1] = {
+    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
+    "veryslow", "placebo", NULL,
+};
+
+int preset_index(const char *name)
+{
+    for (int i = 0; name && i < PRESET_COUNT; i++)
+        if (!strcmp(name, preset_names[i]))
+            return i;
+    return -1;
+}
+
+void preset_list(char *out, size_t size)
+{
+    size_t n = 0;
+
+    if (!out || !size)
+        return;
+    out[0] = 0;
+    for (int i = 0; i < PRESET_COUNT && n < size; i++)
+        n += (size_t)snprintf(out + n, size - n, "%s%s", i ? ", " : "", preset_names[i]);
 }

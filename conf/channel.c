@@ -35,6 +35,7 @@
 
 #include <libavutil/common.h>
 #include <libavutil/error.h>
+#include <libavutil/macros.h>
 
 #define MAX_MESSAGES 100
 #define MAX_SOURCES 256
@@ -270,18 +271,9 @@ static void key_path(char *buf, size_t size, const SectionState *st, const char 
 
 /* ---- scalar syntax ---- */
 
-static const char *const x264_presets[] = {
-    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
-    "veryslow", "placebo", NULL,
-};
 static const char *const backends[] = { "auto", "x264", "nvenc", "vaapi", "qsv", NULL };
 static const char *const fallbacks[] = { "x264", "none", NULL };
 static const char *const generators[] = { "testsrc", "color", "slate", NULL };
-static const char *const format_names[] = { "hls", "hls-fmp4", "dash", "cmaf", NULL };
-static const unsigned format_bits[] = {
-    CONF_FORMAT_HLS_TS, CONF_FORMAT_HLS_FMP4, CONF_FORMAT_DASH,
-    CONF_FORMAT_HLS_FMP4 | CONF_FORMAT_DASH,
-};
 static const char *const repeats[] = { "daily", NULL };
 static const char *const source_schemes[] = {
     "srt", "udp", "rtp", "rtmp", "rtmps", "rtsp", "http", "https", "tcp", NULL,
@@ -837,7 +829,7 @@ static const Option encoder_opts[] = {
       "encode backend; auto takes the first usable hardware encoder, else x264" },
     { "fallback", OT_ENUM, F(ConfEncoder, fallback), "x264", NONE, NONE, fallbacks, NULL, 0,
       "what a failing hardware backend falls back to (with a warning); none: the channel fails" },
-    { "preset", OT_ENUM, F(ConfEncoder, preset), "veryfast", NONE, NONE, x264_presets, NULL, 0,
+    { "preset", OT_ENUM, F(ConfEncoder, preset), PRESET_DEFAULT, NONE, NONE, preset_names, NULL, 0,
       "x264 preset, mapped onto hardware encoders' presets" },
     { .key = NULL },
 };
@@ -970,14 +962,16 @@ static const Section push_sec = { "output.push", push_opts, check_push };
 static const Option output_opts[] = {
     { "dir", OT_DIR, F(ConfOutput, dir), NULL, NONE, NONE, NULL, NULL, OPT_REQUIRED,
       "where playlists, segments and state go; relative to the config's folder" },
-    { "segment", OT_DURATION, F(ConfOutput, segment), "2s", 500e3, 30.0 * US, NULL, NULL, 0,
+    { "segment", OT_DURATION, F(ConfOutput, segment), AV_STRINGIFY(OUTPUT_SEGMENT_DEFAULT_S) "s",
+      500e3, 30.0 * US, NULL, NULL, 0,
       "segment length; every segment is exactly this long where it is a whole number of frames "
       "at video.fps. Where not (2s at 29.97 is 59.94 frames), segments are cut on the frames "
       "either side of it (60 and 59), exact on average, and a warning names whole-frame lengths "
       "(2.002s)" },
     { "window", OT_INT, F(ConfOutput, window), "6", 3, 10000, NULL, NULL, 0,
       "segments kept in a live playlist" },
-    { "formats", OT_FORMATS, F(ConfOutput, formats), "hls", NONE, NONE, format_names, NULL, 0,
+    { "formats", OT_FORMATS, F(ConfOutput, formats), OUTPUT_FORMAT_DEFAULT, NONE, NONE,
+      output_format_names, NULL, 0,
       "list of: hls (MPEG-TS), hls-fmp4, dash, cmaf (fMP4 once, HLS and DASH)" },
     { "low_latency", OT_SECTION, F(ConfOutput, low_latency), NULL, NONE, NONE, NULL,
       &low_latency_sec, 0, "LL-HLS; not given: off" },
@@ -1389,7 +1383,7 @@ static void apply_defaults(Ctx *c, const Section *sec, void *base)
         if (!o->def)
             continue;
         if (o->type == OT_FORMATS) {
-            *(unsigned *)((char *)base + o->offset) = format_bits[choice_index(format_names, o->def)];
+            *(unsigned *)((char *)base + o->offset) = output_format_parse(o->def);
             continue;
         }
         /* a default that does not parse is a bug in the tables, caught by every test */
@@ -1449,7 +1443,7 @@ static void parse_formats(Ctx *c, SectionState *st, const Option *o, yaml_node_t
             continue;
         }
         seen |= 1u << k;
-        mask |= format_bits[k];
+        mask |= output_format_parse(v);
         count++;
     }
     if (!bad && !count) {

@@ -16,6 +16,7 @@
 #include <libavutil/rational.h>
 
 #include "common/common.h"
+#include "common/output.h"
 
 /* "500ms", "2s", "2", "1.5s", "30m", "1h", "1h30m" -> microseconds, > 0. */
 int conf_parse_duration(const char *text, int64_t *us, char *err, size_t err_size);
@@ -61,14 +62,6 @@ void conf_report_clear(ConfReport *r);
 /* "FILE:LINE:COL: error: TEXT" (or "FILE: warning: TEXT" without a place),
  * as compilers print it; truncated to size. */
 void conf_message_format(const ConfReport *r, const ConfMessage *m, char *buf, size_t size);
-
-/* Output formats: the same bits as the packager's FORMAT_* (cmaf is
- * HLS_FMP4 | DASH over one set of segments). */
-enum ConfFormat {
-    CONF_FORMAT_HLS_TS   = 1 << 0,
-    CONF_FORMAT_HLS_FMP4 = 1 << 1,
-    CONF_FORMAT_DASH     = 1 << 2,
-};
 
 enum ConfSourceKind { CONF_SOURCE_GENERATE = 0, CONF_SOURCE_FILE, CONF_SOURCE_URL };
 
@@ -176,7 +169,7 @@ typedef struct ConfOutput {
     char *dir;               /* resolved against the config's folder; not created by the loader */
     int64_t segment;         /* microseconds */
     int window;              /* segments in a live playlist */
-    unsigned formats;        /* ConfFormat bits */
+    unsigned formats;        /* FORMAT_* bits (common/output.h) */
     ConfLowLatency low_latency;
     ConfServe serve;
     ConfPush push[CONF_PUSH_MAX];  /* output.push: one mapping, or a list of them */

@@ -70,7 +70,7 @@ struct HwDesc {
     const HwOption *high_latency;            /* without it */
     const HwOption *cbr;                     /* when max_bitrate == bitrate, if not implied */
     const char *preset_key;
-    const char *presets[10];                 /* for ultrafast .. placebo */
+    const char *presets[PRESET_COUNT];       /* for each of preset_names, in its order */
     /* Finds the device and checks what the backend needs on this host, ending
      * with hw_try(); writes why it is unusable to reason. */
     int (*check_host)(const HwDesc *d, HwProbe *st, char *reason, size_t size);
@@ -92,11 +92,6 @@ typedef struct HwEncoder {
     int draining, quiet;
     char channel[64], name[64];
 } HwEncoder;
-
-static const char *const x264_presets[10] = {
-    "ultrafast", "superfast", "veryfast", "faster", "fast",
-    "medium", "slow", "slower", "veryslow", "placebo",
-};
 
 /* ---- Annex B ----------------------------------------------------------- */
 
@@ -192,14 +187,6 @@ static void hw_encoder_free(HwEncoder **ph)
     av_freep(ph);
 }
 
-static int preset_index(const char *preset)
-{
-    for (int i = 0; preset && i < 10; i++)
-        if (!strcmp(preset, x264_presets[i]))
-            return i;
-    return -1;
-}
-
 static int set_options(AVDictionary **opts, const HwOption *o)
 {
     int ret;
@@ -217,8 +204,9 @@ static int hw_options(HwEncoder *h, const HwProbe *st, const EncoderParams *p, A
 
     if (preset < 0) {
         if (p->preset)
-            HW_LOG(h, LOG_WARN, "%s: %s: unknown preset '%s', using medium", h->name, d->name, p->preset);
-        preset = 5;
+            HW_LOG(h, LOG_WARN, "%s: %s: unknown preset '%s', using " PRESET_DEFAULT, h->name,
+                   d->name, p->preset);
+        preset = preset_index(PRESET_DEFAULT);
     }
     if ((ret = set_options(opts, d->options)) < 0 ||
         (ret = set_options(opts, p->low_latency ? d->low_latency : d->high_latency)) < 0)
@@ -576,7 +564,7 @@ static int hw_test_encode(const HwDesc *d, const HwProbe *st, AVBufferRef *devic
 {
     const EncoderParams p = {
         .width = 256, .height = 144, .pix_fmt = AV_PIX_FMT_YUV420P, .fps = { 30, 1 },
-        .bitrate = 300000, .preset = "veryfast", .max_keyint = 60,
+        .bitrate = 300000, .preset = PRESET_DEFAULT, .max_keyint = 60,
         .channel = "", .name = "probe",
     };
     HwEncoder *h = NULL;

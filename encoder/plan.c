@@ -57,22 +57,14 @@ void encoder_budget_threads(const int *w, const int *h, int n, int cores, int *t
  * taking its figure for them errs towards giving the decoder threads. */
 static double cpu_per_pixel(const EncoderBackend *b, const char *preset)
 {
-    static const struct {
-        const char *preset;
-        double cost;
-    } x264_cost[] = {
-        { "ultrafast", 1.2 }, { "superfast", 2.5 }, { "veryfast", 4.1 }, { "faster", 6.1 },
-        { "fast", 8.1 }, { "medium", 8.7 },
-    };
-    const size_t n = sizeof(x264_cost) / sizeof(x264_cost[0]);
-    const char *name = preset ? preset : "veryfast";   /* onair's default */
+    /* by index in preset_names, from ultrafast to medium */
+    static const double x264_cost[] = { 1.2, 2.5, 4.1, 6.1, 8.1, 8.7 };
+    const int n = (int)(sizeof(x264_cost) / sizeof(x264_cost[0]));
+    int i = preset_index(preset ? preset : PRESET_DEFAULT);
 
     if (b->hardware)
         return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(name, x264_cost[i].preset))
-            return x264_cost[i].cost;
-    return x264_cost[n - 1].cost;
+    return i >= 0 && i < n ? x264_cost[i] : x264_cost[n - 1];
 }
 
 int64_t encoder_budget_decode(const int *w, const int *h, int n, AVRational fps, int cores,

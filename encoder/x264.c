@@ -74,10 +74,11 @@ static int x264_open(void **priv, const EncoderParams *p, AVCodecParameters *par
         goto fail;
     }
 
-    if (x264_param_default_preset(&param, p->preset ? p->preset : "veryfast",
+    if (x264_param_default_preset(&param, p->preset ? p->preset : PRESET_DEFAULT,
                                   p->low_latency ? "zerolatency" : NULL) < 0) {
-        log_msg(LOG_ERROR, p->channel, STAGE, "x264: unknown preset '%s' (use ultrafast, superfast, "
-                "veryfast, faster, fast, medium, slow, slower, veryslow)", p->preset);
+        char list[160];
+        preset_list(list, sizeof(list));
+        log_msg(LOG_ERROR, p->channel, STAGE, "x264: unknown preset '%s' (use %s)", p->preset, list);
         ret = AVERROR(EINVAL);
         goto fail;
     }

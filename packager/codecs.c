@@ -1,4 +1,4 @@
-/* RFC 6381 codec strings, segment names and the --format names. */
+/* RFC 6381 codec strings and segment names. */
 #include "packager.h"
 
 #include <errno.h>
@@ -120,24 +120,4 @@ void packager_segment_name(char *out, size_t size, int64_t number, const char *e
         snprintf(out, size, "seg_%08lld.%s", (long long)number, ext);
     else
         snprintf(out, size, "seg_%08lld", (long long)number);
-}
-
-unsigned packager_parse_format(const char *name)
-{
-    static const struct {
-        const char *name;
-        unsigned mask;
-    } formats[] = {
-        { "hls",      FORMAT_HLS_TS },
-        { "hls-fmp4", FORMAT_HLS_FMP4 },
-        { "dash",     FORMAT_DASH },
-        { "cmaf",     FORMAT_HLS_FMP4 | FORMAT_DASH },
-    };
-
-    if (!name)
-        return 0;
-    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-        if (!strcmp(name, formats[i].name))
-            return formats[i].mask;
-    return 0;
 }

@@ -19,18 +19,7 @@
 #include <libavutil/rational.h>
 
 #include "common/common.h"
-
-/* ---- formats ---------------------------------------------------------- */
-
-enum PackagerFormat {
-    FORMAT_HLS_TS   = 1 << 0,   /* hls: MPEG-TS segments, audio muxed with every rung */
-    FORMAT_HLS_FMP4 = 1 << 1,   /* hls-fmp4: fMP4 segments, audio its own rendition */
-    FORMAT_DASH     = 1 << 2,   /* dash: fMP4 segments, manifest.mpd */
-};
-
-/* "hls", "hls-fmp4", "dash", "cmaf" (= hls-fmp4 + dash over one set of
- * segments) -> a FORMAT_* mask; 0 when unknown. */
-unsigned packager_parse_format(const char *name);
+#include "common/output.h"
 
 /* ---- sinks ------------------------------------------------------------ */
 

@@ -108,7 +108,7 @@ static void test_valid_minimal(void)
     CHECK_EQ_INT(conf->sources[0].backup_source, -1);
     CHECK_EQ_INT(conf->output.segment, 2000000);
     CHECK_EQ_INT(conf->output.window, 6);
-    CHECK_EQ_INT(conf->output.formats, CONF_FORMAT_HLS_TS);
+    CHECK_EQ_INT(conf->output.formats, FORMAT_HLS_TS);
     CHECK_EQ_INT(conf->output.low_latency.part, 0);
     CHECK(conf->output.serve.listen == NULL);
     CHECK_EQ_INT(conf->output.serve.connections, 0);
@@ -227,7 +227,7 @@ static void test_valid_full(void)
     CHECK(conf->output.dir && conf->output.dir[0] == '/');
     CHECK_EQ_INT(conf->output.segment, 4004000);
     CHECK_EQ_INT(conf->output.window, 10);
-    CHECK_EQ_INT(conf->output.formats, CONF_FORMAT_HLS_TS | CONF_FORMAT_HLS_FMP4 | CONF_FORMAT_DASH);
+    CHECK_EQ_INT(conf->output.formats, FORMAT_HLS_TS | FORMAT_HLS_FMP4 | FORMAT_DASH);
     CHECK_EQ_INT(conf->output.low_latency.part, 500500);
     CHECK_EQ_STR(conf->output.serve.listen, "0.0.0.0:8081");
     CHECK_EQ_INT(conf->output.serve.connections, 500);
@@ -661,7 +661,7 @@ static void test_forms(void)
     CHECK_EQ_INT(conf->schedule.items[1].at, 1795588200250000LL);
     CHECK_EQ_INT(conf->schedule.items[2].at, (7 * 3600 + 5 * 60) * 1000000LL);
     CHECK_EQ_STR(conf->output.dir, "/tmp/x");
-    CHECK_EQ_INT(conf->output.formats, CONF_FORMAT_DASH);
+    CHECK_EQ_INT(conf->output.formats, FORMAT_DASH);
     CHECK_EQ_INT(conf->output.segment, 6000000);
     CHECK_EQ_STR(conf->sources[1].url, "HTTPS://example.org/x.m3u8");
     conf_free(&conf);

@@ -1,4 +1,4 @@
-/* Codec strings from real extradata, segment names and --format names. */
+/* Codec strings from real extradata and segment names. */
 #include "packager/packager.h"
 
 #include <errno.h>
@@ -133,25 +133,11 @@ static void test_segment_names(void)
     CHECK_EQ_STR(s, "seg_000");
 }
 
-static void test_formats(void)
-{
-    CHECK_EQ_INT(packager_parse_format("hls"), FORMAT_HLS_TS);
-    CHECK_EQ_INT(packager_parse_format("hls-fmp4"), FORMAT_HLS_FMP4);
-    CHECK_EQ_INT(packager_parse_format("dash"), FORMAT_DASH);
-    CHECK_EQ_INT(packager_parse_format("cmaf"), FORMAT_HLS_FMP4 | FORMAT_DASH);
-    CHECK_EQ_INT(packager_parse_format("HLS"), 0);
-    CHECK_EQ_INT(packager_parse_format("hls "), 0);
-    CHECK_EQ_INT(packager_parse_format(""), 0);
-    CHECK_EQ_INT(packager_parse_format("mp4"), 0);
-    CHECK_EQ_INT(packager_parse_format(NULL), 0);
-}
-
 int main(void)
 {
     test_h264();
     test_aac();
     test_other();
     test_segment_names();
-    test_formats();
     return CHECK_DONE();
 }
