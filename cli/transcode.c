@@ -196,13 +196,20 @@ static int parse_options(int argc, char **argv, Options *o)
 
 /* ---- the output folder ---- */
 
-static int is_our_file(const char *name)
+/* A file of the output tree (top: at OUTDIR's top, else in a rendition's
+ * folder), or one the sink left half written under its name. */
+static int is_our_file(const char *name, int top)
 {
-    size_t n = strlen(name);
-    return !strcmp(name, "index.m3u8") || !strcmp(name, "init.mp4") ||
-           (!strncmp(name, "seg_", 4) && n > 4 &&
-            (!strcmp(name + n - 3, ".ts") || !strcmp(name + n - 4, ".m4s") ||
-             !strcmp(name + n - 4, ".tmp")));
+    char written[256];
+    size_t n = strlen(name), tmp = strlen(OUTPUT_TMP_SUFFIX);
+    OutputName on;
+
+    if (n > tmp && n - tmp < sizeof(written) && !strcmp(name + n - tmp, OUTPUT_TMP_SUFFIX)) {
+        memcpy(written, name, n - tmp);
+        written[n - tmp] = 0;
+        name = written;
+    }
+    return output_name_parse(name, &on) >= 0 && on.top == top;
 }
 
 /* With -y: removes what an earlier onair run wrote (playlists, manifest,
@@ -223,12 +230,12 @@ static int clear_previous_output(const char *outdir)
             continue;
         if (path_join(path, sizeof(path), outdir, e->d_name) < 0 || stat(path, &st) < 0)
             continue;
-        if (S_ISREG(st.st_mode) && (!strcmp(e->d_name, "master.m3u8") || !strcmp(e->d_name, "manifest.mpd")))
+        if (S_ISREG(st.st_mode) && is_our_file(e->d_name, 1))
             unlink(path);
         if (!S_ISDIR(st.st_mode) || !(sub = opendir(path)))
             continue;
         while ((f = readdir(sub)))
-            if (is_our_file(f->d_name) && path_join(file, sizeof(file), path, f->d_name) >= 0)
+            if (is_our_file(f->d_name, 0) && path_join(file, sizeof(file), path, f->d_name) >= 0)
                 unlink(file);
         closedir(sub);
         rmdir(path);   /* only if nothing else was in it */

@@ -1,7 +1,13 @@
-/* The output tree's shared facts: formats (output.h). */
+/* The output tree's shared facts: formats, file names, Content-Types
+ * (output.h). */
 #include "output.h"
 
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <libavutil/error.h>
 
 /* ---- formats ---- */
 
@@ -17,4 +23,131 @@ unsigned output_format_parse(const char *name)
         if (!strcmp(name, output_format_names[i]))
             return format_bits[i];
     return 0;
+}
+
+/* ---- file names ---- */
+
+static const struct {
+    const char *name;
+    enum PublishedKind kind;
+    int top;
+} fixed_names[] = {
+    { "master.m3u8", PUBLISHED_PLAYLIST, 1 },
+    { "manifest.mpd", PUBLISHED_MANIFEST, 1 },
+    { "index.m3u8", PUBLISHED_PLAYLIST, 0 },
+    { "init.mp4", PUBLISHED_INIT, 0 },
+};
+
+static const char *const media_exts[] = { "ts", "m4s" };
+
+void output_name(char *out, size_t size, int64_t number, int part, const char *ext)
+{
+    const char *dot = ext && ext[0] ? "." : "";
+
+    if (!out || !size)
+        return;
+    if (!ext)
+        ext = "";
+    if (part >= 0)
+        snprintf(out, size, "seg_%08" PRId64 ".p%d%s%s", number, part, dot, ext);
+    else
+        snprintf(out, size, "seg_%08" PRId64 "%s%s", number, dot, ext);
+}
+
+/* 1 to max_digits digits at *p, advancing past them; -1 when there are
+ * none, more, or the value passes INT64_MAX. */
+static int64_t read_number(const char **p, int max_digits)
+{
+    int64_t v = 0;
+    int n = 0;
+
+    for (; **p >= '0' && **p <= '9'; (*p)++) {
+        int d = **p - '0';
+        if (++n > max_digits || v > (INT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    return n ? v : -1;
+}
+
+int output_name_parse(const char *name, OutputName *out)
+{
+    OutputName n = { .number = -1, .part = -1 };
+    const char *p;
+    int64_t part;
+
+    if (!name)
+        return AVERROR(EINVAL);
+    for (size_t i = 0; i < sizeof(fixed_names) / sizeof(fixed_names[0]); i++) {
+        if (!strcmp(name, fixed_names[i].name)) {
+            n.kind = fixed_names[i].kind;
+            n.top = fixed_names[i].top;
+            goto found;
+        }
+    }
+    if (strncmp(name, "seg_", 4))
+        return AVERROR(EINVAL);
+    p = name + 4;
+    if ((n.number = read_number(&p, 19)) < 0)
+        return AVERROR(EINVAL);
+    n.kind = PUBLISHED_SEGMENT;
+    if (p[0] == '.' && p[1] == 'p' && p[2] >= '0' && p[2] <= '9') {
+        p += 2;
+        if ((part = read_number(&p, 4)) < 0)
+            return AVERROR(EINVAL);
+        n.part = (int)part;
+        n.kind = PUBLISHED_PART;
+    }
+    if (*p++ != '.')
+        return AVERROR(EINVAL);
+    for (size_t i = 0; i < sizeof(media_exts) / sizeof(media_exts[0]); i++)
+        if (!strcmp(p, media_exts[i]))
+            n.ext = media_exts[i];
+    if (!n.ext)
+        return AVERROR(EINVAL);
+found:
+    if (out)
+        *out = n;
+    return 0;
+}
+
+/* ---- Content-Type ---- */
+
+static const struct {
+    const char *ext;
+    const char *type;
+} content_types[OUTPUT_CONTENT_TYPES] = {
+    { "m3u8", "application/vnd.apple.mpegurl" },
+    { "mpd",  "application/dash+xml" },
+    { "ts",   "video/mp2t" },
+    { "m4s",  "video/iso.segment" },
+    { "mp4",  "video/mp4" },
+    { "html", "text/html; charset=utf-8" },
+    { "js",   "text/javascript; charset=utf-8" },
+    { "css",  "text/css; charset=utf-8" },
+    { "map",  "application/json" },
+    { NULL,   "application/octet-stream" },
+};
+
+int output_content_type_row(const char *path)
+{
+    const char *slash = path ? strrchr(path, '/') : NULL, *dot;
+
+    dot = path ? strrchr(slash ? slash + 1 : path, '.') : NULL;
+    for (int i = 0; dot && i < OUTPUT_CONTENT_TYPES - 1; i++)
+        if (!strcmp(dot + 1, content_types[i].ext))
+            return i;
+    return OUTPUT_CONTENT_TYPES - 1;
+}
+
+const char *output_content_type_of_row(int row)
+{
+    if (row < 0 || row >= OUTPUT_CONTENT_TYPES)
+        row = OUTPUT_CONTENT_TYPES - 1;
+    return content_types[row].type;
+}
+
+const char *output_content_type(const char *path)
+{
+    return content_types[output_content_type_row(path)].type;
 }

@@ -1,4 +1,4 @@
-/* RFC 6381 codec strings and segment names. */
+/* RFC 6381 codec strings. */
 #include "packager.h"
 
 #include <errno.h>
@@ -105,19 +105,4 @@ int packager_codec_string(const AVCodecParameters *par, char *out, size_t size)
         return AVERROR(ENOSYS);
     }
     return n < 0 || (size_t)n >= size ? AVERROR(ERANGE) : 0;
-}
-
-void packager_part_name(char *out, size_t size, int64_t number, int index, const char *ext)
-{
-    snprintf(out, size, "seg_%08lld.p%d.%s", (long long)number, index, ext);
-}
-
-void packager_segment_name(char *out, size_t size, int64_t number, const char *ext)
-{
-    if (!out || !size)
-        return;
-    if (ext && ext[0])
-        snprintf(out, size, "seg_%08lld.%s", (long long)number, ext);
-    else
-        snprintf(out, size, "seg_%08lld", (long long)number);
 }

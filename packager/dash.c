@@ -17,7 +17,7 @@
 #include <libavutil/error.h>
 #include <libavutil/mathematics.h>
 
-/* $Number%08d$ must give the names packager_segment_name gives. */
+/* $Number%08d$ must give the names output_name gives. */
 #define INIT_TEMPLATE  "$RepresentationID$/init.mp4"
 #define MEDIA_TEMPLATE "$RepresentationID$/seg_$Number%08d$.m4s"
 

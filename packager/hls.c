@@ -114,7 +114,7 @@ static int put_parts(Buf *out, const HlsMediaPlaylist *pl, int64_t number)
         char name[32 + EXT_MAX], dur[32];
         if (p->number != number)
             continue;
-        packager_part_name(name, sizeof(name), p->number, p->index, pl->extension);
+        output_name(name, sizeof(name), p->number, p->index, pl->extension);
         fmt_seconds(dur, sizeof(dur), av_rescale(p->duration, 1000000, pl->timescale));
         ret = buf_printf(out, "#EXT-X-PART:DURATION=%s,URI=\"%s\"%s\n", dur, name,
                          p->independent ? ",INDEPENDENT=YES" : "");
@@ -136,7 +136,7 @@ static int put_live_edge(Buf *out, const HlsMediaPlaylist *pl)
             return ret;
     if (ll->hint_index >= 0) {
         char name[32 + EXT_MAX];
-        packager_part_name(name, sizeof(name), ll->hint_number, ll->hint_index, pl->extension);
+        output_name(name, sizeof(name), ll->hint_number, ll->hint_index, pl->extension);
         if ((ret = buf_printf(out, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"%s\"\n", name)) < 0)
             return ret;
     }
@@ -219,7 +219,7 @@ int hls_write_media_playlist(Buf *out, const HlsMediaPlaylist *pl)
         }
         if (pl->ll && (ret = put_parts(out, pl, s->number)) < 0)
             goto fail;
-        packager_segment_name(name, sizeof(name), s->number, pl->extension);
+        output_name(name, sizeof(name), s->number, -1, pl->extension);
         if ((ret = buf_printf(out, "#EXTINF:%lld.%03lld,\n%s\n",
                               (long long)(ms / 1000), (long long)(ms % 1000), name)) < 0)
             goto fail;

@@ -84,12 +84,12 @@ static void trim(Packager *pk, Rendition *r)
         int64_t frames = grid_segment_start(&pk->cfg.grid, n + 1) - grid_segment_start(&pk->cfg.grid, n);
         int nparts = pk->part_frames > 0 ? (int)((frames + pk->part_frames - 1) / pk->part_frames) : 0;
         for (int i = 0; i < nparts; i++) {
-            packager_part_name(file, sizeof(file), n, i, r->ext);
+            output_name(file, sizeof(file), n, i, r->ext);
             snprintf(path, sizeof(path), "%s/%s", r->name, file);
             if (pk->sink->remove(pk->sink_priv, path) >= 0 && pk->cfg.on_deleted)
                 pk->cfg.on_deleted(pk->cfg.opaque, path);
         }
-        packager_segment_name(file, sizeof(file), n, r->ext);
+        output_name(file, sizeof(file), n, -1, r->ext);
         snprintf(path, sizeof(path), "%s/%s", r->name, file);
         if (pk->sink->remove(pk->sink_priv, path) < 0)
             log_msg(LOG_WARN, pk->cfg.channel, STAGE, "cannot delete %s/%s", pk->outdir, path);

@@ -185,36 +185,6 @@ static int suspend_locked(LowLatency *ll, struct MHD_Connection *c, const char *
     return 0;
 }
 
-/* ---- names ---------------------------------------------------------------- */
-
-/* "seg_00000012.p3.m4s": number 12, part 3, ext "m4s"; "seg_00000012.m4s":
- * part -1. 0 when name is neither. */
-static int parse_media_name(const char *name, int64_t *number, int *part, char *ext, size_t ext_size)
-{
-    const char *p = name + 4, *dot;
-    char *end;
-    long long n;
-
-    if (strncmp(name, "seg_", 4) || *p < '0' || *p > '9')
-        return 0;
-    n = strtoll(p, &end, 10);
-    if (*end != '.' || n < 0)
-        return 0;
-    *part = -1;
-    if (end[1] == 'p' && end[2] >= '0' && end[2] <= '9') {
-        long k = strtol(end + 2, &end, 10);
-        if (*end != '.' || k < 0 || k > 9999)
-            return 0;
-        *part = (int)k;
-    }
-    dot = end + 1;
-    if (!*dot || strchr(dot, '.') || strlen(dot) >= ext_size)
-        return 0;
-    *number = n;
-    snprintf(ext, ext_size, "%s", dot);
-    return 1;
-}
-
 /* folder/name in the channel's folder root, read or opened as the server
  * serves it (serve.c: no link below root is followed). */
 static int read_in(const char *root, const char *folder, const char *name, Buf *out)
@@ -410,12 +380,12 @@ static int stream_open(Stream *st)
 {
     char name[64];
 
-    snprintf(name, sizeof(name), "seg_%08" PRId64 ".%s", st->number, st->ext);
+    output_name(name, sizeof(name), st->number, -1, st->ext);
     if (open_in(st->root, st->folder, name, &st->fd) >= 0) {
         st->whole = 1;
         return 0;
     }
-    snprintf(name, sizeof(name), "seg_%08" PRId64 ".p%d.%s", st->number, st->part, st->ext);
+    output_name(name, sizeof(name), st->number, st->part, st->ext);
     if (open_in(st->root, st->folder, name, &st->fd) >= 0) {
         st->part_pos = 0;
         return 0;
@@ -515,10 +485,9 @@ int lowlatency_answer(LowLatency *ll, struct MHD_Connection *c, LlWait *wait, co
                       const char *channel_dir, const char *rel, LlAnswer *a)
 {
     const char *slash = strrchr(rel, '/'), *name = slash ? slash + 1 : rel;
-    char folder[NAME_MAX_LEN], ext[8];
+    char folder[NAME_MAX_LEN];
     size_t flen = slash ? (size_t)(slash - rel) : 0;
-    int64_t number;
-    int part;
+    OutputName n;
 
     memset(a, 0, sizeof(*a));
     a->action = LL_SERVE_FILE;
@@ -531,9 +500,9 @@ int lowlatency_answer(LowLatency *ll, struct MHD_Connection *c, LlWait *wait, co
         return 0;
     if (!strcmp(name, "index.m3u8"))
         return answer_playlist(ll, c, wait, key, channel_dir, folder, a);
-    if (!parse_media_name(name, &number, &part, ext, sizeof(ext)))
+    if (output_name_parse(name, &n) < 0 || (n.kind != PUBLISHED_SEGMENT && n.kind != PUBLISHED_PART))
         return 0;
-    if (part >= 0)
-        return answer_part(ll, c, wait, key, channel_dir, folder, name, number, a);
-    return answer_segment(ll, c, key, channel_dir, folder, name, number, ext, a);
+    if (n.kind == PUBLISHED_PART)
+        return answer_part(ll, c, wait, key, channel_dir, folder, name, n.number, a);
+    return answer_segment(ll, c, key, channel_dir, folder, name, n.number, n.ext, a);
 }

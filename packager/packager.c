@@ -89,14 +89,10 @@ static int add_stream(AVFormatContext *mux, const PackagerStream *ps, AVRational
 
 static enum PublishedKind kind_of(const char *file)
 {
-    size_t n = strlen(file);
-    if (!strcmp(file, "init.mp4"))
-        return PUBLISHED_INIT;
-    if (n > 5 && !strcmp(file + n - 5, ".m3u8"))
-        return PUBLISHED_PLAYLIST;
-    if (n > 4 && !strcmp(file + n - 4, ".mpd"))
-        return PUBLISHED_MANIFEST;
-    return strstr(file, ".p") && strchr(strstr(file, ".p") + 2, '.') ? PUBLISHED_PART : PUBLISHED_SEGMENT;
+    OutputName n;
+
+    /* only the packager's own names come here */
+    return output_name_parse(file, &n) < 0 ? PUBLISHED_SEGMENT : n.kind;
 }
 
 int sink_write_file(Packager *pk, const char *dir, const char *file, const uint8_t *data, size_t size)
@@ -252,7 +248,7 @@ static int close_part(Packager *pk, Rendition *r, int publish)
     if ((ret = av_write_frame(r->mux, NULL)) < 0)
         return ret;
     avio_flush(r->mux->pb);
-    packager_part_name(file, sizeof(file), r->seg, r->part, r->ext);
+    output_name(file, sizeof(file), r->seg, r->part, r->ext);
     if ((ret = sink_write_file(pk, r->name, file, r->out.data + r->part_offset,
                                r->out.len - r->part_offset)) < 0)
         return ret;
@@ -291,7 +287,7 @@ static int close_segment(Packager *pk, Rendition *r)
     if ((ret = av_write_frame(r->mux, NULL)) < 0)
         return ret;
     avio_flush(r->mux->pb);
-    packager_segment_name(file, sizeof(file), r->seg, r->ext);
+    output_name(file, sizeof(file), r->seg, -1, r->ext);
     ret = sink_write_file(pk, r->name, file, r->out.data, r->out.len);
     r->seg_open = 0;
     if (ret >= 0)

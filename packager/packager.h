@@ -38,16 +38,6 @@ extern const SinkKind sink_dir;
 
 /* ---- the packager ----------------------------------------------------- */
 
-/* What a published file is, for whoever follows the output (a push to an
- * origin must send a playlist only after the segments it lists). */
-enum PublishedKind {
-    PUBLISHED_INIT,                   /* init.mp4 */
-    PUBLISHED_SEGMENT,                /* seg_*.ts / .m4s */
-    PUBLISHED_PART,                   /* an LL-HLS part */
-    PUBLISHED_PLAYLIST,               /* index.m3u8, master.m3u8 */
-    PUBLISHED_MANIFEST,               /* manifest.mpd */
-};
-
 typedef struct PackagerStream {
     const char *name;                 /* folder and playlist name: "720p", "audio" */
     const AVCodecParameters *par;     /* borrowed; extradata must be set */
@@ -128,11 +118,6 @@ typedef struct SegmentInfo {
     int64_t pdt_us;                   /* wall clock its first frame aired (us since the
                                        * epoch): EXT-X-PROGRAM-DATE-TIME; 0: none */
 } SegmentInfo;
-
-/* Segment file name for a number and an extension ("ts", "m4s"). */
-void packager_segment_name(char *out, size_t size, int64_t number, const char *ext);
-/* An LL-HLS part's file name: seg_<number>.p<index>.<ext> (seg_00000012.p3.m4s). */
-void packager_part_name(char *out, size_t size, int64_t number, int index, const char *ext);
 
 /* An LL-HLS partial segment. */
 typedef struct PartInfo {
@@ -317,9 +302,9 @@ int packager_codec_string(const AVCodecParameters *par, char *out, size_t size);
  *   Content-Range; a range past the end 416 with a Content-Range that
  *   gives the size; several ranges, a malformed one, or an If-Range that no longer
  *   matches answer 200 with the whole file (RFC 7233 allows ignoring Range).
- * - Content-Type: .m3u8 application/vnd.apple.mpegurl, .mpd
- *   application/dash+xml, .ts video/mp2t, .m4s video/iso.segment, .mp4
- *   video/mp4.
+ * - Content-Type: output_content_type (common/output.h): .m3u8
+ *   application/vnd.apple.mpegurl, .mpd application/dash+xml, .ts
+ *   video/mp2t, .m4s video/iso.segment, .mp4 video/mp4.
  * - Cache-Control: playlists, manifests and init segments max-age=1;
  *   segments and parts max-age=86400, immutable (a name is never reused);
  *   errors no-cache.

@@ -104,13 +104,6 @@ typedef struct Hist {
     int64_t count, max;
 } Hist;
 
-enum ContentType { CT_M3U8, CT_TS, CT_MP4, CT_MPD, CT_OTHER, CT_COUNT };
-
-static const char *const content_types[CT_COUNT] = {
-    "application/vnd.apple.mpegurl", "video/mp2t", "video/mp4", "application/dash+xml",
-    "application/octet-stream",
-};
-
 struct Pusher {
     char *url;                /* base, ends in '/' */
     char *shown_url;          /* for log lines: without a password */
@@ -120,8 +113,9 @@ struct Pusher {
     int delete_segments;
     int64_t retry_max, retry_base, spool_max, timeout, flush;
     int max_in_flight;
-    /* request headers, built once: per content type for PUT, one for DELETE */
-    struct curl_slist *put_headers[CT_COUNT], *delete_headers;
+    /* request headers, built once: per Content-Type (output_content_type_row)
+     * for PUT, one for DELETE */
+    struct curl_slist *put_headers[OUTPUT_CONTENT_TYPES], *delete_headers;
 
     CURLM *multi;
     pthread_t thread;
@@ -185,22 +179,6 @@ static uint32_t next_random(Pusher *p)
     x ^= x >> 17;
     x ^= x << 5;
     return p->rng = x ? x : 0x9e3779b9u;
-}
-
-static enum ContentType content_type_of(const char *path)
-{
-    const char *dot = strrchr(path, '.');
-    if (!dot || strchr(dot, '/'))
-        return CT_OTHER;
-    if (!strcmp(dot, ".m3u8"))
-        return CT_M3U8;
-    if (!strcmp(dot, ".ts"))
-        return CT_TS;
-    if (!strcmp(dot, ".mp4") || !strcmp(dot, ".m4s"))
-        return CT_MP4;
-    if (!strcmp(dot, ".mpd"))
-        return CT_MPD;
-    return CT_OTHER;
 }
 
 static const char *reason_of(int status)
@@ -597,7 +575,7 @@ static int start(Pusher *p, Item *it, int64_t now)
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PUT");
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, it->body_len ? (const char *)it->body : "");
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)it->body_len);
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->put_headers[content_type_of(it->path)]);
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->put_headers[output_content_type_row(it->path)]);
     } else {
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->delete_headers);
@@ -901,16 +879,16 @@ static const char *env_value(const char *var, const char *key, const char *chann
 
 static int build_headers(Pusher *p, const PushConfig *cfg, const char *bearer)
 {
-    for (int k = 0; k <= CT_COUNT; k++) {
-        struct curl_slist **l = k < CT_COUNT ? &p->put_headers[k] : &p->delete_headers, *n;
+    for (int k = 0; k <= OUTPUT_CONTENT_TYPES; k++) {
+        struct curl_slist **l = k < OUTPUT_CONTENT_TYPES ? &p->put_headers[k] : &p->delete_headers, *n;
         char line[4200];
 
         /* no 100-continue round trip before each body: the origin is ours */
         if (!(n = curl_slist_append(*l, "Expect:")))
             return AVERROR(ENOMEM);
         *l = n;
-        if (k < CT_COUNT) {
-            snprintf(line, sizeof(line), "Content-Type: %s", content_types[k]);
+        if (k < OUTPUT_CONTENT_TYPES) {
+            snprintf(line, sizeof(line), "Content-Type: %s", output_content_type_of_row(k));
             if (!(n = curl_slist_append(*l, line)))
                 return AVERROR(ENOMEM);
             *l = n;
@@ -1172,7 +1150,7 @@ void pusher_free(Pusher **pp)
     }
     if (p->spool_dir)
         rmdir(p->spool_dir);
-    for (int k = 0; k < CT_COUNT; k++)
+    for (int k = 0; k < OUTPUT_CONTENT_TYPES; k++)
         curl_slist_free_all(p->put_headers[k]);
     curl_slist_free_all(p->delete_headers);
     if (p->password)

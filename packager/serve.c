@@ -150,24 +150,25 @@ typedef struct Request {
     uintptr_t target_end;             /* address of the raw target's terminator */
 } Request;
 
+/* What may be served, by extension, and how long it may be kept; its
+ * Content-Type is output_content_type's. */
 typedef struct FileKind {
     const char *ext;
-    const char *type;
     const char *cache;
     int web;                          /* may be served from web_root */
 } FileKind;
 
 static const FileKind file_kinds[] = {
-    { "m3u8", "application/vnd.apple.mpegurl",  CACHE_LIVE,    0 },
-    { "mpd",  "application/dash+xml",           CACHE_LIVE,    0 },
-    { "ts",   "video/mp2t",                     CACHE_SEGMENT, 0 },
-    { "m4s",  "video/iso.segment",              CACHE_SEGMENT, 0 },
+    { "m3u8", CACHE_LIVE,    0 },
+    { "mpd",  CACHE_LIVE,    0 },
+    { "ts",   CACHE_SEGMENT, 0 },
+    { "m4s",  CACHE_SEGMENT, 0 },
     /* init.mp4 keeps its name across restarts, where the ladder may change */
-    { "mp4",  "video/mp4",                      CACHE_LIVE,    0 },
-    { "html", "text/html; charset=utf-8",       CACHE_NONE,    1 },
-    { "js",   "text/javascript; charset=utf-8", CACHE_SCRIPT,  1 },
-    { "css",  "text/css; charset=utf-8",        CACHE_SCRIPT,  1 },
-    { "map",  "application/json",               CACHE_SCRIPT,  1 },
+    { "mp4",  CACHE_LIVE,    0 },
+    { "html", CACHE_NONE,    1 },
+    { "js",   CACHE_SCRIPT,  1 },
+    { "css",  CACHE_SCRIPT,  1 },
+    { "map",  CACHE_SCRIPT,  1 },
 };
 
 /* Player files that live elsewhere than web_root's top: the pinned npm
@@ -227,39 +228,6 @@ static int plain_name_ok(const char *s)
         if (!is_name_char(s[i]))
             return 0;
     return 1;
-}
-
-/* Digits, 1 to max of them, at *p; advances past them. */
-static int skip_digits(const char **p, size_t max)
-{
-    size_t n = 0;
-
-    while (**p >= '0' && **p <= '9') {
-        (*p)++;
-        n++;
-    }
-    return n >= 1 && n <= max;
-}
-
-/* Only what the packager writes: playlists, the manifest, init segments,
- * seg_<number>.ts|m4s (packager_segment_name) and LL-HLS parts
- * seg_<number>.p<index>.ts|m4s (packager_part_name). */
-static int channel_file_ok(const char *name)
-{
-    static const char *const fixed[] = { "master.m3u8", "index.m3u8", "manifest.mpd", "init.mp4" };
-    const char *p = name + 4;
-
-    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-        if (!strcmp(name, fixed[i]))
-            return 1;
-    if (strncmp(name, "seg_", 4) || !skip_digits(&p, 20))
-        return 0;
-    if (p[0] == '.' && p[1] == 'p') {
-        p += 2;
-        if (!skip_digits(&p, 4))
-            return 0;
-    }
-    return !strcmp(p, ".ts") || !strcmp(p, ".m4s");
 }
 
 /* ---- files ------------------------------------------------------------- */
@@ -692,7 +660,9 @@ static enum MHD_Result respond_file(struct MHD_Connection *c, const Request *rq,
         return MHD_NO;
     }
     /* a 304 carries what updates a cache's copy, not what describes a body */
-    return respond(c, status, r, status == MHD_HTTP_NOT_MODIFIED ? NULL : kind->type, kind->cache);
+    return respond(c, status, r,
+                   status == MHD_HTTP_NOT_MODIFIED ? NULL : output_content_type(parts[n - 1]),
+                   kind->cache);
 }
 
 static enum MHD_Result respond_buf(struct MHD_Connection *c, Buf *b, const char *type,
@@ -879,7 +849,8 @@ static unsigned resolve_channel_file(Server *s, const char *id, size_t id_len, c
     }
     f->parts[f->nparts++] = rest;
     f->kind = kind_of(rest);
-    if (!channel_file_ok(rest) || !f->kind || f->kind->web)
+    /* only what the packager writes: nothing else in its folder is served */
+    if (output_name_parse(rest, NULL) < 0 || !f->kind || f->kind->web)
         return MHD_HTTP_NOT_FOUND;
     if (channel_dir(s, id, id_len, f->dir, sizeof(f->dir)) < 0)
         return MHD_HTTP_NOT_FOUND;
@@ -921,7 +892,8 @@ static enum MHD_Result serve_channel_file(Server *s, struct MHD_Connection *c, R
         default:                cache = CACHE_NONE; break;
         }
         return respond(c, a.status, a.response,
-                       a.cache == LL_CACHE_ERROR ? "text/plain; charset=utf-8" : f.kind->type, cache);
+                       a.cache == LL_CACHE_ERROR ? "text/plain; charset=utf-8"
+                                                 : output_content_type(f.parts[f.nparts - 1]), cache);
     default:
         return respond_file(c, rq, f.dir, f.parts, f.nparts, f.kind);
     }

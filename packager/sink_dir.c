@@ -58,7 +58,7 @@ static int dir_write(void *priv, const char *path, const uint8_t *data, size_t s
 
     if ((ret = path_join(full, sizeof(full), d->root, path)) < 0)
         return ret;
-    snprintf(tmp, sizeof(tmp), "%s.tmp", full);
+    snprintf(tmp, sizeof(tmp), "%s" OUTPUT_TMP_SUFFIX, full);
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0 && errno == ENOENT) {
         /* first file of a rendition: its folder is made on demand */

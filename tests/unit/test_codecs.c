@@ -1,4 +1,4 @@
-/* Codec strings from real extradata and segment names. */
+/* Codec strings from real extradata. */
 #include "packager/packager.h"
 
 #include <errno.h>
@@ -118,26 +118,10 @@ static void test_other(void)
     CHECK_EQ_INT(packager_codec_string(NULL, s, sizeof(s)), AVERROR(EINVAL));
 }
 
-static void test_segment_names(void)
-{
-    char s[64];
-
-    packager_segment_name(s, sizeof(s), 12, "ts");
-    CHECK_EQ_STR(s, "seg_00000012.ts");
-    packager_segment_name(s, sizeof(s), 0, "m4s");
-    CHECK_EQ_STR(s, "seg_00000000.m4s");
-    packager_segment_name(s, sizeof(s), 123456789, "m4s");
-    CHECK_EQ_STR(s, "seg_123456789.m4s");
-    /* cut to fit, always terminated */
-    packager_segment_name(s, 8, 12, "ts");
-    CHECK_EQ_STR(s, "seg_000");
-}
-
 int main(void)
 {
     test_h264();
     test_aac();
     test_other();
-    test_segment_names();
     return CHECK_DONE();
 }

@@ -255,7 +255,8 @@ static void test_basic(void)
     if (i >= 0) {
         CHECK_EQ_INT(origin.reqs[i].len, 12);
         CHECK(origin.reqs[i].body && !memcmp(origin.reqs[i].body, "SEGMENT ZERO", 12));
-        CHECK_EQ_STR(origin.reqs[i].ctype, "video/mp4");
+        /* the server's type for a segment (output_content_type) */
+        CHECK_EQ_STR(origin.reqs[i].ctype, "video/iso.segment");
         CHECK_EQ_STR(origin.reqs[i].auth, "Bearer s3cret");
         CHECK_EQ_STR(origin.reqs[i].xtest, "yes");
     }
@@ -268,7 +269,8 @@ static void test_basic(void)
     }
     i = find_req("PUT", "/live/manifest.mpd", 0);
     CHECK(i >= 0 && !strcmp(origin.reqs[i].ctype, "application/dash+xml"));
-    CHECK(find_req("PUT", "/live/360p/init.mp4", 0) >= 0);
+    i = find_req("PUT", "/live/360p/init.mp4", 0);
+    CHECK(i >= 0 && !strcmp(origin.reqs[i].ctype, "video/mp4"));
     pusher_free(&p);
     CHECK(p == NULL);
     unsetenv("TEST_PUSH_TOKEN");
