@@ -43,9 +43,6 @@ static void print_help(void)
            "      --log-format json log lines as JSON objects on stderr\n");
 }
 
-_Static_assert(CONF_SERVE_CONNECTIONS_DEFAULT == SERVER_CONNECTIONS_DEFAULT,
-               "output.serve.connections' check assumes the server's default");
-
 /* The server's limits from a channel's output.serve; 0: the server's default. */
 static ServerLimits limits_of(const ConfServe *v)
 {
@@ -226,11 +223,14 @@ int cmd_run(int argc, char **argv)
         }
         started++;
         if (listen) {
-            char host[256];
-            const char *colon = strrchr(listen, ':');
-            snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
-            if (!host[0] || !strcmp(host, "0.0.0.0") || !strcmp(host, "[::]"))
+            char host[260];
+            ListenAddr a = { 0 };
+            /* the config checked it, and the server bound it */
+            listen_parse(listen, &a, NULL, 0);
+            if (!a.host[0] || !strcmp(a.host, "0.0.0.0") || !strcmp(a.host, "::"))
                 snprintf(host, sizeof(host), "localhost");
+            else
+                snprintf(host, sizeof(host), a.ipv6 ? "[%s]" : "%s", a.host);
             server_add_channel(servers[s], confs[i]->channel, confs[i]->output.dir);
             /* said whatever -q says: the URL is what the user came for */
             fprintf(stderr, "onair: %s is on air at http://%s:%d/%s/ (playlist: "

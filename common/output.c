@@ -1,13 +1,18 @@
-/* The output tree's shared facts: formats, file names, Content-Types
- * (output.h). */
+/* The output tree's shared facts: formats, file names, Content-Types,
+ * listen addresses (output.h). */
 #include "output.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <libavutil/error.h>
+
+/* the option tables' ranges must hold the defaults the help promises */
+_Static_assert(SERVER_CONNECTIONS_DEFAULT >= 1 && SERVER_CONNECTIONS_DEFAULT <= SERVER_CONNECTIONS_MAX,
+               "output.serve.connections: the default is out of its range");
 
 /* ---- formats ---- */
 
@@ -150,4 +155,84 @@ const char *output_content_type_of_row(int row)
 const char *output_content_type(const char *path)
 {
     return content_types[output_content_type_row(path)].type;
+}
+
+/* ---- listen addresses ---- */
+
+static int __attribute__((format(printf, 4, 5)))
+refuse(int ret, char *err, size_t err_size, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err && err_size) {
+        va_start(ap, fmt);
+        vsnprintf(err, err_size, fmt, ap);
+        va_end(ap);
+    }
+    return ret;
+}
+
+static int is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static int is_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '-';
+}
+
+int listen_parse(const char *text, ListenAddr *out, char *err, size_t err_size)
+{
+    const char *host, *colon, *p;
+    size_t hlen;
+    int ipv6 = 0, digits = 0;
+    long port = 0;
+
+    if (!text || !out)
+        return refuse(AVERROR(EINVAL), err, err_size, "no address given");
+    if (text[0] == '[') {
+        const char *end = strchr(text, ']');
+        if (!end || end == text + 1 || end[1] != ':')
+            goto bad_form;
+        host = text + 1;
+        hlen = (size_t)(end - host);
+        for (p = host; p < end; p++)
+            if (!is_hex(*p) && *p != ':' && *p != '.')
+                goto bad_form;
+        colon = end + 1;
+        ipv6 = 1;
+    } else {
+        colon = strrchr(text, ':');
+        if (!colon)
+            return refuse(AVERROR(EINVAL), err, err_size, "'%s' is not HOST:PORT (write e.g. "
+                          "127.0.0.1:8080, or 0.0.0.0:8080 for every interface)", text);
+        host = text;
+        hlen = (size_t)(colon - text);
+        /* an IPv6 address needs its brackets: its colons are not the port's */
+        for (p = host; p < colon; p++)
+            if (!is_name_char(*p))
+                goto bad_form;
+    }
+    if (hlen >= sizeof(out->host))
+        goto bad_form;
+    for (p = colon + 1; *p; p++) {
+        if (*p < '0' || *p > '9' || ++digits > 5)
+            goto bad_port;
+        port = port * 10 + (*p - '0');
+    }
+    if (!digits || port > 65535)
+        goto bad_port;
+    memcpy(out->host, host, hlen);
+    out->host[hlen] = 0;
+    out->ipv6 = ipv6;
+    out->port = (int)port;
+    return 0;
+bad_form:
+    return refuse(AVERROR(EINVAL), err, err_size, "'%s' is not HOST:PORT (write e.g. "
+                  "127.0.0.1:8080 or [::1]:8080)", text);
+bad_port:
+    return refuse(AVERROR(ERANGE), err, err_size, "'%s': the port must be a number from 0 to 65535",
+                  text);
 }

@@ -2,7 +2,11 @@
  * common/output.h: what the config (conf/), the packager, its sinks (dir,
  * push, serve) and the CLI must agree on about a channel's output, each
  * written once here: the output formats and their names, the names of the
- * files in the output tree, and their Content-Types.
+ * files in the output tree, their Content-Types, listen addresses, and the
+ * defaults of push and serve that a config may leave out.
+ *
+ * conf/ includes only common/, so a default that the option tables print
+ * and the sink applies lives here, beside the others of its sink.
  *
  * Everything here is pure (no I/O, no allocation) and thread safe.
  * Errors are negative AVERROR-compatible codes; 0 is success.
@@ -95,5 +99,47 @@ const char *output_content_type(const char *path);
 #define OUTPUT_CONTENT_TYPES 10
 int output_content_type_row(const char *path);
 const char *output_content_type_of_row(int row);
+
+/* ---- listen addresses --------------------------------------------------- */
+
+/* "127.0.0.1:8080", "[::1]:8080" (IPv6 in brackets), ":8080" (every
+ * address, IPv6 and IPv4), "localhost:8080" (a name: its addresses). */
+typedef struct ListenAddr {
+    char host[256];                   /* "" for every address; IPv6 without brackets */
+    int ipv6;                         /* host was written in brackets */
+    int port;                         /* 0-65535; 0: a free port, picked when bound */
+} ListenAddr;
+
+/* Parses text; on error writes a message for the user into err (naming
+ * text) and returns AVERROR(EINVAL) for the form, AVERROR(ERANGE) for the
+ * port. A name is letters, digits, '.' and '-'; an IPv6 address hex
+ * digits, ':' and '.'; a port 1 to 5 digits, at most 65535.
+ *
+ * Port 0 is valid here: the server binds a free port then (tests, tools).
+ * A channel's output.serve.listen refuses it: who pulls from a channel
+ * must know where. */
+int listen_parse(const char *text, ListenAddr *out, char *err, size_t err_size);
+
+/* ---- push defaults (packager/push.c, output.push) ---------------------- */
+
+/* Written as the option tables spell them: whole units, so that one
+ * constant gives both the number and the text ("5s", "1G"). */
+#define PUSH_RETRY_MAX_DEFAULT_S 5    /* cap of the retry backoff */
+#define PUSH_TIMEOUT_DEFAULT_S 10     /* per request */
+#define PUSH_SPOOL_DEFAULT_GIB 1      /* what may wait on disk while the origin fails */
+
+/* ---- serve defaults and limits (packager/serve.c, output.serve) -------- */
+
+/* Connections open at once, in all, where the open files allow it; per
+ * address, half of them. */
+#define SERVER_CONNECTIONS_DEFAULT 1024
+/* An idle connection is closed after this (players and CDNs ask again
+ * within a segment or two). */
+#define SERVER_IDLE_TIMEOUT_DEFAULT_S 15
+/* The server raises the soft limit of open files to the hard one, up to
+ * this; each connection may hold two (its socket and the file it sends),
+ * which bounds what can be asked. */
+#define SERVER_OPEN_FILES_MAX 65536
+#define SERVER_CONNECTIONS_MAX (SERVER_OPEN_FILES_MAX / 2)
 
 #endif

@@ -582,41 +582,18 @@ static int parse_color(const char *s, uint32_t *rgb)
     return 0;
 }
 
+/* The one parser's forms, with a port from 1: who pulls from a channel must
+ * know where, so the free port the server would pick for 0 will not do. */
 static int valid_listen(const char *s, char *err, size_t err_size)
 {
-    const char *colon, *host_end;
-    long long port;
+    ListenAddr a;
+    int ret = listen_parse(s, &a, err, err_size);
 
-    if (s[0] == '[') {
-        host_end = strchr(s, ']');
-        if (!host_end || host_end == s + 1 || host_end[1] != ':')
-            goto bad;
-        for (const char *p = s + 1; p < host_end; p++)
-            if (hexval(*p) < 0 && *p != ':' && *p != '.')
-                goto bad;
-        colon = host_end + 1;
-    } else {
-        colon = strrchr(s, ':');
-        /* ":PORT" is every address, as the server takes it */
-        if (!colon) {
-            snprintf(err, err_size, "'%s' is not HOST:PORT (write e.g. 127.0.0.1:8080, or "
-                     "0.0.0.0:8080 for every interface)", s);
-            return -1;
-        }
-        for (const char *p = s; p < colon; p++)
-            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                  *p == '.' || *p == '-'))
-                goto bad;
-    }
-    if (parse_int(colon + 1, &port) < 0 || colon[1] == '+' || colon[1] == '-' ||
-        port < 1 || port > 65535) {
+    if (ret == AVERROR(ERANGE) || (ret >= 0 && a.port == 0)) {
         snprintf(err, err_size, "'%s': the port must be a number from 1 to 65535", s);
         return -1;
     }
-    return 0;
-bad:
-    snprintf(err, err_size, "'%s' is not HOST:PORT (write e.g. 127.0.0.1:8080 or [::1]:8080)", s);
-    return -1;
+    return ret < 0 ? -1 : 0;
 }
 
 static int valid_url(const char *s, const char *const *schemes, char *err, size_t err_size)
@@ -904,24 +881,26 @@ static const Option low_latency_opts[] = {
 };
 static const Section low_latency_sec = { "output.low_latency", low_latency_opts, check_low_latency };
 
-/* Not given: the server's own defaults (packager/serve.c), which follow the
- * host's open files, so no number is written here. */
+/* Not given: 0, the server's own defaults (packager/serve.c), which follow
+ * the host's open files; the help says what they are (common/output.h). */
 static const Option serve_opts[] = {
     { "listen", OT_LISTEN, F(ConfServe, listen), NULL, NONE, NONE, NULL, NULL, OPT_REQUIRED,
       "HOST:PORT the built-in server listens on; the channel is at http://HOST:PORT/CHANNEL/" },
-    { "connections", OT_INT, F(ConfServe, connections), NULL, 1, CONF_SERVE_CONNECTIONS_MAX, NULL, NULL,
+    { "connections", OT_INT, F(ConfServe, connections), NULL, 1, SERVER_CONNECTIONS_MAX, NULL, NULL,
       0, "connections open at once, in all; one more is answered 503 (Retry-After: 1). Not "
-      "given: 1024. More than the open files allow (ulimit -n, which onair raises to its hard "
-      "limit) is lowered to what they allow, with a warning from onair check and in the log, "
-      "so that the channel still goes on air. Channels on the same listen address share one "
-      "server: they must give the same value, or only one of them gives it" },
-    { "per_address", OT_INT, F(ConfServe, per_address), NULL, 1, CONF_SERVE_CONNECTIONS_MAX, NULL, NULL,
+      "given: " AV_STRINGIFY(SERVER_CONNECTIONS_DEFAULT) ". More than the open files allow "
+      "(ulimit -n, which onair raises to its hard limit) is lowered to what they allow, with a "
+      "warning from onair check and in the log, so that the channel still goes on air. "
+      "Channels on the same listen address share one server: they must give the same value, "
+      "or only one of them gives it" },
+    { "per_address", OT_INT, F(ConfServe, per_address), NULL, 1, SERVER_CONNECTIONS_MAX, NULL, NULL,
       0, "connections open at once from one client address (an IPv6 /64 counts as one); at "
       "most connections. Not given: half of connections. A CDN's shield pulling from few "
       "addresses may need more. Shared as connections is" },
     { "idle_timeout", OT_DURATION, F(ConfServe, idle_timeout), NULL, 1e6, 3600.0 * US, NULL, NULL,
       0, "a connection that sends nothing this long is closed; whole seconds (a fraction is rounded "
-      "up, with a warning). Not given: 15s. Channels on one listen address share it as connections" },
+      "up, with a warning). Not given: " AV_STRINGIFY(SERVER_IDLE_TIMEOUT_DEFAULT_S) "s. "
+      "Channels on one listen address share it as connections" },
     { .key = NULL },
 };
 static const Section serve_sec = { "output.serve", serve_opts, check_serve };
@@ -949,11 +928,14 @@ static const Option push_opts[] = {
       "environment variable holding the secret access key for aws_sigv4" },
     { "delete", OT_BOOL, F(ConfPush, delete_segments), "true", NONE, NONE, NULL, NULL, 0,
       "DELETE segments from the origin when they leave the window" },
-    { "spool", OT_SIZE, F(ConfPush, spool), "1G", 1024.0 * 1024, 1024.0 * 1024 * 1024 * 1024, NULL,
+    { "spool", OT_SIZE, F(ConfPush, spool), AV_STRINGIFY(PUSH_SPOOL_DEFAULT_GIB) "G",
+      1024.0 * 1024, 1024.0 * 1024 * 1024 * 1024, NULL,
       NULL, 0, "segments that may wait on disk while the origin fails; past it the oldest go" },
-    { "timeout", OT_DURATION, F(ConfPush, timeout), "10s", 1e6, 300.0 * US, NULL, NULL, 0,
+    { "timeout", OT_DURATION, F(ConfPush, timeout), AV_STRINGIFY(PUSH_TIMEOUT_DEFAULT_S) "s",
+      1e6, 300.0 * US, NULL, NULL, 0,
       "a request that takes longer fails (and is retried)" },
-    { "retry_max", OT_DURATION, F(ConfPush, retry_max), "5s", 1e6, 300.0 * US, NULL, NULL, 0,
+    { "retry_max", OT_DURATION, F(ConfPush, retry_max), AV_STRINGIFY(PUSH_RETRY_MAX_DEFAULT_S) "s",
+      1e6, 300.0 * US, NULL, NULL, 0,
       "cap of the retry backoff while the origin fails" },
     { .key = NULL },
 };
@@ -2303,7 +2285,7 @@ static void check_serve(Ctx *c, void *base, SectionState *st)
         v->connections_column = val_mark(st, "connections").col;
     }
     if (ok(st, "per_address")) {
-        int most = ok(st, "connections") ? v->connections : CONF_SERVE_CONNECTIONS_DEFAULT;
+        int most = ok(st, "connections") ? v->connections : SERVER_CONNECTIONS_DEFAULT;
         if (v->per_address > most) {
             fail_at(c, val_mark(st, "per_address"), "%s.per_address: %d is more than connections "
                     "(%d%s): one address cannot have more than all", st->path, v->per_address, most,

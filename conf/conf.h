@@ -121,11 +121,12 @@ typedef struct ConfLowLatency {
     int64_t part;            /* LL-HLS part length in µs; 0 = off */
 } ConfLowLatency;
 
-/* The server's limits (packager.h ServerLimits); 0: the server's default.
+/* The server's limits (packager.h ServerLimits); 0: the server's default
+ * (common/output.h SERVER_*_DEFAULT*).
  * Channels that share a listen address share one server: what they give
  * must agree (onair run refuses to start otherwise). */
 typedef struct ConfServe {
-    char *listen;            /* "HOST:PORT", or NULL: not served */
+    char *listen;            /* "HOST:PORT" (listen_parse, port 1-65535), or NULL: not served */
     int connections;         /* open at once, in all */
     int per_address;         /* open at once from one client address (IPv6: its /64) */
     int64_t idle_timeout;    /* µs, whole seconds; an idle connection is closed after it */
@@ -134,12 +135,6 @@ typedef struct ConfServe {
 
 #define CONF_PUSH_MAX 8         /* push targets per channel */
 #define CONF_HEADERS_MAX 32      /* extra headers per target */
-/* output.serve.connections: the server's default, and the most that can be
- * asked (onair raises the open files to at most 65536, two for each
- * connection). The default is packager.h's SERVER_CONNECTIONS_DEFAULT
- * (cli/run.c asserts it). */
-#define CONF_SERVE_CONNECTIONS_DEFAULT 1024
-#define CONF_SERVE_CONNECTIONS_MAX 32768
 
 typedef struct ConfHeaders {
     char **lines;            /* "Name: value" each */

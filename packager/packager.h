@@ -9,6 +9,8 @@
  *
  * Output tree: OUTDIR/master.m3u8, OUTDIR/<rendition>/index.m3u8 with the
  * segments beside it (seg_NNNNNNNN.ts|.m4s, init.mp4), OUTDIR/manifest.mpd.
+ * Its names, the formats (FORMAT_*), Content-Types and the sinks' defaults
+ * are common/output.h's, shared with the config and the CLI.
  */
 #ifndef ONAIR_PACKAGER_H
 #define ONAIR_PACKAGER_H
@@ -316,14 +318,15 @@ int packager_codec_string(const AVCodecParameters *par, char *out, size_t size);
  *   delays a channel. Bodies over 16 KiB go out from the file (sendfile). */
 typedef struct Server Server;
 
-#define SERVER_CONNECTIONS_DEFAULT 1024
-
+/* The defaults are common/output.h's SERVER_*, which the config's help
+ * text gives too. */
 typedef struct ServerLimits {
     int connections;     /* open at once; 0: default, SERVER_CONNECTIONS_DEFAULT where
                           * descriptors allow */
     int per_address;     /* open at once from one client address (IPv6: its /64);
                           * 0: default, half of connections */
-    int timeout_s;       /* an idle connection is closed; 0: default, 15 s */
+    int timeout_s;       /* an idle connection is closed; 0: default,
+                          * SERVER_IDLE_TIMEOUT_DEFAULT_S */
 } ServerLimits;
 
 /* The limits server_new uses on this host: the connections are bounded by
@@ -335,15 +338,16 @@ void server_default_limits(ServerLimits *out);
  * (as server_new does). For onair check, which binds nothing. */
 int server_connections_allowed(void);
 
-/* Starts serving on listen: "127.0.0.1:8080", "[::1]:8080", ":8080" (every
- * address, IPv6 and IPv4), "localhost:8080" (the first address of the name
- * that binds); port 0 picks a free one (server_port). web_root: the folder
+/* Starts serving on listen (listen_parse, common/output.h): "127.0.0.1:8080",
+ * "[::1]:8080", ":8080" (every address, IPv6 and IPv4), "localhost:8080"
+ * (the first address of the name that binds); port 0 picks a free one
+ * (server_port). web_root: the folder
  * with player.html and node_modules/; NULL: the source tree's web/
  * (ONAIR_WEB_ROOT, so no install is needed). Both strings are copied. A
  * failure is logged naming the address ("127.0.0.1:8080: Address already in
  * use") and leaves *s NULL. Raises the process's soft limit of open files to
- * its hard limit (at most 65536; nothing in onair uses select()). The caller
- * owns *s (server_free). */
+ * its hard limit (at most SERVER_OPEN_FILES_MAX; nothing in onair uses
+ * select()). The caller owns *s (server_free). */
 int server_new(Server **s, const char *listen, const char *web_root);
 
 /* server_new with limits; NULL or a 0 field: the default. Connections beyond
@@ -407,10 +411,10 @@ typedef struct PushConfig {
     const char *aws_key_env;          /* access key id and secret for SigV4 */
     const char *aws_secret_env;
     int delete_segments;              /* DELETE what the packager deletes (404 counts as done) */
-    int64_t retry_max_us;             /* backoff cap; 0: 5 s */
+    int64_t retry_max_us;             /* backoff cap; 0: PUSH_RETRY_MAX_DEFAULT_S */
     int64_t retry_base_us;            /* first backoff; 0: 100 ms */
-    int64_t spool_bytes;              /* bound of what waits; 0: 1 GiB */
-    int64_t timeout_us;               /* per request; 0: 10 s */
+    int64_t spool_bytes;              /* bound of what waits; 0: PUSH_SPOOL_DEFAULT_GIB */
+    int64_t timeout_us;               /* per request; 0: PUSH_TIMEOUT_DEFAULT_S */
     int64_t flush_us;                 /* pusher_free's last push of what waits; 0: 1 s */
     int max_in_flight;                /* transfers at once; 0: 8 */
 } PushConfig;

@@ -42,10 +42,11 @@
 #include <libavutil/error.h>
 
 #define STAGE "push"
-#define DEFAULT_RETRY_MAX_US 5000000
+/* PushConfig's 0s; those a config can set are common/output.h's PUSH_* */
+#define DEFAULT_RETRY_MAX_US (PUSH_RETRY_MAX_DEFAULT_S * 1000000LL)
 #define DEFAULT_RETRY_BASE_US 100000
-#define DEFAULT_SPOOL_BYTES (1LL << 30)
-#define DEFAULT_TIMEOUT_US 10000000
+#define DEFAULT_SPOOL_BYTES ((int64_t)PUSH_SPOOL_DEFAULT_GIB << 30)
+#define DEFAULT_TIMEOUT_US (PUSH_TIMEOUT_DEFAULT_S * 1000000LL)
 #define DEFAULT_FLUSH_US 1000000
 #define DEFAULT_IN_FLIGHT 8
 #define MAX_IN_FLIGHT 64

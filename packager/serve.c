@@ -58,14 +58,8 @@
 /* Enough for many clients: a thread serves every connection it polls, and
  * file bodies go out by sendfile. */
 #define SERVE_THREADS 2
-/* ServerLimits' defaults. A connection idle this long (a stalled or vanished
- * client) is closed; players and CDNs ask again within a segment or two. */
-#define SERVE_CONNECTIONS SERVER_CONNECTIONS_DEFAULT
-#define SERVE_TIMEOUT_S 15
 /* Descriptors left to the rest of the process (sources, encoders, files). */
 #define SERVE_FD_RESERVE 256
-/* server_new raises the soft limit of open files to the hard one, up to this. */
-#define SERVE_NOFILE_MAX 65536
 /* A connection over a limit is answered 503 as soon as it asks; one that
  * asks nothing is closed after this. */
 #define SERVE_REFUSED_TIMEOUT_S 2
@@ -968,8 +962,8 @@ static int connections_allowed(void)
 /* What raise_open_files sets the soft limit to. */
 static rlim_t open_files_wanted(const struct rlimit *rl)
 {
-    return rl->rlim_max == RLIM_INFINITY || rl->rlim_max > SERVE_NOFILE_MAX ? SERVE_NOFILE_MAX
-                                                                             : rl->rlim_max;
+    return rl->rlim_max == RLIM_INFINITY || rl->rlim_max > SERVER_OPEN_FILES_MAX
+               ? SERVER_OPEN_FILES_MAX : rl->rlim_max;
 }
 
 int server_connections_allowed(void)
@@ -1009,9 +1003,9 @@ void server_default_limits(ServerLimits *out)
 
     if (!out)
         return;
-    out->connections = allowed < SERVE_CONNECTIONS ? allowed : SERVE_CONNECTIONS;
+    out->connections = allowed < SERVER_CONNECTIONS_DEFAULT ? allowed : SERVER_CONNECTIONS_DEFAULT;
     out->per_address = out->connections / 2 > 0 ? out->connections / 2 : 1;
-    out->timeout_s = SERVE_TIMEOUT_S;
+    out->timeout_s = SERVER_IDLE_TIMEOUT_DEFAULT_S;
 }
 
 /* asked (NULL or 0 fields: defaults) made possible on this host. */
@@ -1251,46 +1245,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- listening ----------------------------------------------------------- */
 
-/* "HOST:PORT", "[IPV6]:PORT" or ":PORT" -> host ("" for every address) and port. */
-static int parse_listen(const char *where, char *host, size_t host_size, char *port,
-                        size_t port_size)
-{
-    const char *h = where, *colon;
-    size_t hlen, plen;
-    long value = 0;
-
-    if (where[0] == '[') {
-        const char *end = strchr(where, ']');
-        if (!end || end[1] != ':' || end == where + 1)
-            return AVERROR(EINVAL);
-        h = where + 1;
-        hlen = (size_t)(end - h);
-        colon = end + 1;
-    } else {
-        colon = strrchr(where, ':');
-        if (!colon)
-            return AVERROR(EINVAL);
-        hlen = (size_t)(colon - where);
-        if (memchr(where, ':', hlen))   /* an IPv6 address needs its brackets */
-            return AVERROR(EINVAL);
-    }
-    plen = strlen(colon + 1);
-    if (!plen || plen > 5 || hlen >= host_size || plen >= port_size)
-        return AVERROR(EINVAL);
-    for (const char *p = colon + 1; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return AVERROR(EINVAL);
-        value = value * 10 + (*p - '0');
-    }
-    if (value > 65535)
-        return AVERROR(EINVAL);
-    memcpy(host, h, hlen);
-    host[hlen] = 0;
-    memcpy(port, colon + 1, plen + 1);
-    return 0;
-}
-
-
 /* Binds and listens on the first address host:port gives that can be had.
  * On failure why says what went wrong. */
 static int bind_host(const char *host, const char *port, int *fd_out, int *ipv6, char *why,
@@ -1336,16 +1290,17 @@ static int bind_host(const char *host, const char *port, int *fd_out, int *ipv6,
  * failure says which address could not be had and why. */
 static int open_listener(const char *where, int *fd, int *ipv6)
 {
-    char host[256], port[8], why[256];
-    int ret = parse_listen(where, host, sizeof(host), port, sizeof(port));
+    ListenAddr a;
+    char port[8], why[256];
+    int ret = listen_parse(where, &a, why, sizeof(why));
 
     if (ret < 0) {
-        log_msg(LOG_ERROR, "", STAGE, "%s: not an address to listen on (HOST:PORT, "
-                "[IPV6]:PORT or :PORT, port 0-65535)", where);
-        return ret;
+        log_msg(LOG_ERROR, "", STAGE, "%s: not an address to listen on: %s", where, why);
+        return AVERROR(EINVAL);
     }
-    if (host[0]) {
-        ret = bind_host(host, port, fd, ipv6, why, sizeof(why));
+    snprintf(port, sizeof(port), "%d", a.port);
+    if (a.host[0]) {
+        ret = bind_host(a.host, port, fd, ipv6, why, sizeof(why));
     } else {
         /* every address: IPv6 and IPv4 both, or IPv4 alone where IPv6 is off */
         ret = bind_host("::", port, fd, ipv6, why, sizeof(why));

@@ -1,5 +1,5 @@
 /* common/output.h: format names, the output tree's file names written and
- * read back, Content-Types. */
+ * read back, Content-Types, listen addresses. */
 #include "common/output.h"
 
 #include <libavutil/error.h>
@@ -147,11 +147,86 @@ static void test_content_types(void)
     CHECK_EQ_STR(output_content_type_of_row(OUTPUT_CONTENT_TYPES), "application/octet-stream");
 }
 
+static void listens(const char *text, const char *host, int ipv6, int port)
+{
+    ListenAddr a;
+    char err[256] = "";
+    int ret = listen_parse(text, &a, err, sizeof(err));
+
+    if (ret < 0)
+        fprintf(stderr, "'%s': %s\n", text, err);
+    CHECK_EQ_INT(ret, 0);
+    if (ret < 0)
+        return;
+    CHECK_EQ_STR(a.host, host);
+    CHECK_EQ_INT(a.ipv6, ipv6);
+    CHECK_EQ_INT(a.port, port);
+}
+
+static void refuses(const char *text, int want, const char *says)
+{
+    ListenAddr a;
+    char err[512] = "";
+    int ret = listen_parse(text, &a, err, sizeof(err));
+
+    if (ret != want || !strstr(err, says) || !strstr(err, text))
+        fprintf(stderr, "'%s': %d, '%s'\n", text, ret, err);
+    CHECK_EQ_INT(ret, want);
+    CHECK(strstr(err, says) != NULL);
+    CHECK(strstr(err, text) != NULL);
+}
+
+static void test_listen(void)
+{
+    char long_host[300];
+
+    listens("127.0.0.1:8080", "127.0.0.1", 0, 8080);
+    listens("0.0.0.0:80", "0.0.0.0", 0, 80);
+    listens(":8080", "", 0, 8080);
+    listens("localhost:1", "localhost", 0, 1);
+    listens("my-host.example:65535", "my-host.example", 0, 65535);
+    listens("[::1]:8080", "::1", 1, 8080);
+    listens("[::]:8080", "::", 1, 8080);
+    listens("[fe80::1:AbCd]:443", "fe80::1:AbCd", 1, 443);
+    listens("[::ffff:192.0.2.1]:80", "::ffff:192.0.2.1", 1, 80);
+    /* port 0: a free one, picked when bound */
+    listens("127.0.0.1:0", "127.0.0.1", 0, 0);
+    listens(":0", "", 0, 0);
+    listens("[::1]:0", "::1", 1, 0);
+    listens("127.0.0.1:00080", "127.0.0.1", 0, 80);
+
+    refuses("nonsense", AVERROR(EINVAL), "is not HOST:PORT");
+    refuses("127.0.0.1", AVERROR(EINVAL), "0.0.0.0:8080 for every interface");
+    refuses("::1:8080", AVERROR(EINVAL), "[::1]:8080");
+    refuses("[::1]8080", AVERROR(EINVAL), "is not HOST:PORT");
+    refuses("[::1]", AVERROR(EINVAL), "is not HOST:PORT");
+    refuses("[]:80", AVERROR(EINVAL), "is not HOST:PORT");
+    refuses("[::1:80", AVERROR(EINVAL), "is not HOST:PORT");
+    refuses("[fe80::1%eth0]:80", AVERROR(EINVAL), "is not HOST:PORT");
+    refuses("my_host:80", AVERROR(EINVAL), "is not HOST:PORT");
+    refuses("host name:80", AVERROR(EINVAL), "is not HOST:PORT");
+    refuses("127.0.0.1:", AVERROR(ERANGE), "from 0 to 65535");
+    refuses("127.0.0.1:65536", AVERROR(ERANGE), "from 0 to 65535");
+    refuses("127.0.0.1:99999", AVERROR(ERANGE), "from 0 to 65535");
+    refuses("127.0.0.1:008080", AVERROR(ERANGE), "from 0 to 65535");
+    refuses("127.0.0.1:8x", AVERROR(ERANGE), "from 0 to 65535");
+    refuses("127.0.0.1:+80", AVERROR(ERANGE), "from 0 to 65535");
+    refuses("127.0.0.1:-1", AVERROR(ERANGE), "from 0 to 65535");
+    refuses("[::1]:80 ", AVERROR(ERANGE), "from 0 to 65535");
+
+    memset(long_host, 'a', sizeof(long_host));
+    snprintf(long_host + 280, sizeof(long_host) - 280, ":80");
+    refuses(long_host, AVERROR(EINVAL), "is not HOST:PORT");
+    CHECK_EQ_INT(listen_parse(NULL, &(ListenAddr){ 0 }, NULL, 0), AVERROR(EINVAL));
+    CHECK_EQ_INT(listen_parse("nonsense", &(ListenAddr){ 0 }, NULL, 0), AVERROR(EINVAL));
+}
+
 int main(void)
 {
     test_formats();
     test_segment_names();
     test_parse_names();
     test_content_types();
+    test_listen();
     return CHECK_DONE();
 }
