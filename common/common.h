@@ -137,6 +137,16 @@ int preset_index(const char *name);
 /* "ultrafast, superfast, ..., placebo" for messages; cut to fit size. */
 void preset_list(char *out, size_t size);
 
+/* ---- H.264 ------------------------------------------------------------- */
+
+/* profile_idc, the constraint flags and level_idc (the three bytes after
+ * the NAL header) of the first SPS in data: avcC (ISO/IEC 14496-15, whose
+ * first byte is 1 and which copies them) or Annex B (start codes; a NAL
+ * ends where 00 00 00 or 00 00 01 begins). Emulation prevention bytes
+ * (00 00 03) are dropped, as a decoder does. AVERROR_INVALIDDATA when there
+ * is no SPS or it is cut short. */
+int h264_sps_head(const uint8_t *data, size_t size, uint8_t head[3]);
+
 /* ---- scaling ---------------------------------------------------------- */
 
 struct AVFrame;

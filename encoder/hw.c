@@ -142,22 +142,6 @@ static size_t annexb_insert_point(const uint8_t *d, size_t size)
     return at;
 }
 
-/* profile_idc, constraint flags and level_idc of the first SPS. */
-static int annexb_sps_info(const uint8_t *d, size_t size, int *profile, int *constraints, int *level)
-{
-    size_t pos = 0;
-
-    while ((pos = annexb_next(d, size, pos)) < size) {
-        if ((d[pos] & 0x1f) == 7 && pos + 3 < size) {
-            *profile = d[pos + 1];
-            *constraints = d[pos + 2];
-            *level = d[pos + 3];
-            return 0;
-        }
-    }
-    return AVERROR_INVALIDDATA;
-}
-
 /* ---- one encoder ---------------------------------------------------------- */
 
 #define HW_LOG(h, level, ...)                                             \
@@ -352,16 +336,17 @@ fail:
 static int hw_fill_par(const HwEncoder *h, AVCodecParameters *par)
 {
     const AVCodecContext *c = h->avctx;
-    int ret, profile, constraints, level;
+    uint8_t head[3];
+    int ret;
 
     if ((ret = avcodec_parameters_from_context(par, c)) < 0)
         return ret;
     par->format = AV_PIX_FMT_YUV420P;   /* what it decodes to, not the upload format */
-    if (annexb_sps_info(c->extradata, (size_t)c->extradata_size, &profile, &constraints, &level) >= 0) {
-        par->profile = profile;
-        if (profile == FF_PROFILE_H264_BASELINE && (constraints & 0x40))
+    if (h264_sps_head(c->extradata, (size_t)FFMAX(c->extradata_size, 0), head) >= 0) {
+        par->profile = head[0];
+        if (head[0] == FF_PROFILE_H264_BASELINE && (head[1] & 0x40))
             par->profile = FF_PROFILE_H264_CONSTRAINED_BASELINE;
-        par->level = level;
+        par->level = head[2];
     }
     return 0;
 }

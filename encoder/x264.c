@@ -55,7 +55,7 @@ static int x264_open(void **priv, const EncoderParams *p, AVCodecParameters *par
     x264_param_t param;
     x264_nal_t *nals;
     int nnal, ret;
-    uint8_t *extra = NULL;
+    uint8_t *extra = NULL, head[3];
     size_t extra_size = 0;
 
     *priv = NULL;
@@ -144,11 +144,10 @@ static int x264_open(void **priv, const EncoderParams *p, AVCodecParameters *par
             continue;
         memcpy(extra + extra_size, nals[i].p_payload, (size_t)nals[i].i_payload);
         extra_size += (size_t)nals[i].i_payload;
-        if (nals[i].i_type == NAL_SPS && nals[i].i_payload > 7) {
-            /* start code, NAL header, then profile_idc, constraints, level_idc */
-            int sc = nals[i].p_payload[2] == 1 ? 3 : 4;
-            par->profile = nals[i].p_payload[sc + 1];
-            par->level = nals[i].p_payload[sc + 3];
+        if (nals[i].i_type == NAL_SPS &&
+            h264_sps_head(nals[i].p_payload, (size_t)nals[i].i_payload, head) >= 0) {
+            par->profile = head[0];
+            par->level = head[2];
         }
     }
     av_freep(&par->extradata);
