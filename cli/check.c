@@ -65,52 +65,15 @@ static void fmt_local(char *buf, size_t size, const Tz *tz, int64_t t, int date)
         snprintf(buf, size, "%02d:%02d:%02d%s %s", l.hour, l.minute, l.second, ms, l.abbr);
 }
 
-static void fmt_utc(char *buf, size_t size, int64_t t, int date)
-{
-    int64_t days = t >= 0 ? t / 86400000000LL : -((-t + 86399999999LL) / 86400000000LL);
-    int64_t us = t - days * 86400000000LL;
-    int y, m, d;
-    char ms[16] = "";
-
-    civil_from_days(days, &y, &m, &d);
-    if (us % 1000000)
-        snprintf(ms, sizeof(ms), ".%03d", (int)(us % 1000000 / 1000));
-    if (date)
-        snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", y, m, d, (int)(us / 3600000000LL),
-                 (int)(us / 60000000 % 60), (int)(us / 1000000 % 60), ms);
-    else
-        snprintf(buf, size, "%02d:%02d:%02d%sZ", (int)(us / 3600000000LL),
-                 (int)(us / 60000000 % 60), (int)(us / 1000000 % 60), ms);
-}
-
 /* tz NULL: the same UTC day */
 static int same_local_day(const Tz *tz, int64_t a, int64_t b)
 {
     TzLocal la, lb;
     if (!tz)
-        return a / 86400000000LL == b / 86400000000LL;
+        return clock_floor_div(a, 86400000000LL) == clock_floor_div(b, 86400000000LL);
     tz_to_local(tz, a, &la);
     tz_to_local(tz, b, &lb);
     return la.year == lb.year && la.month == lb.month && la.day == lb.day;
-}
-
-/* "24h", "1h30m", "50m", "2m30s", "1.5s": a length as the config writes one. */
-static void fmt_span(char *buf, size_t size, int64_t us)
-{
-    int64_t s = us / 1000000;
-    size_t n = 0;
-
-    buf[0] = 0;
-    if (us % 1000000 || us <= 0) {
-        snprintf(buf, size, "%.3gs", us / 1e6);
-        return;
-    }
-    if (s >= 3600)
-        n += (size_t)snprintf(buf + n, size - n, "%dh", (int)(s / 3600));
-    if (s / 60 % 60 && n < size)
-        n += (size_t)snprintf(buf + n, size - n, "%dm", (int)(s / 60 % 60));
-    if (s % 60 && n < size)
-        snprintf(buf + n, size - n, "%ds", (int)(s % 60));
 }
 
 /* Warnings about the timeline, in the loader's format, capped. */
@@ -146,14 +109,14 @@ static void timeline_warnings(const ChannelConf *conf, const Timeline *tl, int64
         if (en->flags & SCHEDULE_GAP) {
             const ConfItem *before = i > 0 && tl->entries[i - 1].item >= 0 ?
                                      &items[tl->entries[i - 1].item] : NULL;
-            fmt_utc(a, sizeof(a), en->start, 1);
+            clock_format_utc(en->start, CLOCK_UTC_DATE, a, sizeof(a));
             if (en->flags & SCHEDULE_OPEN_END) {
                 twarn(w, before ? before->line : 0, before ? before->column : 0,
                       "from %s nothing is scheduled: the slate airs from then on%s", a,
                       conf->schedule.loop ? "" : " (schedule.loop is false)");
             } else {
-                fmt_utc(b, sizeof(b), en->end, 1);
-                fmt_span(d, sizeof(d), en->end - en->start);
+                clock_format_utc(en->end, CLOCK_UTC_DATE, b, sizeof(b));
+                format_duration(d, sizeof(d), en->end - en->start);
                 twarn(w, before ? before->line : 0, before ? before->column : 0,
                       "gap from %s to %s (%s): the slate airs", a, b, d);
             }
@@ -161,9 +124,9 @@ static void timeline_warnings(const ChannelConf *conf, const Timeline *tl, int64
         if ((en->flags & SCHEDULE_CUT_SHORT) && i + 1 < tl->count && en->end < to) {
             const ScheduleEntry *nx = &tl->entries[i + 1];
             const ConfItem *it = &items[en->item];
-            fmt_utc(a, sizeof(a), en->end, 1);
-            fmt_span(d, sizeof(d), en->end - en->start + en->offset);
-            fmt_span(e, sizeof(e), it->duration);
+            clock_format_utc(en->end, CLOCK_UTC_DATE, a, sizeof(a));
+            format_duration(d, sizeof(d), en->end - en->start + en->offset);
+            format_duration(e, sizeof(e), it->duration);
             twarn(w, it->line, it->column, "'%s' is cut short at %s by '%s' (line %d): %s of %s airs",
                   en->title, a, nx->title ? nx->title : "?",
                   nx->item >= 0 ? items[nx->item].line : 0, d, e);
@@ -213,11 +176,12 @@ static void fill_row(const ChannelConf *conf, const ScheduleEntry *en, Row *r)
     else
         fmt_local(b, sizeof(b), conf->tz, en->end, !same_local_day(conf->tz, en->start, en->end));
     snprintf(r->local, sizeof(r->local), "%s - %s", a, b);
-    fmt_utc(a, sizeof(a), en->start, 1);
+    clock_format_utc(en->start, CLOCK_UTC_DATE, a, sizeof(a));
     if (en->flags & SCHEDULE_OPEN_END)
         snprintf(b, sizeof(b), "...");
     else
-        fmt_utc(b, sizeof(b), en->end, !same_local_day(NULL, en->start, en->end));
+        clock_format_utc(en->end, same_local_day(NULL, en->start, en->end) ? 0 : CLOCK_UTC_DATE, b,
+                         sizeof(b));
     snprintf(r->utc, sizeof(r->utc), "%s - %s", a, b);
     snprintf(r->source, sizeof(r->source), "%s", en->source >= 0 ? conf->sources[en->source].name
                                                                  : "(slate)");
@@ -227,7 +191,7 @@ static void fill_row(const ChannelConf *conf, const ScheduleEntry *en, Row *r)
     else if (en->flags & SCHEDULE_AT)
         NOTE(" [at]");
     if (en->flags & SCHEDULE_JOINED) {
-        fmt_span(d, sizeof(d), en->offset);
+        format_duration(d, sizeof(d), en->offset);
         NOTE(" [joined %s in]", d);
     }
     if (en->flags & SCHEDULE_CUT_SHORT)
@@ -238,14 +202,6 @@ static void fill_row(const ChannelConf *conf, const ScheduleEntry *en, Row *r)
         NOTE(" [DST: first of two]");
 #undef NOTE
     snprintf(r->title, sizeof(r->title), "%s%s", en->title ? en->title : "slate", notes);
-}
-
-static void fmt_fps(char *buf, size_t size, AVRational q)
-{
-    if (q.den == 1)
-        snprintf(buf, size, "%d", q.num);
-    else
-        snprintf(buf, size, "%.3g", (double)q.num / q.den);
 }
 
 static int print_timeline(const ChannelConf *conf, const Timeline *tl, const CheckOptions *o)
@@ -348,7 +304,7 @@ static int check_one(const char *path, const CheckOptions *o)
     }
     if (!o->quiet) {
         char fps[16];
-        fmt_fps(fps, sizeof(fps), conf->video.fps);
+        format_fps(fps, sizeof(fps), conf->video.fps);
         printf("%s: channel '%s' (\"%s\"): %dx%d at %s fps; ladder", path, conf->channel,
                conf->title, conf->video.width, conf->video.height, fps);
         for (int i = 0; i < conf->nb_rungs; i++)
@@ -357,8 +313,8 @@ static int check_one(const char *path, const CheckOptions *o)
                conf->nb_sources == 1 ? "" : "s", conf->schedule.nb_items,
                conf->schedule.nb_items == 1 ? "" : "s", conf->timezone);
         fmt_local(a, sizeof(a), conf->tz, from, 1);
-        fmt_utc(b, sizeof(b), from, 1);
-        fmt_span(span, sizeof(span), o->span);
+        clock_format_utc(from, CLOCK_UTC_DATE, b, sizeof(b));
+        format_duration(span, sizeof(span), o->span);
         printf("timeline for %s from %s (%s), the channel starting then:\n", span, a, b);
         ret = print_timeline(conf, tl, o);
         fflush(stdout);

@@ -1,9 +1,10 @@
-/* The output clock, the segment grid and picture fitting. */
+/* The output clock, the segment grid (and its LL-HLS parts), and picture fitting. */
 #include "common.h"
 
 #include <stdio.h>
 #include <time.h>
 
+#include <libavutil/common.h>
 #include <libavutil/mathematics.h>
 
 int64_t clock_monotonic_us(void)
@@ -20,15 +21,35 @@ int64_t clock_wall_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+int64_t clock_floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+void clock_format_utc(int64_t wall_us, unsigned flags, char *out, size_t size)
+{
+    int64_t days = clock_floor_div(wall_us, 86400LL * 1000000), us = wall_us - days * 86400LL * 1000000;
+    int y, m, d, n = 0;
+    char ms[8] = "";
+
+    if (!out || !size)
+        return;
+    if ((flags & CLOCK_UTC_MS) || us % 1000000)
+        snprintf(ms, sizeof(ms), ".%03d", (int)(us % 1000000 / 1000));
+    if (flags & CLOCK_UTC_DATE) {
+        civil_from_days(days, &y, &m, &d);
+        n = snprintf(out, size, "%04d-%02d-%02dT", y, m, d);
+        if (n < 0 || (size_t)n >= size)
+            return;
+    }
+    snprintf(out + n, size - (size_t)n, "%02d:%02d:%02d%sZ", (int)(us / 3600000000LL),
+             (int)(us / 60000000 % 60), (int)(us / 1000000 % 60), ms);
+}
+
 void clock_format_iso(int64_t wall_us, char *out, size_t size)
 {
-    time_t sec = (time_t)(wall_us >= 0 ? wall_us / 1000000 : (wall_us - 999999) / 1000000);
-    int ms = (int)((wall_us - (int64_t)sec * 1000000) / 1000);
-    struct tm tm;
-
-    gmtime_r(&sec, &tm);
-    snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    clock_format_utc(wall_us, CLOCK_UTC_DATE | CLOCK_UTC_MS, out, size);
 }
 
 int64_t grid_segment_start(const SegmentGrid *g, int64_t k)
@@ -64,6 +85,21 @@ int grid_max_segment_frames(const SegmentGrid *g)
     int64_t exact = av_rescale_rnd(g->segment_us, g->fps.num, (int64_t)g->fps.den * 1000000,
                                    AV_ROUND_UP);
     return exact < 1 ? 1 : (int)exact;
+}
+
+int64_t grid_part_frames(AVRational fps, int64_t part_us)
+{
+    return FFMAX(1, av_rescale_rnd(part_us, fps.num, (int64_t)fps.den * 1000000, AV_ROUND_DOWN));
+}
+
+int64_t grid_segment_parts(int64_t seg_frames, int64_t part_frames)
+{
+    return (seg_frames + part_frames - 1) / part_frames;
+}
+
+int64_t grid_last_part_frames(int64_t seg_frames, int64_t part_frames)
+{
+    return seg_frames - part_frames * ((seg_frames - 1) / part_frames);
 }
 
 void rung_fit(int src_w, int src_h, AVRational sar, int box_w, int box_h, int *out_w, int *out_h)

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <libavutil/rational.h>
 
@@ -89,6 +90,16 @@ int64_t clock_wall_us(void);
  * 2026-11-25T12:00:00.000Z. size >= 32. */
 void clock_format_iso(int64_t wall_us, char *out, size_t size);
 
+#define CLOCK_UTC_DATE 1     /* the date too: 2026-11-25T12:00:00Z, else 12:00:00Z */
+#define CLOCK_UTC_MS   2     /* milliseconds always, else only when not whole seconds */
+/* ISO 8601 UTC as flags (CLOCK_UTC_*) ask; clock_format_iso is DATE | MS.
+ * Cut to fit size (32 holds any). */
+void clock_format_utc(int64_t wall_us, unsigned flags, char *out, size_t size);
+
+/* a / b rounded towards minus infinity (b > 0), so a time before the epoch
+ * falls in the day or second it belongs to, not the one after. */
+int64_t clock_floor_div(int64_t a, int64_t b);
+
 /* The output clock: video frame n has pts n in time base 1/fps. Segment k
  * starts at frame round(k * segment * fps), so every segment is `segment`
  * long to within one frame (exactly, when segment * fps is whole) and the
@@ -104,6 +115,15 @@ int64_t grid_segment_of_frame(const SegmentGrid *g, int64_t frame);
 int grid_is_boundary(const SegmentGrid *g, int64_t frame);
 /* Largest number of frames in any segment. */
 int grid_max_segment_frames(const SegmentGrid *g);
+
+/* LL-HLS parts are whole frames counted from each segment's start: part_us
+ * at fps is rounded down, to one frame at least. The config's warnings and
+ * the packager's cuts both follow this rule. */
+int64_t grid_part_frames(AVRational fps, int64_t part_us);
+/* The parts of a segment of seg_frames (the last may be shorter), and how
+ * many frames that last one has. part_frames > 0. */
+int64_t grid_segment_parts(int64_t seg_frames, int64_t part_frames);
+int64_t grid_last_part_frames(int64_t seg_frames, int64_t part_frames);
 
 /* ---- ladder ---------------------------------------------------------- */
 
@@ -201,6 +221,31 @@ void buf_reset(Buf *b);
  * partly written piece. */
 void buf_truncate(Buf *b, size_t len);
 void buf_free(Buf *b);
+
+/* The wait before the next try after `failures` in a row (>= 1): first,
+ * doubled for each failure after the first, capped at cap. Callers add
+ * their own jitter where many clients would retry in step. */
+int64_t backoff_delay(int64_t first, int64_t cap, int failures);
+
+/* ---- text for people and for JSON ---------------------------------------- */
+
+/* A length as the config writes one, for messages and the reference:
+ * "1h30m", "2s", "500ms", "2.020s"; "%g" seconds where it is not whole
+ * milliseconds ("0.0005s"). */
+void format_duration(char *out, size_t size, int64_t us);
+/* A frame rate as users write it: "25", "29.97" (30000/1001), "23.976". */
+void format_fps(char *out, size_t size, AVRational fps);
+/* Milliseconds, a figure for tables: "0.4", "12.5", "250", "3000". */
+void format_ms(char *out, size_t size, int64_t us);
+/* A short time for prose: "0.4 ms", "250 ms", "2.5 s". */
+void format_elapsed(char *out, size_t size, int64_t us);
+
+/* s as a JSON string with its quotes: '"' and '\\' escaped, a line break as
+ * \n, other control characters as \u00XX; bytes from 0x20 up (UTF-8) as
+ * they are. To a buffer (0 or AVERROR(ENOMEM); on failure b holds what it
+ * held), or to a stream. */
+int json_append_string(Buf *b, const char *s);
+void json_write_string(FILE *f, const char *s);
 
 /* ---- civil time and time zones ----------------------------------------- */
 

@@ -28,23 +28,6 @@ int log_enabled(enum LogLevel level)
     return level <= log_max;
 }
 
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", f);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 void log_vmsg(enum LogLevel level, const char *channel, const char *stage,
               const char *fmt, va_list ap)
 {
@@ -70,11 +53,11 @@ void log_vmsg(enum LogLevel level, const char *channel, const char *stage,
         strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
         fprintf(stderr, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"channel\":", when,
                 ts.tv_nsec / 1000000, level_names[level]);
-        json_string(stderr, channel ? channel : "");
+        json_write_string(stderr, channel ? channel : "");
         fputs(",\"stage\":", stderr);
-        json_string(stderr, stage ? stage : "");
+        json_write_string(stderr, stage ? stage : "");
         fputs(",\"msg\":", stderr);
-        json_string(stderr, msg);
+        json_write_string(stderr, msg);
         fputs("}\n", stderr);
     } else {
         const char *prefix = level == LOG_ERROR ? "error: " : level == LOG_WARN ? "warning: " : "";

@@ -55,16 +55,10 @@ struct Tz {
 
 /* ---- civil dates (H. Hinnant's algorithms) ---- */
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 int64_t civil_to_days(int year, int month, int day)
 {
     int64_t y = (int64_t)year - (month <= 2);
-    int64_t era = floor_div(y, 400);
+    int64_t era = clock_floor_div(y, 400);
     int64_t yoe = y - era * 400;
     int64_t mp = (month + 9) % 12;
     int64_t doy = (153 * mp + 2) / 5 + day - 1;
@@ -75,7 +69,7 @@ int64_t civil_to_days(int year, int month, int day)
 void civil_from_days(int64_t days, int *year, int *month, int *day)
 {
     int64_t z = days + 719468;
-    int64_t era = floor_div(z, 146097);
+    int64_t era = clock_floor_div(z, 146097);
     int64_t doe = z - era * 146097;
     int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
     int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
@@ -269,7 +263,7 @@ static int rule_is_dst(const TzRule *r, int64_t t)
 
     if (!r->has_dst)
         return 0;
-    civil_from_days(floor_div(t + r->std_off, DAY_S), &y, &m, &d);
+    civil_from_days(clock_floor_div(t + r->std_off, DAY_S), &y, &m, &d);
     start = rule_date_local(&r->start, y) - r->std_off;   /* the change happens in standard time */
     end = rule_date_local(&r->end, y) - r->dst_off;       /* ... and back in daylight time */
     if (start < end)
@@ -314,7 +308,7 @@ int tz_offset(const Tz *tz, int64_t utc_us)
     int dst;
     const char *abbr;
 
-    lookup(tz, floor_div(utc_us, 1000000), &off, &dst, &abbr);
+    lookup(tz, clock_floor_div(utc_us, 1000000), &off, &dst, &abbr);
     return off;
 }
 
@@ -325,9 +319,9 @@ void tz_to_local(const Tz *tz, int64_t utc_us, TzLocal *out)
     const char *abbr;
     int64_t local, days, us;
 
-    lookup(tz, floor_div(utc_us, 1000000), &off, &dst, &abbr);
+    lookup(tz, clock_floor_div(utc_us, 1000000), &off, &dst, &abbr);
     local = utc_us + (int64_t)off * 1000000;
-    days = floor_div(local, (int64_t)DAY_S * 1000000);
+    days = clock_floor_div(local, (int64_t)DAY_S * 1000000);
     us = local - days * DAY_S * 1000000;
     memset(out, 0, sizeof(*out));
     civil_from_days(days, &out->year, &out->month, &out->day);

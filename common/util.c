@@ -1,4 +1,4 @@
-/* Small helpers: error strings, paths, cores, byte buffers, presets. */
+/* Small helpers: error strings, paths, cores, byte buffers, backoff, presets. */
 #include "common.h"
 
 #include <errno.h>
@@ -145,6 +145,16 @@ void buf_free(Buf *b)
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+}
+
+int64_t backoff_delay(int64_t first, int64_t cap, int failures)
+{
+    int shift = failures > 1 ? failures - 1 : 0;
+
+    /* first << shift, without passing cap or overflowing */
+    if (first <= 0 || shift >= 62 || first > cap >> shift)
+        return cap;
+    return first << shift;
 }
 
 const char *const preset_names[PRESET_COUNT + 1] = {

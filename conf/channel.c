@@ -371,33 +371,6 @@ static const char *nearest(const char *s, const char *const *names, int count)
     return NULL;
 }
 
-/* "1h30m", "2s", "500ms", "1.5s" for µs, for messages and the reference. */
-static void fmt_duration(char *buf, size_t size, int64_t us)
-{
-    int64_t h = us / (3600 * US), m = us / (60 * US) % 60, s = us / US % 60, ms = us / 1000 % 1000;
-    size_t n = 0;
-
-    buf[0] = 0;
-    if (us % 1000) {
-        snprintf(buf, size, "%.6gs", us / 1e6);
-        return;
-    }
-    if (us < US) {
-        snprintf(buf, size, "%dms", (int)ms);
-        return;
-    }
-    if (h)
-        n += (size_t)snprintf(buf + n, size - n, "%dh", (int)h);
-    if (m && n < size)
-        n += (size_t)snprintf(buf + n, size - n, "%dm", (int)m);
-    if ((s || ms) && n < size) {
-        if (ms)
-            snprintf(buf + n, size - n, "%d.%03ds", (int)s, (int)ms);
-        else
-            snprintf(buf + n, size - n, "%ds", (int)s);
-    }
-}
-
 static void fmt_bitrate(char *buf, size_t size, double bps)
 {
     if (bps >= 1e6 && fmod(bps, 1e6) == 0)
@@ -1161,8 +1134,8 @@ static int parse_text(Ctx *c, const Option *o, const char *text, void *field,
             return AVERROR(EINVAL);
         }
         if ((o->min != NONE && v64 < o->min) || (o->max != NONE && v64 > o->max)) {
-            fmt_duration(lo, sizeof(lo), (int64_t)o->min);
-            fmt_duration(hi, sizeof(hi), (int64_t)o->max);
+            format_duration(lo, sizeof(lo), (int64_t)o->min);
+            format_duration(hi, sizeof(hi), (int64_t)o->max);
             snprintf(err, err_size, "%s is out of range (%s to %s)", text, lo, hi);
             return AVERROR(EINVAL);
         }
@@ -2296,8 +2269,8 @@ static void check_serve(Ctx *c, void *base, SectionState *st)
     if (ok(st, "idle_timeout") && v->idle_timeout % US) {
         /* libmicrohttpd counts whole seconds; rounding up never closes early */
         int64_t up = (v->idle_timeout + US - 1) / US * US;
-        fmt_duration(asked, sizeof(asked), v->idle_timeout);
-        fmt_duration(got, sizeof(got), up);
+        format_duration(asked, sizeof(asked), v->idle_timeout);
+        format_duration(got, sizeof(got), up);
         warn_at(c, val_mark(st, "idle_timeout"), "%s.idle_timeout: %s is not whole seconds, which "
                 "the server counts in: %s it is", st->path, asked, got);
         v->idle_timeout = up;
@@ -2305,17 +2278,6 @@ static void check_serve(Ctx *c, void *base, SectionState *st)
 }
 
 /* ---- the frame grid: what the packager really cuts ---- */
-
-/* "29.97" for 30000/1001, as the user wrote it (the table's spelling). */
-static void fmt_fps(char *buf, size_t size, AVRational q)
-{
-    for (size_t i = 0; i < sizeof(frame_rates) / sizeof(frame_rates[0]); i++)
-        if (!av_cmp_q(q, frame_rates[i].q)) {
-            snprintf(buf, size, "%s", frame_rates[i].text);
-            return;
-        }
-    snprintf(buf, size, "%d/%d", q.num, q.den);
-}
 
 /* µs -> frames at fps, and back; whole only where the division is exact. */
 static int is_whole_frames(int64_t us, AVRational fps)
@@ -2334,20 +2296,6 @@ static int64_t exact_us_of(int64_t n, AVRational fps)
 {
     int64_t t = n * fps.den * US;
     return t % fps.num ? -1 : t / fps.num;
-}
-
-/* The part's frames as the packager counts them (packager.c: part_frames,
- * rounded down, at least one). */
-static int64_t part_frames_of(int64_t part_us, AVRational fps)
-{
-    return FFMAX(1, av_rescale_rnd(part_us, fps.num, (int64_t)fps.den * US, AV_ROUND_DOWN));
-}
-
-/* The last part of a segment of seg_frames: what is left after the whole
- * parts that start before its end. */
-static int64_t last_part_frames(int64_t seg_frames, int64_t part_frames)
-{
-    return seg_frames - part_frames * ((seg_frames - 1) / part_frames);
 }
 
 /* The nearest whole-frame values to us, one below it and one above (each
@@ -2385,12 +2333,12 @@ static void suggest_frames(char *buf, size_t size, int64_t us, AVRational fps, d
     }
     if (found[0] < 0)
         return;
-    fmt_duration(a, sizeof(a), exact_us_of(found[0], fps));
+    format_duration(a, sizeof(a), exact_us_of(found[0], fps));
     if (found[1] < 0) {
         snprintf(buf, size, "%s (%lld frames)", a, (long long)found[0]);
         return;
     }
-    fmt_duration(b, sizeof(b), exact_us_of(found[1], fps));
+    format_duration(b, sizeof(b), exact_us_of(found[1], fps));
     snprintf(buf, size, "%s (%lld frames) or %s (%lld frames)", a, (long long)found[0], b,
              (long long)found[1]);
 }
@@ -2409,10 +2357,10 @@ static void check_segment_frames(Ctx *c, const ConfOutput *o, SectionState *st)
 
     if (is_whole_frames(o->segment, fps))
         return;
-    fmt_duration(seg, sizeof(seg), o->segment);
-    fmt_fps(rate, sizeof(rate), fps);
-    fmt_duration(lo_d, sizeof(lo_d), av_rescale_rnd(lo, (int64_t)fps.den * US, fps.num, AV_ROUND_NEAR_INF));
-    fmt_duration(hi_d, sizeof(hi_d), av_rescale_rnd(hi, (int64_t)fps.den * US, fps.num, AV_ROUND_NEAR_INF));
+    format_duration(seg, sizeof(seg), o->segment);
+    format_fps(rate, sizeof(rate), fps);
+    format_duration(lo_d, sizeof(lo_d), av_rescale_rnd(lo, (int64_t)fps.den * US, fps.num, AV_ROUND_NEAR_INF));
+    format_duration(hi_d, sizeof(hi_d), av_rescale_rnd(hi, (int64_t)fps.den * US, fps.num, AV_ROUND_NEAR_INF));
     suggest_frames(alt, sizeof(alt), o->segment, fps, opt->min, opt->max, 0);
     warn_at(c, m, "%s.segment: %s%s is %.5g frames at %s fps: segments are cut on whole frames, "
             "%lld or %lld of them (%s or %s), %s on average%s%s%s", st->path, seg,
@@ -2421,7 +2369,7 @@ static void check_segment_frames(Ctx *c, const ConfOutput *o, SectionState *st)
 }
 
 /* A part that is not a whole number of frames: the packager cuts a part
- * every part_frames_of() frames from the segment's start, so the parts are
+ * every grid_part_frames() frames from the segment's start, so the parts are
  * shorter than asked and the last of each segment shorter still. Judged
  * when the part is shorter than the segment, and said instead of the plain
  * "does not divide": this says what the parts really are. */
@@ -2429,19 +2377,19 @@ static void check_part_frames(Ctx *c, const ConfOutput *o, SectionState *st)
 {
     AVRational fps = c->conf->video.fps;
     double x = frames_of(o->low_latency.part, fps);
-    int64_t pf = part_frames_of(o->low_latency.part, fps);
+    int64_t pf = grid_part_frames(fps, o->low_latency.part);
     double sx = frames_of(o->segment, fps);
     int64_t seg_lo = (int64_t)floor(sx), seg_hi = (int64_t)ceil(sx);
-    int64_t last_lo = last_part_frames(seg_lo, pf), last_hi = last_part_frames(seg_hi, pf);
+    int64_t last_lo = grid_last_part_frames(seg_lo, pf), last_hi = grid_last_part_frames(seg_hi, pf);
     int seg_whole = is_whole_frames(o->segment, fps);
     char part[32], seg[32], rate[16], real[32], last[160], alt[128], l1[32], l2[32], tail[256] = "";
 
-    fmt_duration(part, sizeof(part), o->low_latency.part);
-    fmt_duration(seg, sizeof(seg), o->segment);
-    fmt_fps(rate, sizeof(rate), fps);
-    fmt_duration(real, sizeof(real), av_rescale_rnd(pf, (int64_t)fps.den * US, fps.num, AV_ROUND_NEAR_INF));
-    fmt_duration(l1, sizeof(l1), av_rescale_rnd(last_lo, (int64_t)fps.den * US, fps.num, AV_ROUND_NEAR_INF));
-    fmt_duration(l2, sizeof(l2), av_rescale_rnd(last_hi, (int64_t)fps.den * US, fps.num, AV_ROUND_NEAR_INF));
+    format_duration(part, sizeof(part), o->low_latency.part);
+    format_duration(seg, sizeof(seg), o->segment);
+    format_fps(rate, sizeof(rate), fps);
+    format_duration(real, sizeof(real), av_rescale_rnd(pf, (int64_t)fps.den * US, fps.num, AV_ROUND_NEAR_INF));
+    format_duration(l1, sizeof(l1), av_rescale_rnd(last_lo, (int64_t)fps.den * US, fps.num, AV_ROUND_NEAR_INF));
+    format_duration(l2, sizeof(l2), av_rescale_rnd(last_hi, (int64_t)fps.den * US, fps.num, AV_ROUND_NEAR_INF));
     if (last_lo == pf && last_hi == pf)
         snprintf(last, sizeof(last), ", %lld to a segment", (long long)(seg_lo / pf));
     else if (last_lo == last_hi)
@@ -2476,8 +2424,8 @@ static void check_output(Ctx *c, void *base, SectionState *st)
         check_segment_frames(c, o, st);
     if (!o->low_latency.part || !ok(st, "low_latency") || (st->bad & (1u << opt_index(st->sec, "segment"))))
         return;
-    fmt_duration(a, sizeof(a), o->low_latency.part);
-    fmt_duration(b, sizeof(b), o->segment);
+    format_duration(a, sizeof(a), o->low_latency.part);
+    format_duration(b, sizeof(b), o->segment);
     if (o->low_latency.part >= o->segment) {
         fail_at(c, c->part, "%s.low_latency.part: %s must be "
               "shorter than output.segment (%s)", st->path, a, b);
@@ -2915,8 +2863,8 @@ static void ref_range(Buf *b, const Option *o)
         buf_printf(b, "%.0f – %.0f", o->min, o->max);
         break;
     case OT_DURATION:
-        fmt_duration(lo, sizeof(lo), (int64_t)o->min);
-        fmt_duration(hi, sizeof(hi), (int64_t)o->max);
+        format_duration(lo, sizeof(lo), (int64_t)o->min);
+        format_duration(hi, sizeof(hi), (int64_t)o->max);
         buf_printf(b, "%s – %s", (o->flags & OPT_ZERO) ? "0" : lo, hi);
         break;
     case OT_BITRATE:

@@ -82,7 +82,7 @@ static void trim(Packager *pk, Rendition *r)
         int64_t n = r->segs[0].number;
         /* its LL-HLS parts first: nothing lists them any more */
         int64_t frames = grid_segment_start(&pk->cfg.grid, n + 1) - grid_segment_start(&pk->cfg.grid, n);
-        int nparts = pk->part_frames > 0 ? (int)((frames + pk->part_frames - 1) / pk->part_frames) : 0;
+        int nparts = pk->part_frames > 0 ? (int)grid_segment_parts(frames, pk->part_frames) : 0;
         for (int i = 0; i < nparts; i++) {
             output_name(file, sizeof(file), n, i, r->ext);
             snprintf(path, sizeof(path), "%s/%s", r->name, file);

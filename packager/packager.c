@@ -499,8 +499,7 @@ int packager_new(Packager **out, const PackagerConfig *cfg)
     pk->atb = cfg->audio ? cfg->audio->time_base : (AVRational){ 1, 48000 };
     pk->offset_frames = av_rescale_q(PACKAGER_TS_OFFSET_US, (AVRational){ 1, 1000000 }, pk->vtb);
     if (cfg->live && cfg->part_us > 0)
-        pk->part_frames = FFMAX(1, av_rescale_rnd(cfg->part_us, cfg->fps.num, (int64_t)cfg->fps.den * 1000000,
-                                                  AV_ROUND_DOWN));
+        pk->part_frames = grid_part_frames(cfg->fps, cfg->part_us);
     pk->outdir = av_strdup(cfg->outdir);
     pk->sink = &sink_dir;
     pk->nrends = (ts ? cfg->nvideo : 0) + (fmp4 ? cfg->nvideo + pk->has_audio : 0);

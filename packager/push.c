@@ -201,16 +201,6 @@ static const char *reason_of(int status)
     return "";
 }
 
-static void fmt_us(char *out, size_t size, int64_t us)
-{
-    if (us < 10000)
-        snprintf(out, size, "%.1f ms", us / 1000.0);
-    else if (us < 1000000)
-        snprintf(out, size, "%.0f ms", us / 1000.0);
-    else
-        snprintf(out, size, "%.1f s", us / 1e6);
-}
-
 /* ---- latency ---- */
 
 static int hist_bucket(int64_t us)
@@ -672,7 +662,7 @@ static void failed(Pusher *p, Transfer *t, Item *it, CURLcode code, int status, 
     int64_t delay;
     char what[CURL_ERROR_SIZE + 64], cap[32];
 
-    fmt_us(cap, sizeof(cap), p->retry_max);
+    format_elapsed(cap, sizeof(cap), p->retry_max);
     /* transfers that were already under way when the origin went count once */
     if (t->started_us >= p->last_fail_us || !p->streak)
         p->streak++;
@@ -680,10 +670,7 @@ static void failed(Pusher *p, Transfer *t, Item *it, CURLcode code, int status, 
     if (!p->down_since)
         p->down_since = now;
     if (transient) {
-        int shift = FFMIN(p->streak - 1, 30);
-        delay = p->retry_base << shift;
-        if (delay > p->retry_max || delay <= 0)
-            delay = p->retry_max;
+        delay = backoff_delay(p->retry_base, p->retry_max, p->streak);
         /* jitter in [delay/2, delay] */
         delay = delay / 2 + (int64_t)(next_random(p) % (uint32_t)(delay / 2 + 1));
     } else {
@@ -744,7 +731,7 @@ static void succeeded(Pusher *p, Item *it, int status, int64_t now)
         char d[32];
         for (Item *o = p->items.head; o; o = o->next)
             waiting++;
-        fmt_us(d, sizeof(d), now - p->down_since);
+        format_elapsed(d, sizeof(d), now - p->down_since);
         log_msg(LOG_NOTICE, p->channel, STAGE, "push to %s: the origin accepts again after %s; "
                 "catching up %" PRId64 " file(s)", p->shown_url, d, waiting - 1);
         warn_drops(p, now, 1);

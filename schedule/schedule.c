@@ -26,12 +26,6 @@ typedef struct Occ {
     unsigned flags;
 } Occ;
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 static int64_t daily_time(const ChannelConf *conf, const ConfItem *it, int64_t day,
                           unsigned *flags)
 {
@@ -48,7 +42,7 @@ static int64_t daily_time(const ChannelConf *conf, const ConfItem *it, int64_t d
 
 static int64_t local_day(const ChannelConf *conf, int64_t t)
 {
-    return floor_div(t + (int64_t)tz_offset(conf->tz, t) * 1000000, DAY_US);
+    return clock_floor_div(t + (int64_t)tz_offset(conf->tz, t) * 1000000, DAY_US);
 }
 
 static int occ_after(int64_t t, int item, int64_t t0, int item0)

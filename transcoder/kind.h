@@ -19,6 +19,11 @@
 #include "transcoder.h"
 
 #define SOURCE_STAGE "source"
+/* A live input that fails to open or drops is tried again after this long,
+ * doubling to the cap (backoff_delay): the source thread reconnecting and
+ * the playout's opener both. */
+#define RECONNECT_FIRST_US 250000
+#define RECONNECT_MAX_US 4000000
 /* Audio that arrives before the first video frame is held (bounded). */
 #define MAX_EARLY_AUDIO 256
 

@@ -83,7 +83,7 @@ static void sleep_or_stop(PlayoutInput *in, int64_t us)
 static void *input_thread(void *arg)
 {
     PlayoutInput *in = arg;
-    int64_t backoff = 250000;
+    int failures = 0;
 
     thread_set_name("source");
     while (source_open(&in->src, &in->cfg) < 0) {
@@ -92,8 +92,8 @@ static void *input_thread(void *arg)
             queue_close(in->audio);
             return NULL;
         }
-        sleep_or_stop(in, backoff);
-        backoff = FFMIN(backoff * 2, 4000000);
+        failures = FFMIN(failures + 1, 64);
+        sleep_or_stop(in, backoff_delay(RECONNECT_FIRST_US, RECONNECT_MAX_US, failures));
     }
     source_run(in->src, &in->video, 1, in->audio);
     return NULL;

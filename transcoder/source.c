@@ -17,9 +17,6 @@
  * not a gap to fill with repeated frames. */
 #define MAX_GAP_US 5000000
 #define MAX_CORRUPT_WARNINGS 10
-/* A URL that fails is tried again after this long, doubling to the cap. */
-#define RECONNECT_FIRST_US 250000
-#define RECONNECT_MAX_US 4000000
 
 int source_should_stop(Source *s)
 {
@@ -389,8 +386,7 @@ static void sleep_us(Source *s, int64_t us)
 
 int source_run(Source *s, Queue *const *video_out, int nvideo, Queue *audio_out)
 {
-    int64_t backoff = RECONNECT_FIRST_US;
-    int ret;
+    int failures = 0, ret;
 
     s->video_out = video_out;
     s->nvideo = nvideo;
@@ -422,11 +418,11 @@ int source_run(Source *s, Queue *const *video_out, int nvideo, Queue *audio_out)
         /* a live input that ended or failed: try again until it opens or
          * we are stopped; nothing is read from a closed input */
         if (s->frames_out > frames_before)
-            backoff = RECONNECT_FIRST_US;
+            failures = 0;
         log_msg(LOG_WARN, s->channel, STAGE, "%s: input lost; reconnecting", s->url);
         do {
-            sleep_us(s, backoff);
-            backoff = FFMIN(backoff * 2, RECONNECT_MAX_US);
+            failures = FFMIN(failures + 1, 64);
+            sleep_us(s, backoff_delay(RECONNECT_FIRST_US, RECONNECT_MAX_US, failures));
             if (s->cfg.interrupt && s->cfg.interrupt(s->cfg.opaque)) {
                 ret = AVERROR_EXIT;
                 goto end;

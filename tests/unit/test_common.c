@@ -1,4 +1,5 @@
-/* common/'s small shared helpers: presets, the SPS head. */
+/* common/'s small shared helpers: presets, the SPS head, backoff, floor
+ * division, time and text formatting, JSON strings, LL-HLS part lengths. */
 #include "common/common.h"
 
 #include <libavutil/error.h>
@@ -88,9 +89,174 @@ static void test_sps(void)
     CHECK_EQ_INT(sps(NULL, 0, 0, 0, 0), AVERROR_INVALIDDATA);
 }
 
+static void test_backoff(void)
+{
+    /* the sources' reconnects: 250 ms doubling to 4 s */
+    static const int64_t want[] = { 250000, 250000, 500000, 1000000, 2000000, 4000000, 4000000 };
+
+    for (int i = 0; i < (int)(sizeof(want) / sizeof(want[0])); i++)
+        CHECK_EQ_INT(backoff_delay(250000, 4000000, i), want[i]);
+    CHECK_EQ_INT(backoff_delay(250000, 4000000, 1000), 4000000);
+    CHECK_EQ_INT(backoff_delay(250000, 4000000, 63), 4000000);
+    CHECK_EQ_INT(backoff_delay(250000, 4000000, INT32_MAX), 4000000);
+    CHECK_EQ_INT(backoff_delay(100000, 5000000, 6), 3200000);
+    CHECK_EQ_INT(backoff_delay(100000, 5000000, 7), 5000000);
+    /* a first wait over the cap is the cap */
+    CHECK_EQ_INT(backoff_delay(9000000, 5000000, 1), 5000000);
+    /* no overflow however long it fails */
+    CHECK_EQ_INT(backoff_delay(1, INT64_MAX, 62), INT64_C(1) << 61);
+    CHECK_EQ_INT(backoff_delay(4, INT64_MAX, 62), INT64_MAX);
+    CHECK_EQ_INT(backoff_delay(1, INT64_MAX, 64), INT64_MAX);
+}
+
+static void test_floor_div(void)
+{
+    CHECK_EQ_INT(clock_floor_div(7, 2), 3);
+    CHECK_EQ_INT(clock_floor_div(-7, 2), -4);
+    CHECK_EQ_INT(clock_floor_div(-8, 2), -4);
+    CHECK_EQ_INT(clock_floor_div(-1, 86400), -1);
+    CHECK_EQ_INT(clock_floor_div(0, 86400), 0);
+    CHECK_EQ_INT(clock_floor_div(86399, 86400), 0);
+    CHECK_EQ_INT(clock_floor_div(-86400, 86400), -1);
+    CHECK_EQ_INT(clock_floor_div(-86401, 86400), -2);
+    CHECK_EQ_INT(clock_floor_div(INT64_MIN, 1000000), INT64_MIN / 1000000 - 1);
+    CHECK_EQ_INT(clock_floor_div(INT64_MAX, 1000000), INT64_MAX / 1000000);
+}
+
+static void test_times(void)
+{
+    char s[40];
+    const int64_t t = 1795608000000000;   /* 2026-11-25T12:00:00Z */
+
+    clock_format_iso(t, s, sizeof(s));
+    CHECK_EQ_STR(s, "2026-11-25T12:00:00.000Z");
+    clock_format_iso(t + 1234567, s, sizeof(s));
+    CHECK_EQ_STR(s, "2026-11-25T12:00:01.234Z");
+    clock_format_iso(0, s, sizeof(s));
+    CHECK_EQ_STR(s, "1970-01-01T00:00:00.000Z");
+    /* before the epoch: the second (and day) it falls in */
+    clock_format_iso(-1, s, sizeof(s));
+    CHECK_EQ_STR(s, "1969-12-31T23:59:59.999Z");
+    clock_format_iso(-86400000000LL, s, sizeof(s));
+    CHECK_EQ_STR(s, "1969-12-31T00:00:00.000Z");
+    clock_format_utc(t, CLOCK_UTC_DATE, s, sizeof(s));
+    CHECK_EQ_STR(s, "2026-11-25T12:00:00Z");
+    clock_format_utc(t + 500000, CLOCK_UTC_DATE, s, sizeof(s));
+    CHECK_EQ_STR(s, "2026-11-25T12:00:00.500Z");
+    clock_format_utc(t + 3723000000LL, 0, s, sizeof(s));
+    CHECK_EQ_STR(s, "13:02:03Z");
+    clock_format_utc(t, CLOCK_UTC_MS, s, sizeof(s));
+    CHECK_EQ_STR(s, "12:00:00.000Z");
+    clock_format_utc(t, CLOCK_UTC_DATE, s, 8);
+    CHECK_EQ_STR(s, "2026-11");
+}
+
+static void test_formats(void)
+{
+    static const struct {
+        int64_t us;
+        const char *text;
+    } durations[] = {
+        { 2000000, "2s" }, { 500000, "500ms" }, { 5400000000LL, "1h30m" }, { 2020000, "2.020s" },
+        { 86400000000LL, "24h" }, { 150000000, "2m30s" }, { 3600500000LL, "1h0.500s" },
+        { 0, "0ms" }, { 1500, "0.0015s" }, { 2002000, "2.002s" },
+    };
+    static const struct {
+        AVRational q;
+        const char *text;
+    } rates[] = {
+        { { 24000, 1001 }, "23.976" }, { { 24, 1 }, "24" }, { { 25, 1 }, "25" },
+        { { 30000, 1001 }, "29.97" }, { { 30, 1 }, "30" }, { { 50, 1 }, "50" },
+        { { 60000, 1001 }, "59.94" }, { { 60, 1 }, "60" }, { { 25, 2 }, "12.5" },
+        { { 50, 2 }, "25" }, { { 1, 0 }, "1/0" },
+    };
+    char s[64];
+
+    for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+        format_duration(s, sizeof(s), durations[i].us);
+        CHECK_EQ_STR(s, durations[i].text);
+    }
+    for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+        format_fps(s, sizeof(s), rates[i].q);
+        CHECK_EQ_STR(s, rates[i].text);
+    }
+    format_ms(s, sizeof(s), 400);
+    CHECK_EQ_STR(s, "0.4");
+    format_ms(s, sizeof(s), 12600);
+    CHECK_EQ_STR(s, "13");
+    format_ms(s, sizeof(s), 9950);
+    CHECK_EQ_STR(s, "9.9");
+    format_ms(s, sizeof(s), 3000000);
+    CHECK_EQ_STR(s, "3000");
+    format_elapsed(s, sizeof(s), 400);
+    CHECK_EQ_STR(s, "0.4 ms");
+    format_elapsed(s, sizeof(s), 250000);
+    CHECK_EQ_STR(s, "250 ms");
+    format_elapsed(s, sizeof(s), 2500000);
+    CHECK_EQ_STR(s, "2.5 s");
+}
+
+static void json_is(const char *in, const char *want)
+{
+    Buf b = { 0 };
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    CHECK_EQ_INT(buf_printf(&b, "x="), 0);
+    CHECK_EQ_INT(json_append_string(&b, in), 0);
+    CHECK_EQ_INT(b.len, strlen("x=") + strlen(want));
+    CHECK_EQ_STR((const char *)b.data + 2, want);
+    if (f) {
+        json_write_string(f, in);
+        fclose(f);
+        CHECK_EQ_STR(text, want);
+    }
+    free(text);
+    buf_free(&b);
+}
+
+static void test_json(void)
+{
+    json_is("", "\"\"");
+    json_is("plain", "\"plain\"");
+    json_is("say \"hi\"", "\"say \\\"hi\\\"\"");
+    json_is("C:\\dir", "\"C:\\\\dir\"");
+    json_is("two\nlines", "\"two\\nlines\"");
+    json_is("tab\there", "\"tab\\u0009here\"");
+    json_is("\x01\x1f\r\b\f", "\"\\u0001\\u001f\\u000d\\u0008\\u000c\"");
+    json_is("del\x7f", "\"del\x7f\"");
+    json_is("caf\xc3\xa9 \xe2\x80\x94", "\"caf\xc3\xa9 \xe2\x80\x94\"");
+    json_is("</script>", "\"</script>\"");
+}
+
+static void test_parts(void)
+{
+    /* 0.5 s at 29.97 is 14.985 frames: 14, never more than asked */
+    CHECK_EQ_INT(grid_part_frames((AVRational){ 30000, 1001 }, 500000), 14);
+    CHECK_EQ_INT(grid_part_frames((AVRational){ 25, 1 }, 400000), 10);
+    CHECK_EQ_INT(grid_part_frames((AVRational){ 25, 1 }, 1000), 1);
+    CHECK_EQ_INT(grid_part_frames((AVRational){ 60000, 1001 }, 1001000), 60);
+    /* 60 frames in parts of 14: 4 whole ones and one of 4 */
+    CHECK_EQ_INT(grid_segment_parts(60, 14), 5);
+    CHECK_EQ_INT(grid_last_part_frames(60, 14), 4);
+    CHECK_EQ_INT(grid_segment_parts(50, 10), 5);
+    CHECK_EQ_INT(grid_last_part_frames(50, 10), 10);
+    CHECK_EQ_INT(grid_segment_parts(59, 60), 1);
+    CHECK_EQ_INT(grid_last_part_frames(59, 60), 59);
+    CHECK_EQ_INT(grid_segment_parts(1, 1), 1);
+    CHECK_EQ_INT(grid_last_part_frames(1, 1), 1);
+}
+
 int main(void)
 {
     test_presets();
     test_sps();
+    test_backoff();
+    test_floor_div();
+    test_times();
+    test_formats();
+    test_json();
+    test_parts();
     return CHECK_DONE();
 }
