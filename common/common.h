@@ -67,6 +67,17 @@ int queue_receive(Queue *q, void **item);
 int queue_receive_until(Queue *q, void **item, int64_t deadline_us);
 /* Items waiting now. */
 int queue_count(Queue *q);
+
+typedef struct QueueStats {
+    int capacity;
+    int depth;             /* items waiting now */
+    int high_water;        /* the most that ever waited */
+    int64_t sent;          /* items that went in */
+    int64_t full_waits;    /* sends that found it full and waited: its consumer set the pace */
+} QueueStats;
+
+/* A snapshot of the counters; thread safe. */
+void queue_stats(Queue *q, QueueStats *st);
 /* One producer is done. */
 void queue_close(Queue *q);
 /* Wakes every waiter, drops what is queued; later sends and receives fail. */
@@ -104,6 +115,21 @@ int64_t grid_segment_of_frame(const SegmentGrid *g, int64_t frame);
 int grid_is_boundary(const SegmentGrid *g, int64_t frame);
 /* Largest number of frames in any segment. */
 int grid_max_segment_frames(const SegmentGrid *g);
+
+/* A live channel's output clock on the wall clock: frame first_frame airs at
+ * epoch_us, frame n at epoch_us + (n - first_frame) / fps (a restart
+ * continues the frame count with a new epoch). */
+typedef struct AirClock {
+    AVRational fps;
+    int64_t epoch_us;
+    int64_t first_frame;
+} AirClock;
+
+/* Wall time (us since the Unix epoch) frame n airs at. */
+int64_t air_clock_time(const AirClock *c, int64_t frame);
+/* The first frame that airs at or after wall time t (first_frame for any t
+ * before the epoch). */
+int64_t air_clock_frame_at(const AirClock *c, int64_t t);
 
 /* ---- ladder ---------------------------------------------------------- */
 
@@ -178,6 +204,10 @@ void buf_reset(Buf *b);
  * partly written piece. */
 void buf_truncate(Buf *b, size_t len);
 void buf_free(Buf *b);
+
+/* Appends s as a JSON string, quoted, with '"', '\\' and control characters
+ * escaped. */
+int json_append_string(Buf *b, const char *s);
 
 /* ---- civil time and time zones ----------------------------------------- */
 

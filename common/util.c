@@ -146,3 +146,18 @@ void buf_free(Buf *b)
     b->data = NULL;
     b->len = b->cap = 0;
 }
+
+int json_append_string(Buf *b, const char *s)
+{
+    int ret = buf_append(b, "\"", 1);
+
+    for (; *s && ret >= 0; s++) {
+        if (*s == '"' || *s == '\\')
+            ret = buf_printf(b, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            ret = buf_printf(b, "\\u%04x", *s);
+        else
+            ret = buf_append(b, s, 1);
+    }
+    return ret < 0 ? ret : buf_append(b, "\"", 1);
+}
