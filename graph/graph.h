@@ -31,6 +31,9 @@
  *     only consumer, and that queue has one producer per rung and audio.
  *   - pushers: each push target has its own thread (libcurl multi); the
  *     packager only hands them file names (never blocks on the network).
+ *   - not the graph's: a playout's inputs each decode in a thread of their
+ *     own (transcoder/, started by the supervisor ahead of their cue), and the
+ *     built-in server's threads read the output folder, not the graph.
  *
  * Ownership: the graph owns every stage, queue and thread it made, and the
  * head it was given; the config's strings and arrays are read during
