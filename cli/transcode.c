@@ -17,7 +17,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -33,14 +32,9 @@
 
 #include "common/common.h"
 #include "conf/conf.h"
-#include "encoder/encoder.h"
-#include "packager/packager.h"
-#include "transcoder/transcoder.h"
+#include "graph/graph.h"
 
 #define STAGE "transcode"
-#define FRAME_QUEUE 4
-#define AUDIO_QUEUE 64
-#define PACKET_QUEUE 256
 
 typedef struct Options {
     const char *input, *outdir;
@@ -49,7 +43,7 @@ typedef struct Options {
     unsigned formats;
     const char *format_name;
     int64_t segment_us, timeout_us;
-    const char *encoder, *preset;
+    const char *encoder, *fallback, *preset;
     int overwrite, quiet, verbose, json_progress, json_log;
 } Options;
 
@@ -88,6 +82,8 @@ static void print_help(void)
            AV_STRINGIFY(OUTPUT_SEGMENT_DEFAULT_S) "s)\n"
            "      --encoder E         auto, x264, nvenc, vaapi, qsv (default auto: the first\n"
            "                          usable hardware encoder, else x264)\n"
+           "      --fallback F        x264 or none: what replaces a hardware encoder that fails\n"
+           "                          while encoding (default x264, with a warning)\n"
            "      --preset P          x264 preset, mapped for hardware (default " PRESET_DEFAULT ")\n"
            "      --timeout DUR       an input silent this long has ended: a live URL whose\n"
            "                          sender stopped, a dead server (default 10s)\n"
@@ -106,6 +102,7 @@ static int parse_options(int argc, char **argv, Options *o)
         { "format", required_argument, NULL, 'f' },
         { "segment", required_argument, NULL, 's' },
         { "encoder", required_argument, NULL, 'e' },
+        { "fallback", required_argument, NULL, 'F' },
         { "preset", required_argument, NULL, 'p' },
         { "timeout", required_argument, NULL, 't' },
         { "overwrite", no_argument, NULL, 'y' },
@@ -125,6 +122,7 @@ static int parse_options(int argc, char **argv, Options *o)
     o->segment_us = OUTPUT_SEGMENT_DEFAULT_S * 1000000LL;
     o->timeout_us = 10000000;
     o->encoder = "auto";
+    o->fallback = "x264";
     o->preset = PRESET_DEFAULT;
     opterr = 0;
     optind = 1;
@@ -145,6 +143,11 @@ static int parse_options(int argc, char **argv, Options *o)
                 return usage_error("transcode", "--timeout: %s", err);
             break;
         case 'e': o->encoder = optarg; break;
+        case 'F':
+            if (strcmp(optarg, "x264") && strcmp(optarg, "none"))
+                return usage_error("transcode", "--fallback: '%s' is not x264 or none", optarg);
+            o->fallback = optarg;
+            break;
         case 'p': o->preset = optarg; break;
         case 'y': o->overwrite = 1; break;
         case 'q': o->quiet = 1; break;
@@ -294,105 +297,16 @@ static int prepare_outdir(const Options *o)
     return 0;
 }
 
-/* ---- the graph ---- */
-
-typedef struct Graph {
-    Source *source;
-    RungEncoder *rungs[LADDER_MAX];
-    int nrungs;
-    int parent[LADDER_MAX];
-    AudioEncoder *audio;
-    Packager *packager;
-
-    Queue *rung_in[LADDER_MAX];     /* frames into each rung */
-    Queue *audio_in;
-    Queue *packets;
-
-    pthread_t threads[LADDER_MAX + 3];
-    int nthreads;
-    atomic_int running;
-    int source_ret, rung_ret[LADDER_MAX], audio_ret, packager_ret;
-} Graph;
-
-typedef struct Job {
-    Graph *g;
-    int index;
-} Job;
-
-static void graph_abort(Graph *g)
-{
-    for (int i = 0; i < g->nrungs; i++)
-        queue_abort(g->rung_in[i]);
-    if (g->audio_in)
-        queue_abort(g->audio_in);
-    queue_abort(g->packets);
-}
-
-static int failed(int ret)
-{
-    return ret < 0 && ret != AVERROR_EOF && ret != AVERROR_EXIT && ret != AVERROR_INVALIDDATA;
-}
-
-static void *source_thread(void *arg)
-{
-    Graph *g = ((Job *)arg)->g;
-    Queue *roots[LADDER_MAX];
-    int n = 0;
-
-    thread_set_name("source");
-    for (int i = 0; i < g->nrungs; i++)
-        if (g->parent[i] < 0)
-            roots[n++] = g->rung_in[i];
-    g->source_ret = source_run(g->source, roots, n, g->audio_in);
-    if (failed(g->source_ret))
-        graph_abort(g);
-    atomic_fetch_sub(&g->running, 1);
-    return NULL;
-}
-
-static void *rung_thread(void *arg)
-{
-    Job *j = arg;
-    Graph *g = j->g;
-    Queue *children[LADDER_MAX];
-    int n = 0;
-
-    for (int i = 0; i < g->nrungs; i++)
-        if (g->parent[i] == j->index)
-            children[n++] = g->rung_in[i];
-    g->rung_ret[j->index] = rung_encoder_run(g->rungs[j->index], g->rung_in[j->index], children, n,
-                                             g->packets);
-    if (failed(g->rung_ret[j->index]))
-        graph_abort(g);
-    atomic_fetch_sub(&g->running, 1);
-    return NULL;
-}
-
-static void *audio_thread(void *arg)
-{
-    Graph *g = ((Job *)arg)->g;
-
-    thread_set_name("audio");
-    g->audio_ret = audio_encoder_run(g->audio, g->audio_in, g->packets);
-    if (failed(g->audio_ret))
-        graph_abort(g);
-    atomic_fetch_sub(&g->running, 1);
-    return NULL;
-}
-
-static void *packager_thread(void *arg)
-{
-    Graph *g = ((Job *)arg)->g;
-
-    thread_set_name("packager");
-    g->packager_ret = packager_run(g->packager, g->packets);
-    if (g->packager_ret < 0)
-        graph_abort(g);
-    atomic_fetch_sub(&g->running, 1);
-    return NULL;
-}
-
 /* ---- progress ---- */
+
+typedef struct Progress {
+    const Options *o;
+    Graph *g;
+    AVRational fps;
+    int64_t duration_us;
+    int64_t started_us, last_report_us;
+    int tty;
+} Progress;
 
 static void format_eta(char *out, size_t size, double s)
 {
@@ -400,19 +314,15 @@ static void format_eta(char *out, size_t size, double s)
     snprintf(out, size, "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60);
 }
 
-static void report_progress(const Options *o, const Graph *g, AVRational fps, int64_t duration_us,
-                            int64_t started_us, int final, int tty)
+static void report_progress(const Progress *pr, int final)
 {
-    int64_t frames = INT64_MAX;
-    double elapsed = (clock_monotonic_us() - started_us) / 1e6;
+    const Options *o = pr->o;
+    int64_t frames = graph_frames_encoded(pr->g), duration_us = pr->duration_us;
+    double elapsed = (clock_monotonic_us() - pr->started_us) / 1e6;
     double media, percent = -1, speed, rate, eta = -1;
     char line[256], eta_s[32];
 
-    for (int i = 0; i < g->nrungs; i++)
-        frames = FFMIN(frames, rung_encoder_frames(g->rungs[i]));
-    if (frames == INT64_MAX)
-        frames = 0;
-    media = frames * av_q2d(av_inv_q(fps));
+    media = frames * av_q2d(av_inv_q(pr->fps));
     speed = elapsed > 0 ? media / elapsed : 0;
     rate = elapsed > 0 ? frames / elapsed : 0;
     if (duration_us > 0) {
@@ -429,7 +339,7 @@ static void report_progress(const Options *o, const Graph *g, AVRational fps, in
                percent < 0 ? 0 : percent, rate, speed, eta < 0 ? -1 : eta, elapsed);
         fflush(stdout);
     }
-    if (tty && !o->quiet && !o->json_log) {
+    if (pr->tty && !o->quiet && !o->json_log) {
         format_eta(eta_s, sizeof(eta_s), eta);
         if (percent >= 0)
             snprintf(line, sizeof(line), "%5.1f%%  %" PRId64 " frames  %.0f fps  %.2fx  eta %s",
@@ -441,22 +351,39 @@ static void report_progress(const Options *o, const Graph *g, AVRational fps, in
     }
 }
 
+/* The graph's tick: progress, and a second Ctrl-C stops at once. */
+static int progress_tick(void *opaque)
+{
+    Progress *pr = opaque;
+    int64_t now = clock_monotonic_us();
+
+    if (atomic_load(&stop_requests) > 1)
+        return AVERROR_EXIT;   /* the playlists stay as they were */
+    if (now - pr->last_report_us >= (pr->o->json_progress ? 1000000 : 250000)) {
+        report_progress(pr, 0);
+        pr->last_report_us = now;
+    }
+    return 0;
+}
+
 /* ---- the command ---- */
 
-static void describe_plan(const Options *o, const SourceInfo *si, const Graph *g, const Rung *rungs,
-                          const int *w, const int *h, const EncoderBackend *b)
+static void describe_plan(const Options *o, const SourceInfo *si, const Graph *g)
 {
     char ladder[1024] = "";
     size_t n = 0;
 
-    for (int i = 0; i < g->nrungs && n < sizeof(ladder); i++) {
+    for (int i = 0; i < graph_nrungs(g) && n < sizeof(ladder); i++) {
+        GraphRungInfo r, from;
         char size[32];
-        snprintf(size, sizeof(size), "%dx%d", w[i], h[i]);
+        graph_rung_info(g, i, &r);
+        if (r.parent >= 0)
+            graph_rung_info(g, r.parent, &from);
+        snprintf(size, sizeof(size), "%dx%d", r.width, r.height);
         n += (size_t)snprintf(ladder + n, sizeof(ladder) - n, "%s%s%s%s %" PRId64 "k%s%s",
-                              i ? ", " : "", rungs[i].name, strcmp(size, rungs[i].name) ? " " : "",
-                              strcmp(size, rungs[i].name) ? size : "", rungs[i].bitrate / 1000,
-                              g->parent[i] >= 0 ? " scaled from " : "",
-                              g->parent[i] >= 0 ? rungs[g->parent[i]].name : "");
+                              i ? ", " : "", r.name, strcmp(size, r.name) ? " " : "",
+                              strcmp(size, r.name) ? size : "", r.bitrate / 1000,
+                              r.parent >= 0 ? " scaled from " : "", r.parent >= 0 ? from.name : "");
     }
     char duration[32] = "live (no duration)";
 
@@ -466,24 +393,25 @@ static void describe_plan(const Options *o, const SourceInfo *si, const Graph *g
             si->width, si->height, av_q2d(si->fps), si->interlaced ? " interlaced" : "",
             si->has_audio ? ", " : ", no audio", si->has_audio ? si->audio_codec : "",
             si->has_audio ? " audio" : "", duration);
-    log_msg(LOG_NOTICE, "", STAGE, "ladder: %s; %s, %s, %.3f s segments", ladder, b->name,
+    log_msg(LOG_NOTICE, "", STAGE, "ladder: %s; %s, %s, %.3f s segments", ladder, graph_backend(g)->name,
             o->format_name, o->segment_us / 1e6);
 }
 
 /* Keeps the rungs the source can fill, fitted to its aspect; a source
  * smaller than every rung gets one rung at its own size. */
-static int plan_ladder(const Options *o, const SourceInfo *si, Rung *rungs, int *w, int *h)
+static int plan_ladder(const Options *o, const SourceInfo *si, GraphRung *rungs)
 {
     int n = 0, display_h = si->height;
 
     for (int i = 0; i < o->nrungs; i++) {
-        if (o->rungs[i].height > display_h) {
+        const Rung *r = &o->rungs[i];
+        if (r->height > display_h) {
             log_msg(LOG_NOTICE, "", STAGE, "rung %s (%dx%d) is left out: the source is only %d lines high",
-                    o->rungs[i].name, o->rungs[i].width, o->rungs[i].height, display_h);
+                    r->name, r->width, r->height, display_h);
             continue;
         }
-        rungs[n] = o->rungs[i];
-        rung_fit(si->width, si->height, si->sar, rungs[n].width, rungs[n].height, &w[n], &h[n]);
+        rungs[n] = (GraphRung){ .name = r->name, .bitrate = r->bitrate };
+        rung_fit(si->width, si->height, si->sar, r->width, r->height, &rungs[n].width, &rungs[n].height);
         n++;
     }
     if (n == 0) {
@@ -491,54 +419,39 @@ static int plan_ladder(const Options *o, const SourceInfo *si, Rung *rungs, int 
         for (int i = 1; i < o->nrungs; i++)
             if (o->rungs[i].height < smallest->height)
                 smallest = &o->rungs[i];
-        rungs[0] = *smallest;
-        rung_fit(si->width, si->height, si->sar, si->width * 4, si->height, &w[0], &h[0]);
+        rungs[0] = (GraphRung){ .name = smallest->name, .bitrate = smallest->bitrate };
+        rung_fit(si->width, si->height, si->sar, si->width * 4, si->height, &rungs[0].width,
+                 &rungs[0].height);
         log_msg(LOG_NOTICE, "", STAGE, "every rung is taller than the source: one rung %s at %dx%d",
-                rungs[0].name, w[0], h[0]);
+                rungs[0].name, rungs[0].width, rungs[0].height);
         n = 1;
     }
     return n;
 }
 
-static void graph_free(Graph *g)
-{
-    for (int i = 0; i < g->nrungs; i++) {
-        rung_encoder_free(&g->rungs[i]);
-        queue_free(&g->rung_in[i]);
-    }
-    audio_encoder_free(&g->audio);
-    packager_free(&g->packager);
-    queue_free(&g->audio_in);
-    queue_free(&g->packets);
-    source_free(&g->source);
-}
-
 int cmd_transcode(int argc, char **argv)
 {
     Options o;
-    Graph g;
-    Job jobs[LADDER_MAX + 3];
-    const EncoderBackend *backend;
+    Source *source = NULL;
+    Graph *g = NULL;
     const SourceInfo *si;
-    Rung rungs[LADDER_MAX];
-    int w[LADDER_MAX], h[LADDER_MAX], threads[LADDER_MAX];
-    PackagerStream vstreams[LADDER_MAX], astream;
-    char reason[256];
-    int ret, status = EXIT_ERROR, tty = isatty(2), cores = cpu_count();
-    int64_t started, last_report = 0;
-    SegmentGrid grid;
+    GraphRung rungs[LADDER_MAX];
+    Progress pr = { 0 };
+    const EncoderBackend *backend;
+    int ret, head, status = EXIT_ERROR;
     struct sigaction sa;
 
-    memset(&g, 0, sizeof(g));
     if ((ret = parse_options(argc, argv, &o)) != 0)
         return ret;
     log_setup(o.verbose ? LOG_INFO : o.quiet ? LOG_WARN : LOG_NOTICE, o.json_log);
     log_capture_libav(o.verbose ? AV_LOG_WARNING : AV_LOG_ERROR);
 
-    if (encoder_backend_pick(o.encoder, &backend, reason, sizeof(reason)) < 0) {
-        log_msg(LOG_ERROR, "", STAGE, "--encoder %s: not usable on this host: %s", o.encoder, reason);
+    GraphEncoder encoder = { .backend = o.encoder, .fallback = o.fallback, .backend_required = 1,
+                             .preset = o.preset, .origin = "--encoder" };
+    /* an encoder that cannot run fails the job before it reads or writes anything */
+    if (graph_pick_backend(&encoder, "", &backend) < 0)
         return EXIT_ERROR;
-    }
+
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
@@ -547,137 +460,65 @@ int cmd_transcode(int argc, char **argv)
 
     SourceConfig sc = { .url = o.input, .channel = "", .interrupt = source_interrupt,
                         .stall_timeout_us = o.timeout_us };
-    if ((ret = source_open(&g.source, &sc)) < 0)
+    if ((ret = source_open(&source, &sc)) < 0)
         goto end;
-    si = source_info(g.source);
+    si = source_info(source);
     if ((ret = prepare_outdir(&o)) < 0)
         goto end;
     if (o.overwrite)
         clear_previous_output(o.outdir);
 
-    g.nrungs = plan_ladder(&o, si, rungs, w, h);
-    encoder_plan_cascade(w, h, g.nrungs, si->width, si->height, g.parent);
-    encoder_budget_threads(w, h, g.nrungs, cores, threads);
-    if ((ret = source_set_one_thread_decode_pps(
-             g.source, encoder_budget_decode(w, h, g.nrungs, si->fps, cores, backend, o.preset))) < 0)
-        goto end;
-    grid = (SegmentGrid){ .fps = si->fps, .segment_us = o.segment_us };
-    describe_plan(&o, si, &g, rungs, w, h, backend);
-
-    for (int i = 0; i < g.nrungs; i++) {
-        RungConfig rc = {
-            .backend = backend,
-            .fallback = backend->hardware ? &encoder_x264 : NULL,
-            .params = {
-                .width = w[i], .height = h[i], .fps = si->fps, .bitrate = rungs[i].bitrate,
-                .preset = o.preset, .threads = threads[i],
-                .max_keyint = grid_max_segment_frames(&grid),
-                .channel = "", .name = rungs[i].name,
-            },
-            .grid = grid,
-            .rendition = i,
-        };
-        if ((ret = rung_encoder_new(&g.rungs[i], &rc)) < 0)
-            goto end;
-        if ((ret = queue_new(&g.rung_in[i], FRAME_QUEUE, 1, queue_free_frame)) < 0)
-            goto end;
-        vstreams[i] = (PackagerStream){ .name = rungs[i].name, .par = rung_encoder_codecpar(g.rungs[i]),
-                                        .time_base = av_inv_q(si->fps) };
-    }
-    if (si->has_audio) {
-        AudioConfig ac = {
-            .in_sample_rate = si->sample_rate, .in_layout = si->ch_layout, .in_fmt = si->sample_fmt,
-            .sample_rate = 48000, .channels = 2, .bitrate = 128000,
-            .rendition = g.nrungs, .channel = "",
-        };
-        if ((ret = audio_encoder_new(&g.audio, &ac)) < 0)
-            goto end;
-        if ((ret = queue_new(&g.audio_in, AUDIO_QUEUE, 1, queue_free_frame)) < 0)
-            goto end;
-        astream = (PackagerStream){ .name = "audio", .par = audio_encoder_codecpar(g.audio),
-                                    .time_base = { 1, 48000 } };
-    }
-    if ((ret = queue_new(&g.packets, PACKET_QUEUE, g.nrungs + !!g.audio, queue_free_packet)) < 0)
-        goto end;
-    PackagerConfig pc = {
-        .outdir = o.outdir, .channel = "", .formats = o.formats, .grid = grid, .fps = si->fps,
-        .video = vstreams, .nvideo = g.nrungs, .audio = g.audio ? &astream : NULL,
+    AudioConfig audio = {
+        .in_sample_rate = si->sample_rate, .in_layout = si->ch_layout, .in_fmt = si->sample_fmt,
+        .sample_rate = 48000, .channels = 2, .bitrate = 128000,
     };
-    if ((ret = packager_new(&g.packager, &pc)) < 0)
-        goto end;
-
-    started = clock_monotonic_us();
-    atomic_store(&g.running, 0);
-#define START(fn, idx) do { \
-        jobs[g.nthreads] = (Job){ &g, (idx) }; \
-        atomic_fetch_add(&g.running, 1); \
-        if (pthread_create(&g.threads[g.nthreads], NULL, fn, &jobs[g.nthreads])) { \
-            atomic_fetch_sub(&g.running, 1); \
-            graph_abort(&g); \
-            ret = AVERROR(EAGAIN); \
-            goto join; \
-        } \
-        g.nthreads++; \
-    } while (0)
-    START(packager_thread, 0);
-    if (g.audio)
-        START(audio_thread, 0);
-    for (int i = 0; i < g.nrungs; i++)
-        START(rung_thread, i);
-    START(source_thread, 0);
-#undef START
-
-    while (atomic_load(&g.running) > 0) {
-        int64_t now = clock_monotonic_us();
-        usleep(100000);
-        if (atomic_load(&stop_requests) > 1) {
-            /* a second Ctrl-C: stop now; the playlists stay as they were */
-            graph_abort(&g);
-            break;
-        }
-        if (now - last_report >= (o.json_progress ? 1000000 : 250000)) {
-            report_progress(&o, &g, si->fps, si->duration_us, started, 0, tty);
-            last_report = now;
-        }
-    }
-join:
-    for (int i = 0; i < g.nthreads; i++)
-        pthread_join(g.threads[i], NULL);
-    report_progress(&o, &g, si->fps, si->duration_us, started, 1, tty);
-
+    PackagerConfig pc = { .outdir = o.outdir, .formats = o.formats };
+    GraphConfig gc = {
+        .channel = "", .source = source,
+        .fps = si->fps, .grid = { .fps = si->fps, .segment_us = o.segment_us },
+        .src_width = si->width, .src_height = si->height,
+        .rungs = rungs, .nrungs = plan_ladder(&o, si, rungs),
+        .encoder = encoder,
+        .cores = cpu_count(),
+        .audio = si->has_audio ? &audio : NULL, .packager = &pc,
+        .tick = progress_tick, .tick_name = "progress", .opaque = &pr,
+    };
+    /* the graph owns the source from here, even when it fails */
+    ret = graph_new(&g, &gc);
+    source = NULL;
     if (ret < 0)
         goto end;
-    ret = 0;
-    for (int i = 0; i < g.nrungs; i++)
-        if (failed(g.rung_ret[i]))
-            ret = g.rung_ret[i];
-    if (failed(g.audio_ret))
-        ret = g.audio_ret;
-    if (g.packager_ret < 0)
-        ret = g.packager_ret;
-    if (failed(g.source_ret))
-        ret = g.source_ret;
-    if (ret < 0)
-        goto end;
+    describe_plan(&o, si, g);
+
+    pr = (Progress){ .o = &o, .g = g, .fps = si->fps, .duration_us = si->duration_us,
+                     .started_us = clock_monotonic_us(), .tty = isatty(2) };
+    ret = graph_start(g);
+    ret = FFMIN(ret, graph_wait(g));
+    report_progress(&pr, 1);
+    head = graph_head_result(g);
+
     if (atomic_load(&stop_requests) > 1) {
         log_msg(LOG_ERROR, "", STAGE, "stopped; %s holds the segments written, no new playlist", o.outdir);
         goto end;
     }
-    if (g.source_ret == AVERROR_EXIT) {
+    if (ret < 0)
+        goto end;
+    if (head == AVERROR_EXIT) {
         log_msg(LOG_ERROR, "", STAGE, "stopped at %.3f s by a signal; %s holds a complete playlist "
-                "of what was transcoded", packager_progress_us(g.packager) / 1e6, o.outdir);
+                "of what was transcoded", packager_progress_us(graph_packager(g)) / 1e6, o.outdir);
         goto end;
     }
     {
-        double elapsed = (clock_monotonic_us() - started) / 1e6;
-        double media = packager_progress_us(g.packager) / 1e6;
+        double elapsed = (clock_monotonic_us() - pr.started_us) / 1e6;
+        double media = packager_progress_us(graph_packager(g)) / 1e6;
         log_msg(LOG_NOTICE, "", STAGE, "%.3f s transcoded in %.2f s (%.2fx real time); output in %s/%s",
                 media, elapsed, elapsed > 0 ? media / elapsed : 0, o.outdir,
                 o.formats == FORMAT_DASH ? "manifest.mpd" : "master.m3u8");
     }
     /* a truncated input still gave valid output, but the job is not what was asked */
-    status = g.source_ret == AVERROR_INVALIDDATA ? EXIT_ERROR : EXIT_OK;
+    status = head == AVERROR_INVALIDDATA ? EXIT_ERROR : EXIT_OK;
 end:
     graph_free(&g);
+    source_free(&source);
     return status;
 }

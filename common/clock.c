@@ -52,6 +52,19 @@ void clock_format_iso(int64_t wall_us, char *out, size_t size)
     clock_format_utc(wall_us, CLOCK_UTC_DATE | CLOCK_UTC_MS, out, size);
 }
 
+int64_t air_clock_time(const AirClock *c, int64_t frame)
+{
+    return c->epoch_us + av_rescale((frame - c->first_frame) * 1000000, c->fps.den, c->fps.num);
+}
+
+int64_t air_clock_frame_at(const AirClock *c, int64_t t)
+{
+    if (t <= c->epoch_us)
+        return c->first_frame;
+    return c->first_frame + av_rescale_rnd(t - c->epoch_us, c->fps.num, (int64_t)c->fps.den * 1000000,
+                                           AV_ROUND_UP);
+}
+
 int64_t grid_segment_start(const SegmentGrid *g, int64_t k)
 {
     /* round(k * segment_us * fps / 1e6), exact in integers */

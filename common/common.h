@@ -68,6 +68,17 @@ int queue_receive(Queue *q, void **item);
 int queue_receive_until(Queue *q, void **item, int64_t deadline_us);
 /* Items waiting now. */
 int queue_count(Queue *q);
+
+typedef struct QueueStats {
+    int capacity;
+    int depth;             /* items waiting now */
+    int high_water;        /* the most that ever waited */
+    int64_t sent;          /* items that went in */
+    int64_t full_waits;    /* sends that found it full and waited: its consumer set the pace */
+} QueueStats;
+
+/* A snapshot of the counters; thread safe. */
+void queue_stats(Queue *q, QueueStats *st);
 /* One producer is done. */
 void queue_close(Queue *q);
 /* Wakes every waiter, drops what is queued; later sends and receives fail. */
@@ -124,6 +135,21 @@ int64_t grid_part_frames(AVRational fps, int64_t part_us);
  * many frames that last one has. part_frames > 0. */
 int64_t grid_segment_parts(int64_t seg_frames, int64_t part_frames);
 int64_t grid_last_part_frames(int64_t seg_frames, int64_t part_frames);
+
+/* A live channel's output clock on the wall clock: frame first_frame airs at
+ * epoch_us, frame n at epoch_us + (n - first_frame) / fps (a restart
+ * continues the frame count with a new epoch). */
+typedef struct AirClock {
+    AVRational fps;
+    int64_t epoch_us;
+    int64_t first_frame;
+} AirClock;
+
+/* Wall time (us since the Unix epoch) frame n airs at. */
+int64_t air_clock_time(const AirClock *c, int64_t frame);
+/* The first frame that airs at or after wall time t (first_frame for any t
+ * before the epoch). */
+int64_t air_clock_frame_at(const AirClock *c, int64_t t);
 
 /* ---- ladder ---------------------------------------------------------- */
 

@@ -19,6 +19,9 @@ struct Queue {
     int producers;   /* still open */
     int aborted;
     void (*free_item)(void *);
+    /* counters (queue_stats), under lock */
+    int high_water;
+    int64_t sent, full_waits;
 };
 
 static void init_monotonic_cond(pthread_cond_t *c)
@@ -61,6 +64,8 @@ int queue_send(Queue *q, void *item)
     int ret = 0;
 
     pthread_mutex_lock(&q->lock);
+    if (q->count == q->capacity && !q->aborted)
+        q->full_waits++;
     while (q->count == q->capacity && !q->aborted)
         pthread_cond_wait(&q->not_full, &q->lock);
     if (q->aborted || q->producers == 0) {
@@ -68,6 +73,9 @@ int queue_send(Queue *q, void *item)
     } else {
         q->items[(q->head + q->count) % q->capacity] = item;
         q->count++;
+        q->sent++;
+        if (q->count > q->high_water)
+            q->high_water = q->count;
         pthread_cond_signal(&q->not_empty);
     }
     pthread_mutex_unlock(&q->lock);
@@ -124,6 +132,14 @@ int queue_count(Queue *q)
     n = q->count;
     pthread_mutex_unlock(&q->lock);
     return n;
+}
+
+void queue_stats(Queue *q, QueueStats *st)
+{
+    pthread_mutex_lock(&q->lock);
+    *st = (QueueStats){ .capacity = q->capacity, .depth = q->count, .high_water = q->high_water,
+                        .sent = q->sent, .full_waits = q->full_waits };
+    pthread_mutex_unlock(&q->lock);
 }
 
 void queue_close(Queue *q)

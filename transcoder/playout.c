@@ -421,7 +421,8 @@ static void emit_event(Playout *p, PlayoutEventType type, int64_t frame, int64_t
 
 static int64_t air_time(const Playout *p, int64_t frame)
 {
-    return p->cfg.epoch_us + av_rescale((frame - p->cfg.first_frame) * 1000000, p->cfg.fps.den, p->cfg.fps.num);
+    const AirClock clock = { p->cfg.fps, p->cfg.epoch_us, p->cfg.first_frame };
+    return air_clock_time(&clock, frame);
 }
 
 static void sleep_until_wall(int64_t wall_us)
@@ -458,24 +459,25 @@ static Cue *current_cue(Playout *p, int64_t frame)
     return p->active >= 0 ? &p->cues[p->active] : NULL;
 }
 
-static int send_frame(Playout *p, AVFrame *picture, AVFrame *audio, int64_t frame)
+static int send_frame(Playout *p, Queue *const *video_out, int nvideo, Queue *audio_out,
+                      AVFrame *picture, AVFrame *audio, int64_t frame)
 {
     int ret;
 
-    for (int i = 0; i < p->cfg.nvideo; i++) {
+    for (int i = 0; i < nvideo; i++) {
         AVFrame *ref = av_frame_clone(picture);
         if (!ref)
             return AVERROR(ENOMEM);
         ref->pts = frame;
         ref->time_base = av_inv_q(p->cfg.fps);
         ref->pkt_duration = 1;
-        if ((ret = queue_send(p->cfg.video_out[i], ref)) < 0) {
+        if ((ret = queue_send(video_out[i], ref)) < 0) {
             av_frame_free(&ref);
             return ret;
         }
     }
-    if (p->cfg.audio_out) {
-        if ((ret = queue_send(p->cfg.audio_out, audio)) < 0) {
+    if (audio_out) {
+        if ((ret = queue_send(audio_out, audio)) < 0) {
             av_frame_free(&audio);
             return ret;
         }
@@ -485,7 +487,7 @@ static int send_frame(Playout *p, AVFrame *picture, AVFrame *audio, int64_t fram
     return 0;
 }
 
-int playout_run(Playout *p, int64_t frames)
+int playout_run(Playout *p, Queue *const *video_out, int nvideo, Queue *audio_out, int64_t frames)
 {
     const PlayoutConfig *c = &p->cfg;
     int64_t frame_us = av_rescale(1000000, c->fps.den, c->fps.num);
@@ -575,15 +577,15 @@ int playout_run(Playout *p, int64_t frames)
         else
             av_samples_set_silence(audio->data, 0, nsamples, c->channels, AV_SAMPLE_FMT_FLTP);
 
-        if ((ret = send_frame(p, picture, audio, n)) < 0)
+        if ((ret = send_frame(p, video_out, nvideo, audio_out, picture, audio, n)) < 0)
             break;
         p->samples_out = samples_end;
         p->next_frame = n + 1;
     }
-    for (int i = 0; i < c->nvideo; i++)
-        queue_close(c->video_out[i]);
-    if (c->audio_out)
-        queue_close(c->audio_out);
+    for (int i = 0; i < nvideo; i++)
+        queue_close(video_out[i]);
+    if (audio_out)
+        queue_close(audio_out);
     return ret == AVERROR_EOF ? 0 : ret;
 }
 

@@ -161,9 +161,6 @@ typedef struct PlayoutConfig {
     int paced;              /* wait for each frame's air time (0: as fast as possible, for tests) */
     PlayoutInput *slate;    /* what airs when nothing else does; the playout takes it over
                              * (and frees it, even when playout_new fails) */
-    Queue *const *video_out;  /* canvas frames, pts = frame index, time base 1/fps */
-    int nvideo;
-    Queue *audio_out;       /* fltp audio, pts in samples on the same clock */
     void (*on_event)(void *opaque, const PlayoutEvent *ev);
     void *opaque;
 } PlayoutConfig;
@@ -181,8 +178,11 @@ int playout_cue(Playout *p, int64_t frame, int cue_id, PlayoutInput *primary, Pl
                 int64_t timeout_us);
 
 /* Thread body: runs until playout_stop, or (unpaced) until `frames` frames
- * are out when frames > 0. Closes the output queues on return. */
-int playout_run(Playout *p, int64_t frames);
+ * are out when frames > 0. Each canvas frame (pts = frame index, time base
+ * 1/fps) goes, as a new reference, to every queue of video_out; its audio
+ * (fltp, pts in samples on the same clock) to audio_out (NULL: dropped).
+ * Closes the output queues on return. */
+int playout_run(Playout *p, Queue *const *video_out, int nvideo, Queue *audio_out, int64_t frames);
 void playout_stop(Playout *p);
 /* Stops when `frame` is next (a segment boundary: the segment in progress
  * is finished). Thread safe. */

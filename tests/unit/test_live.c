@@ -4,7 +4,6 @@
  * a DATERANGE, old segments are deleted after a window of grace, the state
  * file says where to go on, and a second run resumes the window with a
  * discontinuity and continuing names. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,103 +11,73 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "encoder/encoder.h"
-#include "packager/packager.h"
-#include "transcoder/transcoder.h"
+#include "graph/graph.h"
 
 #define FPS 25
 #define EPOCH 1795608000LL * 1000000
 
 typedef struct Channel {
-    Playout *playout;
-    RungEncoder *rung;
-    AudioEncoder *audio;
-    Packager *packager;
-    Queue *video, *pcm, *packets;
-    int64_t frames;
-    int ret[4];
+    Graph *graph;
 } Channel;
 
 static void on_event(void *opaque, const PlayoutEvent *ev)
 {
     Channel *c = opaque;
     if (ev->type == PLAYOUT_PROGRAM)
-        packager_program(c->packager, "Test card", ev->frame, 60000000);
+        packager_program(graph_packager(c->graph), "Test card", ev->frame, 60000000);
 }
 
-static void *t_playout(void *a) { Channel *c = a; c->ret[0] = playout_run(c->playout, c->frames); return NULL; }
-static void *t_rung(void *a) { Channel *c = a; c->ret[1] = rung_encoder_run(c->rung, c->video, NULL, 0, c->packets); return NULL; }
-static void *t_audio(void *a) { Channel *c = a; c->ret[2] = audio_encoder_run(c->audio, c->pcm, c->packets); return NULL; }
-static void *t_pack(void *a) { Channel *c = a; c->ret[3] = packager_run(c->packager, c->packets); return NULL; }
-
+/* The channel's graph, as schedule/channel.c builds it, with an unpaced
+ * playout that stops after `frames`. */
 static void run_channel(const char *dir, int64_t first_frame, int64_t epoch, int64_t frames, int resume,
                         int64_t part_us)
 {
-    Channel c = { .frames = frames };
+    Channel c = { 0 };
     SegmentGrid grid = { { FPS, 1 }, 1000000 };
     SourceConfig card = { .url = "bars", .generate = GENERATE_TESTSRC, .canvas_width = 160,
                           .canvas_height = 90, .out_fps = { FPS, 1 }, .out_sample_rate = 48000,
                           .out_channels = 2, .clock_epoch_us = epoch };
     SourceConfig gray = card;
     PlayoutInput *slate = NULL, *bars = NULL;
+    Playout *playout = NULL;
     AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
-    RungConfig rc = {
-        .backend = &encoder_x264,
-        .params = { .width = 160, .height = 90, .fps = { FPS, 1 }, .bitrate = 200000,
-                    .preset = "ultrafast", .threads = 1, .max_keyint = FPS, .channel = "t", .name = "90p",
-                    .low_latency = part_us > 0 },
-        .grid = grid, .rendition = 0,
-    };
+    GraphRung rung = { "90p", 160, 90, 200000 };
     AudioConfig ac = { .in_sample_rate = 48000, .in_layout = stereo, .in_fmt = AV_SAMPLE_FMT_FLTP,
-                       .sample_rate = 48000, .channels = 2, .bitrate = 64000, .rendition = 1,
-                       .channel = "t", .start_pts = first_frame * 48000 / FPS };
-    PackagerStream vs, as;
-    pthread_t t[4];
+                       .sample_rate = 48000, .channels = 2, .bitrate = 64000,
+                       .start_pts = first_frame * 48000 / FPS };
+    PackagerConfig pc = {
+        .outdir = dir, .formats = FORMAT_HLS_TS | FORMAT_DASH, .live = 1, .window = 3, .epoch_us = epoch,
+        .first_frame = first_frame, .channel_start_us = EPOCH, .resume = resume, .part_us = part_us,
+    };
+    PlayoutConfig po = {
+        .channel = "t", .width = 160, .height = 90, .fps = { FPS, 1 }, .sample_rate = 48000,
+        .channels = 2, .epoch_us = epoch, .first_frame = first_frame, .paced = 0,
+        .on_event = on_event, .opaque = &c,
+    };
 
     gray.generate = GENERATE_COLOR;
     gray.color = "gray";
     CHECK_EQ_INT(playout_input_start(&slate, &gray, 0), 0);
     CHECK_EQ_INT(playout_input_start(&bars, &card, 0), 0);
-    queue_new(&c.video, 8, 1, queue_free_frame);
-    queue_new(&c.pcm, 32, 1, queue_free_frame);
-    queue_new(&c.packets, 64, 2, queue_free_packet);
-    CHECK_EQ_INT(rung_encoder_new(&c.rung, &rc), 0);
-    CHECK_EQ_INT(audio_encoder_new(&c.audio, &ac), 0);
-    vs = (PackagerStream){ "90p", rung_encoder_codecpar(c.rung), { 1, FPS } };
-    as = (PackagerStream){ "audio", audio_encoder_codecpar(c.audio), { 1, 48000 } };
+    po.slate = slate;
+    CHECK_EQ_INT(playout_new(&playout, &po), 0);
+    CHECK_EQ_INT(playout_cue(playout, first_frame, 1, bars, NULL, 0), 0);
     {
-        PackagerConfig pc = {
-            .outdir = dir, .channel = "t", .formats = FORMAT_HLS_TS | FORMAT_DASH, .grid = grid,
-            .fps = { FPS, 1 }, .video = &vs, .nvideo = 1, .audio = &as,
-            .live = 1, .window = 3, .epoch_us = epoch, .first_frame = first_frame,
-            .channel_start_us = EPOCH, .resume = resume, .part_us = part_us,
+        GraphConfig gc = {
+            .channel = "t", .playout = playout, .playout_frames = frames,
+            .fps = { FPS, 1 }, .grid = grid, .src_width = 160, .src_height = 90,
+            .rungs = &rung, .nrungs = 1,
+            .encoder = { .backend = "x264", .fallback = "none", .preset = "ultrafast",
+                         .origin = "encoder" },
+            .low_latency = part_us > 0, .cores = 1,
+            .audio = &ac, .packager = &pc,
         };
-        CHECK_EQ_INT(packager_new(&c.packager, &pc), 0);
+        CHECK_EQ_INT(graph_new(&c.graph, &gc), 0);
     }
-    {
-        PlayoutConfig po = {
-            .channel = "t", .width = 160, .height = 90, .fps = { FPS, 1 }, .sample_rate = 48000,
-            .channels = 2, .epoch_us = epoch, .first_frame = first_frame, .paced = 0, .slate = slate,
-            .video_out = &c.video, .nvideo = 1, .audio_out = c.pcm, .on_event = on_event, .opaque = &c,
-        };
-        CHECK_EQ_INT(playout_new(&c.playout, &po), 0);
-    }
-    CHECK_EQ_INT(playout_cue(c.playout, first_frame, 1, bars, NULL, 0), 0);
-    pthread_create(&t[3], NULL, t_pack, &c);
-    pthread_create(&t[2], NULL, t_audio, &c);
-    pthread_create(&t[1], NULL, t_rung, &c);
-    pthread_create(&t[0], NULL, t_playout, &c);
-    for (int i = 0; i < 4; i++)
-        pthread_join(t[i], NULL);
-    for (int i = 0; i < 4; i++)
-        CHECK_EQ_INT(c.ret[i], 0);
-    playout_free(&c.playout);
-    rung_encoder_free(&c.rung);
-    audio_encoder_free(&c.audio);
-    packager_free(&c.packager);
-    queue_free(&c.video);
-    queue_free(&c.pcm);
-    queue_free(&c.packets);
+    CHECK_EQ_INT(graph_start(c.graph), 0);
+    CHECK_EQ_INT(graph_wait(c.graph), 0);
+    CHECK_EQ_INT(graph_head_result(c.graph), 0);
+    graph_free(&c.graph);
 }
 
 static char *slurp(const char *dir, const char *file)

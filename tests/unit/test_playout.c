@@ -39,6 +39,7 @@ static PlayoutInput *color(const char *c, AVRational fps)
 
 typedef struct Run {
     Playout *p;
+    Queue *video, *audio;
     int64_t frames;
     int ret;
 } Run;
@@ -46,7 +47,7 @@ typedef struct Run {
 static void *run(void *arg)
 {
     Run *r = arg;
-    r->ret = playout_run(r->p, r->frames);
+    r->ret = playout_run(r->p, &r->video, 1, r->audio, r->frames);
     return NULL;
 }
 
@@ -68,9 +69,6 @@ static void check_run(AVRational fps, int64_t first)
     nevents = 0;
     queue_new(&video, 16, 1, queue_free_frame);
     queue_new(&audio, 16, 1, queue_free_frame);
-    cfg.video_out = &video;
-    cfg.nvideo = 1;
-    cfg.audio_out = audio;
     CHECK_EQ_INT(playout_new(&p, &cfg), 0);
     /* red from 10, blue from 30, slate from 50 (and before 10) */
     CHECK_EQ_INT(playout_cue(p, first + 10, 1, color("red", fps), NULL, 0), 0);
@@ -78,6 +76,8 @@ static void check_run(AVRational fps, int64_t first)
     CHECK_EQ_INT(playout_cue(p, first + 50, 3, NULL, NULL, 0), 0);
     CHECK(playout_cue(p, first + 40, 4, NULL, NULL, 0) < 0);   /* out of order */
     r.p = p;
+    r.video = video;
+    r.audio = audio;
     r.frames = 70;
     pthread_create(&t, NULL, run, &r);
 

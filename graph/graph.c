@@ -1,0 +1,537 @@
+/* The graph builder: stages, queues, threads, stop and failure (graph.h). */
+#include "graph.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define STAGE "graph"
+/* head, tick, audio, packager, and the rungs */
+#define MAX_THREADS (LADDER_MAX + 4)
+
+typedef struct Graph Graph;
+
+typedef struct Job {
+    Graph *g;
+    int index;
+} Job;
+
+struct Graph {
+    GraphConfig cfg;
+    const char *channel;
+    const EncoderBackend *backend;
+    int64_t one_thread_decode_pps;
+
+    Source *source;
+    Playout *playout;
+    int64_t playout_first_frame;
+    int nrungs;
+    GraphRung rungs[LADDER_MAX];
+    char rung_names[LADDER_MAX][RUNG_NAME_MAX];
+    char queue_names[LADDER_MAX][RUNG_NAME_MAX + 8];
+    int parent[LADDER_MAX];
+    RungEncoder *rung[LADDER_MAX];
+    AudioEncoder *audio;
+    Packager *packager;
+    Pusher **pushers;
+    PushStats *push_seen;          /* at the last report */
+    char (*push_names)[16];        /* the target's index, for counters */
+    int npushers;
+    int64_t push_reported_us;
+
+    Queue *rung_in[LADDER_MAX];    /* frames into each rung */
+    Queue *roots[LADDER_MAX];      /* those of the rungs that scale from the head */
+    int nroots;
+    Queue *audio_in;
+    Queue *packets;
+    PackagerStream vstreams[LADDER_MAX], astream;
+
+    pthread_t threads[MAX_THREADS];
+    Job jobs[MAX_THREADS];
+    int nthreads;
+    atomic_int running;            /* threads not yet ended */
+    atomic_int head_done;          /* the head ended (or the graph failed): the tick stops */
+    int head_ret;
+    pthread_mutex_t lock;          /* ret */
+    int ret;                       /* the first failure */
+};
+
+int graph_failed(int ret, int from_source_head)
+{
+    if (ret >= 0 || ret == AVERROR_EOF || ret == AVERROR_EXIT)
+        return 0;
+    return !(from_source_head && ret == AVERROR_INVALIDDATA);
+}
+
+void graph_abort(Graph *g, int err)
+{
+    pthread_mutex_lock(&g->lock);
+    if (!g->ret && err < 0)
+        g->ret = err;
+    pthread_mutex_unlock(&g->lock);
+    atomic_store(&g->head_done, 1);
+    if (g->playout)
+        playout_stop(g->playout);
+    for (int i = 0; i < g->nrungs; i++)
+        if (g->rung_in[i])
+            queue_abort(g->rung_in[i]);
+    if (g->audio_in)
+        queue_abort(g->audio_in);
+    if (g->packets)
+        queue_abort(g->packets);
+}
+
+/* A stage ended with ret: a failure stops everything. */
+static void stage_ended(Graph *g, int ret, int from_source_head)
+{
+    if (graph_failed(ret, from_source_head))
+        graph_abort(g, ret);
+    atomic_fetch_sub(&g->running, 1);
+}
+
+/* ---- threads ---- */
+
+static void *head_thread(void *arg)
+{
+    Graph *g = ((Job *)arg)->g;
+    int ret;
+
+    if (g->source) {
+        thread_set_name("source");
+        ret = source_run(g->source, g->roots, g->nroots, g->audio_in);
+    } else {
+        thread_set_name("playout");
+        ret = playout_run(g->playout, g->roots, g->nroots, g->audio_in, g->cfg.playout_frames);
+    }
+    g->head_ret = ret;
+    atomic_store(&g->head_done, 1);
+    stage_ended(g, ret, g->source != NULL);
+    return NULL;
+}
+
+static void *rung_thread(void *arg)
+{
+    Job *j = arg;
+    Graph *g = j->g;
+    Queue *children[LADDER_MAX];
+    int n = 0;
+
+    for (int i = 0; i < g->nrungs; i++)
+        if (g->parent[i] == j->index)
+            children[n++] = g->rung_in[i];
+    stage_ended(g, rung_encoder_run(g->rung[j->index], g->rung_in[j->index], children, n, g->packets), 0);
+    return NULL;
+}
+
+static void *audio_thread(void *arg)
+{
+    Graph *g = ((Job *)arg)->g;
+
+    thread_set_name("audio");
+    stage_ended(g, audio_encoder_run(g->audio, g->audio_in, g->packets), 0);
+    return NULL;
+}
+
+static void *packager_thread(void *arg)
+{
+    Graph *g = ((Job *)arg)->g;
+
+    thread_set_name("packager");
+    stage_ended(g, packager_run(g->packager, g->packets), 0);
+    return NULL;
+}
+
+static void *tick_thread(void *arg)
+{
+    Graph *g = ((Job *)arg)->g;
+    int64_t period = g->cfg.tick_us > 0 ? g->cfg.tick_us : GRAPH_TICK_US;
+    int ret = 0;
+
+    thread_set_name("%s", g->cfg.tick_name ? g->cfg.tick_name : "tick");
+    while (!atomic_load(&g->head_done)) {
+        if (g->cfg.tick && (ret = g->cfg.tick(g->cfg.opaque)) < 0) {
+            graph_abort(g, ret);
+            break;
+        }
+        if (g->npushers && clock_monotonic_us() - g->push_reported_us >= GRAPH_PUSH_REPORT_US) {
+            for (int i = 0; i < g->npushers; i++)
+                pusher_report(g->pushers[i], g->channel, &g->push_seen[i], 0);
+            g->push_reported_us = clock_monotonic_us();
+        }
+        /* in steps, so an ended head is noticed within 10 ms */
+        for (int64_t slept = 0; slept < period && !atomic_load(&g->head_done); slept += 10000) {
+            struct timespec ts = { 0, 10 * 1000 * 1000 };
+            nanosleep(&ts, NULL);
+        }
+    }
+    atomic_fetch_sub(&g->running, 1);
+    return NULL;
+}
+
+static int start_thread(Graph *g, void *(*fn)(void *), int index)
+{
+    Job *j = &g->jobs[g->nthreads];
+
+    *j = (Job){ g, index };
+    atomic_fetch_add(&g->running, 1);
+    if (pthread_create(&g->threads[g->nthreads], NULL, fn, j)) {
+        atomic_fetch_sub(&g->running, 1);
+        log_msg(LOG_ERROR, g->channel, STAGE, "cannot start a thread");
+        graph_abort(g, AVERROR(EAGAIN));
+        return AVERROR(EAGAIN);
+    }
+    g->nthreads++;
+    return 0;
+}
+
+int graph_start(Graph *g)
+{
+    int ret;
+
+    if ((ret = start_thread(g, packager_thread, 0)) < 0)
+        return ret;
+    if (g->audio && (ret = start_thread(g, audio_thread, 0)) < 0)
+        return ret;
+    for (int i = 0; i < g->nrungs; i++)
+        if ((ret = start_thread(g, rung_thread, i)) < 0)
+            return ret;
+    if ((ret = start_thread(g, head_thread, 0)) < 0)
+        return ret;
+    if ((g->cfg.tick || g->npushers) && (ret = start_thread(g, tick_thread, 0)) < 0)
+        return ret;
+    return 0;
+}
+
+int graph_running(const Graph *g)
+{
+    return atomic_load(&g->running) > 0;
+}
+
+int graph_wait(Graph *g)
+{
+    int ret;
+
+    for (int i = 0; i < g->nthreads; i++)
+        pthread_join(g->threads[i], NULL);
+    g->nthreads = 0;
+    /* nothing more is published: every target flushes at once (each
+     * bounded), then the last word on each */
+    for (int i = 0; i < g->npushers; i++)
+        pusher_stop(g->pushers[i]);
+    for (int i = 0; i < g->npushers; i++)
+        pusher_wait(g->pushers[i]);
+    for (int i = 0; i < g->npushers; i++)
+        pusher_report(g->pushers[i], g->channel, &g->push_seen[i], 1);
+    for (int i = 0; i < g->npushers; i++)
+        pusher_free(&g->pushers[i]);
+    g->npushers = 0;
+    pthread_mutex_lock(&g->lock);
+    ret = g->ret;
+    pthread_mutex_unlock(&g->lock);
+    return ret;
+}
+
+int graph_head_result(const Graph *g)
+{
+    return g->head_ret;
+}
+
+/* ---- building ---- */
+
+static void on_published(void *opaque, const char *path, enum PublishedKind kind)
+{
+    Graph *g = opaque;
+    for (int i = 0; i < g->npushers; i++)
+        pusher_published(g->pushers[i], path, kind);
+}
+
+static void on_deleted(void *opaque, const char *path)
+{
+    Graph *g = opaque;
+    for (int i = 0; i < g->npushers; i++)
+        pusher_deleted(g->pushers[i], path);
+}
+
+int graph_pick_backend(const GraphEncoder *e, const char *channel, const EncoderBackend **out)
+{
+    char reason[256];
+    int ret;
+
+    if ((ret = encoder_backend_pick(e->backend, out, reason, sizeof(reason))) >= 0)
+        return 0;
+    if (!e->backend_required && strcmp(e->fallback, "none") &&
+        encoder_backend_pick(e->fallback, out, reason, sizeof(reason)) >= 0) {
+        log_msg(LOG_WARN, channel, STAGE, "%s %s is not usable; using %s", e->origin, e->backend,
+                (*out)->name);
+        return 0;
+    }
+    log_msg(LOG_ERROR, channel, STAGE, "%s %s: not usable on this host: %s", e->origin, e->backend, reason);
+    return ret;
+}
+
+static int build(Graph *g, const GraphConfig *c)
+{
+    int w[LADDER_MAX], h[LADDER_MAX], threads[LADDER_MAX], ret;
+    int frame_queue = g->playout ? GRAPH_FRAME_QUEUE_PACED : GRAPH_FRAME_QUEUE;
+    int cores = FFMAX(1, c->cores);
+
+    if ((ret = graph_pick_backend(&c->encoder, g->channel, &g->backend)) < 0)
+        return ret;
+    g->nrungs = c->nrungs;
+    for (int i = 0; i < g->nrungs; i++) {
+        snprintf(g->rung_names[i], sizeof(g->rung_names[i]), "%s", c->rungs[i].name);
+        g->rungs[i] = c->rungs[i];
+        g->rungs[i].name = g->rung_names[i];
+        w[i] = c->rungs[i].width;
+        h[i] = c->rungs[i].height;
+    }
+    encoder_plan_cascade(w, h, g->nrungs, c->src_width, c->src_height, g->parent);
+    encoder_budget_threads(w, h, g->nrungs, cores, threads);
+    g->one_thread_decode_pps = encoder_budget_decode(w, h, g->nrungs, c->fps, cores, g->backend,
+                                                     c->encoder.preset);
+    if (g->source && (ret = source_set_one_thread_decode_pps(g->source, g->one_thread_decode_pps)) < 0)
+        return ret;
+
+    for (int i = 0; i < g->nrungs; i++) {
+        RungConfig rc = {
+            .backend = g->backend,
+            .fallback = g->backend->hardware && strcmp(c->encoder.fallback, "none") ?
+                        encoder_backend_find(c->encoder.fallback) : NULL,
+            .params = {
+                .width = w[i], .height = h[i], .fps = c->fps, .bitrate = g->rungs[i].bitrate,
+                .preset = c->encoder.preset, .threads = threads[i],
+                .max_keyint = grid_max_segment_frames(&c->grid), .low_latency = c->low_latency,
+                .channel = g->channel, .name = g->rungs[i].name,
+            },
+            .grid = c->grid,
+            .rendition = i,
+        };
+        if ((ret = rung_encoder_new(&g->rung[i], &rc)) < 0 ||
+            (ret = queue_new(&g->rung_in[i], frame_queue, 1, queue_free_frame)) < 0)
+            return ret;
+        snprintf(g->queue_names[i], sizeof(g->queue_names[i]), "frames %s", g->rungs[i].name);
+        g->vstreams[i] = (PackagerStream){ g->rungs[i].name, rung_encoder_codecpar(g->rung[i]),
+                                           av_inv_q(c->fps) };
+        if (g->parent[i] < 0)
+            g->roots[g->nroots++] = g->rung_in[i];
+    }
+    if (c->audio) {
+        AudioConfig ac = *c->audio;
+        ac.rendition = g->nrungs;
+        ac.channel = g->channel;
+        if ((ret = audio_encoder_new(&g->audio, &ac)) < 0 ||
+            (ret = queue_new(&g->audio_in, GRAPH_AUDIO_QUEUE, 1, queue_free_frame)) < 0)
+            return ret;
+        g->astream = (PackagerStream){ "audio", audio_encoder_codecpar(g->audio), { 1, ac.sample_rate } };
+    }
+    if ((ret = queue_new(&g->packets, GRAPH_PACKET_QUEUE, g->nrungs + !!g->audio, queue_free_packet)) < 0)
+        return ret;
+
+    /* the pushers follow the packager from its first file */
+    if (c->npush) {
+        g->pushers = calloc((size_t)c->npush, sizeof(*g->pushers));
+        g->push_seen = calloc((size_t)c->npush, sizeof(*g->push_seen));
+        g->push_names = calloc((size_t)c->npush, sizeof(*g->push_names));
+        if (!g->pushers || !g->push_seen || !g->push_names)
+            return AVERROR(ENOMEM);
+    }
+    for (int i = 0; i < c->npush; i++) {
+        if ((ret = pusher_new(&g->pushers[i], &c->push[i], c->packager->outdir, g->channel)) < 0) {
+            log_msg(LOG_ERROR, g->channel, STAGE, "push to %s: %s", c->push[i].url, ERRSTR(ret));
+            return ret;
+        }
+        snprintf(g->push_names[i], sizeof(g->push_names[i]), "%d", i);
+        g->npushers++;
+    }
+    g->push_reported_us = clock_monotonic_us();
+    {
+        PackagerConfig pc = *c->packager;
+        pc.channel = g->channel;
+        pc.fps = c->fps;
+        pc.grid = c->grid;
+        pc.video = g->vstreams;
+        pc.nvideo = g->nrungs;
+        pc.audio = g->audio ? &g->astream : NULL;
+        pc.on_published = g->npushers ? on_published : NULL;
+        pc.on_deleted = g->npushers ? on_deleted : NULL;
+        pc.opaque = g;
+        if ((ret = packager_new(&g->packager, &pc)) < 0)
+            return ret;
+    }
+    return 0;
+}
+
+int graph_new(Graph **out, const GraphConfig *cfg)
+{
+    Graph *g = calloc(1, sizeof(*g));
+    int ret;
+
+    *out = NULL;
+    if (!g || !!cfg->source == !!cfg->playout || cfg->nrungs < 1 || cfg->nrungs > LADDER_MAX ||
+        cfg->npush < 0) {
+        Source *src = cfg->source;
+        Playout *po = cfg->playout;
+        source_free(&src);
+        playout_free(&po);
+        free(g);
+        return g ? AVERROR(EINVAL) : AVERROR(ENOMEM);
+    }
+    pthread_mutex_init(&g->lock, NULL);
+    g->cfg = *cfg;
+    g->channel = cfg->channel ? cfg->channel : "";
+    g->source = cfg->source;
+    g->playout = cfg->playout;
+    if (g->playout)
+        g->playout_first_frame = playout_next_frame(g->playout);
+    /* the config's arrays are read here only */
+    g->cfg.rungs = NULL;
+    g->cfg.audio = NULL;
+    g->cfg.packager = NULL;
+    g->cfg.push = NULL;
+    if ((ret = build(g, cfg)) < 0) {
+        graph_free(&g);
+        return ret;
+    }
+    *out = g;
+    return 0;
+}
+
+void graph_free(Graph **pg)
+{
+    Graph *g = *pg;
+
+    if (!g)
+        return;
+    if (g->nthreads) {
+        graph_abort(g, AVERROR_EXIT);
+        graph_wait(g);
+    }
+    for (int i = 0; i < g->npushers; i++)
+        pusher_free(&g->pushers[i]);
+    free(g->pushers);
+    free(g->push_seen);
+    free(g->push_names);
+    for (int i = 0; i < g->nrungs; i++) {
+        rung_encoder_free(&g->rung[i]);
+        queue_free(&g->rung_in[i]);
+    }
+    audio_encoder_free(&g->audio);
+    packager_free(&g->packager);
+    queue_free(&g->audio_in);
+    queue_free(&g->packets);
+    source_free(&g->source);
+    playout_free(&g->playout);
+    pthread_mutex_destroy(&g->lock);
+    free(g);
+    *pg = NULL;
+}
+
+/* ---- what the graph made ---- */
+
+int graph_nrungs(const Graph *g)
+{
+    return g->nrungs;
+}
+
+void graph_rung_info(const Graph *g, int i, GraphRungInfo *out)
+{
+    *out = (GraphRungInfo){
+        .name = g->rungs[i].name, .width = g->rungs[i].width, .height = g->rungs[i].height,
+        .bitrate = g->rungs[i].bitrate, .parent = g->parent[i],
+        .backend = rung_encoder_backend(g->rung[i])->name,
+    };
+}
+
+const EncoderBackend *graph_backend(const Graph *g)
+{
+    return g->backend;
+}
+
+int64_t graph_one_thread_decode_pps(const Graph *g)
+{
+    return g->one_thread_decode_pps;
+}
+
+Packager *graph_packager(Graph *g)
+{
+    return g->packager;
+}
+
+int64_t graph_frames_encoded(const Graph *g)
+{
+    int64_t frames = INT64_MAX;
+
+    for (int i = 0; i < g->nrungs; i++)
+        frames = FFMIN(frames, rung_encoder_frames(g->rung[i]));
+    return frames == INT64_MAX ? 0 : frames;
+}
+
+/* ---- counters ---- */
+
+typedef struct Visit {
+    void (*fn)(void *opaque, const GraphCounter *c);
+    void *opaque;
+} Visit;
+
+static void count(const Visit *v, const char *stage, const char *instance, const char *name,
+                  enum GraphCounterKind kind, int64_t value)
+{
+    GraphCounter c = { stage, instance, name, kind, value };
+    v->fn(v->opaque, &c);
+}
+
+static void count_queue(const Visit *v, Queue *q, const char *name)
+{
+    QueueStats st;
+
+    if (!q)
+        return;
+    queue_stats(q, &st);
+    count(v, "queue", name, "capacity", GRAPH_GAUGE, st.capacity);
+    count(v, "queue", name, "depth", GRAPH_GAUGE, st.depth);
+    count(v, "queue", name, "high_water", GRAPH_GAUGE, st.high_water);
+    count(v, "queue", name, "sent_total", GRAPH_COUNTER, st.sent);
+    count(v, "queue", name, "full_waits_total", GRAPH_COUNTER, st.full_waits);
+}
+
+void graph_counters(Graph *g, void (*visit)(void *opaque, const GraphCounter *c), void *opaque)
+{
+    Visit v = { visit, opaque };
+
+    if (g->source) {
+        SourceStats st;
+        source_stats(g->source, &st);
+        count(&v, "source", "", "frames_decoded_total", GRAPH_COUNTER, st.frames_decoded);
+        count(&v, "source", "", "frames_out_total", GRAPH_COUNTER, st.frames_out);
+        count(&v, "source", "", "frames_dropped_total", GRAPH_COUNTER, st.frames_dropped);
+        count(&v, "source", "", "frames_repeated_total", GRAPH_COUNTER, st.frames_duplicated);
+        count(&v, "source", "", "packets_corrupt_total", GRAPH_COUNTER, st.packets_corrupt);
+        count(&v, "source", "", "decode_errors_total", GRAPH_COUNTER, st.decode_errors);
+    } else {
+        count(&v, "playout", "", "frames_out_total", GRAPH_COUNTER,
+              playout_next_frame(g->playout) - g->playout_first_frame);
+    }
+    for (int i = 0; i < g->nrungs; i++) {
+        count(&v, "rung", g->rungs[i].name, "frames_encoded_total", GRAPH_COUNTER,
+              rung_encoder_frames(g->rung[i]));
+        count_queue(&v, g->rung_in[i], g->queue_names[i]);
+    }
+    count_queue(&v, g->audio_in, "audio");
+    count_queue(&v, g->packets, "packets");
+    if (g->packager)
+        count(&v, "packager", "", "media_time_us", GRAPH_COUNTER, packager_progress_us(g->packager));
+    for (int i = 0; i < g->npushers; i++) {
+        PushStats st;
+        const char *target = g->push_names[i];
+        pusher_stats(g->pushers[i], &st);
+        count(&v, "push", target, "files_pushed_total", GRAPH_COUNTER, st.pushed);
+        count(&v, "push", target, "bytes_pushed_total", GRAPH_COUNTER, st.pushed_bytes);
+        count(&v, "push", target, "failures_total", GRAPH_COUNTER, st.failures);
+        count(&v, "push", target, "dropped_total", GRAPH_COUNTER, st.dropped);
+        count(&v, "push", target, "spool_bytes", GRAPH_GAUGE, st.queued_bytes);
+        count(&v, "push", target, "waiting_files", GRAPH_GAUGE, st.queued_files);
+    }
+}
