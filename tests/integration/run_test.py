@@ -454,10 +454,53 @@ def case_dash():
         return finish_case('run-dash', wd, fails, info)
 
 
+def dateranges(text):
+    """{ID: attributes} of a playlist's EXT-X-DATERANGEs."""
+    out = {}
+    for ln in text.splitlines():
+        if ln.startswith('#EXT-X-DATERANGE:'):
+            a = J.parse_attrs(ln.split(':', 1)[1])
+            out[a.get('ID')] = a
+    return out
+
+
+def daterange_failures(before_text, after, after_text):
+    """A program's DATERANGE across a restart: the ID and START-DATE it had before the
+    kill are kept, and every START-DATE is the PROGRAM-DATE-TIME of the segment the
+    program began in (programs here begin on segment boundaries), every end
+    (START-DATE + DURATION) a segment's end."""
+    fails, info = [], []
+    old, new = dateranges(before_text), dateranges(after_text)
+    starts = [s[2] for s in after if s[2] is not None]
+    ends = [s[2] + s[1] for s in after if s[2] is not None and s[1] is not None]
+    info.append('DATERANGEs before: %s' % sorted((k, a.get('START-DATE')) for k, a in old.items()))
+    info.append('DATERANGEs after: %s' % sorted((k, a.get('START-DATE'), a.get('DURATION'))
+                                                for k, a in new.items()))
+    if not old:
+        fails.append('no DATERANGE in the playlist before the kill')
+    for k, a in old.items():
+        if k not in new:
+            fails.append('DATERANGE %s (on air before the kill) is gone after the restart' % k)
+        elif new[k].get('START-DATE') != a.get('START-DATE'):
+            fails.append('DATERANGE %s: START-DATE %s before the kill, %s after the restart' %
+                         (k, a.get('START-DATE'), new[k].get('START-DATE')))
+    for k, a in new.items():
+        start = parse_iso(a['START-DATE'])
+        if not any(abs(start - t) < 0.002 for t in starts):
+            fails.append('DATERANGE %s: START-DATE %s is no segment\'s PROGRAM-DATE-TIME (%s)' %
+                         (k, a['START-DATE'], ', '.join(iso(t) for t in starts)))
+        if 'DURATION' in a and not any(abs(start + float(a['DURATION']) - t) < 0.002 for t in ends):
+            fails.append('DATERANGE %s: ends at %s (START-DATE + DURATION), no segment ends there' %
+                         (k, iso(start + float(a['DURATION']))))
+    return fails, info
+
+
 def case_restart():
     """SIGKILL mid-run, start again: the published window is kept, the media
     sequence and names go on, a DISCONTINUITY marks the restart, the ffmpeg CLI reads
-    the playlist across it; SIGTERM ends the run within a segment plus 2 s."""
+    the playlist across it; a program on air across the restart keeps its DATERANGE
+    (ID, START-DATE: its first segment's PROGRAM-DATE-TIME); SIGTERM ends the run
+    within a segment plus 2 s."""
     with J.Workdir('run-restart') as wd:
         conf = write_conf(wd.path, '  bars: { generate: testsrc }\n',
                           '    - { source: bars, duration: 1h, title: "Bars" }\n')
@@ -467,7 +510,7 @@ def case_restart():
         time.sleep(7.0)
         os.killpg(p.pid, signal.SIGKILL)
         p.communicate()
-        before, _ = playlist(out, rung)
+        before, before_text = playlist(out, rung)
         time.sleep(2.0)
         p = start_onair(conf)
         time.sleep(7.0)
@@ -502,6 +545,9 @@ def case_restart():
         frames = counts[0] if counts else 0
         if frames < (len(after) - 1) * FPS:
             fails.append('only %d frames decoded of %d segments' % (frames, len(after)))
+        f, i = daterange_failures(before_text, after, text)
+        fails += f
+        info += i
         return finish_case('run-restart', wd, fails, info)
 
 
