@@ -23,6 +23,7 @@ struct AudioEncoder {
     AVAudioFifo *fifo;
     int64_t out_pos;          /* output samples put into the fifo so far (the clock) */
     int64_t encoded;          /* output samples sent to the encoder */
+    int64_t discard;          /* samples still to drop before encoding (a resumed run) */
     AVFrame *frame;           /* one encoder frame */
     AVFrame *converted;
     int64_t gaps, overlaps;
@@ -118,6 +119,15 @@ int audio_encoder_new(AudioEncoder **out, const AudioConfig *cfg)
         goto fail;
     }
     a->out_pos = a->encoded = cfg->start_pts;
+    if (cfg->start_pts > 0) {
+        /* The earlier run published every packet that starts before its
+         * last boundary; start_pts is that boundary rounded down, so a packet
+         * starting right on it may be the earlier run's too. The first
+         * packet comes initial_padding before the first sample. */
+        int64_t fs = a->enc->frame_size, pad = a->enc->initial_padding;
+        a->encoded = ((cfg->start_pts + pad) / fs + 1) * fs;
+        a->discard = a->encoded - cfg->start_pts;
+    }
     if (cfg->loudness != 0) {
         a->meter = ebur128_init((unsigned)cfg->channels, (unsigned long)cfg->sample_rate, EBUR128_MODE_S);
         a->interleaved = malloc(sizeof(float) * (size_t)cfg->channels * (size_t)a->enc->frame_size);
@@ -170,6 +180,12 @@ static int encode_fifo(AudioEncoder *a, Queue *out, int flush)
     int fs = a->enc->frame_size;
     int ret;
 
+    if (a->discard > 0) {
+        int n = (int)FFMIN(a->discard, av_audio_fifo_size(a->fifo));
+        if ((ret = av_audio_fifo_drain(a->fifo, n)) < 0)
+            return ret;
+        a->discard -= n;
+    }
     while (av_audio_fifo_size(a->fifo) >= fs || (flush && av_audio_fifo_size(a->fifo) > 0)) {
         int n = FFMIN(fs, av_audio_fifo_size(a->fifo));
         av_frame_unref(a->frame);

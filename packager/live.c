@@ -423,8 +423,10 @@ int live_segment_closed(Packager *pk, Rendition *r, int64_t start_frame)
 
     s->pdt_us = air_us(pk, start_frame);
     if (r->nsegs > 1) {
-        /* after a restart the AAC encoder's priming frame reaches back into
-         * the last segment published before; the timeline stays unbroken */
+        /* a restart's audio starts where the last run's ended (encoder.h,
+         * AudioConfig.start_pts), but one resuming a state written before
+         * it did may reach back into the last segment published before: the
+         * timeline stays unbroken */
         const SegmentInfo *prev = &r->segs[r->nsegs - 2];
         int64_t overlap = prev->start + prev->duration - s->start;
         if (overlap > 0 && overlap < s->duration) {

@@ -495,12 +495,51 @@ def daterange_failures(before_text, after, after_text):
     return fails, info
 
 
+def audio_packets(path):
+    """(pts, dts, duration) in seconds of a TS segment's audio packets, by ffprobe."""
+    r = J.must(['ffprobe', '-v', 'error', '-select_streams', 'a:0', '-show_entries',
+                'packet=pts_time,dts_time,duration_time', '-of', 'json', path])
+    return [(float(p['pts_time']), float(p['dts_time']), float(p['duration_time']))
+            for p in json.loads(r.stdout).get('packets', [])]
+
+
+def restart_audio_failures(out, rung, after):
+    """Audio across the restart: the first packet after it starts where the last one
+    before it ended (TS timestamps run on across a restart), never before; no hole
+    either (at most an AAC frame)."""
+    fails, info = [], []
+    first_new = next((i for i, s in enumerate(after) if s[3]), None)
+    if not first_new:
+        return ['no segment after the restart to compare audio across'], info
+    last = audio_packets(os.path.join(out, rung, after[first_new - 1][0]))
+    new = audio_packets(os.path.join(out, rung, after[first_new][0]))
+    if not last or not new:
+        return ['no audio packets around the restart (%d before, %d after)' % (len(last), len(new))], info
+    end = max(p + d for p, _, d in last)
+    end_dts = max(d + dur for _, d, dur in last)
+    info.append('audio around the restart: the last packet before ends at %.6f s, the first after '
+                'starts at %.6f s (dts %.6f)' % (end, new[0][0], new[0][1]))
+    if new[0][0] < end - 1e-6 or new[0][1] < end_dts - 1e-6:
+        fails.append('audio after the restart starts at pts %.6f dts %.6f, before the audio published '
+                     'before the kill ends (%.6f): it overlaps by %.1f ms' %
+                     (new[0][0], new[0][1], end, (end - new[0][0]) * 1000))
+    elif new[0][0] - end > J.AAC_FRAME + 1e-6:
+        fails.append('audio after the restart starts %.1f ms after the audio before it ends' %
+                     ((new[0][0] - end) * 1000))
+    for label, pk in (('before', last), ('after', new)):
+        for (_, d0, u0), (_, d1, _) in zip(pk, pk[1:]):
+            if d1 < d0 + u0 - 1e-6:
+                fails.append('audio dts goes back %s the restart: %.6f after %.6f' % (label, d1, d0))
+                break
+    return fails, info
+
+
 def case_restart():
     """SIGKILL mid-run, start again: the published window is kept, the media
     sequence and names go on, a DISCONTINUITY marks the restart, the ffmpeg CLI reads
     the playlist across it; a program on air across the restart keeps its DATERANGE
-    (ID, START-DATE: its first segment's PROGRAM-DATE-TIME); SIGTERM ends the run
-    within a segment plus 2 s."""
+    (ID, START-DATE: its first segment's PROGRAM-DATE-TIME); audio after the restart
+    never overlaps audio before it; SIGTERM ends the run within a segment plus 2 s."""
     with J.Workdir('run-restart') as wd:
         conf = write_conf(wd.path, '  bars: { generate: testsrc }\n',
                           '    - { source: bars, duration: 1h, title: "Bars" }\n')
@@ -545,9 +584,9 @@ def case_restart():
         frames = counts[0] if counts else 0
         if frames < (len(after) - 1) * FPS:
             fails.append('only %d frames decoded of %d segments' % (frames, len(after)))
-        f, i = daterange_failures(before_text, after, text)
-        fails += f
-        info += i
+        for f, i in (daterange_failures(before_text, after, text), restart_audio_failures(out, rung, after)):
+            fails += f
+            info += i
         return finish_case('run-restart', wd, fails, info)
 
 
