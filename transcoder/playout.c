@@ -330,8 +330,15 @@ static int take_audio(PlayoutInput *in, AVFrame *out, int n, int64_t deadline_us
     if (av_audio_fifo_size(in->fifo) > 0 &&
         (have = av_audio_fifo_read(in->fifo, (void **)out->data, n)) < 0)
         return have;
-    if (have < n)
+    if (have < n) {
         av_samples_set_silence(out->data, have, n - have, out->ch_layout.nb_channels, AV_SAMPLE_FMT_FLTP);
+        /* a file's audio that is not there by its time airs as silence and
+         * its clock goes on: what comes for that time later is an overlap,
+         * and a gap after it is only what has not aired yet (a live input's
+         * backlog has its own rule) */
+        if (!in->live && in->audio_started)
+            in->fifo_end += n - have;
+    }
     return 0;
 }
 

@@ -613,6 +613,41 @@ def short_term(url):
     return values
 
 
+def case_audio_gap():
+    """A file whose audio pauses (nothing from 1 s to 3.6 s while its picture goes on)
+    airs silence for exactly the pause and its audio after it in its place: the ffmpeg
+    CLI's astats, a video frame's worth of audio at a time."""
+    with J.Workdir('run-audio-gap') as wd:
+        J.must(['ffmpeg', '-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i',
+                'color=c=red:s=%dx%d:r=%d:d=8' % (W, H, FPS), '-f', 'lavfi', '-i',
+                'sine=frequency=440:sample_rate=48000:duration=8', '-filter_complex',
+                "[1:a]aselect='not(between(t,1,3.6))',asetpts=PTS[a]", '-map', '0:v', '-map', '[a]',
+                '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-f', 'mpegts',
+                os.path.join(wd.path, 'gap.ts')])
+        conf = write_conf(wd.path, '  clip: { file: gap.ts }\n', '    - { source: clip, duration: 8s }\n')
+        p = start_onair(conf, '--for', '8.5s')
+        rc, err = finish(p, 60)
+        fails, info = [], ['onair exit %s' % rc]
+        if rc != 0:
+            fails.append('onair run exited %s: %s' % (rc, err[-800:]))
+            return finish_case('run-audio-gap', wd, fails, info)
+        levels = audio_levels(vod_copy(os.path.join(wd.path, 'out'), '%dx%d' % (W, H)))
+        # frames 25..89 (1 s to 3.6 s) silent, the tone around them; a frame either side
+        # of each edge may hold a little of both (AAC frames straddle them), and the
+        # clip's first is mostly its encoder's priming
+        edges = {0, 24, 25, 89, 90}
+        wrong = [i for i, v in enumerate(levels[:7 * FPS])
+                 if i not in edges and (v > -60) != (i < 25 or i >= 90)]
+        info.append('audio level by frame (dB): %s' % ' '.join('%.0f' % v for v in levels[:7 * FPS]))
+        if len(levels) < 7 * FPS:
+            fails.append('only %d frames of audio' % len(levels))
+        if wrong:
+            fails.append('%d frames with the tone where the file is silent or silent where it has the '
+                         'tone (expected: tone before frame 25 and from frame 90), first at frames %s' %
+                         (len(wrong), wrong[:8]))
+        return finish_case('run-audio-gap', wd, fails, info)
+
+
 def case_loudness():
     """audio.loudness: -23: a quiet program (-40 dBFS) and a loud one (-6 dBFS) both go
     out near -23 LUFS once the normaliser has settled, by the ffmpeg CLI's own meter."""
@@ -725,6 +760,7 @@ CASES = {
     'rtmp': case_rtmp,
     'restart': case_restart,
     'loudness': case_loudness,
+    'audio-gap': case_audio_gap,
     'two-channels': case_two_channels,
     'wrap': case_wrap,
     'dash': case_dash,
