@@ -35,7 +35,7 @@ int conf_parse_ladder(const char *text, Rung *rungs, int *count, char *err, size
 
 /* ---- channel config (YAML) ----------------------------------------------
  *
- * Every key is declared once, in the option tables of conf/channel.c (key,
+ * Every key is declared once, in the option tables of conf/options.c (key,
  * type, offset, default, range, help): they drive the loader, the defaults,
  * the range checks and conf_reference_markdown() (docs/config-reference.md).
  */
