@@ -18,26 +18,26 @@
 
 static int given(const SectionState *st, const char *key)
 {
-    int i = opt_index(st->sec, key);
+    int i = conf_opt_index(st->sec, key);
     return i >= 0 && (st->given & (1u << i)) && st->node[i] && !is_null(st->node[i]);
 }
 
 static Mark key_mark(const SectionState *st, const char *key)
 {
-    return st->key[opt_index(st->sec, key)];
+    return st->key[conf_opt_index(st->sec, key)];
 }
 
 static Mark val_mark(const SectionState *st, const char *key)
 {
-    return st->val[opt_index(st->sec, key)];
+    return st->val[conf_opt_index(st->sec, key)];
 }
 
 static int ok(const SectionState *st, const char *key)
 {
-    return given(st, key) && !(st->bad & (1u << opt_index(st->sec, key)));
+    return given(st, key) && !(st->bad & (1u << conf_opt_index(st->sec, key)));
 }
 
-void check_video(Ctx *c, void *base, SectionState *st)
+void conf_check_video(Ctx *c, void *base, SectionState *st)
 {
     (void)base;
     if (st->bad)
@@ -46,7 +46,7 @@ void check_video(Ctx *c, void *base, SectionState *st)
         c->fps = val_mark(st, "fps");
 }
 
-void check_rung(Ctx *c, void *base, SectionState *st)
+void conf_check_rung(Ctx *c, void *base, SectionState *st)
 {
     Rung *r = base;
     (void)c;
@@ -54,7 +54,7 @@ void check_rung(Ctx *c, void *base, SectionState *st)
         snprintf(r->name, sizeof(r->name), "%dx%d", r->width, r->height);
 }
 
-void check_source(Ctx *c, void *base, SectionState *st)
+void conf_check_source(Ctx *c, void *base, SectionState *st)
 {
     ConfSource *s = base;
     static const char *const kinds[] = { "generate", "file", "url" };
@@ -70,7 +70,7 @@ void check_source(Ctx *c, void *base, SectionState *st)
         } else {
             fail_at(c, key_mark(st, kinds[k]), "%s: give only one of generate, file and url "
                   "(%s is given too)", st->path, first);
-            st->bad |= 1u << opt_index(st->sec, kinds[k]);
+            st->bad |= 1u << conf_opt_index(st->sec, kinds[k]);
         }
     }
     if (n == 0) {
@@ -95,7 +95,7 @@ void check_source(Ctx *c, void *base, SectionState *st)
     }
 }
 
-void check_item(Ctx *c, void *base, SectionState *st)
+void conf_check_item(Ctx *c, void *base, SectionState *st)
 {
     ConfItem *it = base;
     const ChannelConf *conf = c->conf;
@@ -109,23 +109,23 @@ void check_item(Ctx *c, void *base, SectionState *st)
         if (!given(st, "at")) {
             fail_at(c, key_mark(st, "repeat"), "%s.repeat: daily needs an at time of day "
                   "(at: \"18:00\")", st->path);
-            st->bad |= 1u << opt_index(st->sec, "repeat");
+            st->bad |= 1u << conf_opt_index(st->sec, "repeat");
         } else if (ok(st, "at") && it->at_kind == CONF_AT_ABSOLUTE) {
             fail_at(c, val_mark(st, "repeat"), "%s.repeat: daily needs at as a time of day "
                   "(HH:MM), not a date", st->path);
-            st->bad |= 1u << opt_index(st->sec, "repeat");
+            st->bad |= 1u << conf_opt_index(st->sec, "repeat");
         }
     } else if (ok(st, "at") && it->at_kind == CONF_AT_DAILY && !given(st, "repeat")) {
         fail_at(c, val_mark(st, "at"), "%s.at: '%s' is a time of day: add repeat: daily, or give "
               "a date and zone (e.g. 2026-11-25T18:00:00Z)", st->path,
-              (const char *)st->node[opt_index(st->sec, "at")]->data.scalar.value);
-        st->bad |= 1u << opt_index(st->sec, "at");
+              (const char *)st->node[conf_opt_index(st->sec, "at")]->data.scalar.value);
+        st->bad |= 1u << conf_opt_index(st->sec, "at");
     }
 }
 
-/* The part is judged against the segment by check_output, which knows
+/* The part is judged against the segment by conf_check_output, which knows
  * whether the segment itself was read; it needs the part's place. */
-void check_low_latency(Ctx *c, void *base, SectionState *st)
+void conf_check_low_latency(Ctx *c, void *base, SectionState *st)
 {
     (void)base;
     c->part = val_mark(st, "part");
@@ -134,7 +134,7 @@ void check_low_latency(Ctx *c, void *base, SectionState *st)
 /* The limits among themselves; against the host's open files is onair
  * check's (and the server's) to judge, since that is the host's, not the
  * file's. */
-void check_serve(Ctx *c, void *base, SectionState *st)
+void conf_check_serve(Ctx *c, void *base, SectionState *st)
 {
     ConfServe *v = base;
     char asked[32], got[32];
@@ -149,7 +149,7 @@ void check_serve(Ctx *c, void *base, SectionState *st)
             fail_at(c, val_mark(st, "per_address"), "%s.per_address: %d is more than connections "
                     "(%d%s): one address cannot have more than all", st->path, v->per_address, most,
                     ok(st, "connections") ? "" : ", the default");
-            st->bad |= 1u << opt_index(st->sec, "per_address");
+            st->bad |= 1u << conf_opt_index(st->sec, "per_address");
         }
     }
     if (ok(st, "idle_timeout") && v->idle_timeout % US) {
@@ -235,7 +235,7 @@ static void suggest_frames(char *buf, size_t size, int64_t us, AVRational fps, d
 static void check_segment_frames(Ctx *c, const ConfOutput *o, SectionState *st)
 {
     AVRational fps = c->conf->video.fps;
-    const Option *opt = &st->sec->options[opt_index(st->sec, "segment")];
+    const Option *opt = &st->sec->options[conf_opt_index(st->sec, "segment")];
     double x = frames_of(o->segment, fps);
     int64_t lo = (int64_t)floor(x), hi = lo + 1;
     char seg[32], rate[16], lo_d[32], hi_d[32], alt[128];
@@ -300,22 +300,23 @@ static void check_part_frames(Ctx *c, const ConfOutput *o, SectionState *st)
             real, last, tail);
 }
 
-void check_output(Ctx *c, void *base, SectionState *st)
+void conf_check_output(Ctx *c, void *base, SectionState *st)
 {
     ConfOutput *o = base;
     int frames_known = !c->video_bad && c->conf->video.fps.num > 0 && c->conf->video.fps.den > 0;
     char a[32], b[32];
 
-    if (frames_known && !(st->bad & (1u << opt_index(st->sec, "segment"))))
+    if (frames_known && !(st->bad & (1u << conf_opt_index(st->sec, "segment"))))
         check_segment_frames(c, o, st);
-    if (!o->low_latency.part || !ok(st, "low_latency") || (st->bad & (1u << opt_index(st->sec, "segment"))))
+    if (!o->low_latency.part || !ok(st, "low_latency") ||
+        (st->bad & (1u << conf_opt_index(st->sec, "segment"))))
         return;
     format_duration(a, sizeof(a), o->low_latency.part);
     format_duration(b, sizeof(b), o->segment);
     if (o->low_latency.part >= o->segment) {
         fail_at(c, c->part, "%s.low_latency.part: %s must be "
               "shorter than output.segment (%s)", st->path, a, b);
-        st->bad |= 1u << opt_index(st->sec, "low_latency");
+        st->bad |= 1u << conf_opt_index(st->sec, "low_latency");
     } else if (frames_known && !is_whole_frames(o->low_latency.part, c->conf->video.fps)) {
         check_part_frames(c, o, st);
     } else if (o->segment % o->low_latency.part) {
@@ -326,7 +327,7 @@ void check_output(Ctx *c, void *base, SectionState *st)
 }
 
 /* What one key cannot judge alone: credentials come in pairs, and one kind at a time. */
-void check_push(Ctx *c, void *base, SectionState *st)
+void conf_check_push(Ctx *c, void *base, SectionState *st)
 {
     ConfPush *t = base;
     int bearer = given(st, "bearer_env"), user = given(st, "basic_user_env");
@@ -337,12 +338,12 @@ void check_push(Ctx *c, void *base, SectionState *st)
         const char *has = user ? "basic_user_env" : "basic_password_env";
         fail_at(c, key_mark(st, has), "%s.%s: give basic_user_env and basic_password_env together",
                 st->path, has);
-        st->bad |= 1u << opt_index(st->sec, has);
+        st->bad |= 1u << conf_opt_index(st->sec, has);
     }
     if (bearer && (user || pass)) {
         fail_at(c, key_mark(st, user ? "basic_user_env" : "basic_password_env"), "%s: bearer_env and "
                 "basic auth exclude each other: give one of them", st->path);
-        st->bad |= 1u << opt_index(st->sec, "bearer_env");
+        st->bad |= 1u << conf_opt_index(st->sec, "bearer_env");
     }
     if (sig) {
         const char *v = t->aws_sigv4;
@@ -358,29 +359,29 @@ void check_push(Ctx *c, void *base, SectionState *st)
             fail_at(c, val_mark(st, "aws_sigv4"), "%s.aws_sigv4: '%s' is not a SigV4 scope: write "
                     "PROVIDER1[:PROVIDER2[:REGION[:SERVICE]]], e.g. \"aws:amz:eu-west-1:s3\"",
                     st->path, v ? v : "");
-            st->bad |= 1u << opt_index(st->sec, "aws_sigv4");
+            st->bad |= 1u << conf_opt_index(st->sec, "aws_sigv4");
         }
         if (!key || !secret) {
             fail_at(c, key_mark(st, "aws_sigv4"), "%s.aws_sigv4: needs aws_key_env and aws_secret_env "
                     "(the variables holding the access key id and the secret)", st->path);
-            st->bad |= 1u << opt_index(st->sec, "aws_sigv4");
+            st->bad |= 1u << conf_opt_index(st->sec, "aws_sigv4");
         }
         if (bearer || user || pass) {
             fail_at(c, key_mark(st, "aws_sigv4"), "%s: aws_sigv4 signs the requests itself: leave "
                     "out bearer_env and basic auth", st->path);
-            st->bad |= 1u << opt_index(st->sec, "aws_sigv4");
+            st->bad |= 1u << conf_opt_index(st->sec, "aws_sigv4");
         }
     } else if (key || secret) {
         const char *has = key ? "aws_key_env" : "aws_secret_env";
         fail_at(c, key_mark(st, has), "%s.%s: only used with aws_sigv4", st->path, has);
-        st->bad |= 1u << opt_index(st->sec, has);
+        st->bad |= 1u << conf_opt_index(st->sec, has);
     }
     if ((bearer || user || sig) && ok(st, "headers")) {
         for (int i = 0; i < t->headers.count; i++) {
             if (!strncasecmp(t->headers.lines[i], "Authorization:", 14)) {
                 fail_at(c, val_mark(st, "headers"), "%s.headers: Authorization is set by %s; "
                         "leave one out", st->path, bearer ? "bearer_env" : user ? "basic auth" : "aws_sigv4");
-                st->bad |= 1u << opt_index(st->sec, "headers");
+                st->bad |= 1u << conf_opt_index(st->sec, "headers");
             }
         }
     }
@@ -389,7 +390,7 @@ void check_push(Ctx *c, void *base, SectionState *st)
                 st->path);
 }
 
-void check_channel(Ctx *c, void *base, SectionState *st)
+void conf_check_channel(Ctx *c, void *base, SectionState *st)
 {
     ChannelConf *conf = base;
     char *used;

@@ -15,15 +15,15 @@
 
 #include <libavutil/common.h>
 
-void parse_formats(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, unsigned *out)
+void conf_read_formats(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, unsigned *out)
 {
     char path[200], list[128];
     unsigned mask = 0, seen = 0;
     int count = 0, bad = 0;
     yaml_node_item_t *it;
 
-    key_path(path, sizeof(path), st, o->key);
-    join_choices(list, sizeof(list), o->choices);
+    conf_key_path(path, sizeof(path), st, o->key);
+    conf_join_choices(list, sizeof(list), o->choices);
     if (n->type == YAML_MAPPING_NODE) {
         fail_at(c, mark_of(n), "%s: expected a list such as [hls, dash], got a mapping", path);
         st->bad |= 1u << (o - st->sec->options);
@@ -52,9 +52,9 @@ void parse_formats(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, un
             continue;
         }
         v = (const char *)e->data.scalar.value;
-        k = choice_index(o->choices, v);
+        k = conf_choice_index(o->choices, v);
         if (k < 0) {
-            const char *near = nearest(v, o->choices, 4);
+            const char *near = conf_nearest(v, o->choices, 4);
             fail_at(c, mark_of(e), "%s: unknown format '%s'%s%s%s (one of %s)", path, v,
                   near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "", list);
             bad = 1;
@@ -79,7 +79,7 @@ void parse_formats(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, un
         st->bad |= 1u << (o - st->sec->options);
 }
 
-void parse_ladder(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n)
+void conf_read_ladder(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n)
 {
     ChannelConf *conf = c->conf;
     char path[160], err[512];
@@ -87,8 +87,8 @@ void parse_ladder(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n)
     int count = 0, bad = 0, total, canvas_ok;
 
     /* a canvas in error or not given says nothing about the rungs */
-    canvas_ok = !c->video_bad && (st->given & (1u << opt_index(st->sec, "video")));
-    key_path(path, sizeof(path), st, o->key);
+    canvas_ok = !c->video_bad && (st->given & (1u << conf_opt_index(st->sec, "video")));
+    conf_key_path(path, sizeof(path), st, o->key);
     if (n->type == YAML_SCALAR_NODE) {
         /* the command line's form: "720p,360p" */
         if (conf_parse_ladder((const char *)n->data.scalar.value, conf->ladder, &count, err,
@@ -126,7 +126,7 @@ void parse_ladder(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n)
                 }
             } else if (e->type == YAML_MAPPING_NODE) {
                 SectionState est;
-                walk_section(c, e, o->sub, &r, epath, mark_of(e), &est);
+                conf_walk_section(c, e, o->sub, &r, epath, mark_of(e), &est);
                 if (est.bad) {
                     bad = 1;
                     continue;
@@ -238,7 +238,7 @@ static int add_header(Ctx *c, ConfHeaders *h, const char *name, size_t n, const 
     return 0;
 }
 
-void free_headers(ConfHeaders *h)
+void conf_free_headers(ConfHeaders *h)
 {
     for (int i = 0; i < h->count; i++)
         free(h->lines[i]);
@@ -247,13 +247,13 @@ void free_headers(ConfHeaders *h)
     h->count = 0;
 }
 
-void parse_headers(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfHeaders *h)
+void conf_read_headers(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfHeaders *h)
 {
     char path[200], err[256];
     int bad = 0;
 
-    key_path(path, sizeof(path), st, o->key);
-    free_headers(h);
+    conf_key_path(path, sizeof(path), st, o->key);
+    conf_free_headers(h);
     if (n->type == YAML_MAPPING_NODE) {
         for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
             yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
@@ -308,13 +308,13 @@ void parse_headers(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, Co
 }
 
 /* output.push: one target (a mapping) or several (a list of mappings). */
-void parse_push(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfOutput *out)
+void conf_read_push(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfOutput *out)
 {
     char path[160];
     yaml_node_t *elems[CONF_PUSH_MAX];
     int count = 0, bad = 0, list = n->type == YAML_SEQUENCE_NODE;
 
-    key_path(path, sizeof(path), st, o->key);
+    conf_key_path(path, sizeof(path), st, o->key);
     if (n->type == YAML_MAPPING_NODE) {
         elems[count++] = n;
     } else if (list) {
@@ -350,8 +350,8 @@ void parse_push(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfO
         t->line = mark_of(elems[i]).line;
         t->column = mark_of(elems[i]).col;
         /* a single target's messages point at its key, as a section's do */
-        walk_section(c, elems[i], o->sub, t, epath, list ? mark_of(elems[i]) : st->key[o - st->sec->options],
-                     &est);
+        conf_walk_section(c, elems[i], o->sub, t, epath,
+                          list ? mark_of(elems[i]) : st->key[o - st->sec->options], &est);
         if (est.bad) {
             bad = 1;
             continue;
@@ -371,16 +371,16 @@ void parse_push(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfO
 
 static int valid_source_name(const char *s)
 {
-    return match_chars(s, "-_", 0) && strlen(s) <= NAME_MAX_LEN;
+    return conf_match_chars(s, "-_", 0) && strlen(s) <= NAME_MAX_LEN;
 }
 
-void parse_sources(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n)
+void conf_read_sources(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n)
 {
     ChannelConf *conf = c->conf;
     char path[200];
     int total, bad = 0;
 
-    key_path(path, sizeof(path), st, o->key);
+    conf_key_path(path, sizeof(path), st, o->key);
     if (n->type != YAML_MAPPING_NODE) {
         fail_at(c, mark_of(n), "%s: expected a mapping of NAME: { generate | file | url ... }, "
               "got %s", path, kind_name(n));
@@ -433,7 +433,7 @@ void parse_sources(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n)
             bad = 1;
             continue;
         }
-        if (set_string(c, &s->name, name) < 0)
+        if (conf_set_string(c, &s->name, name) < 0)
             return;
         s->line = mark_of(k).line;
         s->column = mark_of(k).col;
@@ -459,10 +459,10 @@ void parse_sources(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n)
             memset(ss, 0, sizeof(*ss));
             ss->bad = ~0u;
             bad = 1;
-            apply_defaults(c, o->sub, s);
+            conf_apply_defaults(c, o->sub, s);
             continue;
         }
-        walk_section(c, v, o->sub, s, spath, where, ss);
+        conf_walk_section(c, v, o->sub, s, spath, where, ss);
         if (ss->bad)
             bad = 1;
     }
@@ -470,14 +470,14 @@ void parse_sources(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n)
     for (int i = 0; i < conf->nb_sources; i++) {
         ConfSource *s = &conf->sources[i];
         SectionState *ss = &c->source_st[i];
-        int bi = opt_index(o->sub, "backup");
+        int bi = conf_opt_index(o->sub, "backup");
         char err[512], bpath[240];
 
         if (!s->backup || (ss->bad & (1u << bi)))
             continue;
         snprintf(bpath, sizeof(bpath), "%s.%s.backup", path, s->name);
         if (strstr(s->backup, "://")) {
-            if (valid_url(s->backup, source_schemes, err, sizeof(err)) < 0) {
+            if (conf_valid_url(s->backup, conf_source_schemes, err, sizeof(err)) < 0) {
                 fail_at(c, ss->val[bi], "%s: %s", bpath, err);
                 bad = 1;
             }
@@ -509,7 +509,7 @@ static void check_collisions(Ctx *c, const char *path)
 {
     ChannelConf *conf = c->conf;
     const Tz *tz = conf->tz;
-    int ai = opt_index(&item_sec, "at");
+    int ai = conf_opt_index(&conf_item_sec, "at");
 
     /* Items are few (a schedule, not a log); pairs are fine up to a few
      * thousand, which MAX_ITEMS bounds. */
@@ -547,12 +547,12 @@ static void check_collisions(Ctx *c, const char *path)
     }
 }
 
-void parse_items(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfSchedule *sch)
+void conf_read_items(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfSchedule *sch)
 {
     char path[200];
     int total, bad = 0;
 
-    key_path(path, sizeof(path), st, o->key);
+    conf_key_path(path, sizeof(path), st, o->key);
     if (n->type != YAML_SEQUENCE_NODE) {
         fail_at(c, mark_of(n), "%s: expected a list of items (- { source: NAME, duration: 30s }), "
               "got %s", path, kind_name(n));
@@ -596,7 +596,7 @@ void parse_items(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, Conf
             bad = 1;
             continue;
         }
-        walk_section(c, e, o->sub, it, ipath, mark_of(e), ist);
+        conf_walk_section(c, e, o->sub, it, ipath, mark_of(e), ist);
         if (ist->bad)
             bad = 1;
     }

@@ -18,12 +18,17 @@
  * already known; the messages are sorted by place at the end (report.c).
  * The walk goes no deeper than the schema, so aliases (even cyclic ones)
  * cannot make it loop or blow up.
+ *
+ * What is declared here is global to the whole program's link, so it
+ * carries the folder's prefix; fail_at and warn_at, on nearly every line
+ * that judges something, are short macros over conf_report_add.
  */
 #ifndef ONAIR_CONF_INTERNAL_H
 #define ONAIR_CONF_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <yaml.h>
 
@@ -132,11 +137,13 @@ struct Ctx {
 /* ---- report.c: messages ---- */
 
 /* An error or a warning at m (0:0: about the whole file) into c->report. */
-void __attribute__((format(printf, 3, 4))) fail_at(Ctx *c, Mark m, const char *fmt, ...);
-void __attribute__((format(printf, 3, 4))) warn_at(Ctx *c, Mark m, const char *fmt, ...);
+void __attribute__((format(printf, 4, 5)))
+conf_report_add(Ctx *c, enum ConfSeverity sev, Mark m, const char *fmt, ...);
+#define fail_at(c, ...) conf_report_add(c, CONF_ERROR, __VA_ARGS__)
+#define warn_at(c, ...) conf_report_add(c, CONF_WARNING, __VA_ARGS__)
 /* At the end of a load: the messages in file order, and a note when some
  * were not kept. */
-void report_close(Ctx *c);
+void conf_report_finish(Ctx *c);
 
 /* ---- syntax.c: scalars ---- */
 
@@ -147,61 +154,89 @@ typedef struct FrameRate {
 
 /* The rates video.fps accepts, as the reference lists them. */
 #define NB_FRAME_RATES 8
-extern const FrameRate frame_rates[NB_FRAME_RATES];
+extern const FrameRate conf_frame_rates[NB_FRAME_RATES];
 
-int choice_index(const char *const *choices, const char *s);
+int conf_choice_index(const char *const *choices, const char *s);
 /* "a, b, c" into buf, cut to fit. */
-void join_choices(char *buf, size_t size, const char *const *choices);
-const char *nearest(const char *s, const char *const *names, int count);
-void fmt_bitrate(char *buf, size_t size, double bps);
-void fmt_size(char *buf, size_t size, double bytes);
+void conf_join_choices(char *buf, size_t size, const char *const *choices);
+const char *conf_nearest(const char *s, const char *const *names, int count);
+void conf_fmt_bitrate(char *buf, size_t size, double bps);
+void conf_fmt_size(char *buf, size_t size, double bytes);
 /* Whether s is letters and digits (lowercase only if lower_only) or extra. */
-int match_chars(const char *s, const char *extra, int lower_only);
-int valid_url(const char *s, const char *const *schemes, char *err, size_t err_size);
+int conf_match_chars(const char *s, const char *extra, int lower_only);
+int conf_valid_url(const char *s, const char *const *schemes, char *err, size_t err_size);
 /* *field = a copy of v; sets c->nomem when out of memory. */
-int set_string(Ctx *c, char **field, const char *v);
-int parse_text(Ctx *c, const Option *o, const char *text, void *field, char *err, size_t err_size);
+int conf_set_string(Ctx *c, char **field, const char *v);
+int conf_parse_text(Ctx *c, const Option *o, const char *text, void *field,
+                    char *err, size_t err_size);
 
 /* ---- options.c: the tables ---- */
 
-extern const Section channel_sec, source_sec, item_sec;
-extern const char *const source_schemes[], *const push_schemes[];
+extern const Section conf_channel_sec, conf_source_sec, conf_item_sec;
+extern const char *const conf_source_schemes[], *const conf_push_schemes[];
 
 /* The index of key in s, or -1. */
-int opt_index(const Section *s, const char *key);
+int conf_opt_index(const Section *s, const char *key);
 
 /* ---- collections.c: what a key holds several of ---- */
 
-void parse_formats(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, unsigned *out);
-void parse_ladder(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n);
-void parse_headers(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfHeaders *h);
-void parse_push(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfOutput *out);
-void parse_sources(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n);
-void parse_items(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfSchedule *sch);
-void free_headers(ConfHeaders *h);
+void conf_read_formats(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, unsigned *out);
+void conf_read_ladder(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n);
+void conf_read_headers(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfHeaders *h);
+void conf_read_push(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfOutput *out);
+void conf_read_sources(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n);
+void conf_read_items(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfSchedule *sch);
+void conf_free_headers(ConfHeaders *h);
 
 /* ---- checks.c: each section's check, once its options are parsed ---- */
 
-void check_video(Ctx *c, void *base, SectionState *st);
-void check_rung(Ctx *c, void *base, SectionState *st);
-void check_source(Ctx *c, void *base, SectionState *st);
-void check_item(Ctx *c, void *base, SectionState *st);
-void check_low_latency(Ctx *c, void *base, SectionState *st);
-void check_serve(Ctx *c, void *base, SectionState *st);
-void check_output(Ctx *c, void *base, SectionState *st);
-void check_push(Ctx *c, void *base, SectionState *st);
-void check_channel(Ctx *c, void *base, SectionState *st);
+void conf_check_video(Ctx *c, void *base, SectionState *st);
+void conf_check_rung(Ctx *c, void *base, SectionState *st);
+void conf_check_source(Ctx *c, void *base, SectionState *st);
+void conf_check_item(Ctx *c, void *base, SectionState *st);
+void conf_check_low_latency(Ctx *c, void *base, SectionState *st);
+void conf_check_serve(Ctx *c, void *base, SectionState *st);
+void conf_check_output(Ctx *c, void *base, SectionState *st);
+void conf_check_push(Ctx *c, void *base, SectionState *st);
+void conf_check_channel(Ctx *c, void *base, SectionState *st);
+
+/* ---- nodes ---- */
+
+static inline Mark mark_of(const yaml_node_t *n)
+{
+    return (Mark){ (int)n->start_mark.line + 1, (int)n->start_mark.column + 1 };
+}
+
+static inline yaml_node_t *node_at(Ctx *c, int index)
+{
+    return yaml_document_get_node(c->doc, index);
+}
+
+static inline int is_null(const yaml_node_t *n)
+{
+    const char *v;
+
+    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return 0;
+    v = (const char *)n->data.scalar.value;
+    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL");
+}
+
+/* For messages. */
+static inline const char *kind_name(const yaml_node_t *n)
+{
+    switch (n->type) {
+    case YAML_SEQUENCE_NODE: return "a list";
+    case YAML_MAPPING_NODE: return "a mapping";
+    default: return "a single value";
+    }
+}
 
 /* ---- load.c: the walk ---- */
 
-Mark mark_of(const yaml_node_t *n);
-yaml_node_t *node_at(Ctx *c, int index);
-int is_null(const yaml_node_t *n);
-/* "a list", "a mapping", "a single value": for messages */
-const char *kind_name(const yaml_node_t *n);
-void key_path(char *buf, size_t size, const SectionState *st, const char *key);
-void apply_defaults(Ctx *c, const Section *sec, void *base);
-void walk_section(Ctx *c, yaml_node_t *node, const Section *sec, void *base,
-                  const char *path, Mark where, SectionState *st);
+void conf_key_path(char *buf, size_t size, const SectionState *st, const char *key);
+void conf_apply_defaults(Ctx *c, const Section *sec, void *base);
+void conf_walk_section(Ctx *c, yaml_node_t *node, const Section *sec, void *base,
+                       const char *path, Mark where, SectionState *st);
 
 #endif

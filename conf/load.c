@@ -18,39 +18,8 @@
 #define MAX_FILE (1 << 20)
 #define STRING_MAX 4096
 
-/* ---- nodes ---- */
-
-Mark mark_of(const yaml_node_t *n)
-{
-    return (Mark){ (int)n->start_mark.line + 1, (int)n->start_mark.column + 1 };
-}
-
-yaml_node_t *node_at(Ctx *c, int index)
-{
-    return yaml_document_get_node(c->doc, index);
-}
-
-int is_null(const yaml_node_t *n)
-{
-    const char *v;
-
-    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return 0;
-    v = (const char *)n->data.scalar.value;
-    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL");
-}
-
-const char *kind_name(const yaml_node_t *n)
-{
-    switch (n->type) {
-    case YAML_SEQUENCE_NODE: return "a list";
-    case YAML_MAPPING_NODE: return "a mapping";
-    default: return "a single value";
-    }
-}
-
 /* "section.key" into buf, cut to fit (paths are for messages only). */
-void key_path(char *buf, size_t size, const SectionState *st, const char *key)
+void conf_key_path(char *buf, size_t size, const SectionState *st, const char *key)
 {
     size_t n = 0;
     for (const char *p = st->path; *p && n + 1 < size; p++)
@@ -75,7 +44,7 @@ static int opt_count(const Section *s)
     return n < MAX_OPTS ? n : MAX_OPTS;
 }
 
-void apply_defaults(Ctx *c, const Section *sec, void *base)
+void conf_apply_defaults(Ctx *c, const Section *sec, void *base)
 {
     char err[256];
 
@@ -87,7 +56,8 @@ void apply_defaults(Ctx *c, const Section *sec, void *base)
             continue;
         }
         /* a default that does not parse is a bug in the tables, caught by every test */
-        if (parse_text(c, o, o->def, (char *)base + o->offset, err, sizeof(err)) < 0 && !c->nomem)
+        if (conf_parse_text(c, o, o->def, (char *)base + o->offset, err, sizeof(err)) < 0 &&
+            !c->nomem)
             fail_at(c, (Mark){ 0, 0 }, "internal: default of %s does not parse: %s", o->key, err);
     }
 }
@@ -101,10 +71,10 @@ static void parse_value(Ctx *c, SectionState *st, int i, void *base)
     const char *text;
     SectionState sub;
 
-    key_path(path, sizeof(path), st, o->key);
+    conf_key_path(path, sizeof(path), st, o->key);
     switch (o->type) {
     case OT_SECTION:
-        walk_section(c, is_null(n) ? NULL : n, o->sub, field, path, st->key[i], &sub);
+        conf_walk_section(c, is_null(n) ? NULL : n, o->sub, field, path, st->key[i], &sub);
         if (is_null(n)) {
             /* given but empty ("output:"): what it requires is still missing */
             for (const Option *so = o->sub->options; so->key; so++) {
@@ -118,22 +88,22 @@ static void parse_value(Ctx *c, SectionState *st, int i, void *base)
             st->bad |= 1u << i;
         return;
     case OT_LADDER:
-        parse_ladder(c, st, o, n);
+        conf_read_ladder(c, st, o, n);
         return;
     case OT_SOURCES:
-        parse_sources(c, st, o, n);
+        conf_read_sources(c, st, o, n);
         return;
     case OT_ITEMS:
-        parse_items(c, st, o, n, base);
+        conf_read_items(c, st, o, n, base);
         return;
     case OT_FORMATS:
-        parse_formats(c, st, o, n, field);
+        conf_read_formats(c, st, o, n, field);
         return;
     case OT_HEADERS:
-        parse_headers(c, st, o, n, field);
+        conf_read_headers(c, st, o, n, field);
         return;
     case OT_PUSH:
-        parse_push(c, st, o, n, base);
+        conf_read_push(c, st, o, n, base);
         return;
     default:
         break;
@@ -154,7 +124,7 @@ static void parse_value(Ctx *c, SectionState *st, int i, void *base)
         st->bad |= 1u << i;
         return;
     }
-    if (parse_text(c, o, text, field, err, sizeof(err)) < 0) {
+    if (conf_parse_text(c, o, text, field, err, sizeof(err)) < 0) {
         if (err[0])
             fail_at(c, mark_of(n), "%s: %s", path, err);
         st->bad |= 1u << i;
@@ -166,8 +136,8 @@ static void parse_value(Ctx *c, SectionState *st, int i, void *base)
  * (unknown and duplicate keys are errors), then the required ones, then the
  * section's check. node NULL: the section is absent and gets its defaults.
  */
-void walk_section(Ctx *c, yaml_node_t *node, const Section *sec, void *base,
-                         const char *path, Mark where, SectionState *st)
+void conf_walk_section(Ctx *c, yaml_node_t *node, const Section *sec, void *base,
+                       const char *path, Mark where, SectionState *st)
 {
     int nopts = opt_count(sec);
 
@@ -175,16 +145,16 @@ void walk_section(Ctx *c, yaml_node_t *node, const Section *sec, void *base,
     st->sec = sec;
     st->where = where;
     snprintf(st->path, sizeof(st->path), "%s", path);
-    apply_defaults(c, sec, base);
+    conf_apply_defaults(c, sec, base);
     if (!node) {
         /* nested sections get their defaults too */
         for (int i = 0; i < nopts; i++) {
             if (sec->options[i].type == OT_SECTION) {
                 SectionState sub;
                 char p[200];
-                key_path(p, sizeof(p), st, sec->options[i].key);
-                walk_section(c, NULL, sec->options[i].sub, (char *)base + sec->options[i].offset,
-                             p, where, &sub);
+                conf_key_path(p, sizeof(p), st, sec->options[i].key);
+                conf_walk_section(c, NULL, sec->options[i].sub,
+                                  (char *)base + sec->options[i].offset, p, where, &sub);
             }
         }
         return;
@@ -209,7 +179,7 @@ void walk_section(Ctx *c, yaml_node_t *node, const Section *sec, void *base,
             continue;
         }
         key = (const char *)k->data.scalar.value;
-        i = opt_index(sec, key);
+        i = conf_opt_index(sec, key);
         if (i < 0) {
             const char *names[MAX_OPTS], *near;
             char list[256];
@@ -222,7 +192,7 @@ void walk_section(Ctx *c, yaml_node_t *node, const Section *sec, void *base,
                 if (len >= sizeof(list))
                     len = sizeof(list) - 1;
             }
-            near = nearest(key, names, nopts);
+            near = conf_nearest(key, names, nopts);
             if (near)
                 fail_at(c, mark_of(k), "unknown key '%.64s' in %s (did you mean '%s'?)", key,
                       path[0] ? path : "the channel", near);
@@ -247,7 +217,7 @@ void walk_section(Ctx *c, yaml_node_t *node, const Section *sec, void *base,
         const Option *o = &sec->options[i];
         char p[200];
 
-        key_path(p, sizeof(p), st, o->key);
+        conf_key_path(p, sizeof(p), st, o->key);
         if (st->bad & (1u << i))
             continue;
         if (st->node[i] && !is_null(st->node[i])) {
@@ -260,7 +230,7 @@ void walk_section(Ctx *c, yaml_node_t *node, const Section *sec, void *base,
             parse_value(c, st, i, base);
         } else if (o->type == OT_SECTION) {
             SectionState sub;
-            walk_section(c, NULL, o->sub, (char *)base + o->offset, p, where, &sub);
+            conf_walk_section(c, NULL, o->sub, (char *)base + o->offset, p, where, &sub);
             if (o->flags & OPT_REQUIRED) {
                 fail_at(c, where, "%s%smissing required key '%s'", path, path[0] ? ": " : "", o->key);
                 st->bad |= 1u << i;
@@ -306,7 +276,7 @@ static void free_section(const Section *sec, void *base)
         } else if (o->type == OT_SECTION) {
             free_section(o->sub, field);
         } else if (o->type == OT_HEADERS) {
-            free_headers(field);
+            conf_free_headers(field);
         } else if (o->type == OT_PUSH) {
             for (int i = 0; i < CONF_PUSH_MAX; i++)
                 free_section(o->sub, (ConfPush *)field + i);
@@ -321,14 +291,14 @@ void conf_free(ChannelConf **pconf)
     if (!conf)
         return;
     for (int i = 0; i < conf->nb_sources; i++) {
-        free_section(&source_sec, &conf->sources[i]);
+        free_section(&conf_source_sec, &conf->sources[i]);
         free(conf->sources[i].name);
     }
     free(conf->sources);
     for (int i = 0; i < conf->schedule.nb_items; i++)
-        free_section(&item_sec, &conf->schedule.items[i]);
+        free_section(&conf_item_sec, &conf->schedule.items[i]);
     free(conf->schedule.items);
-    free_section(&channel_sec, conf);
+    free_section(&conf_channel_sec, conf);
     tz_free(&conf->tz);
     free(conf->path);
     free(conf);
@@ -449,15 +419,15 @@ int conf_load_string(ChannelConf **out, const char *yaml, size_t len, const char
         goto end;
     }
     c.conf = conf;
-    if (set_string(&c, &conf->path, report->file) < 0)
+    if (conf_set_string(&c, &conf->path, report->file) < 0)
         goto end;
     if (root->type != YAML_MAPPING_NODE)
         fail_at(&c, mark_of(root), "expected the channel's keys (channel: ..., video: ...), got %s",
               kind_name(root));
     else
-        walk_section(&c, root, &channel_sec, conf, "", mark_of(root), &st);
+        conf_walk_section(&c, root, &conf_channel_sec, conf, "", mark_of(root), &st);
 end:
-    report_close(&c);
+    conf_report_finish(&c);
     if (c.nomem)
         ret = AVERROR(ENOMEM);
     else if (report->errors)

@@ -16,10 +16,10 @@ static const char *const backends[] = { "auto", "x264", "nvenc", "vaapi", "qsv",
 static const char *const fallbacks[] = { "x264", "none", NULL };
 static const char *const generators[] = { "testsrc", "color", "slate", NULL };
 static const char *const repeats[] = { "daily", NULL };
-const char *const source_schemes[] = {
+const char *const conf_source_schemes[] = {
     "srt", "udp", "rtp", "rtmp", "rtmps", "rtsp", "http", "https", "tcp", NULL,
 };
-const char *const push_schemes[] = { "http", "https", NULL };
+const char *const conf_push_schemes[] = { "http", "https", NULL };
 static const char *const sample_rates[] = {
     "8000", "11025", "12000", "16000", "22050", "24000", "32000", "44100", "48000", "64000",
     "88200", "96000", NULL,
@@ -35,7 +35,7 @@ static const Option video_opts[] = {
       "frame rate of the output clock; sources are converted to it" },
     { .key = NULL },
 };
-static const Section video_sec = { "video", video_opts, check_video };
+static const Section video_sec = { "video", video_opts, conf_check_video };
 
 static const Option audio_opts[] = {
     { "sample_rate", OT_INT, F(ConfAudio, sample_rate), "48000", NONE, NONE, sample_rates, NULL, 0,
@@ -62,7 +62,7 @@ static const Option rung_opts[] = {
       "video bitrate of the rung" },
     { .key = NULL },
 };
-static const Section rung_sec = { "ladder[]", rung_opts, check_rung };
+static const Section rung_sec = { "ladder[]", rung_opts, conf_check_rung };
 
 static const Option encoder_opts[] = {
     { "backend", OT_ENUM, F(ConfEncoder, backend), "auto", NONE, NONE, backends, NULL, 0,
@@ -92,21 +92,21 @@ static const Option source_opts[] = {
       "a built-in source: testsrc (pattern, wall clock, tone), color (the slate colour), slate" },
     { "file", OT_FILE, F(ConfSource, file), NULL, NONE, NONE, NULL, NULL, 0,
       "a media file, paced at real time; relative to the config's folder; must exist" },
-    { "url", OT_URL, F(ConfSource, url), NULL, NONE, NONE, source_schemes, NULL, 0,
+    { "url", OT_URL, F(ConfSource, url), NULL, NONE, NONE, conf_source_schemes, NULL, 0,
       "a live input: srt:// (listener or caller), udp://, rtp://, rtmp://, rtsp://, "
       "http(s):// (HLS pull); reconnected in the background" },
     { "loop", OT_BOOL, F(ConfSource, loop), "false", NONE, NONE, NULL, NULL, 0,
       "file: start again at the end instead of ending" },
     { "start", OT_DURATION, F(ConfSource, start), "0", 0, 8784.0 * 3600 * US, NULL, NULL, OPT_ZERO,
       "file: how far into the file to begin" },
-    { "backup", OT_BACKUP, F(ConfSource, backup), NULL, NONE, NONE, source_schemes, NULL, 0,
+    { "backup", OT_BACKUP, F(ConfSource, backup), NULL, NONE, NONE, conf_source_schemes, NULL, 0,
       "url: a URL or another source's name that replaces it while it delivers nothing; "
       "without one the slate does" },
     { "timeout", OT_DURATION, F(ConfSource, timeout), "5s", 100e3, 3600.0 * US, NULL, NULL, 0,
       "url: how long without data before the backup (or slate) takes over" },
     { .key = NULL },
 };
-const Section source_sec = { "sources.NAME", source_opts, check_source };
+const Section conf_source_sec = { "sources.NAME", source_opts, conf_check_source };
 
 static const Option item_opts[] = {
     { "source", OT_SOURCE_REF, F(ConfItem, source), NULL, NONE, NONE, NULL, NULL, OPT_REQUIRED,
@@ -123,12 +123,12 @@ static const Option item_opts[] = {
       "daily: air every day at the HH:MM of at, in the channel's timezone" },
     { .key = NULL },
 };
-const Section item_sec = { "schedule.items[]", item_opts, check_item };
+const Section conf_item_sec = { "schedule.items[]", item_opts, conf_check_item };
 
 static const Option schedule_opts[] = {
     { "loop", OT_BOOL, F(ConfSchedule, loop), "false", NONE, NONE, NULL, NULL, 0,
       "after the last item, start again from the first item without at" },
-    { "items", OT_ITEMS, 0, NULL, NONE, NONE, NULL, &item_sec, OPT_REQUIRED,
+    { "items", OT_ITEMS, 0, NULL, NONE, NONE, NULL, &conf_item_sec, OPT_REQUIRED,
       "the programs, in order" },
     { .key = NULL },
 };
@@ -142,7 +142,8 @@ static const Option low_latency_opts[] = {
       "the parts become and which whole-frame lengths divide the segment" },
     { .key = NULL },
 };
-static const Section low_latency_sec = { "output.low_latency", low_latency_opts, check_low_latency };
+static const Section low_latency_sec = { "output.low_latency", low_latency_opts,
+                                         conf_check_low_latency };
 
 /* Not given: 0, the server's own defaults (packager/serve.c), which follow
  * the host's open files; the help says what they are (common/output.h). */
@@ -166,10 +167,10 @@ static const Option serve_opts[] = {
       "Channels on one listen address share it as connections" },
     { .key = NULL },
 };
-static const Section serve_sec = { "output.serve", serve_opts, check_serve };
+static const Section serve_sec = { "output.serve", serve_opts, conf_check_serve };
 
 static const Option push_opts[] = {
-    { "url", OT_URL, F(ConfPush, url), NULL, NONE, NONE, push_schemes, NULL, OPT_REQUIRED,
+    { "url", OT_URL, F(ConfPush, url), NULL, NONE, NONE, conf_push_schemes, NULL, OPT_REQUIRED,
       "base URL of the origin; files are PUT under it at the paths of the output tree" },
     { "bearer_env", OT_ENV, F(ConfPush, bearer_env), NULL, NONE, NONE, NULL, NULL, 0,
       "environment variable holding a bearer token for the origin (the token never goes in "
@@ -202,7 +203,7 @@ static const Option push_opts[] = {
       "cap of the retry backoff while the origin fails" },
     { .key = NULL },
 };
-static const Section push_sec = { "output.push", push_opts, check_push };
+static const Section push_sec = { "output.push", push_opts, conf_check_push };
 
 static const Option output_opts[] = {
     { "dir", OT_DIR, F(ConfOutput, dir), NULL, NONE, NONE, NULL, NULL, OPT_REQUIRED,
@@ -226,7 +227,7 @@ static const Option output_opts[] = {
       "push to a CDN origin (a list: to each of several); not given: not pushed" },
     { .key = NULL },
 };
-static const Section output_sec = { "output", output_opts, check_output };
+static const Section output_sec = { "output", output_opts, conf_check_output };
 
 static const Option channel_opts[] = {
     { "version", OT_VERSION, F(ChannelConf, version), "1", NONE, NONE, NULL, NULL, 0,
@@ -247,7 +248,7 @@ static const Option channel_opts[] = {
       "how the rungs are encoded" },
     { "slate", OT_SECTION, F(ChannelConf, slate), NULL, NONE, NONE, NULL, &slate_sec, 0,
       "what airs when no item does, and in place of a lost live source" },
-    { "sources", OT_SOURCES, F(ChannelConf, sources), NULL, 1, MAX_SOURCES, NULL, &source_sec,
+    { "sources", OT_SOURCES, F(ChannelConf, sources), NULL, 1, MAX_SOURCES, NULL, &conf_source_sec,
       OPT_REQUIRED, "the sources items play, by name; each has one of generate, file, url" },
     { "schedule", OT_SECTION, F(ChannelConf, schedule), NULL, NONE, NONE, NULL, &schedule_sec,
       OPT_REQUIRED, "the program schedule" },
@@ -255,9 +256,9 @@ static const Option channel_opts[] = {
       OPT_REQUIRED, "where the channel goes" },
     { .key = NULL },
 };
-const Section channel_sec = { "", channel_opts, check_channel };
+const Section conf_channel_sec = { "", channel_opts, conf_check_channel };
 
-int opt_index(const Section *s, const char *key)
+int conf_opt_index(const Section *s, const char *key)
 {
     for (int i = 0; s->options[i].key; i++)
         if (!strcmp(s->options[i].key, key))

@@ -88,8 +88,8 @@ static void ref_range(Buf *b, const Option *o)
         buf_printf(b, "%s – %s", (o->flags & OPT_ZERO) ? "0" : lo, hi);
         break;
     case OT_BITRATE:
-        fmt_bitrate(lo, sizeof(lo), o->min);
-        fmt_bitrate(hi, sizeof(hi), o->max);
+        conf_fmt_bitrate(lo, sizeof(lo), o->min);
+        conf_fmt_bitrate(hi, sizeof(hi), o->max);
         buf_printf(b, "%s – %s", lo, hi);
         break;
     case OT_ENUM:
@@ -97,8 +97,8 @@ static void ref_range(Buf *b, const Option *o)
         ch = 1;
         break;
     case OT_FPS:
-        for (size_t i = 0; i < sizeof(frame_rates) / sizeof(frame_rates[0]); i++)
-            buf_printf(b, "%s`%s`", i ? ", " : "", frame_rates[i].text);
+        for (size_t i = 0; i < sizeof(conf_frame_rates) / sizeof(conf_frame_rates[0]); i++)
+            buf_printf(b, "%s`%s`", i ? ", " : "", conf_frame_rates[i].text);
         buf_printf(b, "; or N/D (`30000/1001`)");
         break;
     case OT_COLOR:
@@ -132,8 +132,8 @@ static void ref_range(Buf *b, const Option *o)
         buf_printf(b, "1 – %d", MAX_ITEMS);
         break;
     case OT_SIZE:
-        fmt_size(lo, sizeof(lo), o->min);
-        fmt_size(hi, sizeof(hi), o->max);
+        conf_fmt_size(lo, sizeof(lo), o->min);
+        conf_fmt_size(hi, sizeof(hi), o->max);
         buf_printf(b, "%s – %s", lo, hi);
         break;
     case OT_HEADERS:
@@ -195,7 +195,7 @@ int conf_reference_markdown(Buf *out)
         "\n"
         "| Key | Type | Default | Range / values | Description |\n"
         "|---|---|---|---|---|\n", CONF_SCHEMA_VERSION);
-    ref_section(out, &channel_sec, "");
+    ref_section(out, &conf_channel_sec, "");
     buf_printf(out,
         "\n"
         "## Schedule semantics\n"

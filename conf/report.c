@@ -46,19 +46,11 @@ add_message(Ctx *c, enum ConfSeverity sev, Mark m, const char *fmt, va_list ap)
     r->count++;
 }
 
-void fail_at(Ctx *c, Mark m, const char *fmt, ...)
+void conf_report_add(Ctx *c, enum ConfSeverity sev, Mark m, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    add_message(c, CONF_ERROR, m, fmt, ap);
-    va_end(ap);
-}
-
-void warn_at(Ctx *c, Mark m, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    add_message(c, CONF_WARNING, m, fmt, ap);
+    add_message(c, sev, m, fmt, ap);
     va_end(ap);
 }
 
@@ -97,7 +89,7 @@ static void sort_messages(ConfReport *r)
     }
 }
 
-void report_close(Ctx *c)
+void conf_report_finish(Ctx *c)
 {
     ConfReport *report = c->report;
 

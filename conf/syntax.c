@@ -1,7 +1,7 @@
 /*
  * Scalars: what a single value written in the file means. The pure parsers
  * of each kind (sizes, bools, frame rates, colours, listen addresses, URLs,
- * `at` times, "did you mean"), then parse_text, which reads a value as one
+ * `at` times, "did you mean"), then conf_parse_text, which reads a value as one
  * option of the tables reads it, with its range; defaults go through it
  * too. Apart from the walk (load.c) because none of it looks at the YAML
  * document: a scalar in, a value or a message out.
@@ -19,7 +19,7 @@
 
 #include <libavutil/error.h>
 
-const FrameRate frame_rates[] = {
+const FrameRate conf_frame_rates[] = {
     { { 24000, 1001 }, "23.976" }, { { 24, 1 }, "24" }, { { 25, 1 }, "25" },
     { { 30000, 1001 }, "29.97" }, { { 30, 1 }, "30" }, { { 50, 1 }, "50" },
     { { 60000, 1001 }, "59.94" }, { { 60, 1 }, "60" },
@@ -34,7 +34,7 @@ static const struct {
     { "magenta", 0xff00ff }, { "gray", 0x808080 }, { "grey", 0x808080 },
 };
 
-int choice_index(const char *const *choices, const char *s)
+int conf_choice_index(const char *const *choices, const char *s)
 {
     for (int i = 0; choices[i]; i++)
         if (!strcmp(choices[i], s))
@@ -42,7 +42,7 @@ int choice_index(const char *const *choices, const char *s)
     return -1;
 }
 
-void join_choices(char *buf, size_t size, const char *const *choices)
+void conf_join_choices(char *buf, size_t size, const char *const *choices)
 {
     size_t n = 0;
     buf[0] = 0;
@@ -84,7 +84,7 @@ static int edit_distance(const char *a, const char *b)
 }
 
 /* The nearest of names to s when it is near enough to be a typo, else NULL. */
-const char *nearest(const char *s, const char *const *names, int count)
+const char *conf_nearest(const char *s, const char *const *names, int count)
 {
     const char *best = NULL;
     int best_d = 99;
@@ -103,7 +103,7 @@ const char *nearest(const char *s, const char *const *names, int count)
     return NULL;
 }
 
-void fmt_bitrate(char *buf, size_t size, double bps)
+void conf_fmt_bitrate(char *buf, size_t size, double bps)
 {
     if (bps >= 1e6 && fmod(bps, 1e6) == 0)
         snprintf(buf, size, "%.0fM", bps / 1e6);
@@ -160,7 +160,7 @@ static int parse_size(const char *s, int64_t *v)
     return 0;
 }
 
-void fmt_size(char *buf, size_t size, double bytes)
+void conf_fmt_size(char *buf, size_t size, double bytes)
 {
     static const char *const units[] = { "", "K", "M", "G", "T" };
     int i = 0;
@@ -197,7 +197,7 @@ static int parse_bool(const char *s, int *v)
     return -1;
 }
 
-int match_chars(const char *s, const char *extra, int lower_only)
+int conf_match_chars(const char *s, const char *extra, int lower_only)
 {
     if (!*s)
         return 0;
@@ -214,7 +214,7 @@ int match_chars(const char *s, const char *extra, int lower_only)
 static int parse_fps(const char *s, AVRational *q)
 {
     const char *slash = strchr(s, '/');
-    const size_t n = sizeof(frame_rates) / sizeof(frame_rates[0]);
+    const size_t n = sizeof(conf_frame_rates) / sizeof(conf_frame_rates[0]);
 
     if (slash) {
         long long num, den;
@@ -227,8 +227,8 @@ static int parse_fps(const char *s, AVRational *q)
         if (parse_int(a, &num) < 0 || parse_int(slash + 1, &den) < 0 || num <= 0 || den <= 0)
             return -1;
         for (size_t i = 0; i < n; i++) {
-            if (num * frame_rates[i].q.den == den * frame_rates[i].q.num) {
-                *q = frame_rates[i].q;
+            if (num * conf_frame_rates[i].q.den == den * conf_frame_rates[i].q.num) {
+                *q = conf_frame_rates[i].q;
                 return 0;
             }
         }
@@ -242,8 +242,8 @@ static int parse_fps(const char *s, AVRational *q)
         if (*end || !isfinite(v))
             return -1;
         for (size_t i = 0; i < n; i++) {
-            if (fabs(v - av_q2d(frame_rates[i].q)) < 0.006) {
-                *q = frame_rates[i].q;
+            if (fabs(v - av_q2d(conf_frame_rates[i].q)) < 0.006) {
+                *q = conf_frame_rates[i].q;
                 return 0;
             }
         }
@@ -301,13 +301,13 @@ static int valid_listen(const char *s, char *err, size_t err_size)
     return ret < 0 ? -1 : 0;
 }
 
-int valid_url(const char *s, const char *const *schemes, char *err, size_t err_size)
+int conf_valid_url(const char *s, const char *const *schemes, char *err, size_t err_size)
 {
     const char *sep = strstr(s, "://");
     char scheme[16], list[160];
     size_t len;
 
-    join_choices(list, sizeof(list), schemes);
+    conf_join_choices(list, sizeof(list), schemes);
     if (!sep || sep == s || (size_t)(sep - s) >= sizeof(scheme) || !sep[3]) {
         snprintf(err, err_size, "'%s' is not a URL (write SCHEME://..., with SCHEME one of %s)",
                  s, list);
@@ -317,7 +317,7 @@ int valid_url(const char *s, const char *const *schemes, char *err, size_t err_s
     for (size_t i = 0; i < len; i++)
         scheme[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
     scheme[len] = 0;
-    if (choice_index(schemes, scheme) < 0) {
+    if (conf_choice_index(schemes, scheme) < 0) {
         snprintf(err, err_size, "'%s': unknown scheme '%s' (use one of %s)", s, scheme, list);
         return -1;
     }
@@ -456,7 +456,7 @@ bad:
 
 /* ---- a value as an option reads it ---- */
 
-int set_string(Ctx *c, char **field, const char *v)
+int conf_set_string(Ctx *c, char **field, const char *v)
 {
     char *s = strdup(v);
     if (!s) {
@@ -473,10 +473,10 @@ static int resolve_path(Ctx *c, const char *path, char **out)
     char buf[PATH_MAX_LEN];
 
     if (!c->base_dir || path[0] == '/')
-        return set_string(c, out, path);
+        return conf_set_string(c, out, path);
     if (path_join(buf, sizeof(buf), c->base_dir, path) < 0)
         return AVERROR(ENAMETOOLONG);
-    return set_string(c, out, buf);
+    return conf_set_string(c, out, buf);
 }
 
 /*
@@ -484,8 +484,8 @@ static int resolve_path(Ctx *c, const char *path, char **out)
  * then have no place to report, and defaults never fail) and values; err
  * gets the problem, which the caller prefixes with the key's path.
  */
-int parse_text(Ctx *c, const Option *o, const char *text, void *field,
-                      char *err, size_t err_size)
+int conf_parse_text(Ctx *c, const Option *o, const char *text, void *field,
+                    char *err, size_t err_size)
 {
     char sub[512], lo[32], hi[32];
     long long n;
@@ -509,9 +509,9 @@ int parse_text(Ctx *c, const Option *o, const char *text, void *field,
             snprintf(err, err_size, "too long (at most %.0f characters)", o->max);
             return AVERROR(EINVAL);
         }
-        return set_string(c, field, text);
+        return conf_set_string(c, field, text);
     case OT_ID:
-        if (!match_chars(text, "-", 1) || strlen(text) > (size_t)o->max) {
+        if (!conf_match_chars(text, "-", 1) || strlen(text) > (size_t)o->max) {
             snprintf(err, err_size, "'%s' is not a channel id: use lowercase letters, digits and "
                      "'-' (at most %.0f; the id names URLs, paths and metrics)", text, o->max);
             return AVERROR(EINVAL);
@@ -521,9 +521,9 @@ int parse_text(Ctx *c, const Option *o, const char *text, void *field,
             snprintf(err, err_size, "'%s' cannot be a channel id: the server uses /%s itself", text, text);
             return AVERROR(EINVAL);
         }
-        return set_string(c, field, text);
+        return conf_set_string(c, field, text);
     case OT_RUNG_NAME:
-        if (!match_chars(text, "-_.", 0) || strlen(text) >= RUNG_NAME_MAX ||
+        if (!conf_match_chars(text, "-_.", 0) || strlen(text) >= RUNG_NAME_MAX ||
             !strcmp(text, ".") || !strcmp(text, "..")) {
             snprintf(err, err_size, "'%s' is not a rung name: use letters, digits, '-', '_' and "
                      "'.' (at most %d; it names a folder)", text, RUNG_NAME_MAX - 1);
@@ -540,8 +540,8 @@ int parse_text(Ctx *c, const Option *o, const char *text, void *field,
             char list[256];
             char num[24];
             snprintf(num, sizeof(num), "%lld", n);
-            if (choice_index(o->choices, num) < 0) {
-                join_choices(list, sizeof(list), o->choices);
+            if (conf_choice_index(o->choices, num) < 0) {
+                conf_join_choices(list, sizeof(list), o->choices);
                 snprintf(err, err_size, "%lld is not one of %s", n, list);
                 return AVERROR(EINVAL);
             }
@@ -605,8 +605,8 @@ int parse_text(Ctx *c, const Option *o, const char *text, void *field,
             return AVERROR(EINVAL);
         }
         if ((o->min != NONE && v64 < o->min) || (o->max != NONE && v64 > o->max)) {
-            fmt_size(lo, sizeof(lo), o->min);
-            fmt_size(hi, sizeof(hi), o->max);
+            conf_fmt_size(lo, sizeof(lo), o->min);
+            conf_fmt_size(hi, sizeof(hi), o->max);
             snprintf(err, err_size, "%s is out of range (%s to %s)", text, lo, hi);
             return AVERROR(EINVAL);
         }
@@ -618,22 +618,22 @@ int parse_text(Ctx *c, const Option *o, const char *text, void *field,
             return AVERROR(EINVAL);
         }
         if ((o->min != NONE && v64 < o->min) || (o->max != NONE && v64 > o->max)) {
-            fmt_bitrate(lo, sizeof(lo), o->min);
-            fmt_bitrate(hi, sizeof(hi), o->max);
+            conf_fmt_bitrate(lo, sizeof(lo), o->min);
+            conf_fmt_bitrate(hi, sizeof(hi), o->max);
             snprintf(err, err_size, "%s is out of range (%s to %s)", text, lo, hi);
             return AVERROR(EINVAL);
         }
         *(int64_t *)field = v64;
         return 0;
     case OT_ENUM: {
-        int i = choice_index(o->choices, text);
+        int i = conf_choice_index(o->choices, text);
         if (i < 0) {
             const char *near;
             int nc = 0;
             while (o->choices[nc])
                 nc++;
-            near = nearest(text, o->choices, nc);
-            join_choices(sub, sizeof(sub), o->choices);
+            near = conf_nearest(text, o->choices, nc);
+            conf_join_choices(sub, sizeof(sub), o->choices);
             snprintf(err, err_size, "unknown value '%s'%s%s%s (one of %s)", text,
                      near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "", sub);
             return AVERROR(EINVAL);
@@ -692,14 +692,14 @@ int parse_text(Ctx *c, const Option *o, const char *text, void *field,
         return 0;
     }
     case OT_URL:
-        if (valid_url(text, o->choices, err, err_size) < 0)
+        if (conf_valid_url(text, o->choices, err, err_size) < 0)
             return AVERROR(EINVAL);
-        if (o->choices == push_schemes && strpbrk(text, "?#")) {
+        if (o->choices == conf_push_schemes && strpbrk(text, "?#")) {
             snprintf(err, err_size, "'%s': a base URL cannot have a query or fragment (paths of "
                      "the output tree are appended to it)", text);
             return AVERROR(EINVAL);
         }
-        if (o->choices == push_schemes && text[strlen(text) - 1] != '/') {
+        if (o->choices == conf_push_schemes && text[strlen(text) - 1] != '/') {
             /* a base URL: the output tree's paths are appended to it */
             int ret;
             size_t len = strlen(text);
@@ -710,28 +710,29 @@ int parse_text(Ctx *c, const Option *o, const char *text, void *field,
             }
             memcpy(s, text, len);
             memcpy(s + len, "/", 2);
-            ret = set_string(c, field, s);
+            ret = conf_set_string(c, field, s);
             free(s);
             return ret;
         }
-        return set_string(c, field, text);
+        return conf_set_string(c, field, text);
     case OT_BACKUP:
         if (!*text) {
             snprintf(err, err_size, "empty: give a URL or a source's name");
             return AVERROR(EINVAL);
         }
-        return set_string(c, field, text);
+        return conf_set_string(c, field, text);
     case OT_LISTEN:
         if (valid_listen(text, err, err_size) < 0)
             return AVERROR(EINVAL);
-        return set_string(c, field, text);
+        return conf_set_string(c, field, text);
     case OT_ENV:
-        if (!match_chars(text, "_", 0) || (text[0] >= '0' && text[0] <= '9') || strlen(text) > 128) {
+        if (!conf_match_chars(text, "_", 0) || (text[0] >= '0' && text[0] <= '9') ||
+            strlen(text) > 128) {
             snprintf(err, err_size, "'%s' is not an environment variable name (letters, digits "
                      "and '_'; the token itself never goes in the file)", text);
             return AVERROR(EINVAL);
         }
-        return set_string(c, field, text);
+        return conf_set_string(c, field, text);
     case OT_TIMEZONE: {
         Tz *tz = NULL;
         int ret = tz_load(&tz, text, err, err_size);
@@ -741,7 +742,7 @@ int parse_text(Ctx *c, const Option *o, const char *text, void *field,
             return ret;
         tz_free(&c->conf->tz);
         c->conf->tz = tz;
-        return set_string(c, field, text);
+        return conf_set_string(c, field, text);
     }
     case OT_AT: {
         ConfItem *it = (ConfItem *)((char *)field - offsetof(ConfItem, at));
@@ -764,7 +765,7 @@ int parse_text(Ctx *c, const Option *o, const char *text, void *field,
             snprintf(err, err_size, "%s", "");
             return AVERROR(EINVAL);
         }
-        near = nearest(text, names, conf->nb_sources);
+        near = conf_nearest(text, names, conf->nb_sources);
         if (near) {
             snprintf(err, err_size, "source '%s' is not defined (did you mean '%s'?)", text, near);
         } else {
