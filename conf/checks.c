@@ -139,9 +139,18 @@ void conf_check_serve(Ctx *c, void *base, SectionState *st)
     ConfServe *v = base;
     char asked[32], got[32];
 
+    /* for conf_check_together, which compares them with other channels' */
     if (ok(st, "connections")) {
         v->connections_line = val_mark(st, "connections").line;
         v->connections_column = val_mark(st, "connections").col;
+    }
+    if (ok(st, "per_address")) {
+        v->per_address_line = val_mark(st, "per_address").line;
+        v->per_address_column = val_mark(st, "per_address").col;
+    }
+    if (ok(st, "idle_timeout")) {
+        v->idle_timeout_line = val_mark(st, "idle_timeout").line;
+        v->idle_timeout_column = val_mark(st, "idle_timeout").col;
     }
     if (ok(st, "per_address")) {
         int most = ok(st, "connections") ? v->connections : SERVER_CONNECTIONS_DEFAULT;
@@ -306,6 +315,10 @@ void conf_check_output(Ctx *c, void *base, SectionState *st)
     int frames_known = !c->video_bad && c->conf->video.fps.num > 0 && c->conf->video.fps.den > 0;
     char a[32], b[32];
 
+    if (ok(st, "dir")) {
+        o->dir_line = val_mark(st, "dir").line;
+        o->dir_column = val_mark(st, "dir").col;
+    }
     if (frames_known && !(st->bad & (1u << conf_opt_index(st->sec, "segment"))))
         check_segment_frames(c, o, st);
     if (!o->low_latency.part || !ok(st, "low_latency") ||
@@ -395,6 +408,10 @@ void conf_check_channel(Ctx *c, void *base, SectionState *st)
     ChannelConf *conf = base;
     char *used;
 
+    if (ok(st, "channel")) {
+        conf->channel_line = val_mark(st, "channel").line;
+        conf->channel_column = val_mark(st, "channel").col;
+    }
     if (!conf->title && conf->channel && !given(st, "title")) {
         conf->title = strdup(conf->channel);
         if (!conf->title)

@@ -123,6 +123,7 @@ struct Ctx {
     yaml_document_t *doc;
     ChannelConf *conf;
     ConfReport *report;
+    const char *file;             /* what messages are about, when not the report's file */
     const char *base_dir;         /* NULL: no file system checks */
     int nomem;
     int video_bad;                /* the canvas could not be read */
@@ -141,8 +142,9 @@ void __attribute__((format(printf, 4, 5)))
 conf_report_add(Ctx *c, enum ConfSeverity sev, Mark m, const char *fmt, ...);
 #define fail_at(c, ...) conf_report_add(c, CONF_ERROR, __VA_ARGS__)
 #define warn_at(c, ...) conf_report_add(c, CONF_WARNING, __VA_ARGS__)
-/* At the end of a load: the messages in file order, and a note when some
- * were not kept. */
+/* In place, stable: the messages in file order, like a compiler's. */
+void conf_report_sort(ConfReport *r);
+/* The last message: a note when some were not kept. */
 void conf_report_finish(Ctx *c);
 
 /* ---- syntax.c: scalars ---- */

@@ -427,6 +427,7 @@ int conf_load_string(ChannelConf **out, const char *yaml, size_t len, const char
     else
         conf_walk_section(&c, root, &conf_channel_sec, conf, "", mark_of(root), &st);
 end:
+    conf_report_sort(report);
     conf_report_finish(&c);
     if (c.nomem)
         ret = AVERROR(ENOMEM);

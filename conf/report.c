@@ -39,7 +39,10 @@ add_message(Ctx *c, enum ConfSeverity sev, Mark m, const char *fmt, va_list ap)
     msgs[r->count].line = m.line;
     msgs[r->count].column = m.col;
     msgs[r->count].text = strdup(text);
-    if (!msgs[r->count].text) {
+    msgs[r->count].file = c->file ? strdup(c->file) : NULL;
+    if (!msgs[r->count].text || (c->file && !msgs[r->count].file)) {
+        free(msgs[r->count].text);
+        free(msgs[r->count].file);
         c->nomem = 1;
         return;
     }
@@ -56,8 +59,10 @@ void conf_report_add(Ctx *c, enum ConfSeverity sev, Mark m, const char *fmt, ...
 
 void conf_report_clear(ConfReport *r)
 {
-    for (int i = 0; i < r->count; i++)
+    for (int i = 0; i < r->count; i++) {
         free(r->messages[i].text);
+        free(r->messages[i].file);
+    }
     free(r->messages);
     free(r->file);
     memset(r, 0, sizeof(*r));
@@ -66,7 +71,7 @@ void conf_report_clear(ConfReport *r)
 void conf_message_format(const ConfReport *r, const ConfMessage *m, char *buf, size_t size)
 {
     const char *sev = m->severity == CONF_ERROR ? "error" : "warning";
-    const char *file = r->file ? r->file : "<config>";
+    const char *file = m->file ? m->file : r->file ? r->file : "<config>";
 
     if (m->line > 0)
         snprintf(buf, size, "%s:%d:%d: %s: %s", file, m->line, m->column, sev, m->text);
@@ -75,7 +80,7 @@ void conf_message_format(const ConfReport *r, const ConfMessage *m, char *buf, s
 }
 
 /* In place, stable: the messages in file order, like a compiler's. */
-static void sort_messages(ConfReport *r)
+void conf_report_sort(ConfReport *r)
 {
     for (int i = 1; i < r->count; i++) {
         ConfMessage m = r->messages[i];
@@ -93,13 +98,13 @@ void conf_report_finish(Ctx *c)
 {
     ConfReport *report = c->report;
 
-    sort_messages(report);
     if (c->overflow) {
         ConfMessage *m = realloc(report->messages, sizeof(*m) * (report->count + 1));
         if (m) {
             report->messages = m;
             m[report->count].severity = CONF_ERROR;
             m[report->count].line = m[report->count].column = 0;
+            m[report->count].file = NULL;
             m[report->count].text = strdup("too many problems; the rest are not shown");
             if (m[report->count].text)
                 report->count++;
