@@ -67,6 +67,10 @@ static int source_interrupt(void *opaque)
 
 static void print_help(void)
 {
+    char encoders[128], fallbacks[64];
+
+    choice_list(encoder_choice_names, encoders, sizeof(encoders));
+    choice_list(encoder_fallback_names, fallbacks, sizeof(fallbacks));
     printf("usage: onair transcode INPUT -o OUTDIR [options]\n"
            "\n"
            "INPUT is anything libavformat opens: a file, http(s)://, srt://, udp://, rtmp://.\n"
@@ -80,10 +84,10 @@ static void print_help(void)
            OUTPUT_FORMAT_DEFAULT ")\n"
            "      --segment DUR       segment length: 2, 2s, 500ms, 6s (default "
            AV_STRINGIFY(OUTPUT_SEGMENT_DEFAULT_S) "s)\n"
-           "      --encoder E         auto, x264, nvenc, vaapi, qsv (default auto: the first\n"
+           "      --encoder E         %s (default " ENCODER_CHOICE_DEFAULT ": the first\n"
            "                          usable hardware encoder, else x264)\n"
-           "      --fallback F        x264 or none: what replaces a hardware encoder that fails\n"
-           "                          while encoding (default x264, with a warning)\n"
+           "      --fallback F        %s: what replaces a hardware encoder that fails\n"
+           "                          while encoding (default " ENCODER_FALLBACK_DEFAULT ", with a warning)\n"
            "      --preset P          x264 preset, mapped for hardware (default " PRESET_DEFAULT ")\n"
            "      --timeout DUR       an input silent this long has ended: a live URL whose\n"
            "                          sender stopped, a dead server (default 10s)\n"
@@ -91,7 +95,7 @@ static void print_help(void)
            "  -q, --quiet             no progress, no notices (errors and warnings stay)\n"
            "      --progress json     one JSON object a second on stdout\n"
            "      --log-format json   log lines as JSON objects on stderr\n"
-           "  -v, --verbose           more detail\n", CONF_DEFAULT_LADDER);
+           "  -v, --verbose           more detail\n", CONF_DEFAULT_LADDER, encoders, fallbacks);
 }
 
 static int parse_options(int argc, char **argv, Options *o)
@@ -121,8 +125,8 @@ static int parse_options(int argc, char **argv, Options *o)
     o->format_name = OUTPUT_FORMAT_DEFAULT;
     o->segment_us = OUTPUT_SEGMENT_DEFAULT_S * 1000000LL;
     o->timeout_us = 10000000;
-    o->encoder = "auto";
-    o->fallback = "x264";
+    o->encoder = ENCODER_CHOICE_DEFAULT;
+    o->fallback = ENCODER_FALLBACK_DEFAULT;
     o->preset = PRESET_DEFAULT;
     opterr = 0;
     optind = 1;
@@ -144,8 +148,6 @@ static int parse_options(int argc, char **argv, Options *o)
             break;
         case 'e': o->encoder = optarg; break;
         case 'F':
-            if (strcmp(optarg, "x264") && strcmp(optarg, "none"))
-                return usage_error("transcode", "--fallback: '%s' is not x264 or none", optarg);
             o->fallback = optarg;
             break;
         case 'p': o->preset = optarg; break;
@@ -182,18 +184,21 @@ static int parse_options(int argc, char **argv, Options *o)
         return usage_error("transcode", "--ladder: %s", err);
     o->formats = output_format_parse(o->format_name);
     if (!o->formats) {
-        list[0] = 0;
-        for (int i = 0; output_format_names[i]; i++)
-            av_strlcatf(list, sizeof(list), "%s%s", i ? ", " : "", output_format_names[i]);
+        choice_list(output_format_names, list, sizeof(list));
         return usage_error("transcode", "--format: '%s' is not one of %s", o->format_name, list);
     }
     if (preset_index(o->preset) < 0) {
-        preset_list(list, sizeof(list));
+        choice_list(preset_names, list, sizeof(list));
         return usage_error("transcode", "--preset: '%s' is not a preset (%s)", o->preset, list);
     }
-    if (strcmp(o->encoder, "auto") && !encoder_backend_find(o->encoder))
-        return usage_error("transcode", "--encoder: '%s' is not an encoder (auto, x264, nvenc, "
-                           "vaapi, qsv)", o->encoder);
+    if (choice_index(encoder_choice_names, o->encoder) < 0) {
+        choice_list(encoder_choice_names, list, sizeof(list));
+        return usage_error("transcode", "--encoder: '%s' is not an encoder (%s)", o->encoder, list);
+    }
+    if (choice_index(encoder_fallback_names, o->fallback) < 0) {
+        choice_list(encoder_fallback_names, list, sizeof(list));
+        return usage_error("transcode", "--fallback: '%s' is not one of %s", o->fallback, list);
+    }
     return 0;
 }
 

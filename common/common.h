@@ -170,7 +170,15 @@ typedef struct Rung {
 void rung_fit(int src_w, int src_h, AVRational sar, int box_w, int box_h,
               int *out_w, int *out_h);
 
-/* ---- encoder presets ----------------------------------------------------- */
+/* ---- choices ------------------------------------------------------------ */
+
+/* Index of s in a NULL-terminated list of names; -1 when it is none (or
+ * NULL). Exact: no case folding, no spaces. */
+int choice_index(const char *const *names, const char *s);
+/* "a, b, c" for messages; cut to fit size, always terminated. */
+void choice_list(const char *const *names, char *out, size_t size);
+
+/* ---- encoders ----------------------------------------------------------- */
 
 /* x264's presets, fastest first, NULL-terminated: what --preset and
  * encoder.preset take. Hardware backends map each onto theirs by its index
@@ -178,10 +186,18 @@ void rung_fit(int src_w, int src_h, AVRational sar, int box_w, int box_h,
 #define PRESET_COUNT 10
 extern const char *const preset_names[PRESET_COUNT + 1];
 #define PRESET_DEFAULT "veryfast"
-/* Index of name in preset_names; -1 when it is none (or NULL). */
+/* choice_index in preset_names. */
 int preset_index(const char *name);
-/* "ultrafast, superfast, ..., placebo" for messages; cut to fit size. */
-void preset_list(char *out, size_t size);
+
+/* What --encoder and encoder.backend take: "auto" (the first usable hardware
+ * backend, else x264), then the name of every backend of encoder/'s registry
+ * (tests/unit/test_fallback.c checks that the two agree). NULL-terminated. */
+extern const char *const encoder_choice_names[];
+#define ENCODER_CHOICE_DEFAULT "auto"
+/* What --fallback and encoder.fallback take: the backend that replaces a
+ * hardware one that fails, or "none" (the job fails). NULL-terminated. */
+extern const char *const encoder_fallback_names[];
+#define ENCODER_FALLBACK_DEFAULT "x264"
 
 /* ---- H.264 ------------------------------------------------------------- */
 

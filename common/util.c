@@ -157,6 +157,25 @@ int64_t backoff_delay(int64_t first, int64_t cap, int failures)
     return first << shift;
 }
 
+int choice_index(const char *const *names, const char *s)
+{
+    for (int i = 0; s && names[i]; i++)
+        if (!strcmp(names[i], s))
+            return i;
+    return -1;
+}
+
+void choice_list(const char *const *names, char *out, size_t size)
+{
+    size_t n = 0;
+
+    if (!out || !size)
+        return;
+    out[0] = 0;
+    for (int i = 0; names[i] && n < size; i++)
+        n += (size_t)snprintf(out + n, size - n, "%s%s", i ? ", " : "", names[i]);
+}
+
 const char *const preset_names[PRESET_COUNT + 1] = {
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
     "veryslow", "placebo", NULL,
@@ -164,19 +183,8 @@ const char *const preset_names[PRESET_COUNT + 1] = {
 
 int preset_index(const char *name)
 {
-    for (int i = 0; name && i < PRESET_COUNT; i++)
-        if (!strcmp(name, preset_names[i]))
-            return i;
-    return -1;
+    return choice_index(preset_names, name);
 }
 
-void preset_list(char *out, size_t size)
-{
-    size_t n = 0;
-
-    if (!out || !size)
-        return;
-    out[0] = 0;
-    for (int i = 0; i < PRESET_COUNT && n < size; i++)
-        n += (size_t)snprintf(out + n, size - n, "%s%s", i ? ", " : "", preset_names[i]);
-}
+const char *const encoder_choice_names[] = { "auto", "x264", "nvenc", "vaapi", "qsv", NULL };
+const char *const encoder_fallback_names[] = { "x264", "none", NULL };

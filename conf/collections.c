@@ -23,7 +23,7 @@ void conf_read_formats(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n
     yaml_node_item_t *it;
 
     conf_key_path(path, sizeof(path), st, o->key);
-    conf_join_choices(list, sizeof(list), o->choices);
+    choice_list(o->choices, list, sizeof(list));
     if (n->type == YAML_MAPPING_NODE) {
         fail_at(c, mark_of(n), "%s: expected a list such as [hls, dash], got a mapping", path);
         st->bad |= 1u << (o - st->sec->options);
@@ -52,7 +52,7 @@ void conf_read_formats(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n
             continue;
         }
         v = (const char *)e->data.scalar.value;
-        k = conf_choice_index(o->choices, v);
+        k = choice_index(o->choices, v);
         if (k < 0) {
             const char *near = conf_nearest(v, o->choices, 4);
             fail_at(c, mark_of(e), "%s: unknown format '%s'%s%s%s (one of %s)", path, v,

@@ -158,9 +158,6 @@ typedef struct FrameRate {
 #define NB_FRAME_RATES 8
 extern const FrameRate conf_frame_rates[NB_FRAME_RATES];
 
-int conf_choice_index(const char *const *choices, const char *s);
-/* "a, b, c" into buf, cut to fit. */
-void conf_join_choices(char *buf, size_t size, const char *const *choices);
 const char *conf_nearest(const char *s, const char *const *names, int count);
 void conf_fmt_bitrate(char *buf, size_t size, double bps);
 void conf_fmt_size(char *buf, size_t size, double bytes);

@@ -12,8 +12,6 @@
 
 #include <libavutil/macros.h>
 
-static const char *const backends[] = { "auto", "x264", "nvenc", "vaapi", "qsv", NULL };
-static const char *const fallbacks[] = { "x264", "none", NULL };
 static const char *const generators[] = { "testsrc", "color", "slate", NULL };
 static const char *const repeats[] = { "daily", NULL };
 const char *const conf_source_schemes[] = {
@@ -65,9 +63,9 @@ static const Option rung_opts[] = {
 static const Section rung_sec = { "ladder[]", rung_opts, conf_check_rung };
 
 static const Option encoder_opts[] = {
-    { "backend", OT_ENUM, F(ConfEncoder, backend), "auto", NONE, NONE, backends, NULL, 0,
+    { "backend", OT_ENUM, F(ConfEncoder, backend), ENCODER_CHOICE_DEFAULT, NONE, NONE, encoder_choice_names, NULL, 0,
       "encode backend; auto takes the first usable hardware encoder, else x264" },
-    { "fallback", OT_ENUM, F(ConfEncoder, fallback), "x264", NONE, NONE, fallbacks, NULL, 0,
+    { "fallback", OT_ENUM, F(ConfEncoder, fallback), ENCODER_FALLBACK_DEFAULT, NONE, NONE, encoder_fallback_names, NULL, 0,
       "what a failing hardware backend falls back to (with a warning); none: the channel fails" },
     { "preset", OT_ENUM, F(ConfEncoder, preset), PRESET_DEFAULT, NONE, NONE, preset_names, NULL, 0,
       "x264 preset, mapped onto hardware encoders' presets" },

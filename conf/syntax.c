@@ -34,22 +34,6 @@ static const struct {
     { "magenta", 0xff00ff }, { "gray", 0x808080 }, { "grey", 0x808080 },
 };
 
-int conf_choice_index(const char *const *choices, const char *s)
-{
-    for (int i = 0; choices[i]; i++)
-        if (!strcmp(choices[i], s))
-            return i;
-    return -1;
-}
-
-void conf_join_choices(char *buf, size_t size, const char *const *choices)
-{
-    size_t n = 0;
-    buf[0] = 0;
-    for (int i = 0; choices[i] && n < size; i++)
-        n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "", choices[i]);
-}
-
 /* Optimal string alignment distance, for "did you mean". */
 static int edit_distance(const char *a, const char *b)
 {
@@ -307,7 +291,7 @@ int conf_valid_url(const char *s, const char *const *schemes, char *err, size_t 
     char scheme[16], list[160];
     size_t len;
 
-    conf_join_choices(list, sizeof(list), schemes);
+    choice_list(schemes, list, sizeof(list));
     if (!sep || sep == s || (size_t)(sep - s) >= sizeof(scheme) || !sep[3]) {
         snprintf(err, err_size, "'%s' is not a URL (write SCHEME://..., with SCHEME one of %s)",
                  s, list);
@@ -317,7 +301,7 @@ int conf_valid_url(const char *s, const char *const *schemes, char *err, size_t 
     for (size_t i = 0; i < len; i++)
         scheme[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
     scheme[len] = 0;
-    if (conf_choice_index(schemes, scheme) < 0) {
+    if (choice_index(schemes, scheme) < 0) {
         snprintf(err, err_size, "'%s': unknown scheme '%s' (use one of %s)", s, scheme, list);
         return -1;
     }
@@ -540,8 +524,8 @@ int conf_parse_text(Ctx *c, const Option *o, const char *text, void *field,
             char list[256];
             char num[24];
             snprintf(num, sizeof(num), "%lld", n);
-            if (conf_choice_index(o->choices, num) < 0) {
-                conf_join_choices(list, sizeof(list), o->choices);
+            if (choice_index(o->choices, num) < 0) {
+                choice_list(o->choices, list, sizeof(list));
                 snprintf(err, err_size, "%lld is not one of %s", n, list);
                 return AVERROR(EINVAL);
             }
@@ -626,14 +610,14 @@ int conf_parse_text(Ctx *c, const Option *o, const char *text, void *field,
         *(int64_t *)field = v64;
         return 0;
     case OT_ENUM: {
-        int i = conf_choice_index(o->choices, text);
+        int i = choice_index(o->choices, text);
         if (i < 0) {
             const char *near;
             int nc = 0;
             while (o->choices[nc])
                 nc++;
             near = conf_nearest(text, o->choices, nc);
-            conf_join_choices(sub, sizeof(sub), o->choices);
+            choice_list(o->choices, sub, sizeof(sub));
             snprintf(err, err_size, "unknown value '%s'%s%s%s (one of %s)", text,
                      near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "", sub);
             return AVERROR(EINVAL);

@@ -77,7 +77,7 @@ static int x264_open(void **priv, const EncoderParams *p, AVCodecParameters *par
     if (x264_param_default_preset(&param, p->preset ? p->preset : PRESET_DEFAULT,
                                   p->low_latency ? "zerolatency" : NULL) < 0) {
         char list[160];
-        preset_list(list, sizeof(list));
+        choice_list(preset_names, list, sizeof(list));
         log_msg(LOG_ERROR, p->channel, STAGE, "x264: unknown preset '%s' (use %s)", p->preset, list);
         ret = AVERROR(EINVAL);
         goto fail;

@@ -19,10 +19,10 @@ static void test_presets(void)
     CHECK_EQ_INT(preset_index(""), -1);
     CHECK_EQ_INT(preset_index(NULL), -1);
     CHECK(preset_names[PRESET_COUNT] == NULL);
-    preset_list(list, sizeof(list));
+    choice_list(preset_names, list, sizeof(list));
     CHECK_EQ_STR(list, "ultrafast, superfast, veryfast, faster, fast, medium, slow, slower, "
                        "veryslow, placebo");
-    preset_list(list, 12);
+    choice_list(preset_names, list, 12);
     CHECK_EQ_STR(list, "ultrafast, ");
 }
 

@@ -2,11 +2,33 @@
 #include "check.h"
 #include "encoder/encoder.h"
 
+/* The names users may write (common/) are the registry's, and "auto". */
+static void check_names(void)
+{
+    const EncoderBackend *const *all = encoder_backends();
+    int n = 0;
+
+    CHECK_EQ_STR(encoder_choice_names[0], ENCODER_CHOICE_DEFAULT);
+    for (int i = 0; all[i]; i++, n++) {
+        CHECK(choice_index(encoder_choice_names, all[i]->name) > 0);
+        CHECK(encoder_backend_find(all[i]->name) == all[i]);
+    }
+    CHECK_EQ_INT(choice_index(encoder_choice_names, NULL), -1);
+    for (int i = 1; encoder_choice_names[i]; i++)
+        CHECK(encoder_backend_find(encoder_choice_names[i]) != NULL);
+    CHECK(encoder_choice_names[n + 1] == NULL);
+    for (int i = 0; encoder_fallback_names[i]; i++)
+        CHECK(!strcmp(encoder_fallback_names[i], "none") || encoder_backend_find(encoder_fallback_names[i]));
+    CHECK(choice_index(encoder_fallback_names, ENCODER_FALLBACK_DEFAULT) >= 0);
+}
+
 int main(void)
 {
     int w[] = { 1280, 854, 640 }, h[] = { 720, 480, 360 }, parent[3], threads[3];
     char why[256];
     const EncoderBackend *b;
+
+    check_names();
 
     /* 360 lines from 720 (a whole 2x); 480 from the source: 720 to 480
      * would not match a direct scale closely enough */
