@@ -52,6 +52,16 @@ void clock_format_iso(int64_t wall_us, char *out, size_t size)
     clock_format_utc(wall_us, CLOCK_UTC_DATE | CLOCK_UTC_MS, out, size);
 }
 
+void clock_sleep_us(int64_t us, int (*stop)(void *opaque), void *opaque)
+{
+    int64_t until = clock_monotonic_us() + us, left;
+
+    while ((left = until - clock_monotonic_us()) > 0 && !(stop && stop(opaque))) {
+        struct timespec ts = { 0, FFMIN(left, 10000) * 1000 };
+        nanosleep(&ts, NULL);
+    }
+}
+
 int64_t air_clock_time(const AirClock *c, int64_t frame)
 {
     return c->epoch_us + av_rescale((frame - c->first_frame) * 1000000, c->fps.den, c->fps.num);

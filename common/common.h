@@ -97,6 +97,10 @@ void queue_free_packet(void *packet);  /* AVPacket */
 
 int64_t clock_monotonic_us(void);
 int64_t clock_wall_us(void);
+/* Sleeps for us microseconds, or less: stop (may be NULL) is asked every
+ * 10 ms and a nonzero answer ends the sleep. For waits that a stop must be
+ * able to cut short (a reconnect's backoff, a thread's tick). */
+void clock_sleep_us(int64_t us, int (*stop)(void *opaque), void *opaque);
 /* ISO 8601 UTC with milliseconds, as HLS and DASH write it:
  * 2026-11-25T12:00:00.000Z. size >= 32. */
 void clock_format_iso(int64_t wall_us, char *out, size_t size);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define STAGE "graph"
 /* head, tick, audio, packager, and the rungs */
@@ -144,6 +143,12 @@ static void *packager_thread(void *arg)
     return NULL;
 }
 
+static int head_done(void *opaque)
+{
+    Graph *g = opaque;
+    return atomic_load(&g->head_done);
+}
+
 static void *tick_thread(void *arg)
 {
     Graph *g = ((Job *)arg)->g;
@@ -161,11 +166,7 @@ static void *tick_thread(void *arg)
                 pusher_report(g->pushers[i], g->channel, &g->push_seen[i], 0);
             g->push_reported_us = clock_monotonic_us();
         }
-        /* in steps, so an ended head is noticed within 10 ms */
-        for (int64_t slept = 0; slept < period && !atomic_load(&g->head_done); slept += 10000) {
-            struct timespec ts = { 0, 10 * 1000 * 1000 };
-            nanosleep(&ts, NULL);
-        }
+        clock_sleep_us(period, head_done, g);
     }
     atomic_fetch_sub(&g->running, 1);
     return NULL;

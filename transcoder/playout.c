@@ -79,14 +79,6 @@ static int input_interrupt(void *opaque)
     return atomic_load(&in->stop);
 }
 
-static void sleep_or_stop(PlayoutInput *in, int64_t us)
-{
-    for (int64_t t = 0; t < us && !atomic_load(&in->stop); t += 20000) {
-        struct timespec ts = { 0, 20 * 1000 * 1000 };
-        nanosleep(&ts, NULL);
-    }
-}
-
 /* The source is opened here, not by the caller: a live input may take a
  * while to connect (an SRT listener waits for its caller) and must never
  * hold the supervisor; one that reconnects keeps trying until it opens. */
@@ -103,7 +95,7 @@ static void *input_thread(void *arg)
             return NULL;
         }
         failures = FFMIN(failures + 1, 64);
-        sleep_or_stop(in, backoff_delay(RECONNECT_FIRST_US, RECONNECT_MAX_US, failures));
+        clock_sleep_us(backoff_delay(RECONNECT_FIRST_US, RECONNECT_MAX_US, failures), input_interrupt, in);
     }
     source_run(in->src, &in->video, 1, in->audio);
     return NULL;

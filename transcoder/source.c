@@ -6,7 +6,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libavutil/avstring.h>
 #include <libavutil/imgutils.h>
@@ -374,16 +373,6 @@ int source_emit_audio(Source *s, AVFrame *in)
 
 /* ---- running ---- */
 
-static void sleep_us(Source *s, int64_t us)
-{
-    int64_t until = clock_monotonic_us() + us;
-
-    while (clock_monotonic_us() < until && !(s->cfg.interrupt && s->cfg.interrupt(s->cfg.opaque))) {
-        struct timespec ts = { 0, 20 * 1000 * 1000 };
-        nanosleep(&ts, NULL);
-    }
-}
-
 int source_run(Source *s, Queue *const *video_out, int nvideo, Queue *audio_out)
 {
     int failures = 0, ret;
@@ -422,7 +411,8 @@ int source_run(Source *s, Queue *const *video_out, int nvideo, Queue *audio_out)
         log_msg(LOG_WARN, s->channel, STAGE, "%s: input lost; reconnecting", s->url);
         do {
             failures = FFMIN(failures + 1, 64);
-            sleep_us(s, backoff_delay(RECONNECT_FIRST_US, RECONNECT_MAX_US, failures));
+            clock_sleep_us(backoff_delay(RECONNECT_FIRST_US, RECONNECT_MAX_US, failures), s->cfg.interrupt,
+                           s->cfg.opaque);
             if (s->cfg.interrupt && s->cfg.interrupt(s->cfg.opaque)) {
                 ret = AVERROR_EXIT;
                 goto end;
