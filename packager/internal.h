@@ -12,6 +12,7 @@
 #include <libavformat/avformat.h>
 
 #include "packager.h"
+#include "playlist/playlist.h"
 
 #ifndef STAGE
 #define STAGE "packager"
@@ -50,7 +51,7 @@ typedef struct Rendition {
     int seg_open;
     int64_t seg_start, seg_end;   /* presentation, in timescale */
     int64_t timescale;            /* of the main stream in mux */
-    SegmentInfo *segs;            /* VOD: all; live: the window and the grace after it */
+    PlaylistSegment *segs;        /* VOD: all; live: the window and the grace after it */
     int nsegs, segs_cap;
     int64_t disc_dropped;         /* live: discontinuities deleted already */
     int next_discontinuity;       /* live: the next segment follows a restart */
@@ -58,7 +59,7 @@ typedef struct Rendition {
     int part;                     /* index of the open part */
     int64_t part_start, part_end; /* its presentation span, timescale */
     size_t part_offset;           /* where it begins in out */
-    PartInfo *parts;              /* parts of the last segments and the open one */
+    PlaylistPart *parts;          /* parts of the last segments and the open one */
     int nparts, parts_cap;
 } Rendition;
 
@@ -90,7 +91,7 @@ struct Packager {
  * for hls, fMP4 ones for hls-fmp4; those of dash only in the MPD). */
 int rendition_in_hls(const Packager *pk, const Rendition *r);
 /* Appends s to r's list (VOD: every segment; live: the window). */
-int rendition_add_segment(Rendition *r, const SegmentInfo *s);
+int rendition_add_segment(Rendition *r, const PlaylistSegment *s);
 int sink_write_file(Packager *pk, const char *dir, const char *file, const uint8_t *data, size_t size);
 const Rendition *find_rendition(const Packager *pk, enum RenditionKind kind, int video);
 

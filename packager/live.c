@@ -221,7 +221,7 @@ static int write_state(Packager *pk, Buf *b)
         const Rendition *r = &pk->rends[i];
         buf_printf(b, "rendition %s %s %" PRId64 "\n", r->name, r->ext, r->disc_dropped);
         for (int k = 0; k < r->nsegs; k++) {
-            const SegmentInfo *s = &r->segs[k];
+            const PlaylistSegment *s = &r->segs[k];
             if (s->number >= pk->published)
                 break;
             buf_printf(b, "segment %s %s %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %d\n",
@@ -304,7 +304,7 @@ static Rendition *rendition_named(Packager *pk, const char *name, const char *ex
 static int restore_line(Packager *pk, const char *line, void *opaque)
 {
     char name[RUNG_NAME_MAX], ext[8], title[1024];
-    SegmentInfo s = { 0 };
+    PlaylistSegment s = { 0 };
     int64_t a, b, c;
     Rendition *r;
     int n;
@@ -379,7 +379,7 @@ end:
 
 int live_segment_closed(Packager *pk, Rendition *r, int64_t start_frame)
 {
-    SegmentInfo *s = &r->segs[r->nsegs - 1];
+    PlaylistSegment *s = &r->segs[r->nsegs - 1];
     char codecs[LADDER_MAX][96], acodec[32];
     int64_t published = INT64_MAX;
     Buf b = { 0 };
@@ -389,7 +389,7 @@ int live_segment_closed(Packager *pk, Rendition *r, int64_t start_frame)
     if (r->nsegs > 1) {
         /* after a restart the AAC encoder's priming frame reaches back into
          * the last segment published before; the timeline stays unbroken */
-        const SegmentInfo *prev = &r->segs[r->nsegs - 2];
+        const PlaylistSegment *prev = &r->segs[r->nsegs - 2];
         int64_t overlap = prev->start + prev->duration - s->start;
         if (overlap > 0 && overlap < s->duration) {
             s->start += overlap;

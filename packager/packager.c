@@ -217,11 +217,11 @@ static int mux_packet(Packager *pk, Rendition *r, AVPacket *p, int st)
     return ret;
 }
 
-int rendition_add_segment(Rendition *r, const SegmentInfo *s)
+int rendition_add_segment(Rendition *r, const PlaylistSegment *s)
 {
     if (r->nsegs == r->segs_cap) {
         int cap = r->segs_cap ? r->segs_cap * 2 : 64;
-        SegmentInfo *segs = realloc(r->segs, sizeof(*segs) * (size_t)cap);
+        PlaylistSegment *segs = realloc(r->segs, sizeof(*segs) * (size_t)cap);
         if (!segs)
             return AVERROR(ENOMEM);
         r->segs = segs;
@@ -240,7 +240,7 @@ int rendition_add_segment(Rendition *r, const SegmentInfo *s)
 static int close_part(Packager *pk, Rendition *r, int publish)
 {
     char file[64];
-    PartInfo *pi;
+    PlaylistPart *pi;
     int ret;
 
     if (!r->seg_open || r->part_start == INT64_MAX)
@@ -254,7 +254,7 @@ static int close_part(Packager *pk, Rendition *r, int publish)
         return ret;
     if (r->nparts == r->parts_cap) {
         int cap = r->parts_cap ? r->parts_cap * 2 : 32;
-        PartInfo *parts = realloc(r->parts, sizeof(*parts) * (size_t)cap);
+        PlaylistPart *parts = realloc(r->parts, sizeof(*parts) * (size_t)cap);
         if (!parts)
             return AVERROR(ENOMEM);
         r->parts = parts;
@@ -262,8 +262,8 @@ static int close_part(Packager *pk, Rendition *r, int publish)
     }
     pi = &r->parts[r->nparts++];
     /* every audio frame is a sync sample: each audio part is independent */
-    *pi = (PartInfo){ r->seg, r->part, r->part_end - r->part_start,
-                      r->part == 0 || r->kind == REND_FMP4_AUDIO };
+    *pi = (PlaylistPart){ r->seg, r->part, r->part_end - r->part_start,
+                          r->part == 0 || r->kind == REND_FMP4_AUDIO };
     r->part++;
     r->part_offset = r->out.len;
     /* a TS part is fetched on its own: it opens with PAT and PMT (in the
@@ -291,9 +291,9 @@ static int close_segment(Packager *pk, Rendition *r)
     ret = sink_write_file(pk, r->name, file, r->out.data, r->out.len);
     r->seg_open = 0;
     if (ret >= 0)
-        ret = rendition_add_segment(r, &(SegmentInfo){ .number = r->seg, .start = r->seg_start,
-                                                       .duration = r->seg_end - r->seg_start,
-                                                       .bytes = (int64_t)r->out.len });
+        ret = rendition_add_segment(r, &(PlaylistSegment){ .number = r->seg, .start = r->seg_start,
+                                                           .duration = r->seg_end - r->seg_start,
+                                                           .bytes = (int64_t)r->out.len });
     buf_reset(&r->out);
     r->part = 0;
     r->part_offset = 0;
@@ -560,7 +560,7 @@ static Rates rendition_rates(const Rendition *r)
     }
 
     for (int i = 0; i < r->nsegs; i++) {
-        const SegmentInfo *s = &r->segs[i];
+        const PlaylistSegment *s = &r->segs[i];
         if (s->duration <= 0)
             continue;
         rt.peak = FFMAX(rt.peak, av_rescale(s->bytes * 8, r->timescale, s->duration));
@@ -754,9 +754,9 @@ int codec_strings(Packager *pk, char (*codecs)[96], char *acodec, size_t size)
     int ret;
 
     for (int i = 0; i < c->nvideo; i++)
-        if ((ret = packager_codec_string(c->video[i].par, codecs[i], sizeof(codecs[i]))) < 0)
+        if ((ret = playlist_codec_string(c->video[i].par, codecs[i], sizeof(codecs[i]))) < 0)
             return ret;
-    if (c->audio && (ret = packager_codec_string(c->audio->par, acodec, size)) < 0)
+    if (c->audio && (ret = playlist_codec_string(c->audio->par, acodec, size)) < 0)
         return ret;
     return 0;
 }

@@ -1,5 +1,5 @@
 /* RFC 6381 codec strings. */
-#include "packager.h"
+#include "playlist.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -38,7 +38,7 @@ static int aac_object_type(int profile)
     }
 }
 
-int packager_codec_string(const AVCodecParameters *par, char *out, size_t size)
+int playlist_codec_string(const AVCodecParameters *par, char *out, size_t size)
 {
     uint8_t h[3];
     int n, ret;
