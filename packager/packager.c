@@ -487,7 +487,7 @@ int packager_new(Packager **out, const PackagerConfig *cfg)
     int n = 0, ret;
 
     *out = NULL;
-    if (!cfg->formats || cfg->nvideo < 1 || (ts && (cfg->formats & FORMAT_HLS_FMP4)))
+    if (!cfg->formats || cfg->nvideo < 1 || (ts && (cfg->formats & FORMAT_HLS_FMP4)) || !cfg->sink)
         return AVERROR(EINVAL);
     pk = calloc(1, sizeof(*pk));
     if (!pk)
@@ -501,7 +501,7 @@ int packager_new(Packager **out, const PackagerConfig *cfg)
     if (cfg->live && cfg->part_us > 0)
         pk->part_frames = grid_part_frames(cfg->fps, cfg->part_us);
     pk->outdir = av_strdup(cfg->outdir);
-    pk->sink = &sink_dir;
+    pk->sink = cfg->sink;
     pk->nrends = (ts ? cfg->nvideo : 0) + (fmp4 ? cfg->nvideo + pk->has_audio : 0);
     pk->rends = calloc((size_t)pk->nrends, sizeof(*pk->rends));
     pk->video_end = calloc((size_t)cfg->nvideo, sizeof(*pk->video_end));

@@ -21,7 +21,7 @@
 
 #include <microhttpd.h>
 
-#include "packager/packager.h"
+#include "sink/sink.h"
 #include "check.h"
 
 #define MAX_REQS 1024

@@ -20,15 +20,18 @@
  * cannot arrive between the look and the suspension unnoticed.
  */
 #include "internal.h"
+#include "playlist/playlist.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libavutil/error.h>
 #include <libavutil/time.h>
 #include <microhttpd.h>
 
@@ -190,14 +193,14 @@ static int suspend_locked(LowLatency *ll, struct MHD_Connection *c, const char *
 static int read_in(const char *root, const char *folder, const char *name, Buf *out)
 {
     const char *parts[] = { folder, name };
-    return read_beneath(root, parts, 2, out, PLAYLIST_MAX);
+    return serve_read_beneath(root, parts, 2, out, PLAYLIST_MAX);
 }
 
 static int open_in(const char *root, const char *folder, const char *name, int *fd)
 {
     const char *parts[] = { folder, name };
     struct stat st;
-    return open_beneath(root, parts, 2, fd, &st);
+    return serve_open_beneath(root, parts, 2, fd, &st);
 }
 
 static int exists_in(const char *root, const char *folder, const char *name)

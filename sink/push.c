@@ -24,7 +24,7 @@
  * capped at retry_max) and then lets one request probe the origin; the
  * first success opens all slots again and what waited goes out in order.
  */
-#include "packager.h"
+#include "sink.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@
 #include <unistd.h>
 
 #include <dirent.h>
+
+#include <libavutil/error.h>
 
 #define WATCH_KEY_MAX 64
 #define WATCH_PATH_MAX 4096

@@ -16,7 +16,7 @@
  *
  * What a CDN in front needs is answered here rather than left to it: strong
  * ETags and Last-Modified with 304s, single byte ranges (206/416), CORS on
- * every response, Cache-Control by kind of file (packager.h lists it all).
+ * every response, Cache-Control by kind of file (sink.h lists it all).
  *
  * Threads: libmicrohttpd's internal polling (epoll) in a small pool, fixed
  * in size whatever the load. Descriptors are bounded instead: connections
@@ -26,8 +26,6 @@
  * after a timeout. Connections may be suspended (MHD_ALLOW_SUSPEND_RESUME),
  * for blocking playlist reloads.
  */
-/* before internal.h, which names the packager's stage otherwise */
-#define STAGE "serve"
 #include "internal.h"
 
 #include <errno.h>
@@ -50,6 +48,7 @@
 #include <libavutil/error.h>
 #include <microhttpd.h>
 
+#define STAGE "serve"
 
 #ifndef ONAIR_WEB_ROOT
 #define ONAIR_WEB_ROOT "web"
@@ -229,7 +228,7 @@ static int plain_name_ok(const char *s)
 /* internal.h: root itself is the operator's and may be a link; nothing
  * below it may be, and nothing but a regular file is served (a FIFO would
  * block a thread). */
-int open_beneath(const char *root, const char *const *parts, int n, int *fd_out, struct stat *st)
+int serve_open_beneath(const char *root, const char *const *parts, int n, int *fd_out, struct stat *st)
 {
     int dfd, fd, err;
 
@@ -259,11 +258,11 @@ int open_beneath(const char *root, const char *const *parts, int n, int *fd_out,
     return 0;
 }
 
-int read_beneath(const char *root, const char *const *parts, int n, Buf *out, size_t max)
+int serve_read_beneath(const char *root, const char *const *parts, int n, Buf *out, size_t max)
 {
     struct stat st;
     char chunk[8192];
-    int fd, ret = open_beneath(root, parts, n, &fd, &st);
+    int fd, ret = serve_open_beneath(root, parts, n, &fd, &st);
 
     if (ret < 0)
         return ret;
@@ -579,7 +578,7 @@ static struct MHD_Response *response_from_small_file(int fd, size_t size)
 }
 
 /* A file, answered as the request's validators and Range ask: 200, 304,
- * 206 or 416 (see packager.h). */
+ * 206 or 416 (see sink.h). */
 static enum MHD_Result respond_file(struct MHD_Connection *c, const Request *rq, const char *root,
                                     const char *const *parts, int n, const FileKind *kind)
 {
@@ -592,7 +591,7 @@ static enum MHD_Result respond_file(struct MHD_Connection *c, const Request *rq,
     int64_t now = clock_wall_us(), first = 0, last = 0, t;
     unsigned status = MHD_HTTP_OK;
     enum RangeKind rk = RANGE_NONE;
-    int fd, ret = open_beneath(root, parts, n, &fd, &st);
+    int fd, ret = serve_open_beneath(root, parts, n, &fd, &st);
 
     if (ret < 0)
         return respond_status(c, status_of_error(ret));
@@ -778,7 +777,7 @@ static enum MHD_Result serve_player_page(Server *s, struct MHD_Connection *c, co
     Buf page = { 0 }, out = { 0 };
     const char *p, *hit;
     const char *name = PLAYER_PAGE;
-    int ret = read_beneath(s->web_root, &name, 1, &page, PAGE_SIZE_MAX);
+    int ret = serve_read_beneath(s->web_root, &name, 1, &page, PAGE_SIZE_MAX);
 
     if (ret < 0) {
         buf_free(&page);
@@ -1332,13 +1331,13 @@ static void check_web_root(const char *root)
     struct stat st;
     int fd;
 
-    if (open_beneath(root, page, 1, &fd, &st) < 0) {
+    if (serve_open_beneath(root, page, 1, &fd, &st) < 0) {
         log_msg(LOG_WARN, "", STAGE, "%s/%s: not found: /<channel>/ will answer 404", root,
                 PLAYER_PAGE);
         return;
     }
     close(fd);
-    if (open_beneath(root, player_map[0].parts, 4, &fd, &st) < 0) {
+    if (serve_open_beneath(root, player_map[0].parts, 4, &fd, &st) < 0) {
         log_msg(LOG_WARN, "", STAGE, "%s/node_modules/hls.js/dist/hls.min.js: not found: the "
                 "player page cannot play (run `npm ci` in %s)", root, root);
         return;
