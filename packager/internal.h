@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include <libavformat/avformat.h>
+#include <libavutil/fifo.h>
 
 #include "packager.h"
 #include "playlist/playlist.h"
@@ -24,11 +25,6 @@ typedef struct LiveProgram {
     int64_t planned_us;
     char *title;
 } LiveProgram;
-
-typedef struct PacketFifo {
-    AVPacket **items;
-    int head, count, cap;
-} PacketFifo;
 
 enum RenditionKind {
     REND_TS,          /* video + muxed audio, MPEG-TS */
@@ -45,7 +41,7 @@ typedef struct Rendition {
     AVFormatContext *mux;
     int vst, ast;                 /* stream indexes in mux, -1 when absent */
     Buf out;                      /* bytes of the segment being written */
-    PacketFifo vq, aq;
+    AVFifo *vq, *aq;              /* AVPacket *: not muxed yet; NULL until the first */
     int v_ended, a_ended;
     int64_t seg;                  /* number of the open segment */
     int seg_open;

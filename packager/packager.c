@@ -15,6 +15,7 @@
 
 #include <libavformat/avformat.h>
 #include <libavutil/avstring.h>
+#include <libavutil/fifo.h>
 #include <libavutil/mathematics.h>
 #include <libavutil/opt.h>
 
@@ -22,46 +23,41 @@
 
 /* ---- packet fifo ---- */
 
-static int fifo_push(PacketFifo *f, AVPacket *p)
+/* A rendition's packets wait in an AVFifo of AVPacket pointers until they
+ * can be muxed. It grows without a limit of its own (AVFifo's default
+ * would fail past 128 Ki packets): a packet waits however long another
+ * stream of its rendition lags behind, and is never dropped. */
+static int fifo_push(AVFifo **f, AVPacket *p)
 {
-    if (f->count == f->cap) {
-        int cap = f->cap ? f->cap * 2 : 64;
-        AVPacket **items = malloc(sizeof(*items) * (size_t)cap);
-        if (!items)
+    if (!*f) {
+        if (!(*f = av_fifo_alloc2(64, sizeof(p), AV_FIFO_FLAG_AUTO_GROW)))
             return AVERROR(ENOMEM);
-        for (int i = 0; i < f->count; i++)
-            items[i] = f->items[(f->head + i) % f->cap];
-        free(f->items);
-        f->items = items;
-        f->head = 0;
-        f->cap = cap;
+        av_fifo_auto_grow_limit(*f, SIZE_MAX / sizeof(p));
     }
-    f->items[(f->head + f->count++) % f->cap] = p;
-    return 0;
+    return av_fifo_write(*f, &p, 1) < 0 ? AVERROR(ENOMEM) : 0;
 }
 
-static AVPacket *fifo_peek(const PacketFifo *f)
+static AVPacket *fifo_peek(AVFifo *f)
 {
-    return f->count ? f->items[f->head] : NULL;
+    AVPacket *p = NULL;
+
+    return f && av_fifo_peek(f, &p, 1, 0) >= 0 ? p : NULL;
 }
 
-static AVPacket *fifo_pop(PacketFifo *f)
+static AVPacket *fifo_pop(AVFifo *f)
 {
-    AVPacket *p = fifo_peek(f);
-    if (p) {
-        f->head = (f->head + 1) % f->cap;
-        f->count--;
-    }
-    return p;
+    AVPacket *p = NULL;
+
+    return f && av_fifo_read(f, &p, 1) >= 0 ? p : NULL;
 }
 
-static void fifo_free(PacketFifo *f)
+static void fifo_free(AVFifo **f)
 {
     AVPacket *p;
-    while ((p = fifo_pop(f)))
+
+    while ((p = fifo_pop(*f)))
         av_packet_free(&p);
-    free(f->items);
-    memset(f, 0, sizeof(*f));
+    av_fifo_freep2(f);
 }
 
 /* ---- muxing into memory ---- */
@@ -376,7 +372,7 @@ static int pump_ts(Packager *pk, Rendition *r)
     int ret;
 
     while (1) {
-        AVPacket *v = fifo_peek(&r->vq), *a = fifo_peek(&r->aq);
+        AVPacket *v = fifo_peek(r->vq), *a = fifo_peek(r->aq);
         int audio_done = !pk->has_audio || (r->a_ended && !a);
         int64_t next = next_cut(pk, r);
         enum Cut c = v ? cut_at(pk, r, v->pts, v->flags & AV_PKT_FLAG_KEY) : CUT_NONE;
@@ -385,7 +381,7 @@ static int pump_ts(Packager *pk, Rendition *r)
             if (c != CUT_NONE) {
                 /* the open piece takes every audio packet before the boundary */
                 if (a && before_frame(pk, a, next)) {
-                    ret = mux_packet(pk, r, fifo_pop(&r->aq), r->ast);
+                    ret = mux_packet(pk, r, fifo_pop(r->aq), r->ast);
                 } else if (a || audio_done) {
                     ret = cut(pk, r, c);
                 } else {
@@ -393,16 +389,16 @@ static int pump_ts(Packager *pk, Rendition *r)
                 }
             } else if (a && before_frame(pk, a, next) &&
                        av_compare_ts(a->dts, a->time_base, v->dts, v->time_base) <= 0) {
-                ret = mux_packet(pk, r, fifo_pop(&r->aq), r->ast);
+                ret = mux_packet(pk, r, fifo_pop(r->aq), r->ast);
             } else if (a || audio_done) {
                 start_segment_at(pk, r, v->pts);
-                ret = mux_packet(pk, r, fifo_pop(&r->vq), r->vst);
+                ret = mux_packet(pk, r, fifo_pop(r->vq), r->vst);
             } else {
                 return 0;
             }
         } else if (r->v_ended && a) {
             /* audio past the end of the picture is left out */
-            AVPacket *p = fifo_pop(&r->aq);
+            AVPacket *p = fifo_pop(r->aq);
             if (r->seg_open && before_frame(pk, p, pk->video_end[r->video]))
                 ret = mux_packet(pk, r, p, r->ast);
             else
@@ -420,12 +416,12 @@ static int pump_fmp4_video(Packager *pk, Rendition *r)
     AVPacket *v;
     int ret;
 
-    while ((v = fifo_peek(&r->vq))) {
+    while ((v = fifo_peek(r->vq))) {
         enum Cut c = cut_at(pk, r, v->pts, v->flags & AV_PKT_FLAG_KEY);
         if (c != CUT_NONE && (ret = cut(pk, r, c)) < 0)
             return ret;
         start_segment_at(pk, r, v->pts);
-        if ((ret = mux_packet(pk, r, fifo_pop(&r->vq), r->vst)) < 0)
+        if ((ret = mux_packet(pk, r, fifo_pop(r->vq), r->vst)) < 0)
             return ret;
     }
     return 0;
@@ -436,7 +432,7 @@ static int pump_fmp4_audio(Packager *pk, Rendition *r)
     AVPacket *a;
     int ret;
 
-    while ((a = fifo_peek(&r->aq))) {
+    while ((a = fifo_peek(r->aq))) {
         int ended = all_video_ended(pk);
         int64_t frame;
 
@@ -444,7 +440,7 @@ static int pump_fmp4_audio(Packager *pk, Rendition *r)
          * the picture end before it can place a packet */
         if (!ended && av_compare_ts(a->pts + a->duration, a->time_base, video_end(pk), pk->vtb) > 0)
             return 0;
-        a = fifo_pop(&r->aq);
+        a = fifo_pop(r->aq);
         if (ended && !before_frame(pk, a, video_end(pk))) {
             av_packet_free(&a);
             continue;
@@ -826,8 +822,8 @@ static int route(Packager *pk, AVPacket *p)
     /* each rendition that carries this stream gets its own reference */
     for (int i = 0; i < pk->nrends && ret >= 0; i++) {
         Rendition *r = &pk->rends[i];
-        PacketFifo *q = index < pk->cfg.nvideo ? (r->video == index ? &r->vq : NULL)
-                                               : (r->kind != REND_FMP4_VIDEO ? &r->aq : NULL);
+        AVFifo **q = index < pk->cfg.nvideo ? (r->video == index ? &r->vq : NULL)
+                                            : (r->kind != REND_FMP4_VIDEO ? &r->aq : NULL);
         AVPacket *ref;
         if (!q)
             continue;
