@@ -44,7 +44,6 @@
 #define MAX_FILE (1 << 20)
 #define STRING_MAX 4096
 #define PATH_MAX_LEN 4096
-#define NAME_MAX_LEN 64
 
 #define US 1000000LL
 #define NONE (-1.0)

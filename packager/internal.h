@@ -88,14 +88,17 @@ struct Packager {
 int rendition_in_hls(const Packager *pk, const Rendition *r);
 /* Appends s to r's list (VOD: every segment; live: the window). */
 int rendition_add_segment(Rendition *r, const PlaylistSegment *s);
-int sink_write_file(Packager *pk, const char *dir, const char *file, const uint8_t *data, size_t size);
-const Rendition *find_rendition(const Packager *pk, enum RenditionKind kind, int video);
+/* dir/file through the sink; on_published hears of it unless it is a
+ * dotfile (the state file is the packager's alone). */
+int packager_write_file(Packager *pk, const char *dir, const char *file, const uint8_t *data,
+                        size_t size);
+const Rendition *rendition_find(const Packager *pk, enum RenditionKind kind, int video);
 
 /* HLS master playlist and DASH manifest (live or VOD). codecs: one string a
  * video stream, acodec the audio's (NULL: none). */
-int write_master(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec);
-int write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec);
-int codec_strings(Packager *pk, char (*codecs)[96], char *acodec, size_t size);
+int packager_write_master(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec);
+int packager_write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec);
+int packager_codec_strings(Packager *pk, char (*codecs)[96], char *acodec, size_t size);
 
 /* live.c */
 int live_init(Packager *pk);

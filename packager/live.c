@@ -203,7 +203,7 @@ static int write_playlist(Packager *pk, Rendition *r, Buf *b)
     pthread_mutex_unlock(&pk->lock);
     if (ret < 0)
         return ret;
-    ret = sink_write_file(pk, r->name, "index.m3u8", b->data, b->len);
+    ret = packager_write_file(pk, r->name, "index.m3u8", b->data, b->len);
     buf_reset(b);
     return ret;
 }
@@ -234,7 +234,7 @@ static int write_state(Packager *pk, Buf *b)
         buf_printf(b, "program %" PRId64 " %" PRId64 " %" PRId64 " %s\n", pk->programs[i].start_frame,
                    pk->programs[i].end_frame, pk->programs[i].planned_us, pk->programs[i].title);
     pthread_mutex_unlock(&pk->lock);
-    ret = sink_write_file(pk, "", STATE_FILE, b->data, b->len);
+    ret = packager_write_file(pk, "", STATE_FILE, b->data, b->len);
     buf_reset(b);
     return ret;
 }
@@ -363,7 +363,7 @@ int live_start(Packager *pk)
     Buf b = { 0 };
     int ret;
 
-    if ((ret = codec_strings(pk, codecs, acodec, sizeof(acodec))) < 0)
+    if ((ret = packager_codec_strings(pk, codecs, acodec, sizeof(acodec))) < 0)
         goto end;
     /* playlists restored from the state are published again first */
     for (int i = 0; i < pk->nrends; i++)
@@ -371,7 +371,7 @@ int live_start(Packager *pk)
             (ret = write_playlist(pk, &pk->rends[i], &b)) < 0)
             goto end;
     if (pk->cfg.formats & (FORMAT_HLS_TS | FORMAT_HLS_FMP4))
-        ret = write_master(pk, &b, codecs, pk->cfg.audio ? acodec : NULL);
+        ret = packager_write_master(pk, &b, codecs, pk->cfg.audio ? acodec : NULL);
 end:
     buf_free(&b);
     return ret;
@@ -410,8 +410,8 @@ int live_segment_closed(Packager *pk, Rendition *r, int64_t start_frame)
     if (published > pk->published) {
         pk->published = published;
         if ((pk->cfg.formats & FORMAT_DASH) &&
-            ((ret = codec_strings(pk, codecs, acodec, sizeof(acodec))) < 0 ||
-             (ret = write_mpd(pk, &b, codecs, pk->cfg.audio ? acodec : NULL)) < 0))
+            ((ret = packager_codec_strings(pk, codecs, acodec, sizeof(acodec))) < 0 ||
+             (ret = packager_write_mpd(pk, &b, codecs, pk->cfg.audio ? acodec : NULL)) < 0))
             goto end;
         if ((ret = write_state(pk, &b)) < 0)
             goto end;

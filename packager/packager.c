@@ -91,7 +91,8 @@ static enum PublishedKind kind_of(const char *file)
     return output_name_parse(file, &n) < 0 ? PUBLISHED_SEGMENT : n.kind;
 }
 
-int sink_write_file(Packager *pk, const char *dir, const char *file, const uint8_t *data, size_t size)
+int packager_write_file(Packager *pk, const char *dir, const char *file, const uint8_t *data,
+                        size_t size)
 {
     char path[1024];
     int ret = path_join(path, sizeof(path), dir, file);
@@ -167,7 +168,7 @@ static int open_mux(Packager *pk, Rendition *r)
     r->timescale = r->mux->streams[r->vst >= 0 ? r->vst : r->ast]->time_base.den;
     avio_flush(r->mux->pb);
     if (r->kind != REND_TS) {
-        ret = sink_write_file(pk, r->name, "init.mp4", r->out.data, r->out.len);
+        ret = packager_write_file(pk, r->name, "init.mp4", r->out.data, r->out.len);
         buf_reset(&r->out);
         if (ret < 0)
             return ret;
@@ -245,8 +246,8 @@ static int close_part(Packager *pk, Rendition *r, int publish)
         return ret;
     avio_flush(r->mux->pb);
     output_name(file, sizeof(file), r->seg, r->part, r->ext);
-    if ((ret = sink_write_file(pk, r->name, file, r->out.data + r->part_offset,
-                               r->out.len - r->part_offset)) < 0)
+    if ((ret = packager_write_file(pk, r->name, file, r->out.data + r->part_offset,
+                                   r->out.len - r->part_offset)) < 0)
         return ret;
     if (r->nparts == r->parts_cap) {
         int cap = r->parts_cap ? r->parts_cap * 2 : 32;
@@ -284,7 +285,7 @@ static int close_segment(Packager *pk, Rendition *r)
         return ret;
     avio_flush(r->mux->pb);
     output_name(file, sizeof(file), r->seg, -1, r->ext);
-    ret = sink_write_file(pk, r->name, file, r->out.data, r->out.len);
+    ret = packager_write_file(pk, r->name, file, r->out.data, r->out.len);
     r->seg_open = 0;
     if (ret >= 0)
         ret = rendition_add_segment(r, &(PlaylistSegment){ .number = r->seg, .start = r->seg_start,
@@ -574,7 +575,7 @@ int rendition_in_hls(const Packager *pk, const Rendition *r)
     return r->kind == REND_TS ? !!(f & FORMAT_HLS_TS) : !!(f & FORMAT_HLS_FMP4);
 }
 
-const Rendition *find_rendition(const Packager *pk, enum RenditionKind kind, int video)
+const Rendition *rendition_find(const Packager *pk, enum RenditionKind kind, int video)
 {
     for (int i = 0; i < pk->nrends; i++)
         if (pk->rends[i].kind == kind && pk->rends[i].video == video)
@@ -584,7 +585,7 @@ const Rendition *find_rendition(const Packager *pk, enum RenditionKind kind, int
 
 static int write_buf(Packager *pk, const char *dir, const char *file, Buf *b)
 {
-    int ret = sink_write_file(pk, dir, file, b->data, b->len);
+    int ret = packager_write_file(pk, dir, file, b->data, b->len);
     buf_reset(b);
     return ret;
 }
@@ -612,11 +613,11 @@ static int write_media_playlists(Packager *pk, Buf *b)
     return 0;
 }
 
-int write_master(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec)
+int packager_write_master(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec)
 {
     const PackagerConfig *c = &pk->cfg;
     int fmp4 = !!(c->formats & FORMAT_HLS_FMP4);
-    const Rendition *audio = find_rendition(pk, REND_FMP4_AUDIO, -1);
+    const Rendition *audio = rendition_find(pk, REND_FMP4_AUDIO, -1);
     Rates ar = audio ? rendition_rates(audio) : (Rates){ 0, 0 };
     HlsVariant vars[LADDER_MAX];
     char uris[LADDER_MAX][RUNG_NAME_MAX + 16];
@@ -632,7 +633,7 @@ int write_master(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec)
         arend.uri = audio_uri;
     }
     for (int i = 0; i < c->nvideo; i++) {
-        const Rendition *r = find_rendition(pk, fmp4 ? REND_FMP4_VIDEO : REND_TS, i);
+        const Rendition *r = rendition_find(pk, fmp4 ? REND_FMP4_VIDEO : REND_TS, i);
         Rates vr = rendition_rates(r);
         snprintf(uris[i], sizeof(uris[i]), "%s/index.m3u8", r->name);
         if (acodec)
@@ -706,16 +707,16 @@ static void announce_open_segment(const Packager *pk, DashManifest *m, DashRepre
     m->presentation_delay_us = m->target_latency_us;
 }
 
-int write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec)
+int packager_write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec)
 {
     const PackagerConfig *c = &pk->cfg;
     DashRepresentation video[LADDER_MAX], audio;
-    const Rendition *ar = find_rendition(pk, REND_FMP4_AUDIO, -1);
+    const Rendition *ar = rendition_find(pk, REND_FMP4_AUDIO, -1);
     DashManifest m = { .video = video, .nvideo = c->nvideo, .audio = ar ? &audio : NULL };
     int64_t max_seg = 0, ret;
 
     for (int i = 0; i < c->nvideo; i++) {
-        const Rendition *r = find_rendition(pk, REND_FMP4_VIDEO, i);
+        const Rendition *r = rendition_find(pk, REND_FMP4_VIDEO, i);
         fill_dash_rep(pk, r, &video[i], codecs[i]);
         for (int k = 0; k < r->nsegs; k++)
             max_seg = FFMAX(max_seg, av_rescale(r->segs[k].duration, 1000000, r->timescale));
@@ -744,7 +745,7 @@ int write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec)
     return write_buf(pk, "", "manifest.mpd", b);
 }
 
-int codec_strings(Packager *pk, char (*codecs)[96], char *acodec, size_t size)
+int packager_codec_strings(Packager *pk, char (*codecs)[96], char *acodec, size_t size)
 {
     const PackagerConfig *c = &pk->cfg;
     int ret;
@@ -764,14 +765,14 @@ static int write_manifests(Packager *pk)
     Buf b = { 0 };
     int ret;
 
-    if ((ret = codec_strings(pk, codecs, acodec, sizeof(acodec))) < 0)
+    if ((ret = packager_codec_strings(pk, codecs, acodec, sizeof(acodec))) < 0)
         goto end;
     if ((ret = write_media_playlists(pk, &b)) < 0)
         goto end;
     if ((c->formats & (FORMAT_HLS_TS | FORMAT_HLS_FMP4)) &&
-        (ret = write_master(pk, &b, codecs, c->audio ? acodec : NULL)) < 0)
+        (ret = packager_write_master(pk, &b, codecs, c->audio ? acodec : NULL)) < 0)
         goto end;
-    if ((c->formats & FORMAT_DASH) && (ret = write_mpd(pk, &b, codecs, c->audio ? acodec : NULL)) < 0)
+    if ((c->formats & FORMAT_DASH) && (ret = packager_write_mpd(pk, &b, codecs, c->audio ? acodec : NULL)) < 0)
         goto end;
 end:
     if (ret < 0)

@@ -70,9 +70,6 @@
 #define WARN_EVERY_US (10 * 1000000LL)
 /* Longer request targets are refused (414): onair's own are far shorter. */
 #define SERVE_URL_MAX 1024
-#define CHANNEL_ID_MAX 64
-/* A rendition folder name (RUNG_NAME_MAX) or a player file name. */
-#define NAME_MAX_LEN 64
 #define PLAYER_PAGE "player.html"
 #define PAGE_SIZE_MAX (1 << 20)
 /* Where the player page's {{CHANNEL}} goes. */
@@ -92,7 +89,7 @@
 #define METHODS            "GET, HEAD, OPTIONS"
 
 typedef struct ServeChannel {
-    char id[CHANNEL_ID_MAX + 1];
+    char id[NAME_MAX_LEN + 1];
     char *dir;
 } ServeChannel;
 
@@ -197,7 +194,7 @@ static int is_name_char(char c)
 /* A channel id as the config allows it: [a-z0-9-]+. */
 static int channel_id_ok(const char *s, size_t len)
 {
-    if (!len || len > CHANNEL_ID_MAX)
+    if (!len || len > NAME_MAX_LEN)
         return 0;
     for (size_t i = 0; i < len; i++)
         if (!is_lower_or_digit(s[i]) && s[i] != '-')
@@ -654,7 +651,7 @@ static enum MHD_Result serve_channel_file(Server *s, struct MHD_Connection *c, R
 {
     ChannelFile f;
     LlAnswer a;
-    char key[CHANNEL_ID_MAX + 1], rel[SERVE_URL_MAX + 1], max_age[48];
+    char key[NAME_MAX_LEN + 1], rel[SERVE_URL_MAX + 1], max_age[48];
     const char *cache;
     unsigned refused = resolve_channel_file(s, id, id_len, rest, &f);
 
@@ -1243,7 +1240,7 @@ int server_add_channel(Server *s, const char *id, const char *dir)
     if (!channel_id_ok(id, strlen(id)) || !strcmp(id, "player") || !strcmp(id, "time")) {
         log_msg(LOG_ERROR, "", STAGE, "'%s' cannot be served: a channel id is [a-z0-9-]+, "
                 "at most %d, and not 'player' or 'time' (the server's own paths)", id,
-                CHANNEL_ID_MAX);
+                NAME_MAX_LEN);
         return AVERROR(EINVAL);
     }
     if (!(copy = strdup(dir)))

@@ -28,7 +28,7 @@
 
 #include <libavutil/error.h>
 
-#define WATCH_KEY_MAX 64
+#define WATCH_KEY_MAX NAME_MAX_LEN   /* a key is a channel id */
 #define WATCH_PATH_MAX 4096
 #define WATCH_FILE_EVENTS (IN_MOVED_TO | IN_CLOSE_WRITE)
 #define WATCH_DIR_EVENTS (WATCH_FILE_EVENTS | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
