@@ -15,8 +15,9 @@
  * never 500.
  *
  * What a CDN in front needs is answered here rather than left to it: strong
- * ETags and Last-Modified with 304s, single byte ranges (206/416), CORS on
- * every response, Cache-Control by kind of file (sink.h lists it all).
+ * ETags and Last-Modified with 304s, single byte ranges (206/416) (the rules
+ * are http.c's, pure and fuzzed), CORS on every response, Cache-Control by
+ * kind of file (sink.h lists it all).
  *
  * Threads: libmicrohttpd's internal polling (epoll) in a small pool, fixed
  * in size whatever the load. Descriptors are bounded instead: connections
