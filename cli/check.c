@@ -2,8 +2,9 @@
  * onair check: loads channel configs the way `onair run` will, prints their
  * problems as a compiler does (FILE:LINE:COL: error: ...), and for a config
  * without errors the timeline it resolves to, with warnings for the slate
- * and for items cut short. It reads the configs and the zone files only:
- * it binds no port and writes no file.
+ * and for items cut short; then, given several, what `onair run` would
+ * refuse in them together (conf_check_together). It reads the configs and
+ * the zone files only: it binds no port and writes no file.
  */
 #include "cli.h"
 
@@ -37,6 +38,9 @@ static void print_help(void)
            "Validates channel configs as `onair run` would, printing each problem as\n"
            "FILE:LINE:COL: error|warning: ..., then the timeline each resolves to (local and\n"
            "UTC times), with warnings for gaps (the slate airs) and items cut short.\n"
+           "Several configs are also checked as one `onair run` of them all: no channel id\n"
+           "or output.dir twice, and channels on one listen address give its server's\n"
+           "limits (output.serve) once or alike.\n"
            "Exit status: 0 valid (warnings allowed), 1 errors, 2 usage error. Reads only:\n"
            "binds no port, writes no file.\n"
            "\n"
@@ -260,7 +264,8 @@ static int print_timeline(const ChannelConf *conf, const Timeline *tl, const Che
     return 0;
 }
 
-static int check_one(const char *path, const CheckOptions *o)
+/* On success *keep is the conf, for the checks of the files together. */
+static int check_one(const char *path, const CheckOptions *o, ChannelConf **keep)
 {
     ChannelConf *conf = NULL;
     ConfReport report = { 0 };
@@ -327,8 +332,25 @@ static int check_one(const char *path, const CheckOptions *o)
     }
     timeline_warnings(conf, tl, to, &w);
     schedule_timeline_free(&tl);
-    conf_free(&conf);
+    *keep = conf;
     return EXIT_OK;
+}
+
+/* What `onair run` would refuse in the files together; prints it. */
+static int check_together(ChannelConf *const *confs, int n)
+{
+    ConfReport report = { 0 };
+    char line[2048];
+    int ret = conf_check_together(confs, n, &report);
+
+    for (int i = 0; i < report.count; i++) {
+        conf_message_format(&report, &report.messages[i], line, sizeof(line));
+        fprintf(stderr, "%s\n", line);
+    }
+    conf_report_clear(&report);
+    if (ret == AVERROR(ENOMEM))
+        fprintf(stderr, "onair check: out of memory\n");
+    return ret < 0 ? EXIT_ERROR : EXIT_OK;
 }
 
 int cmd_check(int argc, char **argv)
@@ -343,8 +365,9 @@ int cmd_check(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     CheckOptions o = { .span = DEFAULT_SPAN };
+    ChannelConf **confs;
     char err[512];
-    int c, reference = 0, status = EXIT_OK;
+    int c, reference = 0, status = EXIT_OK, nconf = 0;
 
     opterr = 0;
     optind = 1;
@@ -393,11 +416,24 @@ int cmd_check(int argc, char **argv)
     }
     if (optind >= argc)
         return usage_error("check", "CHANNEL.yaml is missing");
+    confs = calloc(argc - optind, sizeof(*confs));
+    if (!confs) {
+        fprintf(stderr, "onair check: out of memory\n");
+        return EXIT_ERROR;
+    }
     for (int i = optind; i < argc; i++) {
         if (i > optind && !o.quiet)
             printf("\n");
-        if (check_one(argv[i], &o) != EXIT_OK)
+        if (check_one(argv[i], &o, &confs[nconf]) != EXIT_OK)
             status = EXIT_ERROR;
+        else
+            nconf++;
     }
+    fflush(stdout);
+    if (nconf > 1 && check_together(confs, nconf) != EXIT_OK)
+        status = EXIT_ERROR;
+    for (int i = 0; i < nconf; i++)
+        conf_free(&confs[i]);
+    free(confs);
     return status;
 }

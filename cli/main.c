@@ -19,7 +19,8 @@ static void usage(FILE *f)
           "commands:\n"
           "  transcode INPUT -o OUTDIR [options]   transcode to an ABR ladder (HLS, fMP4, DASH, CMAF)\n"
           "  run CHANNEL.yaml [CHANNEL.yaml ...]   play channels out until SIGINT/SIGTERM\n"
-          "  check CHANNEL.yaml                    validate a channel config; print its timeline\n"
+          "  check CHANNEL.yaml [CHANNEL.yaml ...] validate channel configs, alone and together;\n"
+          "                                        print their timelines\n"
           "  encoders                              encode backends and whether this host can use them\n"
           "\n"
           "`onair COMMAND --help` describes a command.\n", f);

@@ -1,7 +1,7 @@
 /* onair run: play channels out until SIGINT/SIGTERM. Every config is
- * checked first (nothing starts from a config that fails `onair check`);
- * then each channel runs on its own threads, and one failing leaves the
- * others on air. */
+ * checked first, alone and with the others (nothing starts from configs
+ * that fail `onair check`); then each channel runs on its own threads, and
+ * one failing leaves the others on air. */
 #include "cli.h"
 
 #include <getopt.h>
@@ -43,49 +43,12 @@ static void print_help(void)
            "      --log-format json log lines as JSON objects on stderr\n");
 }
 
-/* The server's limits from a channel's output.serve; 0: the server's default. */
-static ServerLimits limits_of(const ConfServe *v)
+/* The server's limits as conf merged them; 0: the server's default. */
+static ServerLimits limits_of(const ConfServer *v)
 {
     /* whole seconds already (the loader rounds up) */
     return (ServerLimits){ .connections = v->connections, .per_address = v->per_address,
                            .timeout_s = (int)(v->idle_timeout / 1000000) };
-}
-
-/* Channels that name the same listen address share its server, so its
- * limits are theirs together: a limit is the server's, not a channel's
- * share of it. A key given by several channels must have one value (which
- * channel started first must not decide); one given by some channels only
- * is theirs for all. Fills *into; logs and returns -1 on disagreement. */
-static int merge_limits(ServerLimits *into, const char **into_from, const ChannelConf *conf)
-{
-    static const char *const names[3] = { "connections", "per_address", "idle_timeout" };
-    ServerLimits add = limits_of(&conf->output.serve);
-    int *have[3] = { &into->connections, &into->per_address, &into->timeout_s };
-    int give[3] = { add.connections, add.per_address, add.timeout_s };
-    int ret = 0;
-
-    for (int k = 0; k < 3; k++) {
-        if (!give[k])
-            continue;
-        if (*have[k] && *have[k] != give[k]) {
-            log_msg(LOG_ERROR, "", STAGE, "%s: output.serve.%s is %d%s, but %s gives %d%s for the "
-                    "same listen address %s: channels sharing a server give its limits once or "
-                    "alike", conf->path, names[k], give[k], k == 2 ? "s" : "", into_from[k],
-                    *have[k], k == 2 ? "s" : "", conf->output.serve.listen);
-            ret = -1;
-            continue;
-        }
-        *have[k] = give[k];
-        into_from[k] = conf->path;
-    }
-    if (!ret && into->per_address && into->connections && into->per_address > into->connections) {
-        log_msg(LOG_ERROR, "", STAGE, "%s: output.serve.per_address (%d, from %s) is more than "
-                "connections (%d, from %s), which share the listen address %s", conf->path,
-                into->per_address, into_from[1], into->connections, into_from[0],
-                conf->output.serve.listen);
-        ret = -1;
-    }
-    return ret;
 }
 
 static void print_report(const ConfReport *r)
@@ -109,12 +72,10 @@ int cmd_run(int argc, char **argv)
     };
     ChannelConf *confs[MAX_CHANNELS] = { 0 };
     Channel *chans[MAX_CHANNELS] = { 0 };
-    /* one server per listen address, shared by the channels that name it */
+    /* one server per listen address, shared by the channels that name it:
+     * servers[i] where confs[i] is the first of them (conf_server_of) */
     Server *servers[MAX_CHANNELS] = { 0 };
-    const char *listens[MAX_CHANNELS] = { 0 };
-    ServerLimits limits[MAX_CHANNELS] = { 0 };
-    const char *limits_from[MAX_CHANNELS][3] = { 0 };
-    int nservers = 0;
+    ConfReport together = { 0 };
     int nconf = 0, quiet = 0, verbose = 0, json = 0, c, status = EXIT_OK, started = 0;
     int64_t run_for = 0, t0;
     char err[256];
@@ -151,7 +112,8 @@ int cmd_run(int argc, char **argv)
     log_setup(verbose ? LOG_INFO : quiet ? LOG_WARN : LOG_NOTICE, json);
     log_capture_libav(verbose ? AV_LOG_WARNING : AV_LOG_ERROR);
 
-    /* every config first: nothing starts unless all of them check */
+    /* every config first: nothing starts unless all of them check, alone
+     * and together (one id, one output.dir, one server's limits) */
     for (int i = optind; i < argc; i++) {
         ConfReport report = { 0 };
         int ret = conf_load(&confs[nconf], argv[i], &report);
@@ -161,32 +123,12 @@ int cmd_run(int argc, char **argv)
             status = EXIT_ERROR;
             continue;
         }
-        for (int j = 0; j < nconf; j++) {
-            if (!strcmp(confs[j]->channel, confs[nconf]->channel)) {
-                log_msg(LOG_ERROR, "", STAGE, "%s: channel '%s' is also defined by %s", argv[i],
-                        confs[nconf]->channel, confs[j]->path);
-                status = EXIT_ERROR;
-            } else if (!strcmp(confs[j]->output.dir, confs[nconf]->output.dir)) {
-                log_msg(LOG_ERROR, "", STAGE, "%s: output.dir %s is also %s's", argv[i],
-                        confs[nconf]->output.dir, confs[j]->channel);
-                status = EXIT_ERROR;
-            }
-        }
         nconf++;
     }
-    /* the servers' limits, before anything starts: a disagreement is the configs' error */
-    for (int i = 0; i < nconf && status == EXIT_OK; i++) {
-        const char *listen = confs[i]->output.serve.listen;
-        int s = 0;
-        if (!listen)
-            continue;
-        while (s < nservers && strcmp(listens[s], listen))
-            s++;
-        if (s == nservers)
-            listens[nservers++] = listen;
-        if (merge_limits(&limits[s], limits_from[s], confs[i]) < 0)
-            status = EXIT_ERROR;
-    }
+    if (conf_check_together(confs, nconf, &together) < 0)
+        status = EXIT_ERROR;
+    print_report(&together);
+    conf_report_clear(&together);
     if (status != EXIT_OK)
         goto end;
 
@@ -196,8 +138,13 @@ int cmd_run(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    for (int s = 0; s < nservers; s++) {
-        if (server_new_limited(&servers[s], listens[s], NULL, &limits[s]) < 0) {
+    for (int i = 0; i < nconf; i++) {
+        ConfServer srv;
+        ServerLimits limits;
+        if (conf_server_of(confs, nconf, i, &srv) != i)
+            continue;
+        limits = limits_of(&srv);
+        if (server_new_limited(&servers[i], srv.listen, NULL, &limits) < 0) {
             /* the server said which address and why */
             status = EXIT_ERROR;
             goto end;
@@ -206,12 +153,10 @@ int cmd_run(int argc, char **argv)
     for (int i = 0; i < nconf; i++) {
         ChannelOptions opt = { .cores = FFMAX(1, cpu_count() / nconf) };
         const char *listen = confs[i]->output.serve.listen;
-        int ret, s = 0;
-        if (listen) {
-            while (strcmp(listens[s], listen))
-                s++;
+        ConfServer srv;
+        int ret, s = conf_server_of(confs, nconf, i, &srv);
+        if (listen)
             opt.utc_timing_url = "/time";
-        }
         ret = channel_new(&chans[i], confs[i], &opt);
         if (ret >= 0)
             ret = channel_start(chans[i]);
@@ -278,7 +223,7 @@ int cmd_run(int argc, char **argv)
         }
     }
 end:
-    for (int i = 0; i < nservers; i++)
+    for (int i = 0; i < nconf; i++)
         server_free(&servers[i]);
     for (int i = 0; i < nconf; i++) {
         channel_free(&chans[i]);

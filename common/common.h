@@ -346,4 +346,32 @@ enum TzLocalKind {
  * kind (may be NULL) says which case applied. */
 int64_t tz_local_to_utc(const Tz *tz, int64_t local_us, enum TzLocalKind *kind);
 
+/* ---- audio on a sample clock (audio.c) --------------------------------- */
+
+/* Audio that must run on without breaks (a source's own clock in the
+ * playout, the output clock in the audio encoder) takes each frame where its
+ * pts says, against where the clock has got to: silence over a gap, the
+ * frame's head dropped where it overlaps what is there already. Both stages
+ * decide with audio_place and write with the fifo helpers below. */
+typedef struct AudioPlacement {
+    int64_t silence;          /* samples of silence to put before the frame (a gap) */
+    int64_t skip;             /* samples to drop from its start (an overlap); may be more
+                               * than the frame has: then all of it goes */
+} AudioPlacement;
+
+/* Where a frame whose first sample is at `pts` goes on a clock standing at
+ * `pos` (both in samples). A difference of up to `tolerance` either way is
+ * jitter and is left alone: the frame goes on at pos. */
+AudioPlacement audio_place(int64_t pos, int64_t pts, int64_t tolerance);
+
+struct AVAudioFifo;
+/* Appends n (>= 0) samples of silence to fifo, which holds planar float
+ * (AV_SAMPLE_FMT_FLTP) audio of `channels` channels. 0 or a negative AVERROR;
+ * on failure part of it may have been written. */
+int audio_fifo_write_silence(struct AVAudioFifo *fifo, int channels, int64_t n);
+/* Appends samples [offset, offset + n) of frame f (its nb_samples, format and
+ * channels; the fifo must have been made for that format and count). f is
+ * only read. 0 or a negative AVERROR (EINVAL: outside the frame). */
+int audio_fifo_write_frame(struct AVAudioFifo *fifo, const struct AVFrame *f, int offset, int n);
+
 #endif

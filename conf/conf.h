@@ -35,7 +35,7 @@ int conf_parse_ladder(const char *text, Rung *rungs, int *count, char *err, size
 
 /* ---- channel config (YAML) ----------------------------------------------
  *
- * Every key is declared once, in the option tables of conf/channel.c (key,
+ * Every key is declared once, in the option tables of conf/options.c (key,
  * type, offset, default, range, help): they drive the loader, the defaults,
  * the range checks and conf_reference_markdown() (docs/config-reference.md).
  */
@@ -48,12 +48,14 @@ typedef struct ConfMessage {
     enum ConfSeverity severity;
     int line, column;        /* 1-based, as editors count; 0 when about the whole file */
     char *text;              /* owned by the report */
+    char *file;              /* the file it is about, owned; NULL: the report's */
 } ConfMessage;
 
-/* What a load found, in file order. Zero-initialise it once; each load
+/* What a load found, in file order (or what conf_check_together found, in
+ * the order of the files). Zero-initialise it once; each load or check
  * clears what it held before, and conf_report_clear() frees it. */
 typedef struct ConfReport {
-    char *file;              /* the name messages are given under; owned */
+    char *file;              /* the name messages are given under, unless their own; owned */
     ConfMessage *messages;   /* owned */
     int count, errors, warnings;
 } ConfReport;
@@ -124,13 +126,16 @@ typedef struct ConfLowLatency {
 /* The server's limits (packager.h ServerLimits); 0: the server's default
  * (common/output.h SERVER_*_DEFAULT*).
  * Channels that share a listen address share one server: what they give
- * must agree (onair run refuses to start otherwise). */
+ * must agree (conf_check_together; onair run refuses to start otherwise). */
 typedef struct ConfServe {
     char *listen;            /* "HOST:PORT" (listen_parse, port 1-65535), or NULL: not served */
     int connections;         /* open at once, in all */
     int per_address;         /* open at once from one client address (IPv6: its /64) */
     int64_t idle_timeout;    /* µs, whole seconds; an idle connection is closed after it */
-    int connections_line, connections_column;  /* where connections is written; 0: not */
+    /* where each is written; 0: not */
+    int connections_line, connections_column;
+    int per_address_line, per_address_column;
+    int idle_timeout_line, idle_timeout_column;
 } ConfServe;
 
 #define CONF_PUSH_MAX 8         /* push targets per channel */
@@ -162,6 +167,7 @@ typedef struct ConfPush {
 
 typedef struct ConfOutput {
     char *dir;               /* resolved against the config's folder; not created by the loader */
+    int dir_line, dir_column;  /* where dir is written */
     int64_t segment;         /* microseconds */
     int window;              /* segments in a live playlist */
     unsigned formats;        /* FORMAT_* bits (common/output.h) */
@@ -184,6 +190,7 @@ typedef struct ChannelConf {
     char *path;              /* the file it was loaded from (or the name given) */
     int version;
     char *channel;           /* [a-z0-9-]+ */
+    int channel_line, channel_column;  /* where the id is written */
     char *title;             /* the channel id when not given */
     char *timezone;          /* tzdata name */
     Tz *tz;                  /* that zone, loaded */
@@ -219,6 +226,33 @@ void conf_free(ChannelConf **conf);
 /* Every key of the schema as a markdown table (key, type, default, range,
  * description), generated from the option tables. */
 int conf_reference_markdown(Buf *out);
+
+/* ---- several channels in one process --------------------------------- */
+
+/* What `onair run` refuses in channels that each loaded without errors: two
+ * with one channel id, two with one output.dir, and channels sharing a
+ * listen address (as listen_parse reads it) that give one of its server's
+ * limits differently, or a per_address above the connections another gives.
+ * It only reads the confs. Each error goes into report under the file at
+ * fault (ConfMessage.file), at the key's place, naming the other file;
+ * report is cleared first. Returns 0, AVERROR(EINVAL) when there are errors,
+ * or AVERROR(ENOMEM). */
+int conf_check_together(ChannelConf *const *confs, int n, ConfReport *report);
+
+/* One built-in server, as the channels naming its listen address give it;
+ * 0: the server's default. */
+typedef struct ConfServer {
+    const char *listen;      /* as the first of them writes it (in its conf) */
+    int connections, per_address;
+    int64_t idle_timeout;    /* µs, whole seconds */
+} ConfServer;
+
+/* The server of confs[i], its limits merged from every channel of confs
+ * that shares its listen address (each as given once or alike, which
+ * conf_check_together makes sure of). Returns the index of the first of
+ * those channels, which names the server among confs, or -1 when confs[i]
+ * is not served (*out is then zeroed). */
+int conf_server_of(ChannelConf *const *confs, int n, int i, ConfServer *out);
 
 /* "HH:MM[:SS]" -> µs after midnight, or ISO 8601 with a zone
  * ("2026-11-25T12:00:00Z", "...+01:00") -> µs since the epoch. */

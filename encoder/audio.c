@@ -23,6 +23,7 @@ struct AudioEncoder {
     AVAudioFifo *fifo;
     int64_t out_pos;          /* output samples put into the fifo so far (the clock) */
     int64_t encoded;          /* output samples sent to the encoder */
+    int64_t discard;          /* samples still to drop before encoding (a resumed run) */
     AVFrame *frame;           /* one encoder frame */
     AVFrame *converted;
     int64_t gaps, overlaps;
@@ -118,6 +119,15 @@ int audio_encoder_new(AudioEncoder **out, const AudioConfig *cfg)
         goto fail;
     }
     a->out_pos = a->encoded = cfg->start_pts;
+    if (cfg->start_pts > 0) {
+        /* The earlier run published every packet that starts before its
+         * last boundary; start_pts is that boundary rounded down, so a packet
+         * starting right on it may be the earlier run's too. The first
+         * packet comes initial_padding before the first sample. */
+        int64_t fs = a->enc->frame_size, pad = a->enc->initial_padding;
+        a->encoded = ((cfg->start_pts + pad) / fs + 1) * fs;
+        a->discard = a->encoded - cfg->start_pts;
+    }
     if (cfg->loudness != 0) {
         a->meter = ebur128_init((unsigned)cfg->channels, (unsigned long)cfg->sample_rate, EBUR128_MODE_S);
         a->interleaved = malloc(sizeof(float) * (size_t)cfg->channels * (size_t)a->enc->frame_size);
@@ -170,6 +180,12 @@ static int encode_fifo(AudioEncoder *a, Queue *out, int flush)
     int fs = a->enc->frame_size;
     int ret;
 
+    if (a->discard > 0) {
+        int n = (int)FFMIN(a->discard, av_audio_fifo_size(a->fifo));
+        if ((ret = av_audio_fifo_drain(a->fifo, n)) < 0)
+            return ret;
+        a->discard -= n;
+    }
     while (av_audio_fifo_size(a->fifo) >= fs || (flush && av_audio_fifo_size(a->fifo) > 0)) {
         int n = FFMIN(fs, av_audio_fifo_size(a->fifo));
         av_frame_unref(a->frame);
@@ -193,22 +209,19 @@ static int encode_fifo(AudioEncoder *a, Queue *out, int flush)
     return 0;
 }
 
-static int push_silence(AudioEncoder *a, int64_t n)
+/* n samples of silence, each encoder frame's worth encoded before the next
+ * is written: however long a gap, the fifo stays small. */
+static int push_silence(AudioEncoder *a, Queue *out, int64_t n)
 {
     while (n > 0) {
-        int chunk = (int)FFMIN(n, 4096);
+        int chunk = (int)FFMIN(n, a->enc->frame_size);
         int ret;
-        av_frame_unref(a->converted);
-        a->converted->nb_samples = chunk;
-        a->converted->format = AV_SAMPLE_FMT_FLTP;
-        if ((ret = av_channel_layout_copy(&a->converted->ch_layout, &a->enc->ch_layout)) < 0 ||
-            (ret = av_frame_get_buffer(a->converted, 0)) < 0)
+        if ((ret = audio_fifo_write_silence(a->fifo, a->cfg.channels, chunk)) < 0)
             return ret;
-        av_samples_set_silence(a->converted->data, 0, chunk, a->cfg.channels, AV_SAMPLE_FMT_FLTP);
-        if (av_audio_fifo_write(a->fifo, (void **)a->converted->data, chunk) != chunk)
-            return AVERROR(ENOMEM);
         a->out_pos += chunk;
         n -= chunk;
+        if ((ret = encode_fifo(a, out, 0)) < 0)
+            return ret;
     }
     return 0;
 }
@@ -234,44 +247,35 @@ static int resample(AudioEncoder *a, const AVFrame *in, int64_t skip)
         return n;
     if (skip >= n)
         return 0;
-    if (skip > 0) {
-        for (int c = 0; c < a->cfg.channels; c++)
-            a->converted->data[c] += skip * (int64_t)sizeof(float);
-        n -= (int)skip;
-    }
-    if (av_audio_fifo_write(a->fifo, (void **)a->converted->data, n) != n)
-        return AVERROR(ENOMEM);
-    a->out_pos += n;
+    if ((ret = audio_fifo_write_frame(a->fifo, a->converted, (int)skip, n - (int)skip)) < 0)
+        return ret;
+    a->out_pos += n - skip;
     return 0;
 }
 
 /* Where the first sample of `in` belongs on the output clock, against where
- * the clock is: silence fills a gap, an overlap is dropped. Small jitter
- * (under a frame's worth) is left alone. */
-static int place_frame(AudioEncoder *a, const AVFrame *in)
+ * the clock is (with what the resampler holds): silence fills a gap, an
+ * overlap is dropped. Jitter under two encoder frames is left alone. */
+static int place_frame(AudioEncoder *a, const AVFrame *in, Queue *out)
 {
-    int64_t tolerance = a->enc->frame_size * 2;
-    int64_t target, now, diff;
+    AudioPlacement pl;
+    int64_t target;
+    int ret;
 
     if (in->pts == AV_NOPTS_VALUE)
         return resample(a, in, 0);
     target = av_rescale(in->pts, a->cfg.sample_rate, in->sample_rate);
-    now = a->out_pos + swr_get_delay(a->swr, a->cfg.sample_rate);
-    diff = target - now;
-    if (diff > tolerance) {
+    pl = audio_place(a->out_pos + swr_get_delay(a->swr, a->cfg.sample_rate), target,
+                     2 * a->enc->frame_size);
+    if (pl.silence > 0) {
         if (a->out_pos > a->cfg.start_pts)
             a->gaps++;
-        int ret = push_silence(a, diff);
-        if (ret < 0)
+        if ((ret = push_silence(a, out, pl.silence)) < 0)
             return ret;
-        diff = 0;
     }
-    if (diff < -tolerance) {
-        if (target >= a->cfg.start_pts)
-            a->overlaps++;
-        return resample(a, in, -diff);
-    }
-    return resample(a, in, 0);
+    if (pl.skip > 0 && target >= a->cfg.start_pts)
+        a->overlaps++;
+    return resample(a, in, pl.skip);
 }
 
 int audio_encoder_run(AudioEncoder *a, Queue *in, Queue *out)
@@ -281,7 +285,7 @@ int audio_encoder_run(AudioEncoder *a, Queue *in, Queue *out)
 
     while (queue_receive(in, &item) == 0) {
         AVFrame *f = item;
-        ret = place_frame(a, f);
+        ret = place_frame(a, f, out);
         av_frame_free(&f);
         if (ret < 0 || (ret = encode_fifo(a, out, 0)) < 0)
             goto end;

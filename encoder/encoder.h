@@ -131,8 +131,14 @@ typedef struct AudioConfig {
     int64_t bitrate;              /* out: 128000 */
     int rendition;                /* stream_index of the packets sent */
     const char *channel;          /* for log lines */
-    int64_t start_pts;            /* sample position (out rate) the output starts at: 0 for a
-                                   * transcode, the output clock's for a channel that resumed */
+    int64_t start_pts;            /* sample position (out rate) of the first sample in: 0 for a
+                                   * transcode, the output clock's for a channel that resumed.
+                                   * Packets keep to one AAC frame grid from sample 0 (a start
+                                   * at 0 puts the priming frame before it). Above 0 the output
+                                   * follows an earlier run's, whose last packet ended on that
+                                   * grid past start_pts: the first packet (the priming frame)
+                                   * starts there and the samples in before it are dropped, so
+                                   * the two runs' audio never overlaps. */
     double loudness;              /* EBU R128 target in LUFS (e.g. -23); 0: left as it comes */
 } AudioConfig;
 

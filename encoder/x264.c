@@ -96,8 +96,14 @@ static int x264_open(void **priv, const EncoderParams *p, AVCodecParameters *par
     param.b_vfr_input = 0;
     param.i_threads = p->threads > 0 ? p->threads : X264_THREADS_AUTO;
     /* IDRs are forced at segment starts; keyint only bounds the GOP in case
-     * a boundary is ever missed. Scene cuts in between stay as they are. */
-    param.i_keyint_max = p->max_keyint > 0 ? p->max_keyint : 250;
+     * a boundary is ever missed. Scene cuts in between stay as they are.
+     * It is one frame past the longest segment: a frame at exactly keyint
+     * from the last IDR is made an I-frame by x264's slice type analysis
+     * when it has no lookahead to spare (zerolatency, or no mb-tree), over
+     * the IDR forced there (slicetype.c), and x264 warns "forced frame type
+     * (1) ... changed to frame type (2)" before its keyint limit makes that
+     * I an IDR again. */
+    param.i_keyint_max = p->max_keyint > 0 ? p->max_keyint + 1 : 250;
     param.b_open_gop = 0;
     param.b_repeat_headers = 1;   /* SPS/PPS before every IDR: each segment stands alone */
     param.b_annexb = 1;

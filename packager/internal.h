@@ -19,9 +19,12 @@
 #define STAGE "packager"
 #endif
 
-/* A program on air, for its DATERANGE. */
+/* A program on air, for its DATERANGE. Its times are kept as they aired:
+ * after a restart the frame count goes on but the wall clock has moved, so
+ * they cannot be found again from the frames. */
 typedef struct LiveProgram {
     int64_t start_frame, end_frame;   /* end -1 while on air */
+    int64_t start_us, end_us;         /* wall clock; end_us unset while on air */
     int64_t planned_us;
     char *title;
 } LiveProgram;

@@ -23,32 +23,48 @@ static int64_t frame_to_us(const Packager *pk, int64_t frames)
     return av_rescale(frames * 1000000, pk->cfg.fps.den, pk->cfg.fps.num);
 }
 
+/* When `frame` airs in this run; frames of an earlier run aired elsewhere. */
+static int64_t air_us(const Packager *pk, int64_t frame)
+{
+    return pk->cfg.epoch_us + frame_to_us(pk, frame - pk->cfg.first_frame);
+}
+
 /* ---- programs ---- */
 
-int packager_program(Packager *pk, const char *title, int64_t frame, int64_t planned_us)
+/* A program on air from start_frame, which aired at start_us; the one before
+ * ends there. With pk->lock held. */
+static int program_add(Packager *pk, const char *title, int64_t start_frame, int64_t start_us,
+                       int64_t planned_us)
 {
-    int ret = 0;
+    LiveProgram *prev = pk->nprograms ? &pk->programs[pk->nprograms - 1] : NULL;
 
-    pthread_mutex_lock(&pk->lock);
-    if (pk->nprograms && pk->programs[pk->nprograms - 1].end_frame < 0)
-        pk->programs[pk->nprograms - 1].end_frame = frame;
+    if (prev && prev->end_frame < 0) {
+        prev->end_frame = start_frame;
+        prev->end_us = start_us;
+    }
     if (pk->nprograms == pk->programs_cap) {
         int cap = pk->programs_cap ? pk->programs_cap * 2 : 16;
         LiveProgram *p = realloc(pk->programs, sizeof(*p) * (size_t)cap);
-        if (!p) {
-            ret = AVERROR(ENOMEM);
-            goto end;
-        }
+        if (!p)
+            return AVERROR(ENOMEM);
         pk->programs = p;
         pk->programs_cap = cap;
     }
-    pk->programs[pk->nprograms] = (LiveProgram){ frame, -1, planned_us, av_strdup(title ? title : "") };
-    if (!pk->programs[pk->nprograms].title) {
-        ret = AVERROR(ENOMEM);
-        goto end;
-    }
+    pk->programs[pk->nprograms] = (LiveProgram){ .start_frame = start_frame, .end_frame = -1,
+                                                 .start_us = start_us, .planned_us = planned_us,
+                                                 .title = av_strdup(title ? title : "") };
+    if (!pk->programs[pk->nprograms].title)
+        return AVERROR(ENOMEM);
     pk->nprograms++;
-end:
+    return 0;
+}
+
+int packager_program(Packager *pk, const char *title, int64_t frame, int64_t planned_us)
+{
+    int ret;
+
+    pthread_mutex_lock(&pk->lock);
+    ret = program_add(pk, title, frame, air_us(pk, frame), planned_us);
     pthread_mutex_unlock(&pk->lock);
     return ret;
 }
@@ -170,9 +186,7 @@ static int write_playlist(Packager *pk, Rendition *r, Buf *b)
     pthread_mutex_lock(&pk->lock);
     for (int i = 0; i < pk->nprograms && nranges < 64; i++) {
         const LiveProgram *p = &pk->programs[i];
-        int64_t start = pk->cfg.epoch_us + frame_to_us(pk, p->start_frame - pk->cfg.first_frame);
-        int64_t end = p->end_frame >= 0 ? pk->cfg.epoch_us + frame_to_us(pk, p->end_frame - pk->cfg.first_frame)
-                                        : INT64_MAX;
+        int64_t start = p->start_us, end = p->end_frame >= 0 ? p->end_us : INT64_MAX;
         if (end <= from_us || start >= to_us)
             continue;
         snprintf(ids[nranges], sizeof(ids[nranges]), "program-%" PRId64, p->start_frame);
@@ -230,9 +244,14 @@ static int write_state(Packager *pk, Buf *b)
         }
     }
     pthread_mutex_lock(&pk->lock);
-    for (int i = 0; i < pk->nprograms; i++)
-        buf_printf(b, "program %" PRId64 " %" PRId64 " %" PRId64 " %s\n", pk->programs[i].start_frame,
-                   pk->programs[i].end_frame, pk->programs[i].planned_us, pk->programs[i].title);
+    for (int i = 0; i < pk->nprograms; i++) {
+        const LiveProgram *p = &pk->programs[i];
+        /* one on air ends where what is published ends, should the run stop now */
+        int64_t end_us = p->end_frame >= 0 ? p->end_us
+                                           : air_us(pk, grid_segment_start(&pk->cfg.grid, pk->published));
+        buf_printf(b, "program-at %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %s\n",
+                   p->start_frame, p->end_frame, p->start_us, end_us, p->planned_us, p->title);
+    }
     pthread_mutex_unlock(&pk->lock);
     ret = packager_write_file(pk, "", STATE_FILE, b->data, b->len);
     buf_reset(b);
@@ -305,9 +324,9 @@ static int restore_line(Packager *pk, const char *line, void *opaque)
 {
     char name[RUNG_NAME_MAX], ext[8], title[1024];
     PlaylistSegment s = { 0 };
-    int64_t a, b, c;
+    int64_t a, b, c, start_us, end_us;
     Rendition *r;
-    int n;
+    int n, ret;
     (void)opaque;
 
     if (sscanf(line, "rendition %31s %7s %" SCNd64, name, ext, &a) == 3) {
@@ -319,12 +338,29 @@ static int restore_line(Packager *pk, const char *line, void *opaque)
         if (!(r = rendition_named(pk, name, ext)))
             return 0;   /* a rung this run does not have */
         return rendition_add_segment(r, &s);
-    } else if (sscanf(line, "program %" SCNd64 " %" SCNd64 " %" SCNd64 " %n", &a, &b, &c, &n) == 3) {
+    } else if (sscanf(line, "program-at %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %n",
+                      &a, &b, &start_us, &end_us, &c, &n) == 5) {
         av_strlcpy(title, line + n, sizeof(title));
-        if (packager_program(pk, title, a, c) < 0)
-            return AVERROR(ENOMEM);
-        /* an open program closes where the earlier run stopped */
-        pk->programs[pk->nprograms - 1].end_frame = b >= 0 ? b : pk->cfg.first_frame;
+        pthread_mutex_lock(&pk->lock);
+        if ((ret = program_add(pk, title, a, start_us, c)) >= 0) {
+            /* one on air closes where the earlier run stopped */
+            pk->programs[pk->nprograms - 1].end_frame = b >= 0 ? b : pk->cfg.first_frame;
+            pk->programs[pk->nprograms - 1].end_us = end_us;
+        }
+        pthread_mutex_unlock(&pk->lock);
+        return ret;
+    } else if (sscanf(line, "program %" SCNd64 " %" SCNd64 " %" SCNd64 " %n", &a, &b, &c, &n) == 3) {
+        /* a state written before the programs' times were kept: this run's
+         * clock is the best guess there is */
+        int64_t end = b >= 0 ? b : pk->cfg.first_frame;
+        av_strlcpy(title, line + n, sizeof(title));
+        pthread_mutex_lock(&pk->lock);
+        if ((ret = program_add(pk, title, a, air_us(pk, a), c)) >= 0) {
+            pk->programs[pk->nprograms - 1].end_frame = end;
+            pk->programs[pk->nprograms - 1].end_us = air_us(pk, end);
+        }
+        pthread_mutex_unlock(&pk->lock);
+        return ret;
     }
     return 0;
 }
@@ -385,10 +421,12 @@ int live_segment_closed(Packager *pk, Rendition *r, int64_t start_frame)
     Buf b = { 0 };
     int ret = 0;
 
-    s->pdt_us = pk->cfg.epoch_us + frame_to_us(pk, start_frame - pk->cfg.first_frame);
+    s->pdt_us = air_us(pk, start_frame);
     if (r->nsegs > 1) {
-        /* after a restart the AAC encoder's priming frame reaches back into
-         * the last segment published before; the timeline stays unbroken */
+        /* a restart's audio starts where the last run's ended (encoder.h,
+         * AudioConfig.start_pts), but one resuming a state written before
+         * it did may reach back into the last segment published before: the
+         * timeline stays unbroken */
         const PlaylistSegment *prev = &r->segs[r->nsegs - 2];
         int64_t overlap = prev->start + prev->duration - s->start;
         if (overlap > 0 && overlap < s->duration) {

@@ -18,6 +18,14 @@
 #define LIVE_DEPTH 2
 /* ... and about this much audio (ms) */
 #define LIVE_AUDIO_MS 100
+/* An input's audio within this many samples of its place is jitter, left
+ * alone. */
+#define AUDIO_JITTER 1024
+/* Silence over a gap in an input's audio is written at most this far ahead
+ * of what has aired (ms): the fifo holds the input's audio until it airs,
+ * and a file's audio may pause for long. The rest is written as the fifo
+ * empties. */
+#define GAP_FILL_AHEAD_MS 1000
 #define MAX_CUES 64
 
 struct PlayoutInput {
@@ -32,6 +40,8 @@ struct PlayoutInput {
     int sample_rate, channels;
     AVAudioFifo *fifo;        /* audio taken from the queue, not aired yet */
     int64_t fifo_end;         /* sample position just after the fifo's content (source clock) */
+    AVFrame *pending;         /* audio taken from the queue, not in the fifo yet */
+    int64_t gap_left;         /* silence still to write before it */
     int audio_started;
     AVFrame *last;            /* last picture taken */
     int64_t last_new_us;      /* monotonic time the last new picture was taken; 0: none yet */
@@ -169,6 +179,7 @@ void playout_input_free(PlayoutInput **pin)
     queue_free(&in->audio);
     if (in->fifo)
         av_audio_fifo_free(in->fifo);
+    av_frame_free(&in->pending);
     av_frame_free(&in->last);
     free(in);
     *pin = NULL;
@@ -197,47 +208,44 @@ static void input_release(PlayoutInput *in)
     pthread_attr_destroy(&attr);
 }
 
-/* Audio frames into the fifo at their place on the source's clock: silence
- * over a gap, an overlap dropped. */
-static int fifo_put(PlayoutInput *in, AVFrame *a)
+/* in->pending into the fifo at its place on the source's clock: silence
+ * over a gap, what overlaps dropped. 0 once it is in (and freed), 1 while
+ * it waits behind silence still to be written, or an AVERROR. */
+static int put_pending(PlayoutInput *in)
 {
-    int64_t tolerance = 1024, skip = 0;
-    int n = a->nb_samples;
+    AVFrame *a = in->pending;
+    int n = a->nb_samples, skip = 0, ret;
 
-    if (a->pts != AV_NOPTS_VALUE) {
+    if (!in->gap_left && a->pts != AV_NOPTS_VALUE) {
+        AudioPlacement pl;
         if (!in->audio_started) {
             in->fifo_end = a->pts < 0 ? 0 : a->pts;
             in->audio_started = 1;
         }
-        if (a->pts > in->fifo_end + tolerance) {
-            int64_t gap = a->pts - in->fifo_end;
-            AVFrame *sil = av_frame_alloc();
-            int ret;
-            if (!sil)
-                return AVERROR(ENOMEM);
-            sil->format = AV_SAMPLE_FMT_FLTP;
-            sil->nb_samples = (int)FFMIN(gap, in->sample_rate);
-            av_channel_layout_default(&sil->ch_layout, in->channels);
-            if ((ret = av_frame_get_buffer(sil, 0)) >= 0) {
-                av_samples_set_silence(sil->data, 0, sil->nb_samples, in->channels, AV_SAMPLE_FMT_FLTP);
-                av_audio_fifo_write(in->fifo, (void **)sil->data, sil->nb_samples);
-                in->fifo_end += sil->nb_samples;
-            }
-            av_frame_free(&sil);
-            if (ret < 0)
-                return ret;
-        } else if (a->pts < in->fifo_end - tolerance) {
-            skip = FFMIN(in->fifo_end - a->pts, n);
+        pl = audio_place(in->fifo_end, a->pts, AUDIO_JITTER);
+        in->gap_left = pl.silence;
+        skip = (int)FFMIN(pl.skip, n);
+    }
+    if (in->gap_left > 0) {
+        int64_t room = (int64_t)in->sample_rate * GAP_FILL_AHEAD_MS / 1000 - av_audio_fifo_size(in->fifo);
+        int64_t fill = FFMIN(in->gap_left, FFMAX(room, 0));
+        if ((ret = audio_fifo_write_silence(in->fifo, in->channels, fill)) < 0)
+            return ret;
+        in->fifo_end += fill;
+        in->gap_left -= fill;
+        if (in->gap_left > 0) {
+            if (!in->live)
+                return 1;
+            /* a live input's backlog is cut to LIVE_AUDIO_MS (take_audio):
+             * the rest would never air */
+            in->fifo_end += in->gap_left;
+            in->gap_left = 0;
         }
     }
-    if (skip < n) {
-        uint8_t *planes[AV_NUM_DATA_POINTERS];
-        for (int c = 0; c < in->channels && c < AV_NUM_DATA_POINTERS; c++)
-            planes[c] = a->extended_data[c] + skip * (int64_t)sizeof(float);
-        if (av_audio_fifo_write(in->fifo, (void **)planes, (int)(n - skip)) < n - skip)
-            return AVERROR(ENOMEM);
-        in->fifo_end += n - skip;
-    }
+    if ((ret = audio_fifo_write_frame(in->fifo, a, skip, n - skip)) < 0)
+        return ret;
+    in->fifo_end += n - skip;
+    av_frame_free(&in->pending);
     return 0;
 }
 
@@ -273,25 +281,31 @@ static int take_picture(PlayoutInput *in, int64_t deadline_us)
     return got;
 }
 
-/* n samples of an input's audio into out at offset; silence where it has
- * none (yet). */
-static void take_audio(PlayoutInput *in, AVFrame *out, int n, int64_t deadline_us)
+/* n samples of an input's audio into out; silence where it has none (yet).
+ * 0 or an AVERROR. */
+static int take_audio(PlayoutInput *in, AVFrame *out, int n, int64_t deadline_us)
 {
     void *item;
-    int have;
+    int have = 0, ret = 0;
 
     /* a live input's audio is all taken as it comes (its queue must never
      * fill and hold the source back, which would add latency); a file's
      * only as needed */
-    while ((in->live || av_audio_fifo_size(in->fifo) < n) && !in->audio_ended) {
-        int ret = queue_receive_until(in->audio, &item, in->live ? 0 : deadline_us);
-        if (ret == AVERROR_EOF)
-            in->audio_ended = 1;
-        if (ret < 0)
-            break;
-        fifo_put(in, item);
-        av_frame_free((AVFrame **)&item);
+    while ((in->live || av_audio_fifo_size(in->fifo) < n) && (in->pending || !in->audio_ended)) {
+        if (!in->pending) {
+            ret = queue_receive_until(in->audio, &item, in->live ? 0 : deadline_us);
+            if (ret == AVERROR_EOF)
+                in->audio_ended = 1;
+            if (ret < 0)
+                break;
+            in->pending = item;
+        }
+        if ((ret = put_pending(in)) < 0)
+            return ret;
+        if (ret > 0)
+            break;   /* the rest of a gap once this has aired */
     }
+    ret = 0;
     if (in->live) {
         /* a sender's clock runs at its own pace: the backlog is held near
          * LIVE_AUDIO_MS by dropping or repeating single samples (inaudible,
@@ -300,21 +314,32 @@ static void take_audio(PlayoutInput *in, AVFrame *out, int n, int64_t deadline_u
         int keep = in->sample_rate * LIVE_AUDIO_MS / 1000;
         int size = av_audio_fifo_size(in->fifo);
         if (size > n + 5 * keep)
-            av_audio_fifo_drain(in->fifo, size - n - keep);
+            ret = av_audio_fifo_drain(in->fifo, size - n - keep);
         else if (size > n + 2 * keep)
-            av_audio_fifo_drain(in->fifo, 1);
+            ret = av_audio_fifo_drain(in->fifo, 1);
         else if (size >= n && size < n + keep / 2 && n > 1) {
-            av_audio_fifo_read(in->fifo, (void **)out->data, n - 1);
+            if ((ret = av_audio_fifo_read(in->fifo, (void **)out->data, n - 1)) < 0)
+                return ret;
             for (int c = 0; c < out->ch_layout.nb_channels; c++)
                 ((float *)out->data[c])[n - 1] = ((float *)out->data[c])[n - 2];
-            return;
+            return 0;
         }
+        if (ret < 0)
+            return ret;
     }
-    have = FFMIN(av_audio_fifo_size(in->fifo), n);
-    if (have > 0)
-        av_audio_fifo_read(in->fifo, (void **)out->data, have);
-    if (have < n)
+    if (av_audio_fifo_size(in->fifo) > 0 &&
+        (have = av_audio_fifo_read(in->fifo, (void **)out->data, n)) < 0)
+        return have;
+    if (have < n) {
         av_samples_set_silence(out->data, have, n - have, out->ch_layout.nb_channels, AV_SAMPLE_FMT_FLTP);
+        /* a file's audio that is not there by its time airs as silence and
+         * its clock goes on: what comes for that time later is an overlap,
+         * and a gap after it is only what has not aired yet (a live input's
+         * backlog has its own rule) */
+        if (!in->live && in->audio_started)
+            in->fifo_end += n - have;
+    }
+    return 0;
 }
 
 /* An input not on air: a live one is kept fresh (its backlog dropped), a
@@ -337,6 +362,8 @@ static void keep_fresh(PlayoutInput *in)
     while (queue_receive_until(in->audio, &item, 0) == 0)
         av_frame_free((AVFrame **)&item);
     av_audio_fifo_reset(in->fifo);
+    av_frame_free(&in->pending);
+    in->gap_left = 0;
     in->audio_started = 0;
 }
 
@@ -573,9 +600,15 @@ int playout_run(Playout *p, Queue *const *video_out, int nvideo, Queue *audio_ou
         audio->pts = p->samples_out;
         audio->time_base = (AVRational){ 1, c->sample_rate };
         if (on)
-            take_audio(on, audio, nsamples, deadline);
+            ret = take_audio(on, audio, nsamples, deadline);
         else
             av_samples_set_silence(audio->data, 0, nsamples, c->channels, AV_SAMPLE_FMT_FLTP);
+        if (ret < 0) {
+            log_msg(LOG_ERROR, c->channel, STAGE, "%s: its audio cannot be taken: %s", on->cfg.url,
+                    ERRSTR(ret));
+            av_frame_free(&audio);
+            break;
+        }
 
         if ((ret = send_frame(p, video_out, nvideo, audio_out, picture, audio, n)) < 0)
             break;

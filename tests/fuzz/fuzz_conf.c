@@ -2,8 +2,8 @@
  * libFuzzer target: the channel config loader, and the timeline of every
  * config it accepts. Beyond the sanitizers it checks the loader's contract
  * (a conf only without errors; messages with places) and the timeline's
- * (entries back to back, covering the window), so a wrong answer is a
- * crash too.
+ * (entries back to back, covering the window), and the checks of channels
+ * together on a config given twice, so a wrong answer is a crash too.
  *
  *   fuzz_conf -max_total_time=60 -dict=tests/fuzz/conf.dict CORPUS tests/fuzz/corpus/conf
  */
@@ -43,6 +43,23 @@ static void check_timeline(const ChannelConf *conf, int64_t start, int64_t from,
     schedule_timeline_free(&tl);
 }
 
+/* The same channel given twice: its id is used twice, and that is all there
+ * is to say; its server is the first's. */
+static void check_together(ChannelConf *conf)
+{
+    ChannelConf *const twice[2] = { conf, conf };
+    ConfReport report = { 0 };
+    ConfServer srv;
+    int ret = conf_check_together(twice, 2, &report);
+
+    if (ret != AVERROR(ENOMEM) &&
+        (ret != AVERROR(EINVAL) || report.errors != 1 || report.count != 1 || !report.messages[0].file))
+        abort();
+    if (conf_server_of(twice, 2, 1, &srv) != (conf->output.serve.listen ? 0 : -1))
+        abort();
+    conf_report_clear(&report);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ChannelConf *conf = NULL;
@@ -65,6 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int64_t t0 = 1774742400LL * 1000000;
         check_timeline(conf, t0, t0, t0 + 3 * HOUR);
         check_timeline(conf, t0, t0 + 8760 * HOUR, t0 + 8761 * HOUR);
+        check_together(conf);
     }
     conf_free(&conf);
     conf_report_clear(&report);

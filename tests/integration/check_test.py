@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """`onair check CHANNEL.yaml`: exit status, compiler-style messages with the
-file:line:column at fault, the timeline it prints, and that it only reads.
+file:line:column at fault, the timeline it prints, and that it only reads; given
+several files, what `onair run` would refuse in them together (and that run does).
 
     check_test.py CASE      (ONAIR=path/to/onair; default build/cli/onair)
     check_test.py --list
@@ -319,6 +320,100 @@ def case_reference():
         return finish('reference', wd, fails, info)
 
 
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def refused_together(wd, paths, want, fails, info):
+    """`onair check` and `onair run` both refuse the set: exit 1, a line on stderr that
+    matches `want` (a regex), and run starts nothing (no channel on air, no output folder)."""
+    r, f, inf = run(['check'] + paths)
+    fails += f
+    info += inf
+    want_rc(r, 1, fails)
+    if not re.search(want, r.stderr, re.M):
+        fails.append('check: no line matching %r on stderr' % want)
+    for p in paths:
+        if p + ': channel' not in r.stdout:
+            fails.append('check: no timeline for %s, which is valid alone' % p)
+    before = sorted(os.listdir(wd.path))
+    r, f, inf = run(['run'] + paths + ['--for', '2s'])
+    fails += f
+    info += inf
+    want_rc(r, 1, fails)
+    if not re.search(want, r.stderr, re.M):
+        fails.append('run: no line matching %r on stderr' % want)
+    if 'on air' in r.stderr:
+        fails.append('run put a channel on air')
+    if sorted(os.listdir(wd.path)) != before:
+        fails.append('run wrote into the folder: %s' % sorted(set(os.listdir(wd.path)) - set(before)))
+
+
+def case_together_channel():
+    """Two files with one channel id: check and run refuse them together, naming both."""
+    with J.Workdir('check-together-channel') as wd:
+        port = free_port()
+        a = write(wd, 'a.yaml', channel('    - { source: bars, duration: 10s }\n', port=port)
+                  .replace('dir: out', 'dir: out-a'))
+        b = write(wd, 'b.yaml', channel('    - { source: bars, duration: 10s }\n', port=port)
+                  .replace('dir: out', 'dir: out-b'))
+        fails, info = [], []
+        refused_together(wd, [a, b], r'^%s:1:10: error: channel: .t. is also defined by %s \(line 1\)$'
+                         % (re.escape(b), re.escape(a)), fails, info)
+        # each alone is valid: the single-file output has no such error
+        r, f, inf = run(['check', a])
+        fails += f
+        want_rc(r, 0, fails)
+        return finish('together-channel', wd, fails, info)
+
+
+def case_together_dir():
+    """Two channels with one output.dir: refused together, naming both files."""
+    with J.Workdir('check-together-dir') as wd:
+        port = free_port()
+        a = write(wd, 'a.yaml', channel('    - { source: bars, duration: 10s }\n', port=port))
+        b = write(wd, 'b.yaml', channel('    - { source: bars, duration: 10s }\n', port=port)
+                  .replace('channel: t', 'channel: u'))
+        fails, info = [], []
+        refused_together(wd, [a, b], r'^%s:13:16: error: output.dir: %s is also the output folder '
+                         r"of channel 't' \(%s, line 13\)$"
+                         % (re.escape(b), re.escape(os.path.join(wd.path, 'out')), re.escape(a)),
+                         fails, info)
+        return finish('together-dir', wd, fails, info)
+
+
+def case_together_limits():
+    """Channels on one listen address share its server: different connections are refused
+    together (naming both files); limits given once or alike are accepted."""
+    with J.Workdir('check-together-limits') as wd:
+        port = free_port()
+
+        def served(name, ident, limits):
+            return write(wd, name, channel('    - { source: bars, duration: 10s }\n', port=port)
+                         .replace('channel: t', 'channel: ' + ident)
+                         .replace('dir: out', 'dir: out-' + ident)
+                         .replace('"127.0.0.1:%d" }' % port, '"127.0.0.1:%d"%s }' % (port, limits)))
+        a = served('a.yaml', 'a', ', connections: 100')
+        b = served('b.yaml', 'b', ', connections: 200')
+        fails, info = [], []
+        refused_together(wd, [a, b], r'^%s:13:\d+: error: output.serve.connections: 200, but %s '
+                         r'gives 100 \(line 13\) for the same listen address 127.0.0.1:%d: channels '
+                         r'that share a server give its limits once or alike$'
+                         % (re.escape(b), re.escape(a), port), fails, info)
+        # alike, and given once: one server, accepted
+        c = served('c.yaml', 'c', ', connections: 100')
+        d = served('d.yaml', 'd', '')
+        r, f, inf = run(['check', '-q', a, c, d])
+        fails += f
+        info += inf
+        want_rc(r, 0, fails)
+        if 'error' in r.stderr:
+            fails.append('limits given once or alike drew an error')
+        return finish('together-limits', wd, fails, info)
+
+
 CASES = {
     'demo': case_demo,
     'timeline-dst': case_timeline_dst,
@@ -329,6 +424,9 @@ CASES = {
     'usage': case_usage,
     'read-only': case_read_only,
     'reference': case_reference,
+    'together-channel': case_together_channel,
+    'together-dir': case_together_dir,
+    'together-limits': case_together_limits,
 }
 
 

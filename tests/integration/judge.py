@@ -542,6 +542,24 @@ def sps_bytes(url):
         i += 3
 
 
+def first_slice_type(url):
+    """nal_unit_type of the first slice NAL (1 to 5) of url's first video packet, as
+    the ffmpeg CLI copies it out in Annex B: 5 is an IDR, 1 a picture that is not
+    (an I-frame that is no IDR, too). None when there is none."""
+    r = run(['ffmpeg', '-nostdin', '-v', 'error', '-i', url, '-map', '0:v:0', '-c', 'copy',
+             '-bsf:v', 'h264_mp4toannexb', '-frames:v', '1', '-f', 'h264', '-'],
+            timeout=60, binary=True)
+    data = r.stdout
+    i = 0
+    while True:
+        i = data.find(b'\x00\x00\x01', i)
+        if i < 0 or i + 3 >= len(data):
+            return None
+        if 1 <= data[i + 3] & 0x1F <= 5:
+            return data[i + 3] & 0x1F
+        i += 3
+
+
 def count_frames(url, stream_spec):
     r = run(['ffmpeg', '-nostdin', '-v', 'error', '-i', url, '-map', stream_spec,
              '-fps_mode', 'passthrough', '-f', 'framecrc', '-'], timeout=180)

@@ -24,6 +24,11 @@ of 10 segments, for about 30 s):
   cmaf   fMP4 with a DASH manifest: the same playlist rules (video and audio), the
          MPD's low-latency attributes, and the segment being cut, asked for, comes
          chunked (Transfer-Encoding: chunked) with the bytes of the finished file.
+
+Both: every listed segment of every rung starts with an IDR (its first slice NAL,
+as the ffmpeg CLI copies it out) at the same pts in every rung, and the log carries
+no x264 warning about a forced frame type (x264 turning the IDR onair forces at a
+boundary into something else, even if it then makes it an IDR again).
 """
 
 import http.client
@@ -149,7 +154,9 @@ class Channel:
             f.write('channel: ll\n'
                     'video: { width: 640, height: 360, fps: %d }\n'
                     'ladder: [ 360p, 240p ]\n'
-                    'encoder: { backend: x264, preset: ultrafast }\n'
+                    # veryfast, the default: ultrafast has no scene-cut detection, so x264
+                    # never runs the slice type analysis in which it overrode forced IDRs
+                    'encoder: { backend: x264, preset: veryfast }\n'
                     'sources:\n  bars: { generate: testsrc }\n'
                     'schedule:\n  loop: true\n  items:\n    - { source: bars, duration: 10m }\n'
                     'output: { dir: out, segment: %gs, window: %d, formats: [%s], '
@@ -352,6 +359,54 @@ def check_rungs(ch, rels, fails):
             fails.append('%s: HTTP %d %s' % (rel, r.status, r.text[:200]))
             continue
         check_playlist(ch, rel, r.text, pl, [o for o in rels if o != rel], fails)
+
+
+def check_idr(ch, rels, fails, info):
+    """Every listed segment of every video rung starts with an IDR, and a segment starts
+    at the same pts in every rung (judged by the ffmpeg CLI and ffprobe, from the files)."""
+    starts = {}   # segment number -> {rung: first video pts}
+    checked = 0
+    for rel in rels:
+        if rel.startswith('audio/'):
+            continue
+        r, pl = ch.playlist(rel)
+        if not pl:
+            fails.append('%s: HTTP %d' % (rel, r.status))
+            continue
+        folder = os.path.join(ch.dir, 'out', os.path.dirname(rel))
+        for s in pl['segments']:
+            n = seg_number(s['uri'])
+            path = os.path.join(folder, os.path.basename(s['uri']))
+            url = 'concat:%s|%s' % (os.path.join(folder, 'init.mp4'), path) if path.endswith('.m4s') else path
+            if not os.path.exists(path):
+                continue   # left the window since
+            nal = J.first_slice_type(url)
+            if nal != 5:
+                fails.append('%s [IDR at every segment start]: %s starts with NAL type %s, not an IDR (5)' %
+                             (rel, s['uri'], nal))
+            p = J.run(['ffprobe', '-v', 'error', '-select_streams', 'v:0', '-read_intervals', '%+#1',
+                       '-show_entries', 'packet=pts_time,flags', '-of', 'json', url], timeout=60)
+            pk = json.loads(p.stdout or '{}').get('packets') if p.returncode == 0 else None
+            if not pk:
+                fails.append('%s [IDR at every segment start]: ffprobe reads no video packet in %s: %s' %
+                             (rel, s['uri'], p.stderr[-300:]))
+                continue
+            if 'K' not in pk[0].get('flags', ''):
+                fails.append('%s [IDR at every segment start]: %s: first video packet is not a keyframe' %
+                             (rel, s['uri']))
+            starts.setdefault(n, {})[rel] = float(pk[0]['pts_time'])
+            checked += 1
+    for n, by_rung in sorted(starts.items()):
+        if len(set(round(t, 4) for t in by_rung.values())) > 1:
+            fails.append('segment %d [aligned rungs]: starts at %s' % (n, by_rung))
+    info.append('IDR at the start of %d segments checked' % checked)
+
+
+def check_log(text, fails):
+    forced = [ln for ln in text.splitlines() if 'forced frame type' in ln]
+    if forced:
+        fails.append('log [no x264 warnings]: %d lines about a forced frame type, e.g. %s' %
+                     (len(forced), forced[0].strip()))
 
 
 # --------------------------------------------------------------------------
@@ -565,8 +620,9 @@ def run_case(name, fmt):
                     check_skip(ch, first, fails, info)
                     # and once more on the longer window
                     check_rungs(ch, rels, fails)
+                    check_idr(ch, rels, fails, info)
         finally:
-            ch.stop(fails)
+            check_log(ch.stop(fails), fails)
         rc = J.report(name, condense(fails), info, keep=wd.path)
         wd.ok = rc == 0
         return rc

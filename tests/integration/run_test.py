@@ -454,10 +454,92 @@ def case_dash():
         return finish_case('run-dash', wd, fails, info)
 
 
+def dateranges(text):
+    """{ID: attributes} of a playlist's EXT-X-DATERANGEs."""
+    out = {}
+    for ln in text.splitlines():
+        if ln.startswith('#EXT-X-DATERANGE:'):
+            a = J.parse_attrs(ln.split(':', 1)[1])
+            out[a.get('ID')] = a
+    return out
+
+
+def daterange_failures(before_text, after, after_text):
+    """A program's DATERANGE across a restart: the ID and START-DATE it had before the
+    kill are kept, and every START-DATE is the PROGRAM-DATE-TIME of the segment the
+    program began in (programs here begin on segment boundaries), every end
+    (START-DATE + DURATION) a segment's end."""
+    fails, info = [], []
+    old, new = dateranges(before_text), dateranges(after_text)
+    starts = [s[2] for s in after if s[2] is not None]
+    ends = [s[2] + s[1] for s in after if s[2] is not None and s[1] is not None]
+    info.append('DATERANGEs before: %s' % sorted((k, a.get('START-DATE')) for k, a in old.items()))
+    info.append('DATERANGEs after: %s' % sorted((k, a.get('START-DATE'), a.get('DURATION'))
+                                                for k, a in new.items()))
+    if not old:
+        fails.append('no DATERANGE in the playlist before the kill')
+    for k, a in old.items():
+        if k not in new:
+            fails.append('DATERANGE %s (on air before the kill) is gone after the restart' % k)
+        elif new[k].get('START-DATE') != a.get('START-DATE'):
+            fails.append('DATERANGE %s: START-DATE %s before the kill, %s after the restart' %
+                         (k, a.get('START-DATE'), new[k].get('START-DATE')))
+    for k, a in new.items():
+        start = parse_iso(a['START-DATE'])
+        if not any(abs(start - t) < 0.002 for t in starts):
+            fails.append('DATERANGE %s: START-DATE %s is no segment\'s PROGRAM-DATE-TIME (%s)' %
+                         (k, a['START-DATE'], ', '.join(iso(t) for t in starts)))
+        if 'DURATION' in a and not any(abs(start + float(a['DURATION']) - t) < 0.002 for t in ends):
+            fails.append('DATERANGE %s: ends at %s (START-DATE + DURATION), no segment ends there' %
+                         (k, iso(start + float(a['DURATION']))))
+    return fails, info
+
+
+def audio_packets(path):
+    """(pts, dts, duration) in seconds of a TS segment's audio packets, by ffprobe."""
+    r = J.must(['ffprobe', '-v', 'error', '-select_streams', 'a:0', '-show_entries',
+                'packet=pts_time,dts_time,duration_time', '-of', 'json', path])
+    return [(float(p['pts_time']), float(p['dts_time']), float(p['duration_time']))
+            for p in json.loads(r.stdout).get('packets', [])]
+
+
+def restart_audio_failures(out, rung, after):
+    """Audio across the restart: the first packet after it starts where the last one
+    before it ended (TS timestamps run on across a restart), never before; no hole
+    either (at most an AAC frame)."""
+    fails, info = [], []
+    first_new = next((i for i, s in enumerate(after) if s[3]), None)
+    if not first_new:
+        return ['no segment after the restart to compare audio across'], info
+    last = audio_packets(os.path.join(out, rung, after[first_new - 1][0]))
+    new = audio_packets(os.path.join(out, rung, after[first_new][0]))
+    if not last or not new:
+        return ['no audio packets around the restart (%d before, %d after)' % (len(last), len(new))], info
+    end = max(p + d for p, _, d in last)
+    end_dts = max(d + dur for _, d, dur in last)
+    info.append('audio around the restart: the last packet before ends at %.6f s, the first after '
+                'starts at %.6f s (dts %.6f)' % (end, new[0][0], new[0][1]))
+    if new[0][0] < end - 1e-6 or new[0][1] < end_dts - 1e-6:
+        fails.append('audio after the restart starts at pts %.6f dts %.6f, before the audio published '
+                     'before the kill ends (%.6f): it overlaps by %.1f ms' %
+                     (new[0][0], new[0][1], end, (end - new[0][0]) * 1000))
+    elif new[0][0] - end > J.AAC_FRAME + 1e-6:
+        fails.append('audio after the restart starts %.1f ms after the audio before it ends' %
+                     ((new[0][0] - end) * 1000))
+    for label, pk in (('before', last), ('after', new)):
+        for (_, d0, u0), (_, d1, _) in zip(pk, pk[1:]):
+            if d1 < d0 + u0 - 1e-6:
+                fails.append('audio dts goes back %s the restart: %.6f after %.6f' % (label, d1, d0))
+                break
+    return fails, info
+
+
 def case_restart():
     """SIGKILL mid-run, start again: the published window is kept, the media
     sequence and names go on, a DISCONTINUITY marks the restart, the ffmpeg CLI reads
-    the playlist across it; SIGTERM ends the run within a segment plus 2 s."""
+    the playlist across it; a program on air across the restart keeps its DATERANGE
+    (ID, START-DATE: its first segment's PROGRAM-DATE-TIME); audio after the restart
+    never overlaps audio before it; SIGTERM ends the run within a segment plus 2 s."""
     with J.Workdir('run-restart') as wd:
         conf = write_conf(wd.path, '  bars: { generate: testsrc }\n',
                           '    - { source: bars, duration: 1h, title: "Bars" }\n')
@@ -467,7 +549,7 @@ def case_restart():
         time.sleep(7.0)
         os.killpg(p.pid, signal.SIGKILL)
         p.communicate()
-        before, _ = playlist(out, rung)
+        before, before_text = playlist(out, rung)
         time.sleep(2.0)
         p = start_onair(conf)
         time.sleep(7.0)
@@ -502,6 +584,9 @@ def case_restart():
         frames = counts[0] if counts else 0
         if frames < (len(after) - 1) * FPS:
             fails.append('only %d frames decoded of %d segments' % (frames, len(after)))
+        for f, i in (daterange_failures(before_text, after, text), restart_audio_failures(out, rung, after)):
+            fails += f
+            info += i
         return finish_case('run-restart', wd, fails, info)
 
 
@@ -526,6 +611,41 @@ def short_term(url):
         if m:
             values.append(-120.0 if m.group(1) == '-inf' else float(m.group(1)))
     return values
+
+
+def case_audio_gap():
+    """A file whose audio pauses (nothing from 1 s to 3.6 s while its picture goes on)
+    airs silence for exactly the pause and its audio after it in its place: the ffmpeg
+    CLI's astats, a video frame's worth of audio at a time."""
+    with J.Workdir('run-audio-gap') as wd:
+        J.must(['ffmpeg', '-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i',
+                'color=c=red:s=%dx%d:r=%d:d=8' % (W, H, FPS), '-f', 'lavfi', '-i',
+                'sine=frequency=440:sample_rate=48000:duration=8', '-filter_complex',
+                "[1:a]aselect='not(between(t,1,3.6))',asetpts=PTS[a]", '-map', '0:v', '-map', '[a]',
+                '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-f', 'mpegts',
+                os.path.join(wd.path, 'gap.ts')])
+        conf = write_conf(wd.path, '  clip: { file: gap.ts }\n', '    - { source: clip, duration: 8s }\n')
+        p = start_onair(conf, '--for', '8.5s')
+        rc, err = finish(p, 60)
+        fails, info = [], ['onair exit %s' % rc]
+        if rc != 0:
+            fails.append('onair run exited %s: %s' % (rc, err[-800:]))
+            return finish_case('run-audio-gap', wd, fails, info)
+        levels = audio_levels(vod_copy(os.path.join(wd.path, 'out'), '%dx%d' % (W, H)))
+        # frames 25..89 (1 s to 3.6 s) silent, the tone around them; a frame either side
+        # of each edge may hold a little of both (AAC frames straddle them), and the
+        # clip's first is mostly its encoder's priming
+        edges = {0, 24, 25, 89, 90}
+        wrong = [i for i, v in enumerate(levels[:7 * FPS])
+                 if i not in edges and (v > -60) != (i < 25 or i >= 90)]
+        info.append('audio level by frame (dB): %s' % ' '.join('%.0f' % v for v in levels[:7 * FPS]))
+        if len(levels) < 7 * FPS:
+            fails.append('only %d frames of audio' % len(levels))
+        if wrong:
+            fails.append('%d frames with the tone where the file is silent or silent where it has the '
+                         'tone (expected: tone before frame 25 and from frame 90), first at frames %s' %
+                         (len(wrong), wrong[:8]))
+        return finish_case('run-audio-gap', wd, fails, info)
 
 
 def case_loudness():
@@ -640,6 +760,7 @@ CASES = {
     'rtmp': case_rtmp,
     'restart': case_restart,
     'loudness': case_loudness,
+    'audio-gap': case_audio_gap,
     'two-channels': case_two_channels,
     'wrap': case_wrap,
     'dash': case_dash,

@@ -610,6 +610,143 @@ static void test_serve_limits(void)
 #undef SERVE
 }
 
+/* Channels in one process (conf_check_together): what no file shows alone. */
+#define CHAN(id, dir, serve) "channel: " id "\n" VIDEO LADDER SOURCES SCHEDULE \
+    "output:\n  dir: " dir "\n" serve
+#define SERVED(listen, limits) "  serve: { listen: \"" listen "\"" limits " }\n"
+
+static ChannelConf *load_as(const char *name, const char *yaml)
+{
+    ChannelConf *conf = NULL;
+    ConfReport r = { 0 };
+
+    CHECK_EQ_INT(conf_load_string(&conf, yaml, strlen(yaml), name, NULL, &r), 0);
+    dump(&r);
+    conf_report_clear(&r);
+    return conf;
+}
+
+/* n configs from strings, named a.yaml, b.yaml, ...: what conf_check_together
+ * says, each message formatted, one a line, or "" when none. */
+static int together(const char *const *yaml, int n, ChannelConf **confs, char *said, size_t size)
+{
+    ConfReport r = { 0 };
+    size_t len = 0;
+    int ret;
+
+    for (int i = 0; i < n; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "%c.yaml", 'a' + i);
+        confs[i] = load_as(name, yaml[i]);
+        if (!confs[i])
+            return AVERROR_BUG;
+    }
+    ret = conf_check_together(confs, n, &r);
+    said[0] = 0;
+    for (int i = 0; i < r.count && len < size; i++) {
+        conf_message_format(&r, &r.messages[i], said + len, size - len);
+        len += strlen(said + len);
+        if (len + 1 < size) {
+            said[len++] = '\n';
+            said[len] = 0;
+        }
+    }
+    CHECK_EQ_INT(r.errors, r.count);
+    conf_report_clear(&r);
+    return ret;
+}
+
+static void free_all(ChannelConf **confs, int n)
+{
+    for (int i = 0; i < n; i++)
+        conf_free(&confs[i]);
+}
+
+static void test_together(void)
+{
+    ChannelConf *confs[4] = { 0 };
+    ConfServer srv;
+    char said[2048];
+
+    {
+        const char *const y[] = { CHAN("t", "out-a", ""), CHAN("t", "out-b", "") };
+        CHECK_EQ_INT(together(y, 2, confs, said, sizeof(said)), AVERROR(EINVAL));
+        CHECK_EQ_STR(said, "b.yaml:1:10: error: channel: 't' is also defined by a.yaml (line 1)\n");
+        free_all(confs, 2);
+    }
+    {
+        const char *const y[] = { CHAN("a", "out", ""), CHAN("b", "out2", ""), CHAN("c", "out", "") };
+        CHECK_EQ_INT(together(y, 3, confs, said, sizeof(said)), AVERROR(EINVAL));
+        CHECK_EQ_STR(said, "c.yaml:10:8: error: output.dir: out is also the output folder of "
+                           "channel 'a' (a.yaml, line 10)\n");
+        free_all(confs, 3);
+    }
+    {
+        /* one server's limits given two ways, each said once, where given */
+        const char *const y[] = {
+            CHAN("a", "a", SERVED(":8080", ", connections: 100")),
+            CHAN("b", "b", SERVED(":8080", ", connections: 200")),
+            CHAN("c", "c", SERVED(":8080", ", idle_timeout: 20s")),
+            CHAN("d", "d", SERVED(":8080", ", idle_timeout: 30s, connections: 100")),
+        };
+        CHECK_EQ_INT(together(y, 4, confs, said, sizeof(said)), AVERROR(EINVAL));
+        CHECK_EQ_STR(said,
+            "b.yaml:11:42: error: output.serve.connections: 200, but a.yaml gives 100 (line 11) "
+            "for the same listen address :8080: channels that share a server give its limits once "
+            "or alike\n"
+            "d.yaml:11:43: error: output.serve.idle_timeout: 30s, but c.yaml gives 20s (line 11) "
+            "for the same listen address :8080: channels that share a server give its limits once "
+            "or alike\n");
+        free_all(confs, 4);
+    }
+    {
+        /* one channel's per_address against another's connections */
+        const char *const y[] = {
+            CHAN("a", "a", SERVED(":8080", ", connections: 10")),
+            CHAN("b", "b", SERVED(":8080", ", per_address: 20")),
+        };
+        CHECK_EQ_INT(together(y, 2, confs, said, sizeof(said)), AVERROR(EINVAL));
+        CHECK_EQ_STR(said,
+            "b.yaml:11:42: error: output.serve.per_address: 20 is more than the connections (10) "
+            "that a.yaml gives (line 11) for the same listen address :8080: one address cannot "
+            "have more than all\n");
+        free_all(confs, 2);
+    }
+    {
+        /* limits given once or alike are the server's; an address is one
+         * however it is written; another port is another server */
+        const char *const y[] = {
+            CHAN("a", "a", SERVED("LocalHost:8080", ", connections: 100")),
+            CHAN("b", "b", SERVED("localhost:08080", ", connections: 100, idle_timeout: 20s")),
+            CHAN("c", "c", SERVED("localhost:8081", ", per_address: 40")),
+            CHAN("d", "d", ""),
+        };
+        CHECK_EQ_INT(together(y, 4, confs, said, sizeof(said)), 0);
+        CHECK_EQ_STR(said, "");
+        CHECK_EQ_INT(conf_server_of(confs, 4, 1, &srv), 0);
+        CHECK_EQ_STR(srv.listen, "LocalHost:8080");
+        CHECK_EQ_INT(srv.connections, 100);
+        CHECK_EQ_INT(srv.per_address, 0);
+        CHECK_EQ_INT(srv.idle_timeout, 20000000);
+        CHECK_EQ_INT(conf_server_of(confs, 4, 0, &srv), 0);
+        CHECK_EQ_INT(srv.idle_timeout, 20000000);
+        CHECK_EQ_INT(conf_server_of(confs, 4, 2, &srv), 2);
+        CHECK_EQ_INT(srv.connections, 0);
+        CHECK_EQ_INT(srv.per_address, 40);
+        CHECK_EQ_INT(conf_server_of(confs, 4, 3, &srv), -1);
+        CHECK(!srv.listen);
+        free_all(confs, 4);
+    }
+    {
+        /* one channel alone has nothing to agree with */
+        const char *const y[] = { CHAN("a", "a", SERVED(":8080", "")) };
+        CHECK_EQ_INT(together(y, 1, confs, said, sizeof(said)), 0);
+        free_all(confs, 1);
+    }
+}
+#undef CHAN
+#undef SERVED
+
 static void test_message_format(void)
 {
     static const char yaml[] = HEAD "video: { width: 641 }\n" LADDER SOURCES SCHEDULE OUTPUT;
@@ -906,6 +1043,7 @@ int main(int argc, char **argv)
     test_warnings();
     test_frame_grid();
     test_serve_limits();
+    test_together();
     test_message_format();
     test_forms();
     test_durations();

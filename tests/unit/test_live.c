@@ -150,6 +150,12 @@ int main(void)
                          "#EXT-X-PROGRAM-DATE-TIME:2026-11-25T12:01:48.000Z\n#EXTINF:1.000,\nseg_00000008.ts") != NULL);
         CHECK(strstr(pl, "seg_00000009.ts") != NULL);
         CHECK(strstr(pl, "DISCONTINUITY-SEQUENCE") == NULL);
+        /* the program keeps the start it aired at (not the restart's time
+         * less its length) and ends where the first run stopped */
+        CHECK(strstr(pl, "#EXT-X-DATERANGE:ID=\"program-0\",CLASS=\"com.onair.program\","
+                         "START-DATE=\"2026-11-25T12:00:00.000Z\",DURATION=8.000,") != NULL);
+        CHECK(strstr(pl, "#EXT-X-DATERANGE:ID=\"program-200\",CLASS=\"com.onair.program\","
+                         "START-DATE=\"2026-11-25T12:01:48.000Z\",") != NULL);
     }
     CHECK_EQ_INT(packager_resume_point(dir, &next, &start), 0);
     CHECK_EQ_INT(next, 10 * FPS);

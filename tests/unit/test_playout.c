@@ -1,11 +1,17 @@
 /* The playout, unpaced: cues switch on their exact frame, the slate fills
  * what no cue covers, every frame carries exactly its audio, timestamps run
  * on without a gap, and the program events say what aired when. */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include <libavformat/avformat.h>
+#include <libavutil/channel_layout.h>
 #include <libavutil/frame.h>
+#include <libavutil/intreadwrite.h>
 
 #include "check.h"
 #include "transcoder/transcoder.h"
@@ -127,11 +133,149 @@ static void check_run(AVRational fps, int64_t first)
     queue_free(&audio);
 }
 
+/* A 5 s file (NUT: raw gray pictures, 16-bit PCM at 25 fps and 48 kHz) whose
+ * audio is a constant level, with nothing at all from 1 s to 3.6 s. */
+#define GAP_FROM 25
+#define GAP_TO 90
+#define GAP_FRAMES 125
+static int write_gappy_file(const char *path)
+{
+    AVFormatContext *oc = NULL;
+    AVStream *v, *a;
+    AVPacket *pkt = av_packet_alloc();
+    int vsize = W * H * 3 / 2, ret;
+
+    if (!pkt)
+        return AVERROR(ENOMEM);
+    if ((ret = avformat_alloc_output_context2(&oc, NULL, "nut", path)) < 0)
+        goto end;
+    v = avformat_new_stream(oc, NULL);
+    a = avformat_new_stream(oc, NULL);
+    if (!v || !a) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    v->time_base = (AVRational){ 1, 25 };
+    v->codecpar->codec_type = AVMEDIA_TYPE_VIDEO;
+    v->codecpar->codec_id = AV_CODEC_ID_RAWVIDEO;
+    v->codecpar->format = AV_PIX_FMT_YUV420P;
+    v->codecpar->codec_tag = MKTAG('I', '4', '2', '0');   /* NUT keeps the picture format as a tag */
+    v->codecpar->width = W;
+    v->codecpar->height = H;
+    a->time_base = (AVRational){ 1, 48000 };
+    a->codecpar->codec_type = AVMEDIA_TYPE_AUDIO;
+    a->codecpar->codec_id = AV_CODEC_ID_PCM_S16LE;
+    a->codecpar->format = AV_SAMPLE_FMT_S16;
+    a->codecpar->sample_rate = 48000;
+    a->codecpar->block_align = 4;
+    av_channel_layout_default(&a->codecpar->ch_layout, 2);
+    if ((ret = avio_open(&oc->pb, path, AVIO_FLAG_WRITE)) < 0 || (ret = avformat_write_header(oc, NULL)) < 0)
+        goto end;
+    /* the audio of a moment first: the source reads what follows the gap
+     * at once (the pictures it repeats over the gap come after it) */
+    for (int k = 0; k < GAP_FRAMES && ret >= 0; k++) {
+        if (k >= GAP_FROM && k < GAP_TO)
+            continue;
+        av_packet_unref(pkt);   /* av_write_frame leaves the packet to its caller */
+        if ((ret = av_new_packet(pkt, 1920 * 4)) < 0)
+            break;
+        for (int i = 0; i < 1920 * 2; i++)
+            AV_WL16(pkt->data + 2 * i, 8192);
+        pkt->stream_index = 1;
+        pkt->pts = pkt->dts = av_rescale_q((int64_t)k * 1920, (AVRational){ 1, 48000 }, a->time_base);
+        pkt->duration = av_rescale_q(1920, (AVRational){ 1, 48000 }, a->time_base);
+        pkt->flags |= AV_PKT_FLAG_KEY;
+        if ((ret = av_write_frame(oc, pkt)) < 0)
+            break;
+        av_packet_unref(pkt);
+        if ((ret = av_new_packet(pkt, vsize)) < 0)
+            break;
+        memset(pkt->data, 128, (size_t)vsize);
+        pkt->stream_index = 0;
+        pkt->pts = pkt->dts = av_rescale_q(k, (AVRational){ 1, 25 }, v->time_base);
+        pkt->duration = av_rescale_q(1, (AVRational){ 1, 25 }, v->time_base);
+        pkt->flags |= AV_PKT_FLAG_KEY;
+        ret = av_write_frame(oc, pkt);
+    }
+    if (ret >= 0)
+        ret = av_write_trailer(oc);
+end:
+    if (oc && oc->pb)
+        avio_closep(&oc->pb);
+    avformat_free_context(oc);
+    av_packet_free(&pkt);
+    return ret;
+}
+
+/* A file whose audio pauses for 2.6 s (longer than the playout writes
+ * silence ahead) airs silence for exactly the pause, each frame's audio in
+ * its place before and after. */
+static void check_audio_gap(void)
+{
+    char path[] = "/tmp/onair-test-gap-XXXXXX";
+    int fd = mkstemp(path);
+    SourceConfig sc = { .url = path, .canvas_width = W, .canvas_height = H, .out_fps = { 25, 1 },
+                        .out_sample_rate = 48000, .out_channels = 2 };
+    PlayoutInput *file = NULL;
+    Queue *video, *audio;
+    Playout *p = NULL;
+    PlayoutConfig cfg = {
+        .channel = "test", .width = W, .height = H, .fps = { 25, 1 }, .sample_rate = 48000, .channels = 2,
+        .epoch_us = 1795608000LL * 1000000, .paced = 0, .slate = color("gray", (AVRational){ 25, 1 }),
+    };
+    Run r = { 0 };
+    pthread_t t;
+    void *item;
+    int n = 0, wrong = 0;
+
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        close(fd);
+    CHECK_EQ_INT(write_gappy_file(path), 0);
+    CHECK_EQ_INT(playout_input_start(&file, &sc, 0), 0);
+    queue_new(&video, 16, 1, queue_free_frame);
+    queue_new(&audio, 16, 1, queue_free_frame);
+    CHECK_EQ_INT(playout_new(&p, &cfg), 0);
+    CHECK_EQ_INT(playout_cue(p, 0, 1, file, NULL, 0), 0);
+    r.p = p;
+    r.video = video;
+    r.audio = audio;
+    r.frames = GAP_FRAMES;
+    pthread_create(&t, NULL, run, &r);
+    while (queue_receive(video, &item) == 0) {
+        AVFrame *f = item;
+        av_frame_free(&f);
+        if (queue_receive(audio, &item) == 0) {
+            double level = 0;
+            int loud = n < GAP_FROM || n >= GAP_TO;
+            f = item;
+            for (int i = 0; i < f->nb_samples; i++)
+                level += fabs(((const float *)f->data[0])[i]) / f->nb_samples;
+            if (loud ? fabs(level - 0.25) > 0.01 : level > 0.001) {
+                if (wrong++ < 5)
+                    fprintf(stderr, "frame %d: audio level %.4f, expected %s\n", n, level,
+                            loud ? "0.25" : "silence");
+            }
+            av_frame_free(&f);
+        }
+        n++;
+    }
+    pthread_join(t, NULL);
+    CHECK_EQ_INT(r.ret, 0);
+    CHECK_EQ_INT(n, GAP_FRAMES);
+    CHECK_EQ_INT(wrong, 0);
+    playout_free(&p);
+    queue_free(&video);
+    queue_free(&audio);
+    unlink(path);
+}
+
 int main(void)
 {
     log_setup(LOG_ERROR, 0);
     check_run((AVRational){ 25, 1 }, 0);
     /* 29.97 after a restart: 1601 and 1602 samples a frame, summing exactly */
     check_run((AVRational){ 30000, 1001 }, 123456);
+    check_audio_gap();
     return CHECK_DONE();
 }

@@ -1,0 +1,267 @@
+/*
+ * The schema: one table of options per section (key, type, offset, default,
+ * range, help), and the value lists they name. Every key of a channel config
+ * is declared here and only here: the loader, the defaults, the range checks
+ * and the reference (docs/config-reference.md) all read these tables. Apart
+ * so that the schema reads as a whole, without the code that walks it.
+ */
+#include "internal.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include <libavutil/macros.h>
+
+static const char *const backends[] = { "auto", "x264", "nvenc", "vaapi", "qsv", NULL };
+static const char *const fallbacks[] = { "x264", "none", NULL };
+static const char *const generators[] = { "testsrc", "color", "slate", NULL };
+static const char *const repeats[] = { "daily", NULL };
+const char *const conf_source_schemes[] = {
+    "srt", "udp", "rtp", "rtmp", "rtmps", "rtsp", "http", "https", "tcp", NULL,
+};
+const char *const conf_push_schemes[] = { "http", "https", NULL };
+static const char *const sample_rates[] = {
+    "8000", "11025", "12000", "16000", "22050", "24000", "32000", "44100", "48000", "64000",
+    "88200", "96000", NULL,
+};
+
+#define F(type, field) offsetof(type, field)
+static const Option video_opts[] = {
+    { "width", OT_INT, F(ConfVideo, width), "1280", 16, 8192, NULL, NULL, OPT_EVEN,
+      "width of the program canvas in pixels; every source is fitted to it" },
+    { "height", OT_INT, F(ConfVideo, height), "720", 16, 8192, NULL, NULL, OPT_EVEN,
+      "height of the program canvas in pixels" },
+    { "fps", OT_FPS, F(ConfVideo, fps), "30", NONE, NONE, NULL, NULL, 0,
+      "frame rate of the output clock; sources are converted to it" },
+    { .key = NULL },
+};
+static const Section video_sec = { "video", video_opts, conf_check_video };
+
+static const Option audio_opts[] = {
+    { "sample_rate", OT_INT, F(ConfAudio, sample_rate), "48000", NONE, NONE, sample_rates, NULL, 0,
+      "output sample rate in Hz" },
+    { "channels", OT_INT, F(ConfAudio, channels), "2", 1, 2, NULL, NULL, 0,
+      "1 (mono) or 2 (stereo)" },
+    { "bitrate", OT_BITRATE, F(ConfAudio, bitrate), "128k", 16e3, 512e3, NULL, NULL, 0,
+      "AAC-LC bitrate" },
+    { "loudness", OT_LOUDNESS, F(ConfAudio, loudness), NULL, -70, -5, NULL, NULL, 0,
+      "EBU R128 target in LUFS (e.g. -23); not given: audio is not normalised" },
+    { .key = NULL },
+};
+static const Section audio_sec = { "audio", audio_opts, NULL };
+
+static const Option rung_opts[] = {
+    { "name", OT_RUNG_NAME, F(Rung, name), NULL, NONE, NONE, NULL, NULL, 0,
+      "folder and playlist name of the rung; default WIDTHxHEIGHT. A list item may also be a "
+      "string: 720p, 480p, 360p, 240p, 1080p or WxH@BITRATE" },
+    { "width", OT_INT, F(Rung, width), NULL, 16, 8192, NULL, NULL, OPT_REQUIRED | OPT_EVEN,
+      "width of the rung's box; at most video.width" },
+    { "height", OT_INT, F(Rung, height), NULL, 16, 8192, NULL, NULL, OPT_REQUIRED | OPT_EVEN,
+      "height of the rung's box; at most video.height" },
+    { "bitrate", OT_BITRATE, F(Rung, bitrate), NULL, 50e3, 100e6, NULL, NULL, OPT_REQUIRED,
+      "video bitrate of the rung" },
+    { .key = NULL },
+};
+static const Section rung_sec = { "ladder[]", rung_opts, conf_check_rung };
+
+static const Option encoder_opts[] = {
+    { "backend", OT_ENUM, F(ConfEncoder, backend), "auto", NONE, NONE, backends, NULL, 0,
+      "encode backend; auto takes the first usable hardware encoder, else x264" },
+    { "fallback", OT_ENUM, F(ConfEncoder, fallback), "x264", NONE, NONE, fallbacks, NULL, 0,
+      "what a failing hardware backend falls back to (with a warning); none: the channel fails" },
+    { "preset", OT_ENUM, F(ConfEncoder, preset), PRESET_DEFAULT, NONE, NONE, preset_names, NULL, 0,
+      "x264 preset, mapped onto hardware encoders' presets" },
+    { .key = NULL },
+};
+static const Section encoder_sec = { "encoder", encoder_opts, NULL };
+
+static const Option slate_opts[] = {
+    { "text", OT_STRING, F(ConfSlate, text), "We'll be right back", 0, 256, NULL, NULL, 0,
+      "text centred on the slate; \"\" for none" },
+    { "color", OT_COLOR, F(ConfSlate, color), "#1d2b53", NONE, NONE, NULL, NULL, 0,
+      "background colour: \"#RRGGBB\" (quoted: an unquoted # starts a YAML comment), \"#RGB\" "
+      "or black, white, red, green, blue, yellow, cyan, magenta, gray" },
+    { "image", OT_FILE, F(ConfSlate, image), NULL, NONE, NONE, NULL, NULL, 0,
+      "a picture shown instead of the colour and text, fitted to the canvas" },
+    { .key = NULL },
+};
+static const Section slate_sec = { "slate", slate_opts, NULL };
+
+static const Option source_opts[] = {
+    { "generate", OT_ENUM, F(ConfSource, generate), NULL, NONE, NONE, generators, NULL, 0,
+      "a built-in source: testsrc (pattern, wall clock, tone), color (the slate colour), slate" },
+    { "file", OT_FILE, F(ConfSource, file), NULL, NONE, NONE, NULL, NULL, 0,
+      "a media file, paced at real time; relative to the config's folder; must exist" },
+    { "url", OT_URL, F(ConfSource, url), NULL, NONE, NONE, conf_source_schemes, NULL, 0,
+      "a live input: srt:// (listener or caller), udp://, rtp://, rtmp://, rtsp://, "
+      "http(s):// (HLS pull); reconnected in the background" },
+    { "loop", OT_BOOL, F(ConfSource, loop), "false", NONE, NONE, NULL, NULL, 0,
+      "file: start again at the end instead of ending" },
+    { "start", OT_DURATION, F(ConfSource, start), "0", 0, 8784.0 * 3600 * US, NULL, NULL, OPT_ZERO,
+      "file: how far into the file to begin" },
+    { "backup", OT_BACKUP, F(ConfSource, backup), NULL, NONE, NONE, conf_source_schemes, NULL, 0,
+      "url: a URL or another source's name that replaces it while it delivers nothing; "
+      "without one the slate does" },
+    { "timeout", OT_DURATION, F(ConfSource, timeout), "5s", 100e3, 3600.0 * US, NULL, NULL, 0,
+      "url: how long without data before the backup (or slate) takes over" },
+    { .key = NULL },
+};
+const Section conf_source_sec = { "sources.NAME", source_opts, conf_check_source };
+
+static const Option item_opts[] = {
+    { "source", OT_SOURCE_REF, F(ConfItem, source), NULL, NONE, NONE, NULL, NULL, OPT_REQUIRED,
+      "the name of a source under sources" },
+    { "duration", OT_DURATION, F(ConfItem, duration), NULL, 100e3, 744.0 * 3600 * US, NULL, NULL,
+      OPT_REQUIRED, "how long the item airs (unless a later `at` cuts it short)" },
+    { "title", OT_STRING, F(ConfItem, title), NULL, 0, 256, NULL, NULL, 0,
+      "the program's title (playlists' DATERANGE, as-run log); default: the source's name" },
+    { "at", OT_AT, F(ConfItem, at), NULL, NONE, NONE, NULL, NULL, 0,
+      "start at this wall-clock time, cutting short what is on air: ISO 8601 with its zone "
+      "(2026-11-25T12:00:00Z), or HH:MM with repeat: daily. Without at, the item follows the one "
+      "before (the first follows the channel's start)" },
+    { "repeat", OT_ENUM, 0, NULL, NONE, NONE, repeats, NULL, OPT_NOSTORE,
+      "daily: air every day at the HH:MM of at, in the channel's timezone" },
+    { .key = NULL },
+};
+const Section conf_item_sec = { "schedule.items[]", item_opts, conf_check_item };
+
+static const Option schedule_opts[] = {
+    { "loop", OT_BOOL, F(ConfSchedule, loop), "false", NONE, NONE, NULL, NULL, 0,
+      "after the last item, start again from the first item without at" },
+    { "items", OT_ITEMS, 0, NULL, NONE, NONE, NULL, &conf_item_sec, OPT_REQUIRED,
+      "the programs, in order" },
+    { .key = NULL },
+};
+static const Section schedule_sec = { "schedule", schedule_opts, NULL };
+
+static const Option low_latency_opts[] = {
+    { "part", OT_DURATION, F(ConfLowLatency, part), NULL, 100e3, 5.0 * US, NULL, NULL, OPT_REQUIRED,
+      "LL-HLS partial segment length; shorter than output.segment. Parts are whole frames "
+      "(rounded down) counted from each segment's start: one that is not a whole number of "
+      "frames at video.fps, or does not divide output.segment, draws a warning that says what "
+      "the parts become and which whole-frame lengths divide the segment" },
+    { .key = NULL },
+};
+static const Section low_latency_sec = { "output.low_latency", low_latency_opts,
+                                         conf_check_low_latency };
+
+/* Not given: 0, the server's own defaults (packager/serve.c), which follow
+ * the host's open files; the help says what they are (common/output.h). */
+static const Option serve_opts[] = {
+    { "listen", OT_LISTEN, F(ConfServe, listen), NULL, NONE, NONE, NULL, NULL, OPT_REQUIRED,
+      "HOST:PORT the built-in server listens on; the channel is at http://HOST:PORT/CHANNEL/" },
+    { "connections", OT_INT, F(ConfServe, connections), NULL, 1, SERVER_CONNECTIONS_MAX, NULL, NULL,
+      0, "connections open at once, in all; one more is answered 503 (Retry-After: 1). Not "
+      "given: " AV_STRINGIFY(SERVER_CONNECTIONS_DEFAULT) ". More than the open files allow "
+      "(ulimit -n, which onair raises to its hard limit) is lowered to what they allow, with a "
+      "warning from onair check and in the log, so that the channel still goes on air. "
+      "Channels on the same listen address share one server: they must give the same value, "
+      "or only one of them gives it" },
+    { "per_address", OT_INT, F(ConfServe, per_address), NULL, 1, SERVER_CONNECTIONS_MAX, NULL, NULL,
+      0, "connections open at once from one client address (an IPv6 /64 counts as one); at "
+      "most connections. Not given: half of connections. A CDN's shield pulling from few "
+      "addresses may need more. Shared as connections is" },
+    { "idle_timeout", OT_DURATION, F(ConfServe, idle_timeout), NULL, 1e6, 3600.0 * US, NULL, NULL,
+      0, "a connection that sends nothing this long is closed; whole seconds (a fraction is rounded "
+      "up, with a warning). Not given: " AV_STRINGIFY(SERVER_IDLE_TIMEOUT_DEFAULT_S) "s. "
+      "Channels on one listen address share it as connections" },
+    { .key = NULL },
+};
+static const Section serve_sec = { "output.serve", serve_opts, conf_check_serve };
+
+static const Option push_opts[] = {
+    { "url", OT_URL, F(ConfPush, url), NULL, NONE, NONE, conf_push_schemes, NULL, OPT_REQUIRED,
+      "base URL of the origin; files are PUT under it at the paths of the output tree" },
+    { "bearer_env", OT_ENV, F(ConfPush, bearer_env), NULL, NONE, NONE, NULL, NULL, 0,
+      "environment variable holding a bearer token for the origin (the token never goes in "
+      "the file)" },
+    { "basic_user_env", OT_ENV, F(ConfPush, basic_user_env), NULL, NONE, NONE, NULL, NULL, 0,
+      "environment variable holding the HTTP basic auth user (with basic_password_env)" },
+    { "basic_password_env", OT_ENV, F(ConfPush, basic_password_env), NULL, NONE, NONE, NULL, NULL, 0,
+      "environment variable holding the HTTP basic auth password" },
+    { "headers", OT_HEADERS, F(ConfPush, headers), NULL, NONE, NONE, NULL, NULL, 0,
+      "extra request headers: a mapping Name: value, or a list of \"Name: value\"" },
+    { "ca_file", OT_FILE, F(ConfPush, ca_file), NULL, NONE, NONE, NULL, NULL, 0,
+      "PEM bundle that verifies the origin's https certificate; not given: the system's" },
+    { "aws_sigv4", OT_STRING, F(ConfPush, aws_sigv4), NULL, 0, 256, NULL, NULL, 0,
+      "sign requests with AWS SigV4 for S3-compatible buckets: \"aws:amz:REGION:s3\" "
+      "(with aws_key_env, aws_secret_env)" },
+    { "aws_key_env", OT_ENV, F(ConfPush, aws_key_env), NULL, NONE, NONE, NULL, NULL, 0,
+      "environment variable holding the access key id for aws_sigv4" },
+    { "aws_secret_env", OT_ENV, F(ConfPush, aws_secret_env), NULL, NONE, NONE, NULL, NULL, 0,
+      "environment variable holding the secret access key for aws_sigv4" },
+    { "delete", OT_BOOL, F(ConfPush, delete_segments), "true", NONE, NONE, NULL, NULL, 0,
+      "DELETE segments from the origin when they leave the window" },
+    { "spool", OT_SIZE, F(ConfPush, spool), AV_STRINGIFY(PUSH_SPOOL_DEFAULT_GIB) "G",
+      1024.0 * 1024, 1024.0 * 1024 * 1024 * 1024, NULL,
+      NULL, 0, "segments that may wait on disk while the origin fails; past it the oldest go" },
+    { "timeout", OT_DURATION, F(ConfPush, timeout), AV_STRINGIFY(PUSH_TIMEOUT_DEFAULT_S) "s",
+      1e6, 300.0 * US, NULL, NULL, 0,
+      "a request that takes longer fails (and is retried)" },
+    { "retry_max", OT_DURATION, F(ConfPush, retry_max), AV_STRINGIFY(PUSH_RETRY_MAX_DEFAULT_S) "s",
+      1e6, 300.0 * US, NULL, NULL, 0,
+      "cap of the retry backoff while the origin fails" },
+    { .key = NULL },
+};
+static const Section push_sec = { "output.push", push_opts, conf_check_push };
+
+static const Option output_opts[] = {
+    { "dir", OT_DIR, F(ConfOutput, dir), NULL, NONE, NONE, NULL, NULL, OPT_REQUIRED,
+      "where playlists, segments and state go; relative to the config's folder" },
+    { "segment", OT_DURATION, F(ConfOutput, segment), AV_STRINGIFY(OUTPUT_SEGMENT_DEFAULT_S) "s",
+      500e3, 30.0 * US, NULL, NULL, 0,
+      "segment length; every segment is exactly this long where it is a whole number of frames "
+      "at video.fps. Where not (2s at 29.97 is 59.94 frames), segments are cut on the frames "
+      "either side of it (60 and 59), exact on average, and a warning names whole-frame lengths "
+      "(2.002s)" },
+    { "window", OT_INT, F(ConfOutput, window), "6", 3, 10000, NULL, NULL, 0,
+      "segments kept in a live playlist" },
+    { "formats", OT_FORMATS, F(ConfOutput, formats), OUTPUT_FORMAT_DEFAULT, NONE, NONE,
+      output_format_names, NULL, 0,
+      "list of: hls (MPEG-TS), hls-fmp4, dash, cmaf (fMP4 once, HLS and DASH)" },
+    { "low_latency", OT_SECTION, F(ConfOutput, low_latency), NULL, NONE, NONE, NULL,
+      &low_latency_sec, 0, "LL-HLS; not given: off" },
+    { "serve", OT_SECTION, F(ConfOutput, serve), NULL, NONE, NONE, NULL, &serve_sec, 0,
+      "the built-in HTTP server; not given: not served" },
+    { "push", OT_PUSH, F(ConfOutput, push), NULL, 1, CONF_PUSH_MAX, NULL, &push_sec, 0,
+      "push to a CDN origin (a list: to each of several); not given: not pushed" },
+    { .key = NULL },
+};
+static const Section output_sec = { "output", output_opts, conf_check_output };
+
+static const Option channel_opts[] = {
+    { "version", OT_VERSION, F(ChannelConf, version), "1", NONE, NONE, NULL, NULL, 0,
+      "schema version; this onair reads 1" },
+    { "channel", OT_ID, F(ChannelConf, channel), NULL, 1, NAME_MAX_LEN, NULL, NULL, OPT_REQUIRED,
+      "the channel's id, used in URLs, paths and metrics" },
+    { "title", OT_STRING, F(ChannelConf, title), NULL, 0, 256, NULL, NULL, 0,
+      "the channel's name for people; default: the id" },
+    { "timezone", OT_TIMEZONE, F(ChannelConf, timezone), "UTC", NONE, NONE, NULL, NULL, 0,
+      "tzdata name (Europe/Berlin, America/New_York) for daily HH:MM times; DST is followed" },
+    { "video", OT_SECTION, F(ChannelConf, video), NULL, NONE, NONE, NULL, &video_sec, OPT_REQUIRED,
+      "the program canvas" },
+    { "audio", OT_SECTION, F(ChannelConf, audio), NULL, NONE, NONE, NULL, &audio_sec, 0,
+      "the program audio (AAC-LC)" },
+    { "ladder", OT_LADDER, F(ChannelConf, ladder), NULL, 1, LADDER_MAX, NULL, &rung_sec,
+      OPT_REQUIRED, "the ABR rungs, each no larger than the canvas" },
+    { "encoder", OT_SECTION, F(ChannelConf, encoder), NULL, NONE, NONE, NULL, &encoder_sec, 0,
+      "how the rungs are encoded" },
+    { "slate", OT_SECTION, F(ChannelConf, slate), NULL, NONE, NONE, NULL, &slate_sec, 0,
+      "what airs when no item does, and in place of a lost live source" },
+    { "sources", OT_SOURCES, F(ChannelConf, sources), NULL, 1, MAX_SOURCES, NULL, &conf_source_sec,
+      OPT_REQUIRED, "the sources items play, by name; each has one of generate, file, url" },
+    { "schedule", OT_SECTION, F(ChannelConf, schedule), NULL, NONE, NONE, NULL, &schedule_sec,
+      OPT_REQUIRED, "the program schedule" },
+    { "output", OT_SECTION, F(ChannelConf, output), NULL, NONE, NONE, NULL, &output_sec,
+      OPT_REQUIRED, "where the channel goes" },
+    { .key = NULL },
+};
+const Section conf_channel_sec = { "", channel_opts, conf_check_channel };
+
+int conf_opt_index(const Section *s, const char *key)
+{
+    for (int i = 0; s->options[i].key; i++)
+        if (!strcmp(s->options[i].key, key))
+            return i;
+    return -1;
+}
