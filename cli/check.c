@@ -18,7 +18,7 @@
 
 #include "common/common.h"
 #include "conf/conf.h"
-#include "packager/packager.h"
+#include "sink/sink.h"
 #include "schedule/schedule.h"
 
 #define DEFAULT_SPAN (24LL * 3600 * 1000000)

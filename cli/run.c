@@ -16,7 +16,7 @@
 
 #include "common/common.h"
 #include "conf/conf.h"
-#include "packager/packager.h"
+#include "sink/sink.h"
 #include "schedule/schedule.h"
 
 #define STAGE "run"

@@ -2,9 +2,10 @@
  * common: what every stage of onair shares — logging, bounded thread queues,
  * the output clock and its segment grid, the ladder types, and small helpers.
  *
- * Stages (transcoder, encoder, packager, ...) never include each other; they
+ * Stages (transcoder, encoder, packager, sink) never include each other; they
  * meet through these types and through libav* types (AVFrame, AVPacket,
- * AVCodecParameters), wired together by cli/ (transcode) or schedule/ (live).
+ * AVCodecParameters), wired together by graph/ for cli/ (a transcode) and
+ * schedule/ (a live channel).
  *
  * Errors are negative AVERROR-compatible codes; 0 is success.
  */
@@ -16,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <libavcodec/defs.h>
 #include <libavutil/rational.h>
 
 /* ---- logging ---------------------------------------------------------- */
@@ -155,8 +157,17 @@ int64_t air_clock_time(const AirClock *c, int64_t frame);
  * before the epoch). */
 int64_t air_clock_frame_at(const AirClock *c, int64_t t);
 
+/* ---- names ----------------------------------------------------------- */
+
+/* The longest channel id or source name a config may give (conf/ refuses
+ * longer ones), and the longest folder or file name the server looks up,
+ * in bytes, the NUL not counted: a buffer for one is NAME_MAX_LEN + 1. Ids
+ * name URLs, folders, log lines and metrics labels. */
+#define NAME_MAX_LEN 64
+
 /* ---- ladder ---------------------------------------------------------- */
 
+/* A rung's name, the NUL counted. */
 #define RUNG_NAME_MAX 32
 
 /* A rung as asked for: a box and a bitrate. The picture is fitted inside
@@ -202,6 +213,18 @@ extern const char *const encoder_choice_names[];
  * hardware one that fails, or "none" (the job fails). NULL-terminated. */
 extern const char *const encoder_fallback_names[];
 #define ENCODER_FALLBACK_DEFAULT "x264"
+
+/* ---- codec profiles ------------------------------------------------------ */
+
+/* A libavcodec profile constant by its name: CODEC_PROFILE(AAC_LOW),
+ * CODEC_PROFILE(H264_BASELINE). FFmpeg 6.1 renamed FF_PROFILE_* to
+ * AV_PROFILE_* (libavcodec/defs.h) and 7.0 drops the old names; the values
+ * are the same. Expands at the use, where libavcodec/avcodec.h is included. */
+#ifdef AV_PROFILE_AAC_LOW
+#define CODEC_PROFILE(name) AV_PROFILE_##name
+#else
+#define CODEC_PROFILE(name) FF_PROFILE_##name
+#endif
 
 /* ---- H.264 ------------------------------------------------------------- */
 

@@ -1,9 +1,10 @@
 /*
- * common/output.h: what the config (conf/), the packager, its sinks (dir,
- * push, serve) and the CLI must agree on about a channel's output, each
+ * common/output.h: what the config (conf/), the packager, the sinks (sink/:
+ * dir, push, serve) and the CLI must agree on about a channel's output, each
  * written once here: the output formats and their names, the names of the
- * files in the output tree, their Content-Types, listen addresses, and the
- * defaults of push and serve that a config may leave out.
+ * files in the output tree, their Content-Types, the sink plug point,
+ * listen addresses, and the defaults of push and serve that a config may
+ * leave out.
  *
  * conf/ includes only common/, so a default that the option tables print
  * and the sink applies lives here, beside the others of its sink.
@@ -100,6 +101,30 @@ const char *output_content_type(const char *path);
 int output_content_type_row(const char *path);
 const char *output_content_type_of_row(int row);
 
+/* ---- the sink plug point ------------------------------------------------ */
+
+/* Where the packager's files go: one const table per kind, so a sink is a
+ * row rather than a branch through the packager. It lives here because the
+ * packager (which calls it) and sink/ (which implements it) never include
+ * each other; the graph hands the packager its sink (PackagerConfig.sink).
+ * The one kind today is sink/sink.h's sink_dir, which writes to a folder
+ * that the server (serve) reads and the pushers (push) follow.
+ *
+ * Called from the packager's thread only. Each returns 0 or an AVERROR. */
+typedef struct SinkKind {
+    const char *name;
+    /* Opens target (the output folder); *priv is the sink's, passed back
+     * to every other call. */
+    int (*open)(void **priv, const char *target);
+    /* Replaces path (relative to the target) atomically: readers see the old
+     * file or the new one, never a part. */
+    int (*write)(void *priv, const char *path, const uint8_t *data, size_t size);
+    /* Removes path; one that is not there is not an error. */
+    int (*remove)(void *priv, const char *path);
+    /* Frees *priv and NULLs it. */
+    void (*close)(void **priv);
+} SinkKind;
+
 /* ---- listen addresses --------------------------------------------------- */
 
 /* "127.0.0.1:8080", "[::1]:8080" (IPv6 in brackets), ":8080" (every
@@ -120,7 +145,7 @@ typedef struct ListenAddr {
  * must know where. */
 int listen_parse(const char *text, ListenAddr *out, char *err, size_t err_size);
 
-/* ---- push defaults (packager/push.c, output.push) ---------------------- */
+/* ---- push defaults (sink/push.c, output.push) -------------------------- */
 
 /* Written as the option tables spell them: whole units, so that one
  * constant gives both the number and the text ("5s", "1G"). */
@@ -128,7 +153,7 @@ int listen_parse(const char *text, ListenAddr *out, char *err, size_t err_size);
 #define PUSH_TIMEOUT_DEFAULT_S 10     /* per request */
 #define PUSH_SPOOL_DEFAULT_GIB 1      /* what may wait on disk while the origin fails */
 
-/* ---- serve defaults and limits (packager/serve.c, output.serve) -------- */
+/* ---- serve defaults and limits (sink/serve.c, output.serve) ------------ */
 
 /* Connections open at once, in all, where the open files allow it; per
  * address, half of them. */

@@ -38,7 +38,6 @@
 #define MAX_ITEMS 10000
 #define MAX_OPTS 16
 #define PATH_MAX_LEN 4096
-#define NAME_MAX_LEN 64
 
 #define US 1000000LL
 #define NONE (-1.0)

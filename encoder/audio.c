@@ -98,7 +98,7 @@ int audio_encoder_new(AudioEncoder **out, const AudioConfig *cfg)
     a->enc->sample_rate = cfg->sample_rate;
     a->enc->sample_fmt = AV_SAMPLE_FMT_FLTP;
     a->enc->bit_rate = cfg->bitrate;
-    a->enc->profile = FF_PROFILE_AAC_LOW;
+    a->enc->profile = CODEC_PROFILE(AAC_LOW);
     a->enc->time_base = (AVRational){ 1, cfg->sample_rate };
     a->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;   /* AudioSpecificConfig for the muxers */
     if ((ret = av_channel_layout_copy(&a->enc->ch_layout, &out_layout)) < 0)

@@ -90,7 +90,7 @@ typedef struct HwEncoder {
     uint8_t *headers;                        /* SPS+PPS, Annex B, put before keyframes lacking them */
     int headers_size;
     int draining, quiet;
-    char channel[64], name[64];
+    char channel[NAME_MAX_LEN + 1], name[RUNG_NAME_MAX];
 } HwEncoder;
 
 /* ---- Annex B ----------------------------------------------------------- */
@@ -344,8 +344,8 @@ static int hw_fill_par(const HwEncoder *h, AVCodecParameters *par)
     par->format = AV_PIX_FMT_YUV420P;   /* what it decodes to, not the upload format */
     if (h264_sps_head(c->extradata, (size_t)FFMAX(c->extradata_size, 0), head) >= 0) {
         par->profile = head[0];
-        if (head[0] == FF_PROFILE_H264_BASELINE && (head[1] & 0x40))
-            par->profile = FF_PROFILE_H264_CONSTRAINED_BASELINE;
+        if (head[0] == CODEC_PROFILE(H264_BASELINE) && (head[1] & 0x40))
+            par->profile = CODEC_PROFILE(H264_CONSTRAINED_BASELINE);
         par->level = head[2];
     }
     return 0;

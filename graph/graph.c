@@ -359,6 +359,8 @@ static int build(Graph *g, const GraphConfig *c)
         pc.on_published = g->npushers ? on_published : NULL;
         pc.on_deleted = g->npushers ? on_deleted : NULL;
         pc.opaque = g;
+        if (!pc.sink)
+            pc.sink = &sink_dir;
         if ((ret = packager_new(&g->packager, &pc)) < 0)
             return ret;
     }

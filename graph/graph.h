@@ -62,6 +62,7 @@
 #include "common/common.h"
 #include "encoder/encoder.h"
 #include "packager/packager.h"
+#include "sink/sink.h"
 #include "transcoder/transcoder.h"
 
 /* Queue capacities. A paced head (a channel's playout) must never wait on an
@@ -129,8 +130,9 @@ typedef struct GraphConfig {
      * by the graph. */
     const AudioConfig *audio;
 
-    /* The packager; video, nvideo and audio are filled in by the graph, and
-     * on_published/on_deleted when there are push targets. */
+    /* The packager; video, nvideo and audio are filled in by the graph,
+     * on_published/on_deleted when there are push targets, and sink when it
+     * is NULL: the dir sink (sink/sink.h). */
     const PackagerConfig *packager;
     const PushConfig *push;        /* push targets of a live channel, npush of them */
     int npush;

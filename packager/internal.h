@@ -10,8 +10,10 @@
 #include <stdatomic.h>
 
 #include <libavformat/avformat.h>
+#include <libavutil/fifo.h>
 
 #include "packager.h"
+#include "playlist/playlist.h"
 
 #ifndef STAGE
 #define STAGE "packager"
@@ -26,11 +28,6 @@ typedef struct LiveProgram {
     int64_t planned_us;
     char *title;
 } LiveProgram;
-
-typedef struct PacketFifo {
-    AVPacket **items;
-    int head, count, cap;
-} PacketFifo;
 
 enum RenditionKind {
     REND_TS,          /* video + muxed audio, MPEG-TS */
@@ -47,13 +44,13 @@ typedef struct Rendition {
     AVFormatContext *mux;
     int vst, ast;                 /* stream indexes in mux, -1 when absent */
     Buf out;                      /* bytes of the segment being written */
-    PacketFifo vq, aq;
+    AVFifo *vq, *aq;              /* AVPacket *: not muxed yet; NULL until the first */
     int v_ended, a_ended;
     int64_t seg;                  /* number of the open segment */
     int seg_open;
     int64_t seg_start, seg_end;   /* presentation, in timescale */
     int64_t timescale;            /* of the main stream in mux */
-    SegmentInfo *segs;            /* VOD: all; live: the window and the grace after it */
+    PlaylistSegment *segs;        /* VOD: all; live: the window and the grace after it */
     int nsegs, segs_cap;
     int64_t disc_dropped;         /* live: discontinuities deleted already */
     int next_discontinuity;       /* live: the next segment follows a restart */
@@ -61,7 +58,7 @@ typedef struct Rendition {
     int part;                     /* index of the open part */
     int64_t part_start, part_end; /* its presentation span, timescale */
     size_t part_offset;           /* where it begins in out */
-    PartInfo *parts;              /* parts of the last segments and the open one */
+    PlaylistPart *parts;          /* parts of the last segments and the open one */
     int nparts, parts_cap;
 } Rendition;
 
@@ -93,15 +90,18 @@ struct Packager {
  * for hls, fMP4 ones for hls-fmp4; those of dash only in the MPD). */
 int rendition_in_hls(const Packager *pk, const Rendition *r);
 /* Appends s to r's list (VOD: every segment; live: the window). */
-int rendition_add_segment(Rendition *r, const SegmentInfo *s);
-int sink_write_file(Packager *pk, const char *dir, const char *file, const uint8_t *data, size_t size);
-const Rendition *find_rendition(const Packager *pk, enum RenditionKind kind, int video);
+int rendition_add_segment(Rendition *r, const PlaylistSegment *s);
+/* dir/file through the sink; on_published hears of it unless it is a
+ * dotfile (the state file is the packager's alone). */
+int packager_write_file(Packager *pk, const char *dir, const char *file, const uint8_t *data,
+                        size_t size);
+const Rendition *rendition_find(const Packager *pk, enum RenditionKind kind, int video);
 
 /* HLS master playlist and DASH manifest (live or VOD). codecs: one string a
  * video stream, acodec the audio's (NULL: none). */
-int write_master(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec);
-int write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec);
-int codec_strings(Packager *pk, char (*codecs)[96], char *acodec, size_t size);
+int packager_write_master(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec);
+int packager_write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec);
+int packager_codec_strings(Packager *pk, char (*codecs)[96], char *acodec, size_t size);
 
 /* live.c */
 int live_init(Packager *pk);
@@ -109,73 +109,5 @@ int live_start(Packager *pk);
 int live_segment_closed(Packager *pk, Rendition *r, int64_t start_frame);
 int live_part_closed(Packager *pk, Rendition *r);
 void live_free(Packager *pk);
-
-/* watch.c: files arriving in channels' folders (inotify), for the server */
-typedef struct FolderWatch FolderWatch;
-/* arrived(opaque, key, "720p/index.m3u8") from the watch's thread for each
- * file renamed into or written in a watched folder or a folder directly in
- * it; arrived(opaque, NULL, NULL) every tick_ms besides. */
-int folder_watch_new(FolderWatch **w, int tick_ms,
-                     void (*arrived)(void *opaque, const char *key, const char *path), void *opaque);
-/* Watches dir (and its sub-folders) under key, replacing what key had. A
- * folder that is not there yet is watched once it appears. */
-int folder_watch_add(FolderWatch *w, const char *key, const char *dir);
-void folder_watch_remove(FolderWatch *w, const char *key);
-void folder_watch_free(FolderWatch **w);
-
-/* serve.c: a channel's or the web root's file, opened as the server does.
- * Opens root/parts[0]/.../parts[n-1], a regular file, for reading; no part
- * below root may be a link (one leading out of it is not followed). */
-struct stat;
-int open_beneath(const char *root, const char *const *parts, int n, int *fd, struct stat *st);
-/* Appends the whole file to out; AVERROR(EFBIG) past max bytes. */
-int read_beneath(const char *root, const char *const *parts, int n, Buf *out, size_t max);
-
-/* lowlatency.c: the server's answers for what is not there yet (blocking
- * playlist reloads, hinted parts, CMAF segments streamed while cut), on
- * suspended connections woken by a FolderWatch. */
-struct MHD_Connection;
-struct MHD_Response;
-typedef struct LowLatency LowLatency;
-
-/* Per request, zeroed when it starts; kept across its suspensions. */
-typedef struct LlWait {
-    int64_t deadline_us;              /* 0: has not waited */
-} LlWait;
-
-enum LlAction {
-    LL_SERVE_FILE,                    /* not low latency's: the file as usual */
-    LL_SUSPENDED,                     /* the connection waits; nothing to queue */
-    LL_RESPOND,                       /* queue response with status */
-};
-
-enum LlCache {
-    LL_CACHE_PLAYLIST,                /* as a playlist */
-    LL_CACHE_BLOCKED,                 /* a blocking reload's: max-age=max_age_s */
-    LL_CACHE_MEDIA,                   /* as a segment (immutable) */
-    LL_CACHE_ERROR,                   /* not stored */
-};
-
-typedef struct LlAnswer {
-    enum LlAction action;
-    unsigned status;
-    struct MHD_Response *response;    /* LL_RESPOND; the caller queues and destroys it */
-    enum LlCache cache;
-    int64_t max_age_s;
-} LlAnswer;
-
-int lowlatency_new(LowLatency **ll);
-/* Serves channel key from dir: its folders are watched. */
-int lowlatency_watch(LowLatency *ll, const char *key, const char *dir);
-void lowlatency_unwatch(LowLatency *ll, const char *key);
-/* What to answer for rel ("360p/index.m3u8") of channel key in channel_dir,
- * from the request's query (_HLS_msn, _HLS_part, _HLS_skip). An AVERROR
- * when a response cannot be made. */
-int lowlatency_answer(LowLatency *ll, struct MHD_Connection *c, LlWait *wait, const char *key,
-                      const char *channel_dir, const char *rel, LlAnswer *a);
-/* Resumes every waiting connection and suspends none after: before the
- * daemon stops. */
-void lowlatency_close(LowLatency *ll);
-void lowlatency_free(LowLatency **ll);
 
 #endif

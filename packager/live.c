@@ -217,7 +217,7 @@ static int write_playlist(Packager *pk, Rendition *r, Buf *b)
     pthread_mutex_unlock(&pk->lock);
     if (ret < 0)
         return ret;
-    ret = sink_write_file(pk, r->name, "index.m3u8", b->data, b->len);
+    ret = packager_write_file(pk, r->name, "index.m3u8", b->data, b->len);
     buf_reset(b);
     return ret;
 }
@@ -235,7 +235,7 @@ static int write_state(Packager *pk, Buf *b)
         const Rendition *r = &pk->rends[i];
         buf_printf(b, "rendition %s %s %" PRId64 "\n", r->name, r->ext, r->disc_dropped);
         for (int k = 0; k < r->nsegs; k++) {
-            const SegmentInfo *s = &r->segs[k];
+            const PlaylistSegment *s = &r->segs[k];
             if (s->number >= pk->published)
                 break;
             buf_printf(b, "segment %s %s %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %d\n",
@@ -253,7 +253,7 @@ static int write_state(Packager *pk, Buf *b)
                    p->start_frame, p->end_frame, p->start_us, end_us, p->planned_us, p->title);
     }
     pthread_mutex_unlock(&pk->lock);
-    ret = sink_write_file(pk, "", STATE_FILE, b->data, b->len);
+    ret = packager_write_file(pk, "", STATE_FILE, b->data, b->len);
     buf_reset(b);
     return ret;
 }
@@ -323,7 +323,7 @@ static Rendition *rendition_named(Packager *pk, const char *name, const char *ex
 static int restore_line(Packager *pk, const char *line, void *opaque)
 {
     char name[RUNG_NAME_MAX], ext[8], title[1024];
-    SegmentInfo s = { 0 };
+    PlaylistSegment s = { 0 };
     int64_t a, b, c, start_us, end_us;
     Rendition *r;
     int n, ret;
@@ -399,7 +399,7 @@ int live_start(Packager *pk)
     Buf b = { 0 };
     int ret;
 
-    if ((ret = codec_strings(pk, codecs, acodec, sizeof(acodec))) < 0)
+    if ((ret = packager_codec_strings(pk, codecs, acodec, sizeof(acodec))) < 0)
         goto end;
     /* playlists restored from the state are published again first */
     for (int i = 0; i < pk->nrends; i++)
@@ -407,7 +407,7 @@ int live_start(Packager *pk)
             (ret = write_playlist(pk, &pk->rends[i], &b)) < 0)
             goto end;
     if (pk->cfg.formats & (FORMAT_HLS_TS | FORMAT_HLS_FMP4))
-        ret = write_master(pk, &b, codecs, pk->cfg.audio ? acodec : NULL);
+        ret = packager_write_master(pk, &b, codecs, pk->cfg.audio ? acodec : NULL);
 end:
     buf_free(&b);
     return ret;
@@ -415,7 +415,7 @@ end:
 
 int live_segment_closed(Packager *pk, Rendition *r, int64_t start_frame)
 {
-    SegmentInfo *s = &r->segs[r->nsegs - 1];
+    PlaylistSegment *s = &r->segs[r->nsegs - 1];
     char codecs[LADDER_MAX][96], acodec[32];
     int64_t published = INT64_MAX;
     Buf b = { 0 };
@@ -427,7 +427,7 @@ int live_segment_closed(Packager *pk, Rendition *r, int64_t start_frame)
          * AudioConfig.start_pts), but one resuming a state written before
          * it did may reach back into the last segment published before: the
          * timeline stays unbroken */
-        const SegmentInfo *prev = &r->segs[r->nsegs - 2];
+        const PlaylistSegment *prev = &r->segs[r->nsegs - 2];
         int64_t overlap = prev->start + prev->duration - s->start;
         if (overlap > 0 && overlap < s->duration) {
             s->start += overlap;
@@ -448,8 +448,8 @@ int live_segment_closed(Packager *pk, Rendition *r, int64_t start_frame)
     if (published > pk->published) {
         pk->published = published;
         if ((pk->cfg.formats & FORMAT_DASH) &&
-            ((ret = codec_strings(pk, codecs, acodec, sizeof(acodec))) < 0 ||
-             (ret = write_mpd(pk, &b, codecs, pk->cfg.audio ? acodec : NULL)) < 0))
+            ((ret = packager_codec_strings(pk, codecs, acodec, sizeof(acodec))) < 0 ||
+             (ret = packager_write_mpd(pk, &b, codecs, pk->cfg.audio ? acodec : NULL)) < 0))
             goto end;
         if ((ret = write_state(pk, &b)) < 0)
             goto end;

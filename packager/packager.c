@@ -15,6 +15,7 @@
 
 #include <libavformat/avformat.h>
 #include <libavutil/avstring.h>
+#include <libavutil/fifo.h>
 #include <libavutil/mathematics.h>
 #include <libavutil/opt.h>
 
@@ -22,46 +23,41 @@
 
 /* ---- packet fifo ---- */
 
-static int fifo_push(PacketFifo *f, AVPacket *p)
+/* A rendition's packets wait in an AVFifo of AVPacket pointers until they
+ * can be muxed. It grows without a limit of its own (AVFifo's default
+ * would fail past 128 Ki packets): a packet waits however long another
+ * stream of its rendition lags behind, and is never dropped. */
+static int fifo_push(AVFifo **f, AVPacket *p)
 {
-    if (f->count == f->cap) {
-        int cap = f->cap ? f->cap * 2 : 64;
-        AVPacket **items = malloc(sizeof(*items) * (size_t)cap);
-        if (!items)
+    if (!*f) {
+        if (!(*f = av_fifo_alloc2(64, sizeof(p), AV_FIFO_FLAG_AUTO_GROW)))
             return AVERROR(ENOMEM);
-        for (int i = 0; i < f->count; i++)
-            items[i] = f->items[(f->head + i) % f->cap];
-        free(f->items);
-        f->items = items;
-        f->head = 0;
-        f->cap = cap;
+        av_fifo_auto_grow_limit(*f, SIZE_MAX / sizeof(p));
     }
-    f->items[(f->head + f->count++) % f->cap] = p;
-    return 0;
+    return av_fifo_write(*f, &p, 1) < 0 ? AVERROR(ENOMEM) : 0;
 }
 
-static AVPacket *fifo_peek(const PacketFifo *f)
+static AVPacket *fifo_peek(AVFifo *f)
 {
-    return f->count ? f->items[f->head] : NULL;
+    AVPacket *p = NULL;
+
+    return f && av_fifo_peek(f, &p, 1, 0) >= 0 ? p : NULL;
 }
 
-static AVPacket *fifo_pop(PacketFifo *f)
+static AVPacket *fifo_pop(AVFifo *f)
 {
-    AVPacket *p = fifo_peek(f);
-    if (p) {
-        f->head = (f->head + 1) % f->cap;
-        f->count--;
-    }
-    return p;
+    AVPacket *p = NULL;
+
+    return f && av_fifo_read(f, &p, 1) >= 0 ? p : NULL;
 }
 
-static void fifo_free(PacketFifo *f)
+static void fifo_free(AVFifo **f)
 {
     AVPacket *p;
-    while ((p = fifo_pop(f)))
+
+    while ((p = fifo_pop(*f)))
         av_packet_free(&p);
-    free(f->items);
-    memset(f, 0, sizeof(*f));
+    av_fifo_freep2(f);
 }
 
 /* ---- muxing into memory ---- */
@@ -95,7 +91,8 @@ static enum PublishedKind kind_of(const char *file)
     return output_name_parse(file, &n) < 0 ? PUBLISHED_SEGMENT : n.kind;
 }
 
-int sink_write_file(Packager *pk, const char *dir, const char *file, const uint8_t *data, size_t size)
+int packager_write_file(Packager *pk, const char *dir, const char *file, const uint8_t *data,
+                        size_t size)
 {
     char path[1024];
     int ret = path_join(path, sizeof(path), dir, file);
@@ -171,7 +168,7 @@ static int open_mux(Packager *pk, Rendition *r)
     r->timescale = r->mux->streams[r->vst >= 0 ? r->vst : r->ast]->time_base.den;
     avio_flush(r->mux->pb);
     if (r->kind != REND_TS) {
-        ret = sink_write_file(pk, r->name, "init.mp4", r->out.data, r->out.len);
+        ret = packager_write_file(pk, r->name, "init.mp4", r->out.data, r->out.len);
         buf_reset(&r->out);
         if (ret < 0)
             return ret;
@@ -217,11 +214,11 @@ static int mux_packet(Packager *pk, Rendition *r, AVPacket *p, int st)
     return ret;
 }
 
-int rendition_add_segment(Rendition *r, const SegmentInfo *s)
+int rendition_add_segment(Rendition *r, const PlaylistSegment *s)
 {
     if (r->nsegs == r->segs_cap) {
         int cap = r->segs_cap ? r->segs_cap * 2 : 64;
-        SegmentInfo *segs = realloc(r->segs, sizeof(*segs) * (size_t)cap);
+        PlaylistSegment *segs = realloc(r->segs, sizeof(*segs) * (size_t)cap);
         if (!segs)
             return AVERROR(ENOMEM);
         r->segs = segs;
@@ -240,7 +237,7 @@ int rendition_add_segment(Rendition *r, const SegmentInfo *s)
 static int close_part(Packager *pk, Rendition *r, int publish)
 {
     char file[64];
-    PartInfo *pi;
+    PlaylistPart *pi;
     int ret;
 
     if (!r->seg_open || r->part_start == INT64_MAX)
@@ -249,12 +246,12 @@ static int close_part(Packager *pk, Rendition *r, int publish)
         return ret;
     avio_flush(r->mux->pb);
     output_name(file, sizeof(file), r->seg, r->part, r->ext);
-    if ((ret = sink_write_file(pk, r->name, file, r->out.data + r->part_offset,
-                               r->out.len - r->part_offset)) < 0)
+    if ((ret = packager_write_file(pk, r->name, file, r->out.data + r->part_offset,
+                                   r->out.len - r->part_offset)) < 0)
         return ret;
     if (r->nparts == r->parts_cap) {
         int cap = r->parts_cap ? r->parts_cap * 2 : 32;
-        PartInfo *parts = realloc(r->parts, sizeof(*parts) * (size_t)cap);
+        PlaylistPart *parts = realloc(r->parts, sizeof(*parts) * (size_t)cap);
         if (!parts)
             return AVERROR(ENOMEM);
         r->parts = parts;
@@ -262,8 +259,8 @@ static int close_part(Packager *pk, Rendition *r, int publish)
     }
     pi = &r->parts[r->nparts++];
     /* every audio frame is a sync sample: each audio part is independent */
-    *pi = (PartInfo){ r->seg, r->part, r->part_end - r->part_start,
-                      r->part == 0 || r->kind == REND_FMP4_AUDIO };
+    *pi = (PlaylistPart){ r->seg, r->part, r->part_end - r->part_start,
+                          r->part == 0 || r->kind == REND_FMP4_AUDIO };
     r->part++;
     r->part_offset = r->out.len;
     /* a TS part is fetched on its own: it opens with PAT and PMT (in the
@@ -288,12 +285,12 @@ static int close_segment(Packager *pk, Rendition *r)
         return ret;
     avio_flush(r->mux->pb);
     output_name(file, sizeof(file), r->seg, -1, r->ext);
-    ret = sink_write_file(pk, r->name, file, r->out.data, r->out.len);
+    ret = packager_write_file(pk, r->name, file, r->out.data, r->out.len);
     r->seg_open = 0;
     if (ret >= 0)
-        ret = rendition_add_segment(r, &(SegmentInfo){ .number = r->seg, .start = r->seg_start,
-                                                       .duration = r->seg_end - r->seg_start,
-                                                       .bytes = (int64_t)r->out.len });
+        ret = rendition_add_segment(r, &(PlaylistSegment){ .number = r->seg, .start = r->seg_start,
+                                                           .duration = r->seg_end - r->seg_start,
+                                                           .bytes = (int64_t)r->out.len });
     buf_reset(&r->out);
     r->part = 0;
     r->part_offset = 0;
@@ -376,7 +373,7 @@ static int pump_ts(Packager *pk, Rendition *r)
     int ret;
 
     while (1) {
-        AVPacket *v = fifo_peek(&r->vq), *a = fifo_peek(&r->aq);
+        AVPacket *v = fifo_peek(r->vq), *a = fifo_peek(r->aq);
         int audio_done = !pk->has_audio || (r->a_ended && !a);
         int64_t next = next_cut(pk, r);
         enum Cut c = v ? cut_at(pk, r, v->pts, v->flags & AV_PKT_FLAG_KEY) : CUT_NONE;
@@ -385,7 +382,7 @@ static int pump_ts(Packager *pk, Rendition *r)
             if (c != CUT_NONE) {
                 /* the open piece takes every audio packet before the boundary */
                 if (a && before_frame(pk, a, next)) {
-                    ret = mux_packet(pk, r, fifo_pop(&r->aq), r->ast);
+                    ret = mux_packet(pk, r, fifo_pop(r->aq), r->ast);
                 } else if (a || audio_done) {
                     ret = cut(pk, r, c);
                 } else {
@@ -393,16 +390,16 @@ static int pump_ts(Packager *pk, Rendition *r)
                 }
             } else if (a && before_frame(pk, a, next) &&
                        av_compare_ts(a->dts, a->time_base, v->dts, v->time_base) <= 0) {
-                ret = mux_packet(pk, r, fifo_pop(&r->aq), r->ast);
+                ret = mux_packet(pk, r, fifo_pop(r->aq), r->ast);
             } else if (a || audio_done) {
                 start_segment_at(pk, r, v->pts);
-                ret = mux_packet(pk, r, fifo_pop(&r->vq), r->vst);
+                ret = mux_packet(pk, r, fifo_pop(r->vq), r->vst);
             } else {
                 return 0;
             }
         } else if (r->v_ended && a) {
             /* audio past the end of the picture is left out */
-            AVPacket *p = fifo_pop(&r->aq);
+            AVPacket *p = fifo_pop(r->aq);
             if (r->seg_open && before_frame(pk, p, pk->video_end[r->video]))
                 ret = mux_packet(pk, r, p, r->ast);
             else
@@ -420,12 +417,12 @@ static int pump_fmp4_video(Packager *pk, Rendition *r)
     AVPacket *v;
     int ret;
 
-    while ((v = fifo_peek(&r->vq))) {
+    while ((v = fifo_peek(r->vq))) {
         enum Cut c = cut_at(pk, r, v->pts, v->flags & AV_PKT_FLAG_KEY);
         if (c != CUT_NONE && (ret = cut(pk, r, c)) < 0)
             return ret;
         start_segment_at(pk, r, v->pts);
-        if ((ret = mux_packet(pk, r, fifo_pop(&r->vq), r->vst)) < 0)
+        if ((ret = mux_packet(pk, r, fifo_pop(r->vq), r->vst)) < 0)
             return ret;
     }
     return 0;
@@ -436,7 +433,7 @@ static int pump_fmp4_audio(Packager *pk, Rendition *r)
     AVPacket *a;
     int ret;
 
-    while ((a = fifo_peek(&r->aq))) {
+    while ((a = fifo_peek(r->aq))) {
         int ended = all_video_ended(pk);
         int64_t frame;
 
@@ -444,7 +441,7 @@ static int pump_fmp4_audio(Packager *pk, Rendition *r)
          * the picture end before it can place a packet */
         if (!ended && av_compare_ts(a->pts + a->duration, a->time_base, video_end(pk), pk->vtb) > 0)
             return 0;
-        a = fifo_pop(&r->aq);
+        a = fifo_pop(r->aq);
         if (ended && !before_frame(pk, a, video_end(pk))) {
             av_packet_free(&a);
             continue;
@@ -487,7 +484,7 @@ int packager_new(Packager **out, const PackagerConfig *cfg)
     int n = 0, ret;
 
     *out = NULL;
-    if (!cfg->formats || cfg->nvideo < 1 || (ts && (cfg->formats & FORMAT_HLS_FMP4)))
+    if (!cfg->formats || cfg->nvideo < 1 || (ts && (cfg->formats & FORMAT_HLS_FMP4)) || !cfg->sink)
         return AVERROR(EINVAL);
     pk = calloc(1, sizeof(*pk));
     if (!pk)
@@ -501,7 +498,7 @@ int packager_new(Packager **out, const PackagerConfig *cfg)
     if (cfg->live && cfg->part_us > 0)
         pk->part_frames = grid_part_frames(cfg->fps, cfg->part_us);
     pk->outdir = av_strdup(cfg->outdir);
-    pk->sink = &sink_dir;
+    pk->sink = cfg->sink;
     pk->nrends = (ts ? cfg->nvideo : 0) + (fmp4 ? cfg->nvideo + pk->has_audio : 0);
     pk->rends = calloc((size_t)pk->nrends, sizeof(*pk->rends));
     pk->video_end = calloc((size_t)cfg->nvideo, sizeof(*pk->video_end));
@@ -560,7 +557,7 @@ static Rates rendition_rates(const Rendition *r)
     }
 
     for (int i = 0; i < r->nsegs; i++) {
-        const SegmentInfo *s = &r->segs[i];
+        const PlaylistSegment *s = &r->segs[i];
         if (s->duration <= 0)
             continue;
         rt.peak = FFMAX(rt.peak, av_rescale(s->bytes * 8, r->timescale, s->duration));
@@ -578,7 +575,7 @@ int rendition_in_hls(const Packager *pk, const Rendition *r)
     return r->kind == REND_TS ? !!(f & FORMAT_HLS_TS) : !!(f & FORMAT_HLS_FMP4);
 }
 
-const Rendition *find_rendition(const Packager *pk, enum RenditionKind kind, int video)
+const Rendition *rendition_find(const Packager *pk, enum RenditionKind kind, int video)
 {
     for (int i = 0; i < pk->nrends; i++)
         if (pk->rends[i].kind == kind && pk->rends[i].video == video)
@@ -588,7 +585,7 @@ const Rendition *find_rendition(const Packager *pk, enum RenditionKind kind, int
 
 static int write_buf(Packager *pk, const char *dir, const char *file, Buf *b)
 {
-    int ret = sink_write_file(pk, dir, file, b->data, b->len);
+    int ret = packager_write_file(pk, dir, file, b->data, b->len);
     buf_reset(b);
     return ret;
 }
@@ -616,11 +613,11 @@ static int write_media_playlists(Packager *pk, Buf *b)
     return 0;
 }
 
-int write_master(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec)
+int packager_write_master(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec)
 {
     const PackagerConfig *c = &pk->cfg;
     int fmp4 = !!(c->formats & FORMAT_HLS_FMP4);
-    const Rendition *audio = find_rendition(pk, REND_FMP4_AUDIO, -1);
+    const Rendition *audio = rendition_find(pk, REND_FMP4_AUDIO, -1);
     Rates ar = audio ? rendition_rates(audio) : (Rates){ 0, 0 };
     HlsVariant vars[LADDER_MAX];
     char uris[LADDER_MAX][RUNG_NAME_MAX + 16];
@@ -636,7 +633,7 @@ int write_master(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec)
         arend.uri = audio_uri;
     }
     for (int i = 0; i < c->nvideo; i++) {
-        const Rendition *r = find_rendition(pk, fmp4 ? REND_FMP4_VIDEO : REND_TS, i);
+        const Rendition *r = rendition_find(pk, fmp4 ? REND_FMP4_VIDEO : REND_TS, i);
         Rates vr = rendition_rates(r);
         snprintf(uris[i], sizeof(uris[i]), "%s/index.m3u8", r->name);
         if (acodec)
@@ -710,16 +707,16 @@ static void announce_open_segment(const Packager *pk, DashManifest *m, DashRepre
     m->presentation_delay_us = m->target_latency_us;
 }
 
-int write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec)
+int packager_write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec)
 {
     const PackagerConfig *c = &pk->cfg;
     DashRepresentation video[LADDER_MAX], audio;
-    const Rendition *ar = find_rendition(pk, REND_FMP4_AUDIO, -1);
+    const Rendition *ar = rendition_find(pk, REND_FMP4_AUDIO, -1);
     DashManifest m = { .video = video, .nvideo = c->nvideo, .audio = ar ? &audio : NULL };
     int64_t max_seg = 0, ret;
 
     for (int i = 0; i < c->nvideo; i++) {
-        const Rendition *r = find_rendition(pk, REND_FMP4_VIDEO, i);
+        const Rendition *r = rendition_find(pk, REND_FMP4_VIDEO, i);
         fill_dash_rep(pk, r, &video[i], codecs[i]);
         for (int k = 0; k < r->nsegs; k++)
             max_seg = FFMAX(max_seg, av_rescale(r->segs[k].duration, 1000000, r->timescale));
@@ -748,15 +745,15 @@ int write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec)
     return write_buf(pk, "", "manifest.mpd", b);
 }
 
-int codec_strings(Packager *pk, char (*codecs)[96], char *acodec, size_t size)
+int packager_codec_strings(Packager *pk, char (*codecs)[96], char *acodec, size_t size)
 {
     const PackagerConfig *c = &pk->cfg;
     int ret;
 
     for (int i = 0; i < c->nvideo; i++)
-        if ((ret = packager_codec_string(c->video[i].par, codecs[i], sizeof(codecs[i]))) < 0)
+        if ((ret = playlist_codec_string(c->video[i].par, codecs[i], sizeof(codecs[i]))) < 0)
             return ret;
-    if (c->audio && (ret = packager_codec_string(c->audio->par, acodec, size)) < 0)
+    if (c->audio && (ret = playlist_codec_string(c->audio->par, acodec, size)) < 0)
         return ret;
     return 0;
 }
@@ -768,14 +765,14 @@ static int write_manifests(Packager *pk)
     Buf b = { 0 };
     int ret;
 
-    if ((ret = codec_strings(pk, codecs, acodec, sizeof(acodec))) < 0)
+    if ((ret = packager_codec_strings(pk, codecs, acodec, sizeof(acodec))) < 0)
         goto end;
     if ((ret = write_media_playlists(pk, &b)) < 0)
         goto end;
     if ((c->formats & (FORMAT_HLS_TS | FORMAT_HLS_FMP4)) &&
-        (ret = write_master(pk, &b, codecs, c->audio ? acodec : NULL)) < 0)
+        (ret = packager_write_master(pk, &b, codecs, c->audio ? acodec : NULL)) < 0)
         goto end;
-    if ((c->formats & FORMAT_DASH) && (ret = write_mpd(pk, &b, codecs, c->audio ? acodec : NULL)) < 0)
+    if ((c->formats & FORMAT_DASH) && (ret = packager_write_mpd(pk, &b, codecs, c->audio ? acodec : NULL)) < 0)
         goto end;
 end:
     if (ret < 0)
@@ -826,8 +823,8 @@ static int route(Packager *pk, AVPacket *p)
     /* each rendition that carries this stream gets its own reference */
     for (int i = 0; i < pk->nrends && ret >= 0; i++) {
         Rendition *r = &pk->rends[i];
-        PacketFifo *q = index < pk->cfg.nvideo ? (r->video == index ? &r->vq : NULL)
-                                               : (r->kind != REND_FMP4_VIDEO ? &r->aq : NULL);
+        AVFifo **q = index < pk->cfg.nvideo ? (r->video == index ? &r->vq : NULL)
+                                            : (r->kind != REND_FMP4_VIDEO ? &r->aq : NULL);
         AVPacket *ref;
         if (!q)
             continue;

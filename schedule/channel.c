@@ -37,7 +37,7 @@
 struct Channel {
     const ChannelConf *conf;
     ChannelOptions opt;
-    char id[64];
+    char id[NAME_MAX_LEN + 1];
     AirClock clock;
     SegmentGrid grid;
     int64_t channel_start_us, run_start_us;

@@ -58,7 +58,7 @@ LIVE = {
     # segment URI yet; getInfoFromSegment_ then sent a request with no URI and
     # NetworkingEngine.send_ threw in URL.getScheme(undefined). onair carries no
     # captions and now says so, CLOSED-CAPTIONS=NONE on every EXT-X-STREAM-INF
-    # (packager/hls.c), so Shaka skips the probe and loads at once.
+    # (playlist/hls.c), so Shaka skips the probe and loads at once.
     'shaka-ll-hls': dict(formats='hls-fmp4', part='0.5s', fps=30, lead=4, played=12),
     # Shaka in low-latency mode on LL-DASH (chunked CMAF), with drift correction
     # off from the start (see play.mjs): not one wait allowed

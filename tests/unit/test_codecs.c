@@ -1,5 +1,5 @@
 /* Codec strings from real extradata. */
-#include "packager/packager.h"
+#include "playlist/playlist.h"
 
 #include <errno.h>
 #include <string.h>
@@ -60,7 +60,7 @@ static int codec_string(enum AVCodecID id, int profile, const uint8_t *extradata
         memcpy(par->extradata, extradata, (size_t)size);
         par->extradata_size = size;
     }
-    ret = packager_codec_string(par, out, out_size);
+    ret = playlist_codec_string(par, out, out_size);
     avcodec_parameters_free(&par);
     return ret;
 }
@@ -115,7 +115,7 @@ static void test_other(void)
 
     CHECK_EQ_INT(codec_string(AV_CODEC_ID_HEVC, 0, NULL, 0, s, sizeof(s)), AVERROR(ENOSYS));
     CHECK_EQ_INT(codec_string(AV_CODEC_ID_MP3, 0, NULL, 0, s, sizeof(s)), AVERROR(ENOSYS));
-    CHECK_EQ_INT(packager_codec_string(NULL, s, sizeof(s)), AVERROR(EINVAL));
+    CHECK_EQ_INT(playlist_codec_string(NULL, s, sizeof(s)), AVERROR(EINVAL));
 }
 
 int main(void)

@@ -16,7 +16,7 @@
 
 #include <curl/curl.h>
 
-#include "packager/packager.h"
+#include "sink/sink.h"
 #include "check.h"
 
 static char root[256];

@@ -1,5 +1,5 @@
 /* HLS playlists and the DASH manifest against whole fixture strings. */
-#include "packager/packager.h"
+#include "playlist/playlist.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -12,10 +12,10 @@
 #define TXT(b) ((const char *)(b).data)
 
 /* Consecutive segments from start, numbered from first. */
-static void fill(SegmentInfo *s, int n, int64_t first, int64_t start, const int64_t *durations)
+static void fill(PlaylistSegment *s, int n, int64_t first, int64_t start, const int64_t *durations)
 {
     for (int i = 0; i < n; i++) {
-        s[i] = (SegmentInfo){ .number = first + i, .start = start, .duration = durations[i] };
+        s[i] = (PlaylistSegment){ .number = first + i, .start = start, .duration = durations[i] };
         start += durations[i];
     }
 }
@@ -23,7 +23,7 @@ static void fill(SegmentInfo *s, int n, int64_t first, int64_t start, const int6
 static void test_vod_ts(void)
 {
     static const int64_t d[] = { 180000, 180000, 63000 };   /* 2 s, 2 s, 0.7 s at 90 kHz */
-    SegmentInfo seg[3];
+    PlaylistSegment seg[3];
     HlsMediaPlaylist pl = {
         .timescale = 90000, .segments = seg, .nsegments = 3, .extension = "ts",
         .media_sequence = 0, .vod = 1,
@@ -53,7 +53,7 @@ static void test_vod_ts(void)
 static void test_live_fmp4(void)
 {
     static const int64_t d[] = { 60060, 60060, 60060 };
-    SegmentInfo seg[3];
+    PlaylistSegment seg[3];
     HlsMediaPlaylist pl = {
         .timescale = 30000, .segments = seg, .nsegments = 3, .extension = "m4s",
         .map_uri = "init.mp4", .media_sequence = 12, .vod = 0,
@@ -80,7 +80,7 @@ static void test_live_fmp4(void)
 
 static int64_t target_of(int64_t timescale, int64_t duration)
 {
-    SegmentInfo seg = { .number = 0, .start = 0, .duration = duration };
+    PlaylistSegment seg = { .number = 0, .start = 0, .duration = duration };
     HlsMediaPlaylist pl = {
         .timescale = timescale, .segments = &seg, .nsegments = 1, .extension = "ts",
     };
@@ -110,7 +110,7 @@ static void test_target_duration(void)
 static void test_extinf_rounding(void)
 {
     static const int64_t d[] = { 224955, 89, 90045 };   /* 2.4995 s, 0.00099 s, 1.0005 s */
-    SegmentInfo seg[3];
+    PlaylistSegment seg[3];
     HlsMediaPlaylist pl = {
         .timescale = 90000, .segments = seg, .nsegments = 3, .extension = "ts",
     };
@@ -128,7 +128,7 @@ static void test_extinf_rounding(void)
 static void test_discontinuity(void)
 {
     static const int64_t d[] = { 180000, 180000, 180000 };
-    SegmentInfo seg[3];
+    PlaylistSegment seg[3];
     HlsMediaPlaylist pl = {
         .timescale = 90000, .segments = seg, .nsegments = 3, .extension = "ts",
         .media_sequence = 40,
@@ -158,7 +158,7 @@ static void test_discontinuity(void)
 static void test_media_errors(void)
 {
     static const int64_t d[] = { 180000 };
-    SegmentInfo seg[1];
+    PlaylistSegment seg[1];
     HlsMediaPlaylist good = {
         .timescale = 90000, .segments = seg, .nsegments = 1, .extension = "ts", .vod = 1,
     };
@@ -313,7 +313,7 @@ static void test_mpd(void)
 {
     static const int64_t vd[] = { 60060, 60060, 60060, 60060, 30030 };
     static const int64_t ad[] = { 96256, 96256, 95232, 96256, 48128 };
-    SegmentInfo vseg[5], aseg[5];
+    PlaylistSegment vseg[5], aseg[5];
     DashRepresentation video[] = {
         { .id = "720p", .bandwidth = 3000000, .codecs = "avc1.64001f", .width = 1280,
           .height = 720, .fps = { 30000, 1001 }, .timescale = 30000, .segments = vseg,
@@ -389,7 +389,7 @@ static void test_mpd(void)
 static void test_mpd_gap(void)
 {
     static const int64_t d[] = { 180000, 180000, 180000, 180000 };
-    SegmentInfo seg[4];
+    PlaylistSegment seg[4];
     DashRepresentation video = {
         .id = "v", .bandwidth = 400000, .codecs = "avc1.42c01e", .width = 426, .height = 240,
         .fps = { 60, 2 }, .timescale = 90000, .segments = seg, .nsegments = 4,
@@ -436,7 +436,7 @@ static const char *mpd_attr(Buf *b, const DashManifest *m)
 static void test_mpd_details(void)
 {
     static const int64_t d[] = { 180000, 180000, 180000 };
-    SegmentInfo seg[3];
+    PlaylistSegment seg[3];
     DashRepresentation video[] = {
         { .id = "v<1>&\"x'", .bandwidth = 400000, .codecs = "avc1.42c01e", .width = 640,
           .height = 360, .fps = { 25, 1 }, .timescale = 90000, .segments = seg, .nsegments = 3 },
@@ -507,7 +507,7 @@ static void test_mpd_details(void)
 static void test_live_ts_pdt_daterange(void)
 {
     static const int64_t d[] = { 180000, 180000, 180000 };
-    SegmentInfo seg[3];
+    PlaylistSegment seg[3];
     /* 2026-11-25T12:00:00Z */
     const int64_t t0 = 1795608000LL * 1000000;
     HlsDateRange dr[] = {
@@ -550,7 +550,7 @@ static void test_live_ts_pdt_daterange(void)
 static void test_mpd_dynamic(void)
 {
     static const int64_t vd[] = { 60000, 60000 };
-    SegmentInfo vseg[2];
+    PlaylistSegment vseg[2];
     DashRepresentation video = {
         .id = "360p", .bandwidth = 800000, .codecs = "avc1.64001e", .width = 640, .height = 360,
         .fps = { 30, 1 }, .timescale = 30000, .presentation_time_offset = 300000,
@@ -604,7 +604,7 @@ static void test_mpd_dynamic(void)
 static void test_mpd_low_latency(void)
 {
     static const int64_t vd[] = { 60000, 60000 };
-    SegmentInfo vseg[2];
+    PlaylistSegment vseg[2];
     DashRepresentation video = {
         .id = "360p", .bandwidth = 800000, .codecs = "avc1.64001e", .width = 640, .height = 360,
         .fps = { 30, 1 }, .timescale = 30000, .segments = vseg, .nsegments = 2, .open_duration = 60000,
@@ -640,8 +640,8 @@ static void test_mpd_low_latency(void)
 static void test_low_latency(void)
 {
     static const int64_t d[] = { 60000, 60000 };
-    SegmentInfo seg[2];
-    PartInfo parts[] = {
+    PlaylistSegment seg[2];
+    PlaylistPart parts[] = {
         { 11, 0, 15000, 1 }, { 11, 1, 15000, 0 }, { 11, 2, 15000, 0 }, { 11, 3, 15000, 0 },
         { 12, 0, 15000, 1 }, { 12, 1, 15000, 0 },
     };

@@ -21,7 +21,7 @@
 
 #include <microhttpd.h>
 
-#include "packager/packager.h"
+#include "sink/sink.h"
 #include "check.h"
 
 #define MAX_REQS 1024
@@ -631,6 +631,38 @@ static void test_credentials(void)
     pusher_free(&p);
 }
 
+/* A login in the URL (http://user:password@host/) never shows: log lines
+ * name the target with "***" in its place (pusher_target); a URL without
+ * one shows as written. */
+static void test_login_hidden(void)
+{
+    static const struct {
+        const char *url, *shown;          /* shown NULL: anything without the secret */
+    } cases[] = {
+        { "http://alice:s3cret@127.0.0.1:1/live/", "http://***@127.0.0.1:1/live/" },
+        { "http://alice@127.0.0.1:1/live/", "http://***@127.0.0.1:1/live/" },
+        { "https://:s3cret@origin.example/live/ch/", "https://***@origin.example/live/ch/" },
+        { "http://alice:s3cret@[::1]:8080/live/", "http://***@[::1]:8080/live/" },
+        { "http://127.0.0.1:1/live/", "http://127.0.0.1:1/live/" },
+        { "https://origin.example/live/a@b/", "https://origin.example/live/a@b/" },
+        { "http://alice:s3 cret@127.0.0.1:1/live/", NULL },   /* libcurl cannot read it */
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        Pusher *p = NULL;
+        const char *t;
+
+        CHECK_EQ_INT(pusher_new(&p, &(PushConfig){ .url = cases[i].url }, outdir, "t"), 0);
+        if (!p)
+            continue;
+        t = pusher_target(p);
+        if (cases[i].shown)
+            CHECK_EQ_STR(t, cases[i].shown);
+        CHECK(strstr(t, "s3") == NULL);
+        pusher_free(&p);
+    }
+}
+
 int main(void)
 {
     const union MHD_DaemonInfo *info;
@@ -662,6 +694,7 @@ int main(void)
     test_hung();
     test_bad_peers();
     test_credentials();
+    test_login_hidden();
 
     MHD_stop_daemon(daemon_);
     origin_reset();

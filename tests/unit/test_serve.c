@@ -21,7 +21,7 @@
 
 #include <curl/curl.h>
 
-#include "packager/packager.h"
+#include "sink/sink.h"
 #include "check.h"
 
 static char tmp_root[256];

@@ -4,7 +4,9 @@
  * Both writers append to the caller's Buf; on failure the Buf is cut back to
  * the length it had, so a caller never publishes half a playlist.
  */
-#include "packager.h"
+#include "playlist.h"
+
+#include "common/output.h"
 
 #include <errno.h>
 #include <string.h>
@@ -110,7 +112,7 @@ static int put_parts(Buf *out, const HlsMediaPlaylist *pl, int64_t number)
     int ret = 0;
 
     for (int i = 0; i < ll->nparts && ret >= 0; i++) {
-        const PartInfo *p = &ll->parts[i];
+        const PlaylistPart *p = &ll->parts[i];
         char name[32 + EXT_MAX], dur[32];
         if (p->number != number)
             continue;
@@ -205,7 +207,7 @@ int hls_write_media_playlist(Buf *out, const HlsMediaPlaylist *pl)
             goto fail;
 
     for (int i = 0; i < pl->nsegments; i++) {
-        const SegmentInfo *s = &pl->segments[i];
+        const PlaylistSegment *s = &pl->segments[i];
         int64_t ms = to_ms(s->duration, pl->timescale);
         char name[32 + EXT_MAX];
 

@@ -24,7 +24,7 @@
  * capped at retry_max) and then lets one request probe the origin; the
  * first success opens all slots again and what waited goes out in order.
  */
-#include "packager.h"
+#include "sink.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -897,21 +897,41 @@ static int build_headers(Pusher *p, const PushConfig *cfg, const char *bearer)
 }
 
 /* The URL without a password, for log lines. */
+/* The URL as log lines show it: its login (user, password, options)
+ * replaced by "***", so that no credential reaches a log. libcurl reads it,
+ * as it will for every request; a URL it cannot read is shown as written
+ * only when it holds no '@' that could start a host after a login. */
 static char *shown(const char *url)
 {
-    const char *s = strstr(url, "://"), *at, *slash;
-    char *out;
+    CURLU *u = curl_url();
+    char *login = NULL, *text = NULL, *out = NULL;
+    int has_login;
 
-    if (!s)
-        return strdup(url);
-    s += 3;
-    slash = strchr(s, '/');
-    at = memchr(s, '@', slash ? (size_t)(slash - s) : strlen(s));
-    if (!at)
-        return strdup(url);
-    out = malloc(strlen(url) + 8);
-    if (out)
-        sprintf(out, "%.*s***%s", (int)(s - url), url, at);
+    if (!u)
+        return NULL;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+        out = strdup(strchr(url, '@') ? "(a URL that libcurl cannot read)" : url);
+        goto done;
+    }
+    has_login = curl_url_get(u, CURLUPART_USER, &login, 0) == CURLUE_OK;
+    curl_free(login);
+    login = NULL;
+    has_login |= curl_url_get(u, CURLUPART_PASSWORD, &login, 0) == CURLUE_OK;
+    curl_free(login);
+    if (!has_login) {
+        out = strdup(url);
+        goto done;
+    }
+    if (curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_OPTIONS, NULL, 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_USER, "***", 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_URL, &text, 0) == CURLUE_OK)
+        out = strdup(text);
+    else
+        out = strdup("(a URL with a login)");
+    curl_free(text);
+done:
+    curl_url_cleanup(u);
     return out;
 }
 

@@ -1,5 +1,5 @@
 /* RFC 6381 codec strings. */
-#include "packager.h"
+#include "playlist.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,36 +9,20 @@
 #include <libavutil/common.h>
 #include <libavutil/error.h>
 
-/* FFmpeg 6.1 renamed FF_PROFILE_* to AV_PROFILE_* and later drops the old
- * names; the values are the same. */
-#ifdef AV_PROFILE_AAC_LOW
-#define AAC_MAIN  AV_PROFILE_AAC_MAIN
-#define AAC_LOW   AV_PROFILE_AAC_LOW
-#define AAC_LTP   AV_PROFILE_AAC_LTP
-#define AAC_HE    AV_PROFILE_AAC_HE
-#define AAC_HE_V2 AV_PROFILE_AAC_HE_V2
-#else
-#define AAC_MAIN  FF_PROFILE_AAC_MAIN
-#define AAC_LOW   FF_PROFILE_AAC_LOW
-#define AAC_LTP   FF_PROFILE_AAC_LTP
-#define AAC_HE    FF_PROFILE_AAC_HE
-#define AAC_HE_V2 FF_PROFILE_AAC_HE_V2
-#endif
-
 /* The MPEG-4 audio object type (ISO/IEC 14496-3) that the profile names. */
 static int aac_object_type(int profile)
 {
     switch (profile) {
-    case AAC_MAIN:  return 1;
-    case AAC_LOW:   return 2;
-    case AAC_LTP:   return 4;
-    case AAC_HE:    return 5;
-    case AAC_HE_V2: return 29;
-    default:        return 2;   /* unset: what the aac encoder makes */
+    case CODEC_PROFILE(AAC_MAIN):  return 1;
+    case CODEC_PROFILE(AAC_LOW):   return 2;
+    case CODEC_PROFILE(AAC_LTP):   return 4;
+    case CODEC_PROFILE(AAC_HE):    return 5;
+    case CODEC_PROFILE(AAC_HE_V2): return 29;
+    default:                       return 2;   /* unset: what the aac encoder makes */
     }
 }
 
-int packager_codec_string(const AVCodecParameters *par, char *out, size_t size)
+int playlist_codec_string(const AVCodecParameters *par, char *out, size_t size)
 {
     uint8_t h[3];
     int n, ret;

@@ -7,7 +7,7 @@
  * Like the HLS writers, dash_write_mpd appends to the caller's Buf and cuts
  * it back to its old length on failure.
  */
-#include "packager.h"
+#include "playlist.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -99,7 +99,7 @@ static int check_rep(const DashRepresentation *r, int video)
         return AVERROR(EINVAL);
 
     for (int i = 0; i < r->nsegments; i++) {
-        const SegmentInfo *s = &r->segments[i];
+        const PlaylistSegment *s = &r->segments[i];
 
         /* $Number$ addresses segment i as startNumber + i, so the numbers
          * must run without holes; a timeline cannot go back in time. */
@@ -111,7 +111,7 @@ static int check_rep(const DashRepresentation *r, int video)
     return 0;
 }
 
-static int put_timeline(Buf *out, const SegmentInfo *seg, int n)
+static int put_timeline(Buf *out, const PlaylistSegment *seg, int n)
 {
     int ret;
 
@@ -143,8 +143,8 @@ static int put_timeline(Buf *out, const SegmentInfo *seg, int n)
 /* The timeline, with the open segment after the others where it is listed. */
 static int put_timeline_open(Buf *out, const DashRepresentation *r)
 {
-    SegmentInfo *all;
-    const SegmentInfo *last = &r->segments[r->nsegments - 1];
+    PlaylistSegment *all;
+    const PlaylistSegment *last = &r->segments[r->nsegments - 1];
     int ret;
 
     if (r->open_duration <= 0)
@@ -152,7 +152,7 @@ static int put_timeline_open(Buf *out, const DashRepresentation *r)
     if (!(all = malloc(sizeof(*all) * (size_t)(r->nsegments + 1))))
         return AVERROR(ENOMEM);
     memcpy(all, r->segments, sizeof(*all) * (size_t)r->nsegments);
-    all[r->nsegments] = (SegmentInfo){
+    all[r->nsegments] = (PlaylistSegment){
         .number = last->number + 1, .start = last->start + last->duration, .duration = r->open_duration,
     };
     ret = put_timeline(out, all, r->nsegments + 1);

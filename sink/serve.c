@@ -15,8 +15,9 @@
  * never 500.
  *
  * What a CDN in front needs is answered here rather than left to it: strong
- * ETags and Last-Modified with 304s, single byte ranges (206/416), CORS on
- * every response, Cache-Control by kind of file (packager.h lists it all).
+ * ETags and Last-Modified with 304s, single byte ranges (206/416) (the rules
+ * are http.c's, pure and fuzzed), CORS on every response, Cache-Control by
+ * kind of file (sink.h lists it all).
  *
  * Threads: libmicrohttpd's internal polling (epoll) in a small pool, fixed
  * in size whatever the load. Descriptors are bounded instead: connections
@@ -26,9 +27,8 @@
  * after a timeout. Connections may be suspended (MHD_ALLOW_SUSPEND_RESUME),
  * for blocking playlist reloads.
  */
-/* before internal.h, which names the packager's stage otherwise */
-#define STAGE "serve"
 #include "internal.h"
+#include "http.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,7 +41,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -50,6 +49,7 @@
 #include <libavutil/error.h>
 #include <microhttpd.h>
 
+#define STAGE "serve"
 
 #ifndef ONAIR_WEB_ROOT
 #define ONAIR_WEB_ROOT "web"
@@ -67,17 +67,10 @@
  * read and go out with their headers in one write; bigger ones are sent from
  * the file, so memory stays flat however large the segments. */
 #define SMALL_FILE_MAX (16 * 1024)
-/* Last-Modified is only given for a file at least this old (us): within its
- * second it could be replaced by another with the same Last-Modified, and a
- * 304 would keep a stale playlist. 0.1 s more for file systems' coarse clocks. */
-#define LAST_MODIFIED_AGE_US 1100000
 /* Warnings about refused connections, at most this often. */
 #define WARN_EVERY_US (10 * 1000000LL)
 /* Longer request targets are refused (414): onair's own are far shorter. */
 #define SERVE_URL_MAX 1024
-#define CHANNEL_ID_MAX 64
-/* A rendition folder name (RUNG_NAME_MAX) or a player file name. */
-#define NAME_MAX_LEN 64
 #define PLAYER_PAGE "player.html"
 #define PAGE_SIZE_MAX (1 << 20)
 /* Where the player page's {{CHANNEL}} goes. */
@@ -97,7 +90,7 @@
 #define METHODS            "GET, HEAD, OPTIONS"
 
 typedef struct ServeChannel {
-    char id[CHANNEL_ID_MAX + 1];
+    char id[NAME_MAX_LEN + 1];
     char *dir;
 } ServeChannel;
 
@@ -202,7 +195,7 @@ static int is_name_char(char c)
 /* A channel id as the config allows it: [a-z0-9-]+. */
 static int channel_id_ok(const char *s, size_t len)
 {
-    if (!len || len > CHANNEL_ID_MAX)
+    if (!len || len > NAME_MAX_LEN)
         return 0;
     for (size_t i = 0; i < len; i++)
         if (!is_lower_or_digit(s[i]) && s[i] != '-')
@@ -229,7 +222,7 @@ static int plain_name_ok(const char *s)
 /* internal.h: root itself is the operator's and may be a link; nothing
  * below it may be, and nothing but a regular file is served (a FIFO would
  * block a thread). */
-int open_beneath(const char *root, const char *const *parts, int n, int *fd_out, struct stat *st)
+int serve_open_beneath(const char *root, const char *const *parts, int n, int *fd_out, struct stat *st)
 {
     int dfd, fd, err;
 
@@ -259,11 +252,11 @@ int open_beneath(const char *root, const char *const *parts, int n, int *fd_out,
     return 0;
 }
 
-int read_beneath(const char *root, const char *const *parts, int n, Buf *out, size_t max)
+int serve_read_beneath(const char *root, const char *const *parts, int n, Buf *out, size_t max)
 {
     struct stat st;
     char chunk[8192];
-    int fd, ret = open_beneath(root, parts, n, &fd, &st);
+    int fd, ret = serve_open_beneath(root, parts, n, &fd, &st);
 
     if (ret < 0)
         return ret;
@@ -286,204 +279,6 @@ int read_beneath(const char *root, const char *const *parts, int n, Buf *out, si
     }
     close(fd);
     return ret;
-}
-
-/* ---- HTTP dates and validators ------------------------------------------ */
-
-static const char month_names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-
-/* An IMF-fixdate (RFC 7231 7.1.1.1): "Sun, 06 Nov 1994 08:49:37 GMT". Made
- * here rather than by strftime, whose names follow the locale. */
-static void http_date(int64_t t, char *out, size_t size)
-{
-    static const char *const wday[] = { "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed" };
-    int64_t days = t / 86400, secs = t % 86400;
-    int y, m, d;
-
-    if (secs < 0) {
-        secs += 86400;
-        days--;
-    }
-    civil_from_days(days, &y, &m, &d);
-    snprintf(out, size, "%s, %02d %.3s %04d %02d:%02d:%02d GMT", wday[(days % 7 + 7) % 7], d,
-             month_names + 3 * (m - 1), y, (int)(secs / 3600), (int)(secs / 60 % 60),
-             (int)(secs % 60));
-}
-
-static int month_of(const char *name)
-{
-    if (strlen(name) != 3)
-        return 0;
-    for (int i = 0; i < 12; i++)
-        if (!strncmp(name, month_names + 3 * i, 3))
-            return i + 1;
-    return 0;
-}
-
-/* An HTTP-date in any of the three forms recipients must accept (RFC 7231
- * 7.1.1.1): IMF-fixdate, RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT") and
- * asctime ("Sun Nov  6 08:49:37 1994"); seconds since the epoch. */
-static int parse_http_date(const char *v, int64_t *out)
-{
-    char wd[16], mon[4];
-    int d, y, h, mi, sec, n = 0, month;
-
-    if (sscanf(v, "%15[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n", wd, &d, mon, &y, &h, &mi,
-               &sec, &n) == 7 && n && !v[n]) {
-        /* IMF-fixdate */
-    } else if (n = 0, sscanf(v, "%15[A-Za-z], %2d-%3[A-Za-z]-%2d %2d:%2d:%2d GMT%n", wd, &d, mon,
-                             &y, &h, &mi, &sec, &n) == 7 && n && !v[n]) {
-        y += y < 70 ? 2000 : 1900;
-    } else if (n = 0, sscanf(v, "%3[A-Za-z] %3[A-Za-z] %2d %2d:%2d:%2d %4d%n", wd, mon, &d, &h, &mi,
-                             &sec, &y, &n) == 7 && n && !v[n]) {
-        /* asctime */
-    } else {
-        return AVERROR(EINVAL);
-    }
-    month = month_of(mon);
-    if (!month || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 ||
-        sec > 60 || y < 1970)
-        return AVERROR(EINVAL);
-    *out = civil_to_days(y, month, d) * 86400 + h * 3600 + mi * 60 + sec;
-    return 0;
-}
-
-/* What tells one version of a file from another. The ETag is strong: onair
- * never rewrites a file in place (it renames a new one over it), so a new
- * version has a new inode, size or nanosecond mtime. */
-typedef struct Validators {
-    char etag[64];
-    char last_modified[40];           /* "" while the file is too young to say */
-    int64_t mtime_s;                  /* what Last-Modified says */
-} Validators;
-
-static void validators_of(const struct stat *st, int64_t now_us, Validators *v)
-{
-    int64_t mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-
-    snprintf(v->etag, sizeof(v->etag), "\"%" PRIx64 "-%" PRIx64 "-%" PRIx64 "\"",
-             (uint64_t)st->st_ino, (uint64_t)st->st_size, (uint64_t)mtime_ns);
-    v->mtime_s = (int64_t)st->st_mtim.tv_sec;
-    v->last_modified[0] = 0;
-    /* now_us was taken before the file was opened: any later version of it
-     * has a later second (RFC 7232 2.2.2, a Last-Modified usable as strong) */
-    if (mtime_ns / 1000 + LAST_MODIFIED_AGE_US <= now_us)
-        http_date(v->mtime_s, v->last_modified, sizeof(v->last_modified));
-}
-
-/* Whether an If-None-Match list names etag, by weak comparison (a W/ prefix
- * does not count), or is "*". A malformed list matches nothing, so the file
- * is sent: never a wrong 304. */
-static int etag_listed(const char *list, const char *etag)
-{
-    size_t elen = strlen(etag);
-    const char *p = list, *end;
-
-    for (;;) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (!*p)
-            return 0;
-        if (*p == '*')
-            return 1;
-        if (p[0] == 'W' && p[1] == '/')
-            p += 2;
-        if (*p != '"' || !(end = strchr(p + 1, '"')))
-            return 0;
-        if ((size_t)(end + 1 - p) == elen && !memcmp(p, etag, elen))
-            return 1;
-        p = end + 1;
-    }
-}
-
-/* Whether a Range still applies under If-Range: it names this very version,
- * by strong ETag or by its exact (strong) Last-Modified. */
-static int if_range_holds(const char *if_range, const Validators *v)
-{
-    int64_t t;
-
-    if (!if_range)
-        return 1;
-    if (if_range[0] == '"')
-        return !strcmp(if_range, v->etag);
-    return v->last_modified[0] && parse_http_date(if_range, &t) == 0 && t == v->mtime_s;
-}
-
-/* ---- ranges ----------------------------------------------------------------- */
-
-enum RangeKind {
-    RANGE_NONE,                       /* the whole file, 200 */
-    RANGE_ONE,                        /* 206 */
-    RANGE_UNSATISFIABLE,              /* 416 */
-};
-
-/* Digits to a number, saturating: a position past any file is as good as
- * INT64_MAX. NULL when there are no digits. */
-static const char *parse_pos(const char *p, int64_t *out)
-{
-    int64_t v = 0;
-
-    if (*p < '0' || *p > '9')
-        return NULL;
-    for (; *p >= '0' && *p <= '9'; p++)
-        v = v > (INT64_MAX - 9) / 10 ? INT64_MAX : v * 10 + (*p - '0');
-    *out = v;
-    return p;
-}
-
-/* A Range header (RFC 7233) against a file of size bytes: one range
- * "bytes=a-b", "a-" or "-n" is RANGE_ONE with [*first, *last], or
- * RANGE_UNSATISFIABLE when it starts past the end (or asks for the last 0
- * bytes). Everything else is answered with the whole file, as RFC 7233 3.1
- * allows: another unit, a malformed header, and several ranges (which would
- * take a multipart body that no player asks for). */
-static enum RangeKind parse_range(const char *h, int64_t size, int64_t *first, int64_t *last)
-{
-    const char *p;
-    int64_t a = 0, b = INT64_MAX;
-    int n = 0, suffix = 0;
-
-    if (strncasecmp(h, "bytes=", 6))
-        return RANGE_NONE;
-    for (p = h + 6;;) {
-        while (*p == ' ' || *p == '\t' || *p == ',')   /* empty list elements are allowed */
-            p++;
-        if (!*p)
-            break;
-        if (++n > 1)
-            return RANGE_NONE;
-        if (*p == '-') {
-            suffix = 1;
-            if (!(p = parse_pos(p + 1, &b)))
-                return RANGE_NONE;
-        } else {
-            if (!(p = parse_pos(p, &a)) || *p++ != '-')
-                return RANGE_NONE;
-            if (*p >= '0' && *p <= '9') {
-                p = parse_pos(p, &b);
-                if (b < a)
-                    return RANGE_NONE;
-            }
-        }
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p && *p != ',')
-            return RANGE_NONE;
-    }
-    if (n != 1)
-        return RANGE_NONE;
-    if (suffix) {
-        if (b == 0 || size == 0)
-            return RANGE_UNSATISFIABLE;
-        *first = b >= size ? 0 : size - b;
-        *last = size - 1;
-    } else {
-        if (a >= size)
-            return RANGE_UNSATISFIABLE;
-        *first = a;
-        *last = b >= size ? size - 1 : b;
-    }
-    return RANGE_ONE;
 }
 
 /* ---- responses ---------------------------------------------------------- */
@@ -578,37 +373,38 @@ static struct MHD_Response *response_from_small_file(int fd, size_t size)
     return r;
 }
 
+static const char *request_header(struct MHD_Connection *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
 /* A file, answered as the request's validators and Range ask: 200, 304,
- * 206 or 416 (see packager.h). */
+ * 206 or 416 (see sink.h; the decision is http.c's). */
 static enum MHD_Result respond_file(struct MHD_Connection *c, const Request *rq, const char *root,
                                     const char *const *parts, int n, const FileKind *kind)
 {
     static const char unsatisfiable[] = "416 range not satisfiable\n";
     struct MHD_Response *r;
     struct stat st;
-    Validators v;
-    const char *inm, *ims, *range;
+    HttpConditions h = {
+        .if_none_match = request_header(c, MHD_HTTP_HEADER_IF_NONE_MATCH),
+        .if_modified_since = request_header(c, MHD_HTTP_HEADER_IF_MODIFIED_SINCE),
+        .range = request_header(c, MHD_HTTP_HEADER_RANGE),
+        .if_range = request_header(c, MHD_HTTP_HEADER_IF_RANGE),
+    };
+    HttpValidators v;
+    HttpAnswer a;
     char content_range[96];
-    int64_t now = clock_wall_us(), first = 0, last = 0, t;
-    unsigned status = MHD_HTTP_OK;
-    enum RangeKind rk = RANGE_NONE;
-    int fd, ret = open_beneath(root, parts, n, &fd, &st);
+    int64_t now = clock_wall_us();
+    unsigned status;
+    int fd, ret = serve_open_beneath(root, parts, n, &fd, &st);
 
     if (ret < 0)
         return respond_status(c, status_of_error(ret));
-    validators_of(&st, now, &v);
-    inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    ims = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
-    range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
-    /* RFC 7232 6: If-None-Match; only without it, If-Modified-Since; then Range */
-    if (inm ? etag_listed(inm, v.etag)
-            : ims && v.last_modified[0] && parse_http_date(ims, &t) == 0 && v.mtime_s <= t)
-        status = MHD_HTTP_NOT_MODIFIED;
-    else if (range && if_range_holds(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                                 MHD_HTTP_HEADER_IF_RANGE), &v))
-        rk = parse_range(range, (int64_t)st.st_size, &first, &last);
-
-    if (rk == RANGE_UNSATISFIABLE) {
+    http_validators(&st, now, &v);
+    http_answer(&h, &v, (int64_t)st.st_size, &a);
+    status = a.status;
+    if (status == MHD_HTTP_RANGE_NOT_SATISFIABLE) {
         close(fd);
         snprintf(content_range, sizeof(content_range), "bytes */%" PRId64, (int64_t)st.st_size);
         r = MHD_create_response_from_buffer(strlen(unsatisfiable), (void *)unsatisfiable,
@@ -622,12 +418,11 @@ static enum MHD_Result respond_file(struct MHD_Connection *c, const Request *rq,
         return respond(c, MHD_HTTP_RANGE_NOT_SATISFIABLE, r, "text/plain; charset=utf-8",
                        CACHE_NONE);
     }
-    if (rk == RANGE_ONE) {
-        status = MHD_HTTP_PARTIAL_CONTENT;
+    if (status == MHD_HTTP_PARTIAL_CONTENT) {
         snprintf(content_range, sizeof(content_range), "bytes %" PRId64 "-%" PRId64 "/%" PRId64,
-                 first, last, (int64_t)st.st_size);
-        r = MHD_create_response_from_fd_at_offset64((uint64_t)(last - first + 1), fd,
-                                                    (uint64_t)first);
+                 a.first, a.last, (int64_t)st.st_size);
+        r = MHD_create_response_from_fd_at_offset64((uint64_t)(a.last - a.first + 1), fd,
+                                                    (uint64_t)a.first);
     } else if (status == MHD_HTTP_OK && !rq->head && st.st_size <= SMALL_FILE_MAX) {
         r = response_from_small_file(fd, (size_t)st.st_size);
         fd = -1;
@@ -688,8 +483,7 @@ static int header_list_ok(const char *v)
 /* A CORS preflight (a player that sends Range or a validator cross-origin). */
 static enum MHD_Result respond_preflight(struct MHD_Connection *c)
 {
-    const char *asked = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                    "Access-Control-Request-Headers");
+    const char *asked = request_header(c, "Access-Control-Request-Headers");
     char allow[sizeof(CORS_ALLOW_HEADERS) + CORS_ASKED_MAX + 8];
     struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 
@@ -778,7 +572,7 @@ static enum MHD_Result serve_player_page(Server *s, struct MHD_Connection *c, co
     Buf page = { 0 }, out = { 0 };
     const char *p, *hit;
     const char *name = PLAYER_PAGE;
-    int ret = read_beneath(s->web_root, &name, 1, &page, PAGE_SIZE_MAX);
+    int ret = serve_read_beneath(s->web_root, &name, 1, &page, PAGE_SIZE_MAX);
 
     if (ret < 0) {
         buf_free(&page);
@@ -858,7 +652,7 @@ static enum MHD_Result serve_channel_file(Server *s, struct MHD_Connection *c, R
 {
     ChannelFile f;
     LlAnswer a;
-    char key[CHANNEL_ID_MAX + 1], rel[SERVE_URL_MAX + 1], max_age[48];
+    char key[NAME_MAX_LEN + 1], rel[SERVE_URL_MAX + 1], max_age[48];
     const char *cache;
     unsigned refused = resolve_channel_file(s, id, id_len, rest, &f);
 
@@ -1332,13 +1126,13 @@ static void check_web_root(const char *root)
     struct stat st;
     int fd;
 
-    if (open_beneath(root, page, 1, &fd, &st) < 0) {
+    if (serve_open_beneath(root, page, 1, &fd, &st) < 0) {
         log_msg(LOG_WARN, "", STAGE, "%s/%s: not found: /<channel>/ will answer 404", root,
                 PLAYER_PAGE);
         return;
     }
     close(fd);
-    if (open_beneath(root, player_map[0].parts, 4, &fd, &st) < 0) {
+    if (serve_open_beneath(root, player_map[0].parts, 4, &fd, &st) < 0) {
         log_msg(LOG_WARN, "", STAGE, "%s/node_modules/hls.js/dist/hls.min.js: not found: the "
                 "player page cannot play (run `npm ci` in %s)", root, root);
         return;
@@ -1447,7 +1241,7 @@ int server_add_channel(Server *s, const char *id, const char *dir)
     if (!channel_id_ok(id, strlen(id)) || !strcmp(id, "player") || !strcmp(id, "time")) {
         log_msg(LOG_ERROR, "", STAGE, "'%s' cannot be served: a channel id is [a-z0-9-]+, "
                 "at most %d, and not 'player' or 'time' (the server's own paths)", id,
-                CHANNEL_ID_MAX);
+                NAME_MAX_LEN);
         return AVERROR(EINVAL);
     }
     if (!(copy = strdup(dir)))

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,9 @@
 
 #include <dirent.h>
 
-#define WATCH_KEY_MAX 64
+#include <libavutil/error.h>
+
+#define WATCH_KEY_MAX NAME_MAX_LEN   /* a key is a channel id */
 #define WATCH_PATH_MAX 4096
 #define WATCH_FILE_EVENTS (IN_MOVED_TO | IN_CLOSE_WRITE)
 #define WATCH_DIR_EVENTS (WATCH_FILE_EVENTS | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)

@@ -1,5 +1,5 @@
 /* The push counters as an operator reads them in the log (pusher_report). */
-#include "packager.h"
+#include "sink.h"
 
 #include <inttypes.h>
 

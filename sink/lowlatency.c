@@ -20,15 +20,18 @@
  * cannot arrive between the look and the suspension unnoticed.
  */
 #include "internal.h"
+#include "playlist/playlist.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libavutil/error.h>
 #include <libavutil/time.h>
 #include <microhttpd.h>
 
@@ -46,12 +49,11 @@
  * (the channel stopped): the response is cut short, as the client sees a
  * broken transfer rather than a wrong segment. */
 #define STREAM_STALL_US (10 * 1000000LL)
-#define NAME_MAX_LEN 256
 
 typedef struct Waiter {
     struct MHD_Connection *conn;
-    char key[65];
-    char folder[NAME_MAX_LEN];        /* "360p"; "" for the channel's folder */
+    char key[NAME_MAX_LEN + 1];
+    char folder[NAME_MAX_LEN + 1];    /* "360p"; "" for the channel's folder */
     int64_t deadline_us;              /* resumed then, whatever arrives */
 } Waiter;
 
@@ -67,8 +69,8 @@ struct LowLatency {
 typedef struct Stream {
     LowLatency *ll;
     struct MHD_Connection *conn;
-    char key[65];
-    char folder[NAME_MAX_LEN];        /* the rendition's, in root */
+    char key[NAME_MAX_LEN + 1];
+    char folder[NAME_MAX_LEN + 1];    /* the rendition's, in root */
     char root[4096];                  /* the channel's folder */
     int64_t number;
     char ext[8];
@@ -190,14 +192,14 @@ static int suspend_locked(LowLatency *ll, struct MHD_Connection *c, const char *
 static int read_in(const char *root, const char *folder, const char *name, Buf *out)
 {
     const char *parts[] = { folder, name };
-    return read_beneath(root, parts, 2, out, PLAYLIST_MAX);
+    return serve_read_beneath(root, parts, 2, out, PLAYLIST_MAX);
 }
 
 static int open_in(const char *root, const char *folder, const char *name, int *fd)
 {
     const char *parts[] = { folder, name };
     struct stat st;
-    return open_beneath(root, parts, 2, fd, &st);
+    return serve_open_beneath(root, parts, 2, fd, &st);
 }
 
 static int exists_in(const char *root, const char *folder, const char *name)
@@ -485,7 +487,7 @@ int lowlatency_answer(LowLatency *ll, struct MHD_Connection *c, LlWait *wait, co
                       const char *channel_dir, const char *rel, LlAnswer *a)
 {
     const char *slash = strrchr(rel, '/'), *name = slash ? slash + 1 : rel;
-    char folder[NAME_MAX_LEN];
+    char folder[NAME_MAX_LEN + 1];
     size_t flen = slash ? (size_t)(slash - rel) : 0;
     OutputName n;
 

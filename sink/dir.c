@@ -1,7 +1,7 @@
 /* The directory sink: every file is written under a temporary name beside
  * its final one and renamed into place, so a reader (a player polling a
  * playlist, a web server) never sees half a file. */
-#include "packager.h"
+#include "sink.h"
 
 #include <errno.h>
 #include <fcntl.h>
