@@ -478,32 +478,29 @@ static Cue *current_cue(Playout *p, int64_t frame)
     return p->active >= 0 ? &p->cues[p->active] : NULL;
 }
 
+/* Passes a reference of the picture to every video queue and the audio on;
+ * audio is taken over, sent or freed, whatever happens. */
 static int send_frame(Playout *p, Queue *const *video_out, int nvideo, Queue *audio_out,
                       AVFrame *picture, AVFrame *audio, int64_t frame)
 {
-    int ret;
+    int ret = 0;
 
-    for (int i = 0; i < nvideo; i++) {
+    for (int i = 0; i < nvideo && ret >= 0; i++) {
         AVFrame *ref = av_frame_clone(picture);
-        if (!ref)
-            return AVERROR(ENOMEM);
+        if (!ref) {
+            ret = AVERROR(ENOMEM);
+            break;
+        }
         ref->pts = frame;
         ref->time_base = av_inv_q(p->cfg.fps);
         ref->pkt_duration = 1;
-        if ((ret = queue_send(video_out[i], ref)) < 0) {
+        if ((ret = queue_send(video_out[i], ref)) < 0)
             av_frame_free(&ref);
-            return ret;
-        }
     }
-    if (audio_out) {
-        if ((ret = queue_send(audio_out, audio)) < 0) {
-            av_frame_free(&audio);
-            return ret;
-        }
-    } else {
-        av_frame_free(&audio);
-    }
-    return 0;
+    if (ret >= 0 && audio_out && (ret = queue_send(audio_out, audio)) >= 0)
+        return 0;
+    av_frame_free(&audio);
+    return ret;
 }
 
 int playout_run(Playout *p, Queue *const *video_out, int nvideo, Queue *audio_out, int64_t frames)
