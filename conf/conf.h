@@ -123,7 +123,7 @@ typedef struct ConfLowLatency {
     int64_t part;            /* LL-HLS part length in µs; 0 = off */
 } ConfLowLatency;
 
-/* The server's limits (packager.h ServerLimits); 0: the server's default
+/* The server's limits (sink/sink.h ServerLimits); 0: the server's default
  * (common/output.h SERVER_*_DEFAULT*).
  * Channels that share a listen address share one server: what they give
  * must agree (conf_check_together; onair run refuses to start otherwise). */

@@ -143,7 +143,7 @@ static const Option low_latency_opts[] = {
 static const Section low_latency_sec = { "output.low_latency", low_latency_opts,
                                          conf_check_low_latency };
 
-/* Not given: 0, the server's own defaults (packager/serve.c), which follow
+/* Not given: 0, the server's own defaults (sink/serve.c), which follow
  * the host's open files; the help says what they are (common/output.h). */
 static const Option serve_opts[] = {
     { "listen", OT_LISTEN, F(ConfServe, listen), NULL, NONE, NONE, NULL, NULL, OPT_REQUIRED,
