@@ -518,7 +518,7 @@ int cmd_transcode(int argc, char **argv)
         double media = packager_progress_us(graph_packager(g)) / 1e6;
         log_msg(LOG_NOTICE, "", STAGE, "%.3f s transcoded in %.2f s (%.2fx real time); output in %s/%s",
                 media, elapsed, elapsed > 0 ? media / elapsed : 0, o.outdir,
-                o.formats == FORMAT_DASH ? "manifest.mpd" : "master.m3u8");
+                o.formats == FORMAT_DASH ? OUTPUT_MANIFEST : OUTPUT_MASTER);
     }
     /* a truncated input still gave valid output, but the job is not what was asked */
     status = head == AVERROR_INVALIDDATA ? EXIT_ERROR : EXIT_OK;

@@ -37,10 +37,10 @@ static const struct {
     enum PublishedKind kind;
     int top;
 } fixed_names[] = {
-    { "master.m3u8", PUBLISHED_PLAYLIST, 1 },
-    { "manifest.mpd", PUBLISHED_MANIFEST, 1 },
-    { "index.m3u8", PUBLISHED_PLAYLIST, 0 },
-    { "init.mp4", PUBLISHED_INIT, 0 },
+    { OUTPUT_MASTER, PUBLISHED_PLAYLIST, 1 },
+    { OUTPUT_MANIFEST, PUBLISHED_MANIFEST, 1 },
+    { OUTPUT_MEDIA_PLAYLIST, PUBLISHED_PLAYLIST, 0 },
+    { OUTPUT_INIT, PUBLISHED_INIT, 0 },
 };
 
 static const char *const media_exts[] = { "ts", "m4s" };
@@ -54,9 +54,9 @@ void output_name(char *out, size_t size, int64_t number, int part, const char *e
     if (!ext)
         ext = "";
     if (part >= 0)
-        snprintf(out, size, "seg_%08" PRId64 ".p%d%s%s", number, part, dot, ext);
+        snprintf(out, size, OUTPUT_SEGMENT_PREFIX "%" OUTPUT_NUMBER_WIDTH PRId64 ".p%d%s%s", number, part, dot, ext);
     else
-        snprintf(out, size, "seg_%08" PRId64 "%s%s", number, dot, ext);
+        snprintf(out, size, OUTPUT_SEGMENT_PREFIX "%" OUTPUT_NUMBER_WIDTH PRId64 "%s%s", number, dot, ext);
 }
 
 /* 1 to max_digits digits at *p, advancing past them; -1 when there are
@@ -90,9 +90,9 @@ int output_name_parse(const char *name, OutputName *out)
             goto found;
         }
     }
-    if (strncmp(name, "seg_", 4))
+    if (strncmp(name, OUTPUT_SEGMENT_PREFIX, strlen(OUTPUT_SEGMENT_PREFIX)))
         return AVERROR(EINVAL);
-    p = name + 4;
+    p = name + strlen(OUTPUT_SEGMENT_PREFIX);
     if ((n.number = read_number(&p, 19)) < 0)
         return AVERROR(EINVAL);
     n.kind = PUBLISHED_SEGMENT;

@@ -50,6 +50,15 @@ unsigned output_format_parse(const char *name);
  * and <ext> ts or m4s. A name is never reused, which is why players and
  * CDNs may keep segments and parts for long. */
 
+/* seg_<number>: the prefix and the printf width of the number, which the
+ * DASH SegmentTemplate ($Number%08d$) writes too. */
+#define OUTPUT_SEGMENT_PREFIX "seg_"
+#define OUTPUT_NUMBER_WIDTH "08"
+#define OUTPUT_MASTER "master.m3u8"        /* at the top of OUTDIR */
+#define OUTPUT_MANIFEST "manifest.mpd"
+#define OUTPUT_MEDIA_PLAYLIST "index.m3u8"  /* in each rendition's folder */
+#define OUTPUT_INIT "init.mp4"
+
 /* What a published file is, for whoever follows the output (a push to an
  * origin must send a playlist only after the segments it lists). */
 enum PublishedKind {

@@ -166,7 +166,7 @@ static int write_playlist(Packager *pk, Rendition *r, Buf *b)
             const Rendition *o = &pk->rends[i];
             if (o == r || !rendition_in_hls(pk, o) || !o->nparts || ll.nreports == LADDER_MAX)
                 continue;
-            snprintf(report_buf[ll.nreports], sizeof(report_buf[0]), "../%s/index.m3u8", o->name);
+            snprintf(report_buf[ll.nreports], sizeof(report_buf[0]), "../%s/" OUTPUT_MEDIA_PLAYLIST, o->name);
             report_uris[ll.nreports] = report_buf[ll.nreports];
             report_msn[ll.nreports] = o->parts[o->nparts - 1].number;
             report_part[ll.nreports] = o->parts[o->nparts - 1].index;
@@ -205,7 +205,7 @@ static int write_playlist(Packager *pk, Rendition *r, Buf *b)
             .segments = r->segs + first,
             .nsegments = r->nsegs - first,
             .extension = r->ext,
-            .map_uri = r->kind == REND_TS ? NULL : "init.mp4",
+            .map_uri = r->kind == REND_TS ? NULL : OUTPUT_INIT,
             .media_sequence = r->nsegs ? r->segs[first].number : 0,
             .discontinuity_sequence = disc,
             .dateranges = ranges,
@@ -217,7 +217,7 @@ static int write_playlist(Packager *pk, Rendition *r, Buf *b)
     pthread_mutex_unlock(&pk->lock);
     if (ret < 0)
         return ret;
-    ret = packager_write_file(pk, r->name, "index.m3u8", b->data, b->len);
+    ret = packager_write_file(pk, r->name, OUTPUT_MEDIA_PLAYLIST, b->data, b->len);
     buf_reset(b);
     return ret;
 }

@@ -168,7 +168,7 @@ static int open_mux(Packager *pk, Rendition *r)
     r->timescale = r->mux->streams[r->vst >= 0 ? r->vst : r->ast]->time_base.den;
     avio_flush(r->mux->pb);
     if (r->kind != REND_TS) {
-        ret = packager_write_file(pk, r->name, "init.mp4", r->out.data, r->out.len);
+        ret = packager_write_file(pk, r->name, OUTPUT_INIT, r->out.data, r->out.len);
         buf_reset(&r->out);
         if (ret < 0)
             return ret;
@@ -603,11 +603,11 @@ static int write_media_playlists(Packager *pk, Buf *b)
             .segments = r->segs,
             .nsegments = r->nsegs,
             .extension = r->ext,
-            .map_uri = r->kind == REND_TS ? NULL : "init.mp4",
+            .map_uri = r->kind == REND_TS ? NULL : OUTPUT_INIT,
             .media_sequence = r->nsegs ? r->segs[0].number : 0,
             .vod = 1,
         };
-        if ((ret = hls_write_media_playlist(b, &pl)) < 0 || (ret = write_buf(pk, r->name, "index.m3u8", b)) < 0)
+        if ((ret = hls_write_media_playlist(b, &pl)) < 0 || (ret = write_buf(pk, r->name, OUTPUT_MEDIA_PLAYLIST, b)) < 0)
             return ret;
     }
     return 0;
@@ -622,20 +622,20 @@ int packager_write_master(Packager *pk, Buf *b, char (*codecs)[96], const char *
     HlsVariant vars[LADDER_MAX];
     char uris[LADDER_MAX][RUNG_NAME_MAX + 16];
     char full[LADDER_MAX][160];
-    HlsAudioRendition arend = { .group = "aac", .name = "audio", .uri = "audio/index.m3u8",
+    HlsAudioRendition arend = { .group = "aac", .name = "audio", .uri = "audio/" OUTPUT_MEDIA_PLAYLIST,
                                 .channels = c->audio ? c->audio->par->ch_layout.nb_channels : 0 };
     HlsMaster m = { .variants = vars, .nvariants = c->nvideo, .version = fmp4 ? 7 : 3,
                     .audio = fmp4 && audio ? &arend : NULL };
     char audio_uri[RUNG_NAME_MAX + 16];
 
     if (audio) {
-        snprintf(audio_uri, sizeof(audio_uri), "%s/index.m3u8", audio->name);
+        snprintf(audio_uri, sizeof(audio_uri), "%s/" OUTPUT_MEDIA_PLAYLIST, audio->name);
         arend.uri = audio_uri;
     }
     for (int i = 0; i < c->nvideo; i++) {
         const Rendition *r = rendition_find(pk, fmp4 ? REND_FMP4_VIDEO : REND_TS, i);
         Rates vr = rendition_rates(r);
-        snprintf(uris[i], sizeof(uris[i]), "%s/index.m3u8", r->name);
+        snprintf(uris[i], sizeof(uris[i]), "%s/" OUTPUT_MEDIA_PLAYLIST, r->name);
         if (acodec)
             snprintf(full[i], sizeof(full[i]), "%s,%s", codecs[i], acodec);
         else
@@ -652,7 +652,7 @@ int packager_write_master(Packager *pk, Buf *b, char (*codecs)[96], const char *
         };
     }
     int ret = hls_write_master_playlist(b, &m);
-    return ret < 0 ? ret : write_buf(pk, "", "master.m3u8", b);
+    return ret < 0 ? ret : write_buf(pk, "", OUTPUT_MASTER, b);
 }
 
 static void fill_dash_rep(const Packager *pk, const Rendition *r, DashRepresentation *d,
@@ -742,7 +742,7 @@ int packager_write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *aco
     }
     if ((ret = dash_write_mpd(b, &m)) < 0)
         return (int)ret;
-    return write_buf(pk, "", "manifest.mpd", b);
+    return write_buf(pk, "", OUTPUT_MANIFEST, b);
 }
 
 int packager_codec_strings(Packager *pk, char (*codecs)[96], char *acodec, size_t size)

@@ -9,6 +9,8 @@
  */
 #include "playlist.h"
 
+#include "common/output.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -17,9 +19,9 @@
 #include <libavutil/error.h>
 #include <libavutil/mathematics.h>
 
-/* $Number%08d$ must give the names output_name gives. */
-#define INIT_TEMPLATE  "$RepresentationID$/init.mp4"
-#define MEDIA_TEMPLATE "$RepresentationID$/seg_$Number%08d$.m4s"
+/* the names output_name gives (common/output.h) */
+#define INIT_TEMPLATE  "$RepresentationID$/" OUTPUT_INIT
+#define MEDIA_TEMPLATE "$RepresentationID$/" OUTPUT_SEGMENT_PREFIX "$Number%" OUTPUT_NUMBER_WIDTH "d$.m4s"
 
 static int put_escaped(Buf *out, const char *s)
 {

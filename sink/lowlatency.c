@@ -280,7 +280,7 @@ static int answer_playlist(LowLatency *ll, struct MHD_Connection *c, LlWait *wai
         return respond_error(a, MHD_HTTP_BAD_REQUEST, "_HLS_part is a part index");
 
     pthread_mutex_lock(&ll->lock);
-    if ((ret = read_in(root, folder, "index.m3u8", &text)) < 0) {
+    if ((ret = read_in(root, folder, OUTPUT_MEDIA_PLAYLIST, &text)) < 0) {
         pthread_mutex_unlock(&ll->lock);
         buf_free(&text);
         return 0;   /* missing, a link, ...: the usual answer for the file */
@@ -331,7 +331,7 @@ static int folder_edge(const char *root, const char *folder, HlsEdge *edge)
     Buf text = { 0 };
     int ret;
 
-    if ((ret = read_in(root, folder, "index.m3u8", &text)) >= 0)
+    if ((ret = read_in(root, folder, OUTPUT_MEDIA_PLAYLIST, &text)) >= 0)
         ret = hls_read_edge((const char *)text.data, text.len, edge);
     buf_free(&text);
     if (ret >= 0 && (!edge->part_target_us || edge->ended))
@@ -500,7 +500,7 @@ int lowlatency_answer(LowLatency *ll, struct MHD_Connection *c, LlWait *wait, co
     /* only a rendition's files wait */
     if (ll->closing || !flen)
         return 0;
-    if (!strcmp(name, "index.m3u8"))
+    if (!strcmp(name, OUTPUT_MEDIA_PLAYLIST))
         return answer_playlist(ll, c, wait, key, channel_dir, folder, a);
     if (output_name_parse(name, &n) < 0 || (n.kind != PUBLISHED_SEGMENT && n.kind != PUBLISHED_PART))
         return 0;
