@@ -26,7 +26,8 @@ static int64_t frame_to_us(const Packager *pk, int64_t frames)
 /* When `frame` airs in this run; frames of an earlier run aired elsewhere. */
 static int64_t air_us(const Packager *pk, int64_t frame)
 {
-    return pk->cfg.epoch_us + frame_to_us(pk, frame - pk->cfg.first_frame);
+    const AirClock clock = { pk->cfg.fps, pk->cfg.epoch_us, pk->cfg.first_frame };
+    return air_clock_time(&clock, frame);
 }
 
 /* ---- programs ---- */

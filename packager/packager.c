@@ -731,7 +731,8 @@ int packager_write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *aco
     if (c->live) {
         m.dynamic = 1;
         /* presentation time 0 is frame 0 of the output clock */
-        m.availability_start_us = c->epoch_us - av_rescale(c->first_frame * 1000000, c->fps.den, c->fps.num);
+        /* presentation time 0 is frame 0's air time on this run's clock */
+        m.availability_start_us = air_clock_time(&(AirClock){ c->fps, c->epoch_us, c->first_frame }, 0);
         m.publish_us = clock_wall_us();
         m.min_update_us = c->grid.segment_us;
         m.time_shift_us = c->grid.segment_us * c->window;
