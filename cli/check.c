@@ -271,15 +271,12 @@ static int check_one(const char *path, const CheckOptions *o, ChannelConf **keep
     ConfReport report = { 0 };
     Timeline *tl = NULL;
     Warner w = { path, 0 };
-    char line[1600], a[64], b[64], span[32];
+    char a[64], b[64], span[32];
     int ret;
     int64_t from, to;
 
     ret = conf_load(&conf, path, &report);
-    for (int i = 0; i < report.count; i++) {
-        conf_message_format(&report, &report.messages[i], line, sizeof(line));
-        fprintf(stderr, "%s\n", line);
-    }
+    print_conf_report(&report);
     if (ret < 0) {
         if (report.errors)
             fprintf(stderr, "%s: %d error%s\n", path, report.errors, report.errors == 1 ? "" : "s");
@@ -340,13 +337,9 @@ static int check_one(const char *path, const CheckOptions *o, ChannelConf **keep
 static int check_together(ChannelConf *const *confs, int n)
 {
     ConfReport report = { 0 };
-    char line[2048];
     int ret = conf_check_together(confs, n, &report);
 
-    for (int i = 0; i < report.count; i++) {
-        conf_message_format(&report, &report.messages[i], line, sizeof(line));
-        fprintf(stderr, "%s\n", line);
-    }
+    print_conf_report(&report);
     conf_report_clear(&report);
     if (ret == AVERROR(ENOMEM))
         fprintf(stderr, "onair check: out of memory\n");

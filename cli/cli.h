@@ -16,4 +16,8 @@ int cmd_run(int argc, char **argv);
 /* Prints "onair: <msg>" as a usage error with a pointer to --help. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+struct ConfReport;
+/* Prints a config report's messages on stderr, one "FILE:LINE:COL: ..." line each. */
+void print_conf_report(const struct ConfReport *r);
+
 #endif

@@ -8,6 +8,7 @@
 #include <libavutil/log.h>
 
 #include "common/common.h"
+#include "conf/conf.h"
 #include "encoder/encoder.h"
 
 #define ONAIR_VERSION "0.1.0"
@@ -36,6 +37,15 @@ int usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\n(see 'onair %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
     return EXIT_USAGE;
+}
+
+void print_conf_report(const ConfReport *r)
+{
+    for (int i = 0; i < r->count; i++) {
+        char line[2048];
+        conf_message_format(r, &r->messages[i], line, sizeof(line));
+        fprintf(stderr, "%s\n", line);
+    }
 }
 
 int cmd_encoders(int argc, char **argv)

@@ -51,15 +51,6 @@ static ServerLimits limits_of(const ConfServer *v)
                            .timeout_s = (int)(v->idle_timeout / 1000000) };
 }
 
-static void print_report(const ConfReport *r)
-{
-    for (int i = 0; i < r->count; i++) {
-        char line[2048];
-        conf_message_format(r, &r->messages[i], line, sizeof(line));
-        fprintf(stderr, "%s\n", line);
-    }
-}
-
 int cmd_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -117,7 +108,7 @@ int cmd_run(int argc, char **argv)
     for (int i = optind; i < argc; i++) {
         ConfReport report = { 0 };
         int ret = conf_load(&confs[nconf], argv[i], &report);
-        print_report(&report);
+        print_conf_report(&report);
         conf_report_clear(&report);
         if (ret < 0) {
             status = EXIT_ERROR;
@@ -127,7 +118,7 @@ int cmd_run(int argc, char **argv)
     }
     if (conf_check_together(confs, nconf, &together) < 0)
         status = EXIT_ERROR;
-    print_report(&together);
+    print_conf_report(&together);
     conf_report_clear(&together);
     if (status != EXIT_OK)
         goto end;
