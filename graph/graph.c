@@ -74,6 +74,8 @@ void graph_abort(Graph *g, int err)
     atomic_store(&g->head_done, 1);
     if (g->playout)
         playout_stop(g->playout);
+    if (g->source)
+        source_stop(g->source);
     for (int i = 0; i < g->nrungs; i++)
         if (g->rung_in[i])
             queue_abort(g->rung_in[i]);

@@ -46,8 +46,9 @@
  * pushers flush (each bounded by its own flush time) and report.
  *
  * A failure travels everywhere at once: the first stage that fails records
- * its error, the head is stopped and every queue is aborted, so no thread
- * waits forever on a neighbour that is gone; graph_wait returns that error.
+ * its error, the head is stopped (a source even while it waits on its
+ * input) and every queue is aborted, so no thread waits forever on a
+ * neighbour that is gone; graph_wait returns that error.
  * What counts as a failure is one rule for every command (graph_failed).
  *
  * Counters: every stage and queue reports its counters through

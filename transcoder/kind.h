@@ -50,6 +50,7 @@ extern const SourceKind source_kind_generator;
 
 struct Source {
     SourceConfig cfg;
+    atomic_int stop;                 /* source_stop: as good as cfg.interrupt answering yes */
     const SourceKind *kind;
     void *priv;                      /* the kind's own state */
     char *url;                       /* the input, as named in messages */
@@ -95,6 +96,8 @@ int source_emit_audio(Source *s, AVFrame *f);
 /* What comes next is discontinuous with what came before (a loop, a
  * reconnect): it continues the output clock where it stands. */
 void source_rebase(Source *s);
+/* The user's stop (cfg.interrupt or source_stop). */
+int source_interrupted(Source *s);
 /* The user's stop, or an input silent for longer than its stall timeout. */
 int source_should_stop(Source *s);
 void source_warn_bad_data(Source *s, const char *what, int64_t pos_ts, AVRational tb);

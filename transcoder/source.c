@@ -17,9 +17,24 @@
 #define MAX_GAP_US 5000000
 #define MAX_CORRUPT_WARNINGS 10
 
+int source_interrupted(Source *s)
+{
+    return atomic_load(&s->stop) || (s->cfg.interrupt && s->cfg.interrupt(s->cfg.opaque));
+}
+
+static int interrupted(void *opaque)
+{
+    return source_interrupted(opaque);
+}
+
+void source_stop(Source *s)
+{
+    atomic_store(&s->stop, 1);
+}
+
 int source_should_stop(Source *s)
 {
-    if (s->cfg.interrupt && s->cfg.interrupt(s->cfg.opaque))
+    if (source_interrupted(s))
         return 1;
     if (s->cfg.stall_timeout_us > 0 && clock_monotonic_us() - s->last_data_us > s->cfg.stall_timeout_us) {
         s->stalled = 1;
@@ -388,7 +403,7 @@ int source_run(Source *s, Queue *const *video_out, int nvideo, Queue *audio_out)
     while (1) {
         int64_t frames_before = s->frames_out;
         ret = s->kind->read(s);
-        if (ret == AVERROR_EXIT || (s->cfg.interrupt && s->cfg.interrupt(s->cfg.opaque)) ||
+        if (ret == AVERROR_EXIT || source_interrupted(s) ||
             (ret < 0 && ret != AVERROR_INVALIDDATA && !s->cfg.reconnect))
             break;
         if (s->cfg.loop && s->kind->rewind && ret >= 0) {
@@ -411,9 +426,8 @@ int source_run(Source *s, Queue *const *video_out, int nvideo, Queue *audio_out)
         log_msg(LOG_WARN, s->channel, STAGE, "%s: input lost; reconnecting", s->url);
         do {
             failures = FFMIN(failures + 1, 64);
-            clock_sleep_us(backoff_delay(RECONNECT_FIRST_US, RECONNECT_MAX_US, failures), s->cfg.interrupt,
-                           s->cfg.opaque);
-            if (s->cfg.interrupt && s->cfg.interrupt(s->cfg.opaque)) {
+            clock_sleep_us(backoff_delay(RECONNECT_FIRST_US, RECONNECT_MAX_US, failures), interrupted, s);
+            if (source_interrupted(s)) {
                 ret = AVERROR_EXIT;
                 goto end;
             }

@@ -106,6 +106,10 @@ int source_set_one_thread_decode_pps(Source *src, int64_t pps);
  * error; the frames sent before stay valid either way. */
 int source_run(Source *src, Queue *const *video_out, int nvideo, Queue *audio_out);
 
+/* Makes source_run end as an interrupt would (AVERROR_EXIT), from any
+ * thread: blocking I/O is cut short too. */
+void source_stop(Source *src);
+
 /* Counters, updated while source_run runs; safe to read from another thread
  * (values may be a frame stale). */
 void source_stats(const Source *src, SourceStats *stats);
