@@ -11,8 +11,6 @@
 /* head, tick, audio, packager, and the rungs */
 #define MAX_THREADS (LADDER_MAX + 4)
 
-typedef struct Graph Graph;
-
 typedef struct Job {
     Graph *g;
     int index;
