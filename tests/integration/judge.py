@@ -526,38 +526,35 @@ def seg_end(pj, kind, default_dur):
     return max(ends) if ends else None
 
 
-def sps_bytes(url):
-    """profile_idc, constraint flags, level_idc of the first SPS, as 6 hex digits."""
+def first_packet_nals(url):
+    """The NAL units of url's first video packet, as the ffmpeg CLI copies them out in
+    Annex B: (nal_unit_type, bytes after the NAL header) each, in order."""
     r = run(['ffmpeg', '-nostdin', '-v', 'error', '-i', url, '-map', '0:v:0', '-c', 'copy',
              '-bsf:v', 'h264_mp4toannexb', '-frames:v', '1', '-f', 'h264', '-'],
             timeout=60, binary=True)
     data = r.stdout
-    i = 0
-    while True:
-        i = data.find(b'\x00\x00\x01', i)
-        if i < 0 or i + 6 >= len(data):
-            return None
-        if data[i + 3] & 0x1F == 7:
-            return data[i + 4:i + 7].hex()
-        i += 3
+    i = data.find(b'\x00\x00\x01')
+    while 0 <= i and i + 3 < len(data):
+        end = data.find(b'\x00\x00\x01', i + 3)
+        yield data[i + 3] & 0x1F, data[i + 4:end if end >= 0 else len(data)]
+        i = end
+
+
+def sps_bytes(url):
+    """profile_idc, constraint flags, level_idc of the first SPS, as 6 hex digits."""
+    for nal_type, body in first_packet_nals(url):
+        if nal_type == 7 and len(body) >= 3:
+            return body[:3].hex()
+    return None
 
 
 def first_slice_type(url):
-    """nal_unit_type of the first slice NAL (1 to 5) of url's first video packet, as
-    the ffmpeg CLI copies it out in Annex B: 5 is an IDR, 1 a picture that is not
-    (an I-frame that is no IDR, too). None when there is none."""
-    r = run(['ffmpeg', '-nostdin', '-v', 'error', '-i', url, '-map', '0:v:0', '-c', 'copy',
-             '-bsf:v', 'h264_mp4toannexb', '-frames:v', '1', '-f', 'h264', '-'],
-            timeout=60, binary=True)
-    data = r.stdout
-    i = 0
-    while True:
-        i = data.find(b'\x00\x00\x01', i)
-        if i < 0 or i + 3 >= len(data):
-            return None
-        if 1 <= data[i + 3] & 0x1F <= 5:
-            return data[i + 3] & 0x1F
-        i += 3
+    """nal_unit_type of the first slice NAL (1 to 5) of url's first video packet: 5 is an
+    IDR, 1 a picture that is not (an I-frame that is no IDR, too). None when there is none."""
+    for nal_type, _ in first_packet_nals(url):
+        if 1 <= nal_type <= 5:
+            return nal_type
+    return None
 
 
 def count_frames(url, stream_spec):
