@@ -31,7 +31,8 @@ enum LogLevel {
 };
 
 /* Global log setup, called once by the CLI before any thread starts.
- * json: one JSON object a line instead of plain text. */
+ * json: one JSON object a line on stdout instead of plain text on stderr
+ * (for collectors that read a container's stdout). */
 void log_setup(enum LogLevel max_level, int json);
 int log_enabled(enum LogLevel level);
 
@@ -41,6 +42,10 @@ void log_msg(enum LogLevel level, const char *channel, const char *stage,
              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void log_vmsg(enum LogLevel level, const char *channel, const char *stage,
               const char *fmt, va_list ap);
+
+/* An event (common/metrics.h) as a log line: in JSON, the event's members
+ * after time, level, channel, stage and msg; in text, at LOG_INFO. */
+void log_event(const char *channel, const char *event, const char *fields);
 
 /* A status line (progress) kept at the bottom of a terminal: log lines are
  * printed above it. NULL clears it. Only used when stderr is a terminal. */

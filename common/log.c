@@ -28,6 +28,20 @@ int log_enabled(enum LogLevel level)
     return level <= log_max;
 }
 
+/* The members every JSON line starts with; the caller closes the object. */
+static void write_json_head(enum LogLevel level, const char *channel, const char *stage, const char *msg)
+{
+    char when[40];
+
+    clock_format_iso(clock_wall_us(), when, sizeof(when));
+    fprintf(stdout, "{\"time\":\"%s\",\"level\":\"%s\",\"channel\":", when, level_names[level]);
+    json_write_string(stdout, channel ? channel : "");
+    fputs(",\"stage\":", stdout);
+    json_write_string(stdout, stage ? stage : "");
+    fputs(",\"msg\":", stdout);
+    json_write_string(stdout, msg);
+}
+
 void log_vmsg(enum LogLevel level, const char *channel, const char *stage,
               const char *fmt, va_list ap)
 {
@@ -42,33 +56,22 @@ void log_vmsg(enum LogLevel level, const char *channel, const char *stage,
         msg[--len] = 0;
 
     pthread_mutex_lock(&log_lock);
-    if (status_line[0])
-        fputs("\r\033[K", stderr);
     if (log_json) {
-        struct timespec ts;
-        struct tm tm;
-        char when[40];
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-        fprintf(stderr, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"channel\":", when,
-                ts.tv_nsec / 1000000, level_names[level]);
-        json_write_string(stderr, channel ? channel : "");
-        fputs(",\"stage\":", stderr);
-        json_write_string(stderr, stage ? stage : "");
-        fputs(",\"msg\":", stderr);
-        json_write_string(stderr, msg);
-        fputs("}\n", stderr);
+        write_json_head(level, channel, stage, msg);
+        fputs("}\n", stdout);
+        fflush(stdout);
     } else {
         const char *prefix = level == LOG_ERROR ? "error: " : level == LOG_WARN ? "warning: " : "";
+        if (status_line[0])
+            fputs("\r\033[K", stderr);
         if (channel && channel[0])
             fprintf(stderr, "onair[%s/%s] %s%s\n", channel, stage ? stage : "", prefix, msg);
         else
             fprintf(stderr, "onair[%s] %s%s\n", stage ? stage : "", prefix, msg);
+        if (status_line[0])
+            fputs(status_line, stderr);
+        fflush(stderr);
     }
-    if (status_line[0])
-        fputs(status_line, stderr);
-    fflush(stderr);
     pthread_mutex_unlock(&log_lock);
 }
 
@@ -78,6 +81,27 @@ void log_msg(enum LogLevel level, const char *channel, const char *stage, const 
     va_start(ap, fmt);
     log_vmsg(level, channel, stage, fmt, ap);
     va_end(ap);
+}
+
+void log_event(const char *channel, const char *event, const char *fields)
+{
+    if (!log_enabled(log_json ? LOG_NOTICE : LOG_INFO))
+        return;
+    pthread_mutex_lock(&log_lock);
+    if (log_json) {
+        write_json_head(LOG_NOTICE, channel, "events", event);
+        fprintf(stdout, ",\"event\":");
+        json_write_string(stdout, event);
+        fprintf(stdout, "%s}\n", fields ? fields : "");
+        fflush(stdout);
+        pthread_mutex_unlock(&log_lock);
+        return;
+    }
+    pthread_mutex_unlock(&log_lock);
+    if (fields && fields[0] == ',')
+        log_msg(LOG_INFO, channel, "events", "%s {%s}", event, fields + 1);
+    else
+        log_msg(LOG_INFO, channel, "events", "%s", event);
 }
 
 void log_status(const char *line)

@@ -405,3 +405,45 @@ void channel_free(Channel **pch)
     free(ch);
     *pch = NULL;
 }
+
+/* ---- operating (the admin API) ---- */
+
+static int not_yet(char *err, size_t size)
+{
+    snprintf(err, size, "not implemented yet");
+    return AVERROR(ENOSYS);
+}
+
+int channel_skip(Channel *ch, char *err, size_t size) { return not_yet(err, size); }
+int channel_hold_slate(Channel *ch, int64_t duration_us, char *err, size_t size) { return not_yet(err, size); }
+int channel_release_slate(Channel *ch, char *err, size_t size) { return not_yet(err, size); }
+int channel_take(Channel *ch, const char *source, int64_t duration_us, char *err, size_t size)
+{
+    return not_yet(err, size);
+}
+int channel_extend(Channel *ch, int64_t by_us, char *err, size_t size) { return not_yet(err, size); }
+int channel_reload_check(const Channel *ch, const ChannelConf *next, char *keys, size_t size)
+{
+    return not_yet(keys, size);
+}
+int channel_reload(Channel *ch, ChannelConf *next) { return AVERROR(ENOSYS); }
+const ChannelConf *channel_conf(const Channel *ch) { return ch->conf; }
+int channel_status_json(Channel *ch, Buf *out)
+{
+    return buf_printf(out, "{\"id\":\"%s\",\"state\":\"%s\"}", ch->id,
+                      channel_running(ch) ? "on_air" : "stopped");
+}
+int channel_schedule_json(Channel *ch, int64_t hours_us, Buf *out) { return buf_printf(out, "{\"entries\":[]}"); }
+int channel_ready(Channel *ch, char *why, size_t size)
+{
+    if (!channel_running(ch)) {
+        snprintf(why, size, "failed");
+        return 0;
+    }
+    return 1;
+}
+void channel_metrics(Channel *ch, MetricVisit visit, void *opaque)
+{
+    MetricSample s = { .id = METRIC_CHANNEL_UP, .value = channel_running(ch) };
+    visit(opaque, &s);
+}

@@ -117,7 +117,7 @@ static int prev_occ(const ChannelConf *conf, int64_t t, Occ *out)
 
 /* The item that follows item i in the chain: the next one without `at`,
  * wrapping to the first with loop; -1 when the chain ends (slate). */
-static int next_in_chain(const ChannelConf *conf, int i)
+int schedule_next_in_chain(const ChannelConf *conf, int i)
 {
     for (int j = i + 1; j < conf->schedule.nb_items; j++)
         if (conf->schedule.items[j].at_kind == CONF_AT_NONE)
@@ -249,7 +249,7 @@ int schedule_resolve(const ChannelConf *conf, int64_t channel_start, int64_t fro
             have_next = next_occ(conf, next.t, next.item, &next);
         } else {
             t = end;
-            cur = next_in_chain(conf, cur);
+            cur = schedule_next_in_chain(conf, cur);
             flags = 0;
         }
     }
@@ -259,6 +259,14 @@ done:
 fail:
     schedule_timeline_free(&tl);
     return ret;
+}
+
+int schedule_resolve_edited(const ChannelConf *conf, const ScheduleEdits *edits, int64_t channel_start,
+                            int64_t from, int64_t to, Timeline **out)
+{
+    /* TODO(edits): the resolver does not apply edits yet */
+    (void)edits;
+    return schedule_resolve(conf, channel_start, from, to, out);
 }
 
 int schedule_entry_at(const ChannelConf *conf, int64_t channel_start, int64_t t,

@@ -28,6 +28,7 @@
 
 #include <stdint.h>
 
+#include "common/metrics.h"
 #include "conf/conf.h"
 
 enum ScheduleFlags {
@@ -39,6 +40,10 @@ enum ScheduleFlags {
     SCHEDULE_DST_SHIFTED   = 1 << 5,  /* its local time did not exist that day; it starts later */
     SCHEDULE_DST_AMBIGUOUS = 1 << 6,  /* its local time happened twice that day; it airs at the first */
     SCHEDULE_OPEN_END      = 1 << 7,  /* a gap that no later `at` ends: end is INT64_MAX */
+    SCHEDULE_TAKEN         = 1 << 8,  /* an operator's take (an OVERLAY edit with a source) */
+    SCHEDULE_HELD          = 1 << 9,  /* the slate held by an operator (an OVERLAY edit without one) */
+    SCHEDULE_EDITED        = 1 << 10, /* starts at an ANCHOR edit (a skip, or an extended program) */
+    SCHEDULE_RESUMED       = 1 << 11, /* back after an overlay: joined `offset` in */
 };
 
 /* One program on the timeline. Times are microseconds since the Unix epoch,
@@ -72,6 +77,57 @@ typedef struct Timeline {
  */
 int schedule_resolve(const ChannelConf *conf, int64_t channel_start, int64_t from, int64_t to,
                      Timeline **out);
+
+/*
+ * Edits: what an operator changed on a running channel (the admin API),
+ * applied over the conf's timeline.
+ *
+ * ANCHOR: from `at`, the chain restarts at `item` (-1: the slate until the
+ * next `at` occurrence), `offset` µs into it; it ends at `end` when
+ * end > at (an extended or shortened program), else after its duration
+ * less offset; then its followers come as usual. `at` items still start at
+ * their times and cut it short. An anchor is an `at` occurrence of the
+ * operator's own: the latest anchor or occurrence before an instant
+ * decides what airs then, and at one instant an anchor wins.
+ *   skip at T:       { ANCHOR, at T, item = the next in the chain }
+ *   extend to E:     { ANCHOR, at = the entry's start, item and offset as
+ *                      the entry has them, end E }
+ *
+ * OVERLAY: during [at, end), `source` airs (-1: the slate is held; end
+ * INT64_MAX: until released), whatever the timeline says; after it, the
+ * timeline as it stands then, the entry on air joined in progress
+ * (SCHEDULE_RESUMED, offset into it). Later overlays win over earlier ones
+ * where they overlap.
+ *
+ * Edits may come in any order; items and sources are indexes into the conf
+ * that the timeline is resolved with.
+ */
+enum ScheduleEditKind {
+    SCHEDULE_EDIT_ANCHOR,
+    SCHEDULE_EDIT_OVERLAY,
+};
+
+typedef struct ScheduleEdit {
+    enum ScheduleEditKind kind;
+    int64_t at, end;
+    int item;               /* ANCHOR */
+    int64_t offset;         /* ANCHOR */
+    int source;             /* OVERLAY */
+} ScheduleEdit;
+
+typedef struct ScheduleEdits {
+    const ScheduleEdit *edits;
+    int count;
+} ScheduleEdits;
+
+/* schedule_resolve with edits over the conf (NULL or none: the same).
+ * Overlay entries have item -1, their source, and the source's name as
+ * title (-1 and NULL for a held slate). */
+int schedule_resolve_edited(const ChannelConf *conf, const ScheduleEdits *edits, int64_t channel_start,
+                            int64_t from, int64_t to, Timeline **out);
+
+/* The item that follows item i in the chain (-1: none: the slate). */
+int schedule_next_in_chain(const ChannelConf *conf, int i);
 
 /* The entry on air at instant t (t >= channel_start). */
 int schedule_entry_at(const ChannelConf *conf, int64_t channel_start, int64_t t,
@@ -108,6 +164,54 @@ int channel_running(const Channel *ch);
 /* Waits for the channel's threads; 0, or the error that stopped it. */
 int channel_wait(Channel *ch);
 const char *channel_id(const Channel *ch);
+
+/* ---- operating a running channel (the admin API) ------------------------
+ *
+ * Every call is thread safe and takes effect on the output clock at the
+ * next frame that is not cued yet (skip, take, slate: the next frame);
+ * it is kept in the channel's state so that a restart keeps it, logged,
+ * written to the as-run log and emitted as an "api" event.
+ * Returns 0, or: AVERROR(EINVAL) a value out of range (HTTP 400),
+ * AVERROR(ENOENT) no such source (404), AVERROR(EBUSY) not now (409: the
+ * channel is not on air, nothing to skip or release); err says why.
+ * Nothing is changed when a call fails.
+ */
+
+/* The entry on air ends now; the next one starts. */
+int channel_skip(Channel *ch, char *err, size_t size);
+/* Holds the slate for duration_us (0: until released). */
+int channel_hold_slate(Channel *ch, int64_t duration_us, char *err, size_t size);
+int channel_release_slate(Channel *ch, char *err, size_t size);
+/* Puts a configured source on air now for duration_us (0: until the next
+ * program on the timeline starts), then returns to the timeline where it
+ * stands. */
+int channel_take(Channel *ch, const char *source, int64_t duration_us, char *err, size_t size);
+/* The program on air runs by_us longer (negative: shorter, never before
+ * the next frame); the items that follow it without `at` move with it. */
+int channel_extend(Channel *ch, int64_t by_us, char *err, size_t size);
+
+/* A reload: 0 when `next` (loaded and checked) can replace the running
+ * conf without a restart, else AVERROR(EBUSY) with the keys that differ and
+ * need one ("video, ladder") in keys. */
+int channel_reload_check(const Channel *ch, const ChannelConf *next, char *keys, size_t size);
+/* Applies `next` (after channel_reload_check said yes): the schedule,
+ * sources, slate, push targets and events change without a gap. The channel
+ * takes `next` over; the conf it ran with stays alive until channel_free. */
+int channel_reload(Channel *ch, ChannelConf *next);
+/* The conf it runs with now (the last reloaded). */
+const ChannelConf *channel_conf(const Channel *ch);
+
+/* The channel as JSON (docs/api.md: a channel object). */
+int channel_status_json(Channel *ch, Buf *out);
+/* The timeline from now for `hours_us`, edits included, as JSON
+ * (docs/api.md: a schedule). */
+int channel_schedule_json(Channel *ch, int64_t hours_us, Buf *out);
+/* 1 when the channel publishes segments on time; else 0 and why:
+ * "starting", "late by 4.2 s", "failed". */
+int channel_ready(Channel *ch, char *why, size_t size);
+/* Every metric sample of the channel (without the channel label, which the
+ * caller adds: channel_id). */
+void channel_metrics(Channel *ch, MetricVisit visit, void *opaque);
 void channel_free(Channel **ch);
 
 #endif
