@@ -15,6 +15,8 @@ const MetricDef metric_defs[METRIC_COUNT] = {
         { "version", "ffmpeg", "x264" }, 0 },
     [METRIC_CHANNEL_UP] = { "onair_channel_up", METRIC_GAUGE,
         "1 while the channel runs, 0 once it stopped or failed.", { NULL }, 1 },
+    [METRIC_CHANNEL_READY] = { "onair_channel_ready", METRIC_GAUGE,
+        "1 while the channel publishes its segments on time (as /readyz says).", { NULL }, 1 },
     [METRIC_FRAMES] = { "onair_frames_total", METRIC_COUNTER,
         "Frames put out by the channel's playout clock.", { NULL }, 1 },
     [METRIC_FRAMES_REPEATED] = { "onair_frames_repeated_total", METRIC_COUNTER,
@@ -136,19 +138,19 @@ void event_emit(const char *channel, const char *event, const char *fields)
     char when[40];
     char *json;
 
+    /* built under the lock: seq and time go up together */
+    pthread_mutex_lock(&bus.lock);
     clock_format_iso(clock_wall_us(), when, sizeof(when));
-    if (buf_printf(&b, "{\"time\":\"%s\",\"channel\":", when) < 0 ||
+    if (buf_printf(&b, "{\"time\":\"%s\",\"seq\":%lld,\"channel\":", when, (long long)bus.next_seq) < 0 ||
         json_append_string(&b, channel ? channel : "") < 0 || buf_printf(&b, ",\"event\":") < 0 ||
         json_append_string(&b, event) < 0 || buf_printf(&b, "%s}", fields ? fields : "") < 0 ||
         buf_append(&b, "", 1) < 0 || b.len > EVENT_JSON_MAX) {
+        pthread_mutex_unlock(&bus.lock);
         buf_free(&b);
         log_msg(LOG_WARN, channel, "events", "the event %s is too large to keep", event);
         return;
     }
     json = (char *)b.data;
-    log_event(channel, event, fields);
-
-    pthread_mutex_lock(&bus.lock);
     for (int i = 0; i < SUBSCRIBERS_MAX; i++)
         if (bus.subs[i].fn)
             bus.subs[i].fn(bus.subs[i].opaque, json);
@@ -157,6 +159,7 @@ void event_emit(const char *channel, const char *event, const char *fields)
     bus.next_seq++;
     pthread_cond_broadcast(&bus.cond);
     pthread_mutex_unlock(&bus.lock);
+    log_event(channel, event, fields);
 }
 
 int64_t event_next_seq(void)

@@ -11,7 +11,8 @@
  * onair_ prefix, base units (_seconds, _bytes), _total for counters.
  *
  * Events. One bus for the process: event_emit() formats an object
- *   {"time":"2026-12-05T10:00:00.000Z","channel":"demo","event":"failover",...}
+ *   {"time":"2026-12-05T10:00:00.000Z","seq":17,"channel":"demo","event":"failover",...}
+ * (seq: the process's event count, 1 first: a reader sees a gap as one)
  * keeps the last EVENT_RING of them for readers that follow by sequence
  * number (the API's Server-Sent Events), hands each to every subscriber
  * (a webhook sender, synchronously: it must only queue it) and logs it.
@@ -35,6 +36,7 @@ typedef enum MetricType {
 typedef enum MetricId {
     METRIC_BUILD_INFO,
     METRIC_CHANNEL_UP,
+    METRIC_CHANNEL_READY,
     METRIC_FRAMES,
     METRIC_FRAMES_REPEATED,
     METRIC_FRAMES_DROPPED,
