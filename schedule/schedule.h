@@ -126,6 +126,14 @@ typedef struct ScheduleEdits {
 int schedule_resolve_edited(const ChannelConf *conf, const ScheduleEdits *edits, int64_t channel_start,
                             int64_t from, int64_t to, Timeline **out);
 
+/* Edits as text, for the channel's state file: one per line, items by
+ * index and title and sources by name, so that a file written before a
+ * config change is read against the new conf. parse keeps what still
+ * matches the conf (*n says how many) and fails with AVERROR_INVALIDDATA
+ * on a malformed line; *out is the caller's (free()). */
+int schedule_edits_format(const ScheduleEdit *e, int n, const ChannelConf *conf, Buf *out);
+int schedule_edits_parse(const char *text, const ChannelConf *conf, ScheduleEdit **out, int *n);
+
 /* The item that follows item i in the chain (-1: none: the slate). */
 int schedule_next_in_chain(const ChannelConf *conf, int i);
 
@@ -151,6 +159,7 @@ typedef struct ChannelOptions {
     int cores;                /* cores this channel may use (the host's split between channels) */
     int64_t preroll_us;       /* sources are opened this far ahead of their cue (default 3 s) */
     const char *utc_timing_url; /* where a live DASH player reads the server's clock; NULL: none */
+    const char *playlist_url;   /* where the built-in server offers its master playlist; NULL: not served */
 } ChannelOptions;
 
 /* Builds the channel's graph from a loaded, checked conf (which must
