@@ -124,6 +124,13 @@ void server_limits(const Server *s, ServerLimits *out);
 /* The port actually bound. */
 int server_port(const Server *s);
 
+/* onair_http_requests_total{code} (responses this server queued, by
+ * status, since it started; codes never answered are left out) and
+ * onair_http_connections (open now, those answered 503 for being over the
+ * limits too). Samples carry no channel: a server serves them all.
+ * Thread safe; visit is called on the caller's thread. */
+void server_metrics(Server *s, MetricVisit visit, void *opaque);
+
 /* Serves folder dir as http://LISTEN/<id>/... from now on; id is a channel id
  * ([a-z0-9-]+, not "player" or "time"); dir is copied. Adding an id again
  * replaces its folder. Thread safe, also while requests are served. */
