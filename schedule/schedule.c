@@ -10,6 +10,7 @@
 #include "schedule.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -457,8 +458,7 @@ static int apply_overlays(const ChannelConf *conf, const ScheduleEdits *edits, i
             /* a take is a position in its source; a held slate has none */
             x.offset = e->source >= 0 ? x.start - e->at : 0;
             /* after a later overlay, or the channel started while it aired */
-            x.flags |= x.start == channel_start && !(i > 0 && seg[i - 1].end == x.start)
-                       ? SCHEDULE_JOINED : SCHEDULE_RESUMED;
+            x.flags |= x.start == channel_start ? SCHEDULE_JOINED : SCHEDULE_RESUMED;
         }
         if (x.end < e->end)
             x.flags |= SCHEDULE_CUT_SHORT;
@@ -583,6 +583,275 @@ end:
         schedule_timeline_free(&tl);
     free(a.keys);
     *out = tl;
+    return ret;
+}
+
+/* ---- edits as text ------------------------------------------------------ */
+
+/* A string as a double-quoted token: what a title may hold (spaces,
+ * quotes, newlines) must not end the line or the token early. */
+static int put_quoted(Buf *out, const char *str)
+{
+    int ret = buf_append(out, "\"", 1);
+
+    for (const unsigned char *p = (const unsigned char *)str; *p && ret >= 0; p++) {
+        if (*p == '"' || *p == '\\')
+            ret = buf_printf(out, "\\%c", *p);
+        else if (*p == '\n')
+            ret = buf_append(out, "\\n", 2);
+        else if (*p == '\t')
+            ret = buf_append(out, "\\t", 2);
+        else if (*p < 0x20 || *p == 0x7f)
+            ret = buf_printf(out, "\\x%02x", *p);
+        else
+            ret = buf_append(out, p, 1);
+    }
+    return ret < 0 ? ret : buf_append(out, "\"", 1);
+}
+
+int schedule_edits_format(const ScheduleEdit *e, int n, const ChannelConf *conf, Buf *out)
+{
+    size_t len0 = out->len;
+    int ret = 0;
+
+    if (!conf || n < 0 || (n > 0 && !e))
+        return AVERROR(EINVAL);
+    for (int k = 0; k < n && ret >= 0; k++) {
+        if (e[k].kind == SCHEDULE_EDIT_ANCHOR) {
+            if (e[k].item < -1 || e[k].item >= conf->schedule.nb_items || e[k].offset < 0) {
+                ret = AVERROR(EINVAL);
+                break;
+            }
+            ret = buf_printf(out, "anchor %" PRId64 " %" PRId64 " %d %" PRId64 " ", e[k].at, e[k].end,
+                             e[k].item, e[k].offset);
+            if (ret >= 0)
+                ret = e[k].item >= 0 ? put_quoted(out, conf->schedule.items[e[k].item].title)
+                                     : buf_append(out, "-", 1);
+        } else if (e[k].kind == SCHEDULE_EDIT_OVERLAY) {
+            if (e[k].source < -1 || e[k].source >= conf->nb_sources) {
+                ret = AVERROR(EINVAL);
+                break;
+            }
+            ret = buf_printf(out, "overlay %" PRId64 " %" PRId64 " ", e[k].at, e[k].end);
+            if (ret >= 0)
+                ret = e[k].source >= 0 ? put_quoted(out, conf->sources[e[k].source].name)
+                                       : buf_append(out, "-", 1);
+        } else {
+            ret = AVERROR(EINVAL);
+            break;
+        }
+        if (ret >= 0)
+            ret = buf_append(out, "\n", 1);
+    }
+    /* nothing half written: the caller's buffer is as it was */
+    if (ret < 0)
+        buf_truncate(out, len0);
+    return ret < 0 ? ret : 0;
+}
+
+/* The parser's cursor over one line [p, end). */
+typedef struct Cursor {
+    const char *p, *end;
+} Cursor;
+
+static void skip_blank(Cursor *c)
+{
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\r'))
+        c->p++;
+}
+
+/* The next token is a word (letters); 0 when it is not `word`. */
+static int take_word(Cursor *c, const char *word)
+{
+    size_t len = strlen(word);
+
+    skip_blank(c);
+    if ((size_t)(c->end - c->p) < len || memcmp(c->p, word, len))
+        return 0;
+    if (c->p + len < c->end && c->p[len] != ' ' && c->p[len] != '\t' && c->p[len] != '\r')
+        return 0;
+    c->p += len;
+    return 1;
+}
+
+static int take_int64(Cursor *c, int64_t *v)
+{
+    char tmp[32], *e;
+    size_t len = 0;
+    long long x;
+
+    skip_blank(c);
+    while (c->p + len < c->end && len < sizeof(tmp) - 1 &&
+           (c->p[len] == '-' || (c->p[len] >= '0' && c->p[len] <= '9')))
+        len++;
+    if (!len || (c->p + len < c->end && c->p[len] != ' ' && c->p[len] != '\t' && c->p[len] != '\r'))
+        return 0;
+    memcpy(tmp, c->p, len);
+    tmp[len] = 0;
+    errno = 0;
+    x = strtoll(tmp, &e, 10);
+    if (errno || *e)
+        return 0;
+    *v = x;
+    c->p += len;
+    return 1;
+}
+
+static int hex_digit(char ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 :
+           ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+
+/* A quoted string into str (NUL-terminated), or `-` (*none = 1); 0 when
+ * the token is neither. */
+static int take_string(Cursor *c, Buf *str, int *none)
+{
+    buf_reset(str);
+    *none = 0;
+    skip_blank(c);
+    if (c->p < c->end && *c->p == '-') {
+        c->p++;
+        *none = 1;
+    } else if (c->p < c->end && *c->p == '"') {
+        c->p++;
+        for (;;) {
+            char ch;
+            if (c->p >= c->end)
+                return 0;
+            ch = *c->p++;
+            if (ch == '"')
+                break;
+            if (ch == '\\') {
+                if (c->p >= c->end)
+                    return 0;
+                ch = *c->p++;
+                if (ch == 'n') {
+                    ch = '\n';
+                } else if (ch == 't') {
+                    ch = '\t';
+                } else if (ch == 'x') {
+                    int hi, lo;
+                    if (c->end - c->p < 2 || (hi = hex_digit(c->p[0])) < 0 ||
+                        (lo = hex_digit(c->p[1])) < 0 || !(hi | lo))
+                        return 0;
+                    ch = (char)(hi << 4 | lo);
+                    c->p += 2;
+                } else if (ch != '"' && ch != '\\') {
+                    return 0;
+                }
+            }
+            if (buf_append(str, &ch, 1) < 0)
+                return -1;
+        }
+    } else {
+        return 0;
+    }
+    if (c->p < c->end && *c->p != ' ' && *c->p != '\t' && *c->p != '\r')
+        return 0;
+    return buf_append(str, "", 1) < 0 ? -1 : 1;
+}
+
+/* One line into *e: 1 kept, 0 dropped (it no longer matches the conf),
+ * AVERROR_INVALIDDATA malformed, or AVERROR(ENOMEM). */
+static int parse_edit(Cursor *c, const ChannelConf *conf, Buf *str, ScheduleEdit *e)
+{
+    int64_t v;
+    int none, r;
+
+    memset(e, 0, sizeof(*e));
+    if (take_word(c, "anchor")) {
+        e->kind = SCHEDULE_EDIT_ANCHOR;
+        e->source = -1;
+        if (!take_int64(c, &e->at) || !take_int64(c, &e->end) || !take_int64(c, &v) ||
+            v < -1 || v > INT_MAX || !take_int64(c, &e->offset) || e->offset < 0)
+            return AVERROR_INVALIDDATA;
+        e->item = (int)v;
+        if ((r = take_string(c, str, &none)) <= 0)
+            return r < 0 ? AVERROR(ENOMEM) : AVERROR_INVALIDDATA;
+        /* the slate has no title; an item has one */
+        if (none != (e->item < 0))
+            return AVERROR_INVALIDDATA;
+        skip_blank(c);
+        if (c->p != c->end)
+            return AVERROR_INVALIDDATA;
+        /* an index that names another program since a reload would put the
+         * wrong one on air: kept only while index and title still agree */
+        if (e->item >= 0 && (e->item >= conf->schedule.nb_items ||
+                             strcmp(conf->schedule.items[e->item].title, (const char *)str->data)))
+            return 0;
+        return 1;
+    }
+    if (take_word(c, "overlay")) {
+        e->kind = SCHEDULE_EDIT_OVERLAY;
+        e->item = -1;
+        if (!take_int64(c, &e->at) || !take_int64(c, &e->end))
+            return AVERROR_INVALIDDATA;
+        if ((r = take_string(c, str, &none)) <= 0)
+            return r < 0 ? AVERROR(ENOMEM) : AVERROR_INVALIDDATA;
+        skip_blank(c);
+        if (c->p != c->end)
+            return AVERROR_INVALIDDATA;
+        e->source = -1;
+        if (none)
+            return 1;
+        /* sources are found by name: a reload may have moved them */
+        for (int i = 0; i < conf->nb_sources; i++)
+            if (!strcmp(conf->sources[i].name, (const char *)str->data))
+                e->source = i;
+        return e->source >= 0;
+    }
+    return AVERROR_INVALIDDATA;
+}
+
+int schedule_edits_parse(const char *text, const ChannelConf *conf, ScheduleEdit **out, int *n)
+{
+    ScheduleEdit *edits = NULL;
+    Buf str = { 0 };
+    int count = 0, cap = 0, line = 0, ret = 0;
+    const char *p = text;
+
+    *out = NULL;
+    *n = 0;
+    if (!text || !conf)
+        return AVERROR(EINVAL);
+    while (*p) {
+        const char *eol = strchr(p, '\n');
+        Cursor c = { p, eol ? eol : p + strlen(p) };
+        ScheduleEdit e;
+
+        line++;
+        p = eol ? eol + 1 : c.end;
+        skip_blank(&c);
+        /* blank lines and comments: room for a header a person can read */
+        if (c.p == c.end || *c.p == '#')
+            continue;
+        if ((ret = parse_edit(&c, conf, &str, &e)) < 0)
+            goto fail;
+        if (!ret)
+            continue;
+        if (count == cap) {
+            int ncap = cap ? cap * 2 : 16;
+            ScheduleEdit *m = realloc(edits, sizeof(*m) * ncap);
+            if (!m) {
+                ret = AVERROR(ENOMEM);
+                goto fail;
+            }
+            edits = m;
+            cap = ncap;
+        }
+        edits[count++] = e;
+    }
+    buf_free(&str);
+    *out = edits;
+    *n = count;
+    return 0;
+fail:
+    buf_free(&str);
+    free(edits);
+    /* the line that is wrong, for the caller's message */
+    if (ret == AVERROR_INVALIDDATA)
+        *n = line;
     return ret;
 }
 
