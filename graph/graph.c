@@ -649,3 +649,14 @@ int64_t graph_last_publish_us(Graph *g)
     packager_stats(g->packager, &ps);
     return ps.last_publish_us;
 }
+
+int graph_npush(const Graph *g)
+{
+    return g->npushers;
+}
+
+void graph_push_status(Graph *g, int i, const char **name, PushStats *st)
+{
+    *name = g->push_names[i];
+    pusher_stats(g->pushers[i], st);
+}

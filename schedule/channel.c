@@ -90,9 +90,11 @@ struct Channel {
     int pre_source;
     PlayoutInput *pre_primary, *pre_backup;
     char playlist_url[300];
+    int late;                 /* "late" was emitted; the supervisor's only */
 };
 
 static void load_edits(Channel *ch);
+static void watch_lateness(Channel *ch);
 
 const char *channel_id(const Channel *ch)
 {
@@ -278,6 +280,7 @@ static int supervise(void *opaque)
     pthread_mutex_lock(&ch->ctl);
     ret = supervise_locked(ch);
     pthread_mutex_unlock(&ch->ctl);
+    watch_lateness(ch);
     return ret;
 }
 
@@ -1134,26 +1137,6 @@ end:
     return ret;
 }
 
-/* Wall time of the last segment published; 0: none yet. */
-static int64_t last_publish_us(Channel *ch)
-{
-    /* TODO(metrics): graph_last_publish_us */
-    return 0;
-}
-
-typedef struct PushHealth {
-    Buf *out;
-    int n;
-} PushHealth;
-
-static void push_counter(void *opaque, const GraphCounter *c)
-{
-    PushHealth *h = opaque;
-    if (strcmp(c->stage, "push"))
-        return;
-    (void)h;
-}
-
 int channel_status_json(Channel *ch, Buf *out)
 {
     int64_t now = clock_wall_us(), published;
@@ -1163,7 +1146,6 @@ int channel_status_json(Channel *ch, Buf *out)
     enum Role role;
     int have_next = 0, on_air, running = channel_running(ch);
     const ChannelConf *conf;
-    PushHealth push = { out, 0 };
 
     pthread_mutex_lock(&ch->ctl);
     conf = ch->conf;
@@ -1224,9 +1206,19 @@ int channel_status_json(Channel *ch, Buf *out)
                    !this_on_air ? "null" : role == ROLE_PRIMARY ? "true" : "false");
     }
     buf_printf(out, "],\"push\":[");
-    graph_counters(ch->graph, push_counter, &push);
+    for (int i = 0; i < graph_npush(ch->graph); i++) {
+        const char *name;
+        PushStats st;
+        graph_push_status(ch->graph, i, &name, &st);
+        buf_printf(out, "%s{\"target\":", i ? "," : "");
+        json_append_string(out, name);
+        buf_printf(out, ",\"ok\":%s,\"last_status\":%d,\"pushed\":%" PRId64 ",\"failures\":%" PRId64
+                   ",\"dropped\":%" PRId64 ",\"waiting_files\":%" PRId64 ",\"spool_bytes\":%" PRId64 "}",
+                   st.last_status >= 200 && st.last_status < 300 ? "true" : "false", st.last_status, st.pushed,
+                   st.failures, st.dropped, st.queued_files, st.queued_bytes);
+    }
     buf_printf(out, "]");
-    published = last_publish_us(ch);
+    published = graph_last_publish_us(ch->graph);
     if (published > 0)
         buf_printf(out, ",\"last_segment_age_seconds\":%.3f", (now - published) / 1e6);
     else
@@ -1237,21 +1229,62 @@ int channel_status_json(Channel *ch, Buf *out)
     return buf_printf(out, "}");
 }
 
+/* How late the output is: the age of the last segment beyond what a
+ * segment on time has (its length, and the grace below); 0: on time. */
+#define LATE_GRACE_US 2000000
+
+static int64_t late_us(Channel *ch, int64_t now)
+{
+    int64_t published = graph_last_publish_us(ch->graph);
+    int64_t allowed = ch->grid.segment_us + FFMAX(LATE_GRACE_US, ch->grid.segment_us);
+
+    if (!published)
+        return 0;
+    return now - published > allowed ? now - published - ch->grid.segment_us : 0;
+}
+
 int channel_ready(Channel *ch, char *why, size_t size)
 {
+    int64_t late;
+
     if (!channel_running(ch)) {
         snprintf(why, size, "failed");
         return 0;
     }
-    if (ch->on_air_cue < 0 || !last_publish_us(ch)) {
+    if (ch->on_air_cue < 0 || !graph_last_publish_us(ch->graph)) {
         snprintf(why, size, "starting");
+        return 0;
+    }
+    if ((late = late_us(ch, clock_wall_us())) > 0) {
+        snprintf(why, size, "late by %.1f s", late / 1e6);
         return 0;
     }
     return 1;
 }
 
+/* Emits "late" when the output falls behind (once, until it is on time again). */
+static void watch_lateness(Channel *ch)
+{
+    int64_t late = late_us(ch, clock_wall_us());
+
+    if (late > 0 && !ch->late) {
+        Buf f = { 0 };
+        event_field_num(&f, "late_seconds", late / 1e6);
+        event_emit(ch->id, EVENT_LATE, (const char *)f.data);
+        log_msg(LOG_WARN, ch->id, STAGE, "no segment published for %.1f s",
+                (late + ch->grid.segment_us) / 1e6);
+        buf_free(&f);
+    }
+    ch->late = late > 0;
+}
+
 void channel_metrics(Channel *ch, MetricVisit visit, void *opaque)
 {
-    MetricSample s = { .id = METRIC_CHANNEL_UP, .value = channel_running(ch) };
-    visit(opaque, &s);
+    char why[64];
+    MetricSample up = { .id = METRIC_CHANNEL_UP, .value = channel_running(ch) };
+    MetricSample ready = { .id = METRIC_CHANNEL_READY, .value = channel_ready(ch, why, sizeof(why)) };
+
+    visit(opaque, &up);
+    visit(opaque, &ready);
+    graph_metrics(ch->graph, visit, opaque);
 }

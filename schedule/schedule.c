@@ -882,16 +882,3 @@ void schedule_timeline_free(Timeline **ptl)
     free(tl);
     *ptl = NULL;
 }
-
-/* TODO(edits): replaced by the real text form */
-int schedule_edits_format(const ScheduleEdit *e, int n, const ChannelConf *conf, Buf *out)
-{
-    return 0;
-}
-
-int schedule_edits_parse(const char *text, const ChannelConf *conf, ScheduleEdit **out, int *n)
-{
-    *out = NULL;
-    *n = 0;
-    return 0;
-}

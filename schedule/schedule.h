@@ -126,14 +126,6 @@ typedef struct ScheduleEdits {
 int schedule_resolve_edited(const ChannelConf *conf, const ScheduleEdits *edits, int64_t channel_start,
                             int64_t from, int64_t to, Timeline **out);
 
-/* Edits as text, for the channel's state file: one per line, items by
- * index and title and sources by name, so that a file written before a
- * config change is read against the new conf. parse keeps what still
- * matches the conf (*n says how many) and fails with AVERROR_INVALIDDATA
- * on a malformed line; *out is the caller's (free()). */
-int schedule_edits_format(const ScheduleEdit *e, int n, const ChannelConf *conf, Buf *out);
-int schedule_edits_parse(const char *text, const ChannelConf *conf, ScheduleEdit **out, int *n);
-
 /* The item that follows item i in the chain (-1: none: the slate). */
 int schedule_next_in_chain(const ChannelConf *conf, int i);
 
