@@ -961,6 +961,29 @@ static int str_differs(const char *a, const char *b)
     return (a == NULL) != (b == NULL) || (a && strcmp(a, b));
 }
 
+/* Push targets are built into the graph: a change of them needs a restart
+ * (for now: the pushers cannot yet be swapped under a running packager). */
+static int push_differs(const ConfOutput *a, const ConfOutput *b)
+{
+    if (a->nb_push != b->nb_push)
+        return 1;
+    for (int i = 0; i < a->nb_push; i++) {
+        const ConfPush *x = &a->push[i], *y = &b->push[i];
+        if (strcmp(x->url, y->url) || str_differs(x->bearer_env, y->bearer_env) ||
+            str_differs(x->basic_user_env, y->basic_user_env) ||
+            str_differs(x->basic_password_env, y->basic_password_env) || str_differs(x->ca_file, y->ca_file) ||
+            str_differs(x->aws_sigv4, y->aws_sigv4) || str_differs(x->aws_key_env, y->aws_key_env) ||
+            str_differs(x->aws_secret_env, y->aws_secret_env) || x->delete_segments != y->delete_segments ||
+            x->spool != y->spool || x->timeout != y->timeout || x->retry_max != y->retry_max ||
+            x->headers.count != y->headers.count)
+            return 1;
+        for (int k = 0; k < x->headers.count; k++)
+            if (strcmp(x->headers.lines[k], y->headers.lines[k]))
+                return 1;
+    }
+    return 0;
+}
+
 int channel_reload_check(const Channel *ch, const ChannelConf *next, char *keys, size_t size)
 {
     const ChannelConf *cur = ch->conf;
@@ -995,6 +1018,8 @@ int channel_reload_check(const Channel *ch, const ChannelConf *next, char *keys,
     if (str_differs(a->serve.listen, b->serve.listen) || a->serve.connections != b->serve.connections ||
         a->serve.per_address != b->serve.per_address || a->serve.idle_timeout != b->serve.idle_timeout)
         add_key(keys, size, "output.serve");
+    if (push_differs(a, b))
+        add_key(keys, size, "output.push");
     return keys[0] ? AVERROR(EBUSY) : 0;
 }
 
