@@ -392,9 +392,12 @@ static int entry_start_cmp(const void *a, const void *b)
 /*
  * Lays the OVERLAY edits over `under` (the anchored timeline for the
  * window) into *tl: the overlays' stretches where they win, and what is
- * left of the entries under them (cut short before, resumed after). Only
- * overlays that reach into the first underlying entry or later can change
- * what the window returns: one that ended earlier left nothing to resume.
+ * left of the entries under them (cut short before, resumed after). The
+ * overlays that matter are those that meet the underlying entries, not just
+ * the window: one that ended before `from` still makes the entry on air at
+ * `from` a resumed one, and one that starts at or after `to` still cuts
+ * short the last entry, or the overlay before it. So every overlay that
+ * ends after the first underlying entry starts takes part.
  */
 static int apply_overlays(const ChannelConf *conf, const ScheduleEdits *edits, int64_t channel_start,
                           int64_t from, int64_t to, const Timeline *under, Timeline *tl)
@@ -415,7 +418,7 @@ static int apply_overlays(const ChannelConf *conf, const ScheduleEdits *edits, i
     for (int k = 0; k < edits->count; k++) {
         const ScheduleEdit *e = &edits->edits[k];
         int64_t s = e->at > channel_start ? e->at : channel_start;
-        if (e->kind != SCHEDULE_EDIT_OVERLAY || e->end <= s || e->end <= lo || s >= to)
+        if (e->kind != SCHEDULE_EDIT_OVERLAY || e->end <= s || e->end <= lo)
             continue;
         ov[nov++] = k;
         bounds[nb++] = s;

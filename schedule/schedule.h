@@ -51,7 +51,8 @@ enum ScheduleFlags {
  * start - offset + items[item].duration; end is earlier when CUT_SHORT. */
 typedef struct ScheduleEntry {
     int64_t start, end;
-    int64_t offset;         /* µs into the item at start; > 0 only when JOINED */
+    int64_t offset;         /* µs into the item (or the taken source) at start; > 0 only
+                             * when JOINED, EDITED (an anchor's offset) or RESUMED */
     int item;               /* index into conf->schedule.items, -1 for a gap */
     int source;             /* index into conf->sources, -1 for a gap */
     const char *title;      /* the item's title, borrowed from the conf; NULL for a gap */
@@ -101,6 +102,33 @@ int schedule_resolve(const ChannelConf *conf, int64_t channel_start, int64_t fro
  *
  * Edits may come in any order; items and sources are indexes into the conf
  * that the timeline is resolved with.
+ *
+ * The details:
+ *   - Anchor entries are flagged EDITED (an anchor's slate: EDITED | GAP,
+ *     OPEN_END when no cut follows; its `end` is not used). An offset past
+ *     the item's end makes it air not at all: its follower starts at `at`.
+ *   - An anchor before channel_start is an `at` occurrence before it: its
+ *     program is joined at the start (JOINED, offset + time since `at`)
+ *     while it is still on air then (an anchor's slate always is, until the
+ *     next cut); otherwise the chain starts with the channel as usual.
+ *   - Around an overlay, the entry it interrupts is CUT_SHORT (a gap is
+ *     not: it has no duration), the entry on air at its end comes back as
+ *     RESUMED with offset = its offset + (end - its start) (a gap: 0), its
+ *     other flags kept, JOINED dropped. An overlay cut by a later one gets
+ *     CUT_SHORT, and RESUMED (a take: offset = time since its `at`) when it
+ *     comes back. A held slate is HELD | GAP; an open one OPEN_END.
+ *   - An overlay that began before channel_start airs from the start
+ *     (JOINED; a take: offset = channel_start - at). Overlays with
+ *     end <= at are empty: ignored.
+ *   - Overlays that ended before `from` do not show, but still make the
+ *     entry on air at `from` a resumed one: any window gives the entries of
+ *     one long resolution.
+ *   - AVERROR(EINVAL) for an unknown kind, an item outside [-1, items), a
+ *     negative offset or a source outside [-1, sources).
+ * Cost: O(entries returned + `at` occurrences + anchors' log) for anchors
+ * (whole loops after an anchor are skipped as without edits), plus
+ * O(overlays²) for the overlays that end after the window's first entry
+ * starts.
  */
 enum ScheduleEditKind {
     SCHEDULE_EDIT_ANCHOR,
