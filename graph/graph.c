@@ -340,11 +340,15 @@ static int build(Graph *g, const GraphConfig *c)
             return AVERROR(ENOMEM);
     }
     for (int i = 0; i < c->npush; i++) {
-        if ((ret = pusher_new(&g->pushers[i], &c->push[i], c->packager->outdir, g->channel)) < 0) {
+        PushConfig pc = c->push[i];
+        snprintf(g->push_names[i], sizeof(g->push_names[i]), "%d", i);
+        /* an unnamed target is labelled by its index, which only the graph knows */
+        if (!pc.name)
+            pc.name = g->push_names[i];
+        if ((ret = pusher_new(&g->pushers[i], &pc, c->packager->outdir, g->channel)) < 0) {
             log_msg(LOG_ERROR, g->channel, STAGE, "push to %s: %s", c->push[i].url, ERRSTR(ret));
             return ret;
         }
-        snprintf(g->push_names[i], sizeof(g->push_names[i]), "%d", i);
         g->npushers++;
     }
     g->push_reported_us = clock_monotonic_us();

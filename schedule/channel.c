@@ -52,6 +52,7 @@ struct Channel {
     int next_cue_id;
     AsRunProgram cues[MAX_CUES];  /* a ring by id */
     AsRun *asrun;
+    Webhook *webhook;         /* conf->events.url: the channel's events go there */
 };
 
 const char *channel_id(const Channel *ch)
@@ -271,7 +272,7 @@ static int build_graph(Channel *ch)
     for (int i = 0; i < conf->output.nb_push; i++) {
         const ConfPush *t = &conf->output.push[i];
         push[i] = (PushConfig){
-            .url = t->url, .bearer_env = t->bearer_env, .basic_user_env = t->basic_user_env,
+            .url = t->url, .name = t->name, .bearer_env = t->bearer_env, .basic_user_env = t->basic_user_env,
             .basic_password_env = t->basic_password_env,
             .headers = (const char *const *)t->headers.lines, .nheaders = t->headers.count,
             .ca_file = t->ca_file, .aws_sigv4 = t->aws_sigv4, .aws_key_env = t->aws_key_env,
@@ -313,6 +314,19 @@ static int build_graph(Channel *ch)
     return 0;
 }
 
+/* Before the graph, so that its first events are sent too. */
+static int open_webhook(Channel *ch)
+{
+    const ConfEvents *ev = &ch->conf->events;
+    const char *secret = ev->secret_env ? getenv(ev->secret_env) : NULL;
+
+    if (ev->secret_env && (!secret || !*secret))
+        log_msg(LOG_WARN, ch->id, STAGE, "events.secret_env: %s is not set; events go unsigned",
+                ev->secret_env);
+    return webhook_new(&ch->webhook, &(WebhookConfig){ .channel = ch->id, .url = ev->url,
+                                                        .secret = secret });
+}
+
 int channel_new(Channel **out, const ChannelConf *conf, const ChannelOptions *opt)
 {
     Channel *ch = calloc(1, sizeof(*ch));
@@ -343,6 +357,8 @@ int channel_new(Channel **out, const ChannelConf *conf, const ChannelOptions *op
     ch->clock = (AirClock){ .fps = conf->video.fps, .epoch_us = ch->run_start_us,
                             .first_frame = ch->resumed ? next_frame : 0 };
     ch->cued_until = ch->run_start_us;
+    if (conf->events.url && (ret = open_webhook(ch)) < 0)
+        goto fail;
     if (ch->resumed)
         log_msg(LOG_NOTICE, ch->id, STAGE, "resuming at frame %" PRId64 " (the channel started %.0f s ago)",
                 ch->clock.first_frame, (ch->run_start_us - ch->channel_start_us) / 1e6);
@@ -401,6 +417,8 @@ void channel_free(Channel **pch)
     }
     graph_free(&ch->graph);
     asrun_free(&ch->asrun);
+    /* last: the program on air's end and as-run record go out too */
+    webhook_free(&ch->webhook);
     pthread_mutex_destroy(&ch->lock);
     free(ch);
     *pch = NULL;
