@@ -340,15 +340,16 @@ static int build(Graph *g, const GraphConfig *c)
             return AVERROR(ENOMEM);
     }
     for (int i = 0; i < c->npush; i++) {
-        if ((ret = pusher_new(&g->pushers[i], &c->push[i], c->packager->outdir, g->channel)) < 0) {
+        PushConfig pc = c->push[i];
+        char index[16];
+        /* an unnamed target is labelled by its index, which only the graph knows */
+        snprintf(index, sizeof(index), "%d", i);
+        if (!(g->push_names[i] = strdup(pc.name ? pc.name : index)))
+            return AVERROR(ENOMEM);
+        pc.name = g->push_names[i];
+        if ((ret = pusher_new(&g->pushers[i], &pc, c->packager->outdir, g->channel)) < 0) {
             log_msg(LOG_ERROR, g->channel, STAGE, "push to %s: %s", c->push[i].url, ERRSTR(ret));
             return ret;
-        }
-        {
-            char index[16];
-            snprintf(index, sizeof(index), "%d", i);
-            if (!(g->push_names[i] = strdup(c->push[i].name ? c->push[i].name : index)))
-                return AVERROR(ENOMEM);
         }
         g->npushers++;
     }

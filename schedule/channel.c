@@ -91,6 +91,7 @@ struct Channel {
     PlayoutInput *pre_primary, *pre_backup;
     char playlist_url[300];
     int late;                 /* "late" was emitted; the supervisor's only */
+    Webhook *webhook;         /* conf->events.url: the channel's events go there */
 };
 
 static void load_edits(Channel *ch);
@@ -396,7 +397,7 @@ static int build_graph(Channel *ch)
     for (int i = 0; i < conf->output.nb_push; i++) {
         const ConfPush *t = &conf->output.push[i];
         push[i] = (PushConfig){
-            .url = t->url, .bearer_env = t->bearer_env, .basic_user_env = t->basic_user_env,
+            .url = t->url, .name = t->name, .bearer_env = t->bearer_env, .basic_user_env = t->basic_user_env,
             .basic_password_env = t->basic_password_env,
             .headers = (const char *const *)t->headers.lines, .nheaders = t->headers.count,
             .ca_file = t->ca_file, .aws_sigv4 = t->aws_sigv4, .aws_key_env = t->aws_key_env,
@@ -436,6 +437,19 @@ static int build_graph(Channel *ch)
     }
     ch->one_thread_decode_pps = graph_one_thread_decode_pps(ch->graph);
     return 0;
+}
+
+/* Before the graph, so that its first events are sent too. */
+static int open_webhook(Channel *ch)
+{
+    const ConfEvents *ev = &ch->conf->events;
+    const char *secret = ev->secret_env ? getenv(ev->secret_env) : NULL;
+
+    if (ev->secret_env && (!secret || !*secret))
+        log_msg(LOG_WARN, ch->id, STAGE, "events.secret_env: %s is not set; events go unsigned",
+                ev->secret_env);
+    return webhook_new(&ch->webhook, &(WebhookConfig){ .channel = ch->id, .url = ev->url,
+                                                        .secret = secret });
 }
 
 int channel_new(Channel **out, const ChannelConf *conf, const ChannelOptions *opt)
@@ -478,6 +492,8 @@ int channel_new(Channel **out, const ChannelConf *conf, const ChannelOptions *op
         goto fail;
     if (ch->resumed)
         load_edits(ch);
+    if (conf->events.url && (ret = open_webhook(ch)) < 0)
+        goto fail;
     if (ch->resumed)
         log_msg(LOG_NOTICE, ch->id, STAGE, "resuming at frame %" PRId64 " (the channel started %.0f s ago)",
                 ch->clock.first_frame, (ch->run_start_us - ch->channel_start_us) / 1e6);
@@ -540,6 +556,8 @@ void channel_free(Channel **pch)
     playout_input_free(&ch->pre_backup);
     for (int i = 0; i < ch->nreloaded; i++)
         conf_free(&ch->reloaded[i]);
+    /* last: the program on air's end and as-run record go out too */
+    webhook_free(&ch->webhook);
     pthread_mutex_destroy(&ch->lock);
     pthread_mutex_destroy(&ch->ctl);
     free(ch);
@@ -1034,6 +1052,7 @@ int channel_reload(Channel *ch, ChannelConf *next)
     char keys[256];
     Buf text = { 0 }, f = { 0 };
     ScheduleEdit *kept = NULL;
+    Webhook *retired = NULL;
     int nkept = 0, ret;
 
     if ((ret = channel_reload_check(ch, next, keys, sizeof(keys))) < 0)
@@ -1070,12 +1089,25 @@ int channel_reload(Channel *ch, ChannelConf *next)
     }
     ch->conf = next;
     ch->reloaded[ch->nreloaded++] = next;
+    if (str_differs(old->events.url, next->events.url) ||
+        str_differs(old->events.secret_env, next->events.secret_env)) {
+        /* the new one subscribes before the old one goes: an event in
+         * between may reach both, none is lost */
+        retired = ch->webhook;
+        ch->webhook = NULL;
+        if (next->events.url && open_webhook(ch) < 0)
+            log_msg(LOG_WARN, ch->id, STAGE, "events.url: the new webhook cannot be set up; events stay here");
+        add_key(keys, sizeof(keys), "events");
+    }
     /* from the horizon on, the new timeline is cued: a change further ahead
      * than the pre-roll airs on its frame */
     save_edits(ch);
     pthread_mutex_unlock(&ch->ctl);
+    webhook_free(&retired);
 
     event_field_str(&f, "file", next->path);
+    if (keys[0])
+        event_field_str(&f, "changed", keys);
     event_emit(ch->id, EVENT_RELOAD, (const char *)f.data);
     buf_free(&f);
     log_msg(LOG_NOTICE, ch->id, STAGE, "reloaded %s", next->path);
