@@ -434,30 +434,30 @@ static enum MHD_Result answer_schedule(Channel *ch, struct MHD_Connection *c, co
 
 static enum MHD_Result answer_readyz(Admin *a, struct MHD_Connection *c)
 {
-    Buf b = { 0 };
-    int ready = 1, ret = buf_printf(&b, "{\"ready\":");
-    size_t at;
+    Buf why_not = { 0 }, b = { 0 };
+    int ret = 0;
 
-    at = b.len;
-    ret = ret < 0 ? ret : buf_printf(&b, "false,\"channels\":{");
-    for (int i = 0, n = 0; ret >= 0 && i < a->nchannels; i++) {
+    for (int i = 0; ret >= 0 && i < a->nchannels; i++) {
         char why[128] = "";
         if (channel_ready(a->channels[i], why, sizeof(why)))
             continue;
-        ready = 0;
-        if ((n++ && (ret = buf_printf(&b, ",")) < 0) ||
-            (ret = json_append_string(&b, channel_id(a->channels[i]))) < 0 ||
-            (ret = buf_printf(&b, ":")) < 0 || (ret = json_append_string(&b, why[0] ? why : "not ready")) < 0)
+        if ((why_not.len && (ret = buf_printf(&why_not, ",")) < 0) ||
+            (ret = json_append_string(&why_not, channel_id(a->channels[i]))) < 0 ||
+            (ret = buf_printf(&why_not, ":")) < 0)
             break;
+        ret = json_append_string(&why_not, why[0] ? why : "not ready");
     }
-    ret = ret < 0 ? ret : buf_printf(&b, "}}\n");
+    if (ret >= 0)
+        ret = buf_printf(&b, "{\"ready\":%s,\"channels\":{%.*s}}\n", why_not.len ? "false" : "true",
+                         (int)why_not.len, why_not.data ? (const char *)why_not.data : "");
     if (ret < 0) {
+        buf_free(&why_not);
         buf_free(&b);
         return MHD_NO;
     }
-    if (ready)
-        memcpy(b.data + at, "true, ", 6);   /* the same length as "false," */
-    return respond_buf(c, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, &b, CONTENT_TYPE_JSON, 1);
+    ret = why_not.len ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK;
+    buf_free(&why_not);
+    return respond_buf(c, (unsigned)ret, &b, CONTENT_TYPE_JSON, 1);
 }
 
 typedef struct MetricsVisit {

@@ -245,9 +245,15 @@ static int put_value(Buf *b, double v)
         return buf_printf(b, "NaN");
     if (isinf(v))
         return buf_printf(b, v > 0 ? "+Inf" : "-Inf");
+    char text[32];
+
     if (v == floor(v) && fabs(v) < 1e15)
         return buf_printf(b, "%.0f", v);
-    return buf_printf(b, "%.17g", v);
+    /* the shortest of the two that reads back as v */
+    snprintf(text, sizeof(text), "%.15g", v);
+    if (strtod(text, NULL) != v)
+        snprintf(text, sizeof(text), "%.17g", v);
+    return buf_printf(b, "%s", text);
 }
 
 /* # HELP text: backslash and line feed escaped. */
