@@ -211,15 +211,9 @@ static void servers_metrics(void *opaque, MetricVisit visit, void *vopaque)
 {
     RunState *set = opaque;
 
-    /* TODO(server_metrics): sink/sink.h's server_metrics(Server *, MetricVisit,
-     * void *) (branch metrics) gives onair_http_*; connect it here:
-     *   for (int i = 0; i < set->n; i++)
-     *       if (set->servers[i])
-     *           server_metrics(set->servers[i], visit, vopaque);
-     * (the admin listener adds up equal series of several servers) */
-    (void)set;
-    (void)visit;
-    (void)vopaque;
+    for (int i = 0; i < set->n; i++)
+        if (set->servers[i])
+            server_metrics(set->servers[i], visit, vopaque);
 }
 
 /* "localhost" for a wildcard address, [v6] in brackets: what a user can
@@ -376,9 +370,20 @@ int cmd_run(int argc, char **argv)
      * stops onair before it writes a segment */
     for (int i = 0; i < nconf; i++) {
         ChannelOptions opt = { .cores = FFMAX(1, cpu_count() / nconf) };
+        char playlist[300];
         int ret;
-        if (confs[i]->output.serve.listen)
+        if (confs[i]->output.serve.listen) {
+            ConfServer srv;
+            ListenAddr a = { 0 };
+            char host[260];
+            int s = conf_server_of(confs, nconf, i, &srv);
             opt.utc_timing_url = "/time";
+            listen_parse(confs[i]->output.serve.listen, &a, NULL, 0);
+            url_host(&a, host, sizeof(host));
+            snprintf(playlist, sizeof(playlist), "http://%s:%d/%s/%s", host, server_port(servers[s]),
+                     confs[i]->channel, OUTPUT_MASTER);
+            opt.playlist_url = playlist;
+        }
         if ((ret = channel_new(&chans[i], confs[i], &opt)) < 0) {
             log_msg(LOG_ERROR, confs[i]->channel, STAGE, "cannot go on air: %s", ERRSTR(ret));
             status = EXIT_ERROR;

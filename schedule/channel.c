@@ -906,6 +906,18 @@ end:
     return ret;
 }
 
+/* The program on air ends at `end` now (planned_us > 0: its as-run plan too). */
+static void set_on_air_end(Channel *ch, int64_t end, int64_t planned_us)
+{
+    pthread_mutex_lock(&ch->lock);
+    if (ch->on_air_cue >= 0) {
+        ch->info[ch->on_air_cue % MAX_CUES].end = end;
+        if (planned_us > 0)
+            ch->cues[ch->on_air_cue % MAX_CUES].planned_us = planned_us;
+    }
+    pthread_mutex_unlock(&ch->lock);
+}
+
 int channel_extend(Channel *ch, int64_t by_us, char *err, size_t size)
 {
     ScheduleEntry e;
@@ -925,6 +937,7 @@ int channel_extend(Channel *ch, int64_t by_us, char *err, size_t size)
         /* a take or a held slate runs longer (an open one is open already) */
         if (over->end != INT64_MAX)
             over->end = FFMAX(wall, over->end + by_us);
+        set_on_air_end(ch, over->end, 0);
     } else if (e.item < 0) {
         snprintf(err, size, "the slate is on air between programs: no program to extend");
         ret = AVERROR(EBUSY);
@@ -949,10 +962,7 @@ int channel_extend(Channel *ch, int64_t by_us, char *err, size_t size)
         anchor.end = FFMAX(wall, planned_end + by_us);
         if ((ret = add_edit(ch, &anchor, err, size)) < 0)
             goto end;
-        pthread_mutex_lock(&ch->lock);
-        if (ch->on_air_cue >= 0)
-            ch->cues[ch->on_air_cue % MAX_CUES].planned_us = anchor.end - e.start + e.offset;
-        pthread_mutex_unlock(&ch->lock);
+        set_on_air_end(ch, anchor.end, anchor.end - e.start + e.offset);
     }
     if ((ret = recue_from(ch, frame, wall)) >= 0) {
         Buf f = { 0 };
@@ -1110,7 +1120,6 @@ int channel_reload(Channel *ch, ChannelConf *next)
         event_field_str(&f, "changed", keys);
     event_emit(ch->id, EVENT_RELOAD, (const char *)f.data);
     buf_free(&f);
-    log_msg(LOG_NOTICE, ch->id, STAGE, "reloaded %s", next->path);
     return 0;
 }
 

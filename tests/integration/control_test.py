@@ -218,7 +218,8 @@ def case_restart():
 
 
 def case_reload():
-    """A reload that adds an `at` item 8 s ahead: it airs on its frame, with no gap in the
+    """A reload that adds an `at` item 8 s ahead: it airs on its frame (and, as the last
+    item of a list that does not loop, the slate after it), with no gap in the
     output. A broken file is refused (400 naming file:line:col) and changes nothing; a
     change of the canvas is refused (409 naming `video`); SIGHUP reloads too."""
     with J.Workdir('control-reload') as wd:
@@ -272,7 +273,8 @@ def case_reload():
         got, segs = colour_runs(out)
         info.append('frames: ' + ', '.join('%s@%d+%d' % (c, i, n) for c, i, n in got))
         at_frame = round((at - start_t) * FPS + 0.4999)
-        expect_runs(got, [('red', 0, at_frame), ('green', at_frame, 3 * FPS), ('red', at_frame + 3 * FPS, None)],
+        # the `at` item re-anchors the chain: nothing follows it in the list, so the slate
+        expect_runs(got, [('red', 0, at_frame), ('green', at_frame, 3 * FPS), ('slate', at_frame + 3 * FPS, None)],
                     fails)
         if any(abs(d - 1.0) > 0.0005 for _, d, _, _ in segs):
             fails.append('a gap or a short segment in the output: EXTINF %s' % [d for _, d, _, _ in segs])
