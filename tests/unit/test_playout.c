@@ -127,6 +127,19 @@ static void check_run(AVRational fps, int64_t first)
     CHECK_EQ_INT(events[2][1], first + 50);
     CHECK_EQ_INT(events[2][2], 3);
     CHECK_EQ_INT(playout_next_frame(p), first + 70);
+    {
+        /* files and generators on cue deliver every frame: nothing
+         * repeated or dropped; the slate aired for 10 + 20 frames */
+        PlayoutStats st;
+        playout_stats(p, &st);
+        CHECK_EQ_INT(st.frames_out, 70);
+        CHECK_EQ_INT(st.frames_repeated, 0);
+        CHECK_EQ_INT(st.frames_dropped, 0);
+        CHECK_EQ_INT(st.failovers, 0);
+        CHECK(st.input_loss_seconds == 0);
+        CHECK_EQ_INT(llrint(st.slate_seconds * av_q2d(fps)), 30);
+        CHECK_EQ_INT(st.role, PLAYOUT_ROLE_SLATE);
+    }
     playout_free(&p);
     CHECK(p == NULL);
     queue_free(&video);
@@ -270,9 +283,110 @@ static void check_audio_gap(void)
     unlink(path);
 }
 
+/* A live input that stops: the gappy file read as a live input (it comes
+ * in a burst, then ends, as a sender that went away). The stats agree with
+ * what aired, frame by frame: the slate after the failover, the loss from
+ * the failover on, every picture the input delivered either aired or
+ * counted as dropped, and the role on air at the end is the slate. */
+#define LIVE_FRAMES 400
+static void check_live_loss_stats(void)
+{
+    char path[] = "/tmp/onair-test-live-XXXXXX";
+    int fd = mkstemp(path);
+    SourceConfig sc = { .url = path, .canvas_width = W, .canvas_height = H, .out_fps = { 25, 1 },
+                        .out_sample_rate = 48000, .out_channels = 2 };
+    PlayoutInput *live = NULL;
+    Queue *video, *audio;
+    Playout *p = NULL;
+    PlayoutConfig cfg = {
+        .channel = "test", .width = W, .height = H, .fps = { 25, 1 }, .sample_rate = 48000, .channels = 2,
+        .epoch_us = 1795608000LL * 1000000, .paced = 0, .slate = color("blue", (AVRational){ 25, 1 }),
+        .on_event = on_event,
+    };
+    PlayoutStats st;
+    Run r = { 0 };
+    pthread_t t;
+    void *item;
+    int n = 0, primary = 0, slate = 0, other = 0;
+    int64_t loss = 0, failovers = 0, down_at = -1;
+
+    nevents = 0;
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        close(fd);
+    CHECK_EQ_INT(write_gappy_file(path), 0);
+    CHECK_EQ_INT(playout_input_start(&live, &sc, 1), 0);
+    queue_new(&video, 16, 1, queue_free_frame);
+    queue_new(&audio, 16, 1, queue_free_frame);
+    CHECK_EQ_INT(playout_new(&p, &cfg), 0);
+    playout_stats(p, &st);
+    CHECK_EQ_INT(st.role, PLAYOUT_ROLE_SLATE);   /* nothing cued yet */
+    /* a timeout well past any pause of a loaded machine's decoding */
+    CHECK_EQ_INT(playout_cue(p, 0, 1, live, NULL, 500000), 0);
+    r.p = p;
+    r.video = video;
+    r.audio = audio;
+    r.frames = LIVE_FRAMES;
+    pthread_create(&t, NULL, run, &r);
+    while (queue_receive(video, &item) == 0) {
+        AVFrame *f = item;
+        int y = f->data[0][(H / 2) * f->linesize[0] + W / 2];
+        /* the file is gray (128); the slate blue (luma about 41) */
+        if (abs(y - 128) <= 4)
+            primary++;
+        else if (y < 60)
+            slate++;
+        else
+            other++;
+        av_frame_free(&f);
+        if (queue_receive(audio, &item) == 0)
+            av_frame_free((AVFrame **)&item);
+        n++;
+        usleep(5000);   /* the output clock's pace, roughly: the timeout is on the wall clock */
+    }
+    pthread_join(t, NULL);
+    CHECK_EQ_INT(r.ret, 0);
+    CHECK_EQ_INT(n, LIVE_FRAMES);
+    CHECK_EQ_INT(other, 0);
+    /* what the events say was lost (a loaded machine may fail over and
+     * recover more than once before the input ends) */
+    for (int i = 0; i < nevents; i++) {
+        if (events[i][0] == PLAYOUT_FAILOVER) {
+            failovers++;
+            down_at = events[i][1];
+        } else if (events[i][0] == PLAYOUT_RECOVERED && down_at >= 0) {
+            loss += events[i][1] - down_at;
+            down_at = -1;
+        }
+    }
+    CHECK(down_at >= 0);   /* it ended down */
+    if (down_at >= 0)
+        loss += LIVE_FRAMES - down_at;
+
+    playout_stats(p, &st);
+    CHECK_EQ_INT(st.frames_out, LIVE_FRAMES);
+    CHECK_EQ_INT(st.role, PLAYOUT_ROLE_SLATE);
+    CHECK(failovers >= 1);
+    CHECK_EQ_INT(st.failovers, failovers);
+    CHECK_EQ_INT(llrint(st.slate_seconds * 25), slate);
+    CHECK_EQ_INT(llrint(st.input_loss_seconds * 25), loss);
+    CHECK(loss > 0 && loss <= slate);   /* the slate also aired while it connected */
+    /* the burst came faster than the clock took it: dropped; then nothing
+     * new until the timeout: repeated; each of its pictures aired once or
+     * was dropped */
+    CHECK(st.frames_dropped > 0);
+    CHECK(st.frames_repeated > 0);
+    CHECK_EQ_INT(primary - st.frames_repeated + st.frames_dropped, GAP_FRAMES);
+    playout_free(&p);
+    queue_free(&video);
+    queue_free(&audio);
+    unlink(path);
+}
+
 int main(void)
 {
     log_setup(LOG_ERROR, 0);
+    check_live_loss_stats();
     check_run((AVRational){ 25, 1 }, 0);
     /* 29.97 after a restart: 1601 and 1602 samples a frame, summing exactly */
     check_run((AVRational){ 30000, 1001 }, 123456);

@@ -381,6 +381,18 @@ static void test_outage(void)
     pthread_mutex_unlock(&origin.lock);
     CHECK_EQ_INT(fails, 6);
     CHECK(last - first >= 70000);     /* at least 25 + 50 ms of backoff (jitter: half to all) */
+    /* the metrics' view: every answer by its code, as the origin gave them;
+     * each accepted PUT's latency in its kind's histogram */
+    CHECK_EQ_INT(st.nrequests, 2);
+    for (int i = 0; i < st.nrequests; i++) {
+        CHECK(st.requests[i].code == 503 || st.requests[i].code == 201);
+        CHECK_EQ_INT(st.requests[i].count, st.requests[i].code == 503 ? 6 : 5);
+    }
+    CHECK_EQ_INT(st.requests_other, 0);
+    CHECK_EQ_INT(atomic_load(&pusher_latency_histogram(p, 0)->count), 4);
+    CHECK_EQ_INT(atomic_load(&pusher_latency_histogram(p, 1)->count), 1);
+    /* the segments waited out the outage: none was accepted within 50 ms */
+    CHECK_EQ_INT(atomic_load(&pusher_latency_histogram(p, 0)->buckets[0]), 0);
     pusher_free(&p);
 }
 

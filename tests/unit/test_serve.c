@@ -1220,6 +1220,90 @@ static void test_default_web_root(const char *src_web)
     server_free(&s);
 }
 
+/* ---- metrics ------------------------------------------------------------- */
+
+typedef struct Counted {
+    int64_t by_code[600];
+    int ncodes;
+    int64_t connections;
+    int other;                        /* samples of another metric */
+} Counted;
+
+static void count_sample(void *opaque, const MetricSample *m)
+{
+    Counted *c = opaque;
+
+    if (m->id == METRIC_HTTP_REQUESTS) {
+        int code = atoi(m->labels[0]);
+        if (code > 0 && code < 600)
+            c->by_code[code] = (int64_t)m->value;
+        c->ncodes++;
+    } else if (m->id == METRIC_HTTP_CONNECTIONS) {
+        c->connections = (int64_t)m->value;
+    } else {
+        c->other++;
+    }
+}
+
+/* A server of its own, so the counts are exactly what this test asked:
+ * answers by status, and a kept-alive connection open until it closes. */
+static void test_metrics(void)
+{
+    char dir[1024];
+    Server *s = NULL;
+    Counted c = { 0 };
+    CURL *keep = curl_easy_init();
+    Reply r;
+    int saved = port;
+
+    tmp_path(dir, sizeof(dir), "web");
+    CHECK(server_new(&s, "127.0.0.1:0", dir) == 0);
+    if (!s)
+        return;
+    port = server_port(s);
+    tmp_path(dir, sizeof(dir), "ch");
+    CHECK(server_add_channel(s, "ch", dir) == 0);
+    server_metrics(s, count_sample, &c);
+    CHECK_EQ_INT(c.ncodes, 0);
+    CHECK_EQ_INT(c.connections, 0);
+    for (int i = 0; i < 3; i++) {
+        CHECK(http_on(keep, &r, "GET", "127.0.0.1", port, "/ch/master.m3u8") == 0);
+        CHECK_EQ_INT(r.status, 200);
+        reply_free(&r);
+    }
+    for (int i = 0; i < 2; i++) {
+        CHECK(http(&r, "GET", "/ch/nothing.m3u8") == 0);
+        CHECK_EQ_INT(r.status, 404);
+        reply_free(&r);
+    }
+    CHECK(http(&r, "POST", "/ch/master.m3u8") == 0);
+    CHECK_EQ_INT(r.status, 405);
+    reply_free(&r);
+    memset(&c, 0, sizeof(c));
+    server_metrics(s, count_sample, &c);
+    CHECK_EQ_INT(c.ncodes, 3);
+    CHECK_EQ_INT(c.by_code[200], 3);
+    CHECK_EQ_INT(c.by_code[404], 2);
+    CHECK_EQ_INT(c.by_code[405], 1);
+    CHECK_EQ_INT(c.other, 0);
+    /* the kept-alive one is open; the others close as libcurl lets go */
+    for (int i = 0; i < 200 && c.connections != 1; i++) {
+        usleep(10000);
+        memset(&c, 0, sizeof(c));
+        server_metrics(s, count_sample, &c);
+    }
+    CHECK_EQ_INT(c.connections, 1);
+    curl_easy_cleanup(keep);
+    for (int i = 0; i < 200 && c.connections != 0; i++) {
+        usleep(10000);
+        memset(&c, 0, sizeof(c));
+        server_metrics(s, count_sample, &c);
+    }
+    CHECK_EQ_INT(c.connections, 0);
+    server_free(&s);
+    port = saved;
+}
+
 int main(int argc, char **argv)
 {
     char dir[1024], cmd[1100];
@@ -1246,6 +1330,7 @@ int main(int argc, char **argv)
     tmp_path(dir, sizeof(dir), "chlink");
     CHECK(server_add_channel(s, "linked", dir) == 0);
 
+    test_metrics();
     test_files();
     test_fresh();
     test_refused();
