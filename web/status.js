@@ -16,7 +16,12 @@
   const $ = (id) => document.getElementById(id);
   const cards = new Map();      // channel id -> Card
   let clockOffsetMs = 0;        // the server's clock minus this browser's
-  let spanS = Number($('span').value);
+  // The timeline's reach in s, or 'auto': per channel, the shortest of
+  // SPANS_S that shows AUTO_BOUNDARIES program starts ahead (a loop of
+  // seconds-long items and a day of hour-long shows both read well).
+  let spanChoice = $('span').value;
+  const SPANS_S = [300, 1800, 7200, 21600];
+  const AUTO_BOUNDARIES = 3;
   let lastMetrics = null;       // { at, series } of the previous /metrics read
   let refreshTimer = 0;
 
@@ -200,6 +205,7 @@
       this.schedule = null;
       this.scheduleAt = 0;
       this.scheduleKey = '';
+      this.span = SPANS_S[0];
       this.sourceNames = new Set();
       this.preview = { src: undefined, hls: null, retry: 0 };
       for (const b of this.root.querySelectorAll('button[data-action]'))
@@ -258,9 +264,7 @@
 
       // segments: the API's age, the publish delay's mean since the last read
       const age = ch.last_segment_age_seconds;
-      const ageEl = q('.seg-age');
-      ageEl.textContent = seconds(age) + ' ago';
-      ageEl.classList.toggle('bad', isFinite(age) && age > 3 * 2);
+      q('.seg-age').textContent = seconds(age) + ' ago';
       const delay = metrics ? recentMean(prev, metrics, 'onair_segment_publish_delay_seconds', m) : null;
       if (delay !== null) q('.seg-delay').textContent = seconds(delay, 3);
       const fps = metrics ? rate(prev, metrics, 'onair_frames_total', m) : null;
@@ -332,12 +336,25 @@
 
     async loadSchedule() {
       this.scheduleAt = Date.now();
-      const hours = Math.max(1, Math.ceil(spanS / 3600));
+      const fixed = spanChoice !== 'auto';
+      // auto reads an hour first, all of the longest span when that is sparse
+      let hours = Math.max(1, Math.ceil((fixed ? Number(spanChoice) : SPANS_S[0]) / 3600));
       try {
-        const s = await getJSON(API + 'channels/' + encodeURIComponent(this.id) + '/schedule?hours=' + hours);
-        this.schedule = (s.entries || []).map((e) => ({
-          start: parseTime(e.start), end: parseTime(e.end), title: e.title, source: e.source,
-          kind: e.kind, item: e.item, flags: e.flags || [] }));
+        for (;;) {
+          const s = await getJSON(API + 'channels/' + encodeURIComponent(this.id) + '/schedule?hours=' + hours);
+          this.schedule = (s.entries || []).map((e) => ({
+            start: parseTime(e.start), end: parseTime(e.end), title: e.title, source: e.source,
+            kind: e.kind, item: e.item, flags: e.flags || [] }));
+          if (fixed) {
+            this.span = Number(spanChoice);
+            break;
+          }
+          const t = now(), maxS = SPANS_S[SPANS_S.length - 1];
+          const fits = (span) => this.schedule.filter((e) => e.start > t && e.start <= t + span * 900).length >= AUTO_BOUNDARIES;
+          this.span = SPANS_S.find((span) => span <= hours * 3600 && fits(span)) || maxS;
+          if (this.span <= hours * 3600 || hours * 3600 >= maxS) break;
+          hours = Math.ceil(maxS / 3600);
+        }
         for (const e of this.schedule)
           if (e.source) this.sourceNames.add(e.source);
         this.fillTakeSources();
@@ -347,10 +364,10 @@
       }
     }
 
-    // The next spanS seconds (and a tenth of it behind), boundaries to scale.
+    // The next this.span seconds (and a tenth of that behind), boundaries to scale.
     drawTimeline() {
       const track = this.q('.tl-track'), ticks = this.q('.tl-ticks');
-      const t = now(), from = t - spanS * 100, to = t + spanS * 900;   // ms: 10% behind, 90% ahead
+      const t = now(), from = t - this.span * 100, to = t + this.span * 900;   // ms: 10% behind, 90% ahead
       const x = (ms) => ((ms - from) / (to - from) * 100);
       track.textContent = '';
       ticks.textContent = '';
@@ -370,7 +387,7 @@
       const mark = el('div', 'tl-now');
       mark.style.left = x(t) + '%';
       track.append(mark);
-      const step = [15, 30, 60, 300, 600, 900, 1800, 3600, 7200].find((s) => spanS / s <= 8) * 1000;
+      const step = [15, 30, 60, 300, 600, 900, 1800, 3600, 7200].find((s) => this.span / s <= 8) * 1000;
       for (let k = Math.ceil(from / step) * step; k <= to; k += step) {
         const tk = el('span', null, hm(k, step < 60000));
         tk.style.left = x(k) + '%';
@@ -628,7 +645,7 @@
   // ---- start --------------------------------------------------------------
 
   $('span').addEventListener('change', () => {
-    spanS = Number($('span').value);
+    spanChoice = $('span').value;
     for (const c of cards.values()) c.loadSchedule();
   });
   $('banner-close').addEventListener('click', () => { $('banner').hidden = true; });
