@@ -264,7 +264,7 @@
 
       // segments: the API's age, the publish delay's mean since the last read
       const age = ch.last_segment_age_seconds;
-      q('.seg-age').textContent = seconds(age) + ' ago';
+      q('.seg-age').textContent = isFinite(age) && age !== null ? seconds(age) + ' ago' : 'none yet';
       const delay = metrics ? recentMean(prev, metrics, 'onair_segment_publish_delay_seconds', m) : null;
       if (delay !== null) q('.seg-delay').textContent = seconds(delay, 3);
       const fps = metrics ? rate(prev, metrics, 'onair_frames_total', m) : null;
@@ -285,6 +285,8 @@
       this.tick();
     }
 
+    // The live inputs, as the channel object lists them: healthy is known for the one on air
+    // (false: it went silent and its backup or the slate airs instead)
     renderSources(sources) {
       const ul = this.q('.sources');
       ul.textContent = '';
@@ -292,13 +294,10 @@
       for (const s of sources) {
         this.sourceNames.add(s.name);
         const li = el('li');
-        // a live input on air is delivering (else the backup or the slate
-        // would be); one off air is only known to be configured
-        const state = s.on_air ? 'on air' : s.live ? 'standby' : 'off air';
-        li.append(el('span', 'dot ' + (s.on_air ? 'good' : 'idle')), el('span', 'mono', s.name),
-          el('span', 'muted', ' ' + (s.live ? 'live' : 'file/generator') + ', ' + state));
-        for (const k of ['state', 'error', 'last_packet_age_seconds'])
-          if (s[k] !== undefined && s[k] !== null) li.append(el('span', 'muted', ' · ' + k.replace(/_/g, ' ') + ' ' + s[k]));
+        const sick = s.on_air && s.healthy === false;
+        const state = !s.on_air ? 'standby' : sick ? 'on air, silent: replaced' : 'on air, delivering';
+        li.append(el('span', 'dot ' + (sick ? 'bad' : s.on_air ? 'good' : 'idle')), el('span', 'mono', s.name),
+          el('span', 'muted', ' ' + state));
         ul.append(li);
       }
     }
@@ -310,13 +309,13 @@
       for (const p of push) {
         const li = el('li');
         const m = { channel: this.id, target: String(p.target) };
-        let detail = ' ' + (p.ok ? 'ok' : 'failing') + (p.last_status ? ', last ' + p.last_status : '') +
-          ', spool ' + bytes(p.spool_bytes);
+        let detail = ' ' + (p.ok ? 'ok' : 'failing') + (p.last_status ? ', last ' + p.last_status : '');
+        if (p.failures) detail += ', ' + p.failures + ' failed';
+        if (p.dropped) detail += ', ' + p.dropped + ' dropped';
+        if (p.waiting_files) detail += ', ' + p.waiting_files + ' waiting (' + bytes(p.spool_bytes) + ')';
         if (metrics) {
           const lat = recentMean(prev, metrics, 'onair_push_publish_latency_seconds', Object.assign({ kind: 'media' }, m));
           if (lat !== null) detail += ', media ' + (lat * 1000).toFixed(0) + ' ms';
-          const dropped = metricSum(metrics.series, 'onair_push_dropped_total', m);
-          if (dropped) detail += ', dropped ' + dropped;
         }
         li.append(el('span', 'dot ' + (p.ok ? 'good' : 'bad')), el('span', 'mono', 'target ' + p.target),
           el('span', 'muted', detail));
