@@ -118,6 +118,18 @@ const EncoderBackend *rung_encoder_backend(const RungEncoder *r);
 int rung_encoder_run(RungEncoder *r, Queue *in, Queue *const *cascade_out, int ncascade, Queue *out);
 
 int64_t rung_encoder_frames(const RungEncoder *r);   /* frames encoded so far */
+
+typedef struct RungEncoderStats {
+    int64_t frames;               /* encoded so far */
+    /* media time encoded over the time the backend spent encoding it (its
+     * send and receive calls, not waiting for frames or for room to put
+     * packets), over about the last 10 s of media: 1 is real time, more is
+     * spare capacity. 0 until the first frame is encoded. */
+    double speed_ratio;
+} RungEncoderStats;
+
+/* A snapshot. Thread safe, while rung_encoder_run runs too. */
+void rung_encoder_stats(const RungEncoder *r, RungEncoderStats *st);
 void rung_encoder_free(RungEncoder **r);
 
 /* ---- audio ------------------------------------------------------------ */

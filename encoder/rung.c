@@ -16,6 +16,10 @@
 /* pictures waiting for the encoder: enough to keep it busy, few enough to
  * keep memory small */
 #define ENCODE_QUEUE 4
+/* The encode speed is measured over about this much media time: recent
+ * enough to show a scene that is hard to encode, long enough to even out
+ * frame types. Two halves: the older is let go as a new one fills. */
+#define SPEED_WINDOW_US 10000000
 
 struct RungEncoder {
     RungConfig cfg;
@@ -26,6 +30,10 @@ struct RungEncoder {
     AVBufferPool *pool;          /* scaled pictures, recycled */
     int pool_size;
     _Atomic int64_t frames;
+    /* the encode thread's: media time sent and time spent in the backend,
+     * for the window's older and newer half */
+    int64_t media_us[2], busy_us[2];
+    _Atomic int64_t speed_ppm;   /* the ratio in millionths; 0: not measured yet */
 };
 
 static int open_backend(RungEncoder *r, const EncoderBackend *b)
@@ -88,6 +96,30 @@ int64_t rung_encoder_frames(const RungEncoder *r)
     return r->frames;
 }
 
+void rung_encoder_stats(const RungEncoder *r, RungEncoderStats *st)
+{
+    st->frames = atomic_load(&r->frames);
+    st->speed_ratio = (double)atomic_load(&r->speed_ppm) / 1e6;
+}
+
+/* One frame's media time and the time its backend calls took. */
+static void count_busy(RungEncoder *r, int64_t busy_us)
+{
+    AVRational fps = r->cfg.params.fps;
+    int64_t media, busy;
+
+    r->media_us[1] += av_rescale(1000000, fps.den, fps.num);
+    r->busy_us[1] += busy_us;
+    if (r->media_us[1] >= SPEED_WINDOW_US / 2) {
+        r->media_us[0] = r->media_us[1];
+        r->busy_us[0] = r->busy_us[1];
+        r->media_us[1] = r->busy_us[1] = 0;
+    }
+    media = r->media_us[0] + r->media_us[1];
+    busy = FFMAX(1, r->busy_us[0] + r->busy_us[1]);
+    atomic_store(&r->speed_ppm, av_rescale(media, 1000000, busy));
+}
+
 /* The picture at this rung's size in yuv420p: a new reference to the input
  * when it already is, else a scaled copy in a pooled buffer. */
 static int scale(RungEncoder *r, const AVFrame *in, AVFrame **out)
@@ -126,14 +158,18 @@ static int scale(RungEncoder *r, const AVFrame *in, AVFrame **out)
     return 0;
 }
 
-static int drain_packets(RungEncoder *r, Queue *out)
+/* busy_us: time spent in the backend's calls is added (not the time a full
+ * queue holds a packet). */
+static int drain_packets(RungEncoder *r, Queue *out, int64_t *busy_us)
 {
     while (1) {
         AVPacket *pkt = av_packet_alloc();
+        int64_t t0 = clock_monotonic_us();
         int ret;
         if (!pkt)
             return AVERROR(ENOMEM);
         ret = r->backend->receive_packet(r->priv, pkt);
+        *busy_us += clock_monotonic_us() - t0;
         if (ret < 0) {
             av_packet_free(&pkt);
             return ret == AVERROR(EAGAIN) ? 0 : ret;
@@ -167,18 +203,27 @@ static void *encode_thread(void *arg)
     while (queue_receive(j->in, &item) == 0) {
         AVFrame *f = item;
         int idr = grid_is_boundary(&r->cfg.grid, f->pts);
+        int64_t t0 = clock_monotonic_us(), busy;
         ret = r->backend->send_frame(r->priv, f, idr);
+        busy = clock_monotonic_us() - t0;
         if (ret == AVERROR(EAGAIN)) {
             /* the backend holds a packet: take it, then the frame goes in */
-            if ((ret = drain_packets(r, j->out)) >= 0)
+            if ((ret = drain_packets(r, j->out, &busy)) >= 0) {
+                t0 = clock_monotonic_us();
                 ret = r->backend->send_frame(r->priv, f, idr);
+                busy += clock_monotonic_us() - t0;
+            }
         }
         av_frame_free(&f);
-        if (ret < 0 || (ret = drain_packets(r, j->out)) < 0)
+        if (ret < 0 || (ret = drain_packets(r, j->out, &busy)) < 0)
             goto end;
+        count_busy(r, busy);
     }
-    if ((ret = r->backend->send_frame(r->priv, NULL, 0)) >= 0)
-        ret = drain_packets(r, j->out);
+    {
+        int64_t busy = 0;
+        if ((ret = r->backend->send_frame(r->priv, NULL, 0)) >= 0)
+            ret = drain_packets(r, j->out, &busy);
+    }
     if (ret == AVERROR_EOF)
         ret = queue_send_end_of_stream(j->out, r->cfg.rendition);
 end:

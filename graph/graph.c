@@ -35,7 +35,7 @@ struct Graph {
     Packager *packager;
     Pusher **pushers;
     PushStats *push_seen;          /* at the last report */
-    char (*push_names)[16];        /* the target's index, for counters */
+    char **push_names;             /* the target's label: its name, else its index */
     int npushers;
     int64_t push_reported_us;
 
@@ -52,7 +52,7 @@ struct Graph {
     atomic_int running;            /* threads not yet ended */
     atomic_int head_done;          /* the head ended (or the graph failed): the tick stops */
     int head_ret;
-    pthread_mutex_t lock;          /* ret */
+    pthread_mutex_t lock;          /* ret, and the pushers against graph_wait freeing them */
     int ret;                       /* the first failure */
 };
 
@@ -226,10 +226,10 @@ int graph_wait(Graph *g)
         pusher_wait(g->pushers[i]);
     for (int i = 0; i < g->npushers; i++)
         pusher_report(g->pushers[i], g->channel, &g->push_seen[i], 1);
+    pthread_mutex_lock(&g->lock);
     for (int i = 0; i < g->npushers; i++)
         pusher_free(&g->pushers[i]);
     g->npushers = 0;
-    pthread_mutex_lock(&g->lock);
     ret = g->ret;
     pthread_mutex_unlock(&g->lock);
     return ret;
@@ -344,7 +344,12 @@ static int build(Graph *g, const GraphConfig *c)
             log_msg(LOG_ERROR, g->channel, STAGE, "push to %s: %s", c->push[i].url, ERRSTR(ret));
             return ret;
         }
-        snprintf(g->push_names[i], sizeof(g->push_names[i]), "%d", i);
+        {
+            char index[16];
+            snprintf(index, sizeof(index), "%d", i);
+            if (!(g->push_names[i] = strdup(c->push[i].name ? c->push[i].name : index)))
+                return AVERROR(ENOMEM);
+        }
         g->npushers++;
     }
     g->push_reported_us = clock_monotonic_us();
@@ -416,6 +421,8 @@ void graph_free(Graph **pg)
         pusher_free(&g->pushers[i]);
     free(g->pushers);
     free(g->push_seen);
+    for (int i = 0; g->push_names && i < g->cfg.npush; i++)
+        free(g->push_names[i]);
     free(g->push_names);
     for (int i = 0; i < g->nrungs; i++) {
         rung_encoder_free(&g->rung[i]);
@@ -526,6 +533,7 @@ void graph_counters(Graph *g, void (*visit)(void *opaque, const GraphCounter *c)
     count_queue(&v, g->packets, "packets");
     if (g->packager)
         count(&v, "packager", "", "media_time_us", GRAPH_COUNTER, packager_progress_us(g->packager));
+    pthread_mutex_lock(&g->lock);
     for (int i = 0; i < g->npushers; i++) {
         PushStats st;
         const char *target = g->push_names[i];
@@ -537,4 +545,118 @@ void graph_counters(Graph *g, void (*visit)(void *opaque, const GraphCounter *c)
         count(&v, "push", target, "spool_bytes", GRAPH_GAUGE, st.queued_bytes);
         count(&v, "push", target, "waiting_files", GRAPH_GAUGE, st.queued_files);
     }
+    pthread_mutex_unlock(&g->lock);
+}
+
+/* ---- metrics ---- */
+
+static void sample(MetricVisit visit, void *opaque, MetricId id, const char *l0, const char *l1,
+                   double value)
+{
+    MetricSample s = { .id = id, .labels = { l0, l1 }, .value = value };
+    visit(opaque, &s);
+}
+
+static void sample_histogram(MetricVisit visit, void *opaque, MetricId id, const char *l0,
+                             const char *l1, const Histogram *h)
+{
+    MetricSample s = { .id = id, .labels = { l0, l1 }, .histogram = h };
+    visit(opaque, &s);
+}
+
+static void head_metrics(Graph *g, MetricVisit visit, void *opaque)
+{
+    static const char *const roles[] = {
+        [PLAYOUT_ROLE_PRIMARY] = "primary", [PLAYOUT_ROLE_BACKUP] = "backup",
+        [PLAYOUT_ROLE_SLATE] = "slate",
+    };
+    PlayoutStats st;
+
+    if (g->source) {
+        /* a transcode: the source's own clock is the output's */
+        SourceStats ss;
+        source_stats(g->source, &ss);
+        sample(visit, opaque, METRIC_FRAMES, NULL, NULL, (double)ss.frames_out);
+        sample(visit, opaque, METRIC_FRAMES_REPEATED, NULL, NULL, (double)ss.frames_duplicated);
+        sample(visit, opaque, METRIC_FRAMES_DROPPED, NULL, NULL, (double)ss.frames_dropped);
+        return;
+    }
+    playout_stats(g->playout, &st);
+    sample(visit, opaque, METRIC_FRAMES, NULL, NULL, (double)st.frames_out);
+    sample(visit, opaque, METRIC_FRAMES_REPEATED, NULL, NULL, (double)st.frames_repeated);
+    sample(visit, opaque, METRIC_FRAMES_DROPPED, NULL, NULL, (double)st.frames_dropped);
+    for (int r = 0; r < 3; r++)
+        sample(visit, opaque, METRIC_SOURCE_ACTIVE, roles[r], NULL, st.role == (PlayoutRole)r);
+    sample(visit, opaque, METRIC_INPUT_LOSS_SECONDS, NULL, NULL, st.input_loss_seconds);
+    sample(visit, opaque, METRIC_SLATE_SECONDS, NULL, NULL, st.slate_seconds);
+    sample(visit, opaque, METRIC_FAILOVERS, NULL, NULL, (double)st.failovers);
+}
+
+static void push_metrics(Graph *g, MetricVisit visit, void *opaque)
+{
+    pthread_mutex_lock(&g->lock);
+    for (int i = 0; i < g->npushers; i++) {
+        const char *target = g->push_names[i];
+        char code[16];
+        PushStats st;
+
+        pusher_stats(g->pushers[i], &st);
+        for (int k = 0; k < st.nrequests; k++) {
+            snprintf(code, sizeof(code), "%d", st.requests[k].code);
+            sample(visit, opaque, METRIC_PUSH_REQUESTS, target, code, (double)st.requests[k].count);
+        }
+        if (st.requests_other)
+            sample(visit, opaque, METRIC_PUSH_REQUESTS, target, "other", (double)st.requests_other);
+        sample_histogram(visit, opaque, METRIC_PUSH_PUBLISH_LATENCY, target, "media",
+                         pusher_latency_histogram(g->pushers[i], 0));
+        sample_histogram(visit, opaque, METRIC_PUSH_PUBLISH_LATENCY, target, "playlist",
+                         pusher_latency_histogram(g->pushers[i], 1));
+        sample(visit, opaque, METRIC_PUSH_SPOOL_BYTES, target, NULL, (double)st.queued_bytes);
+        sample(visit, opaque, METRIC_PUSH_DROPPED, target, NULL, (double)st.dropped);
+    }
+    pthread_mutex_unlock(&g->lock);
+}
+
+void graph_metrics(Graph *g, MetricVisit visit, void *opaque)
+{
+    PackagerStats ps;
+
+    head_metrics(g, visit, opaque);
+    for (int i = 0; i < g->nrungs; i++) {
+        RungEncoderStats es;
+        rung_encoder_stats(g->rung[i], &es);
+        if (es.speed_ratio > 0)
+            sample(visit, opaque, METRIC_ENCODE_SPEED_RATIO, g->rungs[i].name, NULL, es.speed_ratio);
+    }
+    packager_stats(g->packager, &ps);
+    for (int i = 0; i < ps.nrenditions; i++)
+        sample(visit, opaque, METRIC_SEGMENTS, ps.renditions[i].name, NULL,
+               (double)ps.renditions[i].segments);
+    sample_histogram(visit, opaque, METRIC_SEGMENT_PUBLISH_DELAY, NULL, NULL,
+                     packager_publish_delay(g->packager));
+    if (ps.has_av_offset)
+        sample(visit, opaque, METRIC_AV_OFFSET, NULL, NULL, ps.av_offset_s);
+    if (ps.last_publish_us)
+        sample(visit, opaque, METRIC_LAST_SEGMENT_AGE, NULL, NULL,
+               (double)FFMAX(0, clock_wall_us() - ps.last_publish_us) / 1e6);
+    push_metrics(g, visit, opaque);
+}
+
+int64_t graph_last_publish_us(Graph *g)
+{
+    PackagerStats ps;
+
+    packager_stats(g->packager, &ps);
+    return ps.last_publish_us;
+}
+
+int graph_npush(const Graph *g)
+{
+    return g->npushers;
+}
+
+void graph_push_status(Graph *g, int i, const char **name, PushStats *st)
+{
+    *name = g->push_names[i];
+    pusher_stats(g->pushers[i], st);
 }

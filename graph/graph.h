@@ -230,4 +230,32 @@ typedef struct GraphCounter {
  * while the graph runs; values may be a moment apart. */
 void graph_counters(Graph *g, void (*visit)(void *opaque, const GraphCounter *c), void *opaque);
 
+/* ---- metrics ---------------------------------------------------------- */
+
+/* Calls visit, on the caller's thread, with every sample the stages keep
+ * (common/metrics.h): onair_frames_total, _repeated, _dropped (a channel:
+ * its playout clock, see PlayoutStats; a transcode: its source's),
+ * onair_source_active{role} (all three roles, 1 for the one on air),
+ * input loss and slate seconds, failovers (a channel only),
+ * segments_total{rendition}, segment_publish_delay_seconds,
+ * av_offset_seconds (once audio and video came), last_segment_age_seconds
+ * (once one was published), encode_speed_ratio{rendition} (once measured),
+ * and per push target (PushConfig.name, else its index) push_requests_total
+ * {target,code}, push_publish_latency_seconds{target,kind},
+ * push_spool_bytes and push_dropped_total. Samples carry no channel label:
+ * the channel adds it. Label strings are valid during the call only.
+ * Thread safe from graph_new to graph_free (not during it); values may be a
+ * moment apart. */
+void graph_metrics(Graph *g, MetricVisit visit, void *opaque);
+
+/* Wall clock (clock_wall_us) when the last segment was published in every
+ * rendition; 0: none yet (and always for a transcode). For readiness.
+ * Thread safe, as graph_metrics. */
+int64_t graph_last_publish_us(Graph *g);
+
+/* The push targets, for a status page: how many, and each one's label
+ * (valid while the graph lives) and counters now. */
+int graph_npush(const Graph *g);
+void graph_push_status(Graph *g, int i, const char **name, PushStats *st);
+
 #endif

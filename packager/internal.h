@@ -60,6 +60,10 @@ typedef struct Rendition {
     size_t part_offset;           /* where it begins in out */
     PlaylistPart *parts;          /* parts of the last segments and the open one */
     int nparts, parts_cap;
+    /* the first rendition of its name (hls and dash both cut "720p"):
+     * segments counts one per segment of the output tree's rendition */
+    int counts;
+    _Atomic int64_t segments;     /* published (live: its playlist written) */
 } Rendition;
 
 struct Packager {
@@ -83,6 +87,11 @@ struct Packager {
     int64_t published;            /* every rendition has the segments below this number */
     int64_t part_frames;          /* LL-HLS part length in frames; 0: no parts */
     int ending;                   /* the input has ended: what is open is the last */
+
+    /* packager_stats: written by the packager's thread, read by any */
+    Histogram publish_delay;      /* live: a segment's end on air -> published everywhere */
+    _Atomic int64_t last_publish_us;   /* wall clock; 0: none yet */
+    _Atomic int64_t audio_end_us;      /* end of the audio packets seen; INT64_MIN: none */
 };
 
 

@@ -447,6 +447,13 @@ int live_segment_closed(Packager *pk, Rendition *r, int64_t start_frame)
         published = FFMIN(published, o->nsegs ? o->segs[o->nsegs - 1].number + 1 : 0);
     }
     if (published > pk->published) {
+        /* the newest segment is now in every rendition's playlist: its
+         * delay is the channel's (a jump of several at once is a restart's
+         * or a slow rendition's catching up: the newest stands for them) */
+        int64_t now = clock_wall_us();
+        int64_t end = air_us(pk, grid_segment_start(&pk->cfg.grid, published));
+        histogram_observe(&pk->publish_delay, FFMAX(0, now - end) / 1e6);
+        atomic_store(&pk->last_publish_us, now);
         pk->published = published;
         if ((pk->cfg.formats & FORMAT_DASH) &&
             ((ret = packager_codec_strings(pk, codecs, acodec, sizeof(acodec))) < 0 ||

@@ -298,8 +298,10 @@ static int close_segment(Packager *pk, Rendition *r)
         return ret;
     if (r->kind == REND_TS)
         av_opt_set(r->mux->priv_data, "mpegts_flags", "+resend_headers", 0);
-    if (pk->cfg.live)
-        return live_segment_closed(pk, r, grid_segment_start(&pk->cfg.grid, r->seg));
+    if (pk->cfg.live && (ret = live_segment_closed(pk, r, grid_segment_start(&pk->cfg.grid, r->seg))) < 0)
+        return ret;
+    if (r->counts)
+        atomic_fetch_add(&r->segments, 1);
     return 0;
 }
 
@@ -497,6 +499,8 @@ int packager_new(Packager **out, const PackagerConfig *cfg)
     pk->offset_frames = av_rescale_q(PACKAGER_TS_OFFSET_US, (AVRational){ 1, 1000000 }, pk->vtb);
     if (cfg->live && cfg->part_us > 0)
         pk->part_frames = grid_part_frames(cfg->fps, cfg->part_us);
+    histogram_init(&pk->publish_delay, metric_latency_bounds, metric_latency_nbounds);
+    pk->audio_end_us = INT64_MIN;
     pk->outdir = av_strdup(cfg->outdir);
     pk->sink = cfg->sink;
     pk->nrends = (ts ? cfg->nvideo : 0) + (fmp4 ? cfg->nvideo + pk->has_audio : 0);
@@ -516,6 +520,12 @@ int packager_new(Packager **out, const PackagerConfig *cfg)
     if (fmp4 && pk->has_audio)
         pk->rends[n++] = (Rendition){ .pk = pk, .kind = REND_FMP4_AUDIO, .name = cfg->audio->name,
                                       .video = -1, .ext = "m4s" };
+    for (int i = 0; i < pk->nrends; i++) {
+        pk->rends[i].counts = 1;
+        for (int j = 0; j < i; j++)
+            if (!strcmp(pk->rends[j].name, pk->rends[i].name))
+                pk->rends[i].counts = 0;
+    }
     if ((ret = pk->sink->open(&pk->sink_priv, pk->outdir)) < 0) {
         log_msg(LOG_ERROR, cfg->channel, STAGE, "%s: %s", pk->outdir, ERRSTR(ret));
         goto fail;
@@ -532,6 +542,29 @@ fail:
 int64_t packager_progress_us(const Packager *pk)
 {
     return pk->progress_us;
+}
+
+void packager_stats(const Packager *pk, PackagerStats *st)
+{
+    int64_t audio = atomic_load(&pk->audio_end_us), video = atomic_load(&pk->progress_us);
+
+    memset(st, 0, sizeof(*st));
+    for (int i = 0; i < pk->nrends && st->nrenditions < LADDER_MAX + 1; i++) {
+        if (!pk->rends[i].counts)
+            continue;
+        st->renditions[st->nrenditions].name = pk->rends[i].name;
+        st->renditions[st->nrenditions++].segments = atomic_load(&pk->rends[i].segments);
+    }
+    /* progress_us is 0 until every rung has a packet */
+    st->has_av_offset = audio != INT64_MIN && video > 0;
+    if (st->has_av_offset)
+        st->av_offset_s = (double)(audio - video) / 1e6;
+    st->last_publish_us = atomic_load(&pk->last_publish_us);
+}
+
+const Histogram *packager_publish_delay(const Packager *pk)
+{
+    return &pk->publish_delay;
 }
 
 /* ---- playlists and manifest ---- */
@@ -820,6 +853,10 @@ static int route(Packager *pk, AVPacket *p)
                 all = FFMIN(all, pk->video_end[i]);
             pk->progress_us = av_rescale_q(all, pk->vtb, (AVRational){ 1, 1000000 });
         }
+    } else {
+        int64_t end = av_rescale_q(p->pts + p->duration, pk->atb, (AVRational){ 1, 1000000 });
+        if (end > pk->audio_end_us)
+            pk->audio_end_us = end;
     }
     /* each rendition that carries this stream gets its own reference */
     for (int i = 0; i < pk->nrends && ret >= 0; i++) {

@@ -25,6 +25,7 @@
 #include <libavutil/rational.h>
 
 #include "common/common.h"
+#include "common/metrics.h"
 #include "common/output.h"
 
 typedef struct PackagerStream {
@@ -94,6 +95,37 @@ int packager_resume_point(const char *outdir, int64_t *next_frame, int64_t *chan
 
 /* Media time of the segments written so far, in microseconds. */
 int64_t packager_progress_us(const Packager *p);
+
+/* What the packager published (the metrics of a channel or a transcode). */
+typedef struct PackagerStats {
+    /* segments published per rendition as the output tree names them (the
+     * rungs, then audio's own when fMP4 carries it): one per segment
+     * number, whichever formats carry it. Live: counted once its playlist
+     * names it; a transcode: once its file is written. name is the
+     * packager's, valid while it lives. */
+    struct {
+        const char *name;
+        int64_t segments;
+    } renditions[LADDER_MAX + 1];
+    int nrenditions;
+    /* audio time minus video time at the packager's input, seconds: the
+     * end of the latest audio packet against the end every rung's video
+     * has reached (positive: audio ahead) */
+    double av_offset_s;
+    int has_av_offset;             /* 0 until both have come */
+    /* live: wall clock (clock_wall_us) when the last segment was published
+     * in every rendition; 0: none yet */
+    int64_t last_publish_us;
+} PackagerStats;
+
+/* A snapshot of the counters. Thread safe, while packager_run runs too. */
+void packager_stats(const Packager *p, PackagerStats *st);
+
+/* Live: from each segment's end on the output clock (its last frame's air
+ * time plus one frame: AirClock) to the wall time it was published in every
+ * rendition (the last playlist naming it written), seconds, clamped at 0.
+ * Empty for a transcode. Owned by the packager; read from any thread. */
+const Histogram *packager_publish_delay(const Packager *p);
 
 void packager_free(Packager **p);
 

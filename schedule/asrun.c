@@ -107,6 +107,26 @@ void asrun_recovered(AsRun *a, int64_t frame)
     end_down(a, frame);
 }
 
+void asrun_note(AsRun *a, const char *event, const char *fields)
+{
+    char when[40];
+    Buf line = { 0 };
+
+    if (!a->file)
+        return;
+    clock_format_iso(clock_wall_us(), when, sizeof(when));
+    buf_printf(&line, "{\"channel\":");
+    json_append_string(&line, a->channel);
+    buf_printf(&line, ",\"time\":\"%s\",\"event\":", when);
+    json_append_string(&line, event);
+    buf_printf(&line, "%s}\n", fields ? fields : "");
+    if (line.len) {
+        fwrite(line.data, 1, line.len, a->file);
+        fflush(a->file);
+    }
+    buf_free(&line);
+}
+
 void asrun_free(AsRun **pa)
 {
     AsRun *a = *pa;

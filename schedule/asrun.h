@@ -40,6 +40,11 @@ void asrun_recovered(AsRun *a, int64_t frame);
 /* The program on air ends at `frame` (the channel stops): its line is written. */
 void asrun_end(AsRun *a, int64_t frame);
 
+/* A line of its own for something that is not a program, e.g. an operator's
+ * change: {"channel":..,"time":..,"event":EVENT, <fields>} where fields is a
+ * JSON fragment starting with a comma (common/metrics.h event fields). */
+void asrun_note(AsRun *a, const char *event, const char *fields);
+
 void asrun_free(AsRun **a);
 
 #endif

@@ -133,6 +133,27 @@ int schedule_next_in_chain(const ChannelConf *conf, int i);
 int schedule_entry_at(const ChannelConf *conf, int64_t channel_start, int64_t t,
                       ScheduleEntry *entry);
 
+/*
+ * Edits as text, for the channel's state file: one a line,
+ *   anchor AT END ITEM OFFSET "TITLE"     (ITEM -1, the slate: - for TITLE)
+ *   overlay AT END "SOURCE"               (the held slate: - for SOURCE)
+ * times and offsets in integer µs (END INT64_MAX: open). Strings are
+ * double-quoted, with \\ \" \n \t and \xHH escapes. Items are written as
+ * index and title and sources by name so that a file written before a
+ * reload reads against the new conf: an anchor whose index no longer has
+ * that title, or an overlay whose source is gone, is dropped (an overlay's
+ * source is found again by name wherever it moved).
+ *
+ * format appends to out: 0, or AVERROR(EINVAL) for an edit that does not
+ * fit conf (out unchanged), AVERROR(ENOMEM).
+ * parse: blank lines and lines starting with '#' are skipped. 0 with *out
+ * (free() it; NULL when *n is 0) and *n the edits kept; AVERROR_INVALIDDATA
+ * for a malformed line, whose 1-based number is then in *n (*out NULL);
+ * AVERROR(EINVAL), AVERROR(ENOMEM).
+ */
+int schedule_edits_format(const ScheduleEdit *e, int n, const ChannelConf *conf, Buf *out);
+int schedule_edits_parse(const char *text, const ChannelConf *conf, ScheduleEdit **out, int *n);
+
 void schedule_timeline_free(Timeline **t);
 
 /* ---- running a channel ------------------------------------------------ */
@@ -151,6 +172,7 @@ typedef struct ChannelOptions {
     int cores;                /* cores this channel may use (the host's split between channels) */
     int64_t preroll_us;       /* sources are opened this far ahead of their cue (default 3 s) */
     const char *utc_timing_url; /* where a live DASH player reads the server's clock; NULL: none */
+    const char *playlist_url;   /* where the built-in server offers its master playlist; NULL: not served */
 } ChannelOptions;
 
 /* Builds the channel's graph from a loaded, checked conf (which must

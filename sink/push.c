@@ -129,6 +129,7 @@ struct Pusher {
     int64_t stop_deadline;
     PushStats st;
     Hist media, playlists;
+    Histogram media_h, playlist_h;    /* the same, on the metrics' bounds (atomic) */
 
     /* the thread's own */
     List items;
@@ -746,11 +747,33 @@ static void succeeded(Pusher *p, Item *it, int status, int64_t now)
         p->st.pushed++;
         p->st.pushed_bytes += (int64_t)it->body_len;
         hist_add(it->barrier ? &p->playlists : &p->media, now - it->published_us);
+        histogram_observe(it->barrier ? &p->playlist_h : &p->media_h,
+                          (double)(now - it->published_us) / 1e6);
     } else {
         p->st.deleted++;
     }
     pthread_mutex_unlock(&p->lock);
     item_done(p, it, NULL);
+}
+
+/* Every answer (or its absence, 0) by code, for the metrics. */
+static void count_request(Pusher *p, int code)
+{
+    PushStats *st = &p->st;
+    int i;
+
+    pthread_mutex_lock(&p->lock);
+    for (i = 0; i < st->nrequests && st->requests[i].code != code; i++)
+        ;
+    if (i < st->nrequests) {
+        st->requests[i].count++;
+    } else if (st->nrequests < PUSH_CODES_MAX) {
+        st->requests[st->nrequests].code = code;
+        st->requests[st->nrequests++].count = 1;
+    } else {
+        st->requests_other++;
+    }
+    pthread_mutex_unlock(&p->lock);
 }
 
 static int collect(Pusher *p)
@@ -776,6 +799,7 @@ static int collect(Pusher *p)
         p->nflights--;
         it->in_flight = 0;
         done++;
+        count_request(p, code == CURLE_OK ? (int)status : 0);
         if (code == CURLE_OK && ((status >= 200 && status < 300) ||
                                  (it->op == OP_DELETE && (status == 404 || status == 410))))
             succeeded(p, it, (int)status, now);
@@ -954,6 +978,8 @@ int pusher_new(Pusher **out, const PushConfig *cfg, const char *outdir, const ch
         return AVERROR(ENOMEM);
     }
     pthread_mutex_init(&p->lock, NULL);
+    histogram_init(&p->media_h, metric_latency_bounds, metric_latency_nbounds);
+    histogram_init(&p->playlist_h, metric_latency_bounds, metric_latency_nbounds);
     p->channel = strdup(channel ? channel : "");
     p->outdir = strdup(outdir);
     p->shown_url = shown(cfg->url);
@@ -1102,6 +1128,11 @@ void pusher_stats(Pusher *p, PushStats *st)
     st->playlist_p99_us = hist_percentile(&p->playlists, 0.99);
     st->playlist_max_us = p->playlists.max;
     pthread_mutex_unlock(&p->lock);
+}
+
+const Histogram *pusher_latency_histogram(const Pusher *p, int playlist)
+{
+    return playlist ? &p->playlist_h : &p->media_h;
 }
 
 void pusher_stop(Pusher *p)

@@ -103,9 +103,13 @@ typedef struct AddrCount {
 
 /* Per connection, from its opening to its close (socket_context). */
 typedef struct Conn {
+    struct Server *server;            /* for the answers' counts (respond) */
     uint8_t key[16];
     int counted;                      /* within the limits; else answered 503 */
 } Conn;
+
+/* Statuses are counted in a plain table: HTTP's codes are three digits. */
+#define STATUS_CODES 600
 
 struct Server {
     struct MHD_Daemon *mhd;
@@ -124,6 +128,9 @@ struct Server {
     int naddrs;                       /* at most limits.connections */
     int64_t refused;                  /* connections refused since the last warning */
     int64_t refused_warned_us;
+    /* server_metrics */
+    _Atomic int64_t answered[STATUS_CODES];   /* responses queued, by status */
+    atomic_int connections;           /* open now, within the limits or not */
 };
 
 /* Per request: made when the request line arrives, before libmicrohttpd
@@ -283,6 +290,16 @@ int serve_read_beneath(const char *root, const char *const *parts, int n, Buf *o
 
 /* ---- responses ---------------------------------------------------------- */
 
+static void count_answer(struct MHD_Connection *c, unsigned status)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+        c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const Conn *conn = ci ? ci->socket_context : NULL;
+
+    if (conn && status < STATUS_CODES)
+        atomic_fetch_add(&conn->server->answered[status], 1);
+}
+
 /* Queues r with the headers every response carries; takes r. */
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, struct MHD_Response *r,
                                const char *type, const char *cache)
@@ -300,6 +317,8 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, struct
     }
     ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
+    if (ret == MHD_YES)
+        count_answer(c, status);
     return ret;
 }
 
@@ -879,8 +898,10 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
             c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         AddrCount *a;
 
+        atomic_fetch_add(&s->connections, 1);
         *socket_context = conn = calloc(1, sizeof(*conn));
         if (conn) {
+            conn->server = s;
             address_key(ci ? ci->client_addr : NULL, conn->key);
             pthread_mutex_lock(&s->conn_lock);
             a = address_find(s, conn->key);
@@ -912,6 +933,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
                                       (unsigned int)SERVE_REFUSED_TIMEOUT_S);
         return;
     }
+    atomic_fetch_sub(&s->connections, 1);
     if (conn && conn->counted) {
         pthread_mutex_lock(&s->conn_lock);
         address_release(s, conn->key);
@@ -1223,6 +1245,23 @@ void server_limits(const Server *s, ServerLimits *out)
         *out = s->limits;
     else
         memset(out, 0, sizeof(*out));
+}
+
+void server_metrics(Server *s, MetricVisit visit, void *opaque)
+{
+    char code[8];
+    MetricSample m = { .id = METRIC_HTTP_REQUESTS, .labels = { code } };
+
+    for (int i = 0; i < STATUS_CODES; i++) {
+        int64_t n = atomic_load(&s->answered[i]);
+        if (!n)
+            continue;
+        snprintf(code, sizeof(code), "%d", i);
+        m.value = (double)n;
+        visit(opaque, &m);
+    }
+    visit(opaque, &(MetricSample){ .id = METRIC_HTTP_CONNECTIONS,
+                                   .value = atomic_load(&s->connections) });
 }
 
 int server_port(const Server *s)

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "common/common.h"
+#include "common/metrics.h"
 #include "common/output.h"
 
 /* ---- the dir sink (dir.c) ----------------------------------------------- */
@@ -123,6 +124,13 @@ void server_limits(const Server *s, ServerLimits *out);
 /* The port actually bound. */
 int server_port(const Server *s);
 
+/* onair_http_requests_total{code} (responses this server queued, by
+ * status, since it started; codes never answered are left out) and
+ * onair_http_connections (open now, those answered 503 for being over the
+ * limits too). Samples carry no channel: a server serves them all.
+ * Thread safe; visit is called on the caller's thread. */
+void server_metrics(Server *s, MetricVisit visit, void *opaque);
+
 /* Serves folder dir as http://LISTEN/<id>/... from now on; id is a channel id
  * ([a-z0-9-]+, not "player" or "time"); dir is copied. Adding an id again
  * replaces its folder. Thread safe, also while requests are served. */
@@ -162,6 +170,10 @@ void server_free(Server **s);
  * out in publish order. */
 
 typedef struct PushConfig {
+    /* the target as metrics and events name it (the push entry's `name`);
+     * NULL: its index in the channel's list, "0", "1"... Never the URL,
+     * which may carry credentials. Read by the graph. */
+    const char *name;
     const char *url;                  /* http(s) base URL ending in '/' */
     const char *bearer_env;           /* Authorization: Bearer $VAR; NULL: none */
     const char *basic_user_env;       /* HTTP basic auth from these two variables; NULL: none */
@@ -181,6 +193,8 @@ typedef struct PushConfig {
     int max_in_flight;                /* transfers at once; 0: 8 */
 } PushConfig;
 
+#define PUSH_CODES_MAX 16
+
 typedef struct PushStats {
     int64_t queued_files;             /* published or deleted here, not yet done */
     int64_t queued_bytes;             /* of the spooled files among them */
@@ -197,6 +211,15 @@ typedef struct PushStats {
      * its PUT, over the run; media = segments, parts and inits */
     int64_t media_count, media_p50_us, media_p99_us, media_max_us;
     int64_t playlist_count, playlist_p50_us, playlist_p99_us, playlist_max_us;
+    /* requests answered, by HTTP status (0: no answer, a transport error),
+     * in the order first seen; codes past PUSH_CODES_MAX distinct ones are
+     * counted in requests_other, so a metric's labels stay bounded */
+    struct {
+        int code;
+        int64_t count;
+    } requests[PUSH_CODES_MAX];
+    int nrequests;
+    int64_t requests_other;
 } PushStats;
 
 typedef struct Pusher Pusher;
@@ -220,6 +243,11 @@ int pusher_deleted(Pusher *p, const char *path);
 
 /* A snapshot of the counters. Thread safe. */
 void pusher_stats(Pusher *p, PushStats *st);
+
+/* Publish latency, as PushStats' percentiles measure it, in seconds on
+ * metric_latency_bounds: playlist 0 for media (segments, parts, inits), 1
+ * for playlists and manifests. Owned by p; read from any thread. */
+const Histogram *pusher_latency_histogram(const Pusher *p, int playlist);
 
 /* Nothing more will be published: push what waits within cfg->flush_us,
  * without waiting here (pusher_free waits). Lets several pushers flush at

@@ -45,6 +45,10 @@ struct PlayoutInput {
     int audio_started;
     AVFrame *last;            /* last picture taken */
     int64_t last_new_us;      /* monotonic time the last new picture was taken; 0: none yet */
+    /* pictures taken from the queue, and that count when one last aired:
+     * equal when the input on air has nothing new (a repeat) */
+    int64_t taken, taken_aired;
+    int64_t dropped;          /* taken by take_picture past one never aired (a backlog) */
     int video_ended, audio_ended;
 };
 
@@ -68,7 +72,13 @@ struct Playout {
     _Atomic int64_t stop_at;  /* INT64_MAX: none */
     _Atomic int64_t next_frame;
     int64_t samples_out;      /* audio sample position of the next frame */
+    PlayoutInput *next_slate; /* a new slate, taken over by the clock's thread at its next frame */
     AVFrame *black;           /* before anything ever aired */
+    /* playout_stats' counters, written by the run loop only; loss and slate
+     * in frames (exact seconds come from the frame rate) */
+    _Atomic int64_t frames_out, frames_repeated, frames_dropped;
+    _Atomic int64_t loss_frames, slate_frames, failovers;
+    atomic_int role;          /* PlayoutRole on air */
 };
 
 /* ---- inputs ---- */
@@ -251,8 +261,12 @@ static int take_picture(PlayoutInput *in, int64_t deadline_us)
     if (in->live) {
         /* the newest, keeping a little in hand */
         while (queue_count(in->video) > LIVE_DEPTH && queue_receive_until(in->video, &item, 0) == 0) {
+            /* the picture replaced was taken but never aired: dropped */
+            if (in->last && in->taken > in->taken_aired)
+                in->dropped++;
             av_frame_free(&in->last);
             in->last = item;
+            in->taken++;
             got = 1;
         }
         deadline_us = 0;
@@ -262,8 +276,11 @@ static int take_picture(PlayoutInput *in, int64_t deadline_us)
     else
         ret = queue_receive_until(in->video, &item, deadline_us);
     if (!got && ret == 0) {
+        if (in->last && in->taken > in->taken_aired)
+            in->dropped++;
         av_frame_free(&in->last);
         in->last = item;
+        in->taken++;
         got = 1;
     }
     if (ret == AVERROR_EOF)
@@ -342,15 +359,22 @@ static void keep_fresh(PlayoutInput *in)
 
     if (!in || !in->live)
         return;
+    /* what an input off air lets go is not counted as dropped: it was
+     * never meant to air (a backup in standby, a program in pre-roll) */
     while (queue_count(in->video) > 1 && queue_receive_until(in->video, &item, 0) == 0) {
         av_frame_free(&in->last);
         in->last = item;
+        in->taken++;
         in->last_new_us = clock_monotonic_us();
     }
     if (!in->last && queue_receive_until(in->video, &item, 0) == 0) {
         in->last = item;
+        in->taken++;
         in->last_new_us = clock_monotonic_us();
     }
+    if (in->last)
+        in->taken_aired = in->taken - 1;   /* its picture is new to the air */
+    in->dropped = 0;
     while (queue_receive_until(in->audio, &item, 0) == 0)
         av_frame_free((AVFrame **)&item);
     av_audio_fifo_reset(in->fifo);
@@ -374,6 +398,7 @@ int playout_new(Playout **out, const PlayoutConfig *cfg)
     }
     p->cfg = *cfg;
     p->active = -1;
+    p->role = PLAYOUT_ROLE_SLATE;
     p->stop_at = INT64_MAX;
     p->next_frame = cfg->first_frame;
     p->samples_out = av_rescale_rnd(cfg->first_frame, (int64_t)cfg->sample_rate * cfg->fps.den,
@@ -414,6 +439,33 @@ int playout_cue(Playout *p, int64_t frame, int cue_id, PlayoutInput *primary, Pl
         input_release(backup);
     }
     return ret;
+}
+
+void playout_uncue_from(Playout *p, int64_t frame)
+{
+    pthread_mutex_lock(&p->lock);
+    while (p->ncues > p->active + 1 && p->cues[p->ncues - 1].frame >= frame) {
+        Cue *c = &p->cues[--p->ncues];
+        input_release(c->primary);
+        input_release(c->backup);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+void playout_set_slate(Playout *p, PlayoutInput *slate)
+{
+    pthread_mutex_lock(&p->lock);
+    input_release(p->next_slate);
+    p->next_slate = slate;
+    pthread_mutex_unlock(&p->lock);
+}
+
+int playout_input_ready(PlayoutInput *in)
+{
+    QueueStats st;
+
+    queue_stats(in->video, &st);
+    return st.depth > 0 || st.sent > 0;
 }
 
 void playout_stop(Playout *p)
@@ -478,6 +530,32 @@ static Cue *current_cue(Playout *p, int64_t frame)
     return p->active >= 0 ? &p->cues[p->active] : NULL;
 }
 
+/* playout_stats' view of the frame about to air with `on` (NULL: black). */
+static void count_frame(Playout *p, const Cue *cue, PlayoutInput *on)
+{
+    PlayoutRole role = PLAYOUT_ROLE_SLATE;
+
+    if (on && on != p->cfg.slate && cue)
+        role = on == cue->primary ? PLAYOUT_ROLE_PRIMARY : PLAYOUT_ROLE_BACKUP;
+    atomic_store(&p->role, role);
+    if (role == PLAYOUT_ROLE_SLATE) {
+        atomic_fetch_add(&p->slate_frames, 1);
+    } else {
+        /* the slate's own pictures are the generator's business: only a
+         * source that should deliver counts its repeats and drops */
+        if (on->taken == on->taken_aired)
+            atomic_fetch_add(&p->frames_repeated, 1);
+        if (on->dropped)
+            atomic_fetch_add(&p->frames_dropped, on->dropped);
+        on->dropped = 0;
+        on->taken_aired = on->taken;
+    }
+    /* silent from the failover on; a live primary that never delivered is
+     * found silent once its timeout passed, the same way */
+    if (cue && cue->primary && cue->primary->live && p->primary_down)
+        atomic_fetch_add(&p->loss_frames, 1);
+}
+
 /* Passes a reference of the picture to every video queue and the audio on;
  * audio is taken over, sent or freed, whatever happens. */
 static int send_frame(Playout *p, Queue *const *video_out, int nvideo, Queue *audio_out,
@@ -534,6 +612,7 @@ int playout_run(Playout *p, Queue *const *video_out, int nvideo, Queue *audio_ou
             if (!p->primary_down && now - heard > cue->timeout_us) {
                 p->primary_down = 1;
                 p->down_since_us = now;
+                atomic_fetch_add(&p->failovers, 1);
                 emit_event(p, PLAYOUT_FAILOVER, n, wall, cue->id, b != NULL);
                 log_msg(LOG_WARN, c->channel, STAGE, "the input of cue %d is silent; %s", cue->id,
                         b ? "on its backup" : "on the slate");
@@ -551,6 +630,12 @@ int playout_run(Playout *p, Queue *const *video_out, int nvideo, Queue *audio_ou
             }
         }
         pthread_mutex_lock(&p->lock);
+        if (p->next_slate) {
+            /* only this thread uses the slate: it is swapped here, between frames */
+            input_release(p->cfg.slate);
+            p->cfg.slate = p->next_slate;
+            p->next_slate = NULL;
+        }
         if (cue) {
             keep_fresh(cue->primary != on ? cue->primary : NULL);
             keep_fresh(cue->backup != on ? cue->backup : NULL);
@@ -603,12 +688,29 @@ int playout_run(Playout *p, Queue *const *video_out, int nvideo, Queue *audio_ou
             break;
         p->samples_out = samples_end;
         p->next_frame = n + 1;
+        count_frame(p, cue, on);
+        atomic_fetch_add(&p->frames_out, 1);
     }
     for (int i = 0; i < nvideo; i++)
         queue_close(video_out[i]);
     if (audio_out)
         queue_close(audio_out);
     return ret == AVERROR_EOF ? 0 : ret;
+}
+
+void playout_stats(const Playout *p, PlayoutStats *st)
+{
+    double frame_s = av_q2d(av_inv_q(p->cfg.fps));
+
+    *st = (PlayoutStats){
+        .frames_out = atomic_load(&p->frames_out),
+        .frames_repeated = atomic_load(&p->frames_repeated),
+        .frames_dropped = atomic_load(&p->frames_dropped),
+        .role = (PlayoutRole)atomic_load(&p->role),
+        .input_loss_seconds = (double)atomic_load(&p->loss_frames) * frame_s,
+        .slate_seconds = (double)atomic_load(&p->slate_frames) * frame_s,
+        .failovers = atomic_load(&p->failovers),
+    };
 }
 
 void playout_free(Playout **pp)
@@ -622,6 +724,7 @@ void playout_free(Playout **pp)
         playout_input_free(&p->cues[i].backup);
     }
     playout_input_free(&p->cfg.slate);
+    playout_input_free(&p->next_slate);
     av_frame_free(&p->black);
     pthread_mutex_destroy(&p->lock);
     free(p);

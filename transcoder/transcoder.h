@@ -187,12 +187,55 @@ int playout_cue(Playout *p, int64_t frame, int cue_id, PlayoutInput *primary, Pl
  * (fltp, pts in samples on the same clock) to audio_out (NULL: dropped).
  * Closes the output queues on return. */
 int playout_run(Playout *p, Queue *const *video_out, int nvideo, Queue *audio_out, int64_t frames);
+/* Drops the cues at or after `frame` that are not on air yet (their inputs
+ * are let go): an operator changed what airs from that frame on, and the
+ * supervisor cues it again. Thread safe. */
+void playout_uncue_from(Playout *p, int64_t frame);
+/* From the next frame on, `slate` airs where the slate does (a reload that
+ * changed it); the playout takes it over. Thread safe. */
+void playout_set_slate(Playout *p, PlayoutInput *slate);
+/* 1 once the input has decoded a picture: a cue made now shows it at once. */
+int playout_input_ready(PlayoutInput *in);
 void playout_stop(Playout *p);
 /* Stops when `frame` is next (a segment boundary: the segment in progress
  * is finished). Thread safe. */
 void playout_stop_at(Playout *p, int64_t frame);
 /* The next frame to air (for state and progress). */
 int64_t playout_next_frame(const Playout *p);
+
+/* Who is on air: the cue's primary, its backup, or the slate (also when
+ * nothing is cued, or the primary cannot be opened or has no picture yet). */
+typedef enum PlayoutRole {
+    PLAYOUT_ROLE_PRIMARY,
+    PLAYOUT_ROLE_BACKUP,
+    PLAYOUT_ROLE_SLATE,
+} PlayoutRole;
+
+/* What the output clock did since playout_new (the metrics of a channel).
+ * Only a source that should deliver counts repeats and drops: the slate
+ * generator's own pictures never do, nor an input off air (a backup in
+ * standby, a program in pre-roll) letting its pictures go. */
+typedef struct PlayoutStats {
+    int64_t frames_out;            /* frames put out */
+    /* frames that showed the input on air's last picture again: it had no
+     * new one for this frame (a live sender late or gone but not yet past
+     * its timeout, a file decoding slower than real time) */
+    int64_t frames_repeated;
+    /* pictures taken from the on-air input's queue and never aired: a live
+     * input's backlog beyond what it keeps in hand (a sender faster than
+     * the channel, a burst after a stall) */
+    int64_t frames_dropped;
+    PlayoutRole role;              /* of the last frame put out (slate before the first) */
+    /* frames while a cued live primary was silent, from its failover to
+     * its recovery (one that never delivered: from its timeout on),
+     * whatever aired instead; in seconds of output */
+    double input_loss_seconds;
+    double slate_seconds;          /* frames of slate (or black), for any reason, in seconds */
+    int64_t failovers;             /* times a live primary was found silent */
+} PlayoutStats;
+
+/* A snapshot of the counters. Thread safe, while playout_run runs too. */
+void playout_stats(const Playout *p, PlayoutStats *st);
 void playout_free(Playout **p);
 
 #endif

@@ -1,6 +1,7 @@
 /* common/'s small shared helpers: presets, the SPS head, backoff, floor
  * division, time and text formatting, JSON strings, LL-HLS part lengths. */
 #include "common/common.h"
+#include "common/metrics.h"
 
 #include <libavutil/error.h>
 
@@ -248,8 +249,46 @@ static void test_parts(void)
     CHECK_EQ_INT(grid_last_part_frames(1, 1), 1);
 }
 
+/* A value on a bound falls in that bound's bucket (Prometheus' le: less
+ * than or equal); above the last, in +Inf; the sum keeps the values. */
+static void test_histogram(void)
+{
+    static const double bounds[] = { 0.1, 1, 10 };
+    Histogram h;
+
+    histogram_init(&h, bounds, 3);
+    histogram_observe(&h, 0);
+    histogram_observe(&h, 0.1);        /* on the edge: le="0.1" */
+    histogram_observe(&h, 0.1000001);
+    histogram_observe(&h, 1);
+    histogram_observe(&h, 10);
+    histogram_observe(&h, 10.5);       /* +Inf */
+    histogram_observe(&h, 1e6);
+    CHECK_EQ_INT(h.buckets[0], 2);
+    CHECK_EQ_INT(h.buckets[1], 2);
+    CHECK_EQ_INT(h.buckets[2], 1);
+    CHECK_EQ_INT(h.buckets[3], 2);
+    CHECK_EQ_INT(h.count, 7);
+    CHECK_EQ_INT(h.sum_ns, (int64_t)((0.1 + 0.1000001 + 1 + 10 + 10.5 + 1e6) * 1e9 + 0.5));
+    /* more bounds than a histogram holds are cut, never overrun */
+    {
+        double many[METRIC_BUCKETS_MAX + 4];
+        for (int i = 0; i < METRIC_BUCKETS_MAX + 4; i++)
+            many[i] = i + 1;
+        histogram_init(&h, many, METRIC_BUCKETS_MAX + 4);
+        CHECK_EQ_INT(h.nbounds, METRIC_BUCKETS_MAX);
+        histogram_observe(&h, 1000);
+        CHECK_EQ_INT(h.buckets[METRIC_BUCKETS_MAX], 1);
+    }
+    /* the shared latency bounds ascend */
+    for (int i = 1; i < metric_latency_nbounds; i++)
+        CHECK(metric_latency_bounds[i] > metric_latency_bounds[i - 1]);
+    CHECK(metric_latency_nbounds <= METRIC_BUCKETS_MAX);
+}
+
 int main(void)
 {
+    test_histogram();
     test_presets();
     test_sps();
     test_backoff();
