@@ -530,9 +530,13 @@ static enum MHD_Result answer_file(Admin *a, struct MHD_Connection *c, const cha
     int ret = 0;
 
     snprintf(path, sizeof(path), "%s", a->web_root);
-    for (int i = 0; i < n; i++)
-        if ((ret = path_join(path, sizeof(path), path, parts[i])) < 0)
+    for (int i = 0; i < n; i++) {
+        /* path_join's out and dir must not overlap (snprintf) */
+        char dir[sizeof(path)];
+        memcpy(dir, path, sizeof(dir));
+        if ((ret = path_join(path, sizeof(path), dir, parts[i])) < 0)
             break;
+    }
     if (ret < 0 || !(f = fopen(path, "rbe")))
         return respond_error(c, MHD_HTTP_NOT_FOUND, "the status page's file is not installed", NULL, 0, 1);
     for (;;) {
