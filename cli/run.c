@@ -273,6 +273,7 @@ int cmd_run(int argc, char **argv)
     /* one server per listen address, shared by the channels that name it:
      * servers[i] where confs[i] is the first of them (conf_server_of) */
     Server *servers[MAX_CHANNELS] = { 0 };
+    char playlist_urls[MAX_CHANNELS][300] = { { 0 } };   /* per channel: its served master playlist */
     ConfReport together = { 0 };
     RunState run = { .lock = PTHREAD_MUTEX_INITIALIZER, .servers = servers };
     Admin *admin = NULL;
@@ -370,7 +371,6 @@ int cmd_run(int argc, char **argv)
      * stops onair before it writes a segment */
     for (int i = 0; i < nconf; i++) {
         ChannelOptions opt = { .cores = FFMAX(1, cpu_count() / nconf) };
-        char playlist[300];
         int ret;
         if (confs[i]->output.serve.listen) {
             ConfServer srv;
@@ -380,9 +380,10 @@ int cmd_run(int argc, char **argv)
             opt.utc_timing_url = "/time";
             listen_parse(confs[i]->output.serve.listen, &a, NULL, 0);
             url_host(&a, host, sizeof(host));
-            snprintf(playlist, sizeof(playlist), "http://%s:%d/%s/%s", host, server_port(servers[s]),
-                     confs[i]->channel, OUTPUT_MASTER);
-            opt.playlist_url = playlist;
+            /* the URL the status gives (the status page's preview plays it) */
+            snprintf(playlist_urls[i], sizeof(playlist_urls[i]), "http://%s:%d/%s/%s", host,
+                     server_port(servers[s]), confs[i]->channel, OUTPUT_MASTER);
+            opt.playlist_url = playlist_urls[i];
         }
         if ((ret = channel_new(&chans[i], confs[i], &opt)) < 0) {
             log_msg(LOG_ERROR, confs[i]->channel, STAGE, "cannot go on air: %s", ERRSTR(ret));
@@ -430,16 +431,11 @@ int cmd_run(int argc, char **argv)
         }
         started++;
         if (listen) {
-            char host[260];
-            ListenAddr a = { 0 };
-            /* the config checked it, and the server bound it */
-            listen_parse(listen, &a, NULL, 0);
-            url_host(&a, host, sizeof(host));
             server_add_channel(servers[s], confs[i]->channel, confs[i]->output.dir);
-            /* said whatever -q says: the URL is what the user came for */
-            fprintf(stderr, "onair: %s is on air at http://%s:%d/%s/ (playlist: "
-                    "http://%s:%d/%s/master.m3u8)\n", confs[i]->channel, host, server_port(servers[s]),
-                    confs[i]->channel, host, server_port(servers[s]), confs[i]->channel);
+            /* said whatever -q says: the URL is what the user came for; the
+             * page is the playlist's folder */
+            fprintf(stderr, "onair: %s is on air at %.*s (playlist: %s)\n", confs[i]->channel,
+                    (int)(strlen(playlist_urls[i]) - strlen(OUTPUT_MASTER)), playlist_urls[i], playlist_urls[i]);
         }
     }
     if (!started)
