@@ -177,7 +177,6 @@ static int reload_channels(void *opaque, Buf *answer, int *status)
     if ((ret = buf_printf(answer, "{\"reloaded\":[")) < 0)
         goto end;
     for (int i = 0, n = 0; i < r->n; i++) {
-        Buf fields = { 0 };
         int err;
         if (!r->chans[i])
             continue;
@@ -189,10 +188,8 @@ static int reload_channels(void *opaque, Buf *answer, int *status)
             *status = 500;
             continue;
         }
+        /* the channel emitted the reload event */
         log_msg(LOG_NOTICE, channel_id(r->chans[i]), STAGE, "reloaded %s", r->paths[i]);
-        event_field_str(&fields, "file", r->paths[i]);
-        event_emit(channel_id(r->chans[i]), EVENT_RELOAD, (const char *)fields.data);
-        buf_free(&fields);
         if ((n++ && (ret = buf_printf(answer, ",")) < 0) ||
             (ret = json_append_string(answer, channel_id(r->chans[i]))) < 0)
             goto end;

@@ -1066,11 +1066,12 @@ int channel_reload(Channel *ch, ChannelConf *next)
     int nkept = 0, ret;
 
     if ((ret = channel_reload_check(ch, next, keys, sizeof(keys))) < 0)
-        return ret;
+        goto refused;
     if (ch->nreloaded == FF_ARRAY_ELEMS(ch->reloaded)) {
         log_msg(LOG_ERROR, ch->id, STAGE, "reloaded %d times: restart the channel to reload again",
                 ch->nreloaded);
-        return AVERROR(EBUSY);
+        ret = AVERROR(EBUSY);
+        goto refused;
     }
     pthread_mutex_lock(&ch->ctl);
     /* the operator's changes, read against the new conf: what no longer
@@ -1080,7 +1081,7 @@ int channel_reload(Channel *ch, ChannelConf *next)
         (ret = schedule_edits_parse((const char *)text.data, next, &kept, &nkept)) < 0) {
         pthread_mutex_unlock(&ch->ctl);
         buf_free(&text);
-        return ret;
+        goto refused;
     }
     ch->nedits = FFMIN(nkept, EDITS_MAX);
     memcpy(ch->edits, kept, sizeof(*kept) * (size_t)ch->nedits);
@@ -1121,6 +1122,9 @@ int channel_reload(Channel *ch, ChannelConf *next)
     event_emit(ch->id, EVENT_RELOAD, (const char *)f.data);
     buf_free(&f);
     return 0;
+refused:
+    conf_free(&next);
+    return ret;
 }
 
 const ChannelConf *channel_conf(const Channel *ch)

@@ -245,8 +245,9 @@ int channel_extend(Channel *ch, int64_t by_us, char *err, size_t size);
  * need one ("video, ladder") in keys. */
 int channel_reload_check(const Channel *ch, const ChannelConf *next, char *keys, size_t size);
 /* Applies `next` (after channel_reload_check said yes): the schedule,
- * sources, slate, push targets and events change without a gap. The channel
- * takes `next` over; the conf it ran with stays alive until channel_free. */
+ * sources, slate and events change without a gap. The channel takes `next`
+ * over, even when it fails; the conf it ran with stays alive until
+ * channel_free. */
 int channel_reload(Channel *ch, ChannelConf *next);
 /* The conf it runs with now (the last reloaded). */
 const ChannelConf *channel_conf(const Channel *ch);
