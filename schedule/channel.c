@@ -668,14 +668,16 @@ static int recue_from(Channel *ch, int64_t frame, int64_t wall)
     return ret;
 }
 
-/* The entry the timeline has on air at `wall`. With ctl. */
-static int entry_at(Channel *ch, int64_t wall, ScheduleEntry *out)
+/* The entry the timeline has on air at `wall` (err says why not). With ctl. */
+static int entry_at(Channel *ch, int64_t wall, ScheduleEntry *out, char *err, size_t size)
 {
     Timeline *tl;
     int ret = resolve(ch, wall, wall + 1, &tl);
 
-    if (ret < 0)
+    if (ret < 0) {
+        snprintf(err, size, "the timeline cannot be resolved: %s", ERRSTR(ret));
         return ret;
+    }
     if (!tl->count)
         ret = AVERROR(EINVAL);
     else
@@ -771,10 +773,8 @@ int channel_skip(Channel *ch, char *err, size_t size)
     if ((ret = not_on_air(ch, err, size)) < 0)
         goto end;
     change_frame(ch, &wall);
-    if ((ret = entry_at(ch, wall, &e)) < 0) {
-        snprintf(err, size, "the timeline cannot be resolved: %s", ERRSTR(ret));
+    if ((ret = entry_at(ch, wall, &e, err, size)) < 0)
         goto end;
-    }
     if ((over = overlay_at(ch, wall, -2))) {
         /* a take or a held slate: it ends, the timeline as it stands resumes */
         frame = change_frame(ch, &wall);
@@ -882,10 +882,8 @@ int channel_take(Channel *ch, const char *source, int64_t duration_us, char *err
     frame = change_frame(ch, &wall);
     if (!duration_us) {
         /* until the next program on the timeline starts */
-        if ((ret = entry_at(ch, wall, &e)) < 0) {
-            snprintf(err, size, "the timeline cannot be resolved: %s", ERRSTR(ret));
+        if ((ret = entry_at(ch, wall, &e, err, size)) < 0)
             goto end;
-        }
         take.end = e.end;
     } else {
         take.end = wall + duration_us;
@@ -929,10 +927,8 @@ int channel_extend(Channel *ch, int64_t by_us, char *err, size_t size)
     if ((ret = not_on_air(ch, err, size)) < 0)
         goto end;
     frame = change_frame(ch, &wall);
-    if ((ret = entry_at(ch, wall, &e)) < 0) {
-        snprintf(err, size, "the timeline cannot be resolved: %s", ERRSTR(ret));
+    if ((ret = entry_at(ch, wall, &e, err, size)) < 0)
         goto end;
-    }
     if ((over = overlay_at(ch, wall, -2))) {
         /* a take or a held slate runs longer (an open one is open already) */
         if (over->end != INT64_MAX)
