@@ -52,7 +52,8 @@
  * What counts as a failure is one rule for every command (graph_failed).
  *
  * Counters: every stage and queue reports its counters through
- * graph_counters(), so a reader (logs, progress, metrics) needs no link to
+ * graph_counters(), and its metrics (common/metrics.h) through
+ * graph_metrics(), so a reader (logs, progress, /metrics) needs no link to
  * the stages.
  */
 #ifndef ONAIR_GRAPH_H
