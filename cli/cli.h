@@ -8,6 +8,9 @@
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
+/* What `onair --version` and onair_build_info say. */
+#define ONAIR_VERSION "0.1.0"
+
 int cmd_transcode(int argc, char **argv);
 int cmd_encoders(int argc, char **argv);
 int cmd_check(int argc, char **argv);

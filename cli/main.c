@@ -11,8 +11,6 @@
 #include "conf/conf.h"
 #include "encoder/encoder.h"
 
-#define ONAIR_VERSION "0.1.0"
-
 static void usage(FILE *f)
 {
     fputs("usage: onair COMMAND [ARGS]\n"

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -12,9 +13,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <libavutil/avutil.h>
 #include <libavutil/log.h>
+#include <x264.h>
 
+#include "admin/admin.h"
 #include "common/common.h"
+#include "common/metrics.h"
+#include "common/output.h"
 #include "conf/conf.h"
 #include "sink/sink.h"
 #include "schedule/schedule.h"
@@ -22,12 +28,208 @@
 #define STAGE "run"
 #define MAX_CHANNELS 64
 
-static atomic_int signals;
+static atomic_int signals, hangups;
 
 static void on_signal(int sig)
 {
     (void)sig;
     atomic_fetch_add(&signals, 1);
+}
+
+/* SIGHUP: a reload, run by the main loop (never in the handler). */
+static void on_hangup(int sig)
+{
+    (void)sig;
+    atomic_store(&hangups, 1);
+}
+
+/* What the admin listener's callbacks need: the files of the command
+ * line and the channels made from them (NULL where one could not be made),
+ * in the same order; the built-in servers (NULL where none). */
+typedef struct RunState {
+    pthread_mutex_t lock;             /* one reload at a time: the API's and SIGHUP's */
+    char *const *paths;
+    Channel **chans;
+    Server **servers;
+    int n;
+} RunState;
+
+static int append_message(Buf *errors, const ConfReport *r)
+{
+    for (int i = 0; i < r->count; i++) {
+        char line[2048];
+        int ret;
+        if (r->messages[i].severity != CONF_ERROR)
+            continue;
+        conf_message_format(r, &r->messages[i], line, sizeof(line));
+        if ((errors->len && (ret = buf_printf(errors, ",")) < 0) || (ret = json_append_string(errors, line)) < 0)
+            return ret;
+    }
+    return 0;
+}
+
+/* Keys "video, ladder" as a JSON array. */
+static int append_keys(Buf *b, const char *keys)
+{
+    int ret = buf_printf(b, "[");
+    const char *p = keys;
+
+    for (int n = 0; ret >= 0 && *p; n++) {
+        size_t len = strcspn(p, ", ");
+        char key[128];
+        if (len) {
+            snprintf(key, sizeof(key), "%.*s", (int)len, p);
+            if ((n && (ret = buf_printf(b, ",")) < 0) || (ret = json_append_string(b, key)) < 0)
+                break;
+        } else {
+            n--;
+        }
+        p += len;
+        p += strspn(p, ", ");
+    }
+    return ret < 0 ? ret : buf_printf(b, "]");
+}
+
+/*
+ * Re-reads every channel file; applies them only when all pass `onair check`
+ * alone and together, name the same channels, and need no restart
+ * (channel_reload_check). The answer is docs/api.md's: 200 {"reloaded":[..]},
+ * 400 with the file:line:col errors, 409 with the keys, 501 while the
+ * channels cannot reload. Nothing is applied unless everything passes.
+ */
+static int reload_channels(void *opaque, Buf *answer, int *status)
+{
+    RunState *r = opaque;
+    ChannelConf *next[MAX_CHANNELS] = { 0 };
+    ConfReport together = { 0 };
+    Buf errors = { 0 };
+    char keys[512], msg[512];
+    int ret = 0, failed = 0;
+
+    pthread_mutex_lock(&r->lock);
+    for (int i = 0; i < r->n; i++) {
+        ConfReport report = { 0 };
+        if (conf_load(&next[i], r->paths[i], &report) < 0) {
+            failed = 1;
+            if (!report.errors) {
+                /* no place to point at: the file itself cannot be read */
+                snprintf(msg, sizeof(msg), "%s: cannot load", r->paths[i]);
+                if ((ret = errors.len ? buf_printf(&errors, ",") : 0) < 0 ||
+                    (ret = json_append_string(&errors, msg)) < 0) {
+                    conf_report_clear(&report);
+                    goto end;
+                }
+            }
+        }
+        print_conf_report(&report);
+        ret = append_message(&errors, &report);
+        conf_report_clear(&report);
+        if (ret < 0)
+            goto end;
+    }
+    if (!failed) {
+        if (conf_check_together(next, r->n, &together) < 0)
+            failed = 1;
+        print_conf_report(&together);
+        ret = append_message(&errors, &together);
+        conf_report_clear(&together);
+        if (ret < 0)
+            goto end;
+    }
+    if (failed) {
+        *status = 400;
+        ret = buf_printf(answer, "{\"error\":\"the channel files do not pass onair check: nothing was "
+                         "changed\",\"errors\":[%.*s]}", (int)errors.len, errors.data ? (char *)errors.data : "");
+        goto end;
+    }
+    for (int i = 0; i < r->n; i++) {
+        if (r->chans[i] && strcmp(next[i]->channel, channel_id(r->chans[i]))) {
+            *status = 409;
+            snprintf(msg, sizeof(msg), "%s: the channel id changed from %s to %s: a reload cannot add, "
+                     "remove or rename channels (restart onair for that)", r->paths[i],
+                     channel_id(r->chans[i]), next[i]->channel);
+            if ((ret = buf_printf(answer, "{\"error\":")) >= 0 && (ret = json_append_string(answer, msg)) >= 0)
+                ret = buf_printf(answer, ",\"keys\":[\"channel\"]}");
+            goto end;
+        }
+    }
+    for (int i = 0; i < r->n; i++) {
+        int err;
+        if (!r->chans[i])
+            continue;
+        keys[0] = 0;
+        if ((err = channel_reload_check(r->chans[i], next[i], keys, sizeof(keys))) < 0) {
+            if (err == AVERROR(EBUSY)) {
+                *status = 409;
+                snprintf(msg, sizeof(msg), "%s: these keys changed and need a restart: %s", r->paths[i], keys);
+            } else {
+                *status = err == AVERROR(ENOSYS) ? 501 : err == AVERROR(EINVAL) ? 400 : 500;
+                snprintf(msg, sizeof(msg), "%s: %s", channel_id(r->chans[i]), keys[0] ? keys : ERRSTR(err));
+            }
+            if ((ret = buf_printf(answer, "{\"error\":")) >= 0 && (ret = json_append_string(answer, msg)) >= 0 &&
+                (err != AVERROR(EBUSY) || (ret = buf_printf(answer, ",\"keys\":")) < 0 ||
+                 (ret = append_keys(answer, keys)) >= 0))
+                ret = buf_printf(answer, "}");
+            goto end;
+        }
+    }
+    *status = 200;
+    if ((ret = buf_printf(answer, "{\"reloaded\":[")) < 0)
+        goto end;
+    for (int i = 0, n = 0; i < r->n; i++) {
+        Buf fields = { 0 };
+        int err;
+        if (!r->chans[i])
+            continue;
+        /* the channel takes next[i] over, whatever it answers */
+        err = channel_reload(r->chans[i], next[i]);
+        next[i] = NULL;
+        if (err < 0) {
+            log_msg(LOG_ERROR, channel_id(r->chans[i]), STAGE, "reload: %s", ERRSTR(err));
+            *status = 500;
+            continue;
+        }
+        log_msg(LOG_NOTICE, channel_id(r->chans[i]), STAGE, "reloaded %s", r->paths[i]);
+        event_field_str(&fields, "file", r->paths[i]);
+        event_emit(channel_id(r->chans[i]), EVENT_RELOAD, (const char *)fields.data);
+        buf_free(&fields);
+        if ((n++ && (ret = buf_printf(answer, ",")) < 0) ||
+            (ret = json_append_string(answer, channel_id(r->chans[i]))) < 0)
+            goto end;
+    }
+    ret = buf_printf(answer, "]}");
+end:
+    for (int i = 0; i < r->n; i++)
+        conf_free(&next[i]);
+    buf_free(&errors);
+    pthread_mutex_unlock(&r->lock);
+    return ret < 0 ? ret : 0;
+}
+
+/* The metrics of no channel: the built-in servers'. */
+static void servers_metrics(void *opaque, MetricVisit visit, void *vopaque)
+{
+    RunState *set = opaque;
+
+    /* TODO(server_metrics): sink/sink.h's server_metrics(Server *, MetricVisit,
+     * void *) (branch metrics) gives onair_http_*; connect it here:
+     *   for (int i = 0; i < set->n; i++)
+     *       if (set->servers[i])
+     *           server_metrics(set->servers[i], visit, vopaque);
+     * (the admin listener adds up equal series of several servers) */
+    (void)set;
+    (void)visit;
+    (void)vopaque;
+}
+
+/* "localhost" for a wildcard address, [v6] in brackets: what a user can
+ * paste into a browser. */
+static void url_host(const ListenAddr *a, char *out, size_t size)
+{
+    if (!a->host[0] || !strcmp(a->host, "0.0.0.0") || !strcmp(a->host, "::"))
+        snprintf(out, size, "localhost");
+    else
+        snprintf(out, size, a->ipv6 ? "[%s]" : "%s", a->host);
 }
 
 static void print_help(void)
@@ -38,6 +240,15 @@ static void print_help(void)
            "segment in progress. A restart continues what the output folder holds.\n"
            "\n"
            "  --for DUR             stop by itself after DUR (e.g. 30s, 2h)\n"
+           "  --admin HOST:PORT     the admin listener: /metrics, /healthz, /readyz, the control\n"
+           "                        API under /api/v1 and the status page at / (default "
+           ADMIN_LISTEN_DEFAULT ";\n"
+           "                        port 0: any free port; none: off)\n"
+           "  --admin-token-env NAME  the environment variable holding the token that API\n"
+           "                        changes need (default " ADMIN_TOKEN_ENV_DEFAULT ")\n"
+           "\n"
+           "SIGHUP re-reads every CHANNEL.yaml, as POST /api/v1/reload does.\n"
+           "\n"
            "  -q, --quiet           no notices (errors and warnings stay)\n"
            "  -v, --verbose         more detail (what goes on air, when)\n"
            "      --log-format json log lines as JSON objects on stderr\n");
@@ -55,6 +266,8 @@ int cmd_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "for", required_argument, NULL, 'f' },
+        { "admin", required_argument, NULL, 'A' },
+        { "admin-token-env", required_argument, NULL, 'T' },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
         { "log-format", required_argument, NULL, 'L' },
@@ -67,6 +280,9 @@ int cmd_run(int argc, char **argv)
      * servers[i] where confs[i] is the first of them (conf_server_of) */
     Server *servers[MAX_CHANNELS] = { 0 };
     ConfReport together = { 0 };
+    RunState run = { .lock = PTHREAD_MUTEX_INITIALIZER, .servers = servers };
+    Admin *admin = NULL;
+    const char *admin_listen = ADMIN_LISTEN_DEFAULT, *token_env = ADMIN_TOKEN_ENV_DEFAULT;
     int nconf = 0, quiet = 0, verbose = 0, json = 0, c, status = EXIT_OK, started = 0;
     int64_t run_for = 0, t0;
     char err[256];
@@ -79,6 +295,18 @@ int cmd_run(int argc, char **argv)
         case 'f':
             if (conf_parse_duration(optarg, &run_for, err, sizeof(err)) < 0)
                 return usage_error("run", "--for: %s", err);
+            break;
+        case 'A': {
+            ListenAddr la;
+            if (strcmp(optarg, "none") && listen_parse(optarg, &la, err, sizeof(err)) < 0)
+                return usage_error("run", "--admin: %s", err);
+            admin_listen = strcmp(optarg, "none") ? optarg : NULL;
+            break;
+        }
+        case 'T':
+            if (!optarg[0] || strchr(optarg, '='))
+                return usage_error("run", "--admin-token-env: '%s' is not a variable name", optarg);
+            token_env = optarg;
             break;
         case 'q': quiet = 1; break;
         case 'v': verbose = 1; break;
@@ -127,6 +355,8 @@ int cmd_run(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hangup;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     for (int i = 0; i < nconf; i++) {
@@ -141,19 +371,55 @@ int cmd_run(int argc, char **argv)
             goto end;
         }
     }
+    /* every channel is made first (nothing runs yet), so that the admin
+     * listener is bound before anything goes on air: an address in use
+     * stops onair before it writes a segment */
     for (int i = 0; i < nconf; i++) {
         ChannelOptions opt = { .cores = FFMAX(1, cpu_count() / nconf) };
+        int ret;
+        if (confs[i]->output.serve.listen)
+            opt.utc_timing_url = "/time";
+        if ((ret = channel_new(&chans[i], confs[i], &opt)) < 0) {
+            log_msg(LOG_ERROR, confs[i]->channel, STAGE, "cannot go on air: %s", ERRSTR(ret));
+            status = EXIT_ERROR;
+        }
+    }
+    run.paths = argv + optind;
+    run.chans = chans;
+    run.n = nconf;
+    if (admin_listen) {
+        Channel *made[MAX_CHANNELS];
+        ListenAddr la = { 0 };
+        char host[260], x264_version[16];
+        int nmade = 0;
+        for (int i = 0; i < nconf; i++)
+            if (chans[i])
+                made[nmade++] = chans[i];
+        snprintf(x264_version, sizeof(x264_version), "%d", X264_BUILD);
+        AdminConfig acfg = {
+            .listen = admin_listen, .token_env = token_env, .channels = made, .nchannels = nmade,
+            .version = ONAIR_VERSION, .ffmpeg_version = av_version_info(), .x264_version = x264_version,
+            .reload = reload_channels, .process_metrics = servers_metrics, .opaque = &run,
+        };
+        if (admin_new(&admin, &acfg) < 0) {
+            /* admin_new said which address and why */
+            status = EXIT_ERROR;
+            goto end;
+        }
+        listen_parse(admin_listen, &la, NULL, 0);
+        url_host(&la, host, sizeof(host));
+        /* said whatever -q says, like the channels' URLs */
+        fprintf(stderr, "onair: admin at http://%s:%d/\n", host, admin_port(admin));
+    }
+    for (int i = 0; i < nconf; i++) {
         const char *listen = confs[i]->output.serve.listen;
         ConfServer srv;
         int ret, s = conf_server_of(confs, nconf, i, &srv);
-        if (listen)
-            opt.utc_timing_url = "/time";
-        ret = channel_new(&chans[i], confs[i], &opt);
-        if (ret >= 0)
-            ret = channel_start(chans[i]);
-        if (ret < 0) {
+        if (!chans[i])
+            continue;
+        if ((ret = channel_start(chans[i])) < 0) {
+            /* kept (not freed): the admin listener shows it failed */
             log_msg(LOG_ERROR, confs[i]->channel, STAGE, "cannot go on air: %s", ERRSTR(ret));
-            channel_free(&chans[i]);
             status = EXIT_ERROR;
             continue;
         }
@@ -163,10 +429,7 @@ int cmd_run(int argc, char **argv)
             ListenAddr a = { 0 };
             /* the config checked it, and the server bound it */
             listen_parse(listen, &a, NULL, 0);
-            if (!a.host[0] || !strcmp(a.host, "0.0.0.0") || !strcmp(a.host, "::"))
-                snprintf(host, sizeof(host), "localhost");
-            else
-                snprintf(host, sizeof(host), a.ipv6 ? "[%s]" : "%s", a.host);
+            url_host(&a, host, sizeof(host));
             server_add_channel(servers[s], confs[i]->channel, confs[i]->output.dir);
             /* said whatever -q says: the URL is what the user came for */
             fprintf(stderr, "onair: %s is on air at http://%s:%d/%s/ (playlist: "
@@ -188,6 +451,18 @@ int cmd_run(int argc, char **argv)
             running += chans[i] && channel_running(chans[i]);
         if (!running)
             break;
+        if (atomic_exchange(&hangups, 0) && !stop_sent) {
+            Buf answer = { 0 };
+            int code = 500, ret;
+            log_msg(LOG_NOTICE, "", STAGE, "SIGHUP: reloading the channel files");
+            ret = reload_channels(&run, &answer, &code);
+            if (ret < 0 || code != 200)
+                log_msg(LOG_ERROR, "", STAGE, "SIGHUP: reload refused (%d): %.*s", ret < 0 ? 500 : code,
+                        (int)answer.len, answer.data ? (const char *)answer.data : ERRSTR(ret));
+            else
+                log_msg(LOG_NOTICE, "", STAGE, "SIGHUP: reloaded: %.*s", (int)answer.len, (const char *)answer.data);
+            buf_free(&answer);
+        }
         if (stopping && !stop_sent) {
             log_msg(LOG_NOTICE, "", STAGE, "stopping: finishing the segments in progress");
             for (int i = 0; i < nconf; i++)
@@ -214,6 +489,9 @@ int cmd_run(int argc, char **argv)
         }
     }
 end:
+    /* the listener first: it borrows the channels; its event streams end */
+    events_shutdown();
+    admin_free(&admin);
     for (int i = 0; i < nconf; i++)
         server_free(&servers[i]);
     for (int i = 0; i < nconf; i++) {

@@ -176,4 +176,20 @@ int listen_parse(const char *text, ListenAddr *out, char *err, size_t err_size);
 #define SERVER_OPEN_FILES_MAX 65536
 #define SERVER_CONNECTIONS_MAX (SERVER_OPEN_FILES_MAX / 2)
 
+/* ---- the admin listener (admin/, `onair run --admin`) ------------------- */
+
+/* Where it listens unless --admin says otherwise ("none": nowhere), and the
+ * environment variable that holds the token changes need, unless
+ * --admin-token-env names another. */
+#define ADMIN_LISTEN_DEFAULT "127.0.0.1:9780"
+#define ADMIN_TOKEN_ENV_DEFAULT "ONAIR_ADMIN_TOKEN"
+/* A request body past this is answered 413. */
+#define ADMIN_BODY_MAX (64 * 1024)
+
+/* Content-Types of what it answers beside files (output_content_type). */
+#define CONTENT_TYPE_JSON "application/json"
+#define CONTENT_TYPE_TEXT "text/plain; charset=utf-8"
+#define CONTENT_TYPE_PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
+#define CONTENT_TYPE_EVENT_STREAM "text/event-stream"
+
 #endif

@@ -149,7 +149,7 @@ def run_onair(args, work, ll, live_sync_rate=1):
     port = free_port()
     conf = channel_yaml(d, port, args.fps, ll, args.part)
     log = open(os.path.join(d, 'onair.log'), 'w+b')
-    proc = subprocess.Popen([args.onair, 'run', conf], stdout=log, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen([args.onair, 'run', conf, '--admin', 'none'], stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:
         url = 'http://127.0.0.1:%d/lat/master.m3u8' % port

@@ -133,7 +133,7 @@ def live_case(name, node, chromium):
                     'schedule:\n  loop: true\n  items:\n'
                     '    - { source: bars, duration: 8s }\n    - { source: field, duration: 4s }\n'
                     'output: { %s }\n' % (spec['fps'], ', '.join(out)))
-        onair = subprocess.Popen([J.onair_path(), 'run', conf], stdout=subprocess.DEVNULL,
+        onair = subprocess.Popen([J.onair_path(), 'run', conf, '--admin', 'none'], stdout=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE, start_new_session=True)
         fails = []
         src = 'http://127.0.0.1:%d/live/%s' % (port, url)
@@ -225,7 +225,7 @@ def page_case(name, node, chromium):
                     'output: { %s }\n' % ', '.join(out))
         log_path = os.path.join(wd.path, 'onair.log')
         log = open(log_path, 'wb')
-        onair = subprocess.Popen([J.onair_path(), 'run', conf], stdout=subprocess.DEVNULL,
+        onair = subprocess.Popen([J.onair_path(), 'run', conf, '--admin', 'none'], stdout=subprocess.DEVNULL,
                                  stderr=log, start_new_session=True)
         fails = []
         try:

@@ -339,7 +339,7 @@ def refused_together(wd, paths, want, fails, info):
         if p + ': channel' not in r.stdout:
             fails.append('check: no timeline for %s, which is valid alone' % p)
     before = sorted(os.listdir(wd.path))
-    r, f, inf = run(['run'] + paths + ['--for', '2s'])
+    r, f, inf = run(['run'] + paths + ['--for', '2s', '--admin', 'none'])
     fails += f
     info += inf
     want_rc(r, 1, fails)

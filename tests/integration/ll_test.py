@@ -163,7 +163,7 @@ class Channel:
                     'low_latency: { part: %gs }, serve: { listen: "127.0.0.1:%d" } }\n'
                     % (FPS, SEGMENT, WINDOW, fmt, PART, self.port))
         self.log = open(os.path.join(wd, 'onair.log'), 'w+b')
-        self.proc = subprocess.Popen([J.onair_path(), 'run', conf], stdout=self.log,
+        self.proc = subprocess.Popen([J.onair_path(), 'run', conf, '--admin', 'none'], stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
 
     def path(self, rel):

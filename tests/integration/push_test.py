@@ -200,7 +200,7 @@ def write_conf(wd, pushes, ll=False):
 def start_onair(conf, env=None):
     e = dict(os.environ)
     e.update(env or {})
-    return subprocess.Popen([J.onair_path(), 'run', conf, '-v'], stdout=subprocess.PIPE,
+    return subprocess.Popen([J.onair_path(), 'run', conf, '-v', '--admin', 'none'], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True, env=e)
 
 

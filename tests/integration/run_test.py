@@ -63,7 +63,7 @@ def write_conf(directory, sources, items, extra='', window=40, loop=False):
 
 
 def start_onair(conf, *args):
-    return subprocess.Popen([J.onair_path(), 'run', conf] + list(args), stdout=subprocess.PIPE,
+    return subprocess.Popen([J.onair_path(), 'run', conf, '--admin', 'none'] + list(args), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True)
 
 

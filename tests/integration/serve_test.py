@@ -60,7 +60,7 @@ class Channel:
                     'schedule:\n  loop: true\n  items:\n    - { source: bars, duration: 1h }\n'
                     'output: { dir: out, segment: 2s, window: %d, '
                     'serve: { listen: "127.0.0.1:%d"%s } }\n' % (WINDOW, self.port, serve))
-        self.p = subprocess.Popen([J.onair_path(), 'run', conf], stdout=subprocess.DEVNULL,
+        self.p = subprocess.Popen([J.onair_path(), 'run', conf, '--admin', 'none'], stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE, start_new_session=True)
         self.fails = []
 
