@@ -531,6 +531,7 @@ static enum MHD_Result answer_file(Admin *a, struct MHD_Connection *c, const cha
 
     snprintf(path, sizeof(path), "%s", a->web_root);
     for (int i = 0; i < n; i++) {
+        /* path_join's out and dir must not overlap (snprintf) */
         char dir[sizeof(path)];
         memcpy(dir, path, sizeof(dir));
         if ((ret = path_join(path, sizeof(path), dir, parts[i])) < 0)

@@ -177,7 +177,6 @@ static int reload_channels(void *opaque, Buf *answer, int *status)
     if ((ret = buf_printf(answer, "{\"reloaded\":[")) < 0)
         goto end;
     for (int i = 0, n = 0; i < r->n; i++) {
-        Buf fields = { 0 };
         int err;
         if (!r->chans[i])
             continue;
@@ -189,10 +188,8 @@ static int reload_channels(void *opaque, Buf *answer, int *status)
             *status = 500;
             continue;
         }
+        /* the channel emitted the reload event */
         log_msg(LOG_NOTICE, channel_id(r->chans[i]), STAGE, "reloaded %s", r->paths[i]);
-        event_field_str(&fields, "file", r->paths[i]);
-        event_emit(channel_id(r->chans[i]), EVENT_RELOAD, (const char *)fields.data);
-        buf_free(&fields);
         if ((n++ && (ret = buf_printf(answer, ",")) < 0) ||
             (ret = json_append_string(answer, channel_id(r->chans[i]))) < 0)
             goto end;
@@ -211,15 +208,9 @@ static void servers_metrics(void *opaque, MetricVisit visit, void *vopaque)
 {
     RunState *set = opaque;
 
-    /* TODO(server_metrics): sink/sink.h's server_metrics(Server *, MetricVisit,
-     * void *) (branch metrics) gives onair_http_*; connect it here:
-     *   for (int i = 0; i < set->n; i++)
-     *       if (set->servers[i])
-     *           server_metrics(set->servers[i], visit, vopaque);
-     * (the admin listener adds up equal series of several servers) */
-    (void)set;
-    (void)visit;
-    (void)vopaque;
+    for (int i = 0; i < set->n; i++)
+        if (set->servers[i])
+            server_metrics(set->servers[i], visit, vopaque);
 }
 
 /* "localhost" for a wildcard address, [v6] in brackets: what a user can
@@ -279,6 +270,7 @@ int cmd_run(int argc, char **argv)
     /* one server per listen address, shared by the channels that name it:
      * servers[i] where confs[i] is the first of them (conf_server_of) */
     Server *servers[MAX_CHANNELS] = { 0 };
+    char playlist_urls[MAX_CHANNELS][300] = { { 0 } };   /* per channel: its served master playlist */
     ConfReport together = { 0 };
     RunState run = { .lock = PTHREAD_MUTEX_INITIALIZER, .servers = servers };
     Admin *admin = NULL;
@@ -377,8 +369,19 @@ int cmd_run(int argc, char **argv)
     for (int i = 0; i < nconf; i++) {
         ChannelOptions opt = { .cores = FFMAX(1, cpu_count() / nconf) };
         int ret;
-        if (confs[i]->output.serve.listen)
+        if (confs[i]->output.serve.listen) {
+            ConfServer srv;
+            ListenAddr a = { 0 };
+            char host[260];
+            int s = conf_server_of(confs, nconf, i, &srv);
             opt.utc_timing_url = "/time";
+            listen_parse(confs[i]->output.serve.listen, &a, NULL, 0);
+            url_host(&a, host, sizeof(host));
+            /* the URL the status gives (the status page's preview plays it) */
+            snprintf(playlist_urls[i], sizeof(playlist_urls[i]), "http://%s:%d/%s/%s", host,
+                     server_port(servers[s]), confs[i]->channel, OUTPUT_MASTER);
+            opt.playlist_url = playlist_urls[i];
+        }
         if ((ret = channel_new(&chans[i], confs[i], &opt)) < 0) {
             log_msg(LOG_ERROR, confs[i]->channel, STAGE, "cannot go on air: %s", ERRSTR(ret));
             status = EXIT_ERROR;
@@ -425,16 +428,11 @@ int cmd_run(int argc, char **argv)
         }
         started++;
         if (listen) {
-            char host[260];
-            ListenAddr a = { 0 };
-            /* the config checked it, and the server bound it */
-            listen_parse(listen, &a, NULL, 0);
-            url_host(&a, host, sizeof(host));
             server_add_channel(servers[s], confs[i]->channel, confs[i]->output.dir);
-            /* said whatever -q says: the URL is what the user came for */
-            fprintf(stderr, "onair: %s is on air at http://%s:%d/%s/ (playlist: "
-                    "http://%s:%d/%s/master.m3u8)\n", confs[i]->channel, host, server_port(servers[s]),
-                    confs[i]->channel, host, server_port(servers[s]), confs[i]->channel);
+            /* said whatever -q says: the URL is what the user came for; the
+             * page is the playlist's folder */
+            fprintf(stderr, "onair: %s is on air at %.*s (playlist: %s)\n", confs[i]->channel,
+                    (int)(strlen(playlist_urls[i]) - strlen(OUTPUT_MASTER)), playlist_urls[i], playlist_urls[i]);
         }
     }
     if (!started)

@@ -162,6 +162,10 @@ int listen_parse(const char *text, ListenAddr *out, char *err, size_t err_size);
 #define PUSH_TIMEOUT_DEFAULT_S 10     /* per request */
 #define PUSH_SPOOL_DEFAULT_GIB 1      /* what may wait on disk while the origin fails */
 
+/* ---- webhook (sink/webhook.c, events) ---------------------------------- */
+
+#define WEBHOOK_RETRY_MAX_S 5         /* cap of the retry backoff while the receiver fails */
+
 /* ---- serve defaults and limits (sink/serve.c, output.serve) ------------ */
 
 /* Connections open at once, in all, where the open files allow it; per

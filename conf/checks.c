@@ -403,6 +403,16 @@ void conf_check_push(Ctx *c, void *base, SectionState *st)
                 st->path);
 }
 
+/* A webhook without a key still works, but its receiver cannot tell onair's
+ * events from anyone's. */
+void conf_check_events(Ctx *c, void *base, SectionState *st)
+{
+    (void)base;
+    if (ok(st, "url") && !given(st, "secret_env"))
+        warn_at(c, key_mark(st, "url"), "%s: no secret_env: events are sent unsigned, and the "
+                "receiver cannot tell that they come from onair", st->path);
+}
+
 void conf_check_channel(Ctx *c, void *base, SectionState *st)
 {
     ChannelConf *conf = base;

@@ -362,6 +362,12 @@ void conf_read_push(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, C
                         t->url, j + 1, out->push[j].line);
                 bad = 1;
             }
+            /* a name labels one target's metrics and events */
+            if (t->name && out->push[j].name && !strcmp(t->name, out->push[j].name)) {
+                fail_at(c, est.val[conf_opt_index(o->sub, "name")], "%s.name: %s is also target "
+                        "%d's (line %d)", epath, t->name, j + 1, out->push[j].line);
+                bad = 1;
+            }
         }
     }
     out->nb_push = count;

@@ -150,6 +150,8 @@ typedef struct ConfHeaders {
  * environment variables read when the channel starts. */
 typedef struct ConfPush {
     char *url;               /* http(s) base URL ending in '/' */
+    char *name;              /* [a-z0-9-]+, unique in the channel: the target's label in
+                              * metrics and events; NULL: its index */
     char *bearer_env;        /* the environment variable holding the token, or NULL */
     char *basic_user_env;    /* HTTP basic auth from these two, or NULL */
     char *basic_password_env;
@@ -176,6 +178,14 @@ typedef struct ConfOutput {
     ConfPush push[CONF_PUSH_MAX];  /* output.push: one mapping, or a list of them */
     int nb_push;
 } ConfOutput;
+
+/* Where the channel's events go (docs/api.md, Events), besides the admin
+ * API and the log. The secret is never in the file: secret_env names the
+ * environment variable read when the channel starts. */
+typedef struct ConfEvents {
+    char *url;               /* http(s) URL each event is POSTed to; NULL: no webhook */
+    char *secret_env;        /* the variable holding the HMAC key; NULL: unsigned */
+} ConfEvents;
 
 typedef struct ConfSchedule {
     int loop;                /* after the last item, start again from the first without at */
@@ -204,6 +214,7 @@ typedef struct ChannelConf {
     int nb_sources;
     ConfSchedule schedule;
     ConfOutput output;
+    ConfEvents events;
 } ChannelConf;
 
 /* Loads and checks the channel at `path`. report receives every error and

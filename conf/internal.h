@@ -83,6 +83,7 @@ enum {
     OPT_EVEN     = 1 << 1,
     OPT_ZERO     = 1 << 2,   /* a duration of 0 is allowed */
     OPT_NOSTORE  = 1 << 3,   /* checked, then read by the section's check */
+    OPT_BASE_URL = 1 << 4,   /* OT_URL: paths are appended (no query, '/' added) */
 };
 
 typedef struct Ctx Ctx;
@@ -196,6 +197,7 @@ void conf_check_low_latency(Ctx *c, void *base, SectionState *st);
 void conf_check_serve(Ctx *c, void *base, SectionState *st);
 void conf_check_output(Ctx *c, void *base, SectionState *st);
 void conf_check_push(Ctx *c, void *base, SectionState *st);
+void conf_check_events(Ctx *c, void *base, SectionState *st);
 void conf_check_channel(Ctx *c, void *base, SectionState *st);
 
 /* ---- nodes ---- */

@@ -17,6 +17,7 @@ static const char *const repeats[] = { "daily", NULL };
 const char *const conf_source_schemes[] = {
     "srt", "udp", "rtp", "rtmp", "rtmps", "rtsp", "http", "https", "tcp", NULL,
 };
+/* push targets and webhooks */
 const char *const conf_push_schemes[] = { "http", "https", NULL };
 static const char *const sample_rates[] = {
     "8000", "11025", "12000", "16000", "22050", "24000", "32000", "44100", "48000", "64000",
@@ -168,8 +169,12 @@ static const Option serve_opts[] = {
 static const Section serve_sec = { "output.serve", serve_opts, conf_check_serve };
 
 static const Option push_opts[] = {
-    { "url", OT_URL, F(ConfPush, url), NULL, NONE, NONE, conf_push_schemes, NULL, OPT_REQUIRED,
+    { "url", OT_URL, F(ConfPush, url), NULL, NONE, NONE, conf_push_schemes, NULL,
+      OPT_REQUIRED | OPT_BASE_URL,
       "base URL of the origin; files are PUT under it at the paths of the output tree" },
+    { "name", OT_ID, F(ConfPush, name), NULL, 1, NAME_MAX_LEN, NULL, NULL, 0,
+      "the target's label in metrics and events (`target`), unique among the channel's "
+      "targets; not given: its index (0 for the first)" },
     { "bearer_env", OT_ENV, F(ConfPush, bearer_env), NULL, NONE, NONE, NULL, NULL, 0,
       "environment variable holding a bearer token for the origin (the token never goes in "
       "the file)" },
@@ -227,6 +232,18 @@ static const Option output_opts[] = {
 };
 static const Section output_sec = { "output", output_opts, conf_check_output };
 
+static const Option events_opts[] = {
+    { "url", OT_URL, F(ConfEvents, url), NULL, NONE, NONE, conf_push_schemes, NULL, OPT_REQUIRED,
+      "webhook: every event of the channel is POSTed here as JSON, one per request, in order; "
+      "retried (backoff up to " AV_STRINGIFY(WEBHOOK_RETRY_MAX_S) "s) until the receiver "
+      "answers 2xx, never holding the channel back" },
+    { "secret_env", OT_ENV, F(ConfEvents, secret_env), NULL, NONE, NONE, NULL, NULL, 0,
+      "environment variable holding the key that signs each body (X-Onair-Signature: "
+      "sha256=HMAC-SHA256 in hex); not given: events go unsigned, with a warning" },
+    { .key = NULL },
+};
+static const Section events_sec = { "events", events_opts, conf_check_events };
+
 static const Option channel_opts[] = {
     { "version", OT_VERSION, F(ChannelConf, version), "1", NONE, NONE, NULL, NULL, 0,
       "schema version; this onair reads 1" },
@@ -252,6 +269,9 @@ static const Option channel_opts[] = {
       OPT_REQUIRED, "the program schedule" },
     { "output", OT_SECTION, F(ChannelConf, output), NULL, NONE, NONE, NULL, &output_sec,
       OPT_REQUIRED, "where the channel goes" },
+    { "events", OT_SECTION, F(ChannelConf, events), NULL, NONE, NONE, NULL, &events_sec, 0,
+      "send the channel's events to a webhook; not given: they go to the log and the admin API "
+      "only" },
     { .key = NULL },
 };
 const Section conf_channel_sec = { "", channel_opts, conf_check_channel };

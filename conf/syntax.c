@@ -678,12 +678,12 @@ int conf_parse_text(Ctx *c, const Option *o, const char *text, void *field,
     case OT_URL:
         if (conf_valid_url(text, o->choices, err, err_size) < 0)
             return AVERROR(EINVAL);
-        if (o->choices == conf_push_schemes && strpbrk(text, "?#")) {
+        if ((o->flags & OPT_BASE_URL) && strpbrk(text, "?#")) {
             snprintf(err, err_size, "'%s': a base URL cannot have a query or fragment (paths of "
                      "the output tree are appended to it)", text);
             return AVERROR(EINVAL);
         }
-        if (o->choices == conf_push_schemes && text[strlen(text) - 1] != '/') {
+        if ((o->flags & OPT_BASE_URL) && text[strlen(text) - 1] != '/') {
             /* a base URL: the output tree's paths are appended to it */
             int ret;
             size_t len = strlen(text);

@@ -340,15 +340,16 @@ static int build(Graph *g, const GraphConfig *c)
             return AVERROR(ENOMEM);
     }
     for (int i = 0; i < c->npush; i++) {
-        if ((ret = pusher_new(&g->pushers[i], &c->push[i], c->packager->outdir, g->channel)) < 0) {
+        PushConfig pc = c->push[i];
+        char index[16];
+        /* an unnamed target is labelled by its index, which only the graph knows */
+        snprintf(index, sizeof(index), "%d", i);
+        if (!(g->push_names[i] = strdup(pc.name ? pc.name : index)))
+            return AVERROR(ENOMEM);
+        pc.name = g->push_names[i];
+        if ((ret = pusher_new(&g->pushers[i], &pc, c->packager->outdir, g->channel)) < 0) {
             log_msg(LOG_ERROR, g->channel, STAGE, "push to %s: %s", c->push[i].url, ERRSTR(ret));
             return ret;
-        }
-        {
-            char index[16];
-            snprintf(index, sizeof(index), "%d", i);
-            if (!(g->push_names[i] = strdup(c->push[i].name ? c->push[i].name : index)))
-                return AVERROR(ENOMEM);
         }
         g->npushers++;
     }
@@ -648,4 +649,15 @@ int64_t graph_last_publish_us(Graph *g)
 
     packager_stats(g->packager, &ps);
     return ps.last_publish_us;
+}
+
+int graph_npush(const Graph *g)
+{
+    return g->npushers;
+}
+
+void graph_push_status(Graph *g, int i, const char **name, PushStats *st)
+{
+    *name = g->push_names[i];
+    pusher_stats(g->pushers[i], st);
 }

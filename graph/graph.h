@@ -254,4 +254,9 @@ void graph_metrics(Graph *g, MetricVisit visit, void *opaque);
  * Thread safe, as graph_metrics. */
 int64_t graph_last_publish_us(Graph *g);
 
+/* The push targets, for a status page: how many, and each one's label
+ * (valid while the graph lives) and counters now. */
+int graph_npush(const Graph *g);
+void graph_push_status(Graph *g, int i, const char **name, PushStats *st);
+
 #endif

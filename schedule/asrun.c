@@ -9,6 +9,8 @@
 
 #include <libavutil/error.h>
 
+#include "common/metrics.h"
+
 #define STAGE "channel"
 
 struct AsRun {
@@ -52,36 +54,55 @@ static void end_down(AsRun *a, int64_t frame)
     a->down_frame = -1;
 }
 
-void asrun_end(AsRun *a, int64_t end_frame)
+/* The record's members after "channel", as the file and the asrun event
+ * both give them; numbers to the millisecond, as in the file. */
+static int record_fields(const AsRun *a, int64_t end_frame, Buf *f)
 {
     char sched[32], actual[32];
     int64_t frames = end_frame - a->start_frame;
-    Buf line = { 0 };
+    int ret;
+
+    clock_format_iso(a->program.scheduled_us, sched, sizeof(sched));
+    clock_format_iso(air_clock_time(&a->clock, a->start_frame), actual, sizeof(actual));
+    if ((ret = event_field_str(f, "title", a->program.title)) < 0 ||
+        (ret = event_field_str(f, "source", a->program.source ? a->program.source : "slate")) < 0)
+        return ret;
+    return buf_printf(f, ",\"scheduled_start\":\"%s\",\"actual_start\":\"%s\",\"start_frame\":%" PRId64
+                      ",\"duration\":%.3f,\"planned_duration\":%.3f,\"failovers\":%d,\"backup_seconds\":%.3f,"
+                      "\"slate_seconds\":%.3f", sched, actual, a->start_frame, seconds(a, frames),
+                      a->program.planned_us / 1e6, a->failovers, seconds(a, a->backup_frames),
+                      seconds(a, a->slate_frames + (a->program.source ? 0 : frames)));
+}
+
+void asrun_end(AsRun *a, int64_t end_frame)
+{
+    Buf fields = { 0 }, end = { 0 };
 
     if (!a->active)
         return;
     a->active = 0;
-    if (!a->file)
-        return;
     end_down(a, end_frame);
-    clock_format_iso(a->program.scheduled_us, sched, sizeof(sched));
-    clock_format_iso(air_clock_time(&a->clock, a->start_frame), actual, sizeof(actual));
-    buf_printf(&line, "{\"channel\":");
-    json_append_string(&line, a->channel);
-    buf_printf(&line, ",\"title\":");
-    json_append_string(&line, a->program.title);
-    buf_printf(&line, ",\"source\":");
-    json_append_string(&line, a->program.source ? a->program.source : "slate");
-    buf_printf(&line, ",\"scheduled_start\":\"%s\",\"actual_start\":\"%s\",\"start_frame\":%" PRId64
-               ",\"duration\":%.3f,\"planned_duration\":%.3f,\"failovers\":%d,\"backup_seconds\":%.3f,"
-               "\"slate_seconds\":%.3f}\n", sched, actual, a->start_frame, seconds(a, frames),
-               a->program.planned_us / 1e6, a->failovers, seconds(a, a->backup_frames),
-               seconds(a, a->slate_frames + (a->program.source ? 0 : frames)));
-    if (line.len) {
-        fwrite(line.data, 1, line.len, a->file);
+    if (record_fields(a, end_frame, &fields) < 0 || buf_append(&fields, "", 1) < 0) {
+        log_msg(LOG_WARN, a->channel, STAGE, "%s: out of memory; the as-run record of %s is lost",
+                ASRUN_FILE, a->program.title);
+        goto done;
+    }
+    if (a->file) {
+        fputs("{\"channel\":", a->file);
+        json_write_string(a->file, a->channel);
+        fprintf(a->file, "%s}\n", (const char *)fields.data);
         fflush(a->file);
     }
-    buf_free(&line);
+    /* whoever follows the events (a webhook, the API) gets the line too */
+    if (event_field_str(&end, "title", a->program.title) >= 0 &&
+        event_field_int(&end, "frame", end_frame) >= 0 &&
+        buf_printf(&end, ",\"duration_seconds\":%.3f", seconds(a, end_frame - a->start_frame)) >= 0 &&
+        buf_append(&end, "", 1) >= 0)
+        event_emit(a->channel, EVENT_PROGRAM_END, (const char *)end.data);
+    event_emit(a->channel, EVENT_ASRUN, (const char *)fields.data);
+done:
+    buf_free(&fields);
+    buf_free(&end);
 }
 
 void asrun_program(AsRun *a, const AsRunProgram *p, int64_t frame)
@@ -105,6 +126,26 @@ void asrun_failover(AsRun *a, int64_t frame, int on_backup)
 void asrun_recovered(AsRun *a, int64_t frame)
 {
     end_down(a, frame);
+}
+
+void asrun_note(AsRun *a, const char *event, const char *fields)
+{
+    char when[40];
+    Buf line = { 0 };
+
+    if (!a->file)
+        return;
+    clock_format_iso(clock_wall_us(), when, sizeof(when));
+    buf_printf(&line, "{\"channel\":");
+    json_append_string(&line, a->channel);
+    buf_printf(&line, ",\"time\":\"%s\",\"event\":", when);
+    json_append_string(&line, event);
+    buf_printf(&line, "%s}\n", fields ? fields : "");
+    if (line.len) {
+        fwrite(line.data, 1, line.len, a->file);
+        fflush(a->file);
+    }
+    buf_free(&line);
 }
 
 void asrun_free(AsRun **pa)

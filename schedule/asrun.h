@@ -4,7 +4,8 @@
  * when the program ends: its title and source, when it was scheduled and
  * when it actually started (on the output clock), how long it ran against
  * its plan, and how long it spent on its backup or the slate after its
- * source failed.
+ * source failed. Each line is also emitted (common/metrics.h) as an asrun
+ * event with the same members, after a program_end event.
  */
 #ifndef ONAIR_SCHEDULE_ASRUN_H
 #define ONAIR_SCHEDULE_ASRUN_H
@@ -37,8 +38,14 @@ void asrun_program(AsRun *a, const AsRunProgram *p, int64_t frame);
 void asrun_failover(AsRun *a, int64_t frame, int on_backup);
 /* ... and is back at `frame`. */
 void asrun_recovered(AsRun *a, int64_t frame);
-/* The program on air ends at `frame` (the channel stops): its line is written. */
+/* The program on air ends at `frame` (the channel stops): its line is written
+ * and its events emitted. */
 void asrun_end(AsRun *a, int64_t frame);
+
+/* A line of its own for something that is not a program, e.g. an operator's
+ * change: {"channel":..,"time":..,"event":EVENT, <fields>} where fields is a
+ * JSON fragment starting with a comma (common/metrics.h event fields). */
+void asrun_note(AsRun *a, const char *event, const char *fields);
 
 void asrun_free(AsRun **a);
 

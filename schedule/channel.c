@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <unistd.h>
 
 #include "asrun.h"
 #include "graph/graph.h"
@@ -33,9 +35,27 @@
 #define START_DELAY_US 1500000
 #define MAX_CUES 4096
 #define PREROLL_DEFAULT_US 3000000
+/* An operator's take or skip waits this long at most for its source's first
+ * picture before it is cued, so that the cut lands on a picture, not the slate. */
+#define TAKE_READY_WAIT_US 2000000
+/* the state file of the operator's changes, beside the packager's */
+#define CONTROL_FILE ".onair-control"
+/* Edits that ended this long ago are forgotten. */
+#define EDIT_KEEP_US (3600LL * 1000000)
+#define EDITS_MAX 256
+
+/* What a cue is, for the API: the timeline entry it came from. */
+typedef struct CueInfo {
+    int64_t start, end;       /* the entry's [start, end) on the wall clock; end INT64_MAX: open */
+    int item, source;
+    unsigned flags;
+} CueInfo;
+
+enum Role { ROLE_PRIMARY, ROLE_BACKUP, ROLE_SLATE };
+static const char *const role_names[] = { "primary", "backup", "slate" };
 
 struct Channel {
-    const ChannelConf *conf;
+    const ChannelConf *conf;  /* the one it runs with now; changed by a reload, under ctl */
     ChannelOptions opt;
     char id[NAME_MAX_LEN + 1];
     AirClock clock;
@@ -51,8 +71,31 @@ struct Channel {
     int64_t cued_until;       /* the timeline is cued up to this wall time */
     int next_cue_id;
     AsRunProgram cues[MAX_CUES];  /* a ring by id */
+    CueInfo info[MAX_CUES];       /* ... and what each was */
     AsRun *asrun;
+
+    /* on air now, from the playout's events (under lock) */
+    int on_air_cue;           /* -1: nothing yet */
+    enum Role role;
+
+    /* The timeline and what changes it: the supervisor and the API's calls
+     * hold ctl (never the playout's thread, which takes only lock). */
+    pthread_mutex_t ctl;
+    ScheduleEdit edits[EDITS_MAX];
+    int nedits;
+    char control_path[4200];
+    ChannelConf *reloaded[64];    /* confs a reload brought: freed with the channel */
+    int nreloaded;
+    /* an input an operator's call opened ahead of its cue, taken by cue_entry */
+    int pre_source;
+    PlayoutInput *pre_primary, *pre_backup;
+    char playlist_url[300];
+    int late;                 /* "late" was emitted; the supervisor's only */
+    Webhook *webhook;         /* conf->events.url: the channel's events go there */
 };
+
+static void load_edits(Channel *ch);
+static void watch_lateness(Channel *ch);
 
 const char *channel_id(const Channel *ch)
 {
@@ -160,8 +203,14 @@ static int cue_entry(Channel *ch, const ScheduleEntry *e)
     AsRunProgram *cue;
     int id = ch->next_cue_id++, ret;
 
-    if (e->source >= 0) {
-        /* joined in progress (a restart, or an `at` already on air) */
+    if (e->source >= 0 && e->source == ch->pre_source && start == e->start && !e->offset) {
+        /* opened by the operator's call, and decoding already */
+        primary = ch->pre_primary;
+        backup = ch->pre_backup;
+        ch->pre_primary = ch->pre_backup = NULL;
+        ch->pre_source = -1;
+    } else if (e->source >= 0) {
+        /* joined in progress (a restart, an `at` already on air, the end of a take) */
         int64_t offset = e->offset + (start - e->start);
         if ((ret = open_input(ch, e->source, offset, wall, &primary)) < 0) {
             log_msg(LOG_WARN, ch->id, STAGE, "%s: cannot open source '%s' (%s); the slate airs instead",
@@ -179,21 +228,28 @@ static int cue_entry(Channel *ch, const ScheduleEntry *e)
     cue->planned_us = e->item >= 0 ? ch->conf->schedule.items[e->item].duration : e->end - e->start;
     cue->source = e->source >= 0 ? ch->conf->sources[e->source].name : NULL;
     snprintf(cue->title, sizeof(cue->title), "%s", e->title ? e->title : ch->conf->slate.text);
+    ch->info[id % MAX_CUES] = (CueInfo){ start, e->end, e->item, e->source, e->flags };
     pthread_mutex_unlock(&ch->lock);
     return playout_cue(ch->playout, frame, id,
                        primary, backup, e->source >= 0 ? ch->conf->sources[e->source].timeout : 0);
 }
 
-static int supervise(void *opaque)
+static int resolve(Channel *ch, int64_t from, int64_t to, Timeline **tl)
 {
-    Channel *ch = opaque;
+    ScheduleEdits edits = { ch->edits, ch->nedits };
+    return schedule_resolve_edited(ch->conf, &edits, ch->channel_start_us, from, to, tl);
+}
+
+/* With ctl held. */
+static int supervise_locked(Channel *ch)
+{
     int64_t horizon = clock_wall_us() + ch->opt.preroll_us;
     Timeline *tl = NULL;
     int ret;
 
     if (ch->cued_until >= horizon)
         return 0;
-    if ((ret = schedule_resolve(ch->conf, ch->channel_start_us, ch->cued_until, horizon, &tl)) < 0) {
+    if ((ret = resolve(ch, ch->cued_until, horizon, &tl)) < 0) {
         log_msg(LOG_ERROR, ch->id, STAGE, "the timeline cannot be resolved: %s", ERRSTR(ret));
         return ret;
     }
@@ -210,31 +266,101 @@ static int supervise(void *opaque)
     if (ret >= 0 && tl->count)
         ch->cued_until = FFMAX(horizon, tl->entries[tl->count - 1].start + 1);
     schedule_timeline_free(&tl);
+    /* an operator's input that no cue took (the timeline changed meanwhile) */
+    playout_input_free(&ch->pre_primary);
+    playout_input_free(&ch->pre_backup);
+    ch->pre_source = -1;
     return ret;
+}
+
+static int supervise(void *opaque)
+{
+    Channel *ch = opaque;
+    int ret;
+
+    pthread_mutex_lock(&ch->ctl);
+    ret = supervise_locked(ch);
+    pthread_mutex_unlock(&ch->ctl);
+    watch_lateness(ch);
+    return ret;
+}
+
+static const char *entry_kind(unsigned flags, int source)
+{
+    return flags & SCHEDULE_TAKEN ? "take" : flags & SCHEDULE_HELD ? "slate_held" :
+           source < 0 ? "gap" : "schedule";
+}
+
+static void emit_slate(Channel *ch, const char *event, const char *reason, int64_t frame)
+{
+    Buf f = { 0 };
+    event_field_str(&f, "reason", reason);
+    event_field_int(&f, "frame", frame);
+    event_emit(ch->id, event, (const char *)f.data);
+    buf_free(&f);
+}
+
+/* The role on air changed: slate_on and slate_off follow it. Under lock. */
+static void set_role(Channel *ch, enum Role role, const char *reason, int64_t frame)
+{
+    if (role == ch->role)
+        return;
+    if (role == ROLE_SLATE)
+        emit_slate(ch, EVENT_SLATE_ON, reason, frame);
+    else if (ch->role == ROLE_SLATE)
+        emit_slate(ch, EVENT_SLATE_OFF, reason, frame);
+    ch->role = role;
 }
 
 /* The playout's events, on its thread. */
 static void on_event(void *opaque, const PlayoutEvent *ev)
 {
     Channel *ch = opaque;
+    Buf f = { 0 };
 
     pthread_mutex_lock(&ch->lock);
     switch (ev->type) {
     case PLAYOUT_PROGRAM: {
         const AsRunProgram *p = &ch->cues[ev->cue_id % MAX_CUES];
+        const CueInfo *info = &ch->info[ev->cue_id % MAX_CUES];
+        char when[40];
         asrun_program(ch->asrun, p, ev->frame);
         packager_program(graph_packager(ch->graph), p->title, ev->frame, p->planned_us);
         log_msg(LOG_INFO, ch->id, STAGE, "on air: %s (frame %" PRId64 ")", p->title, ev->frame);
+        clock_format_iso(p->scheduled_us, when, sizeof(when));
+        event_field_str(&f, "title", p->title);
+        event_field_str(&f, "source", p->source ? p->source : "");
+        event_field_str(&f, "kind", entry_kind(info->flags, info->source));
+        event_field_int(&f, "frame", ev->frame);
+        event_field_str(&f, "scheduled", when);
+        event_emit(ch->id, EVENT_PROGRAM_START, (const char *)f.data);
+        ch->on_air_cue = ev->cue_id;
+        set_role(ch, p->source ? ROLE_PRIMARY : ROLE_SLATE, info->flags & SCHEDULE_HELD ? "held" : "gap",
+                 ev->frame);
         break;
     }
-    case PLAYOUT_FAILOVER:
+    case PLAYOUT_FAILOVER: {
+        const AsRunProgram *p = &ch->cues[ev->cue_id % MAX_CUES];
         asrun_failover(ch->asrun, ev->frame, ev->on_backup);
+        event_field_str(&f, "source", p->source ? p->source : "");
+        event_field_str(&f, "role", ev->on_backup ? "backup" : "slate");
+        event_field_int(&f, "frame", ev->frame);
+        event_emit(ch->id, EVENT_FAILOVER, (const char *)f.data);
+        set_role(ch, ev->on_backup ? ROLE_BACKUP : ROLE_SLATE, "input_loss", ev->frame);
         break;
-    case PLAYOUT_RECOVERED:
+    }
+    case PLAYOUT_RECOVERED: {
+        const AsRunProgram *p = &ch->cues[ev->cue_id % MAX_CUES];
         asrun_recovered(ch->asrun, ev->frame);
+        event_field_str(&f, "source", p->source ? p->source : "");
+        event_field_int(&f, "frame", ev->frame);
+        event_emit(ch->id, EVENT_RECOVERED, (const char *)f.data);
+        set_role(ch, ROLE_PRIMARY, "input_back", ev->frame);
         break;
+    }
     }
     pthread_mutex_unlock(&ch->lock);
+    buf_free(&f);
 }
 
 /* ---- building ---- */
@@ -271,7 +397,7 @@ static int build_graph(Channel *ch)
     for (int i = 0; i < conf->output.nb_push; i++) {
         const ConfPush *t = &conf->output.push[i];
         push[i] = (PushConfig){
-            .url = t->url, .bearer_env = t->bearer_env, .basic_user_env = t->basic_user_env,
+            .url = t->url, .name = t->name, .bearer_env = t->bearer_env, .basic_user_env = t->basic_user_env,
             .basic_password_env = t->basic_password_env,
             .headers = (const char *const *)t->headers.lines, .nheaders = t->headers.count,
             .ca_file = t->ca_file, .aws_sigv4 = t->aws_sigv4, .aws_key_env = t->aws_key_env,
@@ -313,6 +439,19 @@ static int build_graph(Channel *ch)
     return 0;
 }
 
+/* Before the graph, so that its first events are sent too. */
+static int open_webhook(Channel *ch)
+{
+    const ConfEvents *ev = &ch->conf->events;
+    const char *secret = ev->secret_env ? getenv(ev->secret_env) : NULL;
+
+    if (ev->secret_env && (!secret || !*secret))
+        log_msg(LOG_WARN, ch->id, STAGE, "events.secret_env: %s is not set; events go unsigned",
+                ev->secret_env);
+    return webhook_new(&ch->webhook, &(WebhookConfig){ .channel = ch->id, .url = ev->url,
+                                                        .secret = secret });
+}
+
 int channel_new(Channel **out, const ChannelConf *conf, const ChannelOptions *opt)
 {
     Channel *ch = calloc(1, sizeof(*ch));
@@ -323,6 +462,10 @@ int channel_new(Channel **out, const ChannelConf *conf, const ChannelOptions *op
     if (!ch)
         return AVERROR(ENOMEM);
     pthread_mutex_init(&ch->lock, NULL);
+    pthread_mutex_init(&ch->ctl, NULL);
+    ch->on_air_cue = -1;
+    ch->pre_source = -1;
+    ch->role = ROLE_PRIMARY;
     ch->conf = conf;
     ch->opt = *opt;
     if (ch->opt.preroll_us <= 0)
@@ -343,6 +486,14 @@ int channel_new(Channel **out, const ChannelConf *conf, const ChannelOptions *op
     ch->clock = (AirClock){ .fps = conf->video.fps, .epoch_us = ch->run_start_us,
                             .first_frame = ch->resumed ? next_frame : 0 };
     ch->cued_until = ch->run_start_us;
+    if (opt->playlist_url)
+        snprintf(ch->playlist_url, sizeof(ch->playlist_url), "%s", opt->playlist_url);
+    if ((ret = path_join(ch->control_path, sizeof(ch->control_path), conf->output.dir, CONTROL_FILE)) < 0)
+        goto fail;
+    if (ch->resumed)
+        load_edits(ch);
+    if (conf->events.url && (ret = open_webhook(ch)) < 0)
+        goto fail;
     if (ch->resumed)
         log_msg(LOG_NOTICE, ch->id, STAGE, "resuming at frame %" PRId64 " (the channel started %.0f s ago)",
                 ch->clock.first_frame, (ch->run_start_us - ch->channel_start_us) / 1e6);
@@ -401,49 +552,809 @@ void channel_free(Channel **pch)
     }
     graph_free(&ch->graph);
     asrun_free(&ch->asrun);
+    playout_input_free(&ch->pre_primary);
+    playout_input_free(&ch->pre_backup);
+    for (int i = 0; i < ch->nreloaded; i++)
+        conf_free(&ch->reloaded[i]);
+    /* last: the program on air's end and as-run record go out too */
+    webhook_free(&ch->webhook);
     pthread_mutex_destroy(&ch->lock);
+    pthread_mutex_destroy(&ch->ctl);
     free(ch);
     *pch = NULL;
 }
 
-/* ---- operating (the admin API) ---- */
 
-static int not_yet(char *err, size_t size)
+/* ---- the operator's changes (the admin API) ---- */
+
+/* The edits kept in the output folder, read at a restart. */
+static void load_edits(Channel *ch)
 {
-    snprintf(err, size, "not implemented yet");
-    return AVERROR(ENOSYS);
+    FILE *f = fopen(ch->control_path, "r");
+    ScheduleEdit *e = NULL;
+    Buf text = { 0 };
+    char chunk[4096];
+    size_t got;
+    int n = 0, ret;
+
+    if (!f)
+        return;
+    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (buf_append(&text, chunk, got) < 0)
+            break;
+    fclose(f);
+    if (buf_append(&text, "", 1) < 0 ||
+        (ret = schedule_edits_parse((const char *)text.data, ch->conf, &e, &n)) < 0) {
+        log_msg(LOG_WARN, ch->id, STAGE, "%s cannot be read; the operator's earlier changes are lost",
+                ch->control_path);
+        buf_free(&text);
+        return;
+    }
+    ch->nedits = FFMIN(n, EDITS_MAX);
+    memcpy(ch->edits, e + (n - ch->nedits), sizeof(*e) * (size_t)ch->nedits);
+    if (ch->nedits)
+        log_msg(LOG_NOTICE, ch->id, STAGE, "%d change(s) made through the API before the restart still apply",
+                ch->nedits);
+    free(e);
+    buf_free(&text);
 }
 
-int channel_skip(Channel *ch, char *err, size_t size) { return not_yet(err, size); }
-int channel_hold_slate(Channel *ch, int64_t duration_us, char *err, size_t size) { return not_yet(err, size); }
-int channel_release_slate(Channel *ch, char *err, size_t size) { return not_yet(err, size); }
+/* Written whole and renamed into place: a crash leaves the old or the new. With ctl. */
+static int save_edits(Channel *ch)
+{
+    char tmp[4300];
+    Buf b = { 0 };
+    FILE *f;
+    int ret;
+
+    snprintf(tmp, sizeof(tmp), "%s.tmp", ch->control_path);
+    if ((ret = schedule_edits_format(ch->edits, ch->nedits, ch->conf, &b)) < 0)
+        goto end;
+    if (!(f = fopen(tmp, "w"))) {
+        ret = AVERROR(errno);
+        goto end;
+    }
+    if ((b.len && fwrite(b.data, 1, b.len, f) != b.len) | fflush(f) | fsync(fileno(f)))
+        ret = AVERROR(EIO);
+    fclose(f);
+    if (ret >= 0 && rename(tmp, ch->control_path) < 0)
+        ret = AVERROR(errno);
+end:
+    if (ret < 0)
+        log_msg(LOG_WARN, ch->id, STAGE, "%s: %s; a restart would not keep the last change",
+                ch->control_path, ERRSTR(ret));
+    buf_free(&b);
+    return ret;
+}
+
+/* Forgets edits that can no longer change anything: overlays that ended a
+ * while ago, anchors that a later anchor already in the past overrides. */
+static void prune_edits(Channel *ch, int64_t now)
+{
+    int64_t last_anchor = INT64_MIN;
+    int k = 0;
+
+    for (int i = 0; i < ch->nedits; i++)
+        if (ch->edits[i].kind == SCHEDULE_EDIT_ANCHOR && ch->edits[i].at <= now)
+            last_anchor = FFMAX(last_anchor, ch->edits[i].at);
+    for (int i = 0; i < ch->nedits; i++) {
+        const ScheduleEdit *e = &ch->edits[i];
+        if (e->kind == SCHEDULE_EDIT_OVERLAY ? e->end < now - EDIT_KEEP_US : e->at < last_anchor)
+            continue;
+        ch->edits[k++] = *e;
+    }
+    ch->nedits = k;
+}
+
+/* The frame a change takes effect on: the next one the playout has not
+ * begun, and its air time. */
+static int64_t change_frame(Channel *ch, int64_t *wall)
+{
+    int64_t frame = playout_next_frame(ch->playout) + 1;
+    *wall = air_clock_time(&ch->clock, frame);
+    return frame;
+}
+
+/* With ctl: the timeline changed from `frame` (airing at `wall`) on: what
+ * was cued from there is dropped and cued again, the change kept. */
+static int recue_from(Channel *ch, int64_t frame, int64_t wall)
+{
+    int ret;
+
+    playout_uncue_from(ch->playout, frame);
+    ch->cued_until = wall;
+    ret = supervise_locked(ch);
+    save_edits(ch);
+    return ret;
+}
+
+/* The entry the timeline has on air at `wall`. With ctl. */
+static int entry_at(Channel *ch, int64_t wall, ScheduleEntry *out)
+{
+    Timeline *tl;
+    int ret = resolve(ch, wall, wall + 1, &tl);
+
+    if (ret < 0)
+        return ret;
+    if (!tl->count)
+        ret = AVERROR(EINVAL);
+    else
+        *out = tl->entries[0];
+    schedule_timeline_free(&tl);
+    return ret;
+}
+
+static int add_edit(Channel *ch, const ScheduleEdit *e, char *err, size_t size)
+{
+    prune_edits(ch, clock_wall_us());
+    if (ch->nedits == EDITS_MAX) {
+        snprintf(err, size, "too many changes in force (%d); release a held slate or wait", EDITS_MAX);
+        return AVERROR(EBUSY);
+    }
+    ch->edits[ch->nedits++] = *e;
+    return 0;
+}
+
+/* An API change, logged, in the as-run log and as an event. */
+static void note_change(Channel *ch, const char *action, int64_t frame, const char *fields)
+{
+    Buf f = { 0 };
+
+    event_field_str(&f, "action", action);
+    event_field_int(&f, "frame", frame);
+    if (fields)
+        buf_printf(&f, "%s", fields);
+    event_emit(ch->id, EVENT_API, (const char *)f.data);
+    pthread_mutex_lock(&ch->lock);
+    asrun_note(ch->asrun, EVENT_API, (const char *)f.data);
+    pthread_mutex_unlock(&ch->lock);
+    log_msg(LOG_NOTICE, ch->id, STAGE, "operator: %s from frame %" PRId64, action, frame);
+    buf_free(&f);
+}
+
+static int not_on_air(Channel *ch, char *err, size_t size)
+{
+    if (channel_running(ch) && ch->on_air_cue >= 0)
+        return 0;
+    snprintf(err, size, "channel %s is not on air", ch->id);
+    return AVERROR(EBUSY);
+}
+
+/* Opens `source` ahead of a cue made now and waits (a while) for its first
+ * picture, so that the cut lands on it. With ctl. */
+static void preopen(Channel *ch, int source)
+{
+    int64_t give_up = clock_monotonic_us() + TAKE_READY_WAIT_US;
+    int64_t wall;
+
+    playout_input_free(&ch->pre_primary);
+    playout_input_free(&ch->pre_backup);
+    ch->pre_source = -1;
+    change_frame(ch, &wall);
+    if (open_input(ch, source, 0, wall, &ch->pre_primary) < 0)
+        return;
+    if (open_backup(ch, source, wall, &ch->pre_backup) < 0)
+        ch->pre_backup = NULL;
+    ch->pre_source = source;
+    while (!playout_input_ready(ch->pre_primary) && clock_monotonic_us() < give_up)
+        clock_sleep_us(10000, NULL, NULL);
+}
+
+static int find_source(const ChannelConf *conf, const char *name)
+{
+    for (int i = 0; i < conf->nb_sources; i++)
+        if (!strcmp(conf->sources[i].name, name))
+            return i;
+    return -1;
+}
+
+/* The latest overlay covering wall (source: -2 any, -1 a held slate). */
+static ScheduleEdit *overlay_at(Channel *ch, int64_t wall, int source)
+{
+    for (int i = ch->nedits - 1; i >= 0; i--) {
+        ScheduleEdit *e = &ch->edits[i];
+        if (e->kind == SCHEDULE_EDIT_OVERLAY && e->at <= wall && wall < e->end &&
+            (source == -2 || e->source == source))
+            return e;
+    }
+    return NULL;
+}
+
+int channel_skip(Channel *ch, char *err, size_t size)
+{
+    ScheduleEntry e;
+    ScheduleEdit *over;
+    int64_t wall, frame;
+    int ret, next = -1;
+
+    pthread_mutex_lock(&ch->ctl);
+    if ((ret = not_on_air(ch, err, size)) < 0)
+        goto end;
+    change_frame(ch, &wall);
+    if ((ret = entry_at(ch, wall, &e)) < 0) {
+        snprintf(err, size, "the timeline cannot be resolved: %s", ERRSTR(ret));
+        goto end;
+    }
+    if ((over = overlay_at(ch, wall, -2))) {
+        /* a take or a held slate: it ends, the timeline as it stands resumes */
+        frame = change_frame(ch, &wall);
+        over->end = wall;
+    } else if (e.item < 0) {
+        snprintf(err, size, "the slate is on air between programs: nothing to skip");
+        ret = AVERROR(EBUSY);
+        goto end;
+    } else {
+        ScheduleEdit anchor = { .kind = SCHEDULE_EDIT_ANCHOR, .item = -1 };
+        next = schedule_next_in_chain(ch->conf, e.item);
+        if (next >= 0)
+            preopen(ch, ch->conf->schedule.items[next].source);
+        frame = change_frame(ch, &wall);
+        anchor.at = wall;
+        anchor.item = next;
+        if ((ret = add_edit(ch, &anchor, err, size)) < 0)
+            goto end;
+    }
+    ret = recue_from(ch, frame, wall);
+    if (ret >= 0) {
+        Buf f = { 0 };
+        event_field_str(&f, "skipped", e.title ? e.title : "");
+        note_change(ch, "skip", frame, (const char *)f.data);
+        buf_free(&f);
+    }
+end:
+    pthread_mutex_unlock(&ch->ctl);
+    return ret;
+}
+
+int channel_hold_slate(Channel *ch, int64_t duration_us, char *err, size_t size)
+{
+    ScheduleEdit hold = { .kind = SCHEDULE_EDIT_OVERLAY, .source = -1 };
+    int64_t wall, frame;
+    int ret;
+
+    if (duration_us < 0) {
+        snprintf(err, size, "duration: must not be negative");
+        return AVERROR(EINVAL);
+    }
+    pthread_mutex_lock(&ch->ctl);
+    if ((ret = not_on_air(ch, err, size)) < 0)
+        goto end;
+    frame = change_frame(ch, &wall);
+    hold.at = wall;
+    hold.end = duration_us ? wall + duration_us : INT64_MAX;
+    if ((ret = add_edit(ch, &hold, err, size)) < 0)
+        goto end;
+    if ((ret = recue_from(ch, frame, wall)) >= 0) {
+        Buf f = { 0 };
+        if (duration_us)
+            event_field_num(&f, "duration_seconds", duration_us / 1e6);
+        note_change(ch, "slate", frame, (const char *)f.data);
+        buf_free(&f);
+    }
+end:
+    pthread_mutex_unlock(&ch->ctl);
+    return ret;
+}
+
+int channel_release_slate(Channel *ch, char *err, size_t size)
+{
+    ScheduleEdit *hold;
+    int64_t wall, frame;
+    int ret;
+
+    pthread_mutex_lock(&ch->ctl);
+    if ((ret = not_on_air(ch, err, size)) < 0)
+        goto end;
+    frame = change_frame(ch, &wall);
+    if (!(hold = overlay_at(ch, wall, -1))) {
+        snprintf(err, size, "no slate is held");
+        ret = AVERROR(EBUSY);
+        goto end;
+    }
+    hold->end = wall;
+    if ((ret = recue_from(ch, frame, wall)) >= 0)
+        note_change(ch, "slate_release", frame, NULL);
+end:
+    pthread_mutex_unlock(&ch->ctl);
+    return ret;
+}
+
 int channel_take(Channel *ch, const char *source, int64_t duration_us, char *err, size_t size)
 {
-    return not_yet(err, size);
+    ScheduleEdit take = { .kind = SCHEDULE_EDIT_OVERLAY };
+    ScheduleEntry e;
+    int64_t wall, frame;
+    int ret;
+
+    if (duration_us < 0) {
+        snprintf(err, size, "duration: must not be negative");
+        return AVERROR(EINVAL);
+    }
+    pthread_mutex_lock(&ch->ctl);
+    if ((take.source = find_source(ch->conf, source)) < 0) {
+        snprintf(err, size, "source: channel %s has no source '%s'", ch->id, source);
+        ret = AVERROR(ENOENT);
+        goto end;
+    }
+    if ((ret = not_on_air(ch, err, size)) < 0)
+        goto end;
+    preopen(ch, take.source);
+    frame = change_frame(ch, &wall);
+    if (!duration_us) {
+        /* until the next program on the timeline starts */
+        if ((ret = entry_at(ch, wall, &e)) < 0) {
+            snprintf(err, size, "the timeline cannot be resolved: %s", ERRSTR(ret));
+            goto end;
+        }
+        take.end = e.end;
+    } else {
+        take.end = wall + duration_us;
+    }
+    take.at = wall;
+    if ((ret = add_edit(ch, &take, err, size)) < 0)
+        goto end;
+    if ((ret = recue_from(ch, frame, wall)) >= 0) {
+        Buf f = { 0 };
+        event_field_str(&f, "source", source);
+        if (duration_us)
+            event_field_num(&f, "duration_seconds", duration_us / 1e6);
+        note_change(ch, "take", frame, (const char *)f.data);
+        buf_free(&f);
+    }
+end:
+    pthread_mutex_unlock(&ch->ctl);
+    return ret;
 }
-int channel_extend(Channel *ch, int64_t by_us, char *err, size_t size) { return not_yet(err, size); }
+
+/* The program on air ends at `end` now (planned_us > 0: its as-run plan too). */
+static void set_on_air_end(Channel *ch, int64_t end, int64_t planned_us)
+{
+    pthread_mutex_lock(&ch->lock);
+    if (ch->on_air_cue >= 0) {
+        ch->info[ch->on_air_cue % MAX_CUES].end = end;
+        if (planned_us > 0)
+            ch->cues[ch->on_air_cue % MAX_CUES].planned_us = planned_us;
+    }
+    pthread_mutex_unlock(&ch->lock);
+}
+
+int channel_extend(Channel *ch, int64_t by_us, char *err, size_t size)
+{
+    ScheduleEntry e;
+    ScheduleEdit *over, anchor = { .kind = SCHEDULE_EDIT_ANCHOR };
+    int64_t wall, frame, planned_end;
+    int ret;
+
+    pthread_mutex_lock(&ch->ctl);
+    if ((ret = not_on_air(ch, err, size)) < 0)
+        goto end;
+    frame = change_frame(ch, &wall);
+    if ((ret = entry_at(ch, wall, &e)) < 0) {
+        snprintf(err, size, "the timeline cannot be resolved: %s", ERRSTR(ret));
+        goto end;
+    }
+    if ((over = overlay_at(ch, wall, -2))) {
+        /* a take or a held slate runs longer (an open one is open already) */
+        if (over->end != INT64_MAX)
+            over->end = FFMAX(wall, over->end + by_us);
+        set_on_air_end(ch, over->end, 0);
+    } else if (e.item < 0) {
+        snprintf(err, size, "the slate is on air between programs: no program to extend");
+        ret = AVERROR(EBUSY);
+        goto end;
+    } else {
+        /* the end the program would have without `at` items cutting in: an
+         * earlier extension's, else its duration's */
+        planned_end = e.start - e.offset + ch->conf->schedule.items[e.item].duration;
+        for (int i = ch->nedits - 1; i >= 0; i--) {
+            const ScheduleEdit *a = &ch->edits[i];
+            if (a->kind == SCHEDULE_EDIT_ANCHOR && a->at == e.start && a->item == e.item && a->end > a->at) {
+                planned_end = a->end;
+                break;
+            }
+        }
+        if (!(e.flags & SCHEDULE_CUT_SHORT))
+            planned_end = FFMAX(planned_end, e.end);
+        anchor.at = e.start;
+        anchor.item = e.item;
+        anchor.offset = e.offset;
+        /* never into the past: at the shortest it ends with the next frame */
+        anchor.end = FFMAX(wall, planned_end + by_us);
+        if ((ret = add_edit(ch, &anchor, err, size)) < 0)
+            goto end;
+        set_on_air_end(ch, anchor.end, anchor.end - e.start + e.offset);
+    }
+    if ((ret = recue_from(ch, frame, wall)) >= 0) {
+        Buf f = { 0 };
+        event_field_num(&f, "by_seconds", by_us / 1e6);
+        note_change(ch, "extend", frame, (const char *)f.data);
+        buf_free(&f);
+    }
+end:
+    pthread_mutex_unlock(&ch->ctl);
+    return ret;
+}
+
+/* ---- reload ---- */
+
+/* Adds `key` to a list of keys, comma separated. */
+static void add_key(char *keys, size_t size, const char *key)
+{
+    size_t len = strlen(keys);
+    snprintf(keys + len, size - len, "%s%s", len ? ", " : "", key);
+}
+
+static int str_differs(const char *a, const char *b)
+{
+    return (a == NULL) != (b == NULL) || (a && strcmp(a, b));
+}
+
+/* Push targets are built into the graph: a change of them needs a restart
+ * (for now: the pushers cannot yet be swapped under a running packager). */
+static int push_differs(const ConfOutput *a, const ConfOutput *b)
+{
+    if (a->nb_push != b->nb_push)
+        return 1;
+    for (int i = 0; i < a->nb_push; i++) {
+        const ConfPush *x = &a->push[i], *y = &b->push[i];
+        if (strcmp(x->url, y->url) || str_differs(x->bearer_env, y->bearer_env) ||
+            str_differs(x->basic_user_env, y->basic_user_env) ||
+            str_differs(x->basic_password_env, y->basic_password_env) || str_differs(x->ca_file, y->ca_file) ||
+            str_differs(x->aws_sigv4, y->aws_sigv4) || str_differs(x->aws_key_env, y->aws_key_env) ||
+            str_differs(x->aws_secret_env, y->aws_secret_env) || x->delete_segments != y->delete_segments ||
+            x->spool != y->spool || x->timeout != y->timeout || x->retry_max != y->retry_max ||
+            x->headers.count != y->headers.count)
+            return 1;
+        for (int k = 0; k < x->headers.count; k++)
+            if (strcmp(x->headers.lines[k], y->headers.lines[k]))
+                return 1;
+    }
+    return 0;
+}
+
 int channel_reload_check(const Channel *ch, const ChannelConf *next, char *keys, size_t size)
 {
-    return not_yet(keys, size);
+    const ChannelConf *cur = ch->conf;
+    const ConfOutput *a = &cur->output, *b = &next->output;
+
+    keys[0] = 0;
+    if (strcmp(cur->channel, next->channel))
+        add_key(keys, size, "channel");
+    if (cur->video.width != next->video.width || cur->video.height != next->video.height ||
+        av_cmp_q(cur->video.fps, next->video.fps))
+        add_key(keys, size, "video");
+    if (cur->audio.sample_rate != next->audio.sample_rate || cur->audio.channels != next->audio.channels ||
+        cur->audio.bitrate != next->audio.bitrate || cur->audio.loudness != next->audio.loudness)
+        add_key(keys, size, "audio");
+    if (cur->nb_rungs != next->nb_rungs ||
+        memcmp(cur->ladder, next->ladder, sizeof(cur->ladder[0]) * (size_t)cur->nb_rungs))
+        add_key(keys, size, "ladder");
+    if (str_differs(cur->encoder.backend, next->encoder.backend) ||
+        str_differs(cur->encoder.fallback, next->encoder.fallback) ||
+        str_differs(cur->encoder.preset, next->encoder.preset))
+        add_key(keys, size, "encoder");
+    if (strcmp(a->dir, b->dir))
+        add_key(keys, size, "output.dir");
+    if (a->segment != b->segment)
+        add_key(keys, size, "output.segment");
+    if (a->window != b->window)
+        add_key(keys, size, "output.window");
+    if (a->formats != b->formats)
+        add_key(keys, size, "output.formats");
+    if (a->low_latency.part != b->low_latency.part)
+        add_key(keys, size, "output.low_latency");
+    if (str_differs(a->serve.listen, b->serve.listen) || a->serve.connections != b->serve.connections ||
+        a->serve.per_address != b->serve.per_address || a->serve.idle_timeout != b->serve.idle_timeout)
+        add_key(keys, size, "output.serve");
+    if (push_differs(a, b))
+        add_key(keys, size, "output.push");
+    return keys[0] ? AVERROR(EBUSY) : 0;
 }
-int channel_reload(Channel *ch, ChannelConf *next) { return AVERROR(ENOSYS); }
-const ChannelConf *channel_conf(const Channel *ch) { return ch->conf; }
+
+static int slate_differs(const ConfSlate *a, const ConfSlate *b)
+{
+    return a->color != b->color || str_differs(a->text, b->text) || str_differs(a->image, b->image);
+}
+
+int channel_reload(Channel *ch, ChannelConf *next)
+{
+    const ChannelConf *old = ch->conf;
+    char keys[256];
+    Buf text = { 0 }, f = { 0 };
+    ScheduleEdit *kept = NULL;
+    Webhook *retired = NULL;
+    int nkept = 0, ret;
+
+    if ((ret = channel_reload_check(ch, next, keys, sizeof(keys))) < 0)
+        goto refused;
+    if (ch->nreloaded == FF_ARRAY_ELEMS(ch->reloaded)) {
+        log_msg(LOG_ERROR, ch->id, STAGE, "reloaded %d times: restart the channel to reload again",
+                ch->nreloaded);
+        ret = AVERROR(EBUSY);
+        goto refused;
+    }
+    pthread_mutex_lock(&ch->ctl);
+    /* the operator's changes, read against the new conf: what no longer
+     * matches an item or a source is dropped */
+    if ((ret = schedule_edits_format(ch->edits, ch->nedits, old, &text)) < 0 ||
+        (ret = buf_append(&text, "", 1)) < 0 ||
+        (ret = schedule_edits_parse((const char *)text.data, next, &kept, &nkept)) < 0) {
+        pthread_mutex_unlock(&ch->ctl);
+        buf_free(&text);
+        goto refused;
+    }
+    ch->nedits = FFMIN(nkept, EDITS_MAX);
+    memcpy(ch->edits, kept, sizeof(*kept) * (size_t)ch->nedits);
+    free(kept);
+    buf_free(&text);
+
+    keys[0] = 0;
+    if (slate_differs(&old->slate, &next->slate)) {
+        PlayoutInput *slate = NULL;
+        ch->conf = next;
+        if (open_slate(ch, &slate) >= 0)
+            playout_set_slate(ch->playout, slate);
+        else
+            log_msg(LOG_WARN, ch->id, STAGE, "the new slate cannot be drawn; the old one stays");
+        add_key(keys, sizeof(keys), "slate");
+    }
+    ch->conf = next;
+    ch->reloaded[ch->nreloaded++] = next;
+    if (str_differs(old->events.url, next->events.url) ||
+        str_differs(old->events.secret_env, next->events.secret_env)) {
+        /* the new one subscribes before the old one goes: an event in
+         * between may reach both, none is lost */
+        retired = ch->webhook;
+        ch->webhook = NULL;
+        if (next->events.url && open_webhook(ch) < 0)
+            log_msg(LOG_WARN, ch->id, STAGE, "events.url: the new webhook cannot be set up; events stay here");
+        add_key(keys, sizeof(keys), "events");
+    }
+    /* from the horizon on, the new timeline is cued: a change further ahead
+     * than the pre-roll airs on its frame */
+    save_edits(ch);
+    pthread_mutex_unlock(&ch->ctl);
+    webhook_free(&retired);
+
+    event_field_str(&f, "file", next->path);
+    if (keys[0])
+        event_field_str(&f, "changed", keys);
+    event_emit(ch->id, EVENT_RELOAD, (const char *)f.data);
+    buf_free(&f);
+    return 0;
+refused:
+    conf_free(&next);
+    return ret;
+}
+
+const ChannelConf *channel_conf(const Channel *ch)
+{
+    return ch->conf;
+}
+
+/* ---- reading: the channel and its timeline as JSON ---- */
+
+static void json_time(Buf *b, const char *key, int64_t wall)
+{
+    char when[40];
+
+    buf_printf(b, ",\"%s\":", key);
+    if (wall == INT64_MAX || wall == INT64_MIN) {
+        buf_printf(b, "null");
+        return;
+    }
+    clock_format_iso(wall, when, sizeof(when));
+    buf_printf(b, "\"%s\"", when);
+}
+
+static void json_str_or_null(Buf *b, const char *key, const char *value)
+{
+    buf_printf(b, ",\"%s\":", key);
+    if (value)
+        json_append_string(b, value);
+    else
+        buf_printf(b, "null");
+}
+
+static const char *const flag_names[] = {
+    "gap", "at", "daily", "cut_short", "joined", "dst_shifted", "dst_ambiguous", "open_end",
+    "taken", "held", "edited", "resumed",
+};
+
+/* An entry of the timeline: {"start":..,"end":..,"title":..,...} */
+static void json_entry(Buf *b, const ChannelConf *conf, const ScheduleEntry *e)
+{
+    int first = 1;
+
+    buf_printf(b, "{\"title\":");
+    json_append_string(b, e->title ? e->title : conf->slate.text);
+    json_str_or_null(b, "source", e->source >= 0 ? conf->sources[e->source].name : NULL);
+    buf_printf(b, ",\"item\":%d,\"kind\":\"%s\"", e->item, entry_kind(e->flags, e->source));
+    json_time(b, "start", e->start);
+    json_time(b, "end", e->end);
+    buf_printf(b, ",\"flags\":[");
+    for (int i = 0; i < (int)FF_ARRAY_ELEMS(flag_names); i++) {
+        if (e->flags & (1u << i)) {
+            buf_printf(b, "%s\"%s\"", first ? "" : ",", flag_names[i]);
+            first = 0;
+        }
+    }
+    buf_printf(b, "]}");
+}
+
+int channel_schedule_json(Channel *ch, int64_t hours_us, Buf *out)
+{
+    int64_t now = clock_wall_us();
+    Timeline *tl = NULL;
+    int ret;
+
+    pthread_mutex_lock(&ch->ctl);
+    if ((ret = resolve(ch, now, now + hours_us, &tl)) < 0)
+        goto end;
+    buf_printf(out, "{\"channel\":\"%s\"", ch->id);
+    json_time(out, "from", now);
+    json_time(out, "to", now + hours_us);
+    buf_printf(out, ",\"entries\":[");
+    for (int i = 0; i < tl->count; i++) {
+        if (i)
+            buf_printf(out, ",");
+        json_entry(out, ch->conf, &tl->entries[i]);
+    }
+    ret = buf_printf(out, "]}");
+end:
+    pthread_mutex_unlock(&ch->ctl);
+    schedule_timeline_free(&tl);
+    return ret;
+}
+
 int channel_status_json(Channel *ch, Buf *out)
 {
-    return buf_printf(out, "{\"id\":\"%s\",\"state\":\"%s\"}", ch->id,
-                      channel_running(ch) ? "on_air" : "stopped");
+    int64_t now = clock_wall_us(), published;
+    ScheduleEntry next = { 0 };
+    CueInfo info = { 0 };
+    AsRunProgram prog = { 0 };
+    enum Role role;
+    int have_next = 0, on_air, running = channel_running(ch);
+    const ChannelConf *conf;
+
+    pthread_mutex_lock(&ch->ctl);
+    conf = ch->conf;
+    pthread_mutex_lock(&ch->lock);
+    on_air = ch->on_air_cue >= 0;
+    if (on_air) {
+        info = ch->info[ch->on_air_cue % MAX_CUES];
+        prog = ch->cues[ch->on_air_cue % MAX_CUES];
+    }
+    role = ch->role;
+    pthread_mutex_unlock(&ch->lock);
+    if (on_air && info.end != INT64_MAX) {
+        Timeline *tl = NULL;
+        if (resolve(ch, FFMAX(info.end, now), FFMAX(info.end, now) + 1, &tl) >= 0 && tl->count) {
+            next = tl->entries[0];
+            have_next = 1;
+        }
+        schedule_timeline_free(&tl);
+    }
+
+    buf_printf(out, "{\"id\":\"%s\",\"title\":", ch->id);
+    json_append_string(out, conf->title);
+    buf_printf(out, ",\"state\":\"%s\"", !running ? (graph_failed(graph_head_result(ch->graph), 0) ? "failed" : "stopped")
+                                         : on_air ? "on_air" : "starting");
+    buf_printf(out, ",\"now\":");
+    if (on_air) {
+        buf_printf(out, "{\"title\":");
+        json_append_string(out, prog.title);
+        json_str_or_null(out, "source", prog.source);
+        buf_printf(out, ",\"role\":\"%s\",\"item\":%d,\"kind\":\"%s\"", role_names[role], info.item,
+                   entry_kind(info.flags, info.source));
+        json_time(out, "started", info.start);
+        json_time(out, "ends", info.end);
+        buf_printf(out, "}");
+    } else {
+        buf_printf(out, "null");
+    }
+    buf_printf(out, ",\"next\":");
+    if (have_next) {
+        buf_printf(out, "{\"title\":");
+        json_append_string(out, next.title ? next.title : conf->slate.text);
+        json_str_or_null(out, "source", next.source >= 0 ? conf->sources[next.source].name : NULL);
+        buf_printf(out, ",\"item\":%d,\"kind\":\"%s\"", next.item, entry_kind(next.flags, next.source));
+        json_time(out, "starts", next.start);
+        buf_printf(out, "}");
+    } else {
+        buf_printf(out, "null");
+    }
+    buf_printf(out, ",\"sources\":[");
+    for (int i = 0, n = 0; i < conf->nb_sources; i++) {
+        const ConfSource *src = &conf->sources[i];
+        int this_on_air = on_air && info.source == i;
+        if (src->kind != CONF_SOURCE_URL)
+            continue;
+        buf_printf(out, "%s{\"name\":", n++ ? "," : "");
+        json_append_string(out, src->name);
+        buf_printf(out, ",\"live\":true,\"on_air\":%s,\"healthy\":%s}", this_on_air ? "true" : "false",
+                   !this_on_air ? "null" : role == ROLE_PRIMARY ? "true" : "false");
+    }
+    buf_printf(out, "],\"push\":[");
+    for (int i = 0; i < graph_npush(ch->graph); i++) {
+        const char *name;
+        PushStats st;
+        graph_push_status(ch->graph, i, &name, &st);
+        buf_printf(out, "%s{\"target\":", i ? "," : "");
+        json_append_string(out, name);
+        buf_printf(out, ",\"ok\":%s,\"last_status\":%d,\"pushed\":%" PRId64 ",\"failures\":%" PRId64
+                   ",\"dropped\":%" PRId64 ",\"waiting_files\":%" PRId64 ",\"spool_bytes\":%" PRId64 "}",
+                   st.last_status >= 200 && st.last_status < 300 ? "true" : "false", st.last_status, st.pushed,
+                   st.failures, st.dropped, st.queued_files, st.queued_bytes);
+    }
+    buf_printf(out, "]");
+    published = graph_last_publish_us(ch->graph);
+    if (published > 0)
+        buf_printf(out, ",\"last_segment_age_seconds\":%.3f", (now - published) / 1e6);
+    else
+        buf_printf(out, ",\"last_segment_age_seconds\":null");
+    buf_printf(out, ",\"frame\":%" PRId64, playout_next_frame(ch->playout));
+    json_str_or_null(out, "playlist", ch->playlist_url[0] ? ch->playlist_url : NULL);
+    pthread_mutex_unlock(&ch->ctl);
+    return buf_printf(out, "}");
 }
-int channel_schedule_json(Channel *ch, int64_t hours_us, Buf *out) { return buf_printf(out, "{\"entries\":[]}"); }
+
+/* How late the output is: the age of the last segment beyond what a
+ * segment on time has (its length, and the grace below); 0: on time. */
+#define LATE_GRACE_US 2000000
+
+static int64_t late_us(Channel *ch, int64_t now)
+{
+    int64_t published = graph_last_publish_us(ch->graph);
+    int64_t allowed = ch->grid.segment_us + FFMAX(LATE_GRACE_US, ch->grid.segment_us);
+
+    if (!published)
+        return 0;
+    return now - published > allowed ? now - published - ch->grid.segment_us : 0;
+}
+
 int channel_ready(Channel *ch, char *why, size_t size)
 {
+    int64_t late;
+
     if (!channel_running(ch)) {
         snprintf(why, size, "failed");
         return 0;
     }
+    if (ch->on_air_cue < 0 || !graph_last_publish_us(ch->graph)) {
+        snprintf(why, size, "starting");
+        return 0;
+    }
+    if ((late = late_us(ch, clock_wall_us())) > 0) {
+        snprintf(why, size, "late by %.1f s", late / 1e6);
+        return 0;
+    }
     return 1;
 }
+
+/* Emits "late" when the output falls behind (once, until it is on time again). */
+static void watch_lateness(Channel *ch)
+{
+    int64_t late = late_us(ch, clock_wall_us());
+
+    if (late > 0 && !ch->late) {
+        Buf f = { 0 };
+        event_field_num(&f, "late_seconds", late / 1e6);
+        event_emit(ch->id, EVENT_LATE, (const char *)f.data);
+        log_msg(LOG_WARN, ch->id, STAGE, "no segment published for %.1f s",
+                (late + ch->grid.segment_us) / 1e6);
+        buf_free(&f);
+    }
+    ch->late = late > 0;
+}
+
 void channel_metrics(Channel *ch, MetricVisit visit, void *opaque)
 {
-    MetricSample s = { .id = METRIC_CHANNEL_UP, .value = channel_running(ch) };
-    visit(opaque, &s);
+    char why[64];
+    MetricSample up = { .id = METRIC_CHANNEL_UP, .value = channel_running(ch) };
+    MetricSample ready = { .id = METRIC_CHANNEL_READY, .value = channel_ready(ch, why, sizeof(why)) };
+
+    visit(opaque, &up);
+    visit(opaque, &ready);
+    graph_metrics(ch->graph, visit, opaque);
 }

@@ -51,7 +51,8 @@ enum ScheduleFlags {
  * start - offset + items[item].duration; end is earlier when CUT_SHORT. */
 typedef struct ScheduleEntry {
     int64_t start, end;
-    int64_t offset;         /* µs into the item at start; > 0 only when JOINED */
+    int64_t offset;         /* µs into the item (or the taken source) at start; > 0 only
+                             * when JOINED, EDITED (an anchor's offset) or RESUMED */
     int item;               /* index into conf->schedule.items, -1 for a gap */
     int source;             /* index into conf->sources, -1 for a gap */
     const char *title;      /* the item's title, borrowed from the conf; NULL for a gap */
@@ -101,6 +102,33 @@ int schedule_resolve(const ChannelConf *conf, int64_t channel_start, int64_t fro
  *
  * Edits may come in any order; items and sources are indexes into the conf
  * that the timeline is resolved with.
+ *
+ * The details:
+ *   - Anchor entries are flagged EDITED (an anchor's slate: EDITED | GAP,
+ *     OPEN_END when no cut follows; its `end` is not used). An offset past
+ *     the item's end makes it air not at all: its follower starts at `at`.
+ *   - An anchor before channel_start is an `at` occurrence before it: its
+ *     program is joined at the start (JOINED, offset + time since `at`)
+ *     while it is still on air then (an anchor's slate always is, until the
+ *     next cut); otherwise the chain starts with the channel as usual.
+ *   - Around an overlay, the entry it interrupts is CUT_SHORT (a gap is
+ *     not: it has no duration), the entry on air at its end comes back as
+ *     RESUMED with offset = its offset + (end - its start) (a gap: 0), its
+ *     other flags kept, JOINED dropped. An overlay cut by a later one gets
+ *     CUT_SHORT, and RESUMED (a take: offset = time since its `at`) when it
+ *     comes back. A held slate is HELD | GAP; an open one OPEN_END.
+ *   - An overlay that began before channel_start airs from the start
+ *     (JOINED; a take: offset = channel_start - at). Overlays with
+ *     end <= at are empty: ignored.
+ *   - Overlays that ended before `from` do not show, but still make the
+ *     entry on air at `from` a resumed one: any window gives the entries of
+ *     one long resolution.
+ *   - AVERROR(EINVAL) for an unknown kind, an item outside [-1, items), a
+ *     negative offset or a source outside [-1, sources).
+ * Cost: O(entries returned + `at` occurrences + anchors' log) for anchors
+ * (whole loops after an anchor are skipped as without edits), plus
+ * O(overlays²) for the overlays that end after the window's first entry
+ * starts.
  */
 enum ScheduleEditKind {
     SCHEDULE_EDIT_ANCHOR,
@@ -133,6 +161,27 @@ int schedule_next_in_chain(const ChannelConf *conf, int i);
 int schedule_entry_at(const ChannelConf *conf, int64_t channel_start, int64_t t,
                       ScheduleEntry *entry);
 
+/*
+ * Edits as text, for the channel's state file: one a line,
+ *   anchor AT END ITEM OFFSET "TITLE"     (ITEM -1, the slate: - for TITLE)
+ *   overlay AT END "SOURCE"               (the held slate: - for SOURCE)
+ * times and offsets in integer µs (END INT64_MAX: open). Strings are
+ * double-quoted, with \\ \" \n \t and \xHH escapes. Items are written as
+ * index and title and sources by name so that a file written before a
+ * reload reads against the new conf: an anchor whose index no longer has
+ * that title, or an overlay whose source is gone, is dropped (an overlay's
+ * source is found again by name wherever it moved).
+ *
+ * format appends to out: 0, or AVERROR(EINVAL) for an edit that does not
+ * fit conf (out unchanged), AVERROR(ENOMEM).
+ * parse: blank lines and lines starting with '#' are skipped. 0 with *out
+ * (free() it; NULL when *n is 0) and *n the edits kept; AVERROR_INVALIDDATA
+ * for a malformed line, whose 1-based number is then in *n (*out NULL);
+ * AVERROR(EINVAL), AVERROR(ENOMEM).
+ */
+int schedule_edits_format(const ScheduleEdit *e, int n, const ChannelConf *conf, Buf *out);
+int schedule_edits_parse(const char *text, const ChannelConf *conf, ScheduleEdit **out, int *n);
+
 void schedule_timeline_free(Timeline **t);
 
 /* ---- running a channel ------------------------------------------------ */
@@ -151,6 +200,7 @@ typedef struct ChannelOptions {
     int cores;                /* cores this channel may use (the host's split between channels) */
     int64_t preroll_us;       /* sources are opened this far ahead of their cue (default 3 s) */
     const char *utc_timing_url; /* where a live DASH player reads the server's clock; NULL: none */
+    const char *playlist_url;   /* where the built-in server offers its master playlist; NULL: not served */
 } ChannelOptions;
 
 /* Builds the channel's graph from a loaded, checked conf (which must
@@ -195,8 +245,9 @@ int channel_extend(Channel *ch, int64_t by_us, char *err, size_t size);
  * need one ("video, ladder") in keys. */
 int channel_reload_check(const Channel *ch, const ChannelConf *next, char *keys, size_t size);
 /* Applies `next` (after channel_reload_check said yes): the schedule,
- * sources, slate, push targets and events change without a gap. The channel
- * takes `next` over; the conf it ran with stays alive until channel_free. */
+ * sources, slate and events change without a gap. The channel takes `next`
+ * over, even when it fails; the conf it ran with stays alive until
+ * channel_free. */
 int channel_reload(Channel *ch, ChannelConf *next);
 /* The conf it runs with now (the last reloaded). */
 const ChannelConf *channel_conf(const Channel *ch);

@@ -41,6 +41,8 @@
 #include <libavutil/common.h>
 #include <libavutil/error.h>
 
+#include "common/metrics.h"
+
 #define STAGE "push"
 /* PushConfig's 0s; those a config can set are common/output.h's PUSH_* */
 #define DEFAULT_RETRY_MAX_US (PUSH_RETRY_MAX_DEFAULT_S * 1000000LL)
@@ -109,6 +111,7 @@ struct Pusher {
     char *url;                /* base, ends in '/' */
     char *shown_url;          /* for log lines: without a password */
     char *outdir, *channel, *spool_dir;
+    char *target;             /* the label in events: the name, or the index the graph gave */
     char *ca_file, *aws_sigv4, *user, *password;
     char auth_hint[256];      /* what to check when the origin says 401/403 */
     int delete_segments;
@@ -656,6 +659,17 @@ static int newer_version_waits(const Pusher *p, const Item *it)
     return 0;
 }
 
+/* push_failing and push_recovered: status 0 is no answer. */
+static void emit_event(Pusher *p, const char *event, int status)
+{
+    Buf f = { 0 };
+
+    if (event_field_str(&f, "target", p->target) >= 0 && event_field_int(&f, "status", status) >= 0 &&
+        buf_append(&f, "", 1) >= 0)
+        event_emit(p->channel, event, (const char *)f.data);
+    buf_free(&f);
+}
+
 static void failed(Pusher *p, Transfer *t, Item *it, CURLcode code, int status, int64_t now)
 {
     int auth = status == 401 || status == 403;
@@ -668,8 +682,10 @@ static void failed(Pusher *p, Transfer *t, Item *it, CURLcode code, int status, 
     if (t->started_us >= p->last_fail_us || !p->streak)
         p->streak++;
     p->last_fail_us = now;
-    if (!p->down_since)
+    if (!p->down_since) {
         p->down_since = now;
+        emit_event(p, EVENT_PUSH_FAILING, code == CURLE_OK ? status : 0);
+    }
     if (transient) {
         delay = backoff_delay(p->retry_base, p->retry_max, p->streak);
         /* jitter in [delay/2, delay] */
@@ -736,6 +752,7 @@ static void succeeded(Pusher *p, Item *it, int status, int64_t now)
         log_msg(LOG_NOTICE, p->channel, STAGE, "push to %s: the origin accepts again after %s; "
                 "catching up %" PRId64 " file(s)", p->shown_url, d, waiting - 1);
         warn_drops(p, now, 1);
+        emit_event(p, EVENT_PUSH_RECOVERED, status);
     }
     p->streak = 0;
     p->down_since = 0;
@@ -983,6 +1000,8 @@ int pusher_new(Pusher **out, const PushConfig *cfg, const char *outdir, const ch
     p->channel = strdup(channel ? channel : "");
     p->outdir = strdup(outdir);
     p->shown_url = shown(cfg->url);
+    /* without a graph to number it, a target is the only one */
+    p->target = strdup(cfg->name ? cfg->name : "0");
     p->ca_file = dup_or_null(cfg->ca_file, &nomem);
     p->aws_sigv4 = dup_or_null(cfg->aws_sigv4, &nomem);
     {
@@ -991,7 +1010,7 @@ int pusher_new(Pusher **out, const PushConfig *cfg, const char *outdir, const ch
         if (p->url)
             snprintf(p->url, n + 2, "%s%s", cfg->url, n && cfg->url[n - 1] == '/' ? "" : "/");
     }
-    if (nomem || !p->channel || !p->outdir || !p->shown_url || !p->url) {
+    if (nomem || !p->channel || !p->outdir || !p->shown_url || !p->url || !p->target) {
         ret = AVERROR(ENOMEM);
         goto fail;
     }
@@ -1198,6 +1217,7 @@ void pusher_free(Pusher **pp)
     free(p->shown_url);
     free(p->outdir);
     free(p->channel);
+    free(p->target);
     free(p->spool_dir);
     free(p->ca_file);
     free(p->aws_sigv4);

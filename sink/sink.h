@@ -10,6 +10,8 @@
  *   push   (push.c, push_report.c) one pusher per push target PUTs what the
  *          packager published to an origin, in an order that never lets a
  *          playlist name a file the origin lacks.
+ *   webhook (webhook.c) a channel's events (common/metrics.h) POSTed to a
+ *          receiver, signed, in order, across its outages.
  *
  * A stage: it includes common/ and playlist/ (the server reads live
  * playlists back), never packager/; the graph (graph/) wires the packager
@@ -271,5 +273,58 @@ const char *pusher_target(const Pusher *p);
 /* pusher_wait, then removes the spool, frees, NULLs. What was still waiting
  * is counted in the log. */
 void pusher_free(Pusher **p);
+
+/* ---- events to a webhook (webhook.c) ------------------------------------ */
+
+/* Sends one channel's events (event_emit, common/metrics.h) to a receiver:
+ * one event per POST, Content-Type: application/json, the body exactly the
+ * event's JSON object, signed with
+ *
+ *   X-Onair-Signature: sha256=<lowercase hex HMAC-SHA256(secret, body)>
+ *
+ * when there is a secret. In order: an event is sent only once the one
+ * before it was answered 2xx; any other answer, or none, is retried with a
+ * backoff from retry_base to retry_max. The bus hands each event over on
+ * the emitting thread, where it is only queued (a FIFO bounded in bytes;
+ * past the bound the oldest are dropped, counted and warned about), so a
+ * receiver that is down never holds the channel back, and what happened
+ * meanwhile goes out once it is back. One thread of its own, libcurl. The
+ * log says when deliveries start failing and when they recover (once each);
+ * it never shows the secret, nor more of the URL than scheme, host and port. */
+typedef struct Webhook Webhook;
+
+typedef struct WebhookConfig {
+    const char *channel;              /* whose events are sent (their "channel") */
+    const char *url;                  /* http(s) URL each event is POSTed to */
+    const char *secret;               /* the HMAC key; NULL or "": events go unsigned */
+    int64_t retry_base_us;            /* first backoff; 0: 250 ms */
+    int64_t retry_max_us;             /* its cap; 0: WEBHOOK_RETRY_MAX_S */
+    int64_t timeout_us;               /* per request; 0: 10 s */
+    int64_t queue_bytes;              /* bound of what waits; 0: 16 MiB */
+    int64_t flush_us;                 /* webhook_free's last try at what waits; 0: 2 s */
+} WebhookConfig;
+
+typedef struct WebhookStats {
+    int64_t queued;                   /* events waiting (the one being sent included) */
+    int64_t sent;                     /* accepted (2xx) */
+    int64_t failures;                 /* requests that failed (each retried) */
+    int64_t dropped;                  /* events dropped: the queue was full, or at the end */
+    int last_status;                  /* the last HTTP status answered; 0: none yet */
+} WebhookStats;
+
+/* Subscribes to the event bus and starts the thread. Every string of cfg is
+ * copied. The caller owns *w (webhook_free). */
+int webhook_new(Webhook **w, const WebhookConfig *cfg);
+
+/* A snapshot of the counters. Thread safe. */
+void webhook_stats(Webhook *w, WebhookStats *st);
+
+/* Unsubscribes, then sends what waits for at most cfg->flush_us; what is
+ * still waiting then is dropped and counted in a warning. Frees, NULLs. */
+void webhook_free(Webhook **w);
+
+/* hex = lowercase hex HMAC-SHA256(key, body) and a NUL: the signature's
+ * value after "sha256=". 0 or AVERROR(ENOMEM). */
+int webhook_sign(const char *key, const void *body, size_t len, char hex[65]);
 
 #endif

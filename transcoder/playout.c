@@ -72,6 +72,7 @@ struct Playout {
     _Atomic int64_t stop_at;  /* INT64_MAX: none */
     _Atomic int64_t next_frame;
     int64_t samples_out;      /* audio sample position of the next frame */
+    PlayoutInput *next_slate; /* a new slate, taken over by the clock's thread at its next frame */
     AVFrame *black;           /* before anything ever aired */
     /* playout_stats' counters, written by the run loop only; loss and slate
      * in frames (exact seconds come from the frame rate) */
@@ -440,6 +441,33 @@ int playout_cue(Playout *p, int64_t frame, int cue_id, PlayoutInput *primary, Pl
     return ret;
 }
 
+void playout_uncue_from(Playout *p, int64_t frame)
+{
+    pthread_mutex_lock(&p->lock);
+    while (p->ncues > p->active + 1 && p->cues[p->ncues - 1].frame >= frame) {
+        Cue *c = &p->cues[--p->ncues];
+        input_release(c->primary);
+        input_release(c->backup);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+void playout_set_slate(Playout *p, PlayoutInput *slate)
+{
+    pthread_mutex_lock(&p->lock);
+    input_release(p->next_slate);
+    p->next_slate = slate;
+    pthread_mutex_unlock(&p->lock);
+}
+
+int playout_input_ready(PlayoutInput *in)
+{
+    QueueStats st;
+
+    queue_stats(in->video, &st);
+    return st.depth > 0 || st.sent > 0;
+}
+
 void playout_stop(Playout *p)
 {
     atomic_store(&p->stop, 1);
@@ -602,6 +630,12 @@ int playout_run(Playout *p, Queue *const *video_out, int nvideo, Queue *audio_ou
             }
         }
         pthread_mutex_lock(&p->lock);
+        if (p->next_slate) {
+            /* only this thread uses the slate: it is swapped here, between frames */
+            input_release(p->cfg.slate);
+            p->cfg.slate = p->next_slate;
+            p->next_slate = NULL;
+        }
         if (cue) {
             keep_fresh(cue->primary != on ? cue->primary : NULL);
             keep_fresh(cue->backup != on ? cue->backup : NULL);
@@ -690,6 +724,7 @@ void playout_free(Playout **pp)
         playout_input_free(&p->cues[i].backup);
     }
     playout_input_free(&p->cfg.slate);
+    playout_input_free(&p->next_slate);
     av_frame_free(&p->black);
     pthread_mutex_destroy(&p->lock);
     free(p);

@@ -187,6 +187,15 @@ int playout_cue(Playout *p, int64_t frame, int cue_id, PlayoutInput *primary, Pl
  * (fltp, pts in samples on the same clock) to audio_out (NULL: dropped).
  * Closes the output queues on return. */
 int playout_run(Playout *p, Queue *const *video_out, int nvideo, Queue *audio_out, int64_t frames);
+/* Drops the cues at or after `frame` that are not on air yet (their inputs
+ * are let go): an operator changed what airs from that frame on, and the
+ * supervisor cues it again. Thread safe. */
+void playout_uncue_from(Playout *p, int64_t frame);
+/* From the next frame on, `slate` airs where the slate does (a reload that
+ * changed it); the playout takes it over. Thread safe. */
+void playout_set_slate(Playout *p, PlayoutInput *slate);
+/* 1 once the input has decoded a picture: a cue made now shows it at once. */
+int playout_input_ready(PlayoutInput *in);
 void playout_stop(Playout *p);
 /* Stops when `frame` is next (a segment boundary: the segment in progress
  * is finished). Thread safe. */

@@ -7,7 +7,8 @@ on LL-HLS (TS) must show the parts and blocking reloads and stay within 4 s of t
 wall clock; Shaka, in its low-latency mode, plays LL-HLS (fMP4) and LL-DASH
 (CMAF) for 12 s without a stall (see LIVE for what each allows); and onair's own
 player page (web/), opened at the URL `onair run` prints, plays a demo-like
-channel, plain and low-latency, for 12 s (page.mjs; see PAGE).
+channel, plain and low-latency, for 12 s (page.mjs; see PAGE); and the status page
+of the admin listener on two channels (status.mjs; see STATUS_CHANNELS).
 
     browser_test.py CASE     (ONAIR=path/to/onair; needs `npm ci` in tests/browser)
     browser_test.py --list
@@ -40,6 +41,7 @@ CASES = {
     'shaka-ll-dash': ('live', 'shaka', 'manifest.mpd'),
     'player-page': ('page', 'page', None),
     'player-page-ll': ('page', 'page', None),
+    'status-page': ('status', 'status', None),
 }
 
 # Live cases: the channel's output formats, its LL part (None: no LL), how long it
@@ -300,6 +302,95 @@ def page_report_failures(spec, rep, page):
     return fails
 
 
+# The status page case: two channels in one process (640x360, 1 s segments, built-in
+# sources, looping schedules whose first programs run long enough to be skipped with
+# status.mjs's margin to spare), served by onair on one port, with the admin listener
+# on a free port of its own choosing and a token in ONAIR_ADMIN_TOKEN.
+STATUS_CHANNELS = {
+    'north': ('North', [('bars', 'Morning news', '40s'), ('field', 'Weather', '10s')]),
+    'south': ('South', [('field', 'Colour field', '30s'), ('bars', 'Test card', '10s')]),
+}
+
+
+def status_case(name, node, chromium):
+    """The status page (web/status.*) at / of `onair run --admin`: both channels with
+    what airs, every preview playing, a skip that asks for the token and changes what
+    airs, no script error (status.mjs); a screenshot kept."""
+    with J.Workdir('browser-' + name) as wd:
+        port = J.free_port()
+        confs = []
+        for ch, (title, items) in STATUS_CHANNELS.items():
+            conf = os.path.join(wd.path, ch + '.yaml')
+            confs.append(conf)
+            with open(conf, 'w') as f:
+                f.write('channel: %s\ntitle: "%s"\n'
+                        'video: { width: 640, height: 360, fps: 25 }\n'
+                        'ladder: [ 360p ]\n'
+                        'encoder: { backend: x264, preset: ultrafast }\n'
+                        'sources:\n  bars: { generate: testsrc }\n  field: { generate: color }\n'
+                        'schedule:\n  loop: true\n  items:\n' % (ch, title))
+                for src, item_title, dur in items:
+                    f.write('    - { source: %s, duration: %s, title: "%s" }\n' % (src, dur, item_title))
+                f.write('output: { dir: out-%s, segment: 1s, window: 6, formats: [hls], '
+                        'serve: { listen: "127.0.0.1:%d" } }\n' % (ch, port))
+        token = os.urandom(12).hex()
+        env = dict(os.environ, ONAIR_ADMIN_TOKEN=token)
+        log_path = os.path.join(wd.path, 'onair.log')
+        log = open(log_path, 'wb')
+        onair = subprocess.Popen([J.onair_path(), 'run'] + confs + ['--admin', '127.0.0.1:0'],
+                                 stdout=subprocess.DEVNULL, stderr=log, env=env, start_new_session=True)
+        fails = []
+        # the screenshot is the test's artifact: in the meson test's build folder
+        # (tests/browser/meson.build says which), else beside the temp dir's files
+        shot = os.path.join(os.environ.get('ONAIR_ARTIFACTS') or wd.path, 'status-page.png')
+        try:
+            # "onair: admin at http://HOST:PORT/", said once the listener is bound
+            admin = None
+            end = time.monotonic() + 30
+            while admin is None and time.monotonic() < end and onair.poll() is None:
+                with open(log_path, 'rb') as f:
+                    m = re.search(rb'onair: admin at (http://\S+/)', f.read())
+                admin = m and m.group(1).decode()
+                time.sleep(0.2)
+            if admin is None:
+                fails.append('onair run printed no "onair: admin at http://..." line within 30 s')
+            else:
+                for ch in STATUS_CHANNELS:
+                    if wait_segments('http://127.0.0.1:%d/%s/' % (port, ch), 3, 30) < 3:
+                        fails.append('%s: fewer than 3 segments after 30 s' % ch)
+            if admin and not fails:
+                p = J.run([node, os.path.join(HERE, 'status.mjs'), '--page', admin,
+                           '--screenshot', shot, '--min-played', '2.5', '--timeout', '90',
+                           '--chromium', chromium],
+                          env=dict(os.environ, STATUS_TOKEN=token), timeout=150)
+                print(p.stdout.rstrip())
+                if p.stderr.strip():
+                    print(p.stderr.rstrip())
+                if p.timed_out:
+                    fails.append('status.mjs did not finish within 150 s')
+                elif p.returncode != 0:
+                    fails.append('the status page %s failed (see above)' % admin)
+                if os.path.exists(shot):
+                    print('screenshot of the status page: %s' % shot)
+        finally:
+            try:
+                os.killpg(onair.pid, signal.SIGTERM)
+                onair.wait(timeout=30)
+            except ProcessLookupError:
+                onair.wait()
+            except subprocess.TimeoutExpired:
+                os.killpg(onair.pid, signal.SIGKILL)
+                onair.wait()
+                fails.append('onair did not stop on SIGTERM')
+            log.close()
+        if onair.returncode != 0:
+            with open(log_path, 'rb') as f:
+                fails.append('onair run exited %s: %s' % (onair.returncode, f.read().decode()[-800:]))
+        rc = J.report(name, fails, keep=wd.path)
+        wd.ok = rc == 0
+        return rc
+
+
 def main():
     if len(sys.argv) != 2 or (sys.argv[1] not in CASES and sys.argv[1] != '--list'):
         print(__doc__ + '\ncases: ' + ' '.join(CASES))
@@ -326,6 +417,8 @@ def main():
         return live_case(name, node, chromium)
     if fmt == 'page':
         return page_case(name, node, chromium)
+    if fmt == 'status':
+        return status_case(name, node, chromium)
     with J.Workdir('browser-' + name) as wd:
         src, facts = J.make_media('std', wd.path)
         out = os.path.join(wd.path, 'out')

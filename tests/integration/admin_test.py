@@ -318,7 +318,7 @@ def sse_open(port, last_id=None):
     return s
 
 
-def sse_read(s, seconds, want_events=0, want_comment=False):
+def sse_read(s, seconds, want_events=0, want_comment=False, until=None):
     """What the stream sent within seconds: (headers, [(id, obj)], comments)."""
     buf = b''
     deadline = time.time() + seconds
@@ -332,13 +332,20 @@ def sse_read(s, seconds, want_events=0, want_comment=False):
         if not got:
             break
         buf += got
-        head, _, body = buf.partition(b'\r\n\r\n')
+        if buf.startswith(b'HTTP/'):
+            head, _, body = buf.partition(b'\r\n\r\n')
+        else:
+            # a later read of the same stream: its head was read before; a chunk size
+            # line may come first
+            head, body = b'', b'\r\n' + buf
         # chunked: drop the chunk size lines (hex + CRLF) around the data
         text = re.sub(rb'(?:^|\r\n)[0-9a-fA-F]+\r\n', b'', body).decode('utf-8', 'replace')
         events = [(int(m.group(1)), json.loads(m.group(2)))
                   for m in re.finditer(r'id: (\d+)\ndata: (.*)\n\n', text)]
         comments = len(re.findall(r'(?m)^:.*\n\n', text))
         if want_events and len(events) >= want_events:
+            break
+        if until and until(events):
             break
         if want_comment and comments:
             break
@@ -508,7 +515,7 @@ def case_api_live(d):
         s, h, b = o.request('POST', '/api/v1/reload')
         if s != 200 or json.loads(b) != {'reloaded': ['demo']}:
             fails.append('reload of an unchanged file: %s %r' % (s, b))
-        head, events, _ = sse_read(st, 15, want_events=len(calls) + 1)
+        head, events, _ = sse_read(st, 15, until=lambda evs: any(e.get('event') == 'reload' for _, e in evs))
         st.close()
         ids = [i for i, _ in events]
         if ids != sorted(ids) or len(set(ids)) != len(ids):

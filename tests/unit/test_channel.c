@@ -904,7 +904,8 @@ static void test_reference(void)
         "`output.low_latency.part`", "`output.serve.listen`", "`output.push.url`",
         "`output.push.bearer_env`", "`output.push.headers`", "`output.push.basic_user_env`",
         "`output.push.ca_file`", "`output.push.aws_sigv4`", "`output.push.delete`",
-        "`output.push.spool`", "`output.push.timeout`", NULL,
+        "`output.push.spool`", "`output.push.timeout`", "`output.push.name`", "`events.url`",
+        "`events.secret_env`", NULL,
     };
     for (int i = 0; keys[i]; i++) {
         if (!strstr((const char *)b.data, keys[i])) {
@@ -1027,6 +1028,63 @@ static void test_push(void)
            20, 7, "output.push: too many targets (at most 8)");
     WARNS(PUSH_HEAD "  push: { url: \"http://o/\", ca_file: clips/promo.stub }\n",
           11, 29, "output.push.ca_file: used only for https");
+
+    /* name: the label of a target's metrics and events */
+    {
+        static const char named[] = PUSH_HEAD "  push:\n    - { url: \"http://o/a/\", name: edge-1 }\n"
+                                    "    - { url: \"http://o/b/\" }\n";
+        CHECK_EQ_INT(conf_load_string(&conf, named, strlen(named), "t.yaml", fixtures, &r), 0);
+        if (conf) {
+            CHECK_EQ_STR(conf->output.push[0].name, "edge-1");
+            CHECK(conf->output.push[1].name == NULL);
+        }
+        conf_free(&conf);
+        conf_report_clear(&r);
+    }
+    BROKEN(PUSH_HEAD "  push: { url: \"http://o/\", name: Edge_1 }\n",
+           11, 35, "output.push.name: 'Edge_1'");
+    BROKEN(PUSH_HEAD "  push:\n    - { url: \"http://o/a/\", name: edge }\n"
+           "    - { url: \"http://o/b/\", name: edge }\n",
+           13, 35, "output.push[2].name: edge is also target 1's (line 12)");
+}
+
+/* events: goes on line 10 */
+#define EVENTS_HEAD HEAD VIDEO LADDER SOURCES SCHEDULE OUTPUT
+
+/* events: a webhook, signed with a key from the environment. */
+static void test_events(void)
+{
+    static const char hook[] = EVENTS_HEAD
+        "events: { url: \"https://hooks.example/onair?ch=t\", secret_env: HOOK_KEY }\n";
+    ChannelConf *conf = NULL;
+    ConfReport r = { 0 };
+
+    CHECK_EQ_INT(conf_load_string(&conf, hook, strlen(hook), "t.yaml", fixtures, &r), 0);
+    CHECK_EQ_INT(r.count, 0);
+    if (conf) {
+        /* a whole URL, not a base: kept as written, query and all */
+        CHECK_EQ_STR(conf->events.url, "https://hooks.example/onair?ch=t");
+        CHECK_EQ_STR(conf->events.secret_env, "HOOK_KEY");
+    }
+    conf_free(&conf);
+    conf_report_clear(&r);
+
+    CHECK_EQ_INT(conf_load_string(&conf, VALID, strlen(VALID), "t.yaml", fixtures, &r), 0);
+    if (conf)
+        CHECK(conf->events.url == NULL && conf->events.secret_env == NULL);
+    conf_free(&conf);
+    conf_report_clear(&r);
+
+    WARNS(EVENTS_HEAD "events: { url: \"http://127.0.0.1:9/\" }\n",
+          10, 11, "events: no secret_env: events are sent unsigned");
+    BROKEN(EVENTS_HEAD "events: { url: \"ftp://h/\", secret_env: K }\n",
+           10, 16, "events.url: 'ftp://h/': unknown scheme 'ftp' (use one of http, https)");
+    BROKEN(EVENTS_HEAD "events: { url: \"http://h/\", secret_env: 9KEY }\n",
+           10, 41, "events.secret_env: '9KEY' is not an environment variable name");
+    BROKEN(EVENTS_HEAD "events: { secret_env: K }\n", 10, 1, "events: missing required key 'url'");
+    BROKEN(EVENTS_HEAD "events: { url: \"http://h/\", sign: yes }\n", 10, 29,
+           "unknown key 'sign' in events (known keys: url, secret_env)");
+    BROKEN(EVENTS_HEAD "events: \"http://h/\"\n", 10, 9, "events: expected a mapping");
 }
 
 int main(int argc, char **argv)
@@ -1050,5 +1108,6 @@ int main(int argc, char **argv)
     test_at();
     test_reference();
     test_push();
+    test_events();
     return CHECK_DONE();
 }

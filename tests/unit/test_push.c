@@ -21,6 +21,7 @@
 
 #include <microhttpd.h>
 
+#include "common/metrics.h"
 #include "sink/sink.h"
 #include "check.h"
 
@@ -332,6 +333,21 @@ static void test_superseded(void)
 
 /* 503s, then the origin answers: retried with backoff, nothing lost, and a
  * segment deleted locally meanwhile still goes from the spool. */
+/* The push events of the bus, as a subscriber copies them. */
+static struct {
+    pthread_mutex_t lock;
+    char seen[8][EVENT_JSON_MAX];
+    int n;
+} bus_copy = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void on_push_event(void *opaque, const char *json)
+{
+    pthread_mutex_lock(&bus_copy.lock);
+    if (strstr(json, "\"event\":\"push_") && bus_copy.n < 8)
+        snprintf(bus_copy.seen[bus_copy.n++], EVENT_JSON_MAX, "%s", json);
+    pthread_mutex_unlock(&bus_copy.lock);
+}
+
 static void test_outage(void)
 {
     PushStats st;
@@ -340,9 +356,12 @@ static void test_outage(void)
     int64_t first = 0, last = 0;
     int fails = 0;
 
+    int sub = event_subscribe(on_push_event, NULL);
+
     origin_reset();
     origin.fail_next = 6;
-    p = new_pusher(&(PushConfig){ .retry_base_us = 50000, .retry_max_us = 300000, .delete_segments = 1 }, 0);
+    p = new_pusher(&(PushConfig){ .name = "edge", .retry_base_us = 50000, .retry_max_us = 300000,
+                                  .delete_segments = 1 }, 0);
     for (int i = 0; i < 4; i++) {
         snprintf(name, sizeof(name), "360p/seg_%08d.ts", i);
         publish(p, name, name, PUBLISHED_SEGMENT);
@@ -394,6 +413,14 @@ static void test_outage(void)
     /* the segments waited out the outage: none was accepted within 50 ms */
     CHECK_EQ_INT(atomic_load(&pusher_latency_histogram(p, 0)->buckets[0]), 0);
     pusher_free(&p);
+    /* one event when it started failing, one when it was back: not one per retry */
+    event_unsubscribe(sub);
+    CHECK_EQ_INT(bus_copy.n, 2);
+    if (bus_copy.n == 2) {
+        CHECK(strstr(bus_copy.seen[0], "\"event\":\"push_failing\",\"target\":\"edge\",\"status\":503}"));
+        CHECK(strstr(bus_copy.seen[1], "\"event\":\"push_recovered\",\"target\":\"edge\",\"status\":201}"));
+        CHECK(!strstr(bus_copy.seen[0], "http"));
+    }
 }
 
 /* 401: counted, the status kept, and the log says what to check. */
