@@ -10,7 +10,9 @@ ffmpeg CLI sends; `onair run --admin 127.0.0.1:0`. One scrape of /metrics passes
 `promtool check metrics`. Prometheus, scraping every second, sees
 rate(onair_frames_total[10s]) at 25 (+-10%) and onair_source_active{role="primary"} at 1;
 the sender killed, onair_source_active{role="slate"} goes to 1 within the source's
-timeout (2 s) and a generous margin.
+timeout (2 s) and a generous margin. The same Prometheus evaluates the shipped alert rules
+(deploy/prometheus/alerts.yml): every rule evaluates without an error on the real series, and
+OnairSlateInputLoss becomes active (pending) for the channel once the input is cut.
 """
 
 import json
@@ -33,6 +35,7 @@ W, H = 640, 360
 CHANNEL = 'promtest'
 TIMEOUT = 2.0                 # the live source's `timeout`
 PROMETHEUS = '/usr/bin/prometheus'
+ALERTS_FILE = os.path.join(J.REPO, 'deploy', 'prometheus', 'alerts.yml')
 ADMIN_LINE = re.compile(r'onair: admin at (http://127\.0\.0\.1:(\d+))/')
 
 
@@ -145,11 +148,12 @@ class Prom:
                     '  scrape_interval: 1s\n'
                     '  scrape_timeout: 1s\n'
                     '  evaluation_interval: 1s\n'
+                    'rule_files: ["%s"]\n'
                     'scrape_configs:\n'
                     '  - job_name: onair\n'
                     '    metrics_path: /metrics\n'
                     '    static_configs:\n'
-                    '      - targets: ["%s"]\n' % target)
+                    '      - targets: ["%s"]\n' % (ALERTS_FILE, target))
         self.p = None
 
     def start(self):
@@ -175,6 +179,13 @@ class Prom:
         except (OSError, urllib.error.URLError, ValueError):
             return None
         return res[0][1] if len(res) == 1 else None
+
+    def rules(self):
+        """Every rule's (name, health, lastError), as Prometheus evaluated it last."""
+        _, body = http_get(self.base + '/api/v1/rules', timeout=10)
+        doc = json.loads(body)
+        return [(r.get('name'), r.get('health'), r.get('lastError', ''))
+                for g in doc['data']['groups'] for r in g['rules']]
 
     def describe(self, expr):
         try:
@@ -231,17 +242,22 @@ def case_scrape():
             sel = '{job="onair", channel="%s"}' % CHANNEL
             rate_q = 'rate(onair_frames_total%s[10s])' % sel
             primary_q = 'onair_source_active{job="onair", channel="%s", role="primary"}' % CHANNEL
+            # judged once the window is full: a younger series reads low (no extrapolation past
+            # its first sample)
+            samples_q = 'count_over_time(onair_frames_total%s[10s])' % sel
             seen = {}
 
             def on_air():
                 seen['rate'] = prom.value(rate_q)
                 seen['primary'] = prom.value(primary_q)
-                return (seen['rate'] is not None and abs(seen['rate'] - FPS) <= 0.1 * FPS
-                        and seen['primary'] == 1)
+                seen['samples'] = prom.value(samples_q)
+                return ((seen['samples'] or 0) >= 10 and seen['rate'] is not None
+                        and abs(seen['rate'] - FPS) <= 0.1 * FPS and seen['primary'] == 1)
             t0 = time.time()
             ok = poll(60 * scale, 0.5, on_air)
-            info.append('%s = %s, %s = %s after %.1f s' % (rate_q, seen.get('rate'), primary_q,
-                                                        seen.get('primary'), time.time() - t0))
+            info.append('%s = %s (%s samples), %s = %s after %.1f s'
+                        % (rate_q, seen.get('rate'), seen.get('samples'), primary_q, seen.get('primary'),
+                           time.time() - t0))
             if not ok:
                 fails.append('Prometheus did not see the channel on air within %.0f s: %s = %s '
                              '(%d +-10%% expected), %s = %s (1 expected); up = %s'
@@ -277,6 +293,20 @@ def case_scrape():
                                                      prom.value(slate_q)))
                 elif primary_after != 0:
                     fails.append('the slate on air, but %s = %s (0 expected)' % (primary_q, primary_after))
+
+                # the shipped rules on the real series: the input loss alert goes active
+                alert_q = 'ALERTS{alertname="OnairSlateInputLoss", channel="%s"}' % CHANNEL
+                active = poll(margin, 0.5, lambda: prom.value(alert_q) == 1)
+                info.append('%s: %s' % (alert_q, prom.describe(alert_q)))
+                if not active:
+                    fails.append('OnairSlateInputLoss not active (pending or firing) within %.0f s of '
+                                 'the slate: %s' % (margin, prom.describe(alert_q)))
+            rules = prom.rules()
+            info.append('rules: %s' % ', '.join('%s %s' % (n, h) for n, h, _ in rules))
+            bad = [r for r in rules if r[1] != 'ok']
+            if not rules or bad:
+                fails.append('the alert rules (%s) do not all evaluate: %s'
+                             % (ALERTS_FILE, bad or 'none loaded'))
         finally:
             stop(snd, signal.SIGKILL)
             if prom:
