@@ -591,7 +591,8 @@ static void load_edits(Channel *ch)
         return;
     }
     ch->nedits = FFMIN(n, EDITS_MAX);
-    memcpy(ch->edits, e + (n - ch->nedits), sizeof(*e) * (size_t)ch->nedits);
+    if (ch->nedits > 0)   /* e is NULL when there are none */
+        memcpy(ch->edits, e + (n - ch->nedits), sizeof(*e) * (size_t)ch->nedits);
     if (ch->nedits)
         log_msg(LOG_NOTICE, ch->id, STAGE, "%d change(s) made through the API before the restart still apply",
                 ch->nedits);
@@ -1080,7 +1081,8 @@ int channel_reload(Channel *ch, ChannelConf *next)
         goto refused;
     }
     ch->nedits = FFMIN(nkept, EDITS_MAX);
-    memcpy(ch->edits, kept, sizeof(*kept) * (size_t)ch->nedits);
+    if (ch->nedits > 0)   /* memcpy from NULL is undefined even for 0 bytes */
+        memcpy(ch->edits, kept, sizeof(*kept) * (size_t)ch->nedits);
     free(kept);
     buf_free(&text);
 
