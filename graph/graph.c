@@ -1,6 +1,8 @@
 /* The graph builder: stages, queues, threads, stop and failure (graph.h). */
 #include "graph.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -15,6 +17,13 @@ typedef struct Job {
     Graph *g;
     int index;
 } Job;
+
+/* A push target as the graph runs it. */
+typedef struct GraphPush {
+    Pusher *pusher;
+    char *name;                    /* its label: PushConfig.name, else its index */
+    PushStats seen;                /* at the last report */
+} GraphPush;
 
 struct Graph {
     GraphConfig cfg;
@@ -33,10 +42,12 @@ struct Graph {
     RungEncoder *rung[LADDER_MAX];
     AudioEncoder *audio;
     Packager *packager;
-    Pusher **pushers;
-    PushStats *push_seen;          /* at the last report */
-    char **push_names;             /* the target's label: its name, else its index */
-    int npushers;
+    /* The push targets, under lock: the packager's thread hands them what it
+     * publishes while graph_set_push may replace them. */
+    GraphPush *push;
+    int npush;
+    int push_closed;               /* graph_wait took them: no target starts any more */
+    char *outdir;                  /* the packager's, for a target that starts late */
     int64_t push_reported_us;
 
     Queue *rung_in[LADDER_MAX];    /* frames into each rung */
@@ -52,7 +63,7 @@ struct Graph {
     atomic_int running;            /* threads not yet ended */
     atomic_int head_done;          /* the head ended (or the graph failed): the tick stops */
     int head_ret;
-    pthread_mutex_t lock;          /* ret, and the pushers against graph_wait freeing them */
+    pthread_mutex_t lock;          /* ret, and the push targets */
     int ret;                       /* the first failure */
 };
 
@@ -161,9 +172,11 @@ static void *tick_thread(void *arg)
             graph_abort(g, ret);
             break;
         }
-        if (g->npushers && clock_monotonic_us() - g->push_reported_us >= GRAPH_PUSH_REPORT_US) {
-            for (int i = 0; i < g->npushers; i++)
-                pusher_report(g->pushers[i], g->channel, &g->push_seen[i], 0);
+        if (clock_monotonic_us() - g->push_reported_us >= GRAPH_PUSH_REPORT_US) {
+            pthread_mutex_lock(&g->lock);
+            for (int i = 0; i < g->npush; i++)
+                pusher_report(g->push[i].pusher, g->channel, &g->push[i].seen, NULL);
+            pthread_mutex_unlock(&g->lock);
             g->push_reported_us = clock_monotonic_us();
         }
         clock_sleep_us(period, head_done, g);
@@ -201,7 +214,7 @@ int graph_start(Graph *g)
             return ret;
     if ((ret = start_thread(g, head_thread, 0)) < 0)
         return ret;
-    if ((g->cfg.tick || g->npushers) && (ret = start_thread(g, tick_thread, 0)) < 0)
+    if ((g->cfg.tick || g->npush) && (ret = start_thread(g, tick_thread, 0)) < 0)
         return ret;
     return 0;
 }
@@ -211,27 +224,44 @@ int graph_running(const Graph *g)
     return atomic_load(&g->running) > 0;
 }
 
+/* Flushes the targets of t (at once, each bounded by its flush time), logs
+ * their last word saying why (NULL: none, for targets that never ran),
+ * frees them and t. Slots without a pusher are skipped (a target that
+ * graph_set_push moved on, or one that failed to open). */
+static void push_close(Graph *g, GraphPush *t, int n, const char *why)
+{
+    for (int i = 0; i < n; i++)
+        pusher_stop(t[i].pusher);
+    for (int i = 0; i < n; i++)
+        pusher_wait(t[i].pusher);
+    for (int i = 0; i < n; i++) {
+        if (t[i].pusher && why)
+            pusher_report(t[i].pusher, g->channel, &t[i].seen, why);
+        pusher_free(&t[i].pusher);
+        free(t[i].name);
+    }
+    free(t);
+}
+
 int graph_wait(Graph *g)
 {
-    int ret;
+    GraphPush *push;
+    int ret, npush;
 
     for (int i = 0; i < g->nthreads; i++)
         pthread_join(g->threads[i], NULL);
     g->nthreads = 0;
     /* nothing more is published: every target flushes at once (each
      * bounded), then the last word on each */
-    for (int i = 0; i < g->npushers; i++)
-        pusher_stop(g->pushers[i]);
-    for (int i = 0; i < g->npushers; i++)
-        pusher_wait(g->pushers[i]);
-    for (int i = 0; i < g->npushers; i++)
-        pusher_report(g->pushers[i], g->channel, &g->push_seen[i], 1);
     pthread_mutex_lock(&g->lock);
-    for (int i = 0; i < g->npushers; i++)
-        pusher_free(&g->pushers[i]);
-    g->npushers = 0;
+    push = g->push;
+    npush = g->npush;
+    g->push = NULL;
+    g->npush = 0;
+    g->push_closed = 1;
     ret = g->ret;
     pthread_mutex_unlock(&g->lock);
+    push_close(g, push, npush, "end of run");
     return ret;
 }
 
@@ -245,15 +275,38 @@ int graph_head_result(const Graph *g)
 static void on_published(void *opaque, const char *path, enum PublishedKind kind)
 {
     Graph *g = opaque;
-    for (int i = 0; i < g->npushers; i++)
-        pusher_published(g->pushers[i], path, kind);
+
+    pthread_mutex_lock(&g->lock);
+    for (int i = 0; i < g->npush; i++)
+        pusher_published(g->push[i].pusher, path, kind);
+    pthread_mutex_unlock(&g->lock);
 }
 
 static void on_deleted(void *opaque, const char *path)
 {
     Graph *g = opaque;
-    for (int i = 0; i < g->npushers; i++)
-        pusher_deleted(g->pushers[i], path);
+
+    pthread_mutex_lock(&g->lock);
+    for (int i = 0; i < g->npush; i++)
+        pusher_deleted(g->push[i].pusher, path);
+    pthread_mutex_unlock(&g->lock);
+}
+
+/* Opens push target `index` of a channel into t. */
+static int push_open(Graph *g, GraphPush *t, const PushConfig *cfg, int index)
+{
+    PushConfig pc = *cfg;
+    char label[16];
+    int ret;
+
+    /* an unnamed target is labelled by its index, which only the graph knows */
+    snprintf(label, sizeof(label), "%d", index);
+    if (!(t->name = strdup(pc.name ? pc.name : label)))
+        return AVERROR(ENOMEM);
+    pc.name = t->name;
+    if ((ret = pusher_new(&t->pusher, &pc, g->outdir, g->channel)) < 0)
+        log_msg(LOG_ERROR, g->channel, STAGE, "push to %s: %s", cfg->url, ERRSTR(ret));
+    return ret;
 }
 
 int graph_pick_backend(const GraphEncoder *e, const char *channel, const EncoderBackend **out)
@@ -332,26 +385,14 @@ static int build(Graph *g, const GraphConfig *c)
         return ret;
 
     /* the pushers follow the packager from its first file */
-    if (c->npush) {
-        g->pushers = calloc((size_t)c->npush, sizeof(*g->pushers));
-        g->push_seen = calloc((size_t)c->npush, sizeof(*g->push_seen));
-        g->push_names = calloc((size_t)c->npush, sizeof(*g->push_names));
-        if (!g->pushers || !g->push_seen || !g->push_names)
-            return AVERROR(ENOMEM);
-    }
+    if (!(g->outdir = strdup(c->packager->outdir)))
+        return AVERROR(ENOMEM);
+    if (c->npush && !(g->push = calloc((size_t)c->npush, sizeof(*g->push))))
+        return AVERROR(ENOMEM);
     for (int i = 0; i < c->npush; i++) {
-        PushConfig pc = c->push[i];
-        char index[16];
-        /* an unnamed target is labelled by its index, which only the graph knows */
-        snprintf(index, sizeof(index), "%d", i);
-        if (!(g->push_names[i] = strdup(pc.name ? pc.name : index)))
-            return AVERROR(ENOMEM);
-        pc.name = g->push_names[i];
-        if ((ret = pusher_new(&g->pushers[i], &pc, c->packager->outdir, g->channel)) < 0) {
-            log_msg(LOG_ERROR, g->channel, STAGE, "push to %s: %s", c->push[i].url, ERRSTR(ret));
+        g->npush++;
+        if ((ret = push_open(g, &g->push[i], &c->push[i], i)) < 0)
             return ret;
-        }
-        g->npushers++;
     }
     g->push_reported_us = clock_monotonic_us();
     {
@@ -362,8 +403,9 @@ static int build(Graph *g, const GraphConfig *c)
         pc.video = g->vstreams;
         pc.nvideo = g->nrungs;
         pc.audio = g->audio ? &g->astream : NULL;
-        pc.on_published = g->npushers ? on_published : NULL;
-        pc.on_deleted = g->npushers ? on_deleted : NULL;
+        /* a live channel may gain targets (graph_set_push) */
+        pc.on_published = g->npush || c->playout ? on_published : NULL;
+        pc.on_deleted = g->npush || c->playout ? on_deleted : NULL;
         pc.opaque = g;
         if (!pc.sink)
             pc.sink = &sink_dir;
@@ -418,13 +460,8 @@ void graph_free(Graph **pg)
         graph_abort(g, AVERROR_EXIT);
         graph_wait(g);
     }
-    for (int i = 0; i < g->npushers; i++)
-        pusher_free(&g->pushers[i]);
-    free(g->pushers);
-    free(g->push_seen);
-    for (int i = 0; g->push_names && i < g->cfg.npush; i++)
-        free(g->push_names[i]);
-    free(g->push_names);
+    push_close(g, g->push, g->npush, NULL);   /* graph_wait took them if they ran */
+    free(g->outdir);
     for (int i = 0; i < g->nrungs; i++) {
         rung_encoder_free(&g->rung[i]);
         queue_free(&g->rung_in[i]);
@@ -535,10 +572,10 @@ void graph_counters(Graph *g, void (*visit)(void *opaque, const GraphCounter *c)
     if (g->packager)
         count(&v, "packager", "", "media_time_us", GRAPH_COUNTER, packager_progress_us(g->packager));
     pthread_mutex_lock(&g->lock);
-    for (int i = 0; i < g->npushers; i++) {
+    for (int i = 0; i < g->npush; i++) {
         PushStats st;
-        const char *target = g->push_names[i];
-        pusher_stats(g->pushers[i], &st);
+        const char *target = g->push[i].name;
+        pusher_stats(g->push[i].pusher, &st);
         count(&v, "push", target, "files_pushed_total", GRAPH_COUNTER, st.pushed);
         count(&v, "push", target, "bytes_pushed_total", GRAPH_COUNTER, st.pushed_bytes);
         count(&v, "push", target, "failures_total", GRAPH_COUNTER, st.failures);
@@ -596,12 +633,12 @@ static void head_metrics(Graph *g, MetricVisit visit, void *opaque)
 static void push_metrics(Graph *g, MetricVisit visit, void *opaque)
 {
     pthread_mutex_lock(&g->lock);
-    for (int i = 0; i < g->npushers; i++) {
-        const char *target = g->push_names[i];
+    for (int i = 0; i < g->npush; i++) {
+        const char *target = g->push[i].name;
         char code[16];
         PushStats st;
 
-        pusher_stats(g->pushers[i], &st);
+        pusher_stats(g->push[i].pusher, &st);
         for (int k = 0; k < st.nrequests; k++) {
             snprintf(code, sizeof(code), "%d", st.requests[k].code);
             sample(visit, opaque, METRIC_PUSH_REQUESTS, target, code, (double)st.requests[k].count);
@@ -609,9 +646,9 @@ static void push_metrics(Graph *g, MetricVisit visit, void *opaque)
         if (st.requests_other)
             sample(visit, opaque, METRIC_PUSH_REQUESTS, target, "other", (double)st.requests_other);
         sample_histogram(visit, opaque, METRIC_PUSH_PUBLISH_LATENCY, target, "media",
-                         pusher_latency_histogram(g->pushers[i], 0));
+                         pusher_latency_histogram(g->push[i].pusher, 0));
         sample_histogram(visit, opaque, METRIC_PUSH_PUBLISH_LATENCY, target, "playlist",
-                         pusher_latency_histogram(g->pushers[i], 1));
+                         pusher_latency_histogram(g->push[i].pusher, 1));
         sample(visit, opaque, METRIC_PUSH_SPOOL_BYTES, target, NULL, (double)st.queued_bytes);
         sample(visit, opaque, METRIC_PUSH_DROPPED, target, NULL, (double)st.dropped);
     }
@@ -651,13 +688,164 @@ int64_t graph_last_publish_us(Graph *g)
     return ps.last_publish_us;
 }
 
-int graph_npush(const Graph *g)
+void graph_push_targets(Graph *g, GraphPushVisit visit, void *opaque)
 {
-    return g->npushers;
+    pthread_mutex_lock(&g->lock);
+    for (int i = 0; i < g->npush; i++) {
+        PushStats st;
+        pusher_stats(g->push[i].pusher, &st);
+        visit(opaque, g->push[i].name, &st);
+    }
+    pthread_mutex_unlock(&g->lock);
 }
 
-void graph_push_status(Graph *g, int i, const char **name, PushStats *st)
+/* ---- push targets of a running channel ---- */
+
+typedef struct WindowFile {
+    char path[256];
+    OutputName name;
+} WindowFile;
+
+/* The order a late target pushes the window in, as the packager first
+ * published it: init segments, then media by number (a segment's parts
+ * before it), then the media playlists, then what lists them. */
+static int window_rank(const WindowFile *f)
 {
-    *name = g->push_names[i];
-    pusher_stats(g->pushers[i], st);
+    switch (f->name.kind) {
+    case PUBLISHED_INIT:     return 0;
+    case PUBLISHED_SEGMENT:
+    case PUBLISHED_PART:     return 1;
+    case PUBLISHED_PLAYLIST: return f->name.top ? 3 : 2;
+    case PUBLISHED_MANIFEST: return 3;
+    }
+    return 3;
+}
+
+static int window_cmp(const void *pa, const void *pb)
+{
+    const WindowFile *a = pa, *b = pb;
+    int ra = window_rank(a), rb = window_rank(b);
+    /* a whole segment (part -1) after its parts */
+    int pa_ = a->name.part < 0 ? INT32_MAX : a->name.part, pb_ = b->name.part < 0 ? INT32_MAX : b->name.part;
+
+    if (ra != rb)
+        return ra - rb;
+    if (a->name.number != b->name.number)
+        return a->name.number < b->name.number ? -1 : 1;
+    if (pa_ != pb_)
+        return pa_ < pb_ ? -1 : 1;
+    return strcmp(a->path, b->path);
+}
+
+/* Adds the output tree's files under dir ("" for the top, else a
+ * rendition's folder) to *files. Names the packager did not write (its
+ * state, temporary files, a pusher's spool) are left out by
+ * output_name_parse. */
+static int window_list(const char *outdir, const char *dir, WindowFile **files, int *n, int *cap)
+{
+    char path[4096];
+    struct dirent *de;
+    DIR *d;
+
+    snprintf(path, sizeof(path), "%s%s%s", outdir, dir[0] ? "/" : "", dir);
+    if (!(d = opendir(path)))
+        return AVERROR(errno);
+    while ((de = readdir(d))) {
+        OutputName on;
+        if (de->d_name[0] == '.')
+            continue;
+        if (output_name_parse(de->d_name, &on) < 0) {
+            /* at the top, what is not a file of ours may be a rendition's folder */
+            int ret = dir[0] ? 0 : window_list(outdir, de->d_name, files, n, cap);
+            if (ret < 0 && ret != AVERROR(ENOTDIR)) {
+                closedir(d);
+                return ret;
+            }
+            continue;
+        }
+        if (!on.top != !!dir[0])   /* a playlist's name where it does not belong */
+            continue;
+        if (*n == *cap) {
+            int grown = *cap ? 2 * *cap : 256;
+            WindowFile *f = realloc(*files, sizeof(**files) * (size_t)grown);
+            if (!f) {
+                closedir(d);
+                return AVERROR(ENOMEM);
+            }
+            *files = f;
+            *cap = grown;
+        }
+        (*files)[*n].name = on;
+        /* our names are short: one that does not fit is not ours */
+        if (snprintf((*files)[*n].path, sizeof((*files)[*n].path), "%s%s%s", dir, dir[0] ? "/" : "",
+                     de->d_name) < (int)sizeof((*files)[*n].path))
+            (*n)++;
+    }
+    closedir(d);
+    return 0;
+}
+
+/* Hands p what the output tree holds now, in publish order, so a target
+ * that starts under a running channel has the whole window at once. Called
+ * under lock: what the packager publishes meanwhile waits, and follows. */
+static int push_seed(Graph *g, Pusher *p)
+{
+    WindowFile *files = NULL;
+    int n = 0, cap = 0, ret;
+
+    if ((ret = window_list(g->outdir, "", &files, &n, &cap)) < 0) {
+        free(files);
+        return ret;
+    }
+    qsort(files, (size_t)n, sizeof(*files), window_cmp);
+    for (int i = 0; i < n && ret >= 0; i++)
+        ret = pusher_published(p, files[i].path, files[i].name.kind);
+    free(files);
+    return ret;
+}
+
+int graph_set_push(Graph *g, const PushConfig *push, int npush, const int *kept)
+{
+    GraphPush *next = NULL, *old;
+    int nold, ret = 0;
+
+    if (npush < 0 || (npush && !(next = calloc((size_t)npush, sizeof(*next)))))
+        return npush < 0 ? AVERROR(EINVAL) : AVERROR(ENOMEM);
+    for (int i = 0; i < npush && ret >= 0; i++)
+        if (kept[i] < 0)
+            ret = push_open(g, &next[i], &push[i], i);
+    pthread_mutex_lock(&g->lock);
+    /* every kept target must be one that runs, kept once: else nothing changes */
+    for (int i = 0; i < npush && ret >= 0; i++) {
+        if (kept[i] >= 0 && (g->push_closed || kept[i] >= g->npush))
+            ret = AVERROR(EINVAL);
+        for (int j = 0; j < i && ret >= 0; j++)
+            if (kept[i] >= 0 && kept[j] == kept[i])
+                ret = AVERROR(EINVAL);
+    }
+    if (ret < 0) {
+        pthread_mutex_unlock(&g->lock);
+        push_close(g, next, npush, NULL);
+        return ret;
+    }
+    for (int i = 0; i < npush; i++)
+        if (kept[i] >= 0) {
+            next[i] = g->push[kept[i]];
+            g->push[kept[i]] = (GraphPush){ 0 };
+        }
+    for (int i = 0; i < npush; i++)
+        if (kept[i] < 0 && (ret = push_seed(g, next[i].pusher)) < 0)
+            log_msg(LOG_WARN, g->channel, STAGE, "push to %s: the window cannot be listed (%s); it follows "
+                    "from the next file", pusher_target(next[i].pusher), ERRSTR(ret));
+    old = g->push;
+    nold = g->npush;
+    g->push = next;
+    g->npush = npush;
+    pthread_mutex_unlock(&g->lock);
+    for (int i = 0; i < npush; i++)
+        if (kept[i] < 0)
+            log_msg(LOG_NOTICE, g->channel, STAGE, "push to %s: a new target, starting from the window",
+                    pusher_target(next[i].pusher));
+    push_close(g, old, nold, "no longer a target");
+    return 0;
 }

@@ -133,8 +133,9 @@ typedef struct GraphConfig {
     const AudioConfig *audio;
 
     /* The packager; video, nvideo and audio are filled in by the graph,
-     * on_published/on_deleted when there are push targets, and sink when it
-     * is NULL: the dir sink (sink/sink.h). */
+     * on_published/on_deleted when there are push targets or a playout (a
+     * live channel may gain targets), and sink when it is NULL: the dir
+     * sink (sink/sink.h). */
     const PackagerConfig *packager;
     const PushConfig *push;        /* push targets of a live channel, npush of them */
     int npush;
@@ -254,9 +255,22 @@ void graph_metrics(Graph *g, MetricVisit visit, void *opaque);
  * Thread safe, as graph_metrics. */
 int64_t graph_last_publish_us(Graph *g);
 
-/* The push targets, for a status page: how many, and each one's label
- * (valid while the graph lives) and counters now. */
-int graph_npush(const Graph *g);
-void graph_push_status(Graph *g, int i, const char **name, PushStats *st);
+/* The push targets now, for a status page: visit is called with each one's
+ * label and counters, in the order of the list, under the graph's lock (so
+ * it must not call back into the graph). */
+typedef void (*GraphPushVisit)(void *opaque, const char *name, const PushStats *st);
+void graph_push_targets(Graph *g, GraphPushVisit visit, void *opaque);
+
+/* Replaces a live channel's push targets while it runs, without a gap in
+ * what the others receive: target i of push (npush of them) is, when
+ * kept[i] >= 0, the target now at that index going on as it is (its queue,
+ * spool and counters; the caller keeps a target only when its config and
+ * its label are the same), else a new one that first gets the whole window
+ * the output tree holds now, in publish order, then follows the packager.
+ * The targets not kept flush what waits (bounded by their flush time, on
+ * the caller's thread) and log their last word. Strings are copied. On
+ * failure (a target cannot start, kept names one that does not run or one
+ * twice, the graph has ended) nothing changes. */
+int graph_set_push(Graph *g, const PushConfig *push, int npush, const int *kept);
 
 #endif

@@ -365,6 +365,22 @@ static void on_event(void *opaque, const PlayoutEvent *ev)
 
 /* ---- building ---- */
 
+/* The push targets of conf as the graph takes them (strings borrowed). */
+static void push_configs(const ChannelConf *conf, PushConfig push[CONF_PUSH_MAX])
+{
+    for (int i = 0; i < conf->output.nb_push; i++) {
+        const ConfPush *t = &conf->output.push[i];
+        push[i] = (PushConfig){
+            .url = t->url, .name = t->name, .bearer_env = t->bearer_env, .basic_user_env = t->basic_user_env,
+            .basic_password_env = t->basic_password_env,
+            .headers = (const char *const *)t->headers.lines, .nheaders = t->headers.count,
+            .ca_file = t->ca_file, .aws_sigv4 = t->aws_sigv4, .aws_key_env = t->aws_key_env,
+            .aws_secret_env = t->aws_secret_env, .delete_segments = t->delete_segments,
+            .retry_max_us = t->retry_max, .spool_bytes = t->spool, .timeout_us = t->timeout,
+        };
+    }
+}
+
 static int build_graph(Channel *ch)
 {
     const ChannelConf *conf = ch->conf;
@@ -394,17 +410,7 @@ static int build_graph(Channel *ch)
         rung_fit(conf->video.width, conf->video.height, (AVRational){ 1, 1 }, conf->ladder[i].width,
                  conf->ladder[i].height, &rungs[i].width, &rungs[i].height);
     }
-    for (int i = 0; i < conf->output.nb_push; i++) {
-        const ConfPush *t = &conf->output.push[i];
-        push[i] = (PushConfig){
-            .url = t->url, .name = t->name, .bearer_env = t->bearer_env, .basic_user_env = t->basic_user_env,
-            .basic_password_env = t->basic_password_env,
-            .headers = (const char *const *)t->headers.lines, .nheaders = t->headers.count,
-            .ca_file = t->ca_file, .aws_sigv4 = t->aws_sigv4, .aws_key_env = t->aws_key_env,
-            .aws_secret_env = t->aws_secret_env, .delete_segments = t->delete_segments,
-            .retry_max_us = t->retry_max, .spool_bytes = t->spool, .timeout_us = t->timeout,
-        };
-    }
+    push_configs(conf, push);
     AudioConfig audio = {
         .in_sample_rate = conf->audio.sample_rate, .in_fmt = AV_SAMPLE_FMT_FLTP,
         .sample_rate = conf->audio.sample_rate, .channels = conf->audio.channels,
@@ -986,27 +992,38 @@ static int str_differs(const char *a, const char *b)
     return (a == NULL) != (b == NULL) || (a && strcmp(a, b));
 }
 
-/* Push targets are built into the graph: a change of them needs a restart
- * (for now: the pushers cannot yet be swapped under a running packager). */
-static int push_differs(const ConfOutput *a, const ConfOutput *b)
+static int push_target_differs(const ConfPush *x, const ConfPush *y)
 {
-    if (a->nb_push != b->nb_push)
+    if (strcmp(x->url, y->url) || str_differs(x->name, y->name) || str_differs(x->bearer_env, y->bearer_env) ||
+        str_differs(x->basic_user_env, y->basic_user_env) ||
+        str_differs(x->basic_password_env, y->basic_password_env) || str_differs(x->ca_file, y->ca_file) ||
+        str_differs(x->aws_sigv4, y->aws_sigv4) || str_differs(x->aws_key_env, y->aws_key_env) ||
+        str_differs(x->aws_secret_env, y->aws_secret_env) || x->delete_segments != y->delete_segments ||
+        x->spool != y->spool || x->timeout != y->timeout || x->retry_max != y->retry_max ||
+        x->headers.count != y->headers.count)
         return 1;
-    for (int i = 0; i < a->nb_push; i++) {
-        const ConfPush *x = &a->push[i], *y = &b->push[i];
-        if (strcmp(x->url, y->url) || str_differs(x->bearer_env, y->bearer_env) ||
-            str_differs(x->basic_user_env, y->basic_user_env) ||
-            str_differs(x->basic_password_env, y->basic_password_env) || str_differs(x->ca_file, y->ca_file) ||
-            str_differs(x->aws_sigv4, y->aws_sigv4) || str_differs(x->aws_key_env, y->aws_key_env) ||
-            str_differs(x->aws_secret_env, y->aws_secret_env) || x->delete_segments != y->delete_segments ||
-            x->spool != y->spool || x->timeout != y->timeout || x->retry_max != y->retry_max ||
-            x->headers.count != y->headers.count)
+    for (int k = 0; k < x->headers.count; k++)
+        if (strcmp(x->headers.lines[k], y->headers.lines[k]))
             return 1;
-        for (int k = 0; k < x->headers.count; k++)
-            if (strcmp(x->headers.lines[k], y->headers.lines[k]))
-                return 1;
-    }
     return 0;
+}
+
+/* The push targets of a reload: kept[i] is the index of the running target
+ * that new target i goes on as (the same config and the same label: its
+ * name, or for one without a name the same index), -1 for one that starts
+ * now. Returns 1 when the list changed at all. */
+static int push_plan(const ConfOutput *a, const ConfOutput *b, int kept[CONF_PUSH_MAX])
+{
+    int changed = a->nb_push != b->nb_push;
+
+    for (int i = 0; i < b->nb_push; i++) {
+        kept[i] = -1;
+        for (int j = 0; j < a->nb_push && kept[i] < 0; j++)
+            if (!push_target_differs(&a->push[j], &b->push[i]) && (b->push[i].name || i == j))
+                kept[i] = j;
+        changed |= kept[i] != i;
+    }
+    return changed;
 }
 
 int channel_reload_check(const Channel *ch, const ChannelConf *next, char *keys, size_t size)
@@ -1043,8 +1060,6 @@ int channel_reload_check(const Channel *ch, const ChannelConf *next, char *keys,
     if (str_differs(a->serve.listen, b->serve.listen) || a->serve.connections != b->serve.connections ||
         a->serve.per_address != b->serve.per_address || a->serve.idle_timeout != b->serve.idle_timeout)
         add_key(keys, size, "output.serve");
-    if (push_differs(a, b))
-        add_key(keys, size, "output.push");
     return keys[0] ? AVERROR(EBUSY) : 0;
 }
 
@@ -1060,7 +1075,9 @@ int channel_reload(Channel *ch, ChannelConf *next)
     Buf text = { 0 }, f = { 0 };
     ScheduleEdit *kept = NULL;
     Webhook *retired = NULL;
-    int nkept = 0, ret;
+    PushConfig push[CONF_PUSH_MAX];
+    int push_kept[CONF_PUSH_MAX];
+    int nkept = 0, push_changed, ret;
 
     if ((ret = channel_reload_check(ch, next, keys, sizeof(keys))) < 0)
         goto refused;
@@ -1069,6 +1086,15 @@ int channel_reload(Channel *ch, ChannelConf *next)
                 ch->nreloaded);
         ret = AVERROR(EBUSY);
         goto refused;
+    }
+    /* first, as the one step that may fail: the push targets (outside the
+     * lock, since the targets that go flush first) */
+    if ((push_changed = push_plan(&old->output, &next->output, push_kept))) {
+        push_configs(next, push);
+        if ((ret = graph_set_push(ch->graph, push, next->output.nb_push, push_kept)) < 0) {
+            log_msg(LOG_ERROR, ch->id, STAGE, "output.push: the new targets cannot start: %s", ERRSTR(ret));
+            goto refused;
+        }
     }
     pthread_mutex_lock(&ch->ctl);
     /* the operator's changes, read against the new conf: what no longer
@@ -1087,6 +1113,8 @@ int channel_reload(Channel *ch, ChannelConf *next)
     buf_free(&text);
 
     keys[0] = 0;
+    if (push_changed)
+        add_key(keys, sizeof(keys), "output.push");
     if (slate_differs(&old->slate, &next->slate)) {
         PlayoutInput *slate = NULL;
         ch->conf = next;
@@ -1205,6 +1233,21 @@ end:
     return ret;
 }
 
+/* A push target of the channel object, an element of its "push" list. */
+static void json_push_target(void *opaque, const char *name, const PushStats *st)
+{
+    Buf *out = opaque;
+
+    if (out->data[out->len - 1] != '[')
+        buf_printf(out, ",");
+    buf_printf(out, "{\"target\":");
+    json_append_string(out, name);
+    buf_printf(out, ",\"ok\":%s,\"last_status\":%d,\"pushed\":%" PRId64 ",\"failures\":%" PRId64
+               ",\"dropped\":%" PRId64 ",\"waiting_files\":%" PRId64 ",\"spool_bytes\":%" PRId64 "}",
+               st->last_status >= 200 && st->last_status < 300 ? "true" : "false", st->last_status, st->pushed,
+               st->failures, st->dropped, st->queued_files, st->queued_bytes);
+}
+
 int channel_status_json(Channel *ch, Buf *out)
 {
     int64_t now = clock_wall_us(), published;
@@ -1274,17 +1317,7 @@ int channel_status_json(Channel *ch, Buf *out)
                    !this_on_air ? "null" : role == ROLE_PRIMARY ? "true" : "false");
     }
     buf_printf(out, "],\"push\":[");
-    for (int i = 0; i < graph_npush(ch->graph); i++) {
-        const char *name;
-        PushStats st;
-        graph_push_status(ch->graph, i, &name, &st);
-        buf_printf(out, "%s{\"target\":", i ? "," : "");
-        json_append_string(out, name);
-        buf_printf(out, ",\"ok\":%s,\"last_status\":%d,\"pushed\":%" PRId64 ",\"failures\":%" PRId64
-                   ",\"dropped\":%" PRId64 ",\"waiting_files\":%" PRId64 ",\"spool_bytes\":%" PRId64 "}",
-                   st.last_status >= 200 && st.last_status < 300 ? "true" : "false", st.last_status, st.pushed,
-                   st.failures, st.dropped, st.queued_files, st.queued_bytes);
-    }
+    graph_push_targets(ch->graph, json_push_target, out);
     buf_printf(out, "]");
     published = graph_last_publish_us(ch->graph);
     if (published > 0)

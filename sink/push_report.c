@@ -3,7 +3,7 @@
 
 #include <inttypes.h>
 
-void pusher_report(Pusher *p, const char *channel, PushStats *seen, int final)
+void pusher_report(Pusher *p, const char *channel, PushStats *seen, const char *final)
 {
     PushStats st;
     char m50[16], m99[16], mmax[16], p50[16], p99[16], pmax[16];
@@ -20,11 +20,11 @@ void pusher_report(Pusher *p, const char *channel, PushStats *seen, int final)
     format_ms(p99, sizeof(p99), st.playlist_p99_us);
     format_ms(pmax, sizeof(pmax), st.playlist_max_us);
     log_msg(failing || (final && (st.queued_files || st.dropped)) ? LOG_WARN : LOG_NOTICE, channel,
-            "push", "push to %s%s: %" PRId64 " files pushed (%.1f MiB), %" PRId64 " deleted, "
+            "push", "push to %s%s%s%s: %" PRId64 " files pushed (%.1f MiB), %" PRId64 " deleted, "
             "%" PRId64 " failed requests (last HTTP status %d), %" PRId64 " dropped, %" PRId64
             " skipped, %" PRId64 " superseded, %" PRId64 " waiting; publish latency: media p50 %s "
             "ms p99 %s ms max %s ms (%" PRId64 "), playlists p50 %s ms p99 %s ms max %s ms (%" PRId64 ")",
-            pusher_target(p), final ? " (end of run)" : "", st.pushed, st.pushed_bytes / 1048576.0,
+            pusher_target(p), final ? " (" : "", final ? final : "", final ? ")" : "", st.pushed, st.pushed_bytes / 1048576.0,
             st.deleted, st.failures, st.last_status, st.dropped, st.skipped, st.superseded,
             st.queued_files, m50, m99, mmax, st.media_count, p50, p99, pmax, st.playlist_count);
     *seen = st;

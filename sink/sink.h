@@ -263,9 +263,10 @@ void pusher_wait(Pusher *p);
 
 /* Logs one line of what went to this target, what failed and how long
  * publishing took, when anything changed or failed since `seen` (the stats
- * at the last report, updated), or always when final (the end of the run).
- * channel: for the log line. */
-void pusher_report(Pusher *p, const char *channel, PushStats *seen, int final);
+ * at the last report, updated), or always when final is not NULL: the
+ * target's last word, final saying why ("end of run", "no longer a target
+ * after a reload"). channel: for the log line. */
+void pusher_report(Pusher *p, const char *channel, PushStats *seen, const char *final);
 
 /* The target's URL as log lines show it (without a password). Owned by p. */
 const char *pusher_target(const Pusher *p);

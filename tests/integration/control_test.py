@@ -18,6 +18,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import judge as J  # noqa: E402
+import push_test as P  # noqa: E402
 import run_test as R  # noqa: E402
 
 TOKEN = 'control-test-token'
@@ -217,28 +218,82 @@ def case_restart():
         return R.finish_case('control-restart', wd, fails, info)
 
 
+def with_push(conf, origin):
+    """The conf pushing to origin (a push_test.Nginx), under /live/."""
+    with open(conf) as f:
+        text = f.read()
+    text = text.replace('output: { dir: out, segment: 1s, window: 40 }\n',
+                        'output:\n  dir: out\n  segment: 1s\n  window: 40\n  push:\n'
+                        '    - { url: "http://127.0.0.1:%d/live/" }\n' % origin.port)
+    with open(conf, 'w') as f:
+        f.write(text)
+
+
+def judge_push_swap(out, rung, a, b, fails, info):
+    """After a reload moved the push from origin a to origin b: b holds the whole local
+    window, byte for byte (what was published before b was a target too) and the last
+    playlists; a holds only what came before the reload and stopped there."""
+    segs, text = R.playlist(out, rung)
+    local = os.path.join(out, rung)
+    on_b = os.path.join(b.root, 'live', rung)
+    on_a = os.path.join(a.root, 'live', rung)
+    for name, _, _, _ in segs:
+        there = os.path.join(on_b, name)
+        if not os.path.exists(there):
+            fails.append('%s/%s is not on the new origin' % (rung, name))
+        elif open(there, 'rb').read() != open(os.path.join(local, name), 'rb').read():
+            fails.append('%s/%s on the new origin differs from the local file' % (rung, name))
+    for top in ('master.m3u8', rung + '/index.m3u8'):
+        there = os.path.join(b.root, 'live', top)
+        if not os.path.exists(there) or open(there).read() != open(os.path.join(out, top)).read():
+            fails.append('the new origin\'s %s is not the last local one' % top)
+    try:
+        a_segs = sorted(n for n in os.listdir(on_a) if n.startswith('seg_'))
+        a_text = open(os.path.join(on_a, 'index.m3u8')).read()
+    except OSError as e:
+        fails.append('the first origin got nothing before the reload: %s' % e)
+        return
+    info.append('first origin: %d segments (%s .. %s); the new one: %d; local window: %d'
+                % (len(a_segs), a_segs[0] if a_segs else '-', a_segs[-1] if a_segs else '-',
+                   len([n for n in os.listdir(on_b) if n.startswith('seg_')]), len(segs)))
+    if len(a_segs) >= len(segs) - 3 or a_text == text:
+        fails.append('the first origin went on receiving after the reload: %d of %d segments'
+                     % (len(a_segs), len(segs)))
+    for n in a_segs:
+        if open(os.path.join(on_a, n), 'rb').read() != open(os.path.join(local, n), 'rb').read():
+            fails.append('%s/%s on the first origin differs from the local file' % (rung, n))
+
+
 def case_reload():
-    """A reload that adds an `at` item 8 s ahead: it airs on its frame (and, as the last
-    item of a list that does not loop, the slate after it), with no gap in the
-    output. A broken file is refused (400 naming file:line:col) and changes nothing; a
-    change of the canvas is refused (409 naming `video`); SIGHUP reloads too."""
+    """A reload that adds an `at` item 8 s ahead and moves the push target to another
+    origin: the item airs on its frame (and, as the last item of a list that does not
+    loop, the slate after it), with no gap in the output; the new origin gets the whole
+    window (what came before it too) and follows, the old one stops. A broken file is
+    refused (400 naming file:line:col) and changes nothing; a change of the canvas is
+    refused (409 naming `video`); SIGHUP reloads too."""
     with J.Workdir('control-reload') as wd:
         R.make_clip(wd.path, 'red', 'red', None, 8)
         R.make_clip(wd.path, 'green', 'lime', None, 8)
+        origin_a = P.Nginx(wd.path, J.free_port(), 'origin-a')
+        origin_b = P.Nginx(wd.path, J.free_port(), 'origin-b')
         sources = '  red: { file: red.mp4, loop: true }\n  green: { file: green.mp4, loop: true }\n'
         items = '    - { source: red, duration: 1h, title: "Red" }\n'
         conf = R.write_conf(wd.path, sources, items)
+        with_push(conf, origin_a)
         original = open(conf).read()
         out = os.path.join(wd.path, 'out')
         fails, info = [], []
+        origin_a.start()
+        origin_b.start()
         p, admin = start(conf, '--for', '22s')
         at = None
         try:
             admin.wait_on_air()
-            time.sleep(2)
+            time.sleep(4)
             at = time.time() + 8.0
             R.write_conf(wd.path, sources, items + '    - { at: "%s", source: green, duration: 3s, title: "Green" }\n'
                          % R.iso(at))
+            with_push(conf, origin_b)
             code, answer = admin.call('POST', '/api/v1/reload')
             info.append('reload: %s %s' % (code, answer))
             if code != 200:
@@ -263,11 +318,16 @@ def case_reload():
             os.killpg(p.pid, signal.SIGHUP)
         finally:
             rc, err = R.finish(p, 60)
+            origin_a.kill()
+            origin_b.kill()
         info.append('exit %s; stderr: %s' % (rc, err.strip()[-1500:]))
         if rc != 0:
             fails.append('onair run exited %s' % rc)
         if 'reloaded' not in err:
             fails.append('SIGHUP: no reload logged')
+        if 'a new target, starting from the window' not in err or '(no longer a target)' not in err:
+            fails.append('the push targets\' change was not logged')
+        judge_push_swap(out, '%dx%d' % (R.W, R.H), origin_a, origin_b, fails, info)
         lines = asrun(out)
         start_t = R.parse_iso(next(a for a in lines if 'actual_start' in a)['actual_start'])
         got, segs = colour_runs(out)
