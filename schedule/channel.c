@@ -705,20 +705,29 @@ static int add_edit(Channel *ch, const ScheduleEdit *e, char *err, size_t size)
 }
 
 /* An API change, logged, in the as-run log and as an event. */
-static void note_change(Channel *ch, const char *action, int64_t frame, const char *fields)
+/* The operator's change, its edits made, goes on air from frame (recue_from);
+ * once it does it is logged, written to the as-run log and emitted as an
+ * `api` event with the request's fields (event_field_*, may be empty),
+ * which are freed either way. With ctl. */
+static int apply_change(Channel *ch, const char *action, int64_t frame, int64_t wall, Buf *fields)
 {
     Buf f = { 0 };
+    int ret;
 
-    event_field_str(&f, "action", action);
-    event_field_int(&f, "frame", frame);
-    if (fields)
-        buf_printf(&f, "%s", fields);
-    event_emit(ch->id, EVENT_API, (const char *)f.data);
-    pthread_mutex_lock(&ch->lock);
-    asrun_note(ch->asrun, EVENT_API, (const char *)f.data);
-    pthread_mutex_unlock(&ch->lock);
-    log_msg(LOG_NOTICE, ch->id, STAGE, "operator: %s from frame %" PRId64, action, frame);
-    buf_free(&f);
+    if ((ret = recue_from(ch, frame, wall)) >= 0) {
+        event_field_str(&f, "action", action);
+        event_field_int(&f, "frame", frame);
+        if (fields->len)
+            buf_append(&f, fields->data, fields->len);
+        event_emit(ch->id, EVENT_API, (const char *)f.data);
+        pthread_mutex_lock(&ch->lock);
+        asrun_note(ch->asrun, EVENT_API, (const char *)f.data);
+        pthread_mutex_unlock(&ch->lock);
+        log_msg(LOG_NOTICE, ch->id, STAGE, "operator: %s from frame %" PRId64, action, frame);
+        buf_free(&f);
+    }
+    buf_free(fields);
+    return ret;
 }
 
 static int not_on_air(Channel *ch, char *err, size_t size)
@@ -773,6 +782,7 @@ int channel_skip(Channel *ch, char *err, size_t size)
 {
     ScheduleEntry e;
     ScheduleEdit *over;
+    Buf fields = { 0 };
     int64_t wall, frame;
     int ret, next = -1;
 
@@ -801,13 +811,8 @@ int channel_skip(Channel *ch, char *err, size_t size)
         if ((ret = add_edit(ch, &anchor, err, size)) < 0)
             goto end;
     }
-    ret = recue_from(ch, frame, wall);
-    if (ret >= 0) {
-        Buf f = { 0 };
-        event_field_str(&f, "skipped", e.title ? e.title : "");
-        note_change(ch, "skip", frame, (const char *)f.data);
-        buf_free(&f);
-    }
+    event_field_str(&fields, "skipped", e.title ? e.title : "");
+    ret = apply_change(ch, "skip", frame, wall, &fields);
 end:
     pthread_mutex_unlock(&ch->ctl);
     return ret;
@@ -816,6 +821,7 @@ end:
 int channel_hold_slate(Channel *ch, int64_t duration_us, char *err, size_t size)
 {
     ScheduleEdit hold = { .kind = SCHEDULE_EDIT_OVERLAY, .source = -1 };
+    Buf fields = { 0 };
     int64_t wall, frame;
     int ret;
 
@@ -831,13 +837,9 @@ int channel_hold_slate(Channel *ch, int64_t duration_us, char *err, size_t size)
     hold.end = duration_us ? wall + duration_us : INT64_MAX;
     if ((ret = add_edit(ch, &hold, err, size)) < 0)
         goto end;
-    if ((ret = recue_from(ch, frame, wall)) >= 0) {
-        Buf f = { 0 };
-        if (duration_us)
-            event_field_num(&f, "duration_seconds", duration_us / 1e6);
-        note_change(ch, "slate", frame, (const char *)f.data);
-        buf_free(&f);
-    }
+    if (duration_us)
+        event_field_num(&fields, "duration_seconds", duration_us / 1e6);
+    ret = apply_change(ch, "slate", frame, wall, &fields);
 end:
     pthread_mutex_unlock(&ch->ctl);
     return ret;
@@ -859,8 +861,7 @@ int channel_release_slate(Channel *ch, char *err, size_t size)
         goto end;
     }
     hold->end = wall;
-    if ((ret = recue_from(ch, frame, wall)) >= 0)
-        note_change(ch, "slate_release", frame, NULL);
+    ret = apply_change(ch, "slate_release", frame, wall, &(Buf){ 0 });
 end:
     pthread_mutex_unlock(&ch->ctl);
     return ret;
@@ -869,6 +870,7 @@ end:
 int channel_take(Channel *ch, const char *source, int64_t duration_us, char *err, size_t size)
 {
     ScheduleEdit take = { .kind = SCHEDULE_EDIT_OVERLAY };
+    Buf fields = { 0 };
     ScheduleEntry e;
     int64_t wall, frame;
     int ret;
@@ -898,14 +900,10 @@ int channel_take(Channel *ch, const char *source, int64_t duration_us, char *err
     take.at = wall;
     if ((ret = add_edit(ch, &take, err, size)) < 0)
         goto end;
-    if ((ret = recue_from(ch, frame, wall)) >= 0) {
-        Buf f = { 0 };
-        event_field_str(&f, "source", source);
-        if (duration_us)
-            event_field_num(&f, "duration_seconds", duration_us / 1e6);
-        note_change(ch, "take", frame, (const char *)f.data);
-        buf_free(&f);
-    }
+    event_field_str(&fields, "source", source);
+    if (duration_us)
+        event_field_num(&fields, "duration_seconds", duration_us / 1e6);
+    ret = apply_change(ch, "take", frame, wall, &fields);
 end:
     pthread_mutex_unlock(&ch->ctl);
     return ret;
@@ -927,6 +925,7 @@ int channel_extend(Channel *ch, int64_t by_us, char *err, size_t size)
 {
     ScheduleEntry e;
     ScheduleEdit *over, anchor = { .kind = SCHEDULE_EDIT_ANCHOR };
+    Buf fields = { 0 };
     int64_t wall, frame, planned_end;
     int ret;
 
@@ -967,12 +966,8 @@ int channel_extend(Channel *ch, int64_t by_us, char *err, size_t size)
             goto end;
         set_on_air_end(ch, anchor.end, anchor.end - e.start + e.offset);
     }
-    if ((ret = recue_from(ch, frame, wall)) >= 0) {
-        Buf f = { 0 };
-        event_field_num(&f, "by_seconds", by_us / 1e6);
-        note_change(ch, "extend", frame, (const char *)f.data);
-        buf_free(&f);
-    }
+    event_field_num(&fields, "by_seconds", by_us / 1e6);
+    ret = apply_change(ch, "extend", frame, wall, &fields);
 end:
     pthread_mutex_unlock(&ch->ctl);
     return ret;
