@@ -294,7 +294,7 @@ static void test_overlaps(void)
 }
 
 /* The daily item's entries start at the given instants, one a day. */
-static void daily_starts(int line, const char *tz, const char *at, int64_t from, int ndays,
+static void daily_starts(int row, const char *tz, const char *at, int64_t from, int ndays,
                          const int64_t *want, const unsigned *want_flags)
 {
     char yaml[1024];
@@ -316,8 +316,8 @@ static void daily_starts(int line, const char *tz, const char *at, int64_t from,
             continue;
         if (found >= ndays || e->start != want[found] || e->end != want[found] + S(600) ||
             e->flags != want_flags[found]) {
-            fprintf(stderr, "test_schedule.c:%d: %s daily %s occurrence %d: %lld flags %#x, "
-                    "expected %lld flags %#x\n", line, tz, at, found, (long long)e->start,
+            fprintf(stderr, "test_schedule.c: daily_dst_cases[%d]: %s daily %s occurrence %d: %lld flags %#x, "
+                    "expected %lld flags %#x\n", row, tz, at, found, (long long)e->start,
                     e->flags, found < ndays ? (long long)want[found] : -1LL,
                     found < ndays ? want_flags[found] : 0);
             check_failures++;
@@ -326,7 +326,8 @@ static void daily_starts(int line, const char *tz, const char *at, int64_t from,
         if (i > 0 && tl->entries[i - 1].end == e->start &&
             tl->entries[i - 1].start + S(420) != e->start && tl->entries[i - 1].item == 0 &&
             !(tl->entries[i - 1].flags & SCHEDULE_CUT_SHORT)) {
-            fprintf(stderr, "test_schedule.c:%d: the item before a daily one is not cut short\n", line);
+            fprintf(stderr, "test_schedule.c: daily_dst_cases[%d]: the item before a daily one is not cut short\n",
+                    row);
             check_failures++;
         }
         found++;
@@ -335,80 +336,60 @@ static void daily_starts(int line, const char *tz, const char *at, int64_t from,
     schedule_timeline_free(&tl);
     conf_free(&conf);
 }
-#define DAILY(tz, at, from, n, want, flags) daily_starts(__LINE__, tz, at, from, n, want, flags)
+/* Daily `at` items across DST changes: the first occurrences from `from`,
+ * with their flags (D an `at` daily item, GAP its wall time did not exist
+ * that day, TWICE it existed twice and aired once). */
+#define D (SCHEDULE_AT | SCHEDULE_DAILY)
+#define GAP (D | SCHEDULE_DST_SHIFTED)
+#define TWICE (D | SCHEDULE_DST_AMBIGUOUS)
+static const struct {
+    const char *tz, *at, *from;
+    int ndays;
+    const char *want[3];
+    unsigned flags[3];
+} daily_dst_cases[] = {
+    /* Berlin, spring forward 2026-03-29 02:00 CET -> 03:00 CEST: 02:30 does not exist
+     * on the 29th, 03:30 CEST airs */
+    { "Europe/Berlin", "02:30", "2026-03-27T12:00:00Z", 3,
+      { "2026-03-28T01:30:00Z", "2026-03-29T01:30:00Z", "2026-03-30T00:30:00Z" }, { D, GAP, D } },
+    { "Europe/Berlin", "18:00", "2026-03-28T12:00:00Z", 3,
+      { "2026-03-28T17:00:00Z", "2026-03-29T16:00:00Z", "2026-03-30T16:00:00Z" }, { D, D, D } },
+    /* the minutes around the change */
+    { "Europe/Berlin", "01:59", "2026-03-28T12:00:00Z", 2,
+      { "2026-03-29T00:59:00Z", "2026-03-29T23:59:00Z" }, { D, D } },
+    { "Europe/Berlin", "03:00", "2026-03-28T12:00:00Z", 2,
+      { "2026-03-29T01:00:00Z", "2026-03-30T01:00:00Z" }, { D, D } },
+    /* Berlin, fall back 2026-10-25 03:00 CEST -> 02:00 CET: 02:30 twice, aired once */
+    { "Europe/Berlin", "02:30", "2026-10-23T12:00:00Z", 3,
+      { "2026-10-24T00:30:00Z", "2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z" }, { D, TWICE, D } },
+    { "Europe/Berlin", "18:00", "2026-10-24T12:00:00Z", 3,
+      { "2026-10-24T16:00:00Z", "2026-10-25T17:00:00Z", "2026-10-26T17:00:00Z" }, { D, D, D } },
+    /* New York, spring forward 2026-03-08 02:00 EST -> 03:00 EDT */
+    { "America/New_York", "02:30", "2026-03-07T00:00:00Z", 3,
+      { "2026-03-07T07:30:00Z", "2026-03-08T07:30:00Z", "2026-03-09T06:30:00Z" }, { D, GAP, D } },
+    { "America/New_York", "18:00", "2026-03-07T12:00:00Z", 2,
+      { "2026-03-07T23:00:00Z", "2026-03-08T22:00:00Z" }, { D, D } },
+    /* New York, fall back 2026-11-01 02:00 EDT -> 01:00 EST */
+    { "America/New_York", "01:30", "2026-10-30T12:00:00Z", 3,
+      { "2026-10-31T05:30:00Z", "2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z" }, { D, TWICE, D } },
+    { "America/New_York", "02:30", "2026-10-30T12:00:00Z", 3,
+      { "2026-10-31T06:30:00Z", "2026-11-01T07:30:00Z", "2026-11-02T07:30:00Z" }, { D, D, D } },
+    /* a day in the footer-rule years */
+    { "Europe/Berlin", "02:30", "2199-03-30T12:00:00Z", 2,
+      { "2199-03-31T01:30:00Z", "2199-04-01T00:30:00Z" }, { GAP, D } },
+};
+#undef D
+#undef GAP
+#undef TWICE
 
 static void test_daily_dst(void)
 {
-    const unsigned D = SCHEDULE_AT | SCHEDULE_DAILY;
-    const unsigned GAP = D | SCHEDULE_DST_SHIFTED, TWICE = D | SCHEDULE_DST_AMBIGUOUS;
-
-    /* Berlin, spring forward 2026-03-29 02:00 CET -> 03:00 CEST */
-    {
-        int64_t want[3] = { T("2026-03-28T01:30:00Z"), T("2026-03-29T01:30:00Z"),
-                            T("2026-03-30T00:30:00Z") };
-        unsigned flags[3] = { D, GAP, D };   /* 02:30 does not exist on the 29th: 03:30 CEST */
-        DAILY("Europe/Berlin", "02:30", T("2026-03-27T12:00:00Z"), 3, want, flags);
-    }
-    {
-        int64_t want[3] = { T("2026-03-28T17:00:00Z"), T("2026-03-29T16:00:00Z"),
-                            T("2026-03-30T16:00:00Z") };
-        unsigned flags[3] = { D, D, D };
-        DAILY("Europe/Berlin", "18:00", T("2026-03-28T12:00:00Z"), 3, want, flags);
-    }
-    {
-        /* the minutes around the change */
-        int64_t want[2] = { T("2026-03-29T00:59:00Z"), T("2026-03-29T23:59:00Z") };
-        unsigned flags[2] = { D, D };
-        DAILY("Europe/Berlin", "01:59", T("2026-03-28T12:00:00Z"), 2, want, flags);
-    }
-    {
-        int64_t want[2] = { T("2026-03-29T01:00:00Z"), T("2026-03-30T01:00:00Z") };
-        unsigned flags[2] = { D, D };
-        DAILY("Europe/Berlin", "03:00", T("2026-03-28T12:00:00Z"), 2, want, flags);
-    }
-    /* Berlin, fall back 2026-10-25 03:00 CEST -> 02:00 CET: 02:30 twice, aired once */
-    {
-        int64_t want[3] = { T("2026-10-24T00:30:00Z"), T("2026-10-25T00:30:00Z"),
-                            T("2026-10-26T01:30:00Z") };
-        unsigned flags[3] = { D, TWICE, D };
-        DAILY("Europe/Berlin", "02:30", T("2026-10-23T12:00:00Z"), 3, want, flags);
-    }
-    {
-        int64_t want[3] = { T("2026-10-24T16:00:00Z"), T("2026-10-25T17:00:00Z"),
-                            T("2026-10-26T17:00:00Z") };
-        unsigned flags[3] = { D, D, D };
-        DAILY("Europe/Berlin", "18:00", T("2026-10-24T12:00:00Z"), 3, want, flags);
-    }
-    /* New York, spring forward 2026-03-08 02:00 EST -> 03:00 EDT */
-    {
-        int64_t want[3] = { T("2026-03-07T07:30:00Z"), T("2026-03-08T07:30:00Z"),
-                            T("2026-03-09T06:30:00Z") };
-        unsigned flags[3] = { D, GAP, D };
-        DAILY("America/New_York", "02:30", T("2026-03-07T00:00:00Z"), 3, want, flags);
-    }
-    {
-        int64_t want[2] = { T("2026-03-07T23:00:00Z"), T("2026-03-08T22:00:00Z") };
-        unsigned flags[2] = { D, D };
-        DAILY("America/New_York", "18:00", T("2026-03-07T12:00:00Z"), 2, want, flags);
-    }
-    /* New York, fall back 2026-11-01 02:00 EDT -> 01:00 EST */
-    {
-        int64_t want[3] = { T("2026-10-31T05:30:00Z"), T("2026-11-01T05:30:00Z"),
-                            T("2026-11-02T06:30:00Z") };
-        unsigned flags[3] = { D, TWICE, D };
-        DAILY("America/New_York", "01:30", T("2026-10-30T12:00:00Z"), 3, want, flags);
-    }
-    {
-        int64_t want[3] = { T("2026-10-31T06:30:00Z"), T("2026-11-01T07:30:00Z"),
-                            T("2026-11-02T07:30:00Z") };
-        unsigned flags[3] = { D, D, D };
-        DAILY("America/New_York", "02:30", T("2026-10-30T12:00:00Z"), 3, want, flags);
-    }
-    /* a day in the footer-rule years */
-    {
-        int64_t want[2] = { T("2199-03-31T01:30:00Z"), T("2199-04-01T00:30:00Z") };
-        unsigned flags[2] = { GAP, D };
-        DAILY("Europe/Berlin", "02:30", T("2199-03-30T12:00:00Z"), 2, want, flags);
+    for (int i = 0; i < (int)FF_ARRAY_ELEMS(daily_dst_cases); i++) {
+        int64_t want[3];
+        for (int k = 0; k < daily_dst_cases[i].ndays; k++)
+            want[k] = T(daily_dst_cases[i].want[k]);
+        daily_starts(i, daily_dst_cases[i].tz, daily_dst_cases[i].at, T(daily_dst_cases[i].from),
+                     daily_dst_cases[i].ndays, want, daily_dst_cases[i].flags);
     }
 }
 
