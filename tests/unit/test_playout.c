@@ -220,45 +220,72 @@ end:
     return ret;
 }
 
+/* The gappy file (write_gappy_file) opened as a file or (live) as a live
+ * input, and a playout over a slate of colour `slate` whose queues it
+ * fills: gappy_open, then the case cues the input and gappy_run starts the
+ * playout for `frames` frames in a thread of its own; gappy_close, after
+ * the case joined that thread and read what it wants, frees everything. */
+typedef struct Gappy {
+    char path[32];
+    PlayoutInput *input;
+    Run r;
+    pthread_t thread;
+} Gappy;
+
+static void gappy_open(Gappy *g, const char *slate, int live)
+{
+    SourceConfig sc = { .url = g->path, .canvas_width = W, .canvas_height = H, .out_fps = { 25, 1 },
+                        .out_sample_rate = 48000, .out_channels = 2 };
+    PlayoutConfig cfg = {
+        .channel = "test", .width = W, .height = H, .fps = { 25, 1 }, .sample_rate = 48000, .channels = 2,
+        .epoch_us = 1795608000LL * 1000000, .paced = 0, .slate = color(slate, (AVRational){ 25, 1 }),
+        .on_event = on_event,
+    };
+    int fd;
+
+    *g = (Gappy){ .path = "/tmp/onair-test-gap-XXXXXX" };
+    fd = mkstemp(g->path);
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        close(fd);
+    nevents = 0;
+    CHECK_EQ_INT(write_gappy_file(g->path), 0);
+    CHECK_EQ_INT(playout_input_start(&g->input, &sc, live), 0);
+    queue_new(&g->r.video, 16, 1, queue_free_frame);
+    queue_new(&g->r.audio, 16, 1, queue_free_frame);
+    CHECK_EQ_INT(playout_new(&g->r.p, &cfg), 0);
+}
+
+static void gappy_run(Gappy *g, int64_t frames)
+{
+    g->r.frames = frames;
+    pthread_create(&g->thread, NULL, run, &g->r);
+}
+
+static void gappy_close(Gappy *g)
+{
+    playout_free(&g->r.p);
+    queue_free(&g->r.video);
+    queue_free(&g->r.audio);
+    unlink(g->path);
+}
+
 /* A file whose audio pauses for 2.6 s (longer than the playout writes
  * silence ahead) airs silence for exactly the pause, each frame's audio in
  * its place before and after. */
 static void check_audio_gap(void)
 {
-    char path[] = "/tmp/onair-test-gap-XXXXXX";
-    int fd = mkstemp(path);
-    SourceConfig sc = { .url = path, .canvas_width = W, .canvas_height = H, .out_fps = { 25, 1 },
-                        .out_sample_rate = 48000, .out_channels = 2 };
-    PlayoutInput *file = NULL;
-    Queue *video, *audio;
-    Playout *p = NULL;
-    PlayoutConfig cfg = {
-        .channel = "test", .width = W, .height = H, .fps = { 25, 1 }, .sample_rate = 48000, .channels = 2,
-        .epoch_us = 1795608000LL * 1000000, .paced = 0, .slate = color("gray", (AVRational){ 25, 1 }),
-    };
-    Run r = { 0 };
-    pthread_t t;
+    Gappy g;
     void *item;
     int n = 0, wrong = 0;
 
-    CHECK(fd >= 0);
-    if (fd >= 0)
-        close(fd);
-    CHECK_EQ_INT(write_gappy_file(path), 0);
-    CHECK_EQ_INT(playout_input_start(&file, &sc, 0), 0);
-    queue_new(&video, 16, 1, queue_free_frame);
-    queue_new(&audio, 16, 1, queue_free_frame);
-    CHECK_EQ_INT(playout_new(&p, &cfg), 0);
-    CHECK_EQ_INT(playout_cue(p, 0, 1, file, NULL, 0), 0);
-    r.p = p;
-    r.video = video;
-    r.audio = audio;
-    r.frames = GAP_FRAMES;
-    pthread_create(&t, NULL, run, &r);
-    while (queue_receive(video, &item) == 0) {
+    gappy_open(&g, "gray", 0);
+    CHECK_EQ_INT(playout_cue(g.r.p, 0, 1, g.input, NULL, 0), 0);
+    gappy_run(&g, GAP_FRAMES);
+    while (queue_receive(g.r.video, &item) == 0) {
         AVFrame *f = item;
         av_frame_free(&f);
-        if (queue_receive(audio, &item) == 0) {
+        if (queue_receive(g.r.audio, &item) == 0) {
             double level = 0;
             int loud = n < GAP_FROM || n >= GAP_TO;
             f = item;
@@ -273,14 +300,11 @@ static void check_audio_gap(void)
         }
         n++;
     }
-    pthread_join(t, NULL);
-    CHECK_EQ_INT(r.ret, 0);
+    pthread_join(g.thread, NULL);
+    gappy_close(&g);
+    CHECK_EQ_INT(g.r.ret, 0);
     CHECK_EQ_INT(n, GAP_FRAMES);
     CHECK_EQ_INT(wrong, 0);
-    playout_free(&p);
-    queue_free(&video);
-    queue_free(&audio);
-    unlink(path);
 }
 
 /* A live input that stops: the gappy file read as a live input (it comes
@@ -291,44 +315,19 @@ static void check_audio_gap(void)
 #define LIVE_FRAMES 400
 static void check_live_loss_stats(void)
 {
-    char path[] = "/tmp/onair-test-live-XXXXXX";
-    int fd = mkstemp(path);
-    SourceConfig sc = { .url = path, .canvas_width = W, .canvas_height = H, .out_fps = { 25, 1 },
-                        .out_sample_rate = 48000, .out_channels = 2 };
-    PlayoutInput *live = NULL;
-    Queue *video, *audio;
-    Playout *p = NULL;
-    PlayoutConfig cfg = {
-        .channel = "test", .width = W, .height = H, .fps = { 25, 1 }, .sample_rate = 48000, .channels = 2,
-        .epoch_us = 1795608000LL * 1000000, .paced = 0, .slate = color("blue", (AVRational){ 25, 1 }),
-        .on_event = on_event,
-    };
+    Gappy g;
     PlayoutStats st;
-    Run r = { 0 };
-    pthread_t t;
     void *item;
     int n = 0, primary = 0, slate = 0, other = 0;
     int64_t loss = 0, failovers = 0, down_at = -1;
 
-    nevents = 0;
-    CHECK(fd >= 0);
-    if (fd >= 0)
-        close(fd);
-    CHECK_EQ_INT(write_gappy_file(path), 0);
-    CHECK_EQ_INT(playout_input_start(&live, &sc, 1), 0);
-    queue_new(&video, 16, 1, queue_free_frame);
-    queue_new(&audio, 16, 1, queue_free_frame);
-    CHECK_EQ_INT(playout_new(&p, &cfg), 0);
-    playout_stats(p, &st);
+    gappy_open(&g, "blue", 1);
+    playout_stats(g.r.p, &st);
     CHECK_EQ_INT(st.role, PLAYOUT_ROLE_SLATE);   /* nothing cued yet */
     /* a timeout well past any pause of a loaded machine's decoding */
-    CHECK_EQ_INT(playout_cue(p, 0, 1, live, NULL, 500000), 0);
-    r.p = p;
-    r.video = video;
-    r.audio = audio;
-    r.frames = LIVE_FRAMES;
-    pthread_create(&t, NULL, run, &r);
-    while (queue_receive(video, &item) == 0) {
+    CHECK_EQ_INT(playout_cue(g.r.p, 0, 1, g.input, NULL, 500000), 0);
+    gappy_run(&g, LIVE_FRAMES);
+    while (queue_receive(g.r.video, &item) == 0) {
         AVFrame *f = item;
         int y = f->data[0][(H / 2) * f->linesize[0] + W / 2];
         /* the file is gray (128); the slate blue (luma about 41) */
@@ -339,13 +338,13 @@ static void check_live_loss_stats(void)
         else
             other++;
         av_frame_free(&f);
-        if (queue_receive(audio, &item) == 0)
+        if (queue_receive(g.r.audio, &item) == 0)
             av_frame_free((AVFrame **)&item);
         n++;
         usleep(5000);   /* the output clock's pace, roughly: the timeout is on the wall clock */
     }
-    pthread_join(t, NULL);
-    CHECK_EQ_INT(r.ret, 0);
+    pthread_join(g.thread, NULL);
+    CHECK_EQ_INT(g.r.ret, 0);
     CHECK_EQ_INT(n, LIVE_FRAMES);
     CHECK_EQ_INT(other, 0);
     /* what the events say was lost (a loaded machine may fail over and
@@ -363,7 +362,7 @@ static void check_live_loss_stats(void)
     if (down_at >= 0)
         loss += LIVE_FRAMES - down_at;
 
-    playout_stats(p, &st);
+    playout_stats(g.r.p, &st);
     CHECK_EQ_INT(st.frames_out, LIVE_FRAMES);
     CHECK_EQ_INT(st.role, PLAYOUT_ROLE_SLATE);
     CHECK(failovers >= 1);
@@ -377,10 +376,7 @@ static void check_live_loss_stats(void)
     CHECK(st.frames_dropped > 0);
     CHECK(st.frames_repeated > 0);
     CHECK_EQ_INT(primary - st.frames_repeated + st.frames_dropped, GAP_FRAMES);
-    playout_free(&p);
-    queue_free(&video);
-    queue_free(&audio);
-    unlink(path);
+    gappy_close(&g);
 }
 
 int main(void)
