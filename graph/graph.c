@@ -726,14 +726,15 @@ static int window_cmp(const void *pa, const void *pb)
     const WindowFile *a = pa, *b = pb;
     int ra = window_rank(a), rb = window_rank(b);
     /* a whole segment (part -1) after its parts */
-    int pa_ = a->name.part < 0 ? INT32_MAX : a->name.part, pb_ = b->name.part < 0 ? INT32_MAX : b->name.part;
+    int part_a = a->name.part < 0 ? INT32_MAX : a->name.part;
+    int part_b = b->name.part < 0 ? INT32_MAX : b->name.part;
 
     if (ra != rb)
         return ra - rb;
     if (a->name.number != b->name.number)
         return a->name.number < b->name.number ? -1 : 1;
-    if (pa_ != pb_)
-        return pa_ < pb_ ? -1 : 1;
+    if (part_a != part_b)
+        return part_a < part_b ? -1 : 1;
     return strcmp(a->path, b->path);
 }
 

@@ -704,7 +704,6 @@ static int add_edit(Channel *ch, const ScheduleEdit *e, char *err, size_t size)
     return 0;
 }
 
-/* An API change, logged, in the as-run log and as an event. */
 /* The operator's change, its edits made, goes on air from frame (recue_from);
  * once it does it is logged, written to the as-run log and emitted as an
  * `api` event with the request's fields (event_field_*, may be empty),
