@@ -218,35 +218,41 @@ def case_restart():
         return R.finish_case('control-restart', wd, fails, info)
 
 
-def with_push(conf, origin):
-    """The conf pushing to origin (a push_test.Nginx), under /live/."""
+def with_push(conf, *origins):
+    """The conf (as R.write_conf writes it) pushing to origins (push_test.Nginx), under /live/."""
     with open(conf) as f:
         text = f.read()
     text = text.replace('output: { dir: out, segment: 1s, window: 40 }\n',
                         'output:\n  dir: out\n  segment: 1s\n  window: 40\n  push:\n'
-                        '    - { url: "http://127.0.0.1:%d/live/" }\n' % origin.port)
+                        + ''.join('    - { url: "http://127.0.0.1:%d/live/" }\n' % o.port for o in origins))
     with open(conf, 'w') as f:
         f.write(text)
 
 
+def holds_window(out, rung, origin, which, fails):
+    """origin holds the whole local window of rung, byte for byte, and the last playlists."""
+    segs, _ = R.playlist(out, rung)
+    for name, _, _, _ in segs:
+        there = os.path.join(origin.root, 'live', rung, name)
+        if not os.path.exists(there):
+            fails.append('%s/%s is not on the %s' % (rung, name, which))
+        elif open(there, 'rb').read() != open(os.path.join(out, rung, name), 'rb').read():
+            fails.append('%s/%s on the %s differs from the local file' % (rung, name, which))
+    for top in ('master.m3u8', rung + '/index.m3u8'):
+        there = os.path.join(origin.root, 'live', top)
+        if not os.path.exists(there) or open(there).read() != open(os.path.join(out, top)).read():
+            fails.append('the %s\'s %s is not the last local one' % (which, top))
+
+
 def judge_push_swap(out, rung, a, b, fails, info):
     """After a reload moved the push from origin a to origin b: b holds the whole local
-    window, byte for byte (what was published before b was a target too) and the last
-    playlists; a holds only what came before the reload and stopped there."""
+    window (what was published before b was a target too); a holds only what came
+    before the reload and stopped there."""
     segs, text = R.playlist(out, rung)
     local = os.path.join(out, rung)
     on_b = os.path.join(b.root, 'live', rung)
     on_a = os.path.join(a.root, 'live', rung)
-    for name, _, _, _ in segs:
-        there = os.path.join(on_b, name)
-        if not os.path.exists(there):
-            fails.append('%s/%s is not on the new origin' % (rung, name))
-        elif open(there, 'rb').read() != open(os.path.join(local, name), 'rb').read():
-            fails.append('%s/%s on the new origin differs from the local file' % (rung, name))
-    for top in ('master.m3u8', rung + '/index.m3u8'):
-        there = os.path.join(b.root, 'live', top)
-        if not os.path.exists(there) or open(there).read() != open(os.path.join(out, top)).read():
-            fails.append('the new origin\'s %s is not the last local one' % top)
+    holds_window(out, rung, b, 'new origin', fails)
     try:
         a_segs = sorted(n for n in os.listdir(on_a) if n.startswith('seg_'))
         a_text = open(os.path.join(on_a, 'index.m3u8')).read()
@@ -270,12 +276,14 @@ def case_reload():
     loop, the slate after it), with no gap in the output; the new origin gets the whole
     window (what came before it too) and follows, the old one stops. A broken file is
     refused (400 naming file:line:col) and changes nothing; a change of the canvas is
-    refused (409 naming `video`); SIGHUP reloads too."""
+    refused (409 naming `video`); SIGHUP reloads too, adding a third origin beside the
+    second, which goes on as it was (not sent the window again) while the third gets it."""
     with J.Workdir('control-reload') as wd:
         R.make_clip(wd.path, 'red', 'red', None, 8)
         R.make_clip(wd.path, 'green', 'lime', None, 8)
         origin_a = P.Nginx(wd.path, J.free_port(), 'origin-a')
         origin_b = P.Nginx(wd.path, J.free_port(), 'origin-b')
+        origin_c = P.Nginx(wd.path, J.free_port(), 'origin-c')
         sources = '  red: { file: red.mp4, loop: true }\n  green: { file: green.mp4, loop: true }\n'
         items = '    - { source: red, duration: 1h, title: "Red" }\n'
         conf = R.write_conf(wd.path, sources, items)
@@ -283,8 +291,8 @@ def case_reload():
         original = open(conf).read()
         out = os.path.join(wd.path, 'out')
         fails, info = [], []
-        origin_a.start()
-        origin_b.start()
+        for o in (origin_a, origin_b, origin_c):
+            o.start()
         p, admin = start(conf, '--for', '22s')
         at = None
         try:
@@ -314,20 +322,25 @@ def case_reload():
             if code != 409 or 'video' not in json.dumps(answer):
                 fails.append('a new canvas answered %s %s, expected 409 naming video' % (code, answer))
             with open(conf, 'w') as f:
-                f.write(good)
+                f.write(good.replace('    - { url: "http://127.0.0.1:%d/live/" }\n' % origin_b.port,
+                                     '    - { url: "http://127.0.0.1:%d/live/" }\n' % origin_b.port
+                                     + '    - { url: "http://127.0.0.1:%d/live/" }\n' % origin_c.port))
             os.killpg(p.pid, signal.SIGHUP)
         finally:
             rc, err = R.finish(p, 60)
-            origin_a.kill()
-            origin_b.kill()
+            for o in (origin_a, origin_b, origin_c):
+                o.kill()
         info.append('exit %s; stderr: %s' % (rc, err.strip()[-1500:]))
         if rc != 0:
             fails.append('onair run exited %s' % rc)
         if 'reloaded' not in err:
             fails.append('SIGHUP: no reload logged')
-        if 'a new target, starting from the window' not in err or '(no longer a target)' not in err:
-            fails.append('the push targets\' change was not logged')
+        started = err.count('a new target, starting from the window')
+        if started != 2 or err.count('(no longer a target)') != 1:
+            fails.append('%d targets started and %d went, expected 2 (the second origin, then the third) '
+                         'and 1 (the first)' % (started, err.count('(no longer a target)')))
         judge_push_swap(out, '%dx%d' % (R.W, R.H), origin_a, origin_b, fails, info)
+        holds_window(out, '%dx%d' % (R.W, R.H), origin_c, 'third origin', fails)
         lines = asrun(out)
         start_t = R.parse_iso(next(a for a in lines if 'actual_start' in a)['actual_start'])
         got, segs = colour_runs(out)
