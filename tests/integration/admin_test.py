@@ -175,6 +175,14 @@ def check_metrics(o, fails):
             fails.append('/metrics: # TYPE %s more than once' % name)
     if TOKEN in text:
         fails.append('/metrics shows the token')
+    # bucket bounds as the shortest text that reads back as the same double
+    if 'onair_segment_publish_delay_seconds_bucket{channel="demo",le="0.1"} ' not in text:
+        fails.append('/metrics lacks the publish delay\'s le="0.1" bucket')
+    for le in set(re.findall(r'[{,]le="([^"]+)"', text)) - {'+Inf'}:
+        shortest = next(t for t in ('%.15g' % float(le), '%.16g' % float(le), '%.17g' % float(le))
+                        if float(t) == float(le))
+        if le != shortest:
+            fails.append('/metrics: le="%s", not the shortest le="%s"' % (le, shortest))
     start = re.search(r'^process_start_time_seconds (\S+)', text, re.M)
     if start and abs(float(start.group(1)) - time.time()) > 600:
         fails.append('process_start_time_seconds %s is not about now' % start.group(1))
