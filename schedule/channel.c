@@ -54,6 +54,16 @@ typedef struct CueInfo {
 enum Role { ROLE_PRIMARY, ROLE_BACKUP, ROLE_SLATE };
 static const char *const role_names[] = { "primary", "backup", "slate" };
 
+/* Why the slate is on air: a slate_on event's reason and the reason label of
+ * onair_slate_reason. NO_PICTURE has no event: the playout falls to the
+ * slate frame by frame while a program's source has no picture (still
+ * connecting, ended before its slot, could not be opened). */
+enum SlateReason { SLATE_GAP, SLATE_HELD, SLATE_INPUT_LOSS, SLATE_NO_PICTURE, SLATE_REASONS };
+static const char *const slate_reasons[SLATE_REASONS] = {
+    [SLATE_GAP] = "gap", [SLATE_HELD] = "held", [SLATE_INPUT_LOSS] = "input_loss",
+    [SLATE_NO_PICTURE] = "no_picture",
+};
+
 struct Channel {
     const ChannelConf *conf;  /* the one it runs with now; changed by a reload, under ctl */
     ChannelOptions opt;
@@ -335,8 +345,8 @@ static void on_event(void *opaque, const PlayoutEvent *ev)
         event_field_str(&f, "scheduled", when);
         event_emit(ch->id, EVENT_PROGRAM_START, (const char *)f.data);
         ch->on_air_cue = ev->cue_id;
-        set_role(ch, p->source ? ROLE_PRIMARY : ROLE_SLATE, info->flags & SCHEDULE_HELD ? "held" : "gap",
-                 ev->frame);
+        set_role(ch, p->source ? ROLE_PRIMARY : ROLE_SLATE,
+                 slate_reasons[info->flags & SCHEDULE_HELD ? SLATE_HELD : SLATE_GAP], ev->frame);
         break;
     }
     case PLAYOUT_FAILOVER: {
@@ -346,7 +356,7 @@ static void on_event(void *opaque, const PlayoutEvent *ev)
         event_field_str(&f, "role", ev->on_backup ? "backup" : "slate");
         event_field_int(&f, "frame", ev->frame);
         event_emit(ch->id, EVENT_FAILOVER, (const char *)f.data);
-        set_role(ch, ev->on_backup ? ROLE_BACKUP : ROLE_SLATE, "input_loss", ev->frame);
+        set_role(ch, ev->on_backup ? ROLE_BACKUP : ROLE_SLATE, slate_reasons[SLATE_INPUT_LOSS], ev->frame);
         break;
     }
     case PLAYOUT_RECOVERED: {
@@ -1346,13 +1356,43 @@ static void watch_lateness(Channel *ch)
     ch->late = late > 0;
 }
 
+/* Why the slate airs now, or -1 when it does not: the playout says whether
+ * its last frame was the slate (as onair_source_active{role="slate"}); the
+ * program on air and the role its events left say why. */
+static int slate_reason(Channel *ch)
+{
+    PlayoutStats st;
+    int reason = -1;
+
+    if (!channel_running(ch))
+        return -1;
+    playout_stats(ch->playout, &st);
+    if (!st.frames_out || st.role != PLAYOUT_ROLE_SLATE)
+        return -1;
+    pthread_mutex_lock(&ch->lock);
+    if (ch->on_air_cue >= 0) {
+        const CueInfo *info = &ch->info[ch->on_air_cue % MAX_CUES];
+        /* a primary that failed over to a backup which went silent too is
+         * still the input lost */
+        reason = info->flags & SCHEDULE_HELD ? SLATE_HELD : info->source < 0 ? SLATE_GAP
+               : ch->role != ROLE_PRIMARY ? SLATE_INPUT_LOSS : SLATE_NO_PICTURE;
+    }
+    pthread_mutex_unlock(&ch->lock);
+    return reason;
+}
+
 void channel_metrics(Channel *ch, MetricVisit visit, void *opaque)
 {
     char why[64];
     MetricSample up = { .id = METRIC_CHANNEL_UP, .value = channel_running(ch) };
     MetricSample ready = { .id = METRIC_CHANNEL_READY, .value = channel_ready(ch, why, sizeof(why)) };
+    int reason = slate_reason(ch);
 
     visit(opaque, &up);
     visit(opaque, &ready);
+    for (int r = 0; r < SLATE_REASONS; r++) {
+        MetricSample s = { .id = METRIC_SLATE_REASON, .labels = { slate_reasons[r] }, .value = r == reason };
+        visit(opaque, &s);
+    }
     graph_metrics(ch->graph, visit, opaque);
 }

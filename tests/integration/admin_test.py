@@ -489,9 +489,33 @@ def case_bind_in_use(d):
 # ---- PENDING: needs the channel operating API (schedule/channel.c) ----------------
 # Not registered in meson.build until channel_skip & co. stop answering 501.
 
+SLATE_REASONS = {'gap', 'held', 'input_loss', 'no_picture'}
+
+
+def slate_reasons(o):
+    """onair_slate_reason of channel demo from one scrape: {reason: value}."""
+    _, _, b = o.request('GET', '/metrics')
+    return {m.group(1): float(m.group(2)) for m in
+            re.finditer(r'^onair_slate_reason\{channel="demo",reason="([^"]+)"\} (\S+)$', b.decode(), re.M)}
+
+
+def wait_slate_reason(o, fails, label, want, seconds=3):
+    """onair_slate_reason at 1 for want only (None: for none), every reason given."""
+    deadline = time.time() + seconds * J.timeout_scale()
+    while True:
+        got = slate_reasons(o)
+        if set(got) == SLATE_REASONS and got == {r: float(r == want) for r in SLATE_REASONS}:
+            return
+        if time.time() > deadline:
+            fails.append('%s: onair_slate_reason %r, want 1 for %s only' % (label, got, want))
+            return
+        time.sleep(0.1)
+
+
 def case_api_live(d):
     """skip, slate, take, extend answered 200 with the channel object; each seen as an
-    "api" event on the stream with increasing ids; /readyz says "starting" at first;
+    "api" event on the stream with increasing ids; onair_slate_reason{reason="held"} at 1
+    while the slate is held, every reason 0 before and after; /readyz says "starting" at first;
     a good reload answers {"reloaded":["demo"]} and a "reload" event; SIGHUP logged."""
     fails = []
     conf = write_conf(d)
@@ -511,10 +535,16 @@ def case_api_live(d):
                  ('POST', '/api/v1/channels/demo/take', '{"source":"red","duration":"3s"}', 'take'),
                  ('POST', '/api/v1/channels/demo/extend', '{"by":"10s"}', 'extend'),
                  ('POST', '/api/v1/channels/demo/extend', '{"by":"-5s"}', 'extend')]
-        for method, path, body, _ in calls:
+        wait_slate_reason(o, fails, 'bars on air', None)
+        for method, path, body, action in calls:
             s, h, b = o.request(method, path, body=body)
             if s != 200 or json.loads(b).get('id') != 'demo':
                 fails.append('%s %s: %s %r' % (method, path, s, b[:300]))
+            # the slate held: its reason is "held" while it airs, and no reason once released
+            if action == 'slate':
+                wait_slate_reason(o, fails, 'slate held', 'held')
+            elif action == 'slate_release':
+                wait_slate_reason(o, fails, 'slate released', None)
             time.sleep(0.3)
         s, h, b = o.request('POST', '/api/v1/channels/demo/take', body='{"source":"nosuch"}')
         json_error(fails, 'take of an unknown source', s, h, b, 404, ['nosuch'])
