@@ -188,6 +188,26 @@ def check_metrics(o, fails):
         fails.append('process_start_time_seconds %s is not about now' % start.group(1))
 
 
+def documented_channel():
+    """docs/api.md's example of a channel object, its // comments dropped."""
+    with open(os.path.join(J.REPO, 'docs', 'api.md')) as f:
+        text = f.read()
+    block = text.split('→ CHANNEL', 1)[1].split('```json', 1)[1].split('```', 1)[0]
+    return json.loads(re.sub(r'\s//\s[^\n]*', '', block))
+
+
+def check_channel_documented(fails, ch):
+    """Every member of the channel object answered is in docs/api.md's example and every
+    one there is answered: at the top, in now and next, in each source and push target."""
+    doc = documented_channel()
+    pairs = [('the channel object', doc, ch)]
+    pairs += [(k, doc[k], ch[k]) for k in ('now', 'next') if ch.get(k)]
+    pairs += [('%s[%d]' % (k, i), doc[k][0], x) for k in ('sources', 'push') for i, x in enumerate(ch.get(k) or [])]
+    for label, d, c in pairs:
+        if set(c) != set(d):
+            fails.append('%s: answered %s, docs/api.md documents %s' % (label, sorted(c), sorted(d)))
+
+
 def refusals(o, fails):
     """401, 400, 404, 405, 413: JSON errors naming what is wrong; nothing changes."""
     before = o.request('GET', '/api/v1/channels/demo')
@@ -382,6 +402,11 @@ def case_basic(d):
             fails.append('GET /api/v1/channels: %s %r' % (s, b[:300]))
         elif h.get('access-control-allow-origin') != '*':
             fails.append('GET /api/v1/channels without Access-Control-Allow-Origin: *')
+        s, h, b = o.request('GET', '/api/v1/channels/demo')
+        if s == 200:
+            check_channel_documented(fails, json.loads(b))
+        else:
+            fails.append('GET /api/v1/channels/demo: %s %r' % (s, b[:300]))
         s, h, b = o.request('GET', '/api/v1/channels/demo/schedule?hours=2')
         if s != 200 or 'entries' not in json.loads(b):
             fails.append('GET schedule: %s %r' % (s, b[:300]))
