@@ -136,6 +136,13 @@ static SourceConfig playout_source(const Channel *ch, const char *url)
     };
 }
 
+/* A live source (a URL) is one the playout watches: silent for its timeout,
+ * it is replaced by its backup or the slate. Files and generators are not. */
+static int source_live(const ConfSource *src)
+{
+    return src->kind == CONF_SOURCE_URL;
+}
+
 /* A source of the conf as a playout input, starting `offset_us` into it. */
 static int open_input(Channel *ch, int index, int64_t offset_us, int64_t cue_wall, PlayoutInput **in)
 {
@@ -143,7 +150,6 @@ static int open_input(Channel *ch, int index, int64_t offset_us, int64_t cue_wal
     const ConfSource *src = &c->sources[index];
     SourceConfig sc = playout_source(ch, src->name);
     char color[16];
-    int live = 0;
 
     color_string(color, sizeof(color), c->slate.color);
     sc.color = color;
@@ -166,10 +172,9 @@ static int open_input(Channel *ch, int index, int64_t offset_us, int64_t cue_wal
         sc.url = src->url;
         sc.reconnect = 1;
         sc.stall_timeout_us = src->timeout;
-        live = 1;
         break;
     }
-    return playout_input_start(in, &sc, live);
+    return playout_input_start(in, &sc, source_live(src));
 }
 
 static int open_backup(Channel *ch, int index, int64_t cue_wall, PlayoutInput **in)
@@ -1273,15 +1278,16 @@ int channel_status_json(Channel *ch, Buf *out)
         buf_printf(out, "null");
     }
     buf_printf(out, ",\"sources\":[");
-    for (int i = 0, n = 0; i < conf->nb_sources; i++) {
+    /* every source of the conf, so that a page can offer each to take;
+     * healthy only where it is known: a live one on air */
+    for (int i = 0; i < conf->nb_sources; i++) {
         const ConfSource *src = &conf->sources[i];
-        int this_on_air = on_air && info.source == i;
-        if (src->kind != CONF_SOURCE_URL)
-            continue;
-        buf_printf(out, "%s{\"name\":", n++ ? "," : "");
+        int live = source_live(src), this_on_air = on_air && info.source == i;
+        buf_printf(out, "%s{\"name\":", i ? "," : "");
         json_append_string(out, src->name);
-        buf_printf(out, ",\"live\":true,\"on_air\":%s,\"healthy\":%s}", this_on_air ? "true" : "false",
-                   !this_on_air ? "null" : role == ROLE_PRIMARY ? "true" : "false");
+        buf_printf(out, ",\"live\":%s,\"on_air\":%s,\"healthy\":%s}", live ? "true" : "false",
+                   this_on_air ? "true" : "false",
+                   !live || !this_on_air ? "null" : role == ROLE_PRIMARY ? "true" : "false");
     }
     buf_printf(out, "],\"push\":[");
     for (int i = 0; i < graph_npush(ch->graph); i++) {
