@@ -237,6 +237,19 @@ int prom_add_process(PromWriter *w)
 
 /* ---- writing ---- */
 
+/* The shortest of %.15g, %.16g and %.17g that reads back as v: 0.1 reads
+ * "0.1", not "0.10000000000000001", and nothing is rounded away. A
+ * histogram's le must read as the same double in every scrape, or
+ * Prometheus sees a new series. */
+static void shortest_double(char *text, size_t size, double v)
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(text, size, "%.*g", digits, v);
+        if (strtod(text, NULL) == v)
+            return;
+    }
+}
+
 /* A value as the format writes floats: integers exactly, NaN and infinities
  * by their names. */
 static int put_value(Buf *b, double v)
@@ -249,10 +262,7 @@ static int put_value(Buf *b, double v)
 
     if (v == floor(v) && fabs(v) < 1e15)
         return buf_printf(b, "%.0f", v);
-    /* the shortest of the two that reads back as v */
-    snprintf(text, sizeof(text), "%.15g", v);
-    if (strtod(text, NULL) != v)
-        snprintf(text, sizeof(text), "%.17g", v);
+    shortest_double(text, sizeof(text), v);
     return buf_printf(b, "%s", text);
 }
 
@@ -290,12 +300,13 @@ static int put_sample(Buf *b, const MetricDef *d, const PromSample *s)
     if (d->type != METRIC_HISTOGRAM)
         return put_series(b, d->name, "", s->labels, NULL, s->value);
     for (int k = 0; k < s->nbuckets; k++) {
-        char le[64];
+        char bound[32], le[64];
         total += s->buckets[k];
         if (k < s->nbuckets - 1)
-            snprintf(le, sizeof(le), "le=\"%.17g\"", s->bounds[k]);
+            shortest_double(bound, sizeof(bound), s->bounds[k]);
         else
-            snprintf(le, sizeof(le), "le=\"+Inf\"");
+            snprintf(bound, sizeof(bound), "+Inf");
+        snprintf(le, sizeof(le), "le=\"%s\"", bound);
         if ((ret = put_series(b, d->name, "_bucket", s->labels, le, (double)total)) < 0)
             return ret;
     }

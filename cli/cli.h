@@ -19,6 +19,14 @@ int cmd_run(int argc, char **argv);
 /* Prints "onair: <msg>" as a usage error with a pointer to --help. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* --log-format, which every command that runs a pipeline takes: text on
+ * stderr (the default), or json: JSON lines on stdout, where a collector
+ * reads them beside --progress json (common/log.c). Sets *json; returns 0,
+ * or usage_error's status naming cmd. */
+int parse_log_format(const char *cmd, const char *arg, int *json);
+/* Its --help text, after the option's column. */
+#define LOG_FORMAT_HELP "log lines as JSON objects on stdout (default: text on stderr)"
+
 struct ConfReport;
 /* Prints a config report's messages on stderr, one "FILE:LINE:COL: ..." line each. */
 void print_conf_report(const struct ConfReport *r);

@@ -37,6 +37,14 @@ int usage_error(const char *cmd, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+int parse_log_format(const char *cmd, const char *arg, int *json)
+{
+    if (strcmp(arg, "json") && strcmp(arg, "text"))
+        return usage_error(cmd, "--log-format: '%s' is not text or json", arg);
+    *json = !strcmp(arg, "json");
+    return 0;
+}
+
 void print_conf_report(const ConfReport *r)
 {
     for (int i = 0; i < r->count; i++) {

@@ -242,7 +242,7 @@ static void print_help(void)
            "\n"
            "  -q, --quiet           no notices (errors and warnings stay)\n"
            "  -v, --verbose         more detail (what goes on air, when)\n"
-           "      --log-format json log lines as JSON objects on stderr\n");
+           "      --log-format json " LOG_FORMAT_HELP "\n");
 }
 
 /* The server's limits as conf merged them; 0: the server's default. */
@@ -303,9 +303,8 @@ int cmd_run(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'v': verbose = 1; break;
         case 'L':
-            if (strcmp(optarg, "json") && strcmp(optarg, "text"))
-                return usage_error("run", "--log-format: '%s' is not text or json", optarg);
-            json = !strcmp(optarg, "json");
+            if (parse_log_format("run", optarg, &json))
+                return EXIT_USAGE;
             break;
         case 'h':
             print_help();

@@ -94,7 +94,7 @@ static void print_help(void)
            "  -y, --overwrite         replace the output of an earlier run in OUTDIR\n"
            "  -q, --quiet             no progress, no notices (errors and warnings stay)\n"
            "      --progress json     one JSON object a second on stdout\n"
-           "      --log-format json   log lines as JSON objects on stderr\n"
+           "      --log-format json   " LOG_FORMAT_HELP "\n"
            "  -v, --verbose           more detail\n", CONF_DEFAULT_LADDER, encoders, fallbacks);
 }
 
@@ -160,9 +160,8 @@ static int parse_options(int argc, char **argv, Options *o)
             o->json_progress = 1;
             break;
         case 'L':
-            if (strcmp(optarg, "json") && strcmp(optarg, "text"))
-                return usage_error("transcode", "--log-format: '%s' is not text or json", optarg);
-            o->json_log = !strcmp(optarg, "json");
+            if (parse_log_format("transcode", optarg, &o->json_log))
+                return EXIT_USAGE;
             break;
         case 'h':
             print_help();

@@ -26,6 +26,10 @@ const MetricDef metric_defs[METRIC_COUNT] = {
         "Source pictures never aired: they came faster than the output clock took them.", { NULL }, 1 },
     [METRIC_SOURCE_ACTIVE] = { "onair_source_active", METRIC_GAUGE,
         "1 for the role on air now (primary, backup, slate), 0 for the others.", { "role" }, 1 },
+    [METRIC_SLATE_REASON] = { "onair_slate_reason", METRIC_GAUGE,
+        "1 for why the slate is on air now (gap: none scheduled, held: through the API, input_loss: "
+        "the live input is lost and no backup plays, no_picture: the program's source has none), "
+        "0 for the others; all 0 while it is not on air.", { "reason" }, 1 },
     [METRIC_INPUT_LOSS_SECONDS] = { "onair_input_loss_seconds_total", METRIC_COUNTER,
         "Time a scheduled live input was silent (on its backup or the slate instead).", { NULL }, 1 },
     [METRIC_SLATE_SECONDS] = { "onair_slate_seconds_total", METRIC_COUNTER,

@@ -54,6 +54,16 @@ typedef struct CueInfo {
 enum Role { ROLE_PRIMARY, ROLE_BACKUP, ROLE_SLATE };
 static const char *const role_names[] = { "primary", "backup", "slate" };
 
+/* Why the slate is on air: a slate_on event's reason and the reason label of
+ * onair_slate_reason. NO_PICTURE has no event: the playout falls to the
+ * slate frame by frame while a program's source has no picture (still
+ * connecting, ended before its slot, could not be opened). */
+enum SlateReason { SLATE_GAP, SLATE_HELD, SLATE_INPUT_LOSS, SLATE_NO_PICTURE, SLATE_REASONS };
+static const char *const slate_reasons[SLATE_REASONS] = {
+    [SLATE_GAP] = "gap", [SLATE_HELD] = "held", [SLATE_INPUT_LOSS] = "input_loss",
+    [SLATE_NO_PICTURE] = "no_picture",
+};
+
 struct Channel {
     const ChannelConf *conf;  /* the one it runs with now; changed by a reload, under ctl */
     ChannelOptions opt;
@@ -126,6 +136,13 @@ static SourceConfig playout_source(const Channel *ch, const char *url)
     };
 }
 
+/* A live source (a URL) is one the playout watches: silent for its timeout,
+ * it is replaced by its backup or the slate. Files and generators are not. */
+static int source_live(const ConfSource *src)
+{
+    return src->kind == CONF_SOURCE_URL;
+}
+
 /* A source of the conf as a playout input, starting `offset_us` into it. */
 static int open_input(Channel *ch, int index, int64_t offset_us, int64_t cue_wall, PlayoutInput **in)
 {
@@ -133,7 +150,6 @@ static int open_input(Channel *ch, int index, int64_t offset_us, int64_t cue_wal
     const ConfSource *src = &c->sources[index];
     SourceConfig sc = playout_source(ch, src->name);
     char color[16];
-    int live = 0;
 
     color_string(color, sizeof(color), c->slate.color);
     sc.color = color;
@@ -156,10 +172,9 @@ static int open_input(Channel *ch, int index, int64_t offset_us, int64_t cue_wal
         sc.url = src->url;
         sc.reconnect = 1;
         sc.stall_timeout_us = src->timeout;
-        live = 1;
         break;
     }
-    return playout_input_start(in, &sc, live);
+    return playout_input_start(in, &sc, source_live(src));
 }
 
 static int open_backup(Channel *ch, int index, int64_t cue_wall, PlayoutInput **in)
@@ -335,8 +350,8 @@ static void on_event(void *opaque, const PlayoutEvent *ev)
         event_field_str(&f, "scheduled", when);
         event_emit(ch->id, EVENT_PROGRAM_START, (const char *)f.data);
         ch->on_air_cue = ev->cue_id;
-        set_role(ch, p->source ? ROLE_PRIMARY : ROLE_SLATE, info->flags & SCHEDULE_HELD ? "held" : "gap",
-                 ev->frame);
+        set_role(ch, p->source ? ROLE_PRIMARY : ROLE_SLATE,
+                 slate_reasons[info->flags & SCHEDULE_HELD ? SLATE_HELD : SLATE_GAP], ev->frame);
         break;
     }
     case PLAYOUT_FAILOVER: {
@@ -346,7 +361,7 @@ static void on_event(void *opaque, const PlayoutEvent *ev)
         event_field_str(&f, "role", ev->on_backup ? "backup" : "slate");
         event_field_int(&f, "frame", ev->frame);
         event_emit(ch->id, EVENT_FAILOVER, (const char *)f.data);
-        set_role(ch, ev->on_backup ? ROLE_BACKUP : ROLE_SLATE, "input_loss", ev->frame);
+        set_role(ch, ev->on_backup ? ROLE_BACKUP : ROLE_SLATE, slate_reasons[SLATE_INPUT_LOSS], ev->frame);
         break;
     }
     case PLAYOUT_RECOVERED: {
@@ -1300,15 +1315,16 @@ int channel_status_json(Channel *ch, Buf *out)
         buf_printf(out, "null");
     }
     buf_printf(out, ",\"sources\":[");
-    for (int i = 0, n = 0; i < conf->nb_sources; i++) {
+    /* every source of the conf, so that a page can offer each to take;
+     * healthy only where it is known: a live one on air */
+    for (int i = 0; i < conf->nb_sources; i++) {
         const ConfSource *src = &conf->sources[i];
-        int this_on_air = on_air && info.source == i;
-        if (src->kind != CONF_SOURCE_URL)
-            continue;
-        buf_printf(out, "%s{\"name\":", n++ ? "," : "");
+        int live = source_live(src), this_on_air = on_air && info.source == i;
+        buf_printf(out, "%s{\"name\":", i ? "," : "");
         json_append_string(out, src->name);
-        buf_printf(out, ",\"live\":true,\"on_air\":%s,\"healthy\":%s}", this_on_air ? "true" : "false",
-                   !this_on_air ? "null" : role == ROLE_PRIMARY ? "true" : "false");
+        buf_printf(out, ",\"live\":%s,\"on_air\":%s,\"healthy\":%s}", live ? "true" : "false",
+                   this_on_air ? "true" : "false",
+                   !live || !this_on_air ? "null" : role == ROLE_PRIMARY ? "true" : "false");
     }
     buf_printf(out, "],\"push\":[");
     graph_push_targets(ch->graph, json_push_target, out);
@@ -1373,13 +1389,43 @@ static void watch_lateness(Channel *ch)
     ch->late = late > 0;
 }
 
+/* Why the slate airs now, or -1 when it does not: the playout says whether
+ * its last frame was the slate (as onair_source_active{role="slate"}); the
+ * program on air and the role its events left say why. */
+static int slate_reason(Channel *ch)
+{
+    PlayoutStats st;
+    int reason = -1;
+
+    if (!channel_running(ch))
+        return -1;
+    playout_stats(ch->playout, &st);
+    if (!st.frames_out || st.role != PLAYOUT_ROLE_SLATE)
+        return -1;
+    pthread_mutex_lock(&ch->lock);
+    if (ch->on_air_cue >= 0) {
+        const CueInfo *info = &ch->info[ch->on_air_cue % MAX_CUES];
+        /* a primary that failed over to a backup which went silent too is
+         * still the input lost */
+        reason = info->flags & SCHEDULE_HELD ? SLATE_HELD : info->source < 0 ? SLATE_GAP
+               : ch->role != ROLE_PRIMARY ? SLATE_INPUT_LOSS : SLATE_NO_PICTURE;
+    }
+    pthread_mutex_unlock(&ch->lock);
+    return reason;
+}
+
 void channel_metrics(Channel *ch, MetricVisit visit, void *opaque)
 {
     char why[64];
     MetricSample up = { .id = METRIC_CHANNEL_UP, .value = channel_running(ch) };
     MetricSample ready = { .id = METRIC_CHANNEL_READY, .value = channel_ready(ch, why, sizeof(why)) };
+    int reason = slate_reason(ch);
 
     visit(opaque, &up);
     visit(opaque, &ready);
+    for (int r = 0; r < SLATE_REASONS; r++) {
+        MetricSample s = { .id = METRIC_SLATE_REASON, .labels = { slate_reasons[r] }, .value = r == reason };
+        visit(opaque, &s);
+    }
     graph_metrics(ch->graph, visit, opaque);
 }

@@ -206,7 +206,7 @@
       this.scheduleAt = 0;
       this.scheduleKey = '';
       this.span = SPANS_S[0];
-      this.sourceNames = new Set();
+      this.sourceNames = [];   // every source of the channel: what the take picker offers
       this.preview = { src: undefined, hls: null, retry: 0 };
       for (const b of this.root.querySelectorAll('button[data-action]'))
         b.addEventListener('click', () => this.act(b.dataset.action, b));
@@ -286,13 +286,15 @@
     }
 
     // The live inputs, as the channel object lists them: healthy is known for the one on air
-    // (false: it went silent and its backup or the slate airs instead)
+    // (false: it went silent and its backup or the slate airs instead). Every source, live or
+    // not, is one the take picker offers.
     renderSources(sources) {
       const ul = this.q('.sources');
       ul.textContent = '';
-      if (!sources.length) ul.append(el('li', 'muted', 'no live inputs'));
-      for (const s of sources) {
-        this.sourceNames.add(s.name);
+      this.sourceNames = sources.map((s) => s.name);
+      const live = sources.filter((s) => s.live);
+      if (!live.length) ul.append(el('li', 'muted', 'no live inputs'));
+      for (const s of live) {
         const li = el('li');
         const sick = s.on_air && s.healthy === false;
         const state = !s.on_air ? 'standby' : sick ? 'on air, silent: replaced' : 'on air, delivering';
@@ -354,9 +356,6 @@
           if (this.span <= hours * 3600 || hours * 3600 >= maxS) break;
           hours = Math.ceil(maxS / 3600);
         }
-        for (const e of this.schedule)
-          if (e.source) this.sourceNames.add(e.source);
-        this.fillTakeSources();
         this.drawTimeline();
       } catch (e) {
         this.q('.tl-track').textContent = 'timeline: ' + e.message;

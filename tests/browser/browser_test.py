@@ -303,9 +303,10 @@ def page_report_failures(spec, rep, page):
 
 
 # The status page case: two channels in one process (640x360, 1 s segments, built-in
-# sources, looping schedules whose first programs run long enough to be skipped with
-# status.mjs's margin to spare), served by onair on one port, with the admin listener
-# on a free port of its own choosing and a token in ONAIR_ADMIN_TOKEN.
+# sources, one of them in no schedule item, looping schedules whose first programs run
+# long enough to be skipped with status.mjs's margin to spare), served by onair on one
+# port, with the admin listener on a free port of its own choosing and a token in
+# ONAIR_ADMIN_TOKEN.
 STATUS_CHANNELS = {
     'north': ('North', [('bars', 'Morning news', '40s'), ('field', 'Weather', '10s')]),
     'south': ('South', [('field', 'Colour field', '30s'), ('bars', 'Test card', '10s')]),
@@ -314,8 +315,8 @@ STATUS_CHANNELS = {
 
 def status_case(name, node, chromium):
     """The status page (web/status.*) at / of `onair run --admin`: both channels with
-    what airs, every preview playing, a skip that asks for the token and changes what
-    airs, no script error (status.mjs); a screenshot kept."""
+    what airs, every source in the take picker, every preview playing, a skip that asks
+    for the token and changes what airs, no script error (status.mjs); a screenshot kept."""
     with J.Workdir('browser-' + name) as wd:
         port = J.free_port()
         confs = []
@@ -328,6 +329,8 @@ def status_case(name, node, chromium):
                         'ladder: [ 360p ]\n'
                         'encoder: { backend: x264, preset: ultrafast }\n'
                         'sources:\n  bars: { generate: testsrc }\n  field: { generate: color }\n'
+                        # neither live nor scheduled: the take picker still offers it
+                        '  spare: { generate: testsrc }\n'
                         'schedule:\n  loop: true\n  items:\n' % (ch, title))
                 for src, item_title, dur in items:
                     f.write('    - { source: %s, duration: %s, title: "%s" }\n' % (src, dur, item_title))

@@ -3,6 +3,8 @@
 // unless:
 //   - every channel of GET /api/v1/channels has its card, showing the title of
 //     the program on air (the API read just before or just after the page);
+//   - every card's take picker offers every source the channel object lists, one
+//     that is neither live nor in the schedule among them;
 //   - every card's preview <video> plays: currentTime past --min-played s;
 //   - a click on the first channel's Skip asks for the token (a dialog: nothing
 //     asked before), and once it is entered what airs changes: the API's
@@ -102,7 +104,30 @@ async function main() {
     else
       console.log('titles: ' + api.map((c) => `${c.id} "${c.now.title}"`).join(', '));
 
-    // 2. every preview plays
+    // 2. the take picker: every source of the channel, not only the live or scheduled ones
+    for (const c of problems.length ? [] : api) {
+      const names = (c.sources || []).map((x) => x.name).sort();
+      const r = await fetch(new URL(`api/v1/channels/${encodeURIComponent(c.id)}/schedule?hours=1`, a.page),
+        { cache: 'no-store' });
+      const scheduled = new Set((await r.json()).entries.map((e) => e.source));
+      if (!(c.sources || []).some((x) => !x.live && !scheduled.has(x.name)))
+        problems.push(`${c.id}: no source that is neither live nor scheduled, so the picker test proves nothing ` +
+          `(sources ${JSON.stringify(c.sources)})`);
+      let offered = [];
+      while (Date.now() < deadline) {
+        offered = await pg.evaluate((id) => [...document.querySelectorAll(
+          `section.channel[data-channel="${id}"] .take-source option`)].map((o) => o.value), c.id);
+        if (offered.length === names.length && offered.every((n, i) => n === names[i])) break;
+        await sleep(250);
+      }
+      if (offered.length !== names.length || !offered.every((n, i) => n === names[i]))
+        problems.push(`${c.id}: the take picker offers ${JSON.stringify(offered)}, the channel's sources are ` +
+          JSON.stringify(names));
+      else
+        console.log(`take picker of ${c.id}: ${offered.join(', ')}`);
+    }
+
+    // 3. every preview plays
     let cards = null, notPlaying = [];
     while (!problems.length && Date.now() < deadline) {
       cards = await pg.evaluate(cardsOnPage);
@@ -117,7 +142,7 @@ async function main() {
     else if (cards)
       console.log('previews: ' + Object.entries(cards).map(([id, c]) => `${id} at ${c.video.t.toFixed(2)} s`).join(', '));
 
-    // 3. skip: asks for the token, then what airs changes
+    // 4. skip: asks for the token, then what airs changes
     if (!problems.length) {
       const id = api[0].id;
       let now0 = null, room = false;

@@ -175,9 +175,37 @@ def check_metrics(o, fails):
             fails.append('/metrics: # TYPE %s more than once' % name)
     if TOKEN in text:
         fails.append('/metrics shows the token')
+    # bucket bounds as the shortest text that reads back as the same double
+    if 'onair_segment_publish_delay_seconds_bucket{channel="demo",le="0.1"} ' not in text:
+        fails.append('/metrics lacks the publish delay\'s le="0.1" bucket')
+    for le in set(re.findall(r'[{,]le="([^"]+)"', text)) - {'+Inf'}:
+        shortest = next(t for t in ('%.15g' % float(le), '%.16g' % float(le), '%.17g' % float(le))
+                        if float(t) == float(le))
+        if le != shortest:
+            fails.append('/metrics: le="%s", not the shortest le="%s"' % (le, shortest))
     start = re.search(r'^process_start_time_seconds (\S+)', text, re.M)
     if start and abs(float(start.group(1)) - time.time()) > 600:
         fails.append('process_start_time_seconds %s is not about now' % start.group(1))
+
+
+def documented_channel():
+    """docs/api.md's example of a channel object, its // comments dropped."""
+    with open(os.path.join(J.REPO, 'docs', 'api.md')) as f:
+        text = f.read()
+    block = text.split('→ CHANNEL', 1)[1].split('```json', 1)[1].split('```', 1)[0]
+    return json.loads(re.sub(r'\s//\s[^\n]*', '', block))
+
+
+def check_channel_documented(fails, ch):
+    """Every member of the channel object answered is in docs/api.md's example and every
+    one there is answered: at the top, in now and next, in each source and push target."""
+    doc = documented_channel()
+    pairs = [('the channel object', doc, ch)]
+    pairs += [(k, doc[k], ch[k]) for k in ('now', 'next') if ch.get(k)]
+    pairs += [('%s[%d]' % (k, i), doc[k][0], x) for k in ('sources', 'push') for i, x in enumerate(ch.get(k) or [])]
+    for label, d, c in pairs:
+        if set(c) != set(d):
+            fails.append('%s: answered %s, docs/api.md documents %s' % (label, sorted(c), sorted(d)))
 
 
 def refusals(o, fails):
@@ -374,6 +402,11 @@ def case_basic(d):
             fails.append('GET /api/v1/channels: %s %r' % (s, b[:300]))
         elif h.get('access-control-allow-origin') != '*':
             fails.append('GET /api/v1/channels without Access-Control-Allow-Origin: *')
+        s, h, b = o.request('GET', '/api/v1/channels/demo')
+        if s == 200:
+            check_channel_documented(fails, json.loads(b))
+        else:
+            fails.append('GET /api/v1/channels/demo: %s %r' % (s, b[:300]))
         s, h, b = o.request('GET', '/api/v1/channels/demo/schedule?hours=2')
         if s != 200 or 'entries' not in json.loads(b):
             fails.append('GET schedule: %s %r' % (s, b[:300]))
@@ -481,9 +514,33 @@ def case_bind_in_use(d):
 # ---- PENDING: needs the channel operating API (schedule/channel.c) ----------------
 # Not registered in meson.build until channel_skip & co. stop answering 501.
 
+SLATE_REASONS = {'gap', 'held', 'input_loss', 'no_picture'}
+
+
+def slate_reasons(o):
+    """onair_slate_reason of channel demo from one scrape: {reason: value}."""
+    _, _, b = o.request('GET', '/metrics')
+    return {m.group(1): float(m.group(2)) for m in
+            re.finditer(r'^onair_slate_reason\{channel="demo",reason="([^"]+)"\} (\S+)$', b.decode(), re.M)}
+
+
+def wait_slate_reason(o, fails, label, want, seconds=3):
+    """onair_slate_reason at 1 for want only (None: for none), every reason given."""
+    deadline = time.time() + seconds * J.timeout_scale()
+    while True:
+        got = slate_reasons(o)
+        if set(got) == SLATE_REASONS and got == {r: float(r == want) for r in SLATE_REASONS}:
+            return
+        if time.time() > deadline:
+            fails.append('%s: onair_slate_reason %r, want 1 for %s only' % (label, got, want))
+            return
+        time.sleep(0.1)
+
+
 def case_api_live(d):
     """skip, slate, take, extend answered 200 with the channel object; each seen as an
-    "api" event on the stream with increasing ids; /readyz says "starting" at first;
+    "api" event on the stream with increasing ids; onair_slate_reason{reason="held"} at 1
+    while the slate is held, every reason 0 before and after; /readyz says "starting" at first;
     a good reload answers {"reloaded":["demo"]} and a "reload" event; SIGHUP logged."""
     fails = []
     conf = write_conf(d)
@@ -503,10 +560,16 @@ def case_api_live(d):
                  ('POST', '/api/v1/channels/demo/take', '{"source":"red","duration":"3s"}', 'take'),
                  ('POST', '/api/v1/channels/demo/extend', '{"by":"10s"}', 'extend'),
                  ('POST', '/api/v1/channels/demo/extend', '{"by":"-5s"}', 'extend')]
-        for method, path, body, _ in calls:
+        wait_slate_reason(o, fails, 'bars on air', None)
+        for method, path, body, action in calls:
             s, h, b = o.request(method, path, body=body)
             if s != 200 or json.loads(b).get('id') != 'demo':
                 fails.append('%s %s: %s %r' % (method, path, s, b[:300]))
+            # the slate held: its reason is "held" while it airs, and no reason once released
+            if action == 'slate':
+                wait_slate_reason(o, fails, 'slate held', 'held')
+            elif action == 'slate_release':
+                wait_slate_reason(o, fails, 'slate released', None)
             time.sleep(0.3)
         s, h, b = o.request('POST', '/api/v1/channels/demo/take', body='{"source":"nosuch"}')
         json_error(fails, 'take of an unknown source', s, h, b, 404, ['nosuch'])

@@ -10,7 +10,7 @@ ffmpeg CLI sends; `onair run --admin 127.0.0.1:0`. One scrape of /metrics passes
 `promtool check metrics`. Prometheus, scraping every second, sees
 rate(onair_frames_total[10s]) at 25 (+-10%) and onair_source_active{role="primary"} at 1;
 the sender killed, onair_source_active{role="slate"} goes to 1 within the source's
-timeout (2 s) and a generous margin. The same Prometheus evaluates the shipped alert rules
+timeout (2 s) and a generous margin, and onair_slate_reason says why: input_loss, no other. The same Prometheus evaluates the shipped alert rules
 (deploy/prometheus/alerts.yml): every rule evaluates without an error on the real series, and
 OnairSlateInputLoss becomes active (pending) for the channel once the input is cut.
 """
@@ -293,6 +293,14 @@ def case_scrape():
                                                      prom.value(slate_q)))
                 elif primary_after != 0:
                     fails.append('the slate on air, but %s = %s (0 expected)' % (primary_q, primary_after))
+                # and why: the input lost, no other reason
+                reason_q = 'onair_slate_reason{job="onair", channel="%s", reason="input_loss"}' % CHANNEL
+                others_q = 'sum(onair_slate_reason{job="onair", channel="%s", reason!="input_loss"})' % CHANNEL
+                if got and not poll(5 * scale, 0.25, lambda: prom.value(reason_q) == 1
+                                    and prom.value(others_q) == 0):
+                    fails.append('the slate on air for the input lost, but %s = %s and %s = %s (1 and 0 '
+                                 'expected)' % (reason_q, prom.value(reason_q), others_q,
+                                               prom.value(others_q)))
 
                 # the shipped rules on the real series: the input loss alert goes active
                 alert_q = 'ALERTS{alertname="OnairSlateInputLoss", channel="%s"}' % CHANNEL

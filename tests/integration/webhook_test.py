@@ -11,7 +11,8 @@ delivery: a receiver of the test's own (http.server on 127.0.0.1) checks every
   of seq, all signed right, with program_end and asrun among them, and the push
   target's push_failing and push_recovered (by its name).
 json-log: `--log-format json` writes one JSON object a line on stdout, each with
-  time, level, channel, stage and msg; event lines carry event.
+  time, level, channel, stage and msg; event lines carry event; `onair run --help` and
+  `onair transcode --help` say so.
 """
 
 import hashlib
@@ -248,6 +249,12 @@ def case_json_log():
             fails.append('no program_end and asrun event lines')
         if any(o.get('channel') != 't' for o in events):
             fails.append('an event line without the channel: %r' % events)
+        # what each command's --help says of it is what this case found
+        for cmd in ('run', 'transcode'):
+            h = subprocess.run([J.onair_path(), cmd, '--help'], capture_output=True, text=True, timeout=10)
+            line = [ln for ln in h.stdout.splitlines() if '--log-format' in ln]
+            if not line or 'on stdout' not in line[0] or 'on stderr' in line[0].split('default')[0]:
+                fails.append('onair %s --help on --log-format json: %r, want it on stdout' % (cmd, line))
         return finish_case('webhook-json-log', wd, fails, info)
 
 
