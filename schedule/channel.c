@@ -1253,7 +1253,7 @@ static void json_push_target(void *opaque, const char *name, const PushStats *st
     json_append_string(out, name);
     buf_printf(out, ",\"ok\":%s,\"last_status\":%d,\"pushed\":%" PRId64 ",\"failures\":%" PRId64
                ",\"dropped\":%" PRId64 ",\"waiting_files\":%" PRId64 ",\"spool_bytes\":%" PRId64 "}",
-               st->last_status >= 200 && st->last_status < 300 ? "true" : "false", st->last_status, st->pushed,
+               st->failing ? "false" : "true", st->last_status, st->pushed,
                st->failures, st->dropped, st->queued_files, st->queued_bytes);
 }
 

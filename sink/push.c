@@ -724,6 +724,7 @@ static void failed(Pusher *p, Transfer *t, Item *it, CURLcode code, int status, 
 
     pthread_mutex_lock(&p->lock);
     p->st.failures++;
+    p->st.failing = 1;
     if (code == CURLE_OK)
         p->st.last_status = status;
     pthread_mutex_unlock(&p->lock);
@@ -760,6 +761,7 @@ static void succeeded(Pusher *p, Item *it, int status, int64_t now)
     p->last_logged_status = 0;
     pthread_mutex_lock(&p->lock);
     p->st.last_status = status;
+    p->st.failing = 0;
     if (it->op == OP_PUT) {
         p->st.pushed++;
         p->st.pushed_bytes += (int64_t)it->body_len;

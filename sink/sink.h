@@ -201,6 +201,8 @@ typedef struct PushStats {
     int64_t queued_files;             /* published or deleted here, not yet done */
     int64_t queued_bytes;             /* of the spooled files among them */
     int last_status;                  /* the last HTTP status answered; 0: none yet */
+    int failing;                      /* 1 from a request that failed (answered or not: the
+                                       * push_failing event) until one succeeds (push_recovered) */
     int64_t pushed;                   /* files accepted (2xx) */
     int64_t pushed_bytes;
     int64_t deleted;                  /* DELETEs done (2xx or 404) */

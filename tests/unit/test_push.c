@@ -370,10 +370,12 @@ static void test_outage(void)
     /* gone from the output folder while the origin fails: spooled (the
      * first 503 is seg 0's, so the pusher has taken it in by then) */
     WAIT_FOR(p, st, 5000, st.failures >= 1);
+    CHECK_EQ_INT(st.failing, 1);
     snprintf(name, sizeof(name), "%s/360p/seg_00000000.ts", outdir);
     CHECK_EQ_INT(unlink(name), 0);
     WAIT_FOR(p, st, 10000, st.pushed == 5);
     CHECK_EQ_INT(st.pushed, 5);
+    CHECK_EQ_INT(st.failing, 0);   /* recovered */
     CHECK_EQ_INT(st.dropped, 0);
     CHECK(st.failures >= 6);
     for (int i = 0; i < 4; i++) {
@@ -613,6 +615,9 @@ static void test_bad_peers(void)
     CHECK(st.failures >= 2);
     CHECK_EQ_INT(st.pushed, 0);
     CHECK_EQ_INT(st.queued_files, 1);
+    /* no answer at all: failing, though no status was ever answered */
+    CHECK_EQ_INT(st.failing, 1);
+    CHECK_EQ_INT(st.last_status, 0);
     t0 = clock_monotonic_us();
     pusher_free(&p);
     CHECK(clock_monotonic_us() - t0 < 2000000);
