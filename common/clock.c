@@ -1,7 +1,10 @@
 /* The output clock, the segment grid (and its LL-HLS parts), and picture fitting. */
 #include "common.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <libavutil/common.h>
@@ -75,14 +78,16 @@ int64_t air_clock_frame_at(const AirClock *c, int64_t t)
                                            AV_ROUND_UP);
 }
 
-int64_t grid_segment_start(const SegmentGrid *g, int64_t k)
+/* ---- the regular grid ---- */
+
+static int64_t regular_start(const SegmentGrid *g, int64_t k)
 {
     /* round(k * segment_us * fps / 1e6), exact in integers */
     return av_rescale_rnd(k * g->segment_us, g->fps.num, (int64_t)g->fps.den * 1000000,
                           AV_ROUND_NEAR_INF);
 }
 
-int64_t grid_segment_of_frame(const SegmentGrid *g, int64_t frame)
+static int64_t regular_of(const SegmentGrid *g, int64_t frame)
 {
     int64_t k;
 
@@ -90,16 +95,213 @@ int64_t grid_segment_of_frame(const SegmentGrid *g, int64_t frame)
         return 0;
     k = av_rescale_rnd(frame, (int64_t)g->fps.den * 1000000, g->segment_us * g->fps.num,
                        AV_ROUND_DOWN);
-    while (k > 0 && grid_segment_start(g, k) > frame)
+    while (k > 0 && regular_start(g, k) > frame)
         k--;
-    while (grid_segment_start(g, k + 1) <= frame)
+    while (regular_start(g, k + 1) <= frame)
         k++;
     return k;
 }
 
+static int regular_is_boundary(const SegmentGrid *g, int64_t frame)
+{
+    return regular_start(g, regular_of(g, frame)) == frame;
+}
+
+/* ---- splices ---- */
+
+/* Numbering: segment of frame f = regular_of(f) + offset + the splices at
+ * or before f, where offset = anchor_number - regular_of(anchor_frame)
+ * (0 without an anchor) and only splices after the anchor that are not
+ * regular boundaries are kept, sorted. */
+struct GridSplices {
+    pthread_mutex_t lock;
+    int64_t *frames;
+    int n, cap;
+    int anchored;
+    int64_t anchor_frame, anchor_number;
+    int64_t committed;             /* the last frame an encoder asked about */
+};
+
+int grid_splices_new(GridSplices **out)
+{
+    GridSplices *s = calloc(1, sizeof(*s));
+
+    *out = s;
+    if (!s)
+        return AVERROR(ENOMEM);
+    pthread_mutex_init(&s->lock, NULL);
+    s->committed = INT64_MIN;
+    return 0;
+}
+
+void grid_splices_free(GridSplices **ps)
+{
+    GridSplices *s = *ps;
+
+    if (!s)
+        return;
+    pthread_mutex_destroy(&s->lock);
+    free(s->frames);
+    free(s);
+    *ps = NULL;
+}
+
+/* The splices at or before frame. With lock. */
+static int splices_upto(const GridSplices *s, int64_t frame)
+{
+    int lo = 0, hi = s->n;
+
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (s->frames[mid] <= frame)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* With lock. */
+static int64_t spliced_of(const SegmentGrid *g, const GridSplices *s, int64_t frame)
+{
+    int64_t offset = s->anchored ? s->anchor_number - regular_of(g, s->anchor_frame) : 0;
+    return regular_of(g, frame) + offset + splices_upto(s, frame);
+}
+
+/* Moves the anchor to splice i (passed by the encoders) and drops the
+ * splices up to it. With lock. */
+static void fold_splices(const SegmentGrid *g, GridSplices *s, int i)
+{
+    int64_t frame = s->frames[i], number = spliced_of(g, s, frame);
+
+    s->anchored = 1;
+    s->anchor_frame = frame;
+    s->anchor_number = number;
+    memmove(s->frames, s->frames + i + 1, sizeof(*s->frames) * (size_t)(s->n - i - 1));
+    s->n -= i + 1;
+}
+
+int grid_splices_add(const SegmentGrid *g, int64_t frame)
+{
+    GridSplices *s = g->splices;
+    int i, ret = 0;
+
+    if (!s)
+        return AVERROR(EINVAL);
+    pthread_mutex_lock(&s->lock);
+    if (frame <= s->committed || (s->anchored && frame <= s->anchor_frame)) {
+        ret = AVERROR(EAGAIN);
+        goto end;
+    }
+    i = splices_upto(s, frame);
+    if (regular_is_boundary(g, frame) || (i > 0 && s->frames[i - 1] == frame))
+        goto end;
+    if (s->n == s->cap) {
+        /* what the encoders passed is history: fold the older half */
+        int passed = splices_upto(s, s->committed);
+        if (passed > 0 && s->n >= GRID_SPLICES_AHEAD / 2) {
+            fold_splices(g, s, passed - 1);
+        } else if (s->n >= GRID_SPLICES_AHEAD) {
+            ret = AVERROR(ENOSPC);
+            goto end;
+        } else {
+            int cap = s->cap ? 2 * s->cap : 16;
+            int64_t *f = realloc(s->frames, sizeof(*f) * (size_t)cap);
+            if (!f) {
+                ret = AVERROR(ENOMEM);
+                goto end;
+            }
+            s->frames = f;
+            s->cap = cap;
+        }
+        i = splices_upto(s, frame);
+    }
+    memmove(s->frames + i + 1, s->frames + i, sizeof(*s->frames) * (size_t)(s->n - i));
+    s->frames[i] = frame;
+    s->n++;
+end:
+    pthread_mutex_unlock(&s->lock);
+    return ret;
+}
+
+void grid_splices_anchor(const SegmentGrid *g, int64_t frame, int64_t number)
+{
+    GridSplices *s = g->splices;
+    int i;
+
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    i = splices_upto(s, frame);
+    memmove(s->frames, s->frames + i, sizeof(*s->frames) * (size_t)(s->n - i));
+    s->n -= i;
+    s->anchored = 1;
+    s->anchor_frame = frame;
+    s->anchor_number = number;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- the grid as the stages see it ---- */
+
+int64_t grid_segment_of_frame(const SegmentGrid *g, int64_t frame)
+{
+    int64_t k;
+
+    if (!g->splices)
+        return regular_of(g, frame);
+    pthread_mutex_lock(&g->splices->lock);
+    k = spliced_of(g, g->splices, frame);
+    pthread_mutex_unlock(&g->splices->lock);
+    return k;
+}
+
+int64_t grid_segment_start(const SegmentGrid *g, int64_t k)
+{
+    const GridSplices *s = g->splices;
+    int64_t offset, lo, hi;
+
+    if (!s)
+        return regular_start(g, k);
+    pthread_mutex_lock(&g->splices->lock);
+    /* segment k is the first frame whose number reaches k; splices only
+     * add starts, so it lies between regular segment k - offset - n and
+     * regular segment k - offset */
+    offset = s->anchored ? s->anchor_number - regular_of(g, s->anchor_frame) : 0;
+    lo = regular_start(g, k - offset - s->n);
+    hi = regular_start(g, k - offset);
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (spliced_of(g, s, mid) >= k)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    pthread_mutex_unlock(&g->splices->lock);
+    return lo;
+}
+
 int grid_is_boundary(const SegmentGrid *g, int64_t frame)
 {
-    return grid_segment_start(g, grid_segment_of_frame(g, frame)) == frame;
+    int spliced;
+
+    if (regular_is_boundary(g, frame))
+        return 1;
+    if (!g->splices)
+        return 0;
+    pthread_mutex_lock(&g->splices->lock);
+    spliced = splices_upto(g->splices, frame) > splices_upto(g->splices, frame - 1);
+    pthread_mutex_unlock(&g->splices->lock);
+    return spliced;
+}
+
+int grid_encode_keyframe(const SegmentGrid *g, int64_t frame)
+{
+    if (g->splices) {
+        pthread_mutex_lock(&g->splices->lock);
+        g->splices->committed = FFMAX(g->splices->committed, frame);
+        pthread_mutex_unlock(&g->splices->lock);
+    }
+    return grid_is_boundary(g, frame);
 }
 
 int grid_max_segment_frames(const SegmentGrid *g)

@@ -126,10 +126,19 @@ int64_t clock_floor_div(int64_t a, int64_t b);
  * starts at frame round(k * segment * fps), so every segment is `segment`
  * long to within one frame (exactly, when segment * fps is whole) and the
  * segments never drift from the wall clock, even at 30000/1001. Every rung
- * and the packager use this one rule, which is what keeps IDRs aligned. */
+ * and the packager use this one rule, which is what keeps IDRs aligned.
+ *
+ * A live channel adds splices: frames where a segment starts besides the
+ * regular ones (an ad break's out and its return), so that the segment in
+ * progress is cut short there and the next starts on the splice frame, in
+ * every rung alike. The regular boundaries stay where they are; each splice
+ * adds one segment, so the numbers after it move up by one. */
+typedef struct GridSplices GridSplices;
+
 typedef struct SegmentGrid {
     AVRational fps;
     int64_t segment_us;
+    GridSplices *splices;          /* NULL: none (a transcode); shared by every copy */
 } SegmentGrid;
 
 int64_t grid_segment_start(const SegmentGrid *g, int64_t k);      /* first frame of segment k */
@@ -137,6 +146,29 @@ int64_t grid_segment_of_frame(const SegmentGrid *g, int64_t frame);
 int grid_is_boundary(const SegmentGrid *g, int64_t frame);
 /* Largest number of frames in any segment. */
 int grid_max_segment_frames(const SegmentGrid *g);
+
+/* What an encoder asks of each frame before it encodes it: whether the
+ * frame starts a segment (an IDR). It also commits the frame: a splice can
+ * no longer be added at or before it, so that every rung and the packager
+ * agree on where segments start (grid_splices_add). */
+int grid_encode_keyframe(const SegmentGrid *g, int64_t frame);
+
+/* The splices of a channel; thread safe. */
+int grid_splices_new(GridSplices **s);
+void grid_splices_free(GridSplices **s);
+/* A segment of g starts at frame. 0 (also when one starts there already),
+ * AVERROR(EAGAIN) when an encoder has reached the frame (too late: choose a
+ * later one), AVERROR(ENOSPC) with GRID_SPLICES_AHEAD splices still ahead
+ * of the encoders. Splices the encoders passed long ago are folded into
+ * the numbering (grid_splices_anchor), so a channel that runs for years
+ * keeps a bounded list. */
+#define GRID_SPLICES_AHEAD 1024
+int grid_splices_add(const SegmentGrid *g, int64_t frame);
+/* Segment `number` of g starts at `frame` (a boundary): a packager resuming
+ * a published window numbers on from there, whatever splices came before
+ * (they are forgotten; the numbers of frames before `frame` are no longer
+ * exact). */
+void grid_splices_anchor(const SegmentGrid *g, int64_t frame, int64_t number);
 
 /* LL-HLS parts are whole frames counted from each segment's start: part_us
  * at fps is rounded down, to one frame at least. The config's warnings and

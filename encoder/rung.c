@@ -202,7 +202,7 @@ static void *encode_thread(void *arg)
     thread_set_name("%s %s", r->backend->name, r->cfg.params.name);
     while (queue_receive(j->in, &item) == 0) {
         AVFrame *f = item;
-        int idr = grid_is_boundary(&r->cfg.grid, f->pts);
+        int idr = grid_encode_keyframe(&r->cfg.grid, f->pts);
         int64_t t0 = clock_monotonic_us(), busy;
         ret = r->backend->send_frame(r->priv, f, idr);
         busy = clock_monotonic_us() - t0;

@@ -85,6 +85,7 @@ struct Packager {
     LiveProgram *programs;
     int nprograms, programs_cap;
     int64_t published;            /* every rendition has the segments below this number */
+    int64_t resume_frame;         /* where a resumed window goes on (the state's next-frame); -1: none */
     int64_t part_frames;          /* LL-HLS part length in frames; 0: no parts */
     int ending;                   /* the input has ended: what is open is the last */
 

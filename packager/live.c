@@ -330,7 +330,9 @@ static int restore_line(Packager *pk, const char *line, void *opaque)
     int n, ret;
     (void)opaque;
 
-    if (sscanf(line, "rendition %31s %7s %" SCNd64, name, ext, &a) == 3) {
+    if (sscanf(line, "next-frame %" SCNd64, &a) == 1) {
+        pk->resume_frame = a;
+    } else if (sscanf(line, "rendition %31s %7s %" SCNd64, name, ext, &a) == 3) {
         if ((r = rendition_named(pk, name, ext)))
             r->disc_dropped = a;
     } else if (sscanf(line, "segment %31s %7s %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %d",
@@ -389,6 +391,9 @@ int live_init(Packager *pk)
         if (r->nsegs)
             pk->published = FFMAX(pk->published, r->segs[r->nsegs - 1].number + 1);
     }
+    /* the numbers go on from there, whatever splices the earlier run cut */
+    if (pk->resume_frame >= 0)
+        grid_splices_anchor(&pk->cfg.grid, pk->resume_frame, pk->published);
     log_msg(LOG_NOTICE, pk->cfg.channel, STAGE, "continuing the published window at segment %" PRId64,
             pk->published);
     return 0;

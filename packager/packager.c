@@ -495,6 +495,7 @@ int packager_new(Packager **out, const PackagerConfig *cfg)
     pk->cfg = *cfg;
     pk->has_audio = cfg->audio != NULL;
     pk->vtb = av_inv_q(cfg->fps);
+    pk->resume_frame = -1;
     pk->atb = cfg->audio ? cfg->audio->time_base : (AVRational){ 1, 48000 };
     pk->offset_frames = av_rescale_q(PACKAGER_TS_OFFSET_US, (AVRational){ 1, 1000000 }, pk->vtb);
     if (cfg->live && cfg->part_us > 0)

@@ -495,6 +495,9 @@ int channel_new(Channel **out, const ChannelConf *conf, const ChannelOptions *op
         ch->opt.cores = 1;
     snprintf(ch->id, sizeof(ch->id), "%s", conf->channel);
     ch->grid = (SegmentGrid){ .fps = conf->video.fps, .segment_us = conf->output.segment };
+    /* the rungs and the packager share the channel's splices (ad breaks) */
+    if ((ret = grid_splices_new(&ch->grid.splices)) < 0)
+        goto fail;
 
     if ((ret = path_mkdirs(conf->output.dir)) < 0) {
         log_msg(LOG_ERROR, ch->id, STAGE, "output.dir %s: %s", conf->output.dir, ERRSTR(ret));
@@ -572,6 +575,7 @@ void channel_free(Channel **pch)
         channel_wait(ch);
     }
     graph_free(&ch->graph);
+    grid_splices_free(&ch->grid.splices);
     asrun_free(&ch->asrun);
     playout_input_free(&ch->pre_primary);
     playout_input_free(&ch->pre_backup);

@@ -33,7 +33,7 @@ static void run_channel(const char *dir, int64_t first_frame, int64_t epoch, int
                         int64_t part_us)
 {
     Channel c = { 0 };
-    SegmentGrid grid = { { FPS, 1 }, 1000000 };
+    SegmentGrid grid = { .fps = { FPS, 1 }, .segment_us = 1000000 };
     SourceConfig card = { .url = "bars", .generate = GENERATE_TESTSRC, .canvas_width = 160,
                           .canvas_height = 90, .out_fps = { FPS, 1 }, .out_sample_rate = 48000,
                           .out_channels = 2, .clock_epoch_us = epoch };
