@@ -38,6 +38,7 @@ static void print_help(void)
            "Validates channel configs as `onair run` would, printing each problem as\n"
            "FILE:LINE:COL: error|warning: ..., then the timeline each resolves to (local and\n"
            "UTC times), with warnings for gaps (the slate airs) and items cut short.\n"
+           "Ad breaks show as BREAK TITLE (LENGTH, id ID), their source (slate) or the one given.\n"
            "Several configs are also checked as one `onair run` of them all: no channel id\n"
            "or output.dir twice, and channels on one listen address give its server's\n"
            "limits (output.serve) once or alike.\n"
@@ -159,7 +160,7 @@ static int whole_loop(const Timeline *tl, int j, const int *chain, int m)
     if (m <= 0 || j < 0 || j + m > tl->count)
         return 0;
     for (int k = 0; k < m; k++)
-        if (tl->entries[j + k].item != chain[k] || tl->entries[j + k].flags)
+        if (tl->entries[j + k].item != chain[k] || (tl->entries[j + k].flags & ~SCHEDULE_BREAK))
             return 0;
     return 1;
 }
@@ -205,6 +206,14 @@ static void fill_row(const ChannelConf *conf, const ScheduleEntry *en, Row *r)
     if (en->flags & SCHEDULE_DST_AMBIGUOUS)
         NOTE(" [DST: first of two]");
 #undef NOTE
+    if (en->flags & SCHEDULE_BREAK) {
+        /* its length as written, and the id the as-run log and the playlists name it by */
+        const ConfItem *it = &conf->schedule.items[en->item];
+        format_duration(d, sizeof(d), it->duration);
+        snprintf(r->title, sizeof(r->title), "BREAK %s (%s, id %s)%s", en->title, d,
+                 it->break_id ? it->break_id : "?", notes);
+        return;
+    }
     snprintf(r->title, sizeof(r->title), "%s%s", en->title ? en->title : "slate", notes);
 }
 

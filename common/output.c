@@ -30,6 +30,19 @@ unsigned output_format_parse(const char *name)
     return 0;
 }
 
+/* ---- ad markers ---- */
+
+const char *const ad_marker_names[] = { "daterange", "cue", "dash_bin", NULL };
+
+unsigned ad_markers_parse(const char *name)
+{
+    /* bit i is name i: the config's list reads them by index */
+    for (int i = 0; name && ad_marker_names[i]; i++)
+        if (!strcmp(name, ad_marker_names[i]))
+            return 1u << i;
+    return 0;
+}
+
 /* ---- file names ---- */
 
 static const struct {

@@ -41,6 +41,27 @@ extern const char *const output_format_names[];
  * them (exact: no case folding, no spaces). NULL gives 0. */
 unsigned output_format_parse(const char *name);
 
+/* ---- ad markers (output.ad_markers) ------------------------------------ */
+
+/* How a break is marked beside the SCTE-35 cues every format carries: a
+ * mask of these bits. Bit i is ad_marker_names[i]. */
+enum AdMarkers {
+    AD_MARKERS_DATERANGE = 1 << 0, /* daterange: HLS EXT-X-DATERANGE with SCTE35-OUT/IN */
+    AD_MARKERS_CUE       = 1 << 1, /* cue: HLS EXT-X-CUE-OUT / -CONT / -IN as well */
+    AD_MARKERS_DASH_BIN  = 1 << 2, /* dash_bin: DASH events as urn:scte:scte35:2014:xml+bin */
+};
+
+/* The names users write (output.ad_markers), NULL-terminated:
+ * "daterange", "cue", "dash_bin". */
+extern const char *const ad_marker_names[];
+
+/* What output.ad_markers means when not given. */
+#define AD_MARKERS_DEFAULT "daterange"
+
+/* A name of ad_marker_names -> its AD_MARKERS_* bit; 0 when it is none of
+ * them (exact). NULL gives 0. */
+unsigned ad_markers_parse(const char *name);
+
 /* ---- the files of the output tree ------------------------------------- */
 
 /*   OUTDIR/master.m3u8, OUTDIR/manifest.mpd

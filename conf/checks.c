@@ -92,15 +92,60 @@ void conf_check_source(Ctx *c, void *base, SectionState *st)
         if (given(st, "timeout"))
             warn_at(c, key_mark(st, "timeout"), "%s.timeout: only url sources time out; ignored",
                     st->path);
+        if (given(st, "scte35"))
+            warn_at(c, key_mark(st, "scte35"), "%s.scte35: only url sources (live MPEG-TS) carry "
+                    "SCTE-35 cues that are taken over; ignored", st->path);
     }
 }
 
+/* What a break's id may hold: it is written into quoted strings (the
+ * DATERANGE's ID, JSON), file lines and URLs, so nothing to escape. */
+static int valid_break_id(const char *s)
+{
+    return conf_match_chars(s, "-_.:/", 0) && strlen(s) <= CONF_BREAK_ID_MAX;
+}
+
+/* A program has a source and a duration; a break has a break (its length)
+ * instead of the duration, and its source is optional. */
 void conf_check_item(Ctx *c, void *base, SectionState *st)
 {
     ConfItem *it = base;
     const ChannelConf *conf = c->conf;
+    int is_break = given(st, "break"), has_duration = given(st, "duration");
 
-    if (!given(st, "title") && it->source >= 0 && !st->bad) {
+    it->is_break = is_break;
+    if (is_break && has_duration) {
+        Mark a = key_mark(st, "break"), b = key_mark(st, "duration");
+        int later_is_break = a.line > b.line || (a.line == b.line && a.col > b.col);
+        fail_at(c, later_is_break ? a : b, "%s: give duration (a program) or break (an ad break "
+                "that long), not both", st->path);
+        st->bad |= 1u << conf_opt_index(st->sec, later_is_break ? "break" : "duration");
+    } else if (!is_break && !has_duration && !(st->bad & (1u << conf_opt_index(st->sec, "break")))) {
+        fail_at(c, st->where, "%s%smissing required key 'duration' (or break: LENGTH for an ad "
+                "break)", st->path, st->path[0] ? ": " : "");
+        st->bad |= 1u << conf_opt_index(st->sec, "duration");
+    }
+    if (!is_break && !given(st, "source") && !(st->bad & (1u << conf_opt_index(st->sec, "source")))) {
+        fail_at(c, st->where, "%s: missing required key 'source'", st->path);
+        st->bad |= 1u << conf_opt_index(st->sec, "source");
+    }
+    if (given(st, "id") && !(st->bad & (1u << conf_opt_index(st->sec, "id")))) {
+        if (!is_break) {
+            fail_at(c, key_mark(st, "id"), "%s.id: only a break has an id (write break: LENGTH "
+                    "instead of duration to make the item an ad break)", st->path);
+            st->bad |= 1u << conf_opt_index(st->sec, "id");
+        } else if (!it->break_id || !valid_break_id(it->break_id)) {
+            fail_at(c, val_mark(st, "id"), "%s.id: '%s' is not a break id: use letters, digits, "
+                    "'-', '_', '.', ':' and '/' (at most %d; no spaces, quotes or line breaks)",
+                    st->path, it->break_id ? it->break_id : "", CONF_BREAK_ID_MAX);
+            st->bad |= 1u << conf_opt_index(st->sec, "id");
+        }
+    }
+    if (!given(st, "title") && is_break && !st->bad) {
+        it->title = strdup(CONF_BREAK_TITLE);
+        if (!it->title)
+            c->nomem = 1;
+    } else if (!given(st, "title") && it->source >= 0 && !st->bad) {
         it->title = strdup(conf->sources[it->source].name);
         if (!it->title)
             c->nomem = 1;
@@ -321,6 +366,27 @@ void conf_check_output(Ctx *c, void *base, SectionState *st)
     }
     if (frames_known && !(st->bad & (1u << conf_opt_index(st->sec, "segment"))))
         check_segment_frames(c, o, st);
+    {
+        int ii = conf_opt_index(st->sec, "interstitials");
+        if (st->node[ii] && is_null(st->node[ii])) {
+            fail_at(c, st->key[ii], "%s.interstitials: empty: give asset_list (the ad server's "
+                    "URL) or asset_uri (one ad's playlist), or leave the key out", st->path);
+            st->bad |= 1u << ii;
+        }
+    }
+    /* markers for a kind of output the channel does not write: said, not refused */
+    if (ok(st, "ad_markers") && !(st->bad & (1u << conf_opt_index(st->sec, "formats")))) {
+        if ((o->ad_markers & AD_MARKERS_DASH_BIN) && !(o->formats & FORMAT_DASH))
+            warn_at(c, val_mark(st, "ad_markers"), "%s.ad_markers: dash_bin marks DASH events, "
+                    "and output.formats has no dash or cmaf; ignored", st->path);
+        if ((o->ad_markers & AD_MARKERS_CUE) && !(o->formats & (FORMAT_HLS_TS | FORMAT_HLS_FMP4)))
+            warn_at(c, val_mark(st, "ad_markers"), "%s.ad_markers: cue marks HLS playlists, and "
+                    "output.formats has no hls, hls-fmp4 or cmaf; ignored", st->path);
+    }
+    if (ok(st, "interstitials") && !(st->bad & (1u << conf_opt_index(st->sec, "formats"))) &&
+        !(o->formats & (FORMAT_HLS_TS | FORMAT_HLS_FMP4)))
+        warn_at(c, key_mark(st, "interstitials"), "%s.interstitials: HLS Interstitials are HLS "
+                "tags, and output.formats has no hls, hls-fmp4 or cmaf; ignored", st->path);
     if (!o->low_latency.part || !ok(st, "low_latency") ||
         (st->bad & (1u << conf_opt_index(st->sec, "segment"))))
         return;
@@ -336,6 +402,24 @@ void conf_check_output(Ctx *c, void *base, SectionState *st)
         warn_at(c, c->part, "%s.low_latency.part: %s does "
                 "not divide output.segment (%s): the last part of every segment is shorter",
                 st->path, a, b);
+    }
+}
+
+/* Exactly one of the two URLs; an empty `interstitials:` is caught by
+ * conf_check_output, since a section not given is never checked. */
+void conf_check_interstitials(Ctx *c, void *base, SectionState *st)
+{
+    (void)base;
+    if (given(st, "asset_list") && given(st, "asset_uri")) {
+        fail_at(c, key_mark(st, "asset_uri"), "%s: give asset_list (an ad server) or asset_uri "
+                "(one ad), not both", st->path);
+        st->bad |= 1u << conf_opt_index(st->sec, "asset_uri");
+    } else if (!given(st, "asset_list") && !given(st, "asset_uri") &&
+               !(st->bad & ((1u << conf_opt_index(st->sec, "asset_list")) |
+                            (1u << conf_opt_index(st->sec, "asset_uri"))))) {
+        fail_at(c, st->where, "%s: give asset_list (the ad server's URL) or asset_uri (one ad's "
+                "playlist)", st->path);
+        st->bad |= 1u << conf_opt_index(st->sec, "asset_list");
     }
 }
 

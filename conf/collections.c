@@ -15,17 +15,42 @@
 
 #include <libavutil/common.h>
 
+unsigned conf_choices_mask(const char *const *choices, const char *text)
+{
+    unsigned mask = 0;
+
+    while (*text) {
+        size_t len = strcspn(text, "[], ");
+        for (int k = 0; len && choices[k]; k++)
+            if (strlen(choices[k]) == len && !strncmp(choices[k], text, len))
+                mask |= 1u << k;
+        text += len ? len : 1;
+    }
+    return mask;
+}
+
+/* output.formats (each name's FORMAT_* mask) and OT_CHOICES (bit i for
+ * choices[i]): a list, or one name alone. */
 void conf_read_formats(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, unsigned *out)
 {
-    char path[200], list[128];
+    const char *what = o->type == OT_FORMATS ? "format" : "value";
+    const char *example = o->type == OT_FORMATS ? "[hls, dash]" : "[a, b]";
+    char path[200], list[128], ex[64];
     unsigned mask = 0, seen = 0;
-    int count = 0, bad = 0;
+    int count = 0, bad = 0, nchoices = 0;
     yaml_node_item_t *it;
 
     conf_key_path(path, sizeof(path), st, o->key);
     choice_list(o->choices, list, sizeof(list));
+    while (o->choices[nchoices])
+        nchoices++;
+    if (o->type == OT_CHOICES)
+        snprintf(ex, sizeof(ex), "[%s%s%s]", o->choices[0], nchoices > 1 ? ", " : "",
+                 nchoices > 1 ? o->choices[1] : "");
+    else
+        snprintf(ex, sizeof(ex), "%s", example);
     if (n->type == YAML_MAPPING_NODE) {
-        fail_at(c, mark_of(n), "%s: expected a list such as [hls, dash], got a mapping", path);
+        fail_at(c, mark_of(n), "%s: expected a list such as %s, got a mapping", path, ex);
         st->bad |= 1u << (o - st->sec->options);
         return;
     }
@@ -47,15 +72,16 @@ void conf_read_formats(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n
         if (!e)
             continue;
         if (e->type != YAML_SCALAR_NODE) {
-            fail_at(c, mark_of(e), "%s: expected a format name (%s), got %s", path, list, kind_name(e));
+            fail_at(c, mark_of(e), "%s: expected a %s name (%s), got %s", path, what, list,
+                    kind_name(e));
             bad = 1;
             continue;
         }
         v = (const char *)e->data.scalar.value;
         k = choice_index(o->choices, v);
         if (k < 0) {
-            const char *near = conf_nearest(v, o->choices, 4);
-            fail_at(c, mark_of(e), "%s: unknown format '%s'%s%s%s (one of %s)", path, v,
+            const char *near = conf_nearest(v, o->choices, nchoices);
+            fail_at(c, mark_of(e), "%s: unknown %s '%s'%s%s%s (one of %s)", path, what, v,
                   near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "", list);
             bad = 1;
             continue;
@@ -66,10 +92,10 @@ void conf_read_formats(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n
             continue;
         }
         seen |= 1u << k;
-        mask |= output_format_parse(v);
+        mask |= o->type == OT_FORMATS ? output_format_parse(v) : 1u << k;
         count++;
     }
-    if (!bad && !count) {
+    if (!bad && !count && !(o->type == OT_CHOICES && (o->flags & OPT_ZERO))) {
         fail_at(c, mark_of(n), "%s: empty: list at least one of %s", path, list);
         bad = 1;
     }
@@ -553,6 +579,54 @@ static void check_collisions(Ctx *c, const char *path)
     }
 }
 
+/* Every break gets its id (given, else break-N), and no two breaks share
+ * one: the as-run log and the playlists name a break by it. -1 when two
+ * do (said at the later one's id, or at its item when that id is derived). */
+static int check_break_ids(Ctx *c, const char *path)
+{
+    ConfSchedule *sch = &c->conf->schedule;
+    int ii = conf_opt_index(&conf_item_sec, "id"), ret = 0;
+
+    for (int i = 0; i < sch->nb_items; i++) {
+        ConfItem *it = &sch->items[i];
+        char id[32];
+
+        if (!it->is_break || it->break_id || (c->item_st[i].bad & (1u << ii)))
+            continue;
+        snprintf(id, sizeof(id), "%s%d", CONF_BREAK_ID_PREFIX, i + 1);
+        if (conf_set_string(c, &it->break_id, id) < 0)
+            return -1;
+    }
+    /* pairs: a schedule's breaks are few (MAX_ITEMS bounds them) */
+    for (int i = 0; i < sch->nb_items; i++) {
+        const ConfItem *a = &sch->items[i];
+        const SectionState *sa = &c->item_st[i];
+        int a_given = (sa->given & (1u << ii)) != 0;
+
+        if (!a->is_break || !a->break_id)
+            continue;
+        for (int j = 0; j < i; j++) {
+            const ConfItem *b = &sch->items[j];
+            int b_given = (c->item_st[j].given & (1u << ii)) != 0;
+
+            if (!b->is_break || !b->break_id || strcmp(a->break_id, b->break_id))
+                continue;
+            if (a_given)
+                fail_at(c, sa->val[ii], "%s[%d].id: break id '%s' is item %d's %s(line %d): "
+                        "a break's id is unique in the channel", path, i + 1, a->break_id, j + 1,
+                        b_given ? "too " : "default id ", b->line);
+            else
+                /* a derived id that an earlier break gives: that one is to change */
+                fail_at(c, c->item_st[j].val[ii], "%s[%d].id: break id '%s' is item %d's default "
+                        "id (line %d): a break's id is unique in the channel", path, j + 1,
+                        b->break_id, i + 1, a->line);
+            ret = -1;
+            break;
+        }
+    }
+    return ret;
+}
+
 void conf_read_items(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfSchedule *sch)
 {
     char path[200];
@@ -606,6 +680,8 @@ void conf_read_items(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, 
         if (ist->bad)
             bad = 1;
     }
+    if (!c->nomem && check_break_ids(c, path) < 0)
+        bad = 1;
     check_collisions(c, path);
     if (bad)
         st->bad |= 1u << (o - st->sec->options);

@@ -78,6 +78,8 @@ typedef struct ConfSource {
     char *backup;            /* URL: what replaces it when it stops delivering, or NULL */
     int backup_source;       /* ... when backup names a source: its index, else -1 */
     int64_t timeout;         /* URL: microseconds without data before the backup takes over */
+    const char *scte35;      /* "pass" (SCTE-35 cues in its MPEG-TS are taken over onto the
+                              * channel's clock) or "ignore"; static. Meant for URL sources */
     int line, column;        /* where the source is defined (its name) */
 } ConfSource;
 
@@ -87,14 +89,28 @@ enum ConfAtKind {
     CONF_AT_DAILY,           /* at = microseconds after local midnight, in the channel's zone */
 };
 
+/* An item is a program ({ source, duration }) or an ad break ({ break:
+ * LENGTH }, source optional): a break airs like any item (it follows, or
+ * starts `at`) and its entries are marked SCHEDULE_BREAK. */
 typedef struct ConfItem {
-    int source;              /* index into ChannelConf.sources */
-    int64_t duration;        /* microseconds, > 0 */
-    char *title;             /* never NULL: the source's name when not given */
+    int source;              /* index into ChannelConf.sources; a break without one: -1,
+                              * the slate (a program always has one) */
+    int64_t duration;        /* microseconds, > 0: `duration`, or a break's `break` */
+    char *title;             /* never NULL: the source's name when not given (a break:
+                              * CONF_BREAK_TITLE) */
     enum ConfAtKind at_kind;
     int64_t at;
+    int is_break;            /* written `break:` instead of `duration:` */
+    char *break_id;          /* a break: its id, unique in the channel (as-run log, the
+                              * DATERANGE's ID); given, else "break-N" with N its 1-based
+                              * place in schedule.items. Letters, digits and - _ . : /.
+                              * NULL for a program */
     int line, column;        /* where the item starts */
 } ConfItem;
+
+#define CONF_BREAK_TITLE "Ad break"        /* a break's title when not given */
+#define CONF_BREAK_ID_PREFIX "break-"      /* a break's id when not given: break-N */
+#define CONF_BREAK_ID_MAX 64               /* characters */
 
 typedef struct ConfVideo {
     int width, height;       /* the program canvas, even */
@@ -167,6 +183,20 @@ typedef struct ConfPush {
     int line, column;        /* where the target starts */
 } ConfPush;
 
+/* HLS Interstitials (output.interstitials): each break is also an
+ * EXT-X-DATERANGE of CLASS="com.apple.hls.interstitial" naming the ad
+ * server. Off when neither URL is given. */
+enum ConfRestrict {
+    CONF_RESTRICT_SKIP = 1 << 0,   /* X-RESTRICT: SKIP */
+    CONF_RESTRICT_JUMP = 1 << 1,   /* X-RESTRICT: JUMP */
+};
+
+typedef struct ConfInterstitials {
+    char *asset_list;        /* X-ASSET-LIST: an http(s) URL, or NULL */
+    char *asset_uri;         /* X-ASSET-URI: an http(s) URL, or NULL; at most one of the two */
+    unsigned restrictions;   /* CONF_RESTRICT_* bits (`restrict`; default both) */
+} ConfInterstitials;
+
 typedef struct ConfOutput {
     char *dir;               /* resolved against the config's folder; not created by the loader */
     int dir_line, dir_column;  /* where dir is written */
@@ -177,6 +207,8 @@ typedef struct ConfOutput {
     ConfServe serve;
     ConfPush push[CONF_PUSH_MAX];  /* output.push: one mapping, or a list of them */
     int nb_push;
+    unsigned ad_markers;     /* AD_MARKERS_* bits (common/output.h); default daterange */
+    ConfInterstitials interstitials;
 } ConfOutput;
 
 /* Where the channel's events go (docs/api.md, Events), besides the admin

@@ -76,12 +76,14 @@ typedef enum OptType {
     OT_SIZE,        /* int64_t bytes: 512M, 2G (powers of 1024) */
     OT_HEADERS,     /* ConfHeaders: a mapping Name: value, or a list of "Name: value" */
     OT_PUSH,        /* ConfOutput.push / nb_push: one mapping, or a list of them, per sub */
+    OT_CHOICES,     /* unsigned, bit i = choices[i]: a list of them (one alone may be
+                     * written bare); OPT_ZERO allows an empty list; default "a, b" */
 } OptType;
 
 enum {
     OPT_REQUIRED = 1 << 0,
     OPT_EVEN     = 1 << 1,
-    OPT_ZERO     = 1 << 2,   /* a duration of 0 is allowed */
+    OPT_ZERO     = 1 << 2,   /* a duration of 0, an empty OT_CHOICES list is allowed */
     OPT_NOSTORE  = 1 << 3,   /* checked, then read by the section's check */
     OPT_BASE_URL = 1 << 4,   /* OT_URL: paths are appended (no query, '/' added) */
 };
@@ -179,7 +181,10 @@ int conf_opt_index(const Section *s, const char *key);
 
 /* ---- collections.c: what a key holds several of ---- */
 
+/* OT_FORMATS and OT_CHOICES: a list of names (or one bare) into a mask. */
 void conf_read_formats(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, unsigned *out);
+/* An OT_CHOICES default ("skip, jump", "[daterange]") into its mask. */
+unsigned conf_choices_mask(const char *const *choices, const char *text);
 void conf_read_ladder(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n);
 void conf_read_headers(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfHeaders *h);
 void conf_read_push(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfOutput *out);
@@ -196,6 +201,7 @@ void conf_check_item(Ctx *c, void *base, SectionState *st);
 void conf_check_low_latency(Ctx *c, void *base, SectionState *st);
 void conf_check_serve(Ctx *c, void *base, SectionState *st);
 void conf_check_output(Ctx *c, void *base, SectionState *st);
+void conf_check_interstitials(Ctx *c, void *base, SectionState *st);
 void conf_check_push(Ctx *c, void *base, SectionState *st);
 void conf_check_events(Ctx *c, void *base, SectionState *st);
 void conf_check_channel(Ctx *c, void *base, SectionState *st);

@@ -55,6 +55,10 @@ void conf_apply_defaults(Ctx *c, const Section *sec, void *base)
             *(unsigned *)((char *)base + o->offset) = output_format_parse(o->def);
             continue;
         }
+        if (o->type == OT_CHOICES) {
+            *(unsigned *)((char *)base + o->offset) = conf_choices_mask(o->choices, o->def);
+            continue;
+        }
         /* a default that does not parse is a bug in the tables, caught by every test */
         if (conf_parse_text(c, o, o->def, (char *)base + o->offset, err, sizeof(err)) < 0 &&
             !c->nomem)
@@ -97,6 +101,7 @@ static void parse_value(Ctx *c, SectionState *st, int i, void *base)
         conf_read_items(c, st, o, n, base);
         return;
     case OT_FORMATS:
+    case OT_CHOICES:
         conf_read_formats(c, st, o, n, field);
         return;
     case OT_HEADERS:

@@ -14,6 +14,9 @@
 
 static const char *const generators[] = { "testsrc", "color", "slate", NULL };
 static const char *const repeats[] = { "daily", NULL };
+static const char *const scte35_modes[] = { "pass", "ignore", NULL };
+/* bit i is CONF_RESTRICT_* in conf.h's order */
+static const char *const restrictions[] = { "skip", "jump", NULL };
 const char *const conf_source_schemes[] = {
     "srt", "udp", "rtp", "rtmp", "rtmps", "rtsp", "http", "https", "tcp", NULL,
 };
@@ -103,17 +106,33 @@ static const Option source_opts[] = {
       "without one the slate does" },
     { "timeout", OT_DURATION, F(ConfSource, timeout), "5s", 100e3, 3600.0 * US, NULL, NULL, 0,
       "url: how long without data before the backup (or slate) takes over" },
+    { "scte35", OT_ENUM, F(ConfSource, scte35), "pass", NONE, NONE, scte35_modes, NULL, 0,
+      "url: SCTE-35 cues in the input's MPEG-TS (splice_insert, time_signal; stream type 0x86) "
+      "become ad breaks on the channel's clock (pass), or are dropped (ignore)" },
     { .key = NULL },
 };
 const Section conf_source_sec = { "sources.NAME", source_opts, conf_check_source };
 
+/* source and duration are required of a program, not of a break
+ * (conf_check_item says so, naming the key). */
 static const Option item_opts[] = {
-    { "source", OT_SOURCE_REF, F(ConfItem, source), NULL, NONE, NONE, NULL, NULL, OPT_REQUIRED,
-      "the name of a source under sources" },
+    { "source", OT_SOURCE_REF, F(ConfItem, source), NULL, NONE, NONE, NULL, NULL, 0,
+      "the name of a source under sources; required, except in a break, where it is what "
+      "airs for viewers whose ads are not replaced (not given: the slate)" },
     { "duration", OT_DURATION, F(ConfItem, duration), NULL, 100e3, 744.0 * 3600 * US, NULL, NULL,
-      OPT_REQUIRED, "how long the item airs (unless a later `at` cuts it short)" },
+      0, "how long the item airs (unless a later `at` cuts it short); required, except in a "
+      "break, which gives break instead" },
+    { "break", OT_DURATION, F(ConfItem, duration), NULL, 100e3, 744.0 * 3600 * US, NULL, NULL, 0,
+      "makes the item an ad break this long, instead of duration: marked with SCTE-35 in every "
+      "output (HLS DATERANGE, DASH events, in-band), so that an ad inserter or the player can "
+      "replace it. It airs like any item: it follows the one before, or starts at its at" },
+    { "id", OT_STRING, F(ConfItem, break_id), NULL, 0, CONF_BREAK_ID_MAX, NULL, NULL, 0,
+      "a break's id, unique in the channel (the as-run log, the DATERANGE's ID): letters, "
+      "digits and - _ . : /; default: break-N, N the item's place in the list (1 for the "
+      "first). Only breaks have one" },
     { "title", OT_STRING, F(ConfItem, title), NULL, 0, 256, NULL, NULL, 0,
-      "the program's title (playlists' DATERANGE, as-run log); default: the source's name" },
+      "the program's title (playlists' DATERANGE, as-run log); default: the source's name "
+      "(a break: " CONF_BREAK_TITLE ")" },
     { "at", OT_AT, F(ConfItem, at), NULL, NONE, NONE, NULL, NULL, 0,
       "start at this wall-clock time, cutting short what is on air: ISO 8601 with its zone "
       "(2026-11-25T12:00:00Z), or HH:MM with repeat: daily. Without at, the item follows the one "
@@ -208,6 +227,22 @@ static const Option push_opts[] = {
 };
 static const Section push_sec = { "output.push", push_opts, conf_check_push };
 
+static const Option interstitials_opts[] = {
+    { "asset_list", OT_URL, F(ConfInterstitials, asset_list), NULL, NONE, NONE, conf_push_schemes,
+      NULL, 0, "X-ASSET-LIST: the ad server's URL that answers each break with a list of ads "
+      "(JSON, HLS Interstitials); give this or asset_uri" },
+    { "asset_uri", OT_URL, F(ConfInterstitials, asset_uri), NULL, NONE, NONE, conf_push_schemes,
+      NULL, 0, "X-ASSET-URI: one ad (an HLS multivariant playlist) played at every break; give "
+      "this or asset_list" },
+    { "restrict", OT_CHOICES, F(ConfInterstitials, restrictions), "skip, jump", NONE, NONE,
+      restrictions, NULL, OPT_ZERO,
+      "X-RESTRICT: what the player must not let viewers do during an ad: skip (seek past it), "
+      "jump (seek over the break); [] for neither" },
+    { .key = NULL },
+};
+static const Section interstitials_sec = { "output.interstitials", interstitials_opts,
+                                           conf_check_interstitials };
+
 static const Option output_opts[] = {
     { "dir", OT_DIR, F(ConfOutput, dir), NULL, NONE, NONE, NULL, NULL, OPT_REQUIRED,
       "where playlists, segments and state go; relative to the config's folder" },
@@ -228,6 +263,17 @@ static const Option output_opts[] = {
       "the built-in HTTP server; not given: not served" },
     { "push", OT_PUSH, F(ConfOutput, push), NULL, 1, CONF_PUSH_MAX, NULL, &push_sec, 0,
       "push to a CDN origin (a list: to each of several); not given: not pushed" },
+    { "ad_markers", OT_CHOICES, F(ConfOutput, ad_markers), AD_MARKERS_DEFAULT, NONE, NONE,
+      ad_marker_names, NULL, 0,
+      "how ad breaks are marked beside the SCTE-35 cues in the segments, a list of: daterange "
+      "(HLS EXT-X-DATERANGE with SCTE35-OUT/IN), cue (also EXT-X-CUE-OUT/-CONT/-IN, which "
+      "MediaTailor and Google DAI read), dash_bin (DASH events as "
+      "urn:scte:scte35:2014:xml+bin instead of XML)" },
+    { "interstitials", OT_SECTION, F(ConfOutput, interstitials), NULL, NONE, NONE, NULL,
+      &interstitials_sec, 0,
+      "HLS Interstitials: each break is also a DATERANGE of CLASS com.apple.hls.interstitial, "
+      "so that players that support them (hls.js 1.6+, Apple's) play ads from an ad server at "
+      "the break, cut at its end; not given: off" },
     { .key = NULL },
 };
 static const Section output_sec = { "output", output_opts, conf_check_output };

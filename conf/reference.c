@@ -41,6 +41,7 @@ static const char *type_name(const Option *o)
     case OT_SIZE: return "size";
     case OT_HEADERS: return "mapping or list";
     case OT_PUSH: return "mapping, or a list of them";
+    case OT_CHOICES: return "list of";
     }
     return "?";
 }
@@ -94,6 +95,11 @@ static void ref_range(Buf *b, const Option *o)
         break;
     case OT_ENUM:
     case OT_FORMATS:
+        ch = 1;
+        break;
+    case OT_CHOICES:
+        if (o->flags & OPT_ZERO)
+            buf_printf(b, "`[]` or ");
         ch = 1;
         break;
     case OT_FPS:
@@ -209,6 +215,11 @@ int conf_reference_markdown(Buf *out)
         "- `at: \"HH:MM\"` with `repeat: daily` is in `timezone`. On the night clocks go\n"
         "  forward, a time that does not exist airs as late as the gap is long (02:30 becomes\n"
         "  03:30); on the night they go back, a time that happens twice airs at the first.\n"
-        "- Time no item covers is slate.\n");
+        "- Time no item covers is slate.\n"
+        "- An item with `break: LENGTH` instead of `duration` is an ad break: it airs like\n"
+        "  any item (it follows the one before, or starts at its `at`, daily too), its\n"
+        "  `source` (not given: the slate) airs for viewers whose ads are not replaced, and\n"
+        "  every output marks it with SCTE-35 (`output.ad_markers`, `output.interstitials`).\n"
+        "  A slate break is a break, not a gap.\n");
     return out->len ? 0 : AVERROR(ENOMEM);
 }

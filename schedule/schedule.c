@@ -162,7 +162,7 @@ static int emit(Timeline *tl, int *cap, const ChannelConf *conf, int64_t start, 
         .item = item,
         .source = item >= 0 ? conf->schedule.items[item].source : -1,
         .title = item >= 0 ? conf->schedule.items[item].title : NULL,
-        .flags = flags,
+        .flags = flags | (item >= 0 && conf->schedule.items[item].is_break ? SCHEDULE_BREAK : 0),
     };
     return push(tl, cap, &e);
 }
@@ -532,7 +532,9 @@ int schedule_resolve_edited(const ChannelConf *conf, const ScheduleEdits *edits,
         return AVERROR(EINVAL);
     items = conf->schedule.items;
     for (int i = 0; i < conf->schedule.nb_items; i++) {
-        if (items[i].duration <= 0 || items[i].source < 0)
+        /* a break may air the slate (-1); a program needs its source */
+        if (items[i].duration <= 0 || items[i].source < -1 || items[i].source >= conf->nb_sources ||
+            (items[i].source < 0 && !items[i].is_break))
             return AVERROR(EINVAL);
         if (items[i].at_kind == CONF_AT_NONE) {
             if (first < 0)

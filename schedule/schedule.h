@@ -17,6 +17,9 @@
  *     progress (entry offset > 0); anything else that the channel's start
  *     interrupts simply never aired.
  *   - Time no item covers is a gap: the slate.
+ *   - A break item ({ break: LENGTH }) is placed as any item is; its entries
+ *     carry SCHEDULE_BREAK, and one without a source airs the slate as a
+ *     break (source -1, item >= 0), which is not a gap.
  *
  * Resolution is pure: no I/O (the zone was read by conf_load), no clock, no
  * global state, so it can be called from any thread and tested with any
@@ -44,6 +47,8 @@ enum ScheduleFlags {
     SCHEDULE_HELD          = 1 << 9,  /* the slate held by an operator (an OVERLAY edit without one) */
     SCHEDULE_EDITED        = 1 << 10, /* starts at an ANCHOR edit (a skip, or an extended program) */
     SCHEDULE_RESUMED       = 1 << 11, /* back after an overlay: joined `offset` in */
+    SCHEDULE_BREAK         = 1 << 12, /* an ad break item ({ break: LENGTH }); its source is
+                                       * the item's, or -1: the slate (not a GAP: item >= 0) */
 };
 
 /* One program on the timeline. Times are microseconds since the Unix epoch,
@@ -54,7 +59,8 @@ typedef struct ScheduleEntry {
     int64_t offset;         /* µs into the item (or the taken source) at start; > 0 only
                              * when JOINED, EDITED (an anchor's offset) or RESUMED */
     int item;               /* index into conf->schedule.items, -1 for a gap */
-    int source;             /* index into conf->sources, -1 for a gap */
+    int source;             /* index into conf->sources, -1 for the slate: a gap (item -1),
+                             * a held slate, or a BREAK without a source (item >= 0) */
     const char *title;      /* the item's title, borrowed from the conf; NULL for a gap */
     unsigned flags;         /* ScheduleFlags */
 } ScheduleEntry;

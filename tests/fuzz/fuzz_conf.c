@@ -39,6 +39,14 @@ static void check_timeline(const ChannelConf *conf, int64_t start, int64_t from,
             abort();
         if (e->item >= 0 && (e->source != conf->schedule.items[e->item].source || !e->title))
             abort();
+        /* a break's entries, and only those, are BREAK; each break has its id;
+         * only a break airs the slate as an item */
+        if (!!(e->flags & SCHEDULE_BREAK) != (e->item >= 0 && conf->schedule.items[e->item].is_break))
+            abort();
+        if ((e->flags & SCHEDULE_BREAK) && !conf->schedule.items[e->item].break_id)
+            abort();
+        if (e->item >= 0 && e->source < 0 && !(e->flags & SCHEDULE_BREAK))
+            abort();
     }
     schedule_timeline_free(&tl);
 }

@@ -134,6 +134,53 @@ def case_gap_warning():
         return finish('gap-warning', wd, fails, info)
 
 
+def case_breaks():
+    """Ad breaks ({ break: LENGTH }) in the timeline: BREAK, title, length and id, their source or
+    the slate (which is a break, not a gap: no warning); a daily break across Berlin's spring DST
+    change airs late by the gap; the loop of programs and breaks still folds."""
+    with J.Workdir('check-breaks') as wd:
+        path = write(wd, 'breaks.yaml', channel(
+            '    - { source: bars, duration: 10m, title: News }\n'
+            '    - { break: 90s, source: blue, id: brk-1 }\n'
+            '    - { break: 30s, title: "Station break" }\n'
+            '    - { at: "02:30", repeat: daily, break: 2m, id: night }\n', tz='Europe/Berlin'))
+        r, fails, info = run(['check', '--from', '2026-03-28T23:50:00Z', '--for', '3h', path])
+        want_rc(r, 0, fails)
+        row = r'^\s+%s\s+%s\s+%s\s+%s$'
+        for local, utc, source, title in (
+                ('2026-03-29 01:00:00 CET - 01:01:30 CET', '2026-03-29T00:00:00Z - 00:01:30Z', 'blue',
+                 'BREAK Ad break (1m30s, id brk-1)'),
+                ('2026-03-29 01:01:30 CET - 01:02:00 CET', '2026-03-29T00:01:30Z - 00:02:00Z', '(slate)',
+                 'BREAK Station break (30s, id break-3)'),
+                ('2026-03-29 03:30:00 CEST - 03:32:00 CEST', '2026-03-29T01:30:00Z - 01:32:00Z', '(slate)',
+                 'BREAK Ad break (2m, id night) [daily] [DST: moved later]'),
+                ('2026-03-29 03:32:00 CEST - 03:42:00 CEST', '2026-03-29T01:32:00Z - 01:42:00Z', 'bars',
+                 'News')):
+            if not re.search(row % tuple(re.escape(x) for x in (local, utc, source, title)), r.stdout, re.M):
+                fails.append('timeline lacks %s  %s  %s  %s' % (local, utc, source, title))
+        if 'the loop above runs 7 more times' not in r.stdout:
+            fails.append('the loop of programs and breaks is not folded')
+        if re.search(r'gap|nothing is scheduled', r.stderr):
+            fails.append('a slate break drew a gap warning')
+        if not re.search(r'^%s:14:7: warning: .Ad break.: its time does not exist on that day in '
+                         r'Europe/Berlin .* it airs at 2026-03-29 03:30:00 CEST' % re.escape(path),
+                         r.stderr, re.M):
+            fails.append('no warning at %s:14:7 that the 02:30 break moves to 03:30' % path)
+        # the output keys, each with a value, check without a word
+        r2, f2, i2 = run(['check', '-q', write(wd, 'markers.yaml', channel(
+            '    - { source: bars, duration: 10m }\n    - { break: 1m, source: blue }\n').replace(
+            'output: { dir: out, ',
+            'output: { dir: out, formats: [hls, cmaf], ad_markers: [daterange, cue, dash_bin], '
+            'interstitials: { asset_list: "https://ads.example/list", restrict: [skip] }, ').replace(
+            '{ generate: color }', '{ url: "udp://127.0.0.1:5000", scte35: ignore }'))])
+        fails += f2
+        info += i2
+        want_rc(r2, 0, fails)
+        if r2.stderr.strip():
+            fails.append('ad_markers, interstitials and scte35 drew messages: %r' % r2.stderr.strip())
+        return finish('breaks', wd, fails, info)
+
+
 BROKEN = [
     # (file text, line, column, message part)
     (channel('    - { source: bars, duration: 10s }\n').replace('channel: t', 'chanel: t'),
@@ -149,6 +196,13 @@ BROKEN = [
      7, 17, "sources.blue.file: 'media/none.mp4' does not exist"),
     (channel('    - { source: bars, duration: 10s, at: "18:00" }\n'),
      11, 42, "'18:00' is a time of day: add repeat: daily"),
+    (channel('    - { break: 10s, duration: 10s }\n'),
+     11, 21, "schedule.items[1]: give duration (a program) or break (an ad break that long), not both"),
+    (channel('    - { break: 1m, id: x }\n    - { break: 2m, id: x }\n'),
+     12, 24, "schedule.items[2].id: break id 'x' is item 1's too (line 11)"),
+    (channel('    - { source: bars, duration: 10s }\n').replace(
+        'output: { dir: out, ', 'output: { dir: out, interstitials: { restrict: [skip] }, '),
+     13, 21, "output.interstitials: give asset_list (the ad server's URL) or asset_uri"),
     (channel('    - { source: bars, duration: 10s }\n').replace('fps: 25 }', 'fps: 25'),
      4, 7, "YAML: did not find expected ',' or '}' while parsing a flow mapping at line 3"),
 ]
@@ -419,6 +473,7 @@ CASES = {
     'timeline-dst': case_timeline_dst,
     'gap-warning': case_gap_warning,
     'frame-grid': case_frame_grid,
+    'breaks': case_breaks,
     'broken': case_broken,
     'missing-file': case_missing_file,
     'usage': case_usage,

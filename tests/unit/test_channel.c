@@ -115,6 +115,13 @@ static void test_valid_minimal(void)
     CHECK_EQ_INT(conf->output.serve.per_address, 0);
     CHECK_EQ_INT(conf->output.serve.idle_timeout, 0);
     CHECK_EQ_INT(conf->output.nb_push, 0);
+    CHECK_EQ_INT(conf->output.ad_markers, AD_MARKERS_DATERANGE);
+    CHECK(conf->output.interstitials.asset_list == NULL);
+    CHECK(conf->output.interstitials.asset_uri == NULL);
+    CHECK_EQ_INT(conf->output.interstitials.restrictions, CONF_RESTRICT_SKIP | CONF_RESTRICT_JUMP);
+    CHECK_EQ_STR(conf->sources[0].scte35, "pass");
+    CHECK_EQ_INT(conf->schedule.items[0].is_break, 0);
+    CHECK(conf->schedule.items[0].break_id == NULL);
     conf_free(&conf);
     CHECK(conf == NULL);
     conf_free(&conf);            /* NULL is fine */
@@ -197,14 +204,16 @@ static void test_valid_full(void)
     CHECK_EQ_STR(s->backup, "udp://127.0.0.1:5000");
     CHECK_EQ_INT(s->backup_source, -1);
     CHECK_EQ_INT(s->timeout, 2500000);
+    CHECK_EQ_STR(s->scte35, "pass");
     s = &conf->sources[3];
     CHECK_EQ_STR(s->url, "rtmp://example.org/live/x");
     CHECK_EQ_STR(s->backup, "bars");
     CHECK_EQ_INT(s->backup_source, 0);
     CHECK_EQ_INT(s->timeout, 5000000);
+    CHECK_EQ_STR(s->scte35, "ignore");
 
     CHECK_EQ_INT(conf->schedule.loop, 1);
-    CHECK_EQ_INT(conf->schedule.nb_items, 4);
+    CHECK_EQ_INT(conf->schedule.nb_items, 5);
     it = conf->schedule.items;
     CHECK_EQ_INT(it[0].source, 0);
     CHECK_EQ_INT(it[0].duration, 20000000);
@@ -221,6 +230,14 @@ static void test_valid_full(void)
     CHECK_EQ_INT(it[3].at_kind, CONF_AT_DAILY);
     CHECK_EQ_INT(it[3].at, 18LL * 3600 * 1000000);
     CHECK_EQ_INT(it[3].source, 3);
+    CHECK_EQ_INT(it[3].is_break, 0);
+    CHECK(it[3].break_id == NULL);
+    CHECK_EQ_INT(it[4].is_break, 1);
+    CHECK_EQ_INT(it[4].duration, 90000000);
+    CHECK_EQ_INT(it[4].source, 1);
+    CHECK_EQ_STR(it[4].title, "Mid-roll");
+    CHECK_EQ_STR(it[4].break_id, "brk:mid/1");
+    CHECK_EQ_INT(it[4].at_kind, CONF_AT_NONE);
 
     snprintf(want, sizeof(want), "%s/out/full", fixtures);
     CHECK(conf->output.dir && strstr(conf->output.dir, "/conf/out/full"));
@@ -241,6 +258,10 @@ static void test_valid_full(void)
     CHECK_EQ_INT(conf->output.push[0].spool, 1LL << 30);
     CHECK_EQ_INT(conf->output.push[0].timeout, 10000000);
     CHECK_EQ_INT(conf->output.push[0].headers.count, 0);
+    CHECK_EQ_INT(conf->output.ad_markers, AD_MARKERS_DATERANGE | AD_MARKERS_CUE | AD_MARKERS_DASH_BIN);
+    CHECK(conf->output.interstitials.asset_list == NULL);
+    CHECK_EQ_STR(conf->output.interstitials.asset_uri, "https://ads.example/ad/master.m3u8");
+    CHECK_EQ_INT(conf->output.interstitials.restrictions, CONF_RESTRICT_JUMP);
     conf_free(&conf);
     conf_report_clear(&r);
 }
@@ -905,7 +926,9 @@ static void test_reference(void)
         "`output.push.bearer_env`", "`output.push.headers`", "`output.push.basic_user_env`",
         "`output.push.ca_file`", "`output.push.aws_sigv4`", "`output.push.delete`",
         "`output.push.spool`", "`output.push.timeout`", "`output.push.name`", "`events.url`",
-        "`events.secret_env`", NULL,
+        "`events.secret_env`", "`schedule.items[].break`", "`schedule.items[].id`",
+        "`sources.NAME.scte35`", "`output.ad_markers`", "`output.interstitials.asset_list`",
+        "`output.interstitials.asset_uri`", "`output.interstitials.restrict`", NULL,
     };
     for (int i = 0; keys[i]; i++) {
         if (!strstr((const char *)b.data, keys[i])) {
@@ -914,6 +937,12 @@ static void test_reference(void)
         }
     }
     CHECK(strstr((const char *)b.data, "| `output.segment` | duration | `2s` | 500ms – 30s |") != NULL);
+    CHECK(strstr((const char *)b.data, "| `output.ad_markers` | list of | `daterange` | `daterange`, "
+                 "`cue`, `dash_bin` |") != NULL);
+    CHECK(strstr((const char *)b.data, "| `output.interstitials.restrict` | list of | `skip, jump` | "
+                 "`[]` or `skip`, `jump` |") != NULL);
+    CHECK(strstr((const char *)b.data, "| `sources.NAME.scte35` | one of | `pass` | `pass`, `ignore` |")
+          != NULL);
     buf_free(&b);
 }
 
@@ -1087,6 +1116,175 @@ static void test_events(void)
     BROKEN(EVENTS_HEAD "events: \"http://h/\"\n", 10, 9, "events: expected a mapping");
 }
 
+/* Ad breaks in the schedule, and how the outputs mark them. */
+#define BRK_HEAD HEAD VIDEO LADDER "sources:\n  bars: { generate: testsrc }\n  promo: { generate: color }\n" \
+    "schedule:\n  items:\n    - { source: bars, duration: 10m }\n"
+#define BRK_OUT "output: { dir: out }\n"
+
+static void test_breaks(void)
+{
+    static const char ok[] = BRK_HEAD
+        "    - { break: 90s }\n"
+        "    - { break: 30s, source: promo, title: \"Sponsor\", id: \"sp-1\" }\n"
+        "    - { at: \"12:00\", repeat: daily, break: 2m, title: Noon }\n"
+        "    - { at: \"2026-11-25T18:00:00Z\", break: 1m, id: \"evening.1\" }\n"
+        BRK_OUT;
+    ChannelConf *conf = NULL;
+    ConfReport r = { 0 };
+
+    CHECK_EQ_INT(conf_load_string(&conf, ok, strlen(ok), "t.yaml", fixtures, &r), 0);
+    dump(&r);
+    CHECK_EQ_INT(r.count, 0);
+    if (conf) {
+        const ConfItem *it = conf->schedule.items;
+        CHECK_EQ_INT(conf->schedule.nb_items, 5);
+        CHECK_EQ_INT(it[0].is_break, 0);
+        CHECK(it[0].break_id == NULL);
+        /* defaults: the slate, the title, break-N by its place in the list */
+        CHECK_EQ_INT(it[1].is_break, 1);
+        CHECK_EQ_INT(it[1].duration, 90000000);
+        CHECK_EQ_INT(it[1].source, -1);
+        CHECK_EQ_STR(it[1].title, CONF_BREAK_TITLE);
+        CHECK_EQ_STR(it[1].break_id, "break-2");
+        CHECK_EQ_INT(it[2].source, 1);
+        CHECK_EQ_STR(it[2].title, "Sponsor");
+        CHECK_EQ_STR(it[2].break_id, "sp-1");
+        CHECK_EQ_INT(it[3].at_kind, CONF_AT_DAILY);
+        CHECK_EQ_INT(it[3].at, 12LL * 3600 * 1000000);
+        CHECK_EQ_STR(it[3].break_id, "break-4");
+        CHECK_EQ_STR(it[3].title, "Noon");
+        CHECK_EQ_INT(it[4].at_kind, CONF_AT_ABSOLUTE);
+        CHECK_EQ_STR(it[4].break_id, "evening.1");
+    }
+    conf_free(&conf);
+    conf_report_clear(&r);
+
+    /* an item is a program or a break, each with what it needs */
+    BROKEN(BRK_HEAD "    - { break: 90s, duration: 90s }\n" BRK_OUT,
+           10, 21, "schedule.items[2]: give duration (a program) or break (an ad break that long), "
+           "not both");
+    BROKEN(BRK_HEAD "    - { duration: 90s, break: 90s }\n" BRK_OUT,
+           10, 24, "schedule.items[2]: give duration (a program) or break");
+    BROKEN(BRK_HEAD "    - { title: Nothing }\n" BRK_OUT,
+           10, 7, "schedule.items[2]: missing required key 'duration' (or break: LENGTH for an ad break)");
+    BROKEN(BRK_HEAD "    - { duration: 1m }\n" BRK_OUT,
+           10, 7, "schedule.items[2]: missing required key 'source'");
+    BROKEN(BRK_HEAD "    - { break: 0s }\n" BRK_OUT,
+           10, 16, "schedule.items[2].break: duration must be more than zero");
+    BROKEN(BRK_HEAD "    - { break: 50ms }\n" BRK_OUT,
+           10, 16, "schedule.items[2].break: 50ms is out of range (100ms to 744h)");
+    BROKEN(BRK_HEAD "    - { break: soon }\n" BRK_OUT,
+           10, 16, "schedule.items[2].break:");
+    BROKEN(BRK_HEAD "    - { break: 1m, source: promos }\n" BRK_OUT,
+           10, 28, "schedule.items[2].source: source 'promos' is not defined (did you mean 'promo'?)");
+    /* ids: a break's only, plain, unique */
+    BROKEN(BRK_HEAD "    - { source: promo, duration: 1m, id: x }\n" BRK_OUT,
+           10, 38, "schedule.items[2].id: only a break has an id");
+    BROKEN(BRK_HEAD "    - { break: 1m, id: \"a b\" }\n" BRK_OUT,
+           10, 24, "schedule.items[2].id: 'a b' is not a break id");
+    BROKEN(BRK_HEAD "    - { break: 1m, id: \"say \\\"hi\\\"\" }\n" BRK_OUT,
+           10, 24, "is not a break id");
+    BROKEN(BRK_HEAD "    - { break: 1m, id: \"two\\nlines\" }\n" BRK_OUT,
+           10, 24, "is not a break id");
+    BROKEN(BRK_HEAD "    - { break: 1m, id: \"\" }\n" BRK_OUT,
+           10, 24, "'' is not a break id");
+    BROKEN(BRK_HEAD "    - { break: 1m, id: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa }\n"
+           BRK_OUT, 10, 24, "schedule.items[2].id: too long (at most 64 characters)");
+    BROKEN(BRK_HEAD "    - { break: 1m, id: x1 }\n    - { break: 2m, id: x1 }\n" BRK_OUT,
+           11, 24, "schedule.items[3].id: break id 'x1' is item 2's too (line 10): a break's id is "
+           "unique in the channel");
+    /* an id that another break gets by default (break-3): the given one is to change */
+    BROKEN(BRK_HEAD "    - { break: 1m, id: break-3 }\n    - { break: 2m }\n" BRK_OUT,
+           10, 24, "schedule.items[2].id: break id 'break-3' is item 3's default id (line 11)");
+    BROKEN(BRK_HEAD "    - { break: 1m }\n    - { break: 2m, id: break-2 }\n" BRK_OUT,
+           11, 24, "schedule.items[3].id: break id 'break-2' is item 2's default id (line 10)");
+    /* `at` and `repeat` as for any item */
+    BROKEN(BRK_HEAD "    - { break: 1m, at: \"18:00\" }\n" BRK_OUT,
+           10, 24, "schedule.items[2].at: '18:00' is a time of day: add repeat: daily");
+    BROKEN(BRK_HEAD "    - { break: 1m, at: \"18:00\", repeat: daily }\n"
+           "    - { source: promo, duration: 1m, at: \"18:00\", repeat: daily }\n" BRK_OUT,
+           11, 42, "schedule.items[3].at: starts at the same time as item 2 (line 10)");
+
+    /* sources.NAME.scte35 */
+    BROKEN(HEAD VIDEO LADDER "sources:\n  bars: { url: \"udp://127.0.0.1:5000\", scte35: drop }\n"
+           SCHEDULE OUTPUT, 5, 48, "sources.bars.scte35: unknown value 'drop' (one of pass, ignore)");
+    WARNS(HEAD VIDEO LADDER "sources:\n  bars: { generate: testsrc, scte35: pass }\n" SCHEDULE OUTPUT,
+          5, 30, "sources.bars.scte35: only url sources (live MPEG-TS) carry SCTE-35 cues");
+    {
+        static const char live[] = HEAD VIDEO LADDER
+            "sources:\n  bars: { url: \"srt://0.0.0.0:9000?mode=listener\", scte35: ignore }\n"
+            "schedule:\n  items:\n    - { break: 1m, source: bars }\n" OUTPUT;
+        CHECK_EQ_INT(conf_load_string(&conf, live, strlen(live), "t.yaml", fixtures, &r), 0);
+        CHECK_EQ_INT(r.count, 0);
+        if (conf) {
+            CHECK_EQ_STR(conf->sources[0].scte35, "ignore");
+            CHECK_EQ_INT(conf->schedule.items[0].source, 0);
+        }
+        conf_free(&conf);
+        conf_report_clear(&r);
+    }
+
+    /* output.ad_markers */
+    {
+        static const char one[] = HEAD VIDEO LADDER SOURCES SCHEDULE
+            "output: { dir: out, formats: [hls, dash], ad_markers: cue }\n";
+        CHECK_EQ_INT(conf_load_string(&conf, one, strlen(one), "t.yaml", fixtures, &r), 0);
+        CHECK_EQ_INT(r.count, 0);
+        if (conf)
+            CHECK_EQ_INT(conf->output.ad_markers, AD_MARKERS_CUE);
+        conf_free(&conf);
+        conf_report_clear(&r);
+    }
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output: { dir: out, ad_markers: [daterange, cues] }\n",
+           9, 45, "output.ad_markers: unknown value 'cues'; did you mean 'cue'? (one of daterange, "
+           "cue, dash_bin)");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output: { dir: out, ad_markers: [cue, cue] }\n",
+           9, 39, "output.ad_markers: 'cue' is listed twice");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output: { dir: out, ad_markers: [] }\n",
+           9, 33, "output.ad_markers: empty: list at least one of daterange, cue, dash_bin");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output: { dir: out, ad_markers: { cue: 1 } }\n",
+           9, 33, "output.ad_markers: expected a list such as [daterange, cue], got a mapping");
+    WARNS(HEAD VIDEO LADDER SOURCES SCHEDULE "output: { dir: out, ad_markers: [daterange, dash_bin] }\n",
+          9, 33, "output.ad_markers: dash_bin marks DASH events, and output.formats has no dash or cmaf");
+    WARNS(HEAD VIDEO LADDER SOURCES SCHEDULE "output: { dir: out, formats: [dash], ad_markers: [cue] }\n",
+          9, 50, "output.ad_markers: cue marks HLS playlists, and output.formats has no hls");
+
+    /* output.interstitials */
+    {
+        static const char list[] = HEAD VIDEO LADDER SOURCES SCHEDULE
+            "output:\n  dir: out\n  interstitials: { asset_list: \"http://ads.example/list\", restrict: [] }\n";
+        CHECK_EQ_INT(conf_load_string(&conf, list, strlen(list), "t.yaml", fixtures, &r), 0);
+        CHECK_EQ_INT(r.count, 0);
+        if (conf) {
+            CHECK_EQ_STR(conf->output.interstitials.asset_list, "http://ads.example/list");
+            CHECK(conf->output.interstitials.asset_uri == NULL);
+            CHECK_EQ_INT(conf->output.interstitials.restrictions, 0);
+        }
+        conf_free(&conf);
+        conf_report_clear(&r);
+    }
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  interstitials: "
+           "{ asset_list: \"https://a/l\", asset_uri: \"https://a/u.m3u8\" }\n",
+           11, 47, "output.interstitials: give asset_list (an ad server) or asset_uri (one ad), not both");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  interstitials: { restrict: [skip] }\n",
+           11, 3, "output.interstitials: give asset_list (the ad server's URL) or asset_uri");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  interstitials:\n",
+           11, 3, "output.interstitials: empty: give asset_list");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  interstitials: { asset_list: \"ftp://a/l\" }\n",
+           11, 32, "output.interstitials.asset_list: 'ftp://a/l': unknown scheme 'ftp' (use one of http, https)");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  interstitials: { asset_uri: \"ads\" }\n",
+           11, 31, "output.interstitials.asset_uri: 'ads' is not a URL");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  interstitials: "
+           "{ asset_uri: \"https://a/u\", restrict: [skip, seek] }\n",
+           11, 63, "output.interstitials.restrict: unknown value 'seek' (one of skip, jump)");
+    BROKEN(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  interstitials: "
+           "{ asset_uri: \"https://a/u\", skip: true }\n",
+           11, 46, "unknown key 'skip' in output.interstitials");
+    WARNS(HEAD VIDEO LADDER SOURCES SCHEDULE "output:\n  dir: out\n  formats: [dash]\n"
+          "  interstitials: { asset_uri: \"https://a/u\" }\n",
+          12, 3, "output.interstitials: HLS Interstitials are HLS tags, and output.formats has no hls");
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -1109,5 +1307,6 @@ int main(int argc, char **argv)
     test_reference();
     test_push();
     test_events();
+    test_breaks();
     return CHECK_DONE();
 }

@@ -23,6 +23,22 @@ static void test_formats(void)
     CHECK(output_format_parse(OUTPUT_FORMAT_DEFAULT) != 0);
 }
 
+/* output.ad_markers reads name i as bit i (conf's OT_CHOICES): the enum
+ * and the names must stay in that order. */
+static void test_ad_markers(void)
+{
+    CHECK_EQ_INT(ad_markers_parse("daterange"), AD_MARKERS_DATERANGE);
+    CHECK_EQ_INT(ad_markers_parse("cue"), AD_MARKERS_CUE);
+    CHECK_EQ_INT(ad_markers_parse("dash_bin"), AD_MARKERS_DASH_BIN);
+    CHECK_EQ_INT(ad_markers_parse("CUE"), 0);
+    CHECK_EQ_INT(ad_markers_parse("scte35"), 0);
+    CHECK_EQ_INT(ad_markers_parse(""), 0);
+    CHECK_EQ_INT(ad_markers_parse(NULL), 0);
+    for (int i = 0; ad_marker_names[i]; i++)
+        CHECK_EQ_INT(ad_markers_parse(ad_marker_names[i]), 1u << i);
+    CHECK_EQ_INT(ad_markers_parse(AD_MARKERS_DEFAULT), AD_MARKERS_DATERANGE);
+}
+
 static void test_segment_names(void)
 {
     char s[64];
@@ -224,6 +240,7 @@ static void test_listen(void)
 int main(void)
 {
     test_formats();
+    test_ad_markers();
     test_segment_names();
     test_parse_names();
     test_content_types();

@@ -294,18 +294,26 @@ static void test_overlaps(void)
 }
 
 /* The daily item's entries start at the given instants, one a day. */
+/* brk: the daily item is a slate ad break ({ break: 10m }), whose entries
+ * are also SCHEDULE_BREAK and air the slate (source -1) as item 1. */
 static void daily_starts(int row, const char *tz, const char *at, int64_t from, int ndays,
-                         const int64_t *want, const unsigned *want_flags)
+                         const int64_t *want, const unsigned *want_flags, int brk)
 {
     char yaml[1024];
     ChannelConf *conf;
     Timeline *tl;
     int found = 0;
 
-    snprintf(yaml, sizeof(yaml), CHANNEL("%s", "true", ABC,
-             "    - { source: a, duration: 7m }\n"
-             "    - { source: b, duration: 10m, at: \"%s\", repeat: daily, title: Daily }\n"),
-             tz, at);
+    if (brk)
+        snprintf(yaml, sizeof(yaml), CHANNEL("%s", "true", ABC,
+                 "    - { source: a, duration: 7m }\n"
+                 "    - { break: 10m, at: \"%s\", repeat: daily, title: Daily }\n"),
+                 tz, at);
+    else
+        snprintf(yaml, sizeof(yaml), CHANNEL("%s", "true", ABC,
+                 "    - { source: a, duration: 7m }\n"
+                 "    - { source: b, duration: 10m, at: \"%s\", repeat: daily, title: Daily }\n"),
+                 tz, at);
     conf = load(yaml);
     if (!conf)
         return;
@@ -315,11 +323,13 @@ static void daily_starts(int row, const char *tz, const char *at, int64_t from, 
         if (e->item != 1)
             continue;
         if (found >= ndays || e->start != want[found] || e->end != want[found] + S(600) ||
-            e->flags != want_flags[found]) {
-            fprintf(stderr, "test_schedule.c: daily_dst_cases[%d]: %s daily %s occurrence %d: %lld flags %#x, "
-                    "expected %lld flags %#x\n", row, tz, at, found, (long long)e->start,
-                    e->flags, found < ndays ? (long long)want[found] : -1LL,
-                    found < ndays ? want_flags[found] : 0);
+            e->flags != (want_flags[found] | (brk ? SCHEDULE_BREAK : 0)) ||
+            e->source != (brk ? -1 : 1)) {
+            fprintf(stderr, "test_schedule.c: daily_dst_cases[%d]%s: %s daily %s occurrence %d: %lld "
+                    "flags %#x source %d, expected %lld flags %#x\n", row, brk ? " as a break" : "",
+                    tz, at, found, (long long)e->start, e->flags, e->source,
+                    found < ndays ? (long long)want[found] : -1LL,
+                    found < ndays ? want_flags[found] | (brk ? SCHEDULE_BREAK : 0) : 0);
             check_failures++;
         }
         /* what it cut is marked so */
@@ -389,7 +399,12 @@ static void test_daily_dst(void)
         for (int k = 0; k < daily_dst_cases[i].ndays; k++)
             want[k] = T(daily_dst_cases[i].want[k]);
         daily_starts(i, daily_dst_cases[i].tz, daily_dst_cases[i].at, T(daily_dst_cases[i].from),
-                     daily_dst_cases[i].ndays, want, daily_dst_cases[i].flags);
+                     daily_dst_cases[i].ndays, want, daily_dst_cases[i].flags, 0);
+        /* a daily ad break is placed as a daily program is: Berlin's changes
+         * (2026-03-29, 2026-10-25) again with a slate break */
+        if (!strcmp(daily_dst_cases[i].tz, "Europe/Berlin"))
+            daily_starts(i, daily_dst_cases[i].tz, daily_dst_cases[i].at, T(daily_dst_cases[i].from),
+                         daily_dst_cases[i].ndays, want, daily_dst_cases[i].flags, 1);
     }
 }
 
@@ -1099,6 +1114,187 @@ static void test_edits_text(void)
     conf_free(&conf2);
 }
 
+/* Ad breaks ({ break: LENGTH }): placed as any item, their entries
+ * SCHEDULE_BREAK; a break without a source airs the slate, and is a break
+ * (item >= 0), not a gap. */
+static void test_breaks(void)
+{
+    ChannelConf *conf = load(CHANNEL("UTC", "false", ABC,
+        "    - { source: a, duration: 20s }\n"
+        "    - { break: 90s, source: b, title: \"Ad break\", id: brk-1 }\n"
+        "    - { break: 30s }\n"
+        "    - { source: a, duration: 10s }\n"));
+    int64_t s0 = T("2026-11-25T10:00:00Z");
+    Timeline *tl;
+
+    if (!conf)
+        return;
+    tl = resolve(conf, s0, s0, s0 + S(3600));
+    EXPECT(0, s0, s0 + S(20), 0, 0);
+    EXPECT(1, s0 + S(20), s0 + S(110), 1, SCHEDULE_BREAK);
+    EXPECT(2, s0 + S(110), s0 + S(140), 2, SCHEDULE_BREAK);
+    EXPECT(3, s0 + S(140), s0 + S(150), 3, 0);
+    EXPECT(4, s0 + S(150), INT64_MAX, -1, SCHEDULE_GAP | SCHEDULE_OPEN_END);
+    CHECK_EQ_INT(tl->count, 5);
+    if (tl->count == 5) {
+        CHECK_EQ_INT(tl->entries[1].source, 1);
+        CHECK_EQ_STR(tl->entries[1].title, "Ad break");
+        /* the slate, as a break */
+        CHECK_EQ_INT(tl->entries[2].source, -1);
+        CHECK_EQ_STR(tl->entries[2].title, CONF_BREAK_TITLE);
+    }
+    schedule_timeline_free(&tl);
+    /* a window inside the slate break gets it whole */
+    tl = resolve(conf, s0, s0 + S(120), s0 + S(121));
+    CHECK_EQ_INT(tl->count, 1);
+    EXPECT(0, s0 + S(110), s0 + S(140), 2, SCHEDULE_BREAK);
+    schedule_timeline_free(&tl);
+    {
+        ScheduleEntry e;
+        CHECK_EQ_INT(schedule_entry_at(conf, s0, s0 + S(139), &e), 0);
+        CHECK_EQ_INT(e.item, 2);
+        CHECK_EQ_INT(e.flags, SCHEDULE_BREAK);
+    }
+    conf_free(&conf);
+
+    /* a break at an absolute time cuts in; the chain follows it; a slate
+     * break joined in progress has a position in it */
+    conf = load(CHANNEL("UTC", "true", ABC,
+        "    - { source: a, duration: 40s }\n"
+        "    - { source: b, duration: 40s }\n"
+        "    - { at: \"2026-11-25T10:01:00Z\", break: 1m, id: mid }\n"
+        "    - { source: c, duration: 30s }\n"));
+    if (!conf)
+        return;
+    tl = resolve(conf, s0, s0, s0 + S(200));
+    EXPECT(0, s0, s0 + S(40), 0, 0);
+    EXPECT(1, s0 + S(40), s0 + S(60), 1, SCHEDULE_CUT_SHORT);
+    EXPECT(2, s0 + S(60), s0 + S(120), 2, SCHEDULE_AT | SCHEDULE_BREAK);
+    EXPECT(3, s0 + S(120), s0 + S(150), 3, 0);
+    EXPECT(4, s0 + S(150), s0 + S(190), 0, 0);
+    EXPECT(5, s0 + S(190), s0 + S(230), 1, 0);
+    CHECK_EQ_INT(tl->count, 6);
+    if (tl->count > 2)
+        CHECK_EQ_INT(tl->entries[2].source, -1);
+    schedule_timeline_free(&tl);
+    /* started during the break: joined 30 s in */
+    tl = resolve(conf, s0 + S(90), s0 + S(90), s0 + S(100));
+    EXPECT(0, s0 + S(90), s0 + S(120), 2, SCHEDULE_AT | SCHEDULE_BREAK | SCHEDULE_JOINED);
+    OFFSET(0, S(30));
+    schedule_timeline_free(&tl);
+    conf_free(&conf);
+
+    /* any window agrees with one long resolution, breaks among the items */
+    consistency(__LINE__, CHANNEL("Europe/Berlin", "true", ABC,
+        "    - { source: a, duration: 7m13s }\n"
+        "    - { break: 90s, source: c }\n"
+        "    - { break: 2m, at: \"02:30\", repeat: daily }\n"
+        "    - { source: b, duration: 11m }\n"
+        "    - { break: 30s }\n"), T("2026-03-26T09:17:13Z"), S(86400) * 5, 300);
+    consistency(__LINE__, CHANNEL("Europe/Berlin", "true", ABC,
+        "    - { source: a, duration: 50m }\n"
+        "    - { break: 3m, at: \"02:30\", repeat: daily }\n"
+        "    - { break: 1m, source: b }\n"), T("2026-10-23T09:00:00Z"), S(86400) * 4, 300);
+}
+
+/* The operator's changes around a break: skip out of it, extend it, a take
+ * over it (it comes back RESUMED, still a break), an anchor onto it; and
+ * the edits as text name a break by index and title as any item. */
+static void test_break_edits(void)
+{
+    ChannelConf *conf = load(CHANNEL("UTC", "true", ABC,
+        "    - { source: a, duration: 20s }\n"
+        "    - { break: 30s }\n"
+        "    - { source: c, duration: 10s }\n"));
+    int64_t s0 = T("2026-11-25T10:00:00Z");
+    ScheduleEdit e[2], *got = NULL;
+    Buf b = { 0 };
+    Timeline *tl;
+    int n = 0;
+
+    if (!conf)
+        return;
+    CHECK_EQ_INT(schedule_next_in_chain(conf, 0), 1);
+    CHECK_EQ_INT(schedule_next_in_chain(conf, 1), 2);
+
+    /* skip the slate break 5 s in: c starts then */
+    e[0] = ANCHOR(s0 + S(25), 0, schedule_next_in_chain(conf, 1), 0);
+    tl = resolve_ed(conf, e, 1, s0, s0, s0 + S(60));
+    EXPECT(0, s0, s0 + S(20), 0, 0);
+    EXPECT(1, s0 + S(20), s0 + S(25), 1, SCHEDULE_BREAK | SCHEDULE_CUT_SHORT);
+    EXPECT(2, s0 + S(25), s0 + S(35), 2, SCHEDULE_EDITED);
+    EXPECT(3, s0 + S(35), s0 + S(55), 0, 0);
+    schedule_timeline_free(&tl);
+
+    /* the break extended to 45 s: re-anchored at its start with a new end */
+    e[0] = ANCHOR(s0 + S(20), s0 + S(65), 1, 0);
+    tl = resolve_ed(conf, e, 1, s0, s0, s0 + S(80));
+    EXPECT(0, s0, s0 + S(20), 0, 0);
+    EXPECT(1, s0 + S(20), s0 + S(65), 1, SCHEDULE_BREAK | SCHEDULE_EDITED);
+    EXPECT(2, s0 + S(65), s0 + S(75), 2, 0);
+    schedule_timeline_free(&tl);
+
+    /* a skipped program lands on the break: an anchor onto it is a break */
+    e[0] = ANCHOR(s0 + S(5), 0, schedule_next_in_chain(conf, 0), 0);
+    tl = resolve_ed(conf, e, 1, s0, s0, s0 + S(40));
+    EXPECT(0, s0, s0 + S(5), 0, SCHEDULE_CUT_SHORT);
+    EXPECT(1, s0 + S(5), s0 + S(35), 1, SCHEDULE_BREAK | SCHEDULE_EDITED);
+    if (tl->count > 1)
+        CHECK_EQ_INT(tl->entries[1].source, -1);
+    schedule_timeline_free(&tl);
+
+    /* b taken over the middle of the break: the break resumes 20 s in */
+    e[0] = OVERLAY(s0 + S(25), s0 + S(40), 1);
+    tl = resolve_ed(conf, e, 1, s0, s0, s0 + S(60));
+    EXPECT(0, s0, s0 + S(20), 0, 0);
+    EXPECT(1, s0 + S(20), s0 + S(25), 1, SCHEDULE_BREAK | SCHEDULE_CUT_SHORT);
+    EXPECT(2, s0 + S(25), s0 + S(40), -1, SCHEDULE_TAKEN);
+    EXPECT(3, s0 + S(40), s0 + S(50), 1, SCHEDULE_BREAK | SCHEDULE_RESUMED);
+    OFFSET(3, S(20));
+    EXPECT(4, s0 + S(50), s0 + S(60), 2, 0);
+    schedule_timeline_free(&tl);
+
+    /* the slate held over the break: the held slate is a gap, the break is not */
+    e[0] = OVERLAY(s0 + S(30), s0 + S(35), -1);
+    tl = resolve_ed(conf, e, 1, s0, s0 + S(21), s0 + S(49));
+    EXPECT(0, s0 + S(20), s0 + S(30), 1, SCHEDULE_BREAK | SCHEDULE_CUT_SHORT);
+    EXPECT(1, s0 + S(30), s0 + S(35), -1, SCHEDULE_HELD | SCHEDULE_GAP);
+    EXPECT(2, s0 + S(35), s0 + S(50), 1, SCHEDULE_BREAK | SCHEDULE_RESUMED);
+    schedule_timeline_free(&tl);
+
+    /* as text: the break by index and its title, back as it was */
+    e[0] = ANCHOR(s0 + S(20), s0 + S(65), 1, 0);
+    e[1] = ANCHOR(s0 + S(100), 0, 1, S(3));
+    CHECK_EQ_INT(schedule_edits_format(e, 2, conf, &b), 0);
+    CHECK_EQ_INT(buf_append(&b, "", 1), 0);
+    CHECK(strstr((const char *)b.data, " 1 0 \"" CONF_BREAK_TITLE "\"\n") != NULL);
+    CHECK_EQ_INT(schedule_edits_parse((const char *)b.data, conf, &got, &n), 0);
+    CHECK_EQ_INT(n, 2);
+    if (n == 2) {
+        CHECK_EQ_INT(got[0].item, 1);
+        CHECK_EQ_INT(got[0].end, s0 + S(65));
+        CHECK_EQ_INT(got[1].item, 1);
+        CHECK_EQ_INT(got[1].offset, S(3));
+    }
+    free(got);
+    got = NULL;
+    /* a reload that made the break a program of another title drops them */
+    {
+        ChannelConf *conf2 = load(CHANNEL("UTC", "true", ABC,
+            "    - { source: a, duration: 20s }\n"
+            "    - { source: b, duration: 30s }\n"
+            "    - { source: c, duration: 10s }\n"));
+        if (conf2) {
+            CHECK_EQ_INT(schedule_edits_parse((const char *)b.data, conf2, &got, &n), 0);
+            CHECK_EQ_INT(n, 0);
+            free(got);
+        }
+        conf_free(&conf2);
+    }
+    buf_free(&b);
+    conf_free(&conf);
+}
+
 int main(void)
 {
     test_follow();
@@ -1117,5 +1313,7 @@ int main(void)
     test_edited_consistency();
     test_edited_cost();
     test_edits_text();
+    test_breaks();
+    test_break_edits();
     return CHECK_DONE();
 }
