@@ -28,7 +28,8 @@ const MetricDef metric_defs[METRIC_COUNT] = {
         "1 for the role on air now (primary, backup, slate), 0 for the others.", { "role" }, 1 },
     [METRIC_SLATE_REASON] = { "onair_slate_reason", METRIC_GAUGE,
         "1 for why the slate is on air now (gap: none scheduled, held: through the API, input_loss: "
-        "the live input is lost and no backup plays, no_picture: the program's source has none), "
+        "the live input is lost and no backup plays, no_picture: the program's source has none, break: "
+        "an ad break with no source of its own), "
         "0 for the others; all 0 while it is not on air.", { "reason" }, 1 },
     [METRIC_INPUT_LOSS_SECONDS] = { "onair_input_loss_seconds_total", METRIC_COUNTER,
         "Time a scheduled live input was silent (on its backup or the slate instead).", { NULL }, 1 },

@@ -58,11 +58,17 @@ static const char *const role_names[] = { "primary", "backup", "slate" };
  * onair_slate_reason. NO_PICTURE has no event: the playout falls to the
  * slate frame by frame while a program's source has no picture (still
  * connecting, ended before its slot, could not be opened). */
-enum SlateReason { SLATE_GAP, SLATE_HELD, SLATE_INPUT_LOSS, SLATE_NO_PICTURE, SLATE_REASONS };
+enum SlateReason { SLATE_GAP, SLATE_HELD, SLATE_INPUT_LOSS, SLATE_NO_PICTURE, SLATE_BREAK, SLATE_REASONS };
 static const char *const slate_reasons[SLATE_REASONS] = {
     [SLATE_GAP] = "gap", [SLATE_HELD] = "held", [SLATE_INPUT_LOSS] = "input_loss",
-    [SLATE_NO_PICTURE] = "no_picture",
+    [SLATE_NO_PICTURE] = "no_picture", [SLATE_BREAK] = "break",
 };
+
+/* Why the slate airs for the entry on air (its source is the slate). */
+static enum SlateReason entry_slate_reason(unsigned flags)
+{
+    return flags & SCHEDULE_HELD ? SLATE_HELD : flags & SCHEDULE_BREAK ? SLATE_BREAK : SLATE_GAP;
+}
 
 struct Channel {
     const ChannelConf *conf;  /* the one it runs with now; changed by a reload, under ctl */
@@ -303,7 +309,7 @@ static int supervise(void *opaque)
 static const char *entry_kind(unsigned flags, int source)
 {
     return flags & SCHEDULE_TAKEN ? "take" : flags & SCHEDULE_HELD ? "slate_held" :
-           source < 0 ? "gap" : "schedule";
+           flags & SCHEDULE_BREAK ? "break" : source < 0 ? "gap" : "schedule";
 }
 
 static void emit_slate(Channel *ch, const char *event, const char *reason, int64_t frame)
@@ -350,8 +356,8 @@ static void on_event(void *opaque, const PlayoutEvent *ev)
         event_field_str(&f, "scheduled", when);
         event_emit(ch->id, EVENT_PROGRAM_START, (const char *)f.data);
         ch->on_air_cue = ev->cue_id;
-        set_role(ch, p->source ? ROLE_PRIMARY : ROLE_SLATE,
-                 slate_reasons[info->flags & SCHEDULE_HELD ? SLATE_HELD : SLATE_GAP], ev->frame);
+        set_role(ch, p->source ? ROLE_PRIMARY : ROLE_SLATE, slate_reasons[entry_slate_reason(info->flags)],
+                 ev->frame);
         break;
     }
     case PLAYOUT_FAILOVER: {
@@ -821,7 +827,7 @@ int channel_skip(Channel *ch, char *err, size_t size)
     } else {
         ScheduleEdit anchor = { .kind = SCHEDULE_EDIT_ANCHOR, .item = -1 };
         next = schedule_next_in_chain(ch->conf, e.item);
-        if (next >= 0)
+        if (next >= 0 && ch->conf->schedule.items[next].source >= 0)   /* not a slate break */
             preopen(ch, ch->conf->schedule.items[next].source);
         frame = change_frame(ch, &wall);
         anchor.at = wall;
@@ -1073,6 +1079,12 @@ int channel_reload_check(const Channel *ch, const ChannelConf *next, char *keys,
     if (str_differs(a->serve.listen, b->serve.listen) || a->serve.connections != b->serve.connections ||
         a->serve.per_address != b->serve.per_address || a->serve.idle_timeout != b->serve.idle_timeout)
         add_key(keys, size, "output.serve");
+    if (a->ad_markers != b->ad_markers)
+        add_key(keys, size, "output.ad_markers");
+    if (str_differs(a->interstitials.asset_list, b->interstitials.asset_list) ||
+        str_differs(a->interstitials.asset_uri, b->interstitials.asset_uri) ||
+        a->interstitials.restrictions != b->interstitials.restrictions)
+        add_key(keys, size, "output.interstitials");
     return keys[0] ? AVERROR(EBUSY) : 0;
 }
 
@@ -1197,7 +1209,7 @@ static void json_str_or_null(Buf *b, const char *key, const char *value)
 
 static const char *const flag_names[] = {
     "gap", "at", "daily", "cut_short", "joined", "dst_shifted", "dst_ambiguous", "open_end",
-    "taken", "held", "edited", "resumed",
+    "taken", "held", "edited", "resumed", "break",
 };
 
 /* An entry of the timeline: {"start":..,"end":..,"title":..,...} */
@@ -1411,7 +1423,7 @@ static int slate_reason(Channel *ch)
         const CueInfo *info = &ch->info[ch->on_air_cue % MAX_CUES];
         /* a primary that failed over to a backup which went silent too is
          * still the input lost */
-        reason = info->flags & SCHEDULE_HELD ? SLATE_HELD : info->source < 0 ? SLATE_GAP
+        reason = info->flags & SCHEDULE_HELD || info->source < 0 ? (int)entry_slate_reason(info->flags)
                : ch->role != ROLE_PRIMARY ? SLATE_INPUT_LOSS : SLATE_NO_PICTURE;
     }
     pthread_mutex_unlock(&ch->lock);
