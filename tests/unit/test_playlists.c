@@ -796,16 +796,17 @@ static void test_delta_update(void)
 
 /* ---- ad breaks ---------------------------------------------------------- */
 
-/* RFC 8216bis's own example cues (a splice_insert out and its return). */
-#define CUE_OUT "0xFC002F0000000000FF000014056FFFFFF000E011622DCAFF000052636200000000000A0008029896F50000008700000000"
-#define CUE_IN  "0xFC002A0000000000FF00000F056FFFFFF000401162802E6100000000000A0008029896F50000008700000000"
-#define CUE_OUT_B64 "/AAvAAAAAAD/AAAUBW////AA4BFiLcr/AABSY2IAAAAAAAoACAKYlvUAAACHAAAAAA=="
+/* A splice_insert out of network (event 7, pts 200000000, break_duration
+ * 30 s) and its return, CRC-32 and all; the out in base64; its XML form. */
+#define CUE_OUT "0xFC3025000000000000FFFFF01405000000077FEFFE0BEBC2007E002932E000010000000021BFD6D0"
+#define CUE_IN  "0xFC3020000000000000FFFFF00F05000000077F4FFE0BFC3CC0000100000000243FF0D4"
+#define CUE_OUT_B64 "/DAlAAAAAAAA///wFAUAAAAHf+/+C+vCAH4AKTLgAAEAAAAAIb/W0A=="
 #define SPLICE_XML \
     "<scte35:SpliceInfoSection protocolVersion=\"0\" ptsAdjustment=\"0\" tier=\"4095\">" \
-    "<scte35:SpliceInsert spliceEventId=\"1207959695\" spliceEventCancelIndicator=\"false\"" \
-    " outOfNetworkIndicator=\"true\" uniqueProgramId=\"0\" availNum=\"0\" availsExpected=\"0\"" \
-    " spliceImmediateFlag=\"false\"><scte35:Program><scte35:SpliceTime ptsTime=\"1924989008\"/>" \
-    "</scte35:Program><scte35:BreakDuration autoReturn=\"false\" duration=\"5400000\"/>" \
+    "<scte35:SpliceInsert spliceEventId=\"7\" spliceEventCancelIndicator=\"false\"" \
+    " outOfNetworkIndicator=\"true\" uniqueProgramId=\"1\" availNum=\"0\" availsExpected=\"0\"" \
+    " spliceImmediateFlag=\"false\"><scte35:Program><scte35:SpliceTime ptsTime=\"200000000\"/>" \
+    "</scte35:Program><scte35:BreakDuration autoReturn=\"false\" duration=\"2700000\"/>" \
     "</scte35:SpliceInsert></scte35:SpliceInfoSection>"
 
 /* 2026-11-25T12:00:00Z */
