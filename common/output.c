@@ -30,17 +30,34 @@ unsigned output_format_parse(const char *name)
     return 0;
 }
 
-/* ---- ad markers ---- */
+/* ---- ad break markers ---- */
 
 const char *const ad_marker_names[] = { "daterange", "cue", "dash_bin", NULL };
+const char *const interstitial_restrict_names[] = { "skip", "jump", NULL };
 
-unsigned ad_markers_parse(const char *name)
+/* the lists name the bits in order */
+_Static_assert(AD_MARKERS_DATERANGE == 1 << 0 && AD_MARKERS_CUE == 1 << 1 && AD_MARKERS_DASH_BIN == 1 << 2,
+               "ad_marker_names: one name per bit, in order");
+_Static_assert(INTERSTITIAL_RESTRICT_SKIP == 1 << 0 && INTERSTITIAL_RESTRICT_JUMP == 1 << 1,
+               "interstitial_restrict_names: one name per bit, in order");
+
+/* name's index in a NULL-terminated list, as a bit; 0: not there */
+static unsigned name_bit(const char *const *names, const char *name)
 {
-    /* bit i is name i: the config's list reads them by index */
-    for (int i = 0; name && ad_marker_names[i]; i++)
-        if (!strcmp(name, ad_marker_names[i]))
+    for (int i = 0; name && names[i]; i++)
+        if (!strcmp(name, names[i]))
             return 1u << i;
     return 0;
+}
+
+unsigned ad_marker_parse(const char *name)
+{
+    return name_bit(ad_marker_names, name);
+}
+
+unsigned interstitial_restrict_parse(const char *name)
+{
+    return name_bit(interstitial_restrict_names, name);
 }
 
 /* ---- file names ---- */

@@ -41,26 +41,43 @@ extern const char *const output_format_names[];
  * them (exact: no case folding, no spaces). NULL gives 0. */
 unsigned output_format_parse(const char *name);
 
-/* ---- ad markers (output.ad_markers) ------------------------------------ */
+/* ---- ad break markers (output.ad_markers, output.interstitials) -------- */
 
-/* How a break is marked beside the SCTE-35 cues every format carries: a
- * mask of these bits. Bit i is ad_marker_names[i]. */
+/* How the playlists and the manifest mark an ad break: a mask of these
+ * bits (playlist/playlist.h writes them).
+ *   daterange  HLS: EXT-X-DATERANGE with SCTE35-OUT / SCTE35-IN (RFC 8216bis)
+ *   cue        HLS: EXT-X-CUE-OUT / -CUE-OUT-CONT / -CUE-IN on the segments,
+ *              which AWS MediaTailor and Google DAI read
+ *   dash_bin   DASH: the EventStream is urn:scte:scte35:2014:xml+bin (the cue
+ *              in base64) instead of urn:scte:scte35:2013:xml
+ * A DASH manifest always marks its breaks: dash_bin only picks the scheme. */
 enum AdMarkers {
-    AD_MARKERS_DATERANGE = 1 << 0, /* daterange: HLS EXT-X-DATERANGE with SCTE35-OUT/IN */
-    AD_MARKERS_CUE       = 1 << 1, /* cue: HLS EXT-X-CUE-OUT / -CONT / -IN as well */
-    AD_MARKERS_DASH_BIN  = 1 << 2, /* dash_bin: DASH events as urn:scte:scte35:2014:xml+bin */
+    AD_MARKERS_DATERANGE = 1 << 0,
+    AD_MARKERS_CUE       = 1 << 1,
+    AD_MARKERS_DASH_BIN  = 1 << 2,
 };
 
-/* The names users write (output.ad_markers), NULL-terminated:
- * "daterange", "cue", "dash_bin". */
+/* The names users write (output.ad_markers), NULL-terminated, in the order
+ * of the bits: "daterange", "cue", "dash_bin". */
 extern const char *const ad_marker_names[];
-
-/* What output.ad_markers means when not given. */
 #define AD_MARKERS_DEFAULT "daterange"
 
 /* A name of ad_marker_names -> its AD_MARKERS_* bit; 0 when it is none of
- * them (exact). NULL gives 0. */
-unsigned ad_markers_parse(const char *name);
+ * them (exact: no case folding, no spaces). NULL gives 0. */
+unsigned ad_marker_parse(const char *name);
+
+/* What an HLS Interstitials player is asked not to let a viewer do during a
+ * break (X-RESTRICT): output.interstitials.restrict, a mask of these bits,
+ * named by interstitial_restrict_names ("skip", "jump", NULL). */
+enum InterstitialRestrict {
+    INTERSTITIAL_RESTRICT_SKIP = 1 << 0,   /* skip the ad */
+    INTERSTITIAL_RESTRICT_JUMP = 1 << 1,   /* seek past the break */
+};
+extern const char *const interstitial_restrict_names[];
+#define INTERSTITIAL_RESTRICT_DEFAULT (INTERSTITIAL_RESTRICT_SKIP | INTERSTITIAL_RESTRICT_JUMP)
+
+/* A name of interstitial_restrict_names -> its bit; 0 for any other. */
+unsigned interstitial_restrict_parse(const char *name);
 
 /* ---- the files of the output tree ------------------------------------- */
 

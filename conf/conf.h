@@ -186,15 +186,11 @@ typedef struct ConfPush {
 /* HLS Interstitials (output.interstitials): each break is also an
  * EXT-X-DATERANGE of CLASS="com.apple.hls.interstitial" naming the ad
  * server. Off when neither URL is given. */
-enum ConfRestrict {
-    CONF_RESTRICT_SKIP = 1 << 0,   /* X-RESTRICT: SKIP */
-    CONF_RESTRICT_JUMP = 1 << 1,   /* X-RESTRICT: JUMP */
-};
 
 typedef struct ConfInterstitials {
     char *asset_list;        /* X-ASSET-LIST: an http(s) URL, or NULL */
     char *asset_uri;         /* X-ASSET-URI: an http(s) URL, or NULL; at most one of the two */
-    unsigned restrictions;   /* CONF_RESTRICT_* bits (`restrict`; default both) */
+    unsigned restrictions;   /* INTERSTITIAL_RESTRICT_* bits (common/output.h; `restrict`; default both) */
 } ConfInterstitials;
 
 typedef struct ConfOutput {

@@ -15,8 +15,6 @@
 static const char *const generators[] = { "testsrc", "color", "slate", NULL };
 static const char *const repeats[] = { "daily", NULL };
 static const char *const scte35_modes[] = { "pass", "ignore", NULL };
-/* bit i is CONF_RESTRICT_* in conf.h's order */
-static const char *const restrictions[] = { "skip", "jump", NULL };
 const char *const conf_source_schemes[] = {
     "srt", "udp", "rtp", "rtmp", "rtmps", "rtsp", "http", "https", "tcp", NULL,
 };
@@ -235,7 +233,7 @@ static const Option interstitials_opts[] = {
       NULL, 0, "X-ASSET-URI: one ad (an HLS multivariant playlist) played at every break; give "
       "this or asset_list" },
     { "restrict", OT_CHOICES, F(ConfInterstitials, restrictions), "skip, jump", NONE, NONE,
-      restrictions, NULL, OPT_ZERO,
+      interstitial_restrict_names, NULL, OPT_ZERO,
       "X-RESTRICT: what the player must not let viewers do during an ad: skip (seek past it), "
       "jump (seek over the break); [] for neither" },
     { .key = NULL },

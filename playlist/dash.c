@@ -12,6 +12,7 @@
 #include "common/output.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +245,95 @@ static int put_audio_set(Buf *out, const DashRepresentation *r, int64_t ato_us)
     return buf_printf(out, "    </AdaptationSet>\n");
 }
 
+/* ---- ad breaks: SCTE 214-1 / DASH-IF IOP EventStreams ------------------- */
+
+#define SCTE35_NS "http://www.scte.org/schemas/35/2016"
+#define SCHEME_SCTE35_XML "urn:scte:scte35:2013:xml"
+#define SCHEME_SCTE35_BIN "urn:scte:scte35:2014:xml+bin"
+#define SPLICE_INFO_OPEN "<scte35:SpliceInfoSection"
+
+/* RFC 4648 base64, padded: what scte35:Binary holds. */
+static int base64_ok(const char *s)
+{
+    size_t n, data;
+
+    if (!s || !(n = strlen(s)) || n % 4)
+        return 0;
+    data = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+    return data == n || (data >= n - 2 && strspn(s + data, "=") == n - data);
+}
+
+/* The SpliceInfoSection element the SCTE-35 code wrote: one element of
+ * that name (prefix scte35, which the MPD declares), no prolog, DOCTYPE,
+ * CDATA or processing instruction, no control characters but white space. */
+static int splice_xml_ok(const char *s)
+{
+    size_t n, open = strlen(SPLICE_INFO_OPEN);
+
+    if (!s || strncmp(s, SPLICE_INFO_OPEN, open) || !strchr(" \t\r\n/>", s[open]) ||
+        (n = strlen(s)) < open + 2 || s[n - 1] != '>' || strstr(s, "<?") || strstr(s, "<!"))
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p < 0x20 && *p != '\t' && *p != '\r' && *p != '\n') || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int check_breaks(const DashManifest *m)
+{
+    int bin = !!(m->ad_markers & AD_MARKERS_DASH_BIN);
+
+    if (m->nbreaks < 0 || (m->nbreaks && !m->breaks) ||
+        (m->ad_markers & ~(unsigned)(AD_MARKERS_DATERANGE | AD_MARKERS_CUE | AD_MARKERS_DASH_BIN)))
+        return AVERROR(EINVAL);
+    for (int i = 0; i < m->nbreaks; i++) {
+        const PlaylistAdBreak *b = &m->breaks[i];
+
+        /* presentationTime is xs:unsignedLong: no break before the Period */
+        if (b->planned_duration_us < 0 || b->duration_us < 0 ||
+            b->media_start < m->video[0].presentation_time_offset ||
+            (bin ? !base64_ok(b->dash_binary) : !splice_xml_ok(b->dash_xml)))
+            return AVERROR(EINVAL);
+        /* Event@id tells events apart within the stream */
+        for (int j = 0; j < i; j++)
+            if (m->breaks[j].event_id == b->event_id)
+                return AVERROR(EINVAL);
+    }
+    return 0;
+}
+
+/* Before the AdaptationSets, as the schema orders a Period's children. */
+static int put_events(Buf *out, const DashManifest *m)
+{
+    const DashRepresentation *v = &m->video[0];
+    int bin = !!(m->ad_markers & AD_MARKERS_DASH_BIN), ret;
+
+    if ((ret = buf_printf(out, "    <EventStream schemeIdUri=\"%s\" timescale=\"%lld\">\n",
+                          bin ? SCHEME_SCTE35_BIN : SCHEME_SCTE35_XML, (long long)v->timescale)) < 0)
+        return ret;
+    for (int i = 0; i < m->nbreaks; i++) {
+        const PlaylistAdBreak *b = &m->breaks[i];
+        int64_t len_us = b->duration_us > 0 ? b->duration_us : b->planned_duration_us;
+
+        if ((ret = buf_printf(out, "      <Event presentationTime=\"%lld\"",
+                              (long long)(b->media_start - v->presentation_time_offset))) < 0 ||
+            (len_us > 0 &&
+             (ret = buf_printf(out, " duration=\"%lld\"",
+                               (long long)av_rescale_rnd(len_us, v->timescale, 1000000, AV_ROUND_NEAR_INF))) < 0) ||
+            (ret = buf_printf(out, " id=\"%" PRIu32 "\">\n", b->event_id)) < 0)
+            return ret;
+        if (bin)
+            ret = buf_printf(out, "        <scte35:Signal>\n"
+                             "          <scte35:Binary>%s</scte35:Binary>\n"
+                             "        </scte35:Signal>\n", b->dash_binary);
+        else
+            ret = buf_printf(out, "        %s\n", b->dash_xml);
+        if (ret < 0 || (ret = buf_printf(out, "      </Event>\n")) < 0)
+            return ret;
+    }
+    return buf_printf(out, "    </EventStream>\n");
+}
+
 int dash_write_mpd(Buf *out, const DashManifest *m)
 {
     size_t start;
@@ -260,11 +350,14 @@ int dash_write_mpd(Buf *out, const DashManifest *m)
             return ret;
     if (m->audio && (ret = check_rep(m->audio, 0)) < 0)
         return ret;
+    if ((ret = check_breaks(m)) < 0)
+        return ret;
     start = out->len;
 
     if ((ret = buf_printf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                          "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\""
+                          "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\"%s"
                           " profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" type=\"%s\"",
+                          m->nbreaks ? " xmlns:scte35=\"" SCTE35_NS "\"" : "",
                           m->dynamic ? "dynamic" : "static")) < 0)
         goto fail;
     if (!m->dynamic) {
@@ -304,6 +397,7 @@ int dash_write_mpd(Buf *out, const DashManifest *m)
                           (long long)(m->target_latency_us * 2 / 1000))) < 0)
         goto fail;
     if ((ret = buf_printf(out, "  <Period id=\"0\" start=\"PT0S\">\n")) < 0 ||
+        (m->nbreaks && (ret = put_events(out, m)) < 0) ||
         (ret = put_video_set(out, m->video, m->nvideo, m->availability_offset_us)) < 0 ||
         (m->audio && (ret = put_audio_set(out, m->audio, m->availability_offset_us)) < 0) ||
         (ret = buf_printf(out, "  </Period>\n")) < 0)

@@ -9,6 +9,7 @@
 #include "common/output.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libavutil/common.h>
@@ -41,6 +42,132 @@ static int64_t to_ms(int64_t duration, int64_t timescale)
     return av_rescale_rnd(duration, 1000, timescale, AV_ROUND_NEAR_INF);
 }
 
+/* ---- ad breaks ---------------------------------------------------------- */
+
+/* How far a break's start or end may be from a segment's start and still be
+ * on it: PROGRAM-DATE-TIME shows milliseconds, and both come from the same
+ * air clock, so anything further is a break cut inside a segment. */
+#define BREAK_SLACK_US 1000
+
+#define CLASS_INTERSTITIAL "com.apple.hls.interstitial"
+
+/* A quoted-string that is also printable: RFC 8216 4.1 allows no control
+ * characters in a playlist at all. */
+static int printable_quotable(const char *s)
+{
+    if (!is_set(s))
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f || *p == '"')
+            return 0;
+    return 1;
+}
+
+/* A splice_info_section (table_id 0xFC) as a hexadecimal-sequence of whole
+ * bytes, as RFC 8216bis writes SCTE35-OUT and SCTE35-IN. */
+static int scte35_hex(const char *s)
+{
+    size_t n;
+
+    if (!s || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+        return 0;
+    s += 2;
+    n = strlen(s);
+    return n >= 2 && n % 2 == 0 && (s[0] == 'F' || s[0] == 'f') && (s[1] == 'C' || s[1] == 'c') &&
+           strspn(s, "0123456789abcdefABCDEF") == n;
+}
+
+/* Where a break ends on the wall clock; INT64_MAX while it is out. */
+static int64_t break_end(const PlaylistAdBreak *b)
+{
+    return b->duration_us > 0 ? b->start_us + b->duration_us : INT64_MAX;
+}
+
+/* The length the CUE tags give: what it lasted once returned, else what was
+ * planned; 0: not known. */
+static int64_t cue_length(const PlaylistAdBreak *b)
+{
+    return b->duration_us > 0 ? b->duration_us : b->planned_duration_us;
+}
+
+/* The length an interstitial covers (X-RESUME-OFFSET, X-PLAYOUT-LIMIT): the
+ * planned one where there is one, since a player drops a date range whose
+ * attributes change between reloads; else the real one once known; 0: none. */
+static int64_t interstitial_length(const PlaylistAdBreak *b)
+{
+    return b->planned_duration_us > 0 ? b->planned_duration_us : b->duration_us;
+}
+
+/* Where segment i starts on the wall clock: its PROGRAM-DATE-TIME, else the
+ * end of the one before (prev_start: where that one started); -1: unknown. */
+static int64_t segment_start(const HlsMediaPlaylist *pl, int i, int64_t prev_start)
+{
+    const PlaylistSegment *s = &pl->segments[i];
+
+    if (s->pdt_us > 0)
+        return s->pdt_us;
+    if (i == 0 || prev_start < 0)
+        return -1;
+    return prev_start + av_rescale(pl->segments[i - 1].duration, 1000000, pl->timescale);
+}
+
+static int near(int64_t a, int64_t b)
+{
+    return a != INT64_MAX && b != INT64_MAX && llabs(a - b) <= BREAK_SLACK_US;
+}
+
+/* A break edge strictly inside the listed segments must be a segment's start. */
+static int on_boundary(const HlsMediaPlaylist *pl, int64_t t)
+{
+    int64_t start = -1, first = -1, end = -1;
+
+    for (int i = 0; i < pl->nsegments; i++) {
+        start = segment_start(pl, i, start);
+        if (i == 0)
+            first = start;
+        if (near(t, start))
+            return 1;
+        end = start + av_rescale(pl->segments[i].duration, 1000000, pl->timescale);
+    }
+    return pl->nsegments == 0 || t == INT64_MAX || t <= first + BREAK_SLACK_US || t >= end - BREAK_SLACK_US;
+}
+
+static int check_breaks(const HlsMediaPlaylist *pl)
+{
+    const HlsInterstitials *in = pl->interstitials;
+
+    if (pl->nbreaks < 0 || (pl->nbreaks && !pl->breaks) ||
+        (pl->ad_markers & ~(unsigned)(AD_MARKERS_DATERANGE | AD_MARKERS_CUE | AD_MARKERS_DASH_BIN)))
+        return AVERROR(EINVAL);
+    if (in && (!!in->asset_list == !!in->asset_uri ||
+               !printable_quotable(in->asset_list ? in->asset_list : in->asset_uri) ||
+               (in->restrict_mask & ~(unsigned)(INTERSTITIAL_RESTRICT_SKIP | INTERSTITIAL_RESTRICT_JUMP))))
+        return AVERROR(EINVAL);
+    if (!pl->nbreaks)
+        return 0;
+    /* a date range is placed by PROGRAM-DATE-TIME; the CUE tags too */
+    if (pl->nsegments && pl->segments[0].pdt_us <= 0)
+        return AVERROR(EINVAL);
+    for (int i = 0; i < pl->nbreaks; i++) {
+        const PlaylistAdBreak *b = &pl->breaks[i];
+
+        if (!printable_quotable(b->id) || b->start_us <= 0 || b->planned_duration_us < 0 ||
+            b->duration_us < 0 || (b->scte35_out && !scte35_hex(b->scte35_out)) ||
+            (b->scte35_in && (!scte35_hex(b->scte35_in) || b->duration_us <= 0)))
+            return AVERROR(EINVAL);
+        /* one break at a time, each ID once */
+        if (i && b->start_us < break_end(&pl->breaks[i - 1]))
+            return AVERROR(EINVAL);
+        for (int j = 0; j < i; j++)
+            if (!strcmp(b->id, pl->breaks[j].id))
+                return AVERROR(EINVAL);
+        if ((pl->ad_markers & AD_MARKERS_CUE) &&
+            (!on_boundary(pl, b->start_us) || !on_boundary(pl, break_end(b))))
+            return AVERROR(EINVAL);
+    }
+    return 0;
+}
+
 static int check_media(const HlsMediaPlaylist *pl)
 {
     if (pl->timescale <= 0 || pl->nsegments < 0 || pl->media_sequence < 0)
@@ -70,7 +197,7 @@ static int check_media(const HlsMediaPlaylist *pl)
             d->planned_duration_us < 0 || d->duration_us < 0)
             return AVERROR(EINVAL);
     }
-    return 0;
+    return check_breaks(pl);
 }
 
 /* Seconds with milliseconds: 30.000 */
@@ -105,6 +232,92 @@ static void fmt_seconds(char *out, size_t size, int64_t us)
     snprintf(out, size, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
 }
 
+/* The break's EXT-X-DATERANGEs: the out, the return once it came, and the
+ * interstitial. */
+static int put_break(Buf *out, const HlsMediaPlaylist *pl, const PlaylistAdBreak *b)
+{
+    const HlsInterstitials *in = pl->interstitials;
+    char when[40];
+    int ret;
+
+    clock_format_iso(b->start_us, when, sizeof(when));
+    if (pl->ad_markers & AD_MARKERS_DATERANGE) {
+        if ((ret = buf_printf(out, "#EXT-X-DATERANGE:ID=\"%s\",START-DATE=\"%s\"", b->id, when)) < 0 ||
+            (b->planned_duration_us > 0 &&
+             (ret = put_seconds(out, "PLANNED-DURATION", b->planned_duration_us)) < 0) ||
+            (b->scte35_out && (ret = buf_printf(out, ",SCTE35-OUT=%s", b->scte35_out)) < 0) ||
+            (ret = buf_printf(out, "\n")) < 0)
+            return ret;
+        if (b->duration_us > 0 &&
+            ((ret = buf_printf(out, "#EXT-X-DATERANGE:ID=\"%s\",START-DATE=\"%s\"", b->id, when)) < 0 ||
+             (ret = put_seconds(out, "DURATION", b->duration_us)) < 0 ||
+             (b->scte35_in && (ret = buf_printf(out, ",SCTE35-IN=%s", b->scte35_in)) < 0) ||
+             (ret = buf_printf(out, "\n")) < 0))
+            return ret;
+    }
+    if (in) {
+        int64_t len = interstitial_length(b);
+        unsigned r = in->restrict_mask;
+
+        if ((ret = buf_printf(out, "#EXT-X-DATERANGE:ID=\"%s-ad\",CLASS=\"" CLASS_INTERSTITIAL "\","
+                              "START-DATE=\"%s\"", b->id, when)) < 0 ||
+            (len > 0 &&
+             (ret = put_seconds(out, b->planned_duration_us > 0 ? "PLANNED-DURATION" : "DURATION", len)) < 0) ||
+            (ret = buf_printf(out, ",%s=\"%s\"", in->asset_list ? "X-ASSET-LIST" : "X-ASSET-URI",
+                              in->asset_list ? in->asset_list : in->asset_uri)) < 0)
+            return ret;
+        /* a live primary resumes where the break ends, not after however
+         * long the ads ran, and an ad running long is cut there */
+        if (len > 0 && ((ret = put_seconds(out, "X-RESUME-OFFSET", len)) < 0 ||
+                        (ret = put_seconds(out, "X-PLAYOUT-LIMIT", len)) < 0))
+            return ret;
+        if (r && (ret = buf_printf(out, ",X-RESTRICT=\"%s%s%s\"", r & INTERSTITIAL_RESTRICT_SKIP ? "SKIP" : "",
+                                   r == (INTERSTITIAL_RESTRICT_SKIP | INTERSTITIAL_RESTRICT_JUMP) ? "," : "",
+                                   r & INTERSTITIAL_RESTRICT_JUMP ? "JUMP" : "")) < 0)
+            return ret;
+        if ((ret = buf_printf(out, "\n")) < 0)
+            return ret;
+    }
+    return 0;
+}
+
+/* The CUE tags of the segment that starts at t (wall clock): the end of a
+ * break that returned there, then the start of one or its continuation. */
+static int put_cues(Buf *out, const HlsMediaPlaylist *pl, int64_t t)
+{
+    int ret;
+
+    if (!(pl->ad_markers & AD_MARKERS_CUE) || t < 0)
+        return 0;
+    for (int i = 0; i < pl->nbreaks; i++)
+        if (near(t, break_end(&pl->breaks[i])) && (ret = buf_printf(out, "#EXT-X-CUE-IN\n")) < 0)
+            return ret;
+    for (int i = 0; i < pl->nbreaks; i++) {
+        const PlaylistAdBreak *b = &pl->breaks[i];
+        int64_t len = cue_length(b);
+        char s[32];
+
+        if (t + BREAK_SLACK_US < b->start_us || (b->duration_us > 0 && t + BREAK_SLACK_US >= break_end(b)))
+            continue;
+        if (near(t, b->start_us)) {
+            fmt_seconds(s, sizeof(s), len);
+            ret = len > 0 ? buf_printf(out, "#EXT-X-CUE-OUT:DURATION=%s\n", s)
+                          : buf_printf(out, "#EXT-X-CUE-OUT\n");
+        } else {
+            fmt_seconds(s, sizeof(s), t - b->start_us);
+            if ((ret = buf_printf(out, "#EXT-X-CUE-OUT-CONT:ElapsedTime=%s", s)) >= 0 && len > 0) {
+                fmt_seconds(s, sizeof(s), len);
+                ret = buf_printf(out, ",Duration=%s", s);
+            }
+            if (ret >= 0)
+                ret = buf_printf(out, "\n");
+        }
+        if (ret < 0)
+            return ret;
+    }
+    return 0;
+}
+
 /* The parts of segment `number`, in order. */
 static int put_parts(Buf *out, const HlsMediaPlaylist *pl, int64_t number)
 {
@@ -126,16 +339,24 @@ static int put_parts(Buf *out, const HlsMediaPlaylist *pl, int64_t number)
 
 /* After the last whole segment: the parts of the one in progress, the hint
  * of the next part, and where the other renditions stand. */
-static int put_live_edge(Buf *out, const HlsMediaPlaylist *pl)
+static int put_live_edge(Buf *out, const HlsMediaPlaylist *pl, int64_t next_start)
 {
     const HlsLowLatency *ll = pl->ll;
     int64_t last = pl->nsegments ? pl->segments[pl->nsegments - 1].number : -1;
     int ret = 0;
 
-    for (int i = 0; i < ll->nparts; i++)
-        if (ll->parts[i].number > last && (i == 0 || ll->parts[i - 1].number != ll->parts[i].number) &&
-            (ret = put_parts(out, pl, ll->parts[i].number)) < 0)
-            return ret;
+    for (int i = 0; i < ll->nparts; i++) {
+        const PlaylistPart *p = &ll->parts[i];
+        if (p->number <= last)
+            continue;
+        /* a segment in progress: its CUE tags before its first part */
+        if (i == 0 || ll->parts[i - 1].number != p->number) {
+            if ((ret = put_cues(out, pl, next_start)) < 0 || (ret = put_parts(out, pl, p->number)) < 0)
+                return ret;
+        }
+        if (next_start >= 0)
+            next_start += av_rescale(p->duration, 1000000, pl->timescale);
+    }
     if (ll->hint_index >= 0) {
         char name[32 + EXT_MAX];
         output_name(name, sizeof(name), ll->hint_number, ll->hint_index, pl->extension);
@@ -151,7 +372,7 @@ static int put_live_edge(Buf *out, const HlsMediaPlaylist *pl)
 int hls_write_media_playlist(Buf *out, const HlsMediaPlaylist *pl)
 {
     size_t start;
-    int64_t max_ms = 0, target;
+    int64_t max_ms = 0, target, seg_start = -1;
     int ret;
 
     if (!out || !pl)
@@ -205,13 +426,19 @@ int hls_write_media_playlist(Buf *out, const HlsMediaPlaylist *pl)
     for (int i = 0; i < pl->ndateranges; i++)
         if ((ret = put_daterange(out, &pl->dateranges[i])) < 0)
             goto fail;
+    for (int i = 0; i < pl->nbreaks; i++)
+        if ((ret = put_break(out, pl, &pl->breaks[i])) < 0)
+            goto fail;
 
     for (int i = 0; i < pl->nsegments; i++) {
         const PlaylistSegment *s = &pl->segments[i];
         int64_t ms = to_ms(s->duration, pl->timescale);
         char name[32 + EXT_MAX];
 
+        seg_start = segment_start(pl, i, seg_start);
         if (s->discontinuity && (ret = buf_printf(out, "#EXT-X-DISCONTINUITY\n")) < 0)
+            goto fail;
+        if ((ret = put_cues(out, pl, seg_start)) < 0)
             goto fail;
         if (s->pdt_us > 0) {
             char when[40];
@@ -226,7 +453,9 @@ int hls_write_media_playlist(Buf *out, const HlsMediaPlaylist *pl)
                               (long long)(ms / 1000), (long long)(ms % 1000), name)) < 0)
             goto fail;
     }
-    if (pl->ll && (ret = put_live_edge(out, pl)) < 0)
+    if (pl->ll && (ret = put_live_edge(out, pl, seg_start < 0 ? -1 : seg_start +
+                                       av_rescale(pl->segments[pl->nsegments - 1].duration, 1000000,
+                                                  pl->timescale))) < 0)
         goto fail;
 
     if (pl->vod && (ret = buf_printf(out, "#EXT-X-ENDLIST\n")) < 0)
@@ -391,7 +620,8 @@ static int is_segment_tag(const Line *l)
 {
     return is_tag(l, "#EXTINF") || is_tag(l, "#EXT-X-DISCONTINUITY") ||
            is_tag(l, "#EXT-X-PROGRAM-DATE-TIME") || is_tag(l, "#EXT-X-PART") ||
-           is_tag(l, "#EXT-X-GAP") || is_tag(l, "#EXT-X-BITRATE");
+           is_tag(l, "#EXT-X-GAP") || is_tag(l, "#EXT-X-BITRATE") ||
+           is_tag(l, "#EXT-X-CUE-OUT") || is_tag(l, "#EXT-X-CUE-OUT-CONT") || is_tag(l, "#EXT-X-CUE-IN");
 }
 
 static int is_uri(const Line *l)

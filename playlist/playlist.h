@@ -74,6 +74,53 @@ typedef struct HlsDateRange {
     int64_t duration_us;              /* DURATION once it has ended; 0: still on air */
 } HlsDateRange;
 
+/* ---- ad breaks (issue 11) --------------------------------------------- */
+
+/* An ad break as the playlists and the manifest see it. The packager fills
+ * it; the cue itself (the splice_info_section, its XML form, its base64) is
+ * prepared by the SCTE-35 code and passed here as text, written as given
+ * once checked. Every value that may change while the break stays listed
+ * only ever goes from unknown to known (a player merges the tags of one ID
+ * across reloads and drops a range whose attributes disagree), so:
+ * start_us, planned_duration_us and scte35_out never change; duration_us
+ * and scte35_in are set once, at the return.
+ *
+ * Breaks start and end on segment boundaries (the packager cuts there); a
+ * writer refuses one that starts or ends inside a listed segment. */
+typedef struct PlaylistAdBreak {
+    const char *id;                   /* DATERANGE ID, unique for the channel's life;
+                                       * printable, no '"' */
+    uint32_t event_id;                /* splice_event_id: the DASH Event@id */
+    int64_t start_us;                 /* wall clock of its first frame: START-DATE */
+    int64_t planned_duration_us;      /* PLANNED-DURATION (break_duration); 0: open-ended */
+    int64_t duration_us;              /* set at the return: DURATION, the end of the CUE
+                                       * tags; 0: still out */
+    const char *scte35_out;           /* SCTE35-OUT: the out splice_info_section as a
+                                       * hexadecimal-sequence, "0xFC..."; NULL: none */
+    const char *scte35_in;            /* SCTE35-IN, the return's; NULL: none (not yet, or
+                                       * an auto_return break) */
+    /* DASH: */
+    int64_t media_start;              /* media time of its first frame in the first video
+                                       * Representation's timescale (as its segments'
+                                       * start): Event@presentationTime, less that
+                                       * Representation's presentation_time_offset */
+    const char *dash_xml;             /* urn:scte:scte35:2013:xml: the element
+                                       * "<scte35:SpliceInfoSection ...>...</scte35:SpliceInfoSection>"
+                                       * (the MPD declares the scte35 prefix) */
+    const char *dash_binary;          /* urn:scte:scte35:2014:xml+bin: the
+                                       * splice_info_section in base64 */
+} PlaylistAdBreak;
+
+/* HLS Interstitials (Apple's HLS Interstitials, hls.js 1.6 and later): each
+ * break is also an EXT-X-DATERANGE of CLASS "com.apple.hls.interstitial"
+ * with ID "<id>-ad", so the player fetches ads for it and then resumes the
+ * live primary at the break's end. */
+typedef struct HlsInterstitials {
+    const char *asset_list;           /* X-ASSET-LIST: a JSON asset list; or */
+    const char *asset_uri;            /* X-ASSET-URI: one asset (exactly one of the two) */
+    unsigned restrict_mask;           /* X-RESTRICT: INTERSTITIAL_RESTRICT_* (common/output.h) */
+} HlsInterstitials;
+
 typedef struct HlsMediaPlaylist {
     int64_t timescale;
     const PlaylistSegment *segments;
@@ -86,10 +133,30 @@ typedef struct HlsMediaPlaylist {
     int ndateranges;
     int vod;                          /* PLAYLIST-TYPE:VOD and ENDLIST */
     const HlsLowLatency *ll;          /* LL-HLS (RFC 8216bis); NULL: none */
+    /* ad breaks that overlap the window (or are still out), in start order;
+     * DATERANGEs after the programs', CUE tags on the segments */
+    const PlaylistAdBreak *breaks;
+    int nbreaks;
+    unsigned ad_markers;              /* AD_MARKERS_DATERANGE, _CUE (common/output.h) */
+    const HlsInterstitials *interstitials;   /* NULL: none */
 } HlsMediaPlaylist;
 
 /* Writers append to out; on failure out is left as it was.
- * EXTINF in milliseconds, TARGETDURATION the rounded maximum. */
+ * EXTINF in milliseconds, TARGETDURATION the rounded maximum.
+ *
+ * An ad break is, with AD_MARKERS_DATERANGE,
+ *   #EXT-X-DATERANGE:ID="<id>",START-DATE=...,PLANNED-DURATION=...,SCTE35-OUT=0x...
+ * and, once it has returned, a second tag of the same ID (RFC 8216bis
+ * 4.4.5.1.1: out and in as a pair of tags that agree where they overlap)
+ *   #EXT-X-DATERANGE:ID="<id>",START-DATE=...,DURATION=...,SCTE35-IN=0x...
+ * With AD_MARKERS_CUE: #EXT-X-CUE-OUT:DURATION=<s> before the break's first
+ * segment, #EXT-X-CUE-OUT-CONT:ElapsedTime=<s>,Duration=<s> before each
+ * later one in it, #EXT-X-CUE-IN before the first after it (Duration: the
+ * break's length once returned, else its planned length; none when
+ * open-ended). A segment's time is its pdt_us, or the one before it's end;
+ * a playlist with breaks needs pdt_us on its first segment.
+ * AVERROR(EINVAL) for a break that cannot be written: an id or a cue that is
+ * not what the fields above say, or a start or end inside a segment. */
 int hls_write_media_playlist(Buf *out, const HlsMediaPlaylist *pl);
 
 /* ---- a live media playlist read back (the server, sink/) -------------- */
@@ -116,6 +183,8 @@ int hls_edge_has(const HlsEdge *e, int64_t msn, int part);
 /* The delta update of a media playlist (RFC 8216bis 6.2.5.1, _HLS_skip=YES):
  * the segments older than CAN-SKIP-UNTIL from its end become one
  * EXT-X-SKIP; everything else (header, EXT-X-DATERANGE, the parts) stays.
+ * A skipped segment's own tags (EXT-X-CUE-*, PROGRAM-DATE-TIME) go with it:
+ * the client has them from the playlist it merges this one into.
  * A playlist without CAN-SKIP-UNTIL, or too short to skip anything, is
  * copied whole (a client takes a full playlist for an answer too).
  * Appends to out; returns the segments skipped, or an AVERROR. */
@@ -188,9 +257,19 @@ typedef struct DashManifest {
      * and the latency a player should aim at (ServiceDescription); 0: none */
     int64_t availability_offset_us;
     int64_t target_latency_us;
+    /* ad breaks that overlap the window, in start order: one Event each in
+     * the Period's EventStream, in the first video Representation's
+     * timescale; urn:scte:scte35:2013:xml (dash_xml), or
+     * urn:scte:scte35:2014:xml+bin (dash_binary) with AD_MARKERS_DASH_BIN */
+    const PlaylistAdBreak *breaks;
+    int nbreaks;
+    unsigned ad_markers;
 } DashManifest;
 
-/* An MPD, static (VOD) or dynamic (live): SegmentTemplate with SegmentTimeline. */
+/* An MPD, static (VOD) or dynamic (live): SegmentTemplate with SegmentTimeline.
+ * Each ad break is an Event with presentationTime, duration (its length
+ * once returned, else the planned one; none when open-ended) and id (the
+ * splice_event_id); the MPD declares xmlns:scte35 when it has breaks. */
 int dash_write_mpd(Buf *out, const DashManifest *m);
 
 /* ---- codec strings ---------------------------------------------------- */

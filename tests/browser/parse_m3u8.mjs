@@ -1,7 +1,8 @@
 // Parses an HLS media playlist from stdin with m3u8-parser (videojs's, not onair's)
 // and prints JSON of what the LL-HLS checks need: its segments (with their parts),
 // the parts after the last whole segment, the preload hints, SERVER-CONTROL,
-// PART-INF, the rendition reports and EXT-X-SKIP.
+// PART-INF, the rendition reports and EXT-X-SKIP; and for ad breaks the date
+// ranges (merged by ID, as m3u8-parser reads them) and each segment's CUE tags.
 //
 //   node parse_m3u8.mjs < index.m3u8
 //
@@ -35,7 +36,8 @@ process.stdin.on('end', () => {
   const m = parser.manifest;
   const seg = s => ({ uri: s.uri, duration: s.duration, timeline: s.timeline,
     programDateTime: s.programDateTime, parts: s.parts || [],
-    preloadHints: s.preloadHints || [] });
+    preloadHints: s.preloadHints || [],
+    cueOut: s.cueOut, cueOutCont: s.cueOutCont, cueIn: 'cueIn' in s });
   console.log(JSON.stringify({
     mediaSequence: m.mediaSequence,
     targetDuration: m.targetDuration,
@@ -49,6 +51,7 @@ process.stdin.on('end', () => {
     partTargetDuration: m.partTargetDuration,
     renditionReports: m.renditionReports || [],
     skip: m.skip || null,
+    dateRanges: m.dateRanges || [],
     warnings,
   }));
 });

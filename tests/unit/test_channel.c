@@ -118,7 +118,7 @@ static void test_valid_minimal(void)
     CHECK_EQ_INT(conf->output.ad_markers, AD_MARKERS_DATERANGE);
     CHECK(conf->output.interstitials.asset_list == NULL);
     CHECK(conf->output.interstitials.asset_uri == NULL);
-    CHECK_EQ_INT(conf->output.interstitials.restrictions, CONF_RESTRICT_SKIP | CONF_RESTRICT_JUMP);
+    CHECK_EQ_INT(conf->output.interstitials.restrictions, INTERSTITIAL_RESTRICT_SKIP | INTERSTITIAL_RESTRICT_JUMP);
     CHECK_EQ_STR(conf->sources[0].scte35, "pass");
     CHECK_EQ_INT(conf->schedule.items[0].is_break, 0);
     CHECK(conf->schedule.items[0].break_id == NULL);
@@ -261,7 +261,7 @@ static void test_valid_full(void)
     CHECK_EQ_INT(conf->output.ad_markers, AD_MARKERS_DATERANGE | AD_MARKERS_CUE | AD_MARKERS_DASH_BIN);
     CHECK(conf->output.interstitials.asset_list == NULL);
     CHECK_EQ_STR(conf->output.interstitials.asset_uri, "https://ads.example/ad/master.m3u8");
-    CHECK_EQ_INT(conf->output.interstitials.restrictions, CONF_RESTRICT_JUMP);
+    CHECK_EQ_INT(conf->output.interstitials.restrictions, INTERSTITIAL_RESTRICT_JUMP);
     conf_free(&conf);
     conf_report_clear(&r);
 }

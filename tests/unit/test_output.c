@@ -23,20 +23,23 @@ static void test_formats(void)
     CHECK(output_format_parse(OUTPUT_FORMAT_DEFAULT) != 0);
 }
 
-/* output.ad_markers reads name i as bit i (conf's OT_CHOICES): the enum
- * and the names must stay in that order. */
 static void test_ad_markers(void)
 {
-    CHECK_EQ_INT(ad_markers_parse("daterange"), AD_MARKERS_DATERANGE);
-    CHECK_EQ_INT(ad_markers_parse("cue"), AD_MARKERS_CUE);
-    CHECK_EQ_INT(ad_markers_parse("dash_bin"), AD_MARKERS_DASH_BIN);
-    CHECK_EQ_INT(ad_markers_parse("CUE"), 0);
-    CHECK_EQ_INT(ad_markers_parse("scte35"), 0);
-    CHECK_EQ_INT(ad_markers_parse(""), 0);
-    CHECK_EQ_INT(ad_markers_parse(NULL), 0);
+    CHECK_EQ_INT(ad_marker_parse("daterange"), AD_MARKERS_DATERANGE);
+    CHECK_EQ_INT(ad_marker_parse("cue"), AD_MARKERS_CUE);
+    CHECK_EQ_INT(ad_marker_parse("dash_bin"), AD_MARKERS_DASH_BIN);
+    CHECK_EQ_INT(ad_marker_parse(AD_MARKERS_DEFAULT), AD_MARKERS_DATERANGE);
+    CHECK_EQ_INT(ad_marker_parse("CUE"), 0);
+    CHECK_EQ_INT(ad_marker_parse("dash-bin"), 0);
+    CHECK_EQ_INT(ad_marker_parse(""), 0);
+    CHECK_EQ_INT(ad_marker_parse(NULL), 0);
     for (int i = 0; ad_marker_names[i]; i++)
-        CHECK_EQ_INT(ad_markers_parse(ad_marker_names[i]), 1u << i);
-    CHECK_EQ_INT(ad_markers_parse(AD_MARKERS_DEFAULT), AD_MARKERS_DATERANGE);
+        CHECK_EQ_INT(ad_marker_parse(ad_marker_names[i]), 1u << i);
+    CHECK_EQ_INT(interstitial_restrict_parse("skip"), INTERSTITIAL_RESTRICT_SKIP);
+    CHECK_EQ_INT(interstitial_restrict_parse("jump"), INTERSTITIAL_RESTRICT_JUMP);
+    CHECK_EQ_INT(interstitial_restrict_parse("SKIP"), 0);
+    CHECK_EQ_INT(interstitial_restrict_parse(NULL), 0);
+    CHECK_EQ_INT(INTERSTITIAL_RESTRICT_DEFAULT, INTERSTITIAL_RESTRICT_SKIP | INTERSTITIAL_RESTRICT_JUMP);
 }
 
 static void test_segment_names(void)
