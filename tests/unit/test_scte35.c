@@ -311,11 +311,13 @@ static size_t section(uint8_t *out, uint8_t protocol, uint8_t encrypted, uint8_t
     out[n++] = (uint8_t)(0xF0 | cmd_len >> 8);
     out[n++] = (uint8_t)cmd_len;
     out[n++] = command;
-    memcpy(out + n, cmd, cmd_len);
+    if (cmd_len)
+        memcpy(out + n, cmd, cmd_len);
     n += cmd_len;
     out[n++] = (uint8_t)(descl_len >> 8);
     out[n++] = (uint8_t)descl_len;
-    memcpy(out + n, descl, descl_len);
+    if (descl_len)
+        memcpy(out + n, descl, descl_len);
     n += descl_len;
     out[1] = (uint8_t)(0x30 | (n + 4 - 3) >> 8);
     out[2] = (uint8_t)(n + 4 - 3);
