@@ -260,7 +260,8 @@ int ts_add_scte35(Buf *seg, const uint8_t *section, size_t size, int pid, int *c
     /* after the first PMT, which must declare the PID (ffprobe and other
      * demuxers drop the packets of a PID they were not told of), and after
      * the first PCR that follows it: a demuxer stamps a section with the
-     * last PCR, so the cue's time is the segment's start rather than none */
+     * last PCR: with this one, the cue's time is the segment's (at most the
+     * muxer's max_delay before its first frame) rather than none */
     for (size_t i = after_pat; i < seg->len; i += TS_PACKET) {
         const uint8_t *q = seg->data + i;
         if (!declared && ts_pid(q) == pmt && (q[1] & 0x40)) {

@@ -137,13 +137,16 @@ int ts_declare_scte35(uint8_t *seg, size_t len, int pid);
 /* Inserts the section into a TS segment as TS packets on pid
  * (payload_unit_start_indicator and pointer_field 0 in the first, then
  * continuation packets, 0xFF stuffing after the section), continuity
- * counters from *cc, which is left at the next one. They go after the
- * segment's first PMT (which must declare pid: ts_declare_scte35 first,
- * else AVERROR(EINVAL)) and after the first PCR that follows it, so a
- * demuxer that meets the segment alone sees the stream before the cue and
- * stamps the cue with the segment's start; the splice_time in the section
- * is what says when the splice is. AVERROR(EINVAL) for a section that is
- * not one (table_id 0xFC, its length), AVERROR_INVALIDDATA as above. */
+ * counters from *cc, which is left at the next one (keep one per
+ * rendition). They go near the start, after the first PMT (which must
+ * declare pid: ts_declare_scte35 first, else AVERROR(EINVAL)) and after
+ * the first packet with a PCR that follows it: a demuxer that meets the
+ * segment alone knows the PID before the cue, and stamps the cue with that
+ * PCR (FFmpeg's does), the segment's time, not none; a segmenter
+ * downstream meets it before any picture of the segment. The splice_time
+ * in the section says when the splice is. AVERROR(EINVAL) for a section
+ * that is not one (table_id 0xFC, its length), AVERROR_INVALIDDATA as
+ * above; nothing is changed on an error. */
 int ts_add_scte35(Buf *seg, const uint8_t *section, size_t size, int pid, int *cc);
 
 /* Inserts an emsg box, version 1 (ISO/IEC 23009-1 5.10.3.3), before the

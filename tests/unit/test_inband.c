@@ -141,12 +141,12 @@ static void make_pmt(uint8_t *p, int info)
 
 static void test_room(void)
 {
-    uint8_t seg[3 * 188], orig[3 * 188];
+    uint8_t seg[6 * 188], orig[6 * 188];
 
     /* the declared PMT takes the packet to its last byte */
     make_segment(seg);
     make_pmt(seg + 188, 188 - 5 - 16 - 5 - 14);
-    CHECK_EQ_INT(ts_declare_scte35(seg, sizeof(seg), PID), 1);
+    CHECK_EQ_INT(ts_declare_scte35(seg, 3 * 188, PID), 1);
     CHECK_EQ_INT(AV_RB32(seg + 188 + 184), crc_mpeg2(seg + 188 + 5, 179));
     CHECK_EQ_INT(seg[188 + 5 + 12 + 6], 0x1b);   /* the program info went in before the streams */
 
@@ -154,7 +154,7 @@ static void test_room(void)
     make_segment(seg);
     make_pmt(seg + 188, 188 - 5 - 16 - 5 - 14 + 2);
     memcpy(orig, seg, sizeof(seg));
-    CHECK_EQ_INT(ts_declare_scte35(seg, sizeof(seg), PID), AVERROR_INVALIDDATA);
+    CHECK_EQ_INT(ts_declare_scte35(seg, 3 * 188, PID), AVERROR_INVALIDDATA);
     CHECK(!memcmp(seg, orig, sizeof(seg)));
 }
 
