@@ -143,7 +143,8 @@ int ts_declare_scte35(uint8_t *seg, size_t len, int pid);
  * the first packet with a PCR that follows it: a demuxer that meets the
  * segment alone knows the PID before the cue, and stamps the cue with that
  * PCR (FFmpeg's does), the segment's time, not none; a segmenter
- * downstream meets it before any picture of the segment. The splice_time
+ * downstream meets it at the segment's start (the PCR rides on the first
+ * packet of its first picture). The splice_time
  * in the section says when the splice is. AVERROR(EINVAL) for a section
  * that is not one (table_id 0xFC, its length), AVERROR_INVALIDDATA as
  * above; nothing is changed on an error. */
