@@ -113,6 +113,56 @@ int packager_write_master(Packager *pk, Buf *b, char (*codecs)[96], const char *
 int packager_write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec);
 int packager_codec_strings(Packager *pk, char (*codecs)[96], char *acodec, size_t size);
 
+/* inband.c: SCTE-35 in a segment's own bytes, after libavformat muxed
+ * them (its mpegts muxer carries data only as PES, its mp4 muxer writes no
+ * emsg). The section is a whole splice_info_section, CRC included, built by
+ * the caller; these functions copy it and never look inside but for its
+ * table_id and length. Buffers stay the caller's. */
+
+/* Declares the cue's PID in every PMT of a TS segment that the mpegts
+ * muxer wrote (PAT first; each PMT section whole in one packet with
+ * stuffing after it): an elementary stream of stream_type 0x86 on pid with
+ * a cue_identifier_descriptor (all commands), and the SCTE 35 registration
+ * descriptor ("CUEI") in the program_info loop, without which demuxers
+ * (FFmpeg's among them) take 0x86 for PES. section_length and CRC_32 are
+ * recomputed; version_number is kept: every segment of a channel is
+ * declared, break or not, so the PMT never changes. A PMT that declares it
+ * already is left alone. Returns the number of PMTs (> 0);
+ * AVERROR_INVALIDDATA when the bytes are not what the muxer writes (not
+ * TS, no PAT or PMT, a bad CRC, a section over more than one packet, no
+ * room left in the packet), AVERROR(EINVAL) when pid is not free (the PMT
+ * PID, the PCR PID, another stream's). Nothing is changed on an error. */
+int ts_declare_scte35(uint8_t *seg, size_t len, int pid);
+
+/* Inserts the section into a TS segment as TS packets on pid
+ * (payload_unit_start_indicator and pointer_field 0 in the first, then
+ * continuation packets, 0xFF stuffing after the section), continuity
+ * counters from *cc, which is left at the next one (keep one per
+ * rendition). They go near the start, after the first PMT (which must
+ * declare pid: ts_declare_scte35 first, else AVERROR(EINVAL)) and after
+ * the first packet with a PCR that follows it: a demuxer that meets the
+ * segment alone knows the PID before the cue, and stamps the cue with that
+ * PCR (FFmpeg's does), the segment's time, not none; a segmenter
+ * downstream meets it at the segment's start (the PCR rides on the first
+ * packet of its first picture). The splice_time
+ * in the section says when the splice is. AVERROR(EINVAL) for a section
+ * that is not one (table_id 0xFC, its length), AVERROR_INVALIDDATA as
+ * above; nothing is changed on an error. */
+int ts_add_scte35(Buf *seg, const uint8_t *section, size_t size, int pid, int *cc);
+
+/* Inserts an emsg box, version 1 (ISO/IEC 23009-1 5.10.3.3), before the
+ * first moof of an fMP4 segment (after an styp): timescale and
+ * presentation_time on the track's timeline (absolute, as tfdt is, not
+ * from the segment's start), duration 0xFFFFFFFF when unknown, scheme
+ * e.g. "urn:scte:scte35:2013:bin", value NULL for "", message the section.
+ * The moof's data offsets count from the moof (default_base_moof), so
+ * they stay right. AVERROR_INVALIDDATA when there is no moof or a box is
+ * cut short; AVERROR_PATCHWELCOME when a sidx precedes it (its offsets
+ * would move). Nothing is changed on an error. */
+int fmp4_add_emsg(Buf *seg, const uint8_t *message, size_t size, uint32_t timescale,
+                  uint64_t presentation_time, uint32_t duration, uint32_t id, const char *scheme,
+                  const char *value);
+
 /* live.c */
 int live_init(Packager *pk);
 int live_start(Packager *pk);
