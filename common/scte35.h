@@ -13,8 +13,9 @@
  *   - an avail_descriptor with splice_insert (provider_avail_id).
  * Other descriptors are skipped when read and never written. Refused when
  * read, as AVERROR(ENOSYS): splice_schedule, bandwidth_reservation,
- * private_command, encrypted sections, component mode (splice_insert or a
- * segmentation_descriptor per elementary stream).
+ * private_command, encrypted sections, a protocol_version other than 0,
+ * component mode (splice_insert or a segmentation_descriptor per
+ * elementary stream).
  *
  * Time is in 90 kHz ticks, as the section carries it (33 bits); a
  * splice_time is the PTS of the splice point before pts_adjustment, the
