@@ -170,8 +170,8 @@ uint32_t scte35_crc32(const uint8_t *data, size_t size);
 int scte35_hex(const uint8_t *section, size_t size, char *out, size_t out_size);
 
 /* Base64 of a section (RFC 4648, with padding), as DASH's
- * urn:scte:scte35:2014:xml+bin <scte35:Binary> and emsg-less players take
- * it, NUL-terminated. out needs 4 * ((size + 2) / 3) + 1 bytes:
+ * urn:scte:scte35:2014:xml+bin <scte35:Binary> and the EXT-X-CUE-OUT
+ * family of HLS tags take it, NUL-terminated. out needs 4 * ((size + 2) / 3) + 1 bytes:
  * AVERROR(ERANGE) otherwise. Returns the text length. */
 int scte35_base64(const uint8_t *section, size_t size, char *out, size_t out_size);
 
