@@ -68,8 +68,8 @@ enum Scte35SegmentationType {
 #define SCTE35_TIER_ALL      0xFFF                      /* tier: every tier */
 #define SCTE35_UPID_MAX      255
 #define SCTE35_SEGMENTATIONS_MAX 8
-/* The longest section scte35_write makes: 8 descriptors of the longest
- * UPID; a section is at most 4096 bytes (12-bit section_length). */
+/* The longest a section can be (3 bytes and a 12-bit section_length): a
+ * buffer of this size holds whatever scte35_write makes. */
 #define SCTE35_SECTION_MAX   4096
 
 /* device_restrictions (2 bits) */
@@ -171,8 +171,9 @@ int scte35_hex(const uint8_t *section, size_t size, char *out, size_t out_size);
 
 /* Base64 of a section (RFC 4648, with padding), as DASH's
  * urn:scte:scte35:2014:xml+bin <scte35:Binary> and the EXT-X-CUE-OUT
- * family of HLS tags take it, NUL-terminated. out needs 4 * ((size + 2) / 3) + 1 bytes:
- * AVERROR(ERANGE) otherwise. Returns the text length. */
+ * family of HLS tags take it, NUL-terminated. out needs
+ * 4 * ((size + 2) / 3) + 1 bytes: AVERROR(ERANGE) otherwise. Returns the
+ * text length. */
 int scte35_base64(const uint8_t *section, size_t size, char *out, size_t out_size);
 
 /* The cue as the SCTE 35 XML schema writes it (namespace
