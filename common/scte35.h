@@ -13,8 +13,9 @@
  *   - an avail_descriptor with splice_insert (provider_avail_id).
  * Other descriptors are skipped when read and never written. Refused when
  * read, as AVERROR(ENOSYS): splice_schedule, bandwidth_reservation,
- * private_command, encrypted sections, component mode (splice_insert or a
- * segmentation_descriptor per elementary stream).
+ * private_command, encrypted sections, a protocol_version other than 0,
+ * component mode (splice_insert or a segmentation_descriptor per
+ * elementary stream).
  *
  * Time is in 90 kHz ticks, as the section carries it (33 bits); a
  * splice_time is the PTS of the splice point before pts_adjustment, the
@@ -67,8 +68,8 @@ enum Scte35SegmentationType {
 #define SCTE35_TIER_ALL      0xFFF                      /* tier: every tier */
 #define SCTE35_UPID_MAX      255
 #define SCTE35_SEGMENTATIONS_MAX 8
-/* The longest section scte35_write makes: 8 descriptors of the longest
- * UPID; a section is at most 4096 bytes (12-bit section_length). */
+/* The longest a section can be (3 bytes and a 12-bit section_length): a
+ * buffer of this size holds whatever scte35_write makes. */
 #define SCTE35_SECTION_MAX   4096
 
 /* device_restrictions (2 bits) */
@@ -169,9 +170,10 @@ uint32_t scte35_crc32(const uint8_t *data, size_t size);
 int scte35_hex(const uint8_t *section, size_t size, char *out, size_t out_size);
 
 /* Base64 of a section (RFC 4648, with padding), as DASH's
- * urn:scte:scte35:2014:xml+bin <scte35:Binary> and emsg-less players take
- * it, NUL-terminated. out needs 4 * ((size + 2) / 3) + 1 bytes:
- * AVERROR(ERANGE) otherwise. Returns the text length. */
+ * urn:scte:scte35:2014:xml+bin <scte35:Binary> and the EXT-X-CUE-OUT
+ * family of HLS tags take it, NUL-terminated. out needs
+ * 4 * ((size + 2) / 3) + 1 bytes: AVERROR(ERANGE) otherwise. Returns the
+ * text length. */
 int scte35_base64(const uint8_t *section, size_t size, char *out, size_t out_size);
 
 /* The cue as the SCTE 35 XML schema writes it (namespace
