@@ -186,6 +186,9 @@ int scte35_base64(const uint8_t *section, size_t size, char *out, size_t out_siz
 #define SCTE35_XML_NAMESPACE "http://www.scte.org/schemas/35/2016"
 #define SCTE35_DASH_SCHEME_XML "urn:scte:scte35:2013:xml"
 #define SCTE35_DASH_SCHEME_XML_BIN "urn:scte:scte35:2014:xml+bin"
+/* The scheme of an emsg box that carries a section (an fMP4 segment's
+ * in-band cue), and of a DASH InbandEventStream announcing them. */
+#define SCTE35_EMSG_SCHEME "urn:scte:scte35:2013:bin"
 #define SCTE35_XML_DECLARE_NAMESPACE 1u
 int scte35_write_xml(Buf *out, const Scte35Cue *c, unsigned flags);
 

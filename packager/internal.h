@@ -13,6 +13,7 @@
 #include <libavutil/fifo.h>
 
 #include "packager.h"
+#include "common/scte35.h"
 #include "playlist/playlist.h"
 
 #ifndef STAGE
@@ -28,6 +29,21 @@ typedef struct LiveProgram {
     int64_t planned_us;
     char *title;
 } LiveProgram;
+
+/* An ad break, as the packager marks it: its cues made once (hex for HLS,
+ * XML or base64 for DASH) so that every playlist rewrite says the same. */
+#define BREAK_ID_MAX 80
+typedef struct LiveBreak {
+    uint32_t event_id;
+    char id[BREAK_ID_MAX];
+    int64_t start_frame, planned_frames;
+    int64_t end_frame;                /* -1 while out */
+    int64_t start_us, end_us;         /* wall clock, as aired */
+    uint8_t *cue_out, *cue_in;        /* the sections; cue_in NULL while out */
+    size_t cue_out_size, cue_in_size;
+    char *out_hex, *in_hex;           /* SCTE35-OUT / SCTE35-IN */
+    char *dash;                       /* the out cue as the MPD carries it (XML or base64) */
+} LiveBreak;
 
 enum RenditionKind {
     REND_TS,          /* video + muxed audio, MPEG-TS */
@@ -54,6 +70,7 @@ typedef struct Rendition {
     int nsegs, segs_cap;
     int64_t disc_dropped;         /* live: discontinuities deleted already */
     int next_discontinuity;       /* live: the next segment follows a restart */
+    int scte35_cc;                /* live TS: continuity counter of the SCTE-35 PID */
     /* LL-HLS parts of the open segment */
     int part;                     /* index of the open part */
     int64_t part_start, part_end; /* its presentation span, timescale */
@@ -84,6 +101,8 @@ struct Packager {
     pthread_mutex_t lock;         /* programs, which another thread adds */
     LiveProgram *programs;
     int nprograms, programs_cap;
+    LiveBreak *breaks;            /* in start order; under lock, like programs */
+    int nbreaks, breaks_cap;
     int64_t published;            /* every rendition has the segments below this number */
     int64_t resume_frame;         /* where a resumed window goes on (the state's next-frame); -1: none */
     int64_t part_frames;          /* LL-HLS part length in frames; 0: no parts */
@@ -112,6 +131,10 @@ const Rendition *rendition_find(const Packager *pk, enum RenditionKind kind, int
 int packager_write_master(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec);
 int packager_write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *acodec);
 int packager_codec_strings(Packager *pk, char (*codecs)[96], char *acodec, size_t size);
+
+/* The PID a live TS segment carries SCTE-35 on: clear of the mpegts
+ * muxer's streams (0x100 up) and its PMT (0x1000). */
+#define INBAND_SCTE35_PID 0x1F4
 
 /* inband.c: SCTE-35 in a segment's own bytes, after libavformat muxed
  * them (its mpegts muxer carries data only as PES, its mp4 muxer writes no
@@ -164,6 +187,12 @@ int fmp4_add_emsg(Buf *seg, const uint8_t *message, size_t size, uint32_t timesc
                   const char *value);
 
 /* live.c */
+/* The breaks that overlap [from_us, to_us) as the playlist writers take
+ * them, at most max; media_start in timescale (DASH; 0: not wanted).
+ * Strings borrowed from pk->breaks: hold pk->lock while they are used. */
+#define LIVE_BREAKS_LISTED 32
+int live_breaks(const Packager *pk, int64_t from_us, int64_t to_us, int64_t timescale, PlaylistAdBreak *out,
+                int max);
 int live_init(Packager *pk);
 int live_start(Packager *pk);
 int live_segment_closed(Packager *pk, Rendition *r, int64_t start_frame);

@@ -83,6 +83,189 @@ static void forget_programs(Packager *pk, int64_t frame)
     }
 }
 
+/* ---- ad breaks ---- */
+
+/* Frame's timestamp on the output's own 90 kHz clock, as a TS segment's PTS
+ * says it (every stream is shifted by PACKAGER_TS_OFFSET_US), in 33 bits:
+ * a cue's splice_time. */
+static int64_t splice_pts(const Packager *pk, int64_t frame)
+{
+    return av_rescale_q(frame + pk->offset_frames, pk->vtb, (AVRational){ 1, 90000 }) & SCTE35_TIME_MAX;
+}
+
+/* The splice_insert cue of b's out (out) or its return. */
+static void break_cue(const Packager *pk, const LiveBreak *b, int out, Scte35Cue *c)
+{
+    scte35_cue_init(c);
+    c->command = SCTE35_SPLICE_INSERT;
+    c->event_id = b->event_id;
+    c->out_of_network = out;
+    c->pts_time = splice_pts(pk, out ? b->start_frame : b->end_frame);
+    if (out && b->planned_frames > 0) {
+        c->break_duration = av_rescale_q(b->planned_frames, pk->vtb, (AVRational){ 1, 90000 });
+        c->auto_return = 1;
+    }
+}
+
+/* Writes b's cue (out, or the return) and its text forms. With lock. */
+static int break_make_cue(Packager *pk, LiveBreak *b, int out)
+{
+    uint8_t section[SCTE35_SECTION_MAX];
+    Scte35Cue c;
+    uint8_t **data = out ? &b->cue_out : &b->cue_in;
+    size_t *size = out ? &b->cue_out_size : &b->cue_in_size;
+    char **hex = out ? &b->out_hex : &b->in_hex;
+    int n, ret;
+
+    break_cue(pk, b, out, &c);
+    if ((n = scte35_write(&c, section, sizeof(section))) < 0)
+        return n;
+    if (!(*data = av_memdup(section, (size_t)n)) || !(*hex = av_malloc(2 * (size_t)n + 3)))
+        return AVERROR(ENOMEM);
+    *size = (size_t)n;
+    if ((ret = scte35_hex(section, (size_t)n, *hex, 2 * (size_t)n + 3)) < 0)
+        return ret;
+    if (out && (pk->cfg.ad_markers & AD_MARKERS_DASH_BIN)) {
+        size_t len = 4 * (((size_t)n + 2) / 3) + 1;
+        if (!(b->dash = malloc(len)))
+            return AVERROR(ENOMEM);
+        return scte35_base64(section, (size_t)n, b->dash, len);
+    }
+    if (out) {
+        Buf xml = { 0 };
+        if ((ret = scte35_write_xml(&xml, &c, 0)) < 0 || (ret = buf_append(&xml, "", 1)) < 0) {
+            buf_free(&xml);
+            return ret;
+        }
+        b->dash = (char *)xml.data;   /* malloc'd, as a Buf's bytes are */
+    }
+    return 0;
+}
+
+static void break_free(LiveBreak *b)
+{
+    av_freep(&b->cue_out);
+    av_freep(&b->cue_in);
+    av_freep(&b->out_hex);
+    av_freep(&b->in_hex);
+    free(b->dash);
+    b->dash = NULL;
+}
+
+/* With lock. */
+static LiveBreak *break_find(Packager *pk, uint32_t event_id)
+{
+    for (int i = 0; i < pk->nbreaks; i++)
+        if (pk->breaks[i].event_id == event_id)
+            return &pk->breaks[i];
+    return NULL;
+}
+
+/* A break from start_frame, which aired at start_us; returned at end_frame
+ * (end_us) unless that is -1. With lock. */
+static int break_add(Packager *pk, uint32_t event_id, const char *id, int64_t start_frame, int64_t planned_frames,
+                     int64_t start_us, int64_t end_frame, int64_t end_us)
+{
+    LiveBreak *b;
+    int ret;
+
+    if (break_find(pk, event_id))
+        return AVERROR(EEXIST);
+    if (strlen(id) >= BREAK_ID_MAX)
+        return AVERROR(EINVAL);
+    if (pk->nbreaks == pk->breaks_cap) {
+        int cap = pk->breaks_cap ? pk->breaks_cap * 2 : 8;
+        LiveBreak *p = realloc(pk->breaks, sizeof(*p) * (size_t)cap);
+        if (!p)
+            return AVERROR(ENOMEM);
+        pk->breaks = p;
+        pk->breaks_cap = cap;
+    }
+    b = &pk->breaks[pk->nbreaks];
+    *b = (LiveBreak){ .event_id = event_id, .start_frame = start_frame, .planned_frames = planned_frames,
+                      .end_frame = end_frame, .start_us = start_us, .end_us = end_us };
+    snprintf(b->id, sizeof(b->id), "%s", id);
+    if ((ret = break_make_cue(pk, b, 1)) < 0 || (end_frame >= 0 && (ret = break_make_cue(pk, b, 0)) < 0)) {
+        break_free(b);
+        return ret;
+    }
+    pk->nbreaks++;
+    return 0;
+}
+
+int packager_break(Packager *pk, const PackagerBreak *b)
+{
+    int ret;
+
+    if (!b->id || strpbrk(b->id, "\"\r\n") || b->planned_frames < 0)
+        return AVERROR(EINVAL);
+    pthread_mutex_lock(&pk->lock);
+    ret = break_add(pk, b->event_id, b->id, b->start_frame, b->planned_frames, air_us(pk, b->start_frame),
+                    -1, 0);
+    pthread_mutex_unlock(&pk->lock);
+    return ret;
+}
+
+int packager_break_return(Packager *pk, uint32_t event_id, int64_t frame)
+{
+    LiveBreak *b;
+    int ret;
+
+    pthread_mutex_lock(&pk->lock);
+    if (!(b = break_find(pk, event_id)) || b->end_frame >= 0) {
+        ret = AVERROR(ENOENT);
+    } else if (frame <= b->start_frame) {
+        ret = AVERROR(EINVAL);
+    } else {
+        b->end_frame = frame;
+        b->end_us = air_us(pk, frame);
+        if ((ret = break_make_cue(pk, b, 0)) < 0)
+            b->end_frame = -1;
+    }
+    pthread_mutex_unlock(&pk->lock);
+    return ret;
+}
+
+/* Breaks that ended before `frame` are forgotten. With lock. */
+static void forget_breaks(Packager *pk, int64_t frame)
+{
+    int n = 0;
+
+    while (n < pk->nbreaks && pk->breaks[n].end_frame >= 0 && pk->breaks[n].end_frame < frame)
+        break_free(&pk->breaks[n++]);
+    if (n) {
+        memmove(pk->breaks, pk->breaks + n, sizeof(*pk->breaks) * (size_t)(pk->nbreaks - n));
+        pk->nbreaks -= n;
+    }
+}
+
+int live_breaks(const Packager *pk, int64_t from_us, int64_t to_us, int64_t timescale, PlaylistAdBreak *out,
+                int max)
+{
+    int n = 0;
+
+    for (int i = 0; i < pk->nbreaks && n < max; i++) {
+        const LiveBreak *b = &pk->breaks[i];
+        int64_t end = b->end_frame >= 0 ? b->end_us : INT64_MAX;
+        if (end <= from_us || b->start_us >= to_us)
+            continue;
+        out[n++] = (PlaylistAdBreak){
+            .id = b->id,
+            .event_id = b->event_id,
+            .start_us = b->start_us,
+            .planned_duration_us = frame_to_us(pk, b->planned_frames),
+            .duration_us = b->end_frame >= 0 ? b->end_us - b->start_us : 0,
+            .scte35_out = b->out_hex,
+            .scte35_in = b->in_hex,
+            .media_start = timescale > 0 ? av_rescale_q(b->start_frame + pk->offset_frames, pk->vtb,
+                                                        (AVRational){ 1, (int)timescale }) : 0,
+            .dash_xml = pk->cfg.ad_markers & AD_MARKERS_DASH_BIN ? NULL : b->dash,
+            .dash_binary = pk->cfg.ad_markers & AD_MARKERS_DASH_BIN ? b->dash : NULL,
+        };
+    }
+    return n;
+}
+
 /* ---- the window ---- */
 
 static int shown_from(const Packager *pk, const Rendition *r)
@@ -175,6 +358,11 @@ static int write_playlist(Packager *pk, Rendition *r, Buf *b)
         }
     }
     int64_t disc = r->disc_dropped, from_us, to_us;
+    PlaylistAdBreak breaks[LIVE_BREAKS_LISTED];
+    HlsInterstitials interstitials = {
+        .asset_list = pk->cfg.interstitial_asset_list, .asset_uri = pk->cfg.interstitial_asset_uri,
+        .restrict_mask = pk->cfg.interstitial_restrict,
+    };
     HlsDateRange ranges[64];
     char ids[64][32];
     int nranges = 0;
@@ -212,6 +400,10 @@ static int write_playlist(Packager *pk, Rendition *r, Buf *b)
             .dateranges = ranges,
             .ndateranges = nranges,
             .ll = pk->part_frames > 0 ? &ll : NULL,
+            .breaks = breaks,
+            .nbreaks = live_breaks(pk, from_us, to_us, 0, breaks, LIVE_BREAKS_LISTED),
+            .ad_markers = pk->cfg.ad_markers ? pk->cfg.ad_markers : AD_MARKERS_DATERANGE,
+            .interstitials = interstitials.asset_list || interstitials.asset_uri ? &interstitials : NULL,
         };
         ret = hls_write_media_playlist(b, &pl);
     }
@@ -252,6 +444,11 @@ static int write_state(Packager *pk, Buf *b)
                                            : air_us(pk, grid_segment_start(&pk->cfg.grid, pk->published));
         buf_printf(b, "program-at %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %s\n",
                    p->start_frame, p->end_frame, p->start_us, end_us, p->planned_us, p->title);
+    }
+    for (int i = 0; i < pk->nbreaks; i++) {
+        const LiveBreak *k = &pk->breaks[i];
+        buf_printf(b, "break %" PRIu32 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %s\n",
+                   k->event_id, k->start_frame, k->planned_frames, k->end_frame, k->start_us, k->end_us, k->id);
     }
     pthread_mutex_unlock(&pk->lock);
     ret = packager_write_file(pk, "", STATE_FILE, b->data, b->len);
@@ -324,6 +521,7 @@ static Rendition *rendition_named(Packager *pk, const char *name, const char *ex
 static int restore_line(Packager *pk, const char *line, void *opaque)
 {
     char name[RUNG_NAME_MAX], ext[8], title[1024];
+    uint32_t event_id;
     PlaylistSegment s = { 0 };
     int64_t a, b, c, start_us, end_us;
     Rendition *r;
@@ -332,6 +530,12 @@ static int restore_line(Packager *pk, const char *line, void *opaque)
 
     if (sscanf(line, "next-frame %" SCNd64, &a) == 1) {
         pk->resume_frame = a;
+    } else if (sscanf(line, "break %" SCNu32 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %n",
+                      &event_id, &a, &b, &c, &start_us, &end_us, &n) == 6) {
+        pthread_mutex_lock(&pk->lock);
+        ret = break_add(pk, event_id, line + n, a, b, start_us, c, end_us);
+        pthread_mutex_unlock(&pk->lock);
+        return ret == AVERROR(EEXIST) ? 0 : ret;
     } else if (sscanf(line, "rendition %31s %7s %" SCNd64, name, ext, &a) == 3) {
         if ((r = rendition_named(pk, name, ext)))
             r->disc_dropped = a;
@@ -394,6 +598,19 @@ int live_init(Packager *pk)
     /* the numbers go on from there, whatever splices the earlier run cut */
     if (pk->resume_frame >= 0)
         grid_splices_anchor(&pk->cfg.grid, pk->resume_frame, pk->published);
+    /* a planned break that should have returned while nothing ran returns
+     * where this run starts (one still running the channel takes up again) */
+    pthread_mutex_lock(&pk->lock);
+    for (int i = 0; i < pk->nbreaks && pk->resume_frame >= 0; i++) {
+        LiveBreak *b = &pk->breaks[i];
+        if (b->end_frame < 0 && b->planned_frames > 0 && b->start_frame + b->planned_frames <= pk->resume_frame) {
+            b->end_frame = pk->resume_frame;
+            b->end_us = air_us(pk, pk->resume_frame);
+            if ((ret = break_make_cue(pk, b, 0)) < 0)
+                b->end_frame = -1;
+        }
+    }
+    pthread_mutex_unlock(&pk->lock);
     log_msg(LOG_NOTICE, pk->cfg.channel, STAGE, "continuing the published window at segment %" PRId64,
             pk->published);
     return 0;
@@ -468,6 +685,7 @@ int live_segment_closed(Packager *pk, Rendition *r, int64_t start_frame)
             goto end;
         pthread_mutex_lock(&pk->lock);
         forget_programs(pk, grid_segment_start(&pk->cfg.grid, r->segs[0].number));
+        forget_breaks(pk, grid_segment_start(&pk->cfg.grid, r->segs[0].number));
         pthread_mutex_unlock(&pk->lock);
     }
 end:
@@ -496,4 +714,9 @@ void live_free(Packager *pk)
     free(pk->programs);
     pk->programs = NULL;
     pk->nprograms = 0;
+    for (int i = 0; i < pk->nbreaks; i++)
+        break_free(&pk->breaks[i]);
+    free(pk->breaks);
+    pk->breaks = NULL;
+    pk->nbreaks = 0;
 }

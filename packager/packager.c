@@ -234,6 +234,53 @@ int rendition_add_segment(Rendition *r, const PlaylistSegment *s)
  * playlists now; not for a segment's last part, which the segment's own
  * playlists list (written between the two, they would hint a part past the
  * segment's end, one that never comes). */
+/* A live segment's piece (a part, or the whole segment without parts) in
+ * r->out from part_offset, before it is written: a TS piece declares the
+ * SCTE-35 PID in its PMT (every piece, so the PMT never changes), and the
+ * first piece of a segment that starts a break or its return carries the
+ * cue (TS: a section on that PID; fMP4: an emsg before the moof). */
+static int add_inband(Packager *pk, Rendition *r)
+{
+    const uint8_t *cue = NULL;
+    size_t size = 0;
+    uint32_t id = 0, duration = UINT32_MAX;
+    int64_t frame;
+    int ret;
+
+    if (!pk->cfg.live)
+        return 0;
+    if (r->kind == REND_TS &&
+        (ret = ts_declare_scte35(r->out.data + r->part_offset, r->out.len - r->part_offset, INBAND_SCTE35_PID)) < 0)
+        return ret;
+    if (r->part_offset > 0)
+        return 0;
+    frame = grid_segment_start(&pk->cfg.grid, r->seg);
+    pthread_mutex_lock(&pk->lock);
+    for (int i = 0; i < pk->nbreaks && !cue; i++) {
+        const LiveBreak *b = &pk->breaks[i];
+        if (b->start_frame == frame) {
+            cue = b->cue_out;
+            size = b->cue_out_size;
+            if (b->planned_frames > 0)
+                duration = (uint32_t)av_rescale_q(b->planned_frames, pk->vtb, (AVRational){ 1, (int)r->timescale });
+        } else if (b->end_frame == frame && b->cue_in) {
+            cue = b->cue_in;
+            size = b->cue_in_size;
+        }
+        if (cue)
+            id = b->event_id;
+    }
+    if (!cue)
+        ret = 0;
+    else if (r->kind == REND_TS)
+        ret = ts_add_scte35(&r->out, cue, size, INBAND_SCTE35_PID, &r->scte35_cc);
+    else
+        ret = fmp4_add_emsg(&r->out, cue, size, (uint32_t)r->timescale, (uint64_t)r->seg_start, duration, id,
+                            SCTE35_EMSG_SCHEME, NULL);
+    pthread_mutex_unlock(&pk->lock);
+    return ret;
+}
+
 static int close_part(Packager *pk, Rendition *r, int publish)
 {
     char file[64];
@@ -245,6 +292,8 @@ static int close_part(Packager *pk, Rendition *r, int publish)
     if ((ret = av_write_frame(r->mux, NULL)) < 0)
         return ret;
     avio_flush(r->mux->pb);
+    if ((ret = add_inband(pk, r)) < 0)
+        return ret;
     output_name(file, sizeof(file), r->seg, r->part, r->ext);
     if ((ret = packager_write_file(pk, r->name, file, r->out.data + r->part_offset,
                                    r->out.len - r->part_offset)) < 0)
@@ -284,6 +333,9 @@ static int close_segment(Packager *pk, Rendition *r)
     if ((ret = av_write_frame(r->mux, NULL)) < 0)
         return ret;
     avio_flush(r->mux->pb);
+    /* with parts, the pieces carry it already */
+    if (pk->part_frames == 0 && (ret = add_inband(pk, r)) < 0)
+        return ret;
     output_name(file, sizeof(file), r->seg, -1, r->ext);
     ret = packager_write_file(pk, r->name, file, r->out.data, r->out.len);
     r->seg_open = 0;
@@ -747,6 +799,7 @@ int packager_write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *aco
     DashRepresentation video[LADDER_MAX], audio;
     const Rendition *ar = rendition_find(pk, REND_FMP4_AUDIO, -1);
     DashManifest m = { .video = video, .nvideo = c->nvideo, .audio = ar ? &audio : NULL };
+    PlaylistAdBreak breaks[LIVE_BREAKS_LISTED];
     int64_t max_seg = 0, ret;
 
     for (int i = 0; i < c->nvideo; i++) {
@@ -774,8 +827,16 @@ int packager_write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *aco
         m.utc_timing_url = c->utc_timing_url;
         if (pk->part_frames > 0 && !pk->ending)
             announce_open_segment(pk, &m, video, ar ? &audio : NULL);
+        m.ad_markers = c->ad_markers;
+        m.breaks = breaks;
     }
-    if ((ret = dash_write_mpd(b, &m)) < 0)
+    pthread_mutex_lock(&pk->lock);
+    /* the breaks, on the first video Representation's timeline */
+    if (c->live)
+        m.nbreaks = live_breaks(pk, INT64_MIN, INT64_MAX, video[0].timescale, breaks, LIVE_BREAKS_LISTED);
+    ret = dash_write_mpd(b, &m);
+    pthread_mutex_unlock(&pk->lock);
+    if (ret < 0)
         return (int)ret;
     return write_buf(pk, "", OUTPUT_MANIFEST, b);
 }

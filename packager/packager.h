@@ -60,6 +60,12 @@ typedef struct PackagerConfig {
     int64_t part_us;                  /* live: LL-HLS partial segments of this length; 0: none.
                                        * Parts are cut in decode order: the encoder must make
                                        * no B-frames (low latency). */
+    unsigned ad_markers;              /* live: how breaks are marked (AD_MARKERS_*); 0: daterange */
+    /* live: HLS Interstitials for every break: X-ASSET-LIST or X-ASSET-URI
+     * (one of them; both NULL: none) and X-RESTRICT (INTERSTITIAL_RESTRICT_*);
+     * borrowed, they must outlive the packager */
+    const char *interstitial_asset_list, *interstitial_asset_uri;
+    unsigned interstitial_restrict;
 
     /* Told of every file once it is in outdir (path relative to it), in the
      * order written, and of every segment deleted; called on the packager's
@@ -88,6 +94,27 @@ int packager_run(Packager *p, Queue *in);
  * com.onair.program); planned_us 0 when it has no planned end. The previous
  * program ends there. Thread safe. */
 int packager_program(Packager *p, const char *title, int64_t frame, int64_t planned_us);
+
+/* Live: an ad break. The network goes out at start_frame for
+ * planned_frames (0: open, until packager_break_return), and the channel
+ * already made both frames segment starts (the grid's splices), so every
+ * rendition's segment starts on them. The packager writes the SCTE-35
+ * splice_insert cues (common/scte35.h; splice_time on the output's own
+ * timestamps, a planned break with auto_return), marks the break in the
+ * playlists and the MPD as output.ad_markers and the interstitials ask, and
+ * keeps it in the state file, so a restart in a break knows it. */
+typedef struct PackagerBreak {
+    uint32_t event_id;                /* splice_event_id: unique for the channel's life */
+    const char *id;                   /* the DATERANGE ID: printable, no quote; copied */
+    int64_t start_frame;
+    int64_t planned_frames;           /* 0: open */
+} PackagerBreak;
+/* Thread safe. AVERROR(EEXIST) for an event_id already out. */
+int packager_break(Packager *p, const PackagerBreak *b);
+/* Break event_id ends at frame (a segment start): its planned end, or an
+ * early return. The SCTE-35 cue in says so. AVERROR(ENOENT) when that break
+ * is not out. Thread safe. */
+int packager_break_return(Packager *p, uint32_t event_id, int64_t frame);
 
 /* What an earlier live run left in outdir's state file: the frame to go on
  * from and the channel's first start. AVERROR(ENOENT) when there is none. */

@@ -10,6 +10,7 @@
 #include "playlist.h"
 
 #include "common/output.h"
+#include "common/scte35.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -247,9 +248,6 @@ static int put_audio_set(Buf *out, const DashRepresentation *r, int64_t ato_us)
 
 /* ---- ad breaks: SCTE 214-1 / DASH-IF IOP EventStreams ------------------- */
 
-#define SCTE35_NS "http://www.scte.org/schemas/35/2016"
-#define SCHEME_SCTE35_XML "urn:scte:scte35:2013:xml"
-#define SCHEME_SCTE35_BIN "urn:scte:scte35:2014:xml+bin"
 #define SPLICE_INFO_OPEN "<scte35:SpliceInfoSection"
 
 /* RFC 4648 base64, padded: what scte35:Binary holds. */
@@ -309,7 +307,7 @@ static int put_events(Buf *out, const DashManifest *m)
     int bin = !!(m->ad_markers & AD_MARKERS_DASH_BIN), ret;
 
     if ((ret = buf_printf(out, "    <EventStream schemeIdUri=\"%s\" timescale=\"%lld\">\n",
-                          bin ? SCHEME_SCTE35_BIN : SCHEME_SCTE35_XML, (long long)v->timescale)) < 0)
+                          bin ? SCTE35_DASH_SCHEME_XML_BIN : SCTE35_DASH_SCHEME_XML, (long long)v->timescale)) < 0)
         return ret;
     for (int i = 0; i < m->nbreaks; i++) {
         const PlaylistAdBreak *b = &m->breaks[i];
@@ -357,7 +355,7 @@ int dash_write_mpd(Buf *out, const DashManifest *m)
     if ((ret = buf_printf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                           "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\"%s"
                           " profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" type=\"%s\"",
-                          m->nbreaks ? " xmlns:scte35=\"" SCTE35_NS "\"" : "",
+                          m->nbreaks ? " xmlns:scte35=\"" SCTE35_XML_NAMESPACE "\"" : "",
                           m->dynamic ? "dynamic" : "static")) < 0)
         goto fail;
     if (!m->dynamic) {
