@@ -60,6 +60,10 @@ const MetricDef metric_defs[METRIC_COUNT] = {
         "Connections open on the built-in servers now.", { NULL }, 0 },
     [METRIC_LAST_SEGMENT_AGE] = { "onair_last_segment_age_seconds", METRIC_GAUGE,
         "Time since the channel last published a segment.", { NULL }, 1 },
+    [METRIC_AD_BREAKS] = { "onair_ad_breaks_total", METRIC_COUNTER,
+        "Ad breaks that went on air (SCTE-35 out).", { NULL }, 1 },
+    [METRIC_AD_BREAK_SECONDS] = { "onair_ad_break_seconds_total", METRIC_COUNTER,
+        "Time in ad breaks, counted as each returns.", { NULL }, 1 },
 };
 
 const double metric_latency_bounds[] = { 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32 };

@@ -56,6 +56,8 @@ typedef enum MetricId {
     METRIC_HTTP_REQUESTS,
     METRIC_HTTP_CONNECTIONS,
     METRIC_LAST_SEGMENT_AGE,
+    METRIC_AD_BREAKS,
+    METRIC_AD_BREAK_SECONDS,
     METRIC_COUNT
 } MetricId;
 
@@ -119,6 +121,8 @@ typedef void (*MetricVisit)(void *opaque, const MetricSample *s);
 #define EVENT_LATE "late"
 #define EVENT_RELOAD "reload"
 #define EVENT_ASRUN "asrun"
+#define EVENT_BREAK_START "break_start"
+#define EVENT_BREAK_END "break_end"
 #define EVENT_CHANNEL_UP "channel_up"
 #define EVENT_CHANNEL_DOWN "channel_down"
 

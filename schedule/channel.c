@@ -49,7 +49,19 @@ typedef struct CueInfo {
     int64_t start, end;       /* the entry's [start, end) on the wall clock; end INT64_MAX: open */
     int item, source;
     unsigned flags;
+    int64_t entry_start;      /* where the timeline starts the entry (start is where it was
+                               * joined): what names a break (break_event_id) */
 } CueInfo;
+
+/* The ad break on air, from the playout's events. */
+typedef struct BreakOnAir {
+    int out;                  /* 1 while one is out */
+    uint32_t event_id;
+    char id[CONF_BREAK_ID_MAX + 1];
+    const char *origin;       /* "schedule" */
+    int64_t scheduled_us;     /* the timeline's start of it */
+    int64_t start_frame, planned_frames;
+} BreakOnAir;
 
 enum Role { ROLE_PRIMARY, ROLE_BACKUP, ROLE_SLATE };
 static const char *const role_names[] = { "primary", "backup", "slate" };
@@ -93,6 +105,9 @@ struct Channel {
     /* on air now, from the playout's events (under lock) */
     int on_air_cue;           /* -1: nothing yet */
     enum Role role;
+    BreakOnAir brk;
+    int64_t ad_breaks, ad_break_frames;   /* for the metrics */
+    int64_t break_cued_end;   /* with ctl: the end frame of the last break cued */
 
     /* The timeline and what changes it: the supervisor and the API's calls
      * hold ctl (never the playout's thread, which takes only lock). */
@@ -216,6 +231,29 @@ static int open_slate(Channel *ch, PlayoutInput **in)
 
 /* ---- the supervisor ---- */
 
+/* A segment starts at frame, in every rendition: where an ad break goes out
+ * or returns. The frame is cued ahead of the encoders, so they have not
+ * reached it; should they have, the marks say a time a segment does not
+ * start at, which is said here. With ctl. */
+static void splice_at(Channel *ch, int64_t frame)
+{
+    int ret;
+
+    if (grid_is_boundary(&ch->grid, frame))
+        return;
+    if ((ret = grid_splices_add(&ch->grid, frame)) < 0)
+        log_msg(LOG_WARN, ch->id, STAGE, "frame %" PRId64 " cannot start a segment for an ad break (%s): "
+                "the break is marked there in the middle of one", frame, ERRSTR(ret));
+}
+
+/* A break's splice_event_id: the tenth of a second the timeline starts it
+ * at, so that it is the same for the same break after a restart and on a
+ * second pipeline, and unique for 13 years (breaks last 100 ms at least). */
+static uint32_t break_event_id(int64_t entry_start_us)
+{
+    return (uint32_t)(entry_start_us / 100000);
+}
+
 static int cue_entry(Channel *ch, const ScheduleEntry *e)
 {
     int64_t start = FFMAX(e->start, ch->run_start_us);
@@ -223,6 +261,18 @@ static int cue_entry(Channel *ch, const ScheduleEntry *e)
     PlayoutInput *primary = NULL, *backup = NULL;
     AsRunProgram *cue;
     int id = ch->next_cue_id++, ret;
+
+    /* an ad break starts and ends on segment starts; so does what cuts one short */
+    if (e->flags & SCHEDULE_BREAK) {
+        int64_t end = e->end == INT64_MAX ? INT64_MAX : air_clock_frame_at(&ch->clock, e->end);
+        splice_at(ch, frame);
+        if (end != INT64_MAX)
+            splice_at(ch, end);
+        ch->break_cued_end = end;
+    } else if (frame < ch->break_cued_end) {
+        splice_at(ch, frame);
+        ch->break_cued_end = frame;
+    }
 
     if (e->source >= 0 && e->source == ch->pre_source && start == e->start && !e->offset) {
         /* opened by the operator's call, and decoding already */
@@ -249,7 +299,7 @@ static int cue_entry(Channel *ch, const ScheduleEntry *e)
     cue->planned_us = e->item >= 0 ? ch->conf->schedule.items[e->item].duration : e->end - e->start;
     cue->source = e->source >= 0 ? ch->conf->sources[e->source].name : NULL;
     snprintf(cue->title, sizeof(cue->title), "%s", e->title ? e->title : ch->conf->slate.text);
-    ch->info[id % MAX_CUES] = (CueInfo){ start, e->end, e->item, e->source, e->flags };
+    ch->info[id % MAX_CUES] = (CueInfo){ start, e->end, e->item, e->source, e->flags, e->start };
     pthread_mutex_unlock(&ch->lock);
     return playout_cue(ch->playout, frame, id,
                        primary, backup, e->source >= 0 ? ch->conf->sources[e->source].timeout : 0);
@@ -333,6 +383,70 @@ static void set_role(Channel *ch, enum Role role, const char *reason, int64_t fr
     ch->role = role;
 }
 
+/* The break on air returns at frame: the packager's cue in, the as-run
+ * log's record, the break_end event. Under lock. */
+static void break_return(Channel *ch, int64_t frame)
+{
+    BreakOnAir *b = &ch->brk;
+    int64_t frames = frame - b->start_frame;
+    char scheduled[40], actual[40];
+    Buf f = { 0 };
+    int ret;
+
+    if ((ret = packager_break_return(graph_packager(ch->graph), b->event_id, frame)) < 0)
+        log_msg(LOG_WARN, ch->id, STAGE, "ad break %s: the return cannot be marked: %s", b->id, ERRSTR(ret));
+    b->out = 0;
+    ch->ad_break_frames += frames;
+    clock_format_iso(b->scheduled_us, scheduled, sizeof(scheduled));
+    clock_format_iso(air_clock_time(&ch->clock, b->start_frame), actual, sizeof(actual));
+    event_field_str(&f, "id", b->id);
+    event_field_int(&f, "splice_event_id", b->event_id);
+    event_field_str(&f, "origin", b->origin);
+    event_field_str(&f, "scheduled_start", scheduled);
+    event_field_str(&f, "actual_start", actual);
+    event_field_int(&f, "start_frame", b->start_frame);
+    event_field_int(&f, "end_frame", frame);
+    event_field_num(&f, "duration", (double)av_rescale(frames * 1000, ch->clock.fps.den, ch->clock.fps.num) / 1e3);
+    event_field_num(&f, "planned_duration",
+                    (double)av_rescale(b->planned_frames * 1000, ch->clock.fps.den, ch->clock.fps.num) / 1e3);
+    asrun_note(ch->asrun, EVENT_BREAK_END, (const char *)f.data);
+    event_emit(ch->id, EVENT_BREAK_END, (const char *)f.data);
+    log_msg(LOG_INFO, ch->id, STAGE, "ad break %s returns (frame %" PRId64 ")", b->id, frame);
+    buf_free(&f);
+}
+
+/* Cue `info` is an ad break, on air from frame: the packager marks it (a
+ * restart in a break finds it known there already). Under lock. */
+static void break_start(Channel *ch, const CueInfo *info, int64_t frame)
+{
+    const ConfItem *item = info->item >= 0 ? &ch->conf->schedule.items[info->item] : NULL;
+    BreakOnAir *b = &ch->brk;
+    int64_t end = info->end == INT64_MAX ? 0 : air_clock_frame_at(&ch->clock, info->end);
+    Buf f = { 0 };
+    int ret;
+
+    *b = (BreakOnAir){ .out = 1, .event_id = break_event_id(info->entry_start), .origin = "schedule",
+                       .scheduled_us = info->entry_start, .start_frame = frame,
+                       .planned_frames = end > frame ? end - frame : 0 };
+    snprintf(b->id, sizeof(b->id), "%s", item && item->break_id ? item->break_id : "break");
+    ret = packager_break(graph_packager(ch->graph), &(PackagerBreak){ .event_id = b->event_id, .id = b->id,
+                         .start_frame = frame, .planned_frames = b->planned_frames });
+    if (ret == AVERROR(EEXIST))
+        return;   /* out before a restart, and still */
+    if (ret < 0)
+        log_msg(LOG_WARN, ch->id, STAGE, "ad break %s cannot be marked: %s", b->id, ERRSTR(ret));
+    ch->ad_breaks++;
+    event_field_str(&f, "id", b->id);
+    event_field_int(&f, "splice_event_id", b->event_id);
+    event_field_str(&f, "origin", b->origin);
+    event_field_int(&f, "frame", frame);
+    event_field_num(&f, "planned_duration",
+                    (double)av_rescale(b->planned_frames * 1000, ch->clock.fps.den, ch->clock.fps.num) / 1e3);
+    event_emit(ch->id, EVENT_BREAK_START, (const char *)f.data);
+    log_msg(LOG_INFO, ch->id, STAGE, "ad break %s out (frame %" PRId64 ")", b->id, frame);
+    buf_free(&f);
+}
+
 /* The playout's events, on its thread. */
 static void on_event(void *opaque, const PlayoutEvent *ev)
 {
@@ -345,6 +459,11 @@ static void on_event(void *opaque, const PlayoutEvent *ev)
         const AsRunProgram *p = &ch->cues[ev->cue_id % MAX_CUES];
         const CueInfo *info = &ch->info[ev->cue_id % MAX_CUES];
         char when[40];
+        /* a break ends where something else starts (back to back: the next break) */
+        if (ch->brk.out && (!(info->flags & SCHEDULE_BREAK) || break_event_id(info->entry_start) != ch->brk.event_id))
+            break_return(ch, ev->frame);
+        if ((info->flags & SCHEDULE_BREAK) && !ch->brk.out)
+            break_start(ch, info, ev->frame);
         asrun_program(ch->asrun, p, ev->frame);
         packager_program(graph_packager(ch->graph), p->title, ev->frame, p->planned_us);
         log_msg(LOG_INFO, ch->id, STAGE, "on air: %s (frame %" PRId64 ")", p->title, ev->frame);
@@ -1437,8 +1556,16 @@ void channel_metrics(Channel *ch, MetricVisit visit, void *opaque)
     MetricSample ready = { .id = METRIC_CHANNEL_READY, .value = channel_ready(ch, why, sizeof(why)) };
     int reason = slate_reason(ch);
 
+    MetricSample breaks = { .id = METRIC_AD_BREAKS }, break_seconds = { .id = METRIC_AD_BREAK_SECONDS };
+
+    pthread_mutex_lock(&ch->lock);
+    breaks.value = (double)ch->ad_breaks;
+    break_seconds.value = (double)av_rescale(ch->ad_break_frames * 1000, ch->clock.fps.den, ch->clock.fps.num) / 1e3;
+    pthread_mutex_unlock(&ch->lock);
     visit(opaque, &up);
     visit(opaque, &ready);
+    visit(opaque, &breaks);
+    visit(opaque, &break_seconds);
     for (int r = 0; r < SLATE_REASONS; r++) {
         MetricSample s = { .id = METRIC_SLATE_REASON, .labels = { slate_reasons[r] }, .value = r == reason };
         visit(opaque, &s);

@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""Ad breaks from the schedule, judged in the published output by tools that are not
+onair's: ffmpeg/ffprobe (frames, segment PTS, the TS SCTE-35 PID), VideoLAN's biTStream
+(scte35_decode, built beside this test: the cues), mp4box.js (tests/browser/boxes.mjs:
+the emsg boxes) and Python's XML parser (the MPD).
+
+    break_test.py CASE     (ONAIR, SCTE35_DECODE; cmaf needs `npm ci` in tests/browser)
+    break_test.py --list
+
+Cases (a channel: red 5.4 s, then `{ break: 3s, source: green }`, then blue; 1 s
+segments at 25 fps, so the break goes out on frame 135 and returns on frame 210,
+neither of them a regular segment start):
+
+  ts     HLS (MPEG-TS): a segment starts on the break's first frame and on the return
+         in the playlist (PROGRAM-DATE-TIME), the frames are red, green and blue from
+         exactly there, the EXT-X-DATERANGE of the break carries START-DATE,
+         PLANNED-DURATION and SCTE35-OUT, then DURATION and SCTE35-IN; the cues are
+         splice_inserts (out with a 3 s break_duration and auto_return, then in) whose
+         splice_time is the PTS of the first frame of the segment that starts there,
+         whose event id is the as-run log's; the TS segments that start the break and
+         the return carry the same cues on a SCTE-35 PID; the as-run log has the
+         break's record (3.000 s).
+  cmaf   hls-fmp4 + DASH: the same cuts, DATERANGE and cues in the fMP4 playlist; the
+         MPD's EventStream (urn:scte:scte35:2013:xml) has the break at 5.4 s for 3 s
+         with the event id; the first video segment of the break starts with an emsg
+         (urn:scte:scte35:2013:bin) holding the out cue at the break's time.
+"""
+
+import json
+import os
+import re
+import sys
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import judge as J  # noqa: E402
+import run_test as R  # noqa: E402
+
+FPS = R.FPS
+START, END = 135, 210            # the break's first frame and the return
+RUNG = '%dx%d' % (R.W, R.H)
+BROWSER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'browser')
+
+
+def write_conf(wd, formats):
+    conf = os.path.join(wd, 'channel.yaml')
+    with open(conf, 'w') as f:
+        f.write('channel: test\n'
+                'video: { width: %d, height: %d, fps: %d }\n'
+                'ladder: [ "%dx%d@400k" ]\n'
+                'encoder: { backend: x264, preset: ultrafast }\n'
+                'slate: { text: "", color: "%s" }\n'
+                'sources:\n'
+                '  red: { file: red.mp4, loop: true }\n'
+                '  green: { file: green.mp4, loop: true }\n'
+                '  blue: { file: blue.mp4, loop: true }\n'
+                'schedule:\n  loop: false\n  items:\n'
+                '    - { source: red, duration: 5400ms, title: Red }\n'
+                '    - { break: 3s, source: green, id: brk-1 }\n'
+                '    - { source: blue, duration: 1h, title: Blue }\n'
+                'output: { dir: out, segment: 1s, window: 40, formats: [%s] }\n'
+                % (R.W, R.H, FPS, R.W, R.H, R.SLATE, formats))
+    return conf
+
+
+def decode(hexcue):
+    exe = os.environ.get('SCTE35_DECODE') or os.path.join(J.REPO, 'build', 'tests', 'integration',
+                                                          'scte35_decode')
+    return json.loads(J.must([exe, hexcue], timeout=30).stdout)
+
+
+def attrs(tag):
+    """The attributes of an EXT-X-DATERANGE line."""
+    return dict((m.group(1), m.group(2).strip('"'))
+                for m in re.finditer(r'([A-Z0-9-]+)=("[^"]*"|[^,]*)', tag.split(':', 1)[1]))
+
+
+def first_video_pts(paths):
+    """pts (90 kHz ticks as the file says, TS) of the first video packet of the files."""
+    url = paths[0] if len(paths) == 1 else 'concat:' + '|'.join(paths)
+    r = J.must(['ffprobe', '-v', 'error', '-select_streams', 'v:0', '-show_packets', '-of', 'json', url])
+    pk = json.loads(r.stdout)['packets']
+    return min(int(p['pts']) for p in pk) if pk else None
+
+
+def ts_cues(path):
+    """The data of the scte_35 stream's packets of a TS segment (ffprobe), as hex."""
+    r = J.must(['ffprobe', '-v', 'error', '-show_streams', '-show_packets', '-show_data', '-of', 'json', path])
+    d = json.loads(r.stdout)
+    ids = [s['index'] for s in d['streams'] if s.get('codec_name') == 'scte_35']
+    out = []
+    for p in d.get('packets', []):
+        if p['stream_index'] in ids:
+            # ffprobe's dump: "00000010: 0000 ffff f014 ...  ascii": 8 groups of 2 bytes
+            hexs = ''.join(ln.split(': ', 1)[1][:39].replace(' ', '')
+                           for ln in p.get('data', '').splitlines() if ': ' in ln)
+            out.append('0x' + hexs.upper())
+    return ids, out
+
+
+def run_channel(wd, formats):
+    for name, colour in (('red', 'red'), ('green', 'lime'), ('blue', 'blue')):
+        R.make_clip(wd.path, name, colour, None, 6)
+    conf = write_conf(wd.path, formats)
+    p = R.start_onair(conf, '--for', '14s')
+    rc, err = R.finish(p, 60)
+    return rc, err, os.path.join(wd.path, 'out')
+
+
+def judge_common(out, rc, err, fails, info, playlist_dir):
+    """What both cases check; returns (the break's as-run record, its DATERANGE attrs
+    (out, in), the segments of the playlist)."""
+    if rc != 0:
+        fails.append('onair run exited %s: %s' % (rc, err[-2000:]))
+    records = [json.loads(ln) for ln in open(os.path.join(out, 'as-run.jsonl'))]
+    brk = [a for a in records if a.get('event') == 'break_end']
+    first = next(a for a in records if 'actual_start' in a and 'start_frame' in a and a.get('start_frame') == 0)
+    t0 = R.parse_iso(first['actual_start'])
+    if len(brk) != 1:
+        fails.append('as-run: %d break records, expected 1: %s' % (len(brk), brk))
+        return None, None, []
+    b = brk[0]
+    info.append('as-run: %s' % b)
+    if (b['start_frame'], b['end_frame']) != (START, END) or abs(b['duration'] - 3.0) > 0.001:
+        fails.append('the break aired frames %s..%s (%.3f s), expected %d..%d (3 s)'
+                     % (b['start_frame'], b['end_frame'], b['duration'], START, END))
+    if b['id'] != 'brk-1' or b['origin'] != 'schedule':
+        fails.append('as-run: id %s origin %s, expected brk-1 and schedule' % (b['id'], b['origin']))
+    # every frame: red, green, blue, cut on the break's frames
+    got, segs = R.runs(R.frame_colours(R.vod_copy(out, playlist_dir))), None
+    info.append('frames: ' + ', '.join('%s@%d+%d' % (c, i, n) for c, i, n in got))
+    if [(c, i) for c, i, _ in got] != [('red', 0), ('green', START), ('blue', END)]:
+        fails.append('on air: %s, expected red from 0, green from %d, blue from %d'
+                     % ([(c, i) for c, i, _ in got], START, END))
+    segs, text = R.playlist(out, playlist_dir)
+    starts = [round((s[2] - t0) * FPS) for s in segs if s[2] is not None]
+    info.append('segment starts (frames): %s' % starts)
+    for f in (START, END):
+        if f not in starts:
+            fails.append('no segment starts on frame %d (the break\'s %s)' % (f, 'out' if f == START else 'return'))
+    for s in starts:
+        if s % FPS and s not in (START, END):
+            fails.append('a segment starts on frame %d, neither the grid nor the break' % s)
+    tags = [attrs(ln) for ln in text.splitlines() if ln.startswith('#EXT-X-DATERANGE:') and 'SCTE35' in ln]
+    outs = [t for t in tags if 'SCTE35-OUT' in t]
+    ins = [t for t in tags if 'SCTE35-IN' in t]
+    if len(outs) != 1 or len(ins) != 1:
+        fails.append('%d DATERANGEs with SCTE35-OUT and %d with SCTE35-IN, expected 1 each: %s'
+                     % (len(outs), len(ins), tags))
+        return b, None, segs
+    o, i = outs[0], ins[0]
+    start_date = R.parse_iso(o.get('START-DATE', ''))
+    if o.get('ID') != 'brk-1' or i.get('ID') != 'brk-1' or o.get('START-DATE') != i.get('START-DATE'):
+        fails.append('DATERANGE ids/dates: %s / %s' % (o, i))
+    if abs(start_date - (t0 + START / FPS)) > 0.0015:
+        fails.append('START-DATE %s is not frame %d\'s air time' % (o.get('START-DATE'), START))
+    if abs(float(o.get('PLANNED-DURATION', 0)) - 3.0) > 0.001 or abs(float(i.get('DURATION', 0)) - 3.0) > 0.001:
+        fails.append('PLANNED-DURATION %s, DURATION %s, expected 3.000' % (o.get('PLANNED-DURATION'),
+                                                                          i.get('DURATION')))
+    cue_out, cue_in = decode(o['SCTE35-OUT']), decode(i['SCTE35-IN'])
+    info.append('cue out: %s' % cue_out)
+    info.append('cue in: %s' % cue_in)
+    for name, c, out_flag in (('out', cue_out, True), ('in', cue_in, False)):
+        if not c['crc_ok'] or not c['valid'] or c['command'] != 5:
+            fails.append('cue %s: not a valid splice_insert: %s' % (name, c))
+        elif c['event_id'] != b['splice_event_id'] or c['out_of_network'] != out_flag:
+            fails.append('cue %s: event %s out_of_network %s, expected %s and %s'
+                         % (name, c['event_id'], c['out_of_network'], b['splice_event_id'], out_flag))
+    if cue_out.get('duration') != 3 * 90000 or not cue_out.get('auto_return'):
+        fails.append('cue out: break_duration %s auto_return %s, expected 270000 and true'
+                     % (cue_out.get('duration'), cue_out.get('auto_return')))
+    if cue_in.get('duration') is not None:
+        fails.append('cue in has a break_duration: %s' % cue_in)
+    return b, (o, i, cue_out, cue_in), segs
+
+
+def segment_at(segs, t0, frame):
+    for s in segs:
+        if s[2] is not None and round((s[2] - t0) * FPS) == frame:
+            return s[0]
+    return None
+
+
+def t0_of(out):
+    records = [json.loads(ln) for ln in open(os.path.join(out, 'as-run.jsonl'))]
+    return R.parse_iso(next(a for a in records if a.get('start_frame') == 0 and 'actual_start' in a)['actual_start'])
+
+
+def case_ts():
+    with J.Workdir('break-ts') as wd:
+        fails, info = [], []
+        rc, err, out = run_channel(wd, 'hls')
+        b, tags, segs = judge_common(out, rc, err, fails, info, RUNG)
+        if tags:
+            o, i, cue_out, cue_in = tags
+            t0 = t0_of(out)
+            for frame, cue, hexcue, name in ((START, cue_out, o['SCTE35-OUT'], 'out'),
+                                             (END, cue_in, i['SCTE35-IN'], 'in')):
+                seg = segment_at(segs, t0, frame)
+                if not seg:
+                    continue
+                path = os.path.join(out, RUNG, seg)
+                pts = first_video_pts([path])
+                if cue.get('pts_time') != pts % (1 << 33):
+                    fails.append('cue %s: splice_time %s, but %s starts at PTS %s'
+                                 % (name, cue.get('pts_time'), seg, pts))
+                ids, cues = ts_cues(path)
+                info.append('%s: SCTE-35 streams %s, cues %s' % (seg, ids, cues))
+                if cues != [hexcue]:
+                    fails.append('%s carries %s on its SCTE-35 PID, expected the %s cue %s'
+                                 % (seg, cues, name, hexcue))
+            # the segments between carry none
+            inside = [s[0] for s in segs if s[2] is not None and START < round((s[2] - t0) * FPS) < END]
+            for seg in inside:
+                ids, cues = ts_cues(os.path.join(out, RUNG, seg))
+                if not ids or cues:
+                    fails.append('%s: SCTE-35 PID %s, cues %s: expected the PID declared and no cue'
+                                 % (seg, ids, cues))
+        return R.finish_case('break-ts', wd, fails, info)
+
+
+def case_cmaf():
+    with J.Workdir('break-cmaf') as wd:
+        fails, info = [], []
+        rc, err, out = run_channel(wd, 'cmaf')
+        b, tags, segs = judge_common(out, rc, err, fails, info, RUNG)
+        if tags:
+            o, i, cue_out, cue_in = tags
+            t0 = t0_of(out)
+            seg = segment_at(segs, t0, START)
+            if seg:
+                r = J.run(['node', os.path.join(BROWSER, 'boxes.mjs'), os.path.join(out, RUNG, 'init.mp4'),
+                           os.path.join(out, RUNG, seg)], timeout=60)
+                if r.returncode != 0:
+                    fails.append('boxes.mjs: %s' % r.stderr.strip())
+                else:
+                    d = json.loads(r.stdout)
+                    info.append('%s: boxes %s, emsg %s' % (seg, d['boxes'], d['emsg']))
+                    em = d['emsg']
+                    ts = d['tracks'][0]['timescale'] if d.get('tracks') else None
+                    if len(em) != 1 or d['boxes'].index('emsg') > d['boxes'].index('moof'):
+                        fails.append('%s: %d emsg boxes (%s), expected one before the moof' % (seg, len(em), d['boxes']))
+                    else:
+                        e = em[0]
+                        if e['scheme_id_uri'] != 'urn:scte:scte35:2013:bin' or e['id'] != b['splice_event_id'] or \
+                                '0X' + e['message_data'].upper() != o['SCTE35-OUT'].upper():
+                            fails.append('%s: emsg %s is not the out cue %s (event %s)'
+                                         % (seg, e, o['SCTE35-OUT'], b['splice_event_id']))
+                        if ts and abs(e['presentation_time'] / e['timescale'] - (first_media_time(out, seg) or 0)) > 0.001:
+                            fails.append('%s: emsg at %s/%s, not the segment\'s first frame'
+                                         % (seg, e['presentation_time'], e['timescale']))
+            judge_mpd(out, b, fails, info)
+        return R.finish_case('break-cmaf', wd, fails, info)
+
+
+def first_media_time(out, seg):
+    """Seconds on the track's timeline of the first video packet of an fMP4 segment."""
+    url = 'concat:' + os.path.join(out, RUNG, 'init.mp4') + '|' + os.path.join(out, RUNG, seg)
+    r = J.must(['ffprobe', '-v', 'error', '-select_streams', 'v:0', '-show_packets', '-of', 'json', url])
+    pk = json.loads(r.stdout)['packets']
+    return min(float(p['pts_time']) for p in pk) if pk else None
+
+
+def judge_mpd(out, b, fails, info):
+    ns = {'d': 'urn:mpeg:dash:schema:mpd:2011'}
+    root = ET.parse(os.path.join(out, 'manifest.mpd')).getroot()
+    streams = root.findall('.//d:Period/d:EventStream', ns)
+    events = [(es.get('schemeIdUri'), int(es.get('timescale', '1')), ev) for es in streams
+              for ev in es.findall('d:Event', ns)]
+    info.append('MPD events: %s' % [(s, t, e.attrib) for s, t, e in events])
+    if len(events) != 1:
+        fails.append('the MPD has %d events, expected the break' % len(events))
+        return
+    scheme, timescale, ev = events[0]
+    if scheme != 'urn:scte:scte35:2013:xml' or int(ev.get('id')) != b['splice_event_id']:
+        fails.append('MPD event %s %s, expected urn:scte:scte35:2013:xml id %s' % (scheme, ev.attrib,
+                                                                                  b['splice_event_id']))
+    start = int(ev.get('presentationTime', '0')) / timescale
+    if abs(start - START / FPS) > 0.001 or abs(int(ev.get('duration', '0')) / timescale - 3.0) > 0.001:
+        fails.append('MPD event at %.3f s for %s, expected %.3f s for 3 s'
+                     % (start, ev.get('duration'), START / FPS))
+    if not ev.findall('{http://www.scte.org/schemas/35/2016}SpliceInfoSection'):
+        fails.append('the MPD event holds no scte35:SpliceInfoSection')
+
+
+CASES = {'ts': case_ts, 'cmaf': case_cmaf}
+
+if __name__ == '__main__':
+    J.case_main(CASES, __doc__)
