@@ -84,7 +84,7 @@ enum Route {
     R_PAGE, R_STATUS_JS, R_STATUS_CSS, R_HLS_JS,
     R_HEALTHZ, R_READYZ, R_METRICS,
     R_CHANNELS, R_CHANNEL, R_SCHEDULE, R_EVENTS,
-    R_SKIP, R_SLATE, R_TAKE, R_EXTEND, R_RELOAD,
+    R_SKIP, R_SLATE, R_TAKE, R_EXTEND, R_BREAK, R_RELOAD,
 };
 
 static const struct {
@@ -102,7 +102,7 @@ static const struct {
     enum Route route;
 } channel_routes[] = {
     { "schedule", R_SCHEDULE }, { "skip", R_SKIP }, { "slate", R_SLATE }, { "take", R_TAKE },
-    { "extend", R_EXTEND },
+    { "extend", R_EXTEND }, { "break", R_BREAK },
 };
 
 /* The status page's files, below web_root. */
@@ -292,7 +292,7 @@ static unsigned methods_of(enum Route r)
     switch (r) {
     case R_SKIP: case R_TAKE: case R_EXTEND: case R_RELOAD:
         return M_POST;
-    case R_SLATE:
+    case R_SLATE: case R_BREAK:
         return M_POST | M_DELETE;
     case R_NONE:
         return 0;
@@ -689,8 +689,48 @@ static const char *route_action(enum Route r, int del)
     case R_SLATE:  return del ? "slate_release" : "slate";
     case R_TAKE:   return "take";
     case R_EXTEND: return "extend";
+    case R_BREAK:  return del ? "break_return" : "break";
     default:       return "reload";
     }
+}
+
+/* POST break: {"duration": "60s", "source": "promo", "at": ISO}. msg says
+ * what in the body is wrong (400), err what the channel refused. */
+static int answer_break(Channel *ch, const JsonObject *o, int64_t *us, char *what, size_t what_size,
+                        char *msg, size_t msg_size, char *err, size_t err_size)
+{
+    const JsonMember *source = json_object_get(o, "source"), *at = json_object_get(o, "at");
+    enum ConfAtKind kind;
+    int64_t at_us = 0;
+    char why[160];
+    int ret;
+
+    if (!json_object_get(o, "duration")) {
+        snprintf(msg, msg_size, "duration: the break's length (\"60s\") is missing");
+        return AVERROR(EINVAL);
+    }
+    if ((ret = duration_member(o, "duration", 0, us, msg, msg_size)) < 0)
+        return ret;
+    if (source && source->type != JSON_NULL && (source->type != JSON_STRING || !source->str[0])) {
+        snprintf(msg, msg_size, "source: the name of a configured source expected");
+        return AVERROR(EINVAL);
+    }
+    if (at && at->type != JSON_NULL) {
+        if (at->type != JSON_STRING || conf_parse_at(at->str, &kind, &at_us, why, sizeof(why)) < 0 ||
+            kind != CONF_AT_ABSOLUTE) {
+            snprintf(msg, msg_size, "at: an ISO 8601 time with its zone (\"2026-12-05T10:00:00Z\") expected%s%s",
+                     at->type == JSON_STRING ? ": " : "", at->type == JSON_STRING ? why : "");
+            return AVERROR(EINVAL);
+        }
+    }
+    ret = channel_break(ch, *us, source && source->type == JSON_STRING ? source->str : NULL, at_us, err, err_size);
+    if (ret >= 0) {
+        char d[32];
+        format_duration(d, sizeof(d), *us);
+        snprintf(what, what_size, "ad break of %s%s%.64s", d, source && source->type == JSON_STRING ? " airing " : "",
+                 source && source->type == JSON_STRING ? source->str : "");
+    }
+    return ret;
 }
 
 static enum MHD_Result answer_change(Admin *a, struct MHD_Connection *c, Request *rq, int del)
@@ -699,6 +739,7 @@ static enum MHD_Result answer_change(Admin *a, struct MHD_Connection *c, Request
     static const char *const slate_keys[] = { "duration", NULL };
     static const char *const take_keys[] = { "source", "duration", NULL };
     static const char *const extend_keys[] = { "by", NULL };
+    static const char *const break_keys[] = { "duration", "source", "at", NULL };
     const char *const *allowed = none;
     const JsonMember *m;
     JsonObject o = { 0 };
@@ -716,6 +757,8 @@ static enum MHD_Result answer_change(Admin *a, struct MHD_Connection *c, Request
         allowed = take_keys;
     else if (rq->route == R_EXTEND)
         allowed = extend_keys;
+    else if (rq->route == R_BREAK && !del)
+        allowed = break_keys;
     if ((m = json_object_unknown(&o, allowed))) {
         Buf k = { 0 };
         /* the name as JSON would write it: whatever it holds stays readable */
@@ -727,7 +770,7 @@ static enum MHD_Result answer_change(Admin *a, struct MHD_Connection *c, Request
         snprintf(msg, sizeof(msg), "unknown field %.*s for %s%s%s", 80, (const char *)k.data,
                  route_action(rq->route, del), allowed[0] ? " (it takes: " : " (it takes none",
                  allowed[0] ? (allowed == take_keys ? "source, duration)" : allowed == slate_keys ?
-                               "duration)" : "by)") : ")");
+                               "duration)" : allowed == break_keys ? "duration, source, at)" : "by)") : ")");
         buf_free(&k);
         json_object_clear(&o);
         return respond_error(c, MHD_HTTP_BAD_REQUEST, msg, NULL, 0, 0);
@@ -784,6 +827,16 @@ static enum MHD_Result answer_change(Admin *a, struct MHD_Connection *c, Request
             format_duration(d, sizeof(d), us < 0 ? -us : us);
             snprintf(what, sizeof(what), "program %s by %s", us < 0 ? "shortened" : "extended", d);
         }
+        break;
+    case R_BREAK:
+        if (del) {
+            ret = channel_break_return(rq->ch, err, sizeof(err));
+            snprintf(what, sizeof(what), "ad break returned early");
+            break;
+        }
+        ret = answer_break(rq->ch, &o, &us, what, sizeof(what), msg, sizeof(msg), err, sizeof(err));
+        if (ret == AVERROR(EINVAL) && msg[0])
+            goto refused;
         break;
     default:
         break;

@@ -425,10 +425,14 @@ static void break_start(Channel *ch, const CueInfo *info, int64_t frame)
     Buf f = { 0 };
     int ret;
 
-    *b = (BreakOnAir){ .out = 1, .event_id = break_event_id(info->entry_start), .origin = "schedule",
-                       .scheduled_us = info->entry_start, .start_frame = frame,
-                       .planned_frames = end > frame ? end - frame : 0 };
-    snprintf(b->id, sizeof(b->id), "%s", item && item->break_id ? item->break_id : "break");
+    *b = (BreakOnAir){ .out = 1, .event_id = break_event_id(info->entry_start),
+                       .origin = item ? "schedule" : "api", .scheduled_us = info->entry_start,
+                       .start_frame = frame, .planned_frames = end > frame ? end - frame : 0 };
+    /* a break of the API's is named by its event id */
+    if (item && item->break_id)
+        snprintf(b->id, sizeof(b->id), "%s", item->break_id);
+    else
+        snprintf(b->id, sizeof(b->id), "api-%" PRIu32, b->event_id);
     ret = packager_break(graph_packager(ch->graph), &(PackagerBreak){ .event_id = b->event_id, .id = b->id,
                          .start_frame = frame, .planned_frames = b->planned_frames });
     if (ret == AVERROR(EEXIST))
@@ -921,7 +925,9 @@ static ScheduleEdit *overlay_at(Channel *ch, int64_t wall, int source)
     return NULL;
 }
 
-int channel_skip(Channel *ch, char *err, size_t size)
+/* The entry on air ends at the next frame (skip, and a break's early
+ * return: then only a break ends). */
+static int end_entry_now(Channel *ch, const char *action, int break_only, char *err, size_t size)
 {
     ScheduleEntry e;
     ScheduleEdit *over;
@@ -935,6 +941,11 @@ int channel_skip(Channel *ch, char *err, size_t size)
     change_frame(ch, &wall);
     if ((ret = entry_at(ch, wall, &e, err, size)) < 0)
         goto end;
+    if (break_only && !(e.flags & SCHEDULE_BREAK)) {
+        snprintf(err, size, "no ad break is on air");
+        ret = AVERROR(EBUSY);
+        goto end;
+    }
     if ((over = overlay_at(ch, wall, -2))) {
         /* a take or a held slate: it ends, the timeline as it stands resumes */
         frame = change_frame(ch, &wall);
@@ -955,7 +966,76 @@ int channel_skip(Channel *ch, char *err, size_t size)
             goto end;
     }
     event_field_str(&fields, "skipped", e.title ? e.title : "");
-    ret = apply_change(ch, "skip", frame, wall, &fields);
+    ret = apply_change(ch, action, frame, wall, &fields);
+end:
+    pthread_mutex_unlock(&ch->ctl);
+    return ret;
+}
+
+int channel_skip(Channel *ch, char *err, size_t size)
+{
+    return end_entry_now(ch, "skip", 0, err, size);
+}
+
+int channel_break_return(Channel *ch, char *err, size_t size)
+{
+    return end_entry_now(ch, "break_return", 1, err, size);
+}
+
+int channel_break(Channel *ch, int64_t duration_us, const char *source, int64_t at_us, char *err, size_t size)
+{
+    ScheduleEdit brk = { .kind = SCHEDULE_EDIT_OVERLAY, .source = -1, .is_break = 1 };
+    Buf fields = { 0 };
+    Timeline *tl = NULL;
+    int64_t wall, frame, next_wall, next;
+    int ret;
+
+    if (duration_us <= 0) {
+        snprintf(err, size, "duration: an ad break needs a length (\"60s\")");
+        return AVERROR(EINVAL);
+    }
+    pthread_mutex_lock(&ch->ctl);
+    if (source && (brk.source = find_source(ch->conf, source)) < 0) {
+        snprintf(err, size, "source: channel %s has no source '%s'", ch->id, source);
+        ret = AVERROR(ENOENT);
+        goto end;
+    }
+    if ((ret = not_on_air(ch, err, size)) < 0)
+        goto end;
+    /* a break now: its source first, so that it starts on a picture */
+    if (brk.source >= 0 && at_us <= clock_wall_us())
+        preopen(ch, brk.source);
+    /* the timeline changes from the next frame; the break starts there or later */
+    frame = next = change_frame(ch, &next_wall);
+    wall = next_wall;
+    if (at_us > wall) {
+        frame = air_clock_frame_at(&ch->clock, at_us);
+        wall = air_clock_time(&ch->clock, frame);
+    }
+    brk.at = wall;
+    brk.end = wall + duration_us;
+    /* one break at a time: none may be on air or planned over it */
+    if ((ret = resolve(ch, wall, brk.end, &tl)) < 0) {
+        snprintf(err, size, "the timeline cannot be resolved: %s", ERRSTR(ret));
+        goto end;
+    }
+    for (int i = 0; i < tl->count; i++) {
+        if (tl->entries[i].flags & SCHEDULE_BREAK) {
+            snprintf(err, size, "an ad break (%s) is on air or planned then", tl->entries[i].title);
+            ret = AVERROR(EBUSY);
+        }
+    }
+    schedule_timeline_free(&tl);
+    if (ret < 0)
+        goto end;
+    if ((ret = add_edit(ch, &brk, err, size)) < 0)
+        goto end;
+    event_field_num(&fields, "duration_seconds", duration_us / 1e6);
+    if (source)
+        event_field_str(&fields, "source", source);
+    if (at_us > 0)
+        event_field_int(&fields, "at_frame", frame);
+    ret = apply_change(ch, "break", next, next_wall, &fields);
 end:
     pthread_mutex_unlock(&ch->ctl);
     return ret;

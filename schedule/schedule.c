@@ -454,8 +454,8 @@ static int apply_overlays(const ChannelConf *conf, const ScheduleEdits *edits, i
             .end = seg[i].end,
             .item = -1,
             .source = e->source,
-            .title = e->source >= 0 ? conf->sources[e->source].name : NULL,
-            .flags = e->source >= 0 ? SCHEDULE_TAKEN : SCHEDULE_HELD | SCHEDULE_GAP,
+            .title = e->is_break ? CONF_BREAK_TITLE : e->source >= 0 ? conf->sources[e->source].name : NULL,
+            .flags = e->is_break ? SCHEDULE_BREAK : e->source >= 0 ? SCHEDULE_TAKEN : SCHEDULE_HELD | SCHEDULE_GAP,
         };
         if (x.start > e->at) {
             /* a take is a position in its source; a held slate has none */
@@ -637,7 +637,8 @@ int schedule_edits_format(const ScheduleEdit *e, int n, const ChannelConf *conf,
                 ret = AVERROR(EINVAL);
                 break;
             }
-            ret = buf_printf(out, "overlay %" PRId64 " %" PRId64 " ", e[k].at, e[k].end);
+            ret = buf_printf(out, "%s %" PRId64 " %" PRId64 " ", e[k].is_break ? "break" : "overlay", e[k].at,
+                             e[k].end);
             if (ret >= 0)
                 ret = e[k].source >= 0 ? put_quoted(out, conf->sources[e[k].source].name)
                                        : buf_append(out, "-", 1);
@@ -787,7 +788,7 @@ static int parse_edit(Cursor *c, const ChannelConf *conf, Buf *str, ScheduleEdit
             return 0;
         return 1;
     }
-    if (take_word(c, "overlay")) {
+    if (take_word(c, "overlay") || (e->is_break = take_word(c, "break"))) {
         e->kind = SCHEDULE_EDIT_OVERLAY;
         e->item = -1;
         if (!take_int64(c, &e->at) || !take_int64(c, &e->end))

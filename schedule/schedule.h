@@ -147,6 +147,7 @@ typedef struct ScheduleEdit {
     int item;               /* ANCHOR */
     int64_t offset;         /* ANCHOR */
     int source;             /* OVERLAY */
+    int is_break;           /* OVERLAY: an ad break (source, or -1: the slate) */
 } ScheduleEdit;
 
 typedef struct ScheduleEdits {
@@ -156,7 +157,8 @@ typedef struct ScheduleEdits {
 
 /* schedule_resolve with edits over the conf (NULL or none: the same).
  * Overlay entries have item -1, their source, and the source's name as
- * title (-1 and NULL for a held slate). */
+ * title (-1 and NULL for a held slate); a break overlay's are flagged
+ * SCHEDULE_BREAK and titled CONF_BREAK_TITLE. */
 int schedule_resolve_edited(const ChannelConf *conf, const ScheduleEdits *edits, int64_t channel_start,
                             int64_t from, int64_t to, Timeline **out);
 
@@ -171,6 +173,7 @@ int schedule_entry_at(const ChannelConf *conf, int64_t channel_start, int64_t t,
  * Edits as text, for the channel's state file: one a line,
  *   anchor AT END ITEM OFFSET "TITLE"     (ITEM -1, the slate: - for TITLE)
  *   overlay AT END "SOURCE"               (the held slate: - for SOURCE)
+ *   break AT END "SOURCE"                 (an ad break over the timeline; - the slate)
  * times and offsets in integer µs (END INT64_MAX: open). Strings are
  * double-quoted, with \\ \" \n \t and \xHH escapes. Items are written as
  * index and title and sources by name so that a file written before a
@@ -242,6 +245,15 @@ int channel_release_slate(Channel *ch, char *err, size_t size);
  * program on the timeline starts), then returns to the timeline where it
  * stands. */
 int channel_take(Channel *ch, const char *source, int64_t duration_us, char *err, size_t size);
+/* An ad break of duration_us (> 0) over the timeline, from the first frame
+ * at or after at_us (0 or past: the next frame), airing `source` (NULL:
+ * the slate) for viewers whose ads are not replaced; then the timeline where
+ * it stands. AVERROR(EBUSY) while a break is on air or one overlaps. */
+int channel_break(Channel *ch, int64_t duration_us, const char *source, int64_t at_us, char *err, size_t size);
+/* The break on air (from the schedule or the API) ends now: the program
+ * comes back early, a SCTE-35 return with the break's event id.
+ * AVERROR(EBUSY) when no break is on air. */
+int channel_break_return(Channel *ch, char *err, size_t size);
 /* The program on air runs by_us longer (negative: shorter, never before
  * the next frame); the items that follow it without `at` move with it. */
 int channel_extend(Channel *ch, int64_t by_us, char *err, size_t size);

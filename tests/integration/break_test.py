@@ -24,12 +24,20 @@ neither of them a regular segment start):
          MPD's EventStream (urn:scte:scte35:2013:xml) has the break at 5.4 s for 3 s
          with the event id; the first video segment of the break starts with an emsg
          (urn:scte:scte35:2013:bin) holding the out cue at the break's time.
+  api    Breaks through the control API on a red channel: POST break 3 s airing green,
+         then POST break 10 s (the slate) and DELETE it 2 s in (an early return). Each
+         airs from the frame the as-run log names (the colours), a segment starts on
+         each out and return, each has its DATERANGE (PLANNED-DURATION 3 and 10, then
+         DURATION 3 and the early length) and cues whose splice_time is the PTS of
+         those segments; a second break while one is out, and a DELETE with none, are
+         409; a break with no duration is 400.
 """
 
 import json
 import os
 import re
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -283,7 +291,97 @@ def judge_mpd(out, b, fails, info):
         fails.append('the MPD event holds no scte35:SpliceInfoSection')
 
 
-CASES = {'ts': case_ts, 'cmaf': case_cmaf}
+def case_api():
+    import control_test as C
+    with J.Workdir('break-api') as wd:
+        fails, info = [], []
+        R.make_clip(wd.path, 'red', 'red', None, 8)
+        R.make_clip(wd.path, 'green', 'lime', None, 8)
+        conf = R.write_conf(wd.path, '  red: { file: red.mp4, loop: true }\n  green: { file: green.mp4, loop: true }\n',
+                            '    - { source: red, duration: 1h, title: "Red" }\n')
+        out = os.path.join(wd.path, 'out')
+        p, admin = C.start(conf, '--for', '22s')
+        try:
+            admin.wait_on_air()
+            time.sleep(3)
+            code, answer = admin.call('DELETE', '/api/v1/channels/test/break')
+            if code != 409:
+                fails.append('DELETE break with none on air answered %s %s, expected 409' % (code, answer))
+            code, answer = admin.call('POST', '/api/v1/channels/test/break', {'source': 'green'})
+            if code != 400 or 'duration' not in json.dumps(answer):
+                fails.append('a break without a duration answered %s %s, expected 400 naming duration'
+                             % (code, answer))
+            code, answer = admin.call('POST', '/api/v1/channels/test/break', {'duration': '3s', 'source': 'green'})
+            info.append('break 1: %s' % code)
+            if code != 200:
+                fails.append('POST break answered %s %s' % (code, answer))
+            time.sleep(1)
+            code, answer = admin.call('POST', '/api/v1/channels/test/break', {'duration': '5s'})
+            if code != 409:
+                fails.append('a second break while one is out answered %s %s, expected 409' % (code, answer))
+            time.sleep(4)
+            code, answer = admin.call('POST', '/api/v1/channels/test/break', {'duration': '10s'})
+            info.append('break 2: %s' % code)
+            if code != 200:
+                fails.append('POST break (slate) answered %s %s' % (code, answer))
+            time.sleep(2)
+            code, answer = admin.call('DELETE', '/api/v1/channels/test/break')
+            info.append('early return: %s' % code)
+            if code != 200:
+                fails.append('DELETE break answered %s %s' % (code, answer))
+            time.sleep(4)
+        finally:
+            rc, err = R.finish(p, 60)
+        if rc != 0:
+            fails.append('onair run exited %s: %s' % (rc, err[-1500:]))
+        records = [json.loads(ln) for ln in open(os.path.join(out, 'as-run.jsonl'))]
+        brk = [a for a in records if a.get('event') == 'break_end']
+        info.append('breaks: %s' % brk)
+        if len(brk) != 2:
+            fails.append('%d break records, expected 2' % len(brk))
+            return R.finish_case('break-api', wd, fails, info)
+        a, b = brk
+        if a['origin'] != 'api' or abs(a['duration'] - 3.0) > 0.001 or b['origin'] != 'api' or \
+                not 0.5 < b['duration'] < 9.0 or b['planned_duration'] != 10:
+            fails.append('the breaks aired %.3f s (planned %s) and %.3f s (planned %s), expected 3 and an early '
+                         'return of 10' % (a['duration'], a['planned_duration'], b['duration'], b['planned_duration']))
+        got = R.runs(R.frame_colours(R.vod_copy(out, RUNG)))
+        info.append('frames: ' + ', '.join('%s@%d+%d' % (c, i, n) for c, i, n in got))
+        want = [('red', 0), ('green', a['start_frame']), ('red', a['end_frame']), ('slate', b['start_frame']),
+                ('red', b['end_frame'])]
+        if [(c, i) for c, i, _ in got] != want:
+            fails.append('on air: %s, expected %s' % ([(c, i) for c, i, _ in got], want))
+        segs, text = R.playlist(out, RUNG)
+        t0 = t0_of(out)
+        starts = {round((s[2] - t0) * FPS): s[0] for s in segs if s[2] is not None}
+        tags = [attrs(ln) for ln in text.splitlines() if ln.startswith('#EXT-X-DATERANGE:') and 'SCTE35' in ln]
+        for rec, planned in ((a, 3.0), (b, 10.0)):
+            mine = [t for t in tags if t.get('ID') == rec['id']]
+            o = next((t for t in mine if 'SCTE35-OUT' in t), None)
+            i = next((t for t in mine if 'SCTE35-IN' in t), None)
+            if not o or not i:
+                fails.append('%s: DATERANGEs %s, expected an out and an in' % (rec['id'], mine))
+                continue
+            if abs(float(o['PLANNED-DURATION']) - planned) > 0.001 or \
+                    abs(float(i['DURATION']) - rec['duration']) > 0.001:
+                fails.append('%s: PLANNED-DURATION %s DURATION %s, expected %s and %s'
+                             % (rec['id'], o['PLANNED-DURATION'], i['DURATION'], planned, rec['duration']))
+            for frame, hexcue, flag in ((rec['start_frame'], o['SCTE35-OUT'], True),
+                                        (rec['end_frame'], i['SCTE35-IN'], False)):
+                cue = decode(hexcue)
+                seg = starts.get(frame)
+                if not seg:
+                    fails.append('%s: no segment starts on frame %d' % (rec['id'], frame))
+                    continue
+                pts = first_video_pts([os.path.join(out, RUNG, seg)])
+                if cue.get('event_id') != rec['splice_event_id'] or cue.get('out_of_network') != flag or \
+                        cue.get('pts_time') != pts % (1 << 33):
+                    fails.append('%s: cue %s, expected event %s out %s at PTS %s (%s)'
+                                 % (rec['id'], cue, rec['splice_event_id'], flag, pts, seg))
+        return R.finish_case('break-api', wd, fails, info)
+
+
+CASES = {'ts': case_ts, 'cmaf': case_cmaf, 'api': case_api}
 
 if __name__ == '__main__':
     J.case_main(CASES, __doc__)
