@@ -267,8 +267,9 @@ int64_t grid_segment_start(const SegmentGrid *g, int64_t k)
      * add starts, so it lies between regular segment k - offset - n and
      * regular segment k - offset */
     offset = s->anchored ? s->anchor_number - regular_of(g, s->anchor_frame) : 0;
-    lo = regular_start(g, k - offset - s->n);
-    hi = regular_start(g, k - offset);
+    /* frames before 0 do not exist: the grid counts them as segment 0's */
+    lo = FFMAX(regular_start(g, k - offset - s->n), 0);
+    hi = FFMAX(regular_start(g, k - offset), lo);
     while (lo < hi) {
         int64_t mid = lo + (hi - lo) / 2;
         if (spliced_of(g, s, mid) >= k)

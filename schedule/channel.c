@@ -568,6 +568,10 @@ static int build_graph(Channel *ch)
         .window = conf->output.window, .epoch_us = ch->clock.epoch_us, .first_frame = ch->clock.first_frame,
         .channel_start_us = ch->channel_start_us, .resume = ch->resumed,
         .utc_timing_url = ch->opt.utc_timing_url, .part_us = conf->output.low_latency.part,
+        .ad_markers = conf->output.ad_markers,
+        .interstitial_asset_list = conf->output.interstitials.asset_list,
+        .interstitial_asset_uri = conf->output.interstitials.asset_uri,
+        .interstitial_restrict = conf->output.interstitials.restrictions,
     };
     GraphConfig gc = {
         .channel = ch->id, .playout = playout,

@@ -50,7 +50,7 @@ RUNG = '%dx%d' % (R.W, R.H)
 BROWSER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'browser')
 
 
-def write_conf(wd, formats):
+def write_conf(wd, formats, markers='daterange'):
     conf = os.path.join(wd, 'channel.yaml')
     with open(conf, 'w') as f:
         f.write('channel: test\n'
@@ -66,8 +66,8 @@ def write_conf(wd, formats):
                 '    - { source: red, duration: 5400ms, title: Red }\n'
                 '    - { break: 3s, source: green, id: brk-1 }\n'
                 '    - { source: blue, duration: 1h, title: Blue }\n'
-                'output: { dir: out, segment: 1s, window: 40, formats: [%s] }\n'
-                % (R.W, R.H, FPS, R.W, R.H, R.SLATE, formats))
+                'output: { dir: out, segment: 1s, window: 40, formats: [%s], ad_markers: [%s] }\n'
+                % (R.W, R.H, FPS, R.W, R.H, R.SLATE, formats, markers))
     return conf
 
 
@@ -106,10 +106,10 @@ def ts_cues(path):
     return ids, out
 
 
-def run_channel(wd, formats):
+def run_channel(wd, formats, markers='daterange'):
     for name, colour in (('red', 'red'), ('green', 'lime'), ('blue', 'blue')):
         R.make_clip(wd.path, name, colour, None, 6)
-    conf = write_conf(wd.path, formats)
+    conf = write_conf(wd.path, formats, markers)
     p = R.start_onair(conf, '--for', '14s')
     rc, err = R.finish(p, 60)
     return rc, err, os.path.join(wd.path, 'out')
@@ -142,6 +142,11 @@ def judge_common(out, rc, err, fails, info, playlist_dir):
                      % ([(c, i) for c, i, _ in got], START, END))
     segs, text = R.playlist(out, playlist_dir)
     starts = [round((s[2] - t0) * FPS) for s in segs if s[2] is not None]
+    # PROGRAM-DATE-TIME and EXTINF tile the time: no segment shifted by the cuts
+    for prev, s in zip(segs, segs[1:]):
+        if prev[2] is not None and s[2] is not None and abs(prev[2] + prev[1] - s[2]) > 0.0015:
+            fails.append('%s starts at %.3f, but %s ends at %.3f' % (s[0], s[2] - t0, prev[0],
+                                                                    prev[2] + prev[1] - t0))
     info.append('segment starts (frames): %s' % starts)
     for f in (START, END):
         if f not in starts:
@@ -182,6 +187,29 @@ def judge_common(out, rc, err, fails, info, playlist_dir):
     return b, (o, i, cue_out, cue_in), segs
 
 
+def judge_cue_tags(out, fails, info):
+    """With ad_markers [daterange, cue]: CUE-OUT:DURATION=3 before the break's first
+    segment, CUE-OUT-CONT before each later one inside it, CUE-IN before the return's."""
+    t0 = t0_of(out)
+    tag, want = None, {}
+    for ln in open(os.path.join(out, RUNG, 'index.m3u8')).read().splitlines():
+        if ln.startswith('#EXT-X-CUE'):
+            tag = ln
+        elif ln.startswith('#EXT-X-PROGRAM-DATE-TIME:'):
+            frame = round((R.parse_iso(ln.split(':', 1)[1]) - t0) * FPS)
+            if tag:
+                want[frame] = tag
+            tag = None
+    info.append('CUE tags by segment start: %s' % want)
+    if not want.get(START, '').startswith('#EXT-X-CUE-OUT:DURATION=3.000'):
+        fails.append('no EXT-X-CUE-OUT:DURATION=3.000 before the segment of frame %d' % START)
+    if want.get(END) != '#EXT-X-CUE-IN':
+        fails.append('no EXT-X-CUE-IN before the segment of frame %d' % END)
+    inside = [f for f in want if START < f < END]
+    if not inside or any(not want[f].startswith('#EXT-X-CUE-OUT-CONT:') for f in inside):
+        fails.append('the segments inside the break lack EXT-X-CUE-OUT-CONT: %s' % want)
+
+
 def segment_at(segs, t0, frame):
     for s in segs:
         if s[2] is not None and round((s[2] - t0) * FPS) == frame:
@@ -197,8 +225,9 @@ def t0_of(out):
 def case_ts():
     with J.Workdir('break-ts') as wd:
         fails, info = [], []
-        rc, err, out = run_channel(wd, 'hls')
+        rc, err, out = run_channel(wd, 'hls', 'daterange, cue')
         b, tags, segs = judge_common(out, rc, err, fails, info, RUNG)
+        judge_cue_tags(out, fails, info)
         if tags:
             o, i, cue_out, cue_in = tags
             t0 = t0_of(out)

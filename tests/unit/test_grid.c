@@ -37,6 +37,14 @@ static void check_splices(void)
     SegmentGrid g2997 = { .fps = { 30000, 1001 }, .segment_us = 2000000 };
 
     CHECK_EQ_INT(grid_splices_new(&g.splices), 0);
+    /* a splice in the first segment: segment 0 still starts at frame 0 */
+    CHECK_EQ_INT(grid_splices_add(&g, 30), 0);
+    CHECK_EQ_INT(grid_segment_start(&g, 0), 0);
+    CHECK_EQ_INT(grid_segment_start(&g, 1), 30);
+    CHECK_EQ_INT(grid_segment_of_frame(&g, 0), 0);
+    check_numbering(&g, 0, 400);
+    grid_splices_free(&g.splices);
+    CHECK_EQ_INT(grid_splices_new(&g.splices), 0);
     CHECK_EQ_INT(grid_splices_add(&g, 130), 0);   /* in segment 2 (100..149) */
     CHECK_EQ_INT(grid_splices_add(&g, 130), 0);   /* twice is once */
     CHECK_EQ_INT(grid_splices_add(&g, 150), 0);   /* a regular start already */
