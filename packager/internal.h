@@ -71,6 +71,7 @@ typedef struct Rendition {
     int64_t disc_dropped;         /* live: discontinuities deleted already */
     int next_discontinuity;       /* live: the next segment follows a restart */
     int scte35_cc;                /* live TS: continuity counter of the SCTE-35 PID */
+    int marks_refused;            /* live: playlists written without their break marks */
     /* LL-HLS parts of the open segment */
     int part;                     /* index of the open part */
     int64_t part_start, part_end; /* its presentation span, timescale */

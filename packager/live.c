@@ -316,6 +316,15 @@ static void forget_parts(Rendition *r)
     }
 }
 
+/* One AAC frame, and PROGRAM-DATE-TIME's millisecond: how far an audio
+ * segment may start from the picture's cut. */
+static int64_t audio_frame_us(const AVCodecParameters *par)
+{
+    if (par->sample_rate <= 0)
+        return 0;
+    return av_rescale_rnd(FFMAX(par->frame_size, 1024), 1000000, par->sample_rate, AV_ROUND_UP) + 1000;
+}
+
 static int write_playlist(Packager *pk, Rendition *r, Buf *b)
 {
     int first = shown_from(pk, r), ret;
@@ -403,9 +412,20 @@ static int write_playlist(Packager *pk, Rendition *r, Buf *b)
             .breaks = breaks,
             .nbreaks = live_breaks(pk, from_us, to_us, 0, breaks, LIVE_BREAKS_LISTED),
             .ad_markers = pk->cfg.ad_markers ? pk->cfg.ad_markers : AD_MARKERS_DATERANGE,
+            /* audio is cut on its own frames, at most one after the picture */
+            .break_slack_us = r->kind == REND_FMP4_AUDIO && r->ast >= 0 ?
+                              audio_frame_us(r->mux->streams[r->ast]->codecpar) : 0,
             .interstitials = interstitials.asset_list || interstitials.asset_uri ? &interstitials : NULL,
         };
         ret = hls_write_media_playlist(b, &pl);
+        if (ret == AVERROR(EINVAL) && pl.nbreaks) {
+            /* the marks are wrong somehow: the channel stays on air without them */
+            if (!r->marks_refused++)
+                log_msg(LOG_WARN, pk->cfg.channel, STAGE, "%s: the ad breaks cannot be marked in the "
+                        "playlist; it goes out without them", r->name);
+            pl.nbreaks = 0;
+            ret = hls_write_media_playlist(b, &pl);
+        }
     }
     pthread_mutex_unlock(&pk->lock);
     if (ret < 0)

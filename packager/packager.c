@@ -835,6 +835,12 @@ int packager_write_mpd(Packager *pk, Buf *b, char (*codecs)[96], const char *aco
     if (c->live)
         m.nbreaks = live_breaks(pk, INT64_MIN, INT64_MAX, video[0].timescale, breaks, LIVE_BREAKS_LISTED);
     ret = dash_write_mpd(b, &m);
+    if (ret == AVERROR(EINVAL) && m.nbreaks) {
+        /* the marks are wrong somehow: the channel stays on air without them */
+        log_msg(LOG_WARN, c->channel, STAGE, "the ad breaks cannot be marked in the MPD; it goes out without them");
+        m.nbreaks = 0;
+        ret = dash_write_mpd(b, &m);
+    }
     pthread_mutex_unlock(&pk->lock);
     if (ret < 0)
         return (int)ret;

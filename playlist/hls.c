@@ -45,9 +45,15 @@ static int64_t to_ms(int64_t duration, int64_t timescale)
 /* ---- ad breaks ---------------------------------------------------------- */
 
 /* How far a break's start or end may be from a segment's start and still be
- * on it: PROGRAM-DATE-TIME shows milliseconds, and both come from the same
- * air clock, so anything further is a break cut inside a segment. */
+ * on it, unless the playlist says otherwise (break_slack_us): PROGRAM-DATE-
+ * TIME shows milliseconds, and both come from the same air clock, so
+ * anything further is a break cut inside a segment. */
 #define BREAK_SLACK_US 1000
+
+static int64_t slack(const HlsMediaPlaylist *pl)
+{
+    return pl->break_slack_us > 0 ? pl->break_slack_us : BREAK_SLACK_US;
+}
 
 #define CLASS_INTERSTITIAL "com.apple.hls.interstitial"
 
@@ -111,9 +117,9 @@ static int64_t segment_start(const HlsMediaPlaylist *pl, int i, int64_t prev_sta
     return prev_start + av_rescale(pl->segments[i - 1].duration, 1000000, pl->timescale);
 }
 
-static int near(int64_t a, int64_t b)
+static int near(const HlsMediaPlaylist *pl, int64_t a, int64_t b)
 {
-    return a != INT64_MAX && b != INT64_MAX && llabs(a - b) <= BREAK_SLACK_US;
+    return a != INT64_MAX && b != INT64_MAX && llabs(a - b) <= slack(pl);
 }
 
 /* A break edge strictly inside the listed segments must be a segment's start. */
@@ -125,11 +131,11 @@ static int on_boundary(const HlsMediaPlaylist *pl, int64_t t)
         start = segment_start(pl, i, start);
         if (i == 0)
             first = start;
-        if (near(t, start))
+        if (near(pl, t, start))
             return 1;
         end = start + av_rescale(pl->segments[i].duration, 1000000, pl->timescale);
     }
-    return pl->nsegments == 0 || t == INT64_MAX || t <= first + BREAK_SLACK_US || t >= end - BREAK_SLACK_US;
+    return pl->nsegments == 0 || t == INT64_MAX || t <= first + slack(pl) || t >= end - slack(pl);
 }
 
 static int check_breaks(const HlsMediaPlaylist *pl)
@@ -290,16 +296,16 @@ static int put_cues(Buf *out, const HlsMediaPlaylist *pl, int64_t t)
     if (!(pl->ad_markers & AD_MARKERS_CUE) || t < 0)
         return 0;
     for (int i = 0; i < pl->nbreaks; i++)
-        if (near(t, break_end(&pl->breaks[i])) && (ret = buf_printf(out, "#EXT-X-CUE-IN\n")) < 0)
+        if (near(pl, t, break_end(&pl->breaks[i])) && (ret = buf_printf(out, "#EXT-X-CUE-IN\n")) < 0)
             return ret;
     for (int i = 0; i < pl->nbreaks; i++) {
         const PlaylistAdBreak *b = &pl->breaks[i];
         int64_t len = cue_length(b);
         char s[32];
 
-        if (t + BREAK_SLACK_US < b->start_us || (b->duration_us > 0 && t + BREAK_SLACK_US >= break_end(b)))
+        if (t + slack(pl) < b->start_us || (b->duration_us > 0 && t + slack(pl) >= break_end(b)))
             continue;
-        if (near(t, b->start_us)) {
+        if (near(pl, t, b->start_us)) {
             fmt_seconds(s, sizeof(s), len);
             ret = len > 0 ? buf_printf(out, "#EXT-X-CUE-OUT:DURATION=%s\n", s)
                           : buf_printf(out, "#EXT-X-CUE-OUT\n");

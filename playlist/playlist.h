@@ -139,6 +139,11 @@ typedef struct HlsMediaPlaylist {
     int nbreaks;
     unsigned ad_markers;              /* AD_MARKERS_DATERANGE, _CUE (common/output.h) */
     const HlsInterstitials *interstitials;   /* NULL: none */
+    /* How far a segment may start from a break's edge and still be the one
+     * it starts or ends on; 0: 1 ms (PROGRAM-DATE-TIME's milliseconds). An
+     * audio rendition cut on its own frames, after the picture's cut, gives
+     * the length of one of them. */
+    int64_t break_slack_us;
 } HlsMediaPlaylist;
 
 /* Writers append to out; on failure out is left as it was.

@@ -259,7 +259,7 @@ def case_ts():
 def case_cmaf():
     with J.Workdir('break-cmaf') as wd:
         fails, info = [], []
-        rc, err, out = run_channel(wd, 'cmaf')
+        rc, err, out = run_channel(wd, 'cmaf', 'daterange, cue')
         b, tags, segs = judge_common(out, rc, err, fails, info, RUNG)
         if tags:
             o, i, cue_out, cue_in = tags
@@ -287,6 +287,12 @@ def case_cmaf():
                             fails.append('%s: emsg at %s/%s, not the segment\'s first frame'
                                          % (seg, e['presentation_time'], e['timescale']))
             judge_mpd(out, b, fails, info)
+            if 'cannot be marked' in err:
+                fails.append('a playlist went out without its marks: %s' % err[-600:])
+            # the audio rendition, cut on its own frames, marks the break on its segments too
+            audio = open(os.path.join(out, 'audio', 'index.m3u8')).read()
+            if '#EXT-X-CUE-OUT:DURATION=3.000' not in audio or '#EXT-X-CUE-IN' not in audio:
+                fails.append('the audio playlist lacks the CUE tags')
         return R.finish_case('break-cmaf', wd, fails, info)
 
 
