@@ -226,6 +226,24 @@ int packager_break_return(Packager *pk, uint32_t event_id, int64_t frame)
     return ret;
 }
 
+int packager_break_known(Packager *pk, uint32_t event_id, PackagerBreak *out, int64_t *start_us)
+{
+    const LiveBreak *b;
+    int ret = AVERROR(ENOENT);
+
+    pthread_mutex_lock(&pk->lock);
+    if ((b = break_find(pk, event_id))) {
+        out->event_id = b->event_id;
+        out->id = NULL;   /* the packager's own string: not handed out */
+        out->start_frame = b->start_frame;
+        out->planned_frames = b->planned_frames;
+        *start_us = b->start_us;
+        ret = 0;
+    }
+    pthread_mutex_unlock(&pk->lock);
+    return ret;
+}
+
 /* Breaks that ended before `frame` are forgotten. With lock. */
 static void forget_breaks(Packager *pk, int64_t frame)
 {

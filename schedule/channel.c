@@ -61,6 +61,7 @@ typedef struct BreakOnAir {
     const char *origin;       /* "schedule" */
     int64_t scheduled_us;     /* the timeline's start of it */
     int64_t start_frame, planned_frames;
+    int64_t start_us;         /* when its first frame aired (before a restart, maybe) */
 } BreakOnAir;
 
 enum Role { ROLE_PRIMARY, ROLE_BACKUP, ROLE_SLATE };
@@ -398,7 +399,7 @@ static void break_return(Channel *ch, int64_t frame)
     b->out = 0;
     ch->ad_break_frames += frames;
     clock_format_iso(b->scheduled_us, scheduled, sizeof(scheduled));
-    clock_format_iso(air_clock_time(&ch->clock, b->start_frame), actual, sizeof(actual));
+    clock_format_iso(b->start_us, actual, sizeof(actual));
     event_field_str(&f, "id", b->id);
     event_field_int(&f, "splice_event_id", b->event_id);
     event_field_str(&f, "origin", b->origin);
@@ -427,7 +428,8 @@ static void break_start(Channel *ch, const CueInfo *info, int64_t frame)
 
     *b = (BreakOnAir){ .out = 1, .event_id = break_event_id(info->entry_start),
                        .origin = item ? "schedule" : "api", .scheduled_us = info->entry_start,
-                       .start_frame = frame, .planned_frames = end > frame ? end - frame : 0 };
+                       .start_frame = frame, .planned_frames = end > frame ? end - frame : 0,
+                       .start_us = air_clock_time(&ch->clock, frame) };
     /* a break of the API's is named by its event id */
     if (item && item->break_id)
         snprintf(b->id, sizeof(b->id), "%s", item->break_id);
@@ -435,8 +437,15 @@ static void break_start(Channel *ch, const CueInfo *info, int64_t frame)
         snprintf(b->id, sizeof(b->id), "api-%" PRIu32, b->event_id);
     ret = packager_break(graph_packager(ch->graph), &(PackagerBreak){ .event_id = b->event_id, .id = b->id,
                          .start_frame = frame, .planned_frames = b->planned_frames });
-    if (ret == AVERROR(EEXIST))
-        return;   /* out before a restart, and still */
+    if (ret == AVERROR(EEXIST)) {
+        /* out before a restart, and still: it started then, as planned then */
+        PackagerBreak known;
+        if (packager_break_known(graph_packager(ch->graph), b->event_id, &known, &b->start_us) >= 0) {
+            b->start_frame = known.start_frame;
+            b->planned_frames = known.planned_frames;
+        }
+        return;
+    }
     if (ret < 0)
         log_msg(LOG_WARN, ch->id, STAGE, "ad break %s cannot be marked: %s", b->id, ERRSTR(ret));
     ch->ad_breaks++;

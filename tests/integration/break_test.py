@@ -31,6 +31,12 @@ neither of them a regular segment start):
          DURATION 3 and the early length) and cues whose splice_time is the PTS of
          those segments; a second break while one is out, and a DELETE with none, are
          409; a break with no duration is 400.
+  restart
+         SIGKILL in the middle of an 8 s break and a restart: the break goes on after
+         the restart (green), returns on its planned end on the wall clock, and is one
+         break: one SCTE35-OUT and one SCTE35-IN with one event id (the out cue the
+         first run wrote), one as-run record from its first frame in the first run, a
+         segment that starts on the return with the in cue's splice_time as its PTS.
 """
 
 import json
@@ -86,14 +92,17 @@ def attrs(tag):
 def first_video_pts(paths):
     """pts (90 kHz ticks as the file says, TS) of the first video packet of the files."""
     url = paths[0] if len(paths) == 1 else 'concat:' + '|'.join(paths)
-    r = J.must(['ffprobe', '-v', 'error', '-select_streams', 'v:0', '-show_packets', '-of', 'json', url])
+    # -f: a segment of one frame is too short for ffprobe to tell it is TS
+    r = J.must(['ffprobe', '-v', 'error', '-f', 'mpegts', '-select_streams', 'v:0', '-show_packets', '-of', 'json',
+                url])
     pk = json.loads(r.stdout)['packets']
     return min(int(p['pts']) for p in pk) if pk else None
 
 
 def ts_cues(path):
     """The data of the scte_35 stream's packets of a TS segment (ffprobe), as hex."""
-    r = J.must(['ffprobe', '-v', 'error', '-show_streams', '-show_packets', '-show_data', '-of', 'json', path])
+    r = J.must(['ffprobe', '-v', 'error', '-f', 'mpegts', '-show_streams', '-show_packets', '-show_data', '-of',
+                'json', path])
     d = json.loads(r.stdout)
     ids = [s['index'] for s in d['streams'] if s.get('codec_name') == 'scte_35']
     out = []
@@ -416,7 +425,74 @@ def case_api():
         return R.finish_case('break-api', wd, fails, info)
 
 
-CASES = {'ts': case_ts, 'cmaf': case_cmaf, 'api': case_api}
+def case_restart():
+    import signal
+    with J.Workdir('break-restart') as wd:
+        fails, info = [], []
+        for name, colour in (('red', 'red'), ('green', 'lime'), ('blue', 'blue')):
+            R.make_clip(wd.path, name, colour, None, 6)
+        conf = os.path.join(wd.path, 'channel.yaml')
+        with open(conf, 'w') as f:
+            f.write('channel: test\n'
+                    'video: { width: %d, height: %d, fps: %d }\n'
+                    'ladder: [ "%dx%d@400k" ]\n'
+                    'encoder: { backend: x264, preset: ultrafast }\n'
+                    'slate: { text: "", color: "%s" }\n'
+                    'sources:\n  red: { file: red.mp4, loop: true }\n  green: { file: green.mp4, loop: true }\n'
+                    '  blue: { file: blue.mp4, loop: true }\n'
+                    'schedule:\n  loop: false\n  items:\n'
+                    '    - { source: red, duration: 4s, title: Red }\n'
+                    '    - { break: 8s, source: green, id: brk-r }\n'
+                    '    - { source: blue, duration: 1h, title: Blue }\n'
+                    'output: { dir: out, segment: 1s, window: 60 }\n' % (R.W, R.H, FPS, R.W, R.H, R.SLATE))
+        out = os.path.join(wd.path, 'out')
+        p = R.start_onair(conf)
+        time.sleep(8)
+        os.killpg(p.pid, signal.SIGKILL)
+        R.finish(p, 30)
+        p = R.start_onair(conf, '--for', '10s')
+        rc, err = R.finish(p, 60)
+        if rc != 0:
+            fails.append('the restarted run exited %s: %s' % (rc, err[-1500:]))
+        records = [json.loads(ln) for ln in open(os.path.join(out, 'as-run.jsonl'))]
+        brk = [a for a in records if a.get('event') == 'break_end']
+        info.append('breaks: %s' % brk)
+        segs, text = R.playlist(out, RUNG)
+        tags = [attrs(ln) for ln in text.splitlines() if ln.startswith('#EXT-X-DATERANGE:') and 'SCTE35' in ln]
+        outs = [t for t in tags if 'SCTE35-OUT' in t]
+        ins = [t for t in tags if 'SCTE35-IN' in t]
+        info.append('DATERANGEs: %s' % tags)
+        if len(brk) != 1 or len(outs) != 1 or len(ins) != 1:
+            fails.append('%d break records, %d outs, %d ins: expected one break' % (len(brk), len(outs), len(ins)))
+            return R.finish_case('break-restart', wd, fails, info)
+        b = brk[0]
+        start_t = R.parse_iso(b['scheduled_start'])
+        cue_out, cue_in = decode(outs[0]['SCTE35-OUT']), decode(ins[0]['SCTE35-IN'])
+        if not (cue_out['event_id'] == cue_in['event_id'] == b['splice_event_id']):
+            fails.append('event ids: out %s, in %s, as-run %s' % (cue_out['event_id'], cue_in['event_id'],
+                                                                 b['splice_event_id']))
+        if b['start_frame'] != 100 or b['origin'] != 'schedule':
+            fails.append('the break record starts on frame %s (origin %s), expected 100 (the first run\'s)'
+                         % (b['start_frame'], b['origin']))
+        # the return, on the wall clock: the first frame at or after 8 s from the break's
+        # start (the restarted run's frames need not fall on the first run's instants)
+        back = [sg for sg in segs if sg[2] is not None and -0.0015 <= sg[2] - (start_t + 8.0) < 1.0 / FPS]
+        if not back:
+            fails.append('no segment starts at the break\'s planned end (%s + 8 s): %s'
+                         % (b['scheduled_start'], [(sg[0], sg[2] - start_t) for sg in segs]))
+        else:
+            pts = first_video_pts([os.path.join(out, RUNG, back[0][0])])
+            if cue_in.get('pts_time') != pts % (1 << 33):
+                fails.append('cue in at %s, but %s starts at PTS %s' % (cue_in.get('pts_time'), back[0][0], pts))
+        got = R.runs(R.frame_colours(R.vod_copy(out, RUNG)))
+        info.append('frames: ' + ', '.join('%s@%d+%d' % (c, i, n) for c, i, n in got))
+        if [c for c, _, _ in got] != ['red', 'green', 'blue'] or got[1][1] != 100 or got[2][1] != b['end_frame']:
+            fails.append('on air: %s, expected red, green from frame 100, blue from %s'
+                         % ([(c, i) for c, i, _ in got], b['end_frame']))
+        return R.finish_case('break-restart', wd, fails, info)
+
+
+CASES = {'ts': case_ts, 'cmaf': case_cmaf, 'api': case_api, 'restart': case_restart}
 
 if __name__ == '__main__':
     J.case_main(CASES, __doc__)
