@@ -233,7 +233,8 @@ void grid_splices_anchor(const SegmentGrid *g, int64_t frame, int64_t number)
         return;
     pthread_mutex_lock(&s->lock);
     i = splices_upto(s, frame);
-    memmove(s->frames, s->frames + i, sizeof(*s->frames) * (size_t)(s->n - i));
+    if (s->n > i)   /* frames is NULL while there are none */
+        memmove(s->frames, s->frames + i, sizeof(*s->frames) * (size_t)(s->n - i));
     s->n -= i;
     s->anchored = 1;
     s->anchor_frame = frame;
