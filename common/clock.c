@@ -224,6 +224,17 @@ end:
     return ret;
 }
 
+void grid_splices_drop_from(const SegmentGrid *g, int64_t frame)
+{
+    GridSplices *s = g->splices;
+
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->n = splices_upto(s, FFMAX(frame - 1, s->committed));
+    pthread_mutex_unlock(&s->lock);
+}
+
 void grid_splices_anchor(const SegmentGrid *g, int64_t frame, int64_t number)
 {
     GridSplices *s = g->splices;

@@ -164,6 +164,9 @@ void grid_splices_free(GridSplices **s);
  * keeps a bounded list. */
 #define GRID_SPLICES_AHEAD 1024
 int grid_splices_add(const SegmentGrid *g, int64_t frame);
+/* The splices at or after frame that no encoder has reached are dropped
+ * (the timeline changed from there; what is cued again adds its own). */
+void grid_splices_drop_from(const SegmentGrid *g, int64_t frame);
 /* Segment `number` of g starts at `frame` (a boundary): a packager resuming
  * a published window numbers on from there, whatever splices came before
  * (they are forgotten; the numbers of frames before `frame` are no longer

@@ -188,8 +188,9 @@ int fmp4_add_emsg(Buf *seg, const uint8_t *message, size_t size, uint32_t timesc
                   const char *value);
 
 /* live.c */
-/* The breaks that overlap [from_us, to_us) as the playlist writers take
- * them, at most max; media_start in timescale (DASH; 0: not wanted).
+/* The breaks that end after from_us (to_us: not used: those ahead are
+ * listed too) as the playlist writers take them, at most max; media_start
+ * in timescale (DASH; 0: not wanted).
  * Strings borrowed from pk->breaks: hold pk->lock while they are used. */
 #define LIVE_BREAKS_LISTED 32
 int live_breaks(const Packager *pk, int64_t from_us, int64_t to_us, int64_t timescale, PlaylistAdBreak *out,

@@ -226,6 +226,14 @@ int packager_break_return(Packager *pk, uint32_t event_id, int64_t frame)
     return ret;
 }
 
+void packager_breaks_withdraw(Packager *pk, int64_t frame)
+{
+    pthread_mutex_lock(&pk->lock);
+    while (pk->nbreaks && pk->breaks[pk->nbreaks - 1].start_frame >= frame)
+        break_free(&pk->breaks[--pk->nbreaks]);
+    pthread_mutex_unlock(&pk->lock);
+}
+
 int packager_break_known(Packager *pk, uint32_t event_id, PackagerBreak *out, int64_t *start_us)
 {
     const LiveBreak *b;
@@ -265,7 +273,9 @@ int live_breaks(const Packager *pk, int64_t from_us, int64_t to_us, int64_t time
     for (int i = 0; i < pk->nbreaks && n < max; i++) {
         const LiveBreak *b = &pk->breaks[i];
         int64_t end = b->end_frame >= 0 ? b->end_us : INT64_MAX;
-        if (end <= from_us || b->start_us >= to_us)
+        /* one still ahead is listed as soon as it is known: a player (an
+         * interstitial's above all) needs to know a break before it comes */
+        if (end <= from_us)
             continue;
         out[n++] = (PlaylistAdBreak){
             .id = b->id,

@@ -115,6 +115,10 @@ int packager_break(Packager *p, const PackagerBreak *b);
  * early return. The SCTE-35 cue in says so. AVERROR(ENOENT) when that break
  * is not out. Thread safe. */
 int packager_break_return(Packager *p, uint32_t event_id, int64_t frame);
+/* The breaks that start at or after frame are withdrawn: the timeline
+ * changed from there before they aired (what is cued again comes again).
+ * Thread safe. */
+void packager_breaks_withdraw(Packager *p, int64_t frame);
 /* Break event_id as the packager knows it (a restart in a break knows it
  * from the state file): b's start_frame and planned_frames, and its first
  * frame's air time. AVERROR(ENOENT) when it knows no such break. Thread safe. */
