@@ -58,10 +58,12 @@ typedef struct BreakOnAir {
     int out;                  /* 1 while one is out */
     uint32_t event_id;
     char id[CONF_BREAK_ID_MAX + 1];
-    const char *origin;       /* "schedule" */
-    int64_t scheduled_us;     /* the timeline's start of it */
+    const char *origin;       /* "schedule", "api" or "input" (a SCTE-35 cue of the live input on air) */
+    int64_t scheduled_us;     /* the timeline's start of it; an input's: its first frame's air time */
     int64_t start_frame, planned_frames;
     int64_t start_us;         /* when its first frame aired (before a restart, maybe) */
+    int64_t input_event_id;   /* input: the cue's splice_event_id (or segmentation_event_id) */
+    int64_t auto_end;         /* input: the frame it returns at by itself (auto_return); 0: none */
 } BreakOnAir;
 
 enum Role { ROLE_PRIMARY, ROLE_BACKUP, ROLE_SLATE };
@@ -194,6 +196,7 @@ static int open_input(Channel *ch, int index, int64_t offset_us, int64_t cue_wal
         sc.url = src->url;
         sc.reconnect = 1;
         sc.stall_timeout_us = src->timeout;
+        sc.scte35 = !src->scte35 || !strcmp(src->scte35, "pass");
         break;
     }
     return playout_input_start(in, &sc, source_live(src));
@@ -255,6 +258,16 @@ static uint32_t break_event_id(int64_t entry_start_us)
     return (uint32_t)(entry_start_us / 100000);
 }
 
+/* What the playlists call a break: its item's id, or for one of the
+ * API's, its event id. */
+static void break_name(const Channel *ch, int item, uint32_t event_id, char *out, size_t size)
+{
+    if (item >= 0 && ch->conf->schedule.items[item].break_id)
+        snprintf(out, size, "%s", ch->conf->schedule.items[item].break_id);
+    else
+        snprintf(out, size, "api-%" PRIu32, event_id);
+}
+
 static int cue_entry(Channel *ch, const ScheduleEntry *e)
 {
     int64_t start = FFMAX(e->start, ch->run_start_us);
@@ -266,11 +279,23 @@ static int cue_entry(Channel *ch, const ScheduleEntry *e)
     /* an ad break starts and ends on segment starts; so does what cuts one short */
     if (e->flags & SCHEDULE_BREAK) {
         int64_t end = e->end == INT64_MAX ? INT64_MAX : air_clock_frame_at(&ch->clock, e->end);
+        uint32_t event_id = break_event_id(e->start);
+        char name[CONF_BREAK_ID_MAX + 1];
         splice_at(ch, frame);
         if (end != INT64_MAX)
             splice_at(ch, end);
         ch->break_cued_end = end;
-    } else if (frame < ch->break_cued_end) {
+        /* announced now, seconds ahead: a player (an interstitial's above
+         * all) must know a break before its first segment (one already out
+         * before a restart stays as it was) */
+        break_name(ch, e->item, event_id, name, sizeof(name));
+        ret = packager_break(graph_packager(ch->graph), &(PackagerBreak){ .event_id = event_id, .id = name,
+                             .start_frame = frame, .planned_frames = end != INT64_MAX ? end - frame : 0 });
+        if (ret < 0 && ret != AVERROR(EEXIST))
+            log_msg(LOG_WARN, ch->id, STAGE, "ad break %s cannot be marked: %s", name, ERRSTR(ret));
+    } else if (frame <= ch->break_cued_end) {
+        /* cuts one short, or follows one that a change cued no more (its end
+         * came off the grid with the rest) */
         splice_at(ch, frame);
         ch->break_cued_end = frame;
     }
@@ -403,6 +428,8 @@ static void break_return(Channel *ch, int64_t frame)
     event_field_str(&f, "id", b->id);
     event_field_int(&f, "splice_event_id", b->event_id);
     event_field_str(&f, "origin", b->origin);
+    if (b->input_event_id >= 0)
+        event_field_int(&f, "input_event_id", b->input_event_id);
     event_field_str(&f, "scheduled_start", scheduled);
     event_field_str(&f, "actual_start", actual);
     event_field_int(&f, "start_frame", b->start_frame);
@@ -416,48 +443,157 @@ static void break_return(Channel *ch, int64_t frame)
     buf_free(&f);
 }
 
-/* Cue `info` is an ad break, on air from frame: the packager marks it (a
- * restart in a break finds it known there already). Under lock. */
-static void break_start(Channel *ch, const CueInfo *info, int64_t frame)
+/* ch->brk, filled in, goes out at its start_frame: the packager marks it,
+ * unless it knows it already: announced when it was cued, or out before a
+ * restart and still (then it started then, as planned then, and has been
+ * counted). Under lock. */
+static void break_out(Channel *ch)
 {
-    const ConfItem *item = info->item >= 0 ? &ch->conf->schedule.items[info->item] : NULL;
     BreakOnAir *b = &ch->brk;
-    int64_t end = info->end == INT64_MAX ? 0 : air_clock_frame_at(&ch->clock, info->end);
+    int64_t frame = b->start_frame;
+    PackagerBreak known;
     Buf f = { 0 };
     int ret;
 
-    *b = (BreakOnAir){ .out = 1, .event_id = break_event_id(info->entry_start),
-                       .origin = item ? "schedule" : "api", .scheduled_us = info->entry_start,
-                       .start_frame = frame, .planned_frames = end > frame ? end - frame : 0,
-                       .start_us = air_clock_time(&ch->clock, frame) };
-    /* a break of the API's is named by its event id */
-    if (item && item->break_id)
-        snprintf(b->id, sizeof(b->id), "%s", item->break_id);
-    else
-        snprintf(b->id, sizeof(b->id), "api-%" PRIu32, b->event_id);
+    b->start_us = air_clock_time(&ch->clock, frame);
     ret = packager_break(graph_packager(ch->graph), &(PackagerBreak){ .event_id = b->event_id, .id = b->id,
                          .start_frame = frame, .planned_frames = b->planned_frames });
-    if (ret == AVERROR(EEXIST)) {
-        /* out before a restart, and still: it started then, as planned then */
-        PackagerBreak known;
-        if (packager_break_known(graph_packager(ch->graph), b->event_id, &known, &b->start_us) >= 0) {
-            b->start_frame = known.start_frame;
-            b->planned_frames = known.planned_frames;
-        }
+    if (ret == AVERROR(EEXIST) &&
+        packager_break_known(graph_packager(ch->graph), b->event_id, &known, &b->start_us) >= 0 &&
+        known.start_frame < frame) {
+        b->start_frame = known.start_frame;
+        b->planned_frames = known.planned_frames;
         return;
     }
-    if (ret < 0)
+    if (ret < 0 && ret != AVERROR(EEXIST))
         log_msg(LOG_WARN, ch->id, STAGE, "ad break %s cannot be marked: %s", b->id, ERRSTR(ret));
     ch->ad_breaks++;
     event_field_str(&f, "id", b->id);
     event_field_int(&f, "splice_event_id", b->event_id);
     event_field_str(&f, "origin", b->origin);
+    if (b->input_event_id >= 0)
+        event_field_int(&f, "input_event_id", b->input_event_id);
     event_field_int(&f, "frame", frame);
     event_field_num(&f, "planned_duration",
                     (double)av_rescale(b->planned_frames * 1000, ch->clock.fps.den, ch->clock.fps.num) / 1e3);
     event_emit(ch->id, EVENT_BREAK_START, (const char *)f.data);
     log_msg(LOG_INFO, ch->id, STAGE, "ad break %s out (frame %" PRId64 ")", b->id, frame);
     buf_free(&f);
+}
+
+/* Cue `info` is an ad break, on air from frame. Under lock. */
+static void break_start(Channel *ch, const CueInfo *info, int64_t frame)
+{
+    const ConfItem *item = info->item >= 0 ? &ch->conf->schedule.items[info->item] : NULL;
+    BreakOnAir *b = &ch->brk;
+    int64_t end = info->end == INT64_MAX ? 0 : air_clock_frame_at(&ch->clock, info->end);
+
+    *b = (BreakOnAir){ .out = 1, .event_id = break_event_id(info->entry_start),
+                       .origin = item ? "schedule" : "api", .scheduled_us = info->entry_start,
+                       .start_frame = frame, .planned_frames = end > frame ? end - frame : 0,
+                       .input_event_id = -1 };
+    break_name(ch, info->item, b->event_id, b->id, sizeof(b->id));
+    break_out(ch);
+}
+
+static int is_input_break(const BreakOnAir *b)
+{
+    return b->out && !strcmp(b->origin, "input");
+}
+
+/* What a cue of the input says of ad breaks: 1 one goes out (*duration:
+ * its planned length in 90 kHz, -1 none; *auto_return: it returns by
+ * itself then), -1 the break returns, 0 neither. *event_id: the input's id
+ * of it. A time_signal speaks through its segmentation_descriptors: the
+ * starts and ends of placement opportunities and ads (a duration there
+ * is the planned length, and the break returns by itself at its end
+ * unless an end comes first). */
+static int cue_break(const Scte35Cue *c, int64_t *duration, int *auto_return, uint32_t *event_id)
+{
+    *duration = -1;
+    *auto_return = 0;
+    *event_id = c->event_id;
+    if (c->command == SCTE35_SPLICE_INSERT) {
+        *duration = c->out_of_network ? c->break_duration : -1;
+        *auto_return = c->out_of_network && c->auto_return && c->break_duration > 0;
+        return c->out_of_network ? 1 : -1;
+    }
+    for (int i = 0; i < c->nb_segmentations; i++) {
+        const Scte35Segmentation *g = &c->segmentations[i];
+        if (g->cancel)
+            continue;
+        *event_id = g->event_id;
+        switch (g->type_id) {
+        case SCTE35_SEG_PROVIDER_AD_START:
+        case SCTE35_SEG_DISTRIBUTOR_AD_START:
+        case SCTE35_SEG_PROVIDER_PLACEMENT_OPPORTUNITY_START:
+        case SCTE35_SEG_DISTRIBUTOR_PLACEMENT_OPPORTUNITY_START:
+            *duration = g->duration;
+            *auto_return = g->duration > 0;
+            return 1;
+        case SCTE35_SEG_PROVIDER_AD_END:
+        case SCTE35_SEG_DISTRIBUTOR_AD_END:
+        case SCTE35_SEG_PROVIDER_PLACEMENT_OPPORTUNITY_END:
+        case SCTE35_SEG_DISTRIBUTOR_PLACEMENT_OPPORTUNITY_END:
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A SCTE-35 cue of the live input on air splices at ev->frame (the playout
+ * found the first frame whose picture is at or after its splice point, and
+ * the encoders have not reached it): an ad break of origin "input" goes out
+ * or returns there. One break at a time: a cue while a break of the
+ * schedule or the API is out is ignored. Under lock. */
+static void input_cue(Channel *ch, const PlayoutEvent *ev)
+{
+    const Scte35Cue *c = ev->scte35;
+    const char *source = ch->cues[ev->cue_id % MAX_CUES].source;
+    BreakOnAir *b = &ch->brk;
+    int64_t duration, frame = ev->frame;
+    uint32_t input_id;
+    int auto_return, what = cue_break(c, &duration, &auto_return, &input_id);
+
+    if (!what) {
+        log_msg(LOG_INFO, ch->id, STAGE, "%s: SCTE-35 time_signal (event %" PRIu32 ") marks no ad break; "
+                "ignored", source ? source : "", input_id);
+        return;
+    }
+    if (what < 0) {
+        if (!is_input_break(b)) {
+            log_msg(LOG_INFO, ch->id, STAGE, "%s: SCTE-35 return (event %" PRIu32 ") with no break of the "
+                    "input out; ignored", source ? source : "", input_id);
+            return;
+        }
+        if (input_id != b->input_event_id)
+            log_msg(LOG_INFO, ch->id, STAGE, "%s: SCTE-35 return of event %" PRIu32 " ends the input's break "
+                    "of event %" PRId64, source ? source : "", input_id, b->input_event_id);
+        splice_at(ch, frame);
+        break_return(ch, frame);
+        return;
+    }
+    if (b->out) {
+        log_msg(LOG_NOTICE, ch->id, STAGE, "%s: SCTE-35 break (event %" PRIu32 ") while ad break %s (%s) is "
+                "out; ignored", source ? source : "", input_id, b->id, b->origin);
+        return;
+    }
+    splice_at(ch, frame);
+    *b = (BreakOnAir){ .out = 1, .event_id = break_event_id(ev->wall_us), .origin = "input",
+                       .scheduled_us = ev->wall_us, .start_frame = frame, .input_event_id = input_id };
+    if (duration > 0)
+        b->planned_frames = FFMAX(1, av_rescale_q_rnd(duration, (AVRational){ 1, 90000 }, av_inv_q(ch->clock.fps),
+                                                      AV_ROUND_NEAR_INF));
+    snprintf(b->id, sizeof(b->id), "input-%" PRIu32, b->event_id);
+    break_out(ch);
+    if (auto_return) {
+        int ret;
+        b->auto_end = frame + b->planned_frames;
+        splice_at(ch, b->auto_end);
+        if ((ret = playout_mark(ch->playout, b->auto_end, 0)) < 0)
+            log_msg(LOG_WARN, ch->id, STAGE, "ad break %s cannot return by itself (%s): it waits for the "
+                    "input's return", b->id, ERRSTR(ret));
+    }
 }
 
 /* The playout's events, on its thread. */
@@ -472,7 +608,11 @@ static void on_event(void *opaque, const PlayoutEvent *ev)
         const AsRunProgram *p = &ch->cues[ev->cue_id % MAX_CUES];
         const CueInfo *info = &ch->info[ev->cue_id % MAX_CUES];
         char when[40];
-        /* a break ends where something else starts (back to back: the next break) */
+        /* a break ends where something else starts (back to back: the next
+         * break); an input's break ends with its program, on a segment
+         * start made here, before the encoders reach the frame */
+        if (is_input_break(&ch->brk))
+            splice_at(ch, ev->frame);
         if (ch->brk.out && (!(info->flags & SCHEDULE_BREAK) || break_event_id(info->entry_start) != ch->brk.event_id))
             break_return(ch, ev->frame);
         if ((info->flags & SCHEDULE_BREAK) && !ch->brk.out)
@@ -511,6 +651,17 @@ static void on_event(void *opaque, const PlayoutEvent *ev)
         set_role(ch, ROLE_PRIMARY, "input_back", ev->frame);
         break;
     }
+    case PLAYOUT_INPUT_CUE:
+        input_cue(ch, ev);
+        break;
+    case PLAYOUT_MARK:
+        /* an input's break returns by itself (auto_return), unless it is over
+         * already; its segment start again, should a change have dropped it */
+        if (is_input_break(&ch->brk) && ch->brk.auto_end == ev->frame) {
+            splice_at(ch, ev->frame);
+            break_return(ch, ev->frame);
+        }
+        break;
     }
     pthread_mutex_unlock(&ch->lock);
     buf_free(&f);
@@ -830,6 +981,10 @@ static int recue_from(Channel *ch, int64_t frame, int64_t wall)
     int ret;
 
     playout_uncue_from(ch->playout, frame);
+    /* what was cued from there is cued again: its segment starts and breaks
+     * come again with it, those that do not, go */
+    grid_splices_drop_from(&ch->grid, frame);
+    packager_breaks_withdraw(graph_packager(ch->graph), frame);
     ch->cued_until = wall;
     ret = supervise_locked(ch);
     save_edits(ch);

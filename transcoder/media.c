@@ -18,6 +18,9 @@
 /* Warnings about bad packets are limited to this many, then summarised. */
 #define MAX_CORRUPT_WARNINGS 10
 #define MAX_DIMENSION 8192
+/* Cues remembered to tell a repeat: a sender repeats each until its splice
+ * time, and may have an out and an in (or a few events) pending at once. */
+#define SCTE35_RECENT 8
 
 typedef struct Media {
     AVFormatContext *fmt;
@@ -29,6 +32,12 @@ typedef struct Media {
     int deint_failed;
     AVPacket *pkt;
     AVFrame *frame, *filtered;
+    /* SCTE-35: the stream of the cues (-1: none or not read), the last few
+     * cues handed on (a repeat of one is dropped) */
+    int sindex;
+    Scte35Cue recent[SCTE35_RECENT];
+    int nrecent, next_recent;
+    int scte35_warned;
 } Media;
 
 static int interrupt_cb(void *opaque)
@@ -128,7 +137,7 @@ static int media_open_input(Source *s, Media *m)
     AVStream *vst;
     int ret;
 
-    m->vindex = m->aindex = -1;
+    m->vindex = m->aindex = m->sindex = -1;
     m->fmt = avformat_alloc_context();
     if (!m->fmt)
         return AVERROR(ENOMEM);
@@ -168,6 +177,13 @@ static int media_open_input(Source *s, Media *m)
                 "(corrupt or truncated)", s->url, m->vindex);
         return AVERROR_INVALIDDATA;
     }
+    for (unsigned i = 0; s->cfg.scte35 && s->cfg.on_scte35 && i < m->fmt->nb_streams; i++)
+        if (m->fmt->streams[i]->codecpar->codec_id == AV_CODEC_ID_SCTE_35) {
+            m->sindex = (int)i;
+            log_msg(LOG_INFO, s->channel, STAGE, "%s: SCTE-35 cues on PID %d are taken over", s->url,
+                    m->fmt->streams[i]->id);
+            break;
+        }
     m->aindex = av_find_best_stream(m->fmt, AVMEDIA_TYPE_AUDIO, -1, m->vindex, NULL, 0);
     if (m->aindex >= 0 && m->fmt->streams[m->aindex]->codecpar->sample_rate <= 0)
         m->aindex = -1;   /* an audio stream with nothing usable in it */
@@ -179,7 +195,7 @@ static int media_open_input(Source *s, Media *m)
         m->aindex = -1;
     }
     for (unsigned i = 0; i < m->fmt->nb_streams; i++)
-        if ((int)i != m->vindex && (int)i != m->aindex)
+        if ((int)i != m->vindex && (int)i != m->aindex && (int)i != m->sindex)
             m->fmt->streams[i]->discard = AVDISCARD_ALL;
     s->vtb = vst->time_base;
     if (m->aindex >= 0)
@@ -374,6 +390,31 @@ static int decode(Source *s, Media *m, AVCodecContext *dec, const AVPacket *pkt)
     }
 }
 
+/* A packet of the SCTE-35 stream: one splice_info_section. */
+static void take_scte35(Source *s, Media *m, const AVPacket *pkt)
+{
+    Scte35Cue c;
+    int ret = scte35_parse(pkt->data, (size_t)pkt->size, &c);
+
+    if (ret < 0) {
+        if (!m->scte35_warned)
+            log_msg(LOG_WARN, s->channel, STAGE, "%s: a SCTE-35 cue cannot be read (%s); skipped "
+                    "(further ones too, without a word)", s->url,
+                    ret == AVERROR(ENOSYS) ? "a command or mode onair does not take" : ERRSTR(ret));
+        m->scte35_warned = 1;
+        return;
+    }
+    if (c.command == SCTE35_SPLICE_NULL)
+        return;   /* a heartbeat */
+    for (int i = 0; i < m->nrecent; i++)
+        if (scte35_cue_equal(&m->recent[i], &c))
+            return;
+    m->recent[m->next_recent] = c;
+    m->next_recent = (m->next_recent + 1) % SCTE35_RECENT;
+    m->nrecent = FFMIN(m->nrecent + 1, SCTE35_RECENT);
+    s->cfg.on_scte35(s->cfg.scte35_opaque, &c);
+}
+
 /* A file that ends well before the duration its container announces was
  * cut short. Only containers with an index are believed about duration. */
 static int ended_early(const Source *s, const Media *m)
@@ -413,6 +454,11 @@ static int media_read(Source *s)
             av_packet_unref(m->pkt);
             read_ret = AVERROR_EXIT;
             break;
+        }
+        if (m->sindex >= 0 && m->pkt->stream_index == m->sindex) {
+            take_scte35(s, m, m->pkt);
+            av_packet_unref(m->pkt);
+            continue;
         }
         if (m->pkt->stream_index != m->vindex && m->pkt->stream_index != m->aindex) {
             av_packet_unref(m->pkt);

@@ -27,6 +27,16 @@
  * empties. */
 #define GAP_FILL_AHEAD_MS 1000
 #define MAX_CUES 64
+/* SCTE-35 cues of an input waiting for their splice point; a sender has one
+ * or two pending at a time */
+#define INPUT_CUES_MAX 8
+
+/* A SCTE-35 cue of an input, until a picture at or after its splice point
+ * airs. */
+typedef struct InputCue {
+    Scte35Cue cue;
+    int64_t at;               /* splice point on the input's PTS (90 kHz, modulo 2^33); -1: at once */
+} InputCue;
 
 struct PlayoutInput {
     SourceConfig cfg;         /* with its own copies of the strings */
@@ -50,6 +60,11 @@ struct PlayoutInput {
     int64_t taken, taken_aired;
     int64_t dropped;          /* taken by take_picture past one never aired (a backlog) */
     int video_ended, audio_ended;
+    /* SCTE-35 cues taken over (cfg.scte35): the source's thread adds them,
+     * the clock's takes them, under cue_lock */
+    pthread_mutex_t cue_lock;
+    InputCue cues[INPUT_CUES_MAX];
+    int ncues;
 };
 
 typedef struct Cue {
@@ -59,11 +74,18 @@ typedef struct Cue {
     int64_t timeout_us;
 } Cue;
 
+typedef struct Mark {
+    int64_t frame;
+    int id;
+} Mark;
+
 struct Playout {
     PlayoutConfig cfg;
     pthread_mutex_t lock;
     Cue cues[MAX_CUES];
     int ncues;
+    Mark marks[PLAYOUT_MARKS_MAX];
+    int nmarks;
     int active;               /* index of the cue on air, -1 before the first */
     int primary_down;
     int64_t cue_started_us;   /* monotonic time the cue on air began */
@@ -87,6 +109,128 @@ static int input_interrupt(void *opaque)
 {
     PlayoutInput *in = opaque;
     return atomic_load(&in->stop);
+}
+
+/* ---- SCTE-35 cues of an input ---- */
+
+static int64_t splice_point(const Scte35Cue *c)
+{
+    if ((c->command == SCTE35_SPLICE_INSERT && c->immediate) || c->pts_time < 0)
+        return -1;
+    return (c->pts_time + c->pts_adjustment) & SCTE35_TIME_MAX;
+}
+
+/* A cue that only cancels: splice_insert's cancel, or a time_signal whose
+ * every segmentation_descriptor is a cancel. */
+static int cue_is_cancel(const Scte35Cue *c)
+{
+    if (c->command == SCTE35_SPLICE_INSERT)
+        return c->cancel;
+    for (int i = 0; i < c->nb_segmentations; i++)
+        if (!c->segmentations[i].cancel)
+            return 0;
+    return c->nb_segmentations > 0;
+}
+
+static int cue_cancels(const Scte35Cue *cancel, const Scte35Cue *pending)
+{
+    if (cancel->command == SCTE35_SPLICE_INSERT)
+        return pending->command == SCTE35_SPLICE_INSERT && pending->event_id == cancel->event_id;
+    for (int i = 0; i < cancel->nb_segmentations; i++)
+        for (int j = 0; j < pending->nb_segmentations; j++)
+            if (pending->segmentations[j].event_id == cancel->segmentations[i].event_id)
+                return 1;
+    return 0;
+}
+
+static uint32_t cue_event_id(const Scte35Cue *c)
+{
+    return c->command == SCTE35_TIME_SIGNAL && c->nb_segmentations ? c->segmentations[0].event_id : c->event_id;
+}
+
+static const char *cue_command(const Scte35Cue *c)
+{
+    return c->command == SCTE35_SPLICE_INSERT ? (c->out_of_network ? "splice_insert out" : "splice_insert in")
+                                              : "time_signal";
+}
+
+/* The source's thread: a new cue of the input. */
+static void input_on_scte35(void *opaque, const Scte35Cue *c)
+{
+    PlayoutInput *in = opaque;
+    int64_t at = splice_point(c);
+    int n = 0;
+
+    pthread_mutex_lock(&in->cue_lock);
+    if (cue_is_cancel(c)) {
+        for (int i = 0; i < in->ncues;) {
+            if (cue_cancels(c, &in->cues[i].cue)) {
+                memmove(in->cues + i, in->cues + i + 1, sizeof(*in->cues) * (size_t)(in->ncues - i - 1));
+                in->ncues--;
+                n++;
+            } else {
+                i++;
+            }
+        }
+        pthread_mutex_unlock(&in->cue_lock);
+        log_msg(LOG_INFO, in->cfg.channel, STAGE, "%s: SCTE-35 cancel of event %" PRIu32 ": %d pending "
+                "cue%s dropped", in->cfg.url, cue_event_id(c), n, n == 1 ? "" : "s");
+        return;
+    }
+    if (in->ncues == INPUT_CUES_MAX) {
+        log_msg(LOG_WARN, in->cfg.channel, STAGE, "%s: %d SCTE-35 cues wait for their splice point; the "
+                "oldest (event %" PRIu32 ") is dropped", in->cfg.url, INPUT_CUES_MAX, cue_event_id(&in->cues[0].cue));
+        memmove(in->cues, in->cues + 1, sizeof(*in->cues) * (INPUT_CUES_MAX - 1));
+        in->ncues--;
+    }
+    in->cues[in->ncues++] = (InputCue){ *c, at };
+    pthread_mutex_unlock(&in->cue_lock);
+    if (at < 0)
+        log_msg(LOG_INFO, in->cfg.channel, STAGE, "%s: SCTE-35 %s, event %" PRIu32 ", splices at once",
+                in->cfg.url, cue_command(c), cue_event_id(c));
+    else
+        log_msg(LOG_INFO, in->cfg.channel, STAGE, "%s: SCTE-35 %s, event %" PRIu32 ", splices at the "
+                "input's PTS %" PRId64, in->cfg.url, cue_command(c), cue_event_id(c), at);
+}
+
+/* The first pending cue whose splice point the input's picture `pic` (its
+ * PTS, 90 kHz) has reached, taken out into *due; 0 when there is none.
+ * *late: how far past the point the picture is, in 90 kHz ticks. */
+static int take_due_cue(PlayoutInput *in, int64_t pic, InputCue *due, int64_t *late)
+{
+    int found = 0;
+
+    pthread_mutex_lock(&in->cue_lock);
+    for (int i = 0; i < in->ncues && !found; i++) {
+        int64_t at = in->cues[i].at, past = 0;
+        if (at >= 0) {
+            if (pic == AV_NOPTS_VALUE)
+                continue;
+            /* modulo 2^33: at or after the point when less than half the range past it */
+            past = (pic - at) & SCTE35_TIME_MAX;
+            if (past >= INT64_C(1) << 32)
+                continue;
+        }
+        *due = in->cues[i];
+        *late = past;
+        memmove(in->cues + i, in->cues + i + 1, sizeof(*in->cues) * (size_t)(in->ncues - i - 1));
+        in->ncues--;
+        found = 1;
+    }
+    pthread_mutex_unlock(&in->cue_lock);
+    return found;
+}
+
+/* The clock's thread: an input off air lets go of the cues whose splice
+ * point passed (they were for the air, and it was not on it). */
+static void drop_passed_cues(PlayoutInput *in)
+{
+    int64_t pic = in->last ? in->last->best_effort_timestamp : AV_NOPTS_VALUE, late;
+    InputCue c;
+
+    while (take_due_cue(in, pic, &c, &late))
+        log_msg(LOG_INFO, in->cfg.channel, STAGE, "%s: SCTE-35 %s, event %" PRIu32 ": the input is not on "
+                "air at its splice point; ignored", in->cfg.url, cue_command(&c.cue), cue_event_id(&c.cue));
 }
 
 /* The source is opened here, not by the caller: a live input may take a
@@ -120,6 +264,7 @@ int playout_input_start(PlayoutInput **out, const SourceConfig *cfg, int live)
     *out = NULL;
     if (!in)
         return AVERROR(ENOMEM);
+    pthread_mutex_init(&in->cue_lock, NULL);
     in->cfg = *cfg;
     fields[0] = &in->cfg.url;
     fields[1] = &in->cfg.channel;
@@ -140,6 +285,8 @@ int playout_input_start(PlayoutInput **out, const SourceConfig *cfg, int live)
     in->channels = cfg->out_channels;
     in->cfg.interrupt = input_interrupt;
     in->cfg.opaque = in;
+    in->cfg.on_scte35 = cfg->scte35 ? input_on_scte35 : NULL;
+    in->cfg.scte35_opaque = in;
     if ((ret = queue_new(&in->video, INPUT_VIDEO_QUEUE, 1, queue_free_frame)) < 0 ||
         (ret = queue_new(&in->audio, INPUT_AUDIO_QUEUE, 1, queue_free_frame)) < 0)
         goto fail;
@@ -183,6 +330,7 @@ void playout_input_free(PlayoutInput **pin)
         av_audio_fifo_free(in->fifo);
     av_frame_free(&in->pending);
     av_frame_free(&in->last);
+    pthread_mutex_destroy(&in->cue_lock);
     free(in);
     *pin = NULL;
 }
@@ -381,6 +529,7 @@ static void keep_fresh(PlayoutInput *in)
     av_frame_free(&in->pending);
     in->gap_left = 0;
     in->audio_started = 0;
+    drop_passed_cues(in);
 }
 
 /* ---- the playout ---- */
@@ -441,6 +590,19 @@ int playout_cue(Playout *p, int64_t frame, int cue_id, PlayoutInput *primary, Pl
     return ret;
 }
 
+int playout_mark(Playout *p, int64_t frame, int id)
+{
+    int ret = 0;
+
+    pthread_mutex_lock(&p->lock);
+    if (p->nmarks == PLAYOUT_MARKS_MAX)
+        ret = AVERROR(ENOSPC);
+    else
+        p->marks[p->nmarks++] = (Mark){ frame, id };
+    pthread_mutex_unlock(&p->lock);
+    return ret;
+}
+
 void playout_uncue_from(Playout *p, int64_t frame)
 {
     pthread_mutex_lock(&p->lock);
@@ -485,7 +647,7 @@ int64_t playout_next_frame(const Playout *p)
 
 static void emit_event(Playout *p, PlayoutEventType type, int64_t frame, int64_t wall, int cue_id, int backup)
 {
-    PlayoutEvent ev = { type, frame, wall, cue_id, backup };
+    PlayoutEvent ev = { type, frame, wall, cue_id, backup, NULL };
     if (p->cfg.on_event)
         p->cfg.on_event(p->cfg.opaque, &ev);
 }
@@ -501,6 +663,48 @@ static void sleep_until_wall(int64_t wall_us)
     struct timespec ts = { .tv_sec = wall_us / 1000000, .tv_nsec = wall_us % 1000000 * 1000 };
     while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR)
         ;
+}
+
+/* The marks due at `frame`, each reported once. */
+static void marks_due(Playout *p, int64_t frame, int64_t wall)
+{
+    while (1) {
+        int id = 0, found = 0;
+        pthread_mutex_lock(&p->lock);
+        for (int i = 0; i < p->nmarks && !found; i++) {
+            if (p->marks[i].frame > frame)
+                continue;
+            id = p->marks[i].id;
+            p->marks[i] = p->marks[--p->nmarks];
+            found = 1;
+        }
+        pthread_mutex_unlock(&p->lock);
+        if (!found)
+            return;
+        emit_event(p, PLAYOUT_MARK, frame, wall, id, 0);
+    }
+}
+
+/* The cues of the input on air whose splice point its picture reached:
+ * they splice at this frame, before it goes to the encoders. */
+static void input_cues_due(Playout *p, const Cue *cue, PlayoutInput *on, int64_t frame, int64_t wall)
+{
+    int64_t pic = on->last ? on->last->best_effort_timestamp : AV_NOPTS_VALUE, late;
+    int64_t frame_ticks = av_rescale(90000, p->cfg.fps.den, p->cfg.fps.num);
+    InputCue c;
+
+    while (take_due_cue(on, pic, &c, &late)) {
+        PlayoutEvent ev = { PLAYOUT_INPUT_CUE, frame, wall, cue->id, on == cue->backup, &c.cue };
+        /* the first picture at or after the point is less than a frame
+         * past it; more: the cue came after the point had aired (or that
+         * picture was dropped) */
+        if (late > frame_ticks)
+            log_msg(LOG_WARN, p->cfg.channel, STAGE, "%s: SCTE-35 %s, event %" PRIu32 ": its splice point "
+                    "passed %.3f s before it could be taken; spliced at frame %" PRId64 " instead",
+                    on->cfg.url, cue_command(&c.cue), cue_event_id(&c.cue), late / 90000.0, frame);
+        if (p->cfg.on_event)
+            p->cfg.on_event(p->cfg.opaque, &ev);
+    }
 }
 
 /* Moves to the cue for `frame`; inputs of cues that are over are let go. */
@@ -657,6 +861,9 @@ int playout_run(Playout *p, Queue *const *video_out, int nvideo, Queue *audio_ou
             on = c->slate;
         }
         picture = on && on->last ? on->last : p->black;
+        marks_due(p, n, wall);
+        if (on && cue && (on == cue->primary || on == cue->backup))
+            input_cues_due(p, cue, on, n, wall);
 
         audio = av_frame_alloc();
         if (!audio) {

@@ -285,6 +285,9 @@ int source_emit_video(Source *s, AVFrame *f)
         s->frames_duplicated++;
     }
     s->next_frame = idx;   /* the first frame ever may start late: no repeat for it */
+    /* the input's own time of the picture, for its SCTE-35 splice points */
+    f->best_effort_timestamp = ts == AV_NOPTS_VALUE ? AV_NOPTS_VALUE
+                             : av_rescale_q(ts, s->vtb, (AVRational){ 1, 90000 }) & SCTE35_TIME_MAX;
     f->pts = s->next_frame++;
     f->time_base = out_tb;
     f->pkt_duration = 1;

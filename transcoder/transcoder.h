@@ -9,6 +9,11 @@
  * by repeating the last frame and surplus frames are dropped. Audio leaves as
  * decoded frames with pts in samples (time base 1/sample_rate) on the same
  * clock, so pts 0 of both is the first video frame.
+ *
+ * Each video frame's best_effort_timestamp is the input picture's own PTS in
+ * 90 kHz ticks modulo 2^33 (AV_NOPTS_VALUE when it had none), a repeat's
+ * that of the picture it repeats: what a SCTE-35 splice_time of the input
+ * is compared with.
  */
 #ifndef ONAIR_TRANSCODER_H
 #define ONAIR_TRANSCODER_H
@@ -21,6 +26,7 @@
 #include <libavutil/samplefmt.h>
 
 #include "common/common.h"
+#include "common/scte35.h"
 
 /* The input as opened. Without canvas_width/out_sample_rate in the config,
  * frames leave as described here; with them, as the config says. */
@@ -74,6 +80,15 @@ typedef struct SourceConfig {
     int loop;                      /* a file starts again at its end */
     int64_t start_us;              /* a file starts this far in */
     int reconnect;                 /* a URL that ends or fails is opened again until stopped */
+    /* scte35: read the SCTE-35 cues of an MPEG-TS input (the PID of stream
+     * type 0x86 that libavformat reads as AV_CODEC_ID_SCTE_35): each new
+     * one is handed to on_scte35 on the source's thread as it is demuxed
+     * (the cue is borrowed for the call). Repeats of a recent cue (senders
+     * repeat one until its splice time) and splice_null are dropped; an
+     * unreadable one is skipped with a warning (once). */
+    int scte35;
+    void (*on_scte35)(void *opaque, const Scte35Cue *cue);
+    void *scte35_opaque;
 } SourceConfig;
 
 typedef struct SourceStats {
@@ -136,7 +151,9 @@ typedef struct PlayoutInput PlayoutInput;
  * opened just ends, and the slate airs in its place). cfg must carry the
  * playout's canvas, rate and audio format; its strings are copied. live:
  * frames arrive in real time and the newest are taken; else frames are
- * taken in order, as fast as the source makes them. */
+ * taken in order, as fast as the source makes them. With cfg->scte35, the
+ * input's SCTE-35 cues are taken over onto the output clock
+ * (PLAYOUT_INPUT_CUE; cfg->on_scte35 is the playout's own). */
 int playout_input_start(PlayoutInput **in, const SourceConfig *cfg, int live);
 /* Stops the source and frees the input (NULLed). */
 void playout_input_free(PlayoutInput **in);
@@ -145,6 +162,16 @@ typedef enum PlayoutEventType {
     PLAYOUT_PROGRAM,        /* a cue went on air */
     PLAYOUT_FAILOVER,       /* the primary went silent: backup or slate */
     PLAYOUT_RECOVERED,      /* the primary is back */
+    /* A SCTE-35 cue of the input on air (one started with scte35) splices
+     * here: `frame` is the first output frame whose picture is at or after
+     * its splice point (splice_time + pts_adjustment on the input's PTS,
+     * modulo 2^33), or the next frame for one without a time (immediate,
+     * time_signal "now") or one that came too late (logged). The event
+     * comes before that frame goes to the encoders, so a segment can still
+     * start on it. A cancel drops the pending cue of its event id and is
+     * not reported; the cues of an input off air are let go. */
+    PLAYOUT_INPUT_CUE,
+    PLAYOUT_MARK,           /* the frame of playout_mark airs (cue_id: the mark's id) */
 } PlayoutEventType;
 
 typedef struct PlayoutEvent {
@@ -152,7 +179,8 @@ typedef struct PlayoutEvent {
     int64_t frame;          /* the output frame it happened on */
     int64_t wall_us;        /* that frame's air time */
     int cue_id;
-    int on_backup;          /* failover: 1 backup, 0 slate */
+    int on_backup;          /* failover: 1 backup, 0 slate; input cue: from the backup */
+    const Scte35Cue *scte35; /* PLAYOUT_INPUT_CUE: the cue, borrowed for the call */
 } PlayoutEvent;
 
 typedef struct PlayoutConfig {
@@ -187,6 +215,12 @@ int playout_cue(Playout *p, int64_t frame, int cue_id, PlayoutInput *primary, Pl
  * (fltp, pts in samples on the same clock) to audio_out (NULL: dropped).
  * Closes the output queues on return. */
 int playout_run(Playout *p, Queue *const *video_out, int nvideo, Queue *audio_out, int64_t frames);
+/* PLAYOUT_MARK with `id` when `frame` airs (at the next frame when it has
+ * aired already): something the supervisor planned for a frame of its
+ * own, such as an input's ad break returning by itself. AVERROR(ENOSPC)
+ * with PLAYOUT_MARKS_MAX marks waiting. Thread safe; on_event may call it. */
+#define PLAYOUT_MARKS_MAX 16
+int playout_mark(Playout *p, int64_t frame, int id);
 /* Drops the cues at or after `frame` that are not on air yet (their inputs
  * are let go): an operator changed what airs from that frame on, and the
  * supervisor cues it again. Thread safe. */

@@ -37,6 +37,20 @@ neither of them a regular segment start):
          break: one SCTE35-OUT and one SCTE35-IN with one event id (the out cue the
          first run wrote), one as-run record from its first frame in the first run, a
          segment that starts on the return with the in cue's splice_time as its PTS.
+  input  SCTE-35 from a live UDP input: a 30 fps MPEG-TS (ffmpeg CLI) whose colour
+         changes exactly on each splice point, with a SCTE-35 PID (stream type 0x86,
+         CUEI) written into it here, sent paced by its PCR. Three breaks: a
+         splice_insert out with a 3 s break_duration and auto_return (no in sent), a
+         time_signal provider placement opportunity start (0x34, 5 s) ended early by
+         its end (0x35) 3 s later, a splice_insert out without a duration and its in
+         2 s later; each cue repeated three times ahead of its point, splice_nulls
+         between, and a fourth out that is cancelled before its point. Each break's
+         out and return land on the first output frame showing the input's picture of
+         its splice point (the colour change), segments start there, DATERANGE with
+         IDs, planned and actual durations, cues (biTStream) whose splice_time is the
+         PTS of those segments; the as-run records say origin input and the input's
+         event ids.
+  input-ignore  The same input with `scte35: ignore`: no break, no SCTE-35 DATERANGE.
 """
 
 import json
@@ -492,7 +506,282 @@ def case_restart():
         return R.finish_case('break-restart', wd, fails, info)
 
 
-CASES = {'ts': case_ts, 'cmaf': case_cmaf, 'api': case_api, 'restart': case_restart}
+# ---- SCTE-35 from a live input ----
+
+IN_FPS = 30
+# the input's colours (its seconds) and its cues: each colour changes on a splice point
+IN_COLOURS = [('red', 8), ('green', 3), ('blue', 3), ('green', 3), ('red', 2), ('blue', 2), ('green', 3)]
+CUE_PID = 0x1F4
+
+
+def mpeg_crc32(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x04C11DB7) if crc & 0x80000000 else crc << 1
+            crc &= 0xFFFFFFFF
+    return crc
+
+
+def splice_time(pts):
+    return bytes([0xFE | (pts >> 32) & 1]) + (pts & 0xFFFFFFFF).to_bytes(4, 'big')
+
+
+def splice_info(command_type, command, descriptors=b''):
+    """A splice_info_section (SCTE 35 2022 9.2): pts_adjustment 0, tier 0xFFF."""
+    body = bytes([0, 0, 0, 0, 0, 0, 0, 0xFF, 0xF0 | len(command) >> 8, len(command) & 0xFF, command_type])
+    body += command + len(descriptors).to_bytes(2, 'big') + descriptors
+    length = len(body) + 4
+    sec = bytes([0xFC, 0x30 | length >> 8, length & 0xFF]) + body
+    return sec + mpeg_crc32(sec).to_bytes(4, 'big')
+
+
+def splice_insert(event_id, out, pts=None, duration=None, auto_return=False, cancel=False):
+    cmd = event_id.to_bytes(4, 'big') + bytes([0xFF if cancel else 0x7F])
+    if not cancel:
+        cmd += bytes([out << 7 | 0x40 | (duration is not None) << 5 | (pts is None) << 4 | 0x0F])
+        if pts is not None:
+            cmd += splice_time(pts)
+        if duration is not None:
+            cmd += bytes([auto_return << 7 | 0x7E | (duration >> 32) & 1]) + (duration & 0xFFFFFFFF).to_bytes(4, 'big')
+        cmd += bytes([0, 1, 0, 0])   # unique_program_id, avail_num, avails_expected
+    return splice_info(0x05, cmd)
+
+
+def time_signal(pts, seg_event_id, seg_type, duration=None):
+    d = b'CUEI' + seg_event_id.to_bytes(4, 'big') + bytes([0x7F, 0x80 | (duration is not None) << 6 | 0x3F])
+    if duration is not None:
+        d += duration.to_bytes(5, 'big')
+    d += bytes([0, 0, seg_type, 0, 0])   # no UPID; segment_num, segments_expected
+    return splice_info(0x06, splice_time(pts), bytes([0x02, len(d)]) + d)
+
+
+def ts_pid(p):
+    return (p[1] & 0x1F) << 8 | p[2]
+
+
+def ts_pcr(p):
+    if p[3] & 0x20 and p[4] >= 7 and p[5] & 0x10:
+        return ((p[6] << 25 | p[7] << 17 | p[8] << 9 | p[9] << 1 | p[10] >> 7) * 300 +
+                ((p[10] & 1) << 8 | p[11]))
+    return None
+
+
+def psi_section(p):
+    """The section a PSI packet starts (no adaptation field, pointer_field 0 as FFmpeg writes)."""
+    assert p[1] & 0x40 and p[3] & 0x30 == 0x10 and p[4] == 0
+    n = (p[6] & 0x0F) << 8 | p[7]
+    return p[5:8 + n]
+
+
+def declare_cues(pmt_packet):
+    """The PMT with the CUEI registration in program_info and an ES of stream type 0x86."""
+    sec = psi_section(pmt_packet)
+    pil = (sec[10] & 0x0F) << 8 | sec[11]
+    body = bytearray(sec[3:-4])
+    prog_info = bytes(body[9:9 + pil]) + b'\x05\x04CUEI'
+    body = body[:7] + bytes([0xF0 | len(prog_info) >> 8, len(prog_info) & 0xFF]) + prog_info + body[9 + pil:]
+    body += bytes([0x86, 0xE0 | CUE_PID >> 8, CUE_PID & 0xFF, 0xF0, 0x00])
+    length = len(body) + 4
+    new = bytes([sec[0], 0xB0 | length >> 8, length & 0xFF]) + bytes(body)
+    new += mpeg_crc32(new).to_bytes(4, 'big')
+    pk = bytes(pmt_packet[:5]) + new
+    assert len(pk) <= 188
+    return pk + b'\xFF' * (188 - len(pk))
+
+
+def cue_packets(section, cc):
+    pk = bytes([0x47, 0x40 | CUE_PID >> 8, CUE_PID & 0xFF, 0x10 | cc & 0x0F, 0]) + section
+    assert len(pk) <= 188
+    return pk + b'\xFF' * (188 - len(pk))
+
+
+def make_input(wd):
+    """The input TS with its cues: (path, the input's seconds of each colour change, cues sent)."""
+    raw = os.path.join(wd, 'raw.ts')
+    chain = ';'.join('color=c=%s:s=%dx%d:r=%d:d=%d[c%d]' % ('lime' if c == 'green' else c, R.W, R.H, IN_FPS, d, i)
+                     for i, (c, d) in enumerate(IN_COLOURS))
+    total = sum(d for _, d in IN_COLOURS)
+    J.must(['ffmpeg', '-nostdin', '-v', 'error', '-y', '-filter_complex',
+            chain + ';' + ''.join('[c%d]' % i for i in range(len(IN_COLOURS))) +
+            'concat=n=%d:v=1:a=0[v];sine=frequency=1000:sample_rate=48000:duration=%d[a]' % (len(IN_COLOURS), total),
+            '-map', '[v]', '-map', '[a]', '-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '0', '-g', str(IN_FPS),
+            '-c:a', 'aac', '-f', 'mpegts', raw], timeout=120)
+    r = J.must(['ffprobe', '-v', 'error', '-select_streams', 'v:0', '-show_packets', '-read_intervals', '%+#1',
+                '-of', 'json', raw])
+    pts0 = int(json.loads(r.stdout)['packets'][0]['pts'])
+    changes, t = [], 0
+    for _, d in IN_COLOURS:
+        t += d
+        changes.append(t)
+
+    def pts(sec):
+        return (pts0 + sec * 90000) % (1 << 33)
+    # (input second of the splice point, section): the breaks and a cancelled one
+    b1, b2o, b2i, b3o, b3i, b4 = changes[0], changes[2], changes[3], changes[4], changes[5], changes[5] + 1
+    cues = [(b1, splice_insert(1001, 1, pts(b1), 3 * 90000, True)),
+            (b2o, time_signal(pts(b2o), 2002, 0x34, 5 * 90000)),
+            (b2i, time_signal(pts(b2i), 2002, 0x35)),
+            (b3o, splice_insert(3003, 1, pts(b3o))),
+            (b3i, splice_insert(3003, 0, pts(b3i))),
+            (b4, splice_insert(4004, 1, pts(b4), 2 * 90000, True))]
+    # sent 3, 2 and 1 s ahead (the cancel of 4004 0.5 s ahead), splice_nulls every 2 s
+    sends = [(at - k, sec) for at, sec in cues for k in (3, 2, 1) if at - k >= 0]
+    sends = [(t, sec) for t, sec in sends if not (sec == cues[-1][1] and t > b4 - 1)]
+    sends += [(b4 - 0.5, splice_insert(4004, 1, cancel=True))]
+    sends += [(t + 0.5, splice_info(0x00, b'')) for t in range(0, total, 2)]
+    sends.sort(key=lambda x: x[0])
+    data = open(raw, 'rb').read()
+    pkts = [data[i:i + 188] for i in range(0, len(data), 188)]
+    pat = psi_section(next(p for p in pkts if ts_pid(p) == 0))
+    pmt_pid = (pat[10] & 0x1F) << 8 | pat[11]
+    pcr0, out, cc, k = None, [], 0, 0
+    for p in pkts:
+        if ts_pid(p) == pmt_pid and p[1] & 0x40:
+            p = declare_cues(p)
+        out.append(p)
+        pcr = ts_pcr(p)
+        if pcr is None:
+            continue
+        pcr0 = pcr if pcr0 is None else pcr0
+        while k < len(sends) and (pcr - pcr0) / 27e6 >= sends[k][0]:
+            out.append(cue_packets(sends[k][1], cc))
+            cc, k = cc + 1, k + 1
+    path = os.path.join(wd, 'input.ts')
+    with open(path, 'wb') as f:
+        f.write(b''.join(out))
+    return path, changes, cues
+
+
+def udp_send(path, port, stop):
+    """Sends a TS to 127.0.0.1:port in datagrams of 7 packets, paced by its PCR."""
+    import socket
+    data = open(path, 'rb').read()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    start, pcr0 = time.monotonic(), None
+    for i in range(0, len(data), 1316):
+        if stop.is_set():
+            break
+        dg = data[i:i + 1316]
+        for j in range(0, len(dg), 188):
+            pcr = ts_pcr(dg[j:j + 188])
+            if pcr is not None:
+                pcr0 = pcr if pcr0 is None else pcr0
+                wait = start + (pcr - pcr0) / 27e6 - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+        sock.sendto(dg, ('127.0.0.1', port))
+    sock.close()
+
+
+def run_input(wd, mode):
+    import threading
+    path, changes, cues = make_input(wd.path)
+    port = J.free_port(udp=True)
+    conf = R.write_conf(wd.path, '  studio: { url: "udp://127.0.0.1:%d", timeout: 2s, scte35: %s }\n' % (port, mode),
+                        '    - { source: studio, duration: 1h, title: "Live" }\n', window=60)
+    stop = threading.Event()
+    snd = threading.Thread(target=udp_send, args=(path, port, stop))
+    snd.start()
+    time.sleep(0.3)
+    p = R.start_onair(conf, '--for', '30s')
+    try:
+        rc, err = R.finish(p, 90)
+    finally:
+        stop.set()
+        snd.join()
+    return rc, err, os.path.join(wd.path, 'out'), changes
+
+
+def case_input():
+    with J.Workdir('break-input') as wd:
+        fails, info = [], []
+        rc, err, out, changes = run_input(wd, 'pass')
+        if rc != 0:
+            fails.append('onair run exited %s: %s' % (rc, err[-2000:]))
+        info += [ln for ln in err.splitlines() if 'SCTE-35' in ln or 'ad break' in ln][:40]
+        records = [json.loads(ln) for ln in open(os.path.join(out, 'as-run.jsonl'))]
+        brk = [a for a in records if a.get('event') == 'break_end']
+        info.append('breaks: %s' % brk)
+        got = R.runs(R.frame_colours(R.vod_copy(out, RUNG)))
+        info.append('frames: ' + ', '.join('%s@%d+%d' % (c, i, n) for c, i, n in got))
+        # the runs of the input's colours from its first red on (slate before it connected)
+        seq = [(c, i) for c, i, _ in got]
+        first = next((k for k, (c, _) in enumerate(seq) if c == 'red'), None)
+        seq = seq[first:] if first is not None else []
+        want = [c for c, _ in IN_COLOURS]
+        if [c for c, _ in seq[:len(want)]] != want:
+            fails.append('on air: %s, expected the input\'s colours %s' % (seq, want))
+            return R.finish_case('break-input', wd, fails, info)
+        # the output frame that first shows the input's picture at each change
+        at = [i for _, i in seq[1:len(want)]]
+        expect = [(1001, at[0], at[1], 3.0, 3.0), (2002, at[2], at[3], 5.0, 3.0), (3003, at[4], at[5], 0, 2.0)]
+        info.append('the input\'s colour changes (its %s s) air on output frames %s' % (changes[:6], at))
+        if len(brk) != len(expect):
+            fails.append('%d break records, expected %d (4004 was cancelled)' % (len(brk), len(expect)))
+            return R.finish_case('break-input', wd, fails, info)
+        segs, text = R.playlist(out, RUNG)
+        t0 = t0_of(out)
+        starts = {round((s[2] - t0) * FPS): s[0] for s in segs if s[2] is not None}
+        tags = [attrs(ln) for ln in text.splitlines() if ln.startswith('#EXT-X-DATERANGE:') and 'SCTE35' in ln]
+        for rec, (input_id, start, end, planned, duration) in zip(brk, expect):
+            info.append('break %s: frames %d..%d, expected %d..%d (the colour changes)'
+                        % (input_id, rec['start_frame'], rec['end_frame'], start, end))
+            if rec.get('origin') != 'input' or rec.get('input_event_id') != input_id:
+                fails.append('as-run %s: origin %s input_event_id %s, expected input and %s'
+                             % (rec.get('id'), rec.get('origin'), rec.get('input_event_id'), input_id))
+            if (rec['start_frame'], rec['end_frame']) != (start, end):
+                fails.append('break %s aired frames %d..%d, but the input\'s splice points air on %d and %d'
+                             % (input_id, rec['start_frame'], rec['end_frame'], start, end))
+            if abs(rec['duration'] - duration) > 0.001 or abs(rec['planned_duration'] - planned) > 0.001:
+                fails.append('break %s: %.3f s (planned %.3f), expected %.3f (planned %.3f)'
+                             % (input_id, rec['duration'], rec['planned_duration'], duration, planned))
+            mine = [t for t in tags if t.get('ID') == rec['id']]
+            o = next((t for t in mine if 'SCTE35-OUT' in t), None)
+            i = next((t for t in mine if 'SCTE35-IN' in t), None)
+            if not o or not i:
+                fails.append('%s: DATERANGEs %s, expected an out and an in' % (rec['id'], mine))
+                continue
+            if planned and abs(float(o.get('PLANNED-DURATION', 0)) - planned) > 0.001:
+                fails.append('%s: PLANNED-DURATION %s, expected %s' % (rec['id'], o.get('PLANNED-DURATION'), planned))
+            if abs(float(i.get('DURATION', 0)) - duration) > 0.001:
+                fails.append('%s: DURATION %s, expected %s' % (rec['id'], i.get('DURATION'), duration))
+            for frame, hexcue, flag in ((start, o['SCTE35-OUT'], True), (end, i['SCTE35-IN'], False)):
+                cue = decode(hexcue)
+                seg = starts.get(frame)
+                if not seg:
+                    fails.append('%s: no segment starts on frame %d' % (rec['id'], frame))
+                    continue
+                pts = first_video_pts([os.path.join(out, RUNG, seg)])
+                if not cue['crc_ok'] or cue['command'] != 5 or cue.get('event_id') != rec['splice_event_id'] or \
+                        cue.get('out_of_network') != flag or cue.get('pts_time') != pts % (1 << 33):
+                    fails.append('%s: cue %s, expected a splice_insert of event %s, out %s at PTS %s (%s)'
+                                 % (rec['id'], cue, rec['splice_event_id'], flag, pts, seg))
+        return R.finish_case('break-input', wd, fails, info)
+
+
+def case_input_ignore():
+    with J.Workdir('break-input-ignore') as wd:
+        fails, info = [], []
+        rc, err, out, _ = run_input(wd, 'ignore')
+        if rc != 0:
+            fails.append('onair run exited %s: %s' % (rc, err[-2000:]))
+        records = [json.loads(ln) for ln in open(os.path.join(out, 'as-run.jsonl'))]
+        brk = [a for a in records if a.get('event') == 'break_end']
+        got = R.runs(R.frame_colours(R.vod_copy(out, RUNG)))
+        info.append('frames: ' + ', '.join('%s@%d+%d' % (c, i, n) for c, i, n in got))
+        if not any(c == 'blue' for c, _, _ in got):
+            fails.append('the input did not air: %s' % got)
+        _, text = R.playlist(out, RUNG)
+        tags = [ln for ln in text.splitlines() if 'SCTE35' in ln or 'CUE-OUT' in ln]
+        if brk or tags:
+            fails.append('scte35: ignore, yet breaks %s and tags %s' % (brk, tags))
+        return R.finish_case('break-input-ignore', wd, fails, info)
+
+
+CASES = {'ts': case_ts, 'cmaf': case_cmaf, 'api': case_api, 'restart': case_restart, 'input': case_input,
+         'input-ignore': case_input_ignore}
 
 if __name__ == '__main__':
     J.case_main(CASES, __doc__)
