@@ -66,6 +66,9 @@ import run_test as R  # noqa: E402
 FPS = R.FPS
 RUNG = '%dx%d' % (R.W, R.H)
 BREAK_S = 3.0
+# The channel's (and the ad's) format in hlsjs-interstitial; BRK_FMT=hls runs it on
+# MPEG-TS, where hls.js 1.7.4 stalls at the break (see the case's notes)
+INTERSTITIAL_FORMAT = os.environ.get('BRK_FMT', 'hls-fmp4')
 # RGB of the clips as the canvas shows them (BT.601 round trips land near these)
 RGB = {'red': (255, 0, 0), 'green': (0, 255, 0), 'blue': (0, 0, 255), 'yellow': (255, 255, 0)}
 MARGIN = 0.3   # s around a cut where a sample's colour is not judged (a frame's lag)
@@ -189,7 +192,7 @@ def play(node, chromium, wd, name, player, src, until, timeout=60):
         return json.load(f), []
 
 
-def playback_failures(rec, start, end, during, after, what):
+def playback_failures(rec, start, end, before, during, after, what):
     """Playback across [start, end) (wall clock of the channel): no fatal error, no
     rebuffering after the first 'playing', the playhead's program date through the
     whole break and 2 s past it, the colours before, inside and after, currentTime
@@ -231,7 +234,7 @@ def playback_failures(rec, start, end, during, after, what):
             if any(b['t'] == a['t'] for a, b in zip(span, span[1:])) else 0
         if stuck > 1.0:
             fails.append('%s: currentTime stood still for %.2f s across the break' % (what, stuck))
-    want = lambda d: ('red' if d < start - MARGIN else during if start + MARGIN < d < end - MARGIN
+    want = lambda d: (before if d < start - MARGIN else during if start + MARGIN < d < end - MARGIN
                       else after if d > end + MARGIN else None)
     wrong = []
     seen = set()
@@ -244,7 +247,7 @@ def playback_failures(rec, start, end, during, after, what):
     if wrong:
         fails.append('%s: %d sample(s) show another colour than the channel aired at that program date: %s'
                      % (what, len(wrong), wrong[:6]))
-    for w in ('red', during, after):
+    for w in (before, during, after):
         if w not in seen:
             fails.append('%s: no sample while %s aired' % (what, w))
     return fails
@@ -308,7 +311,7 @@ def case_hlsjs_breaks():
             in_hex = next((d['SCTE35-IN'] for d in mine if 'SCTE35-IN' in d), None)
             fails += hlsjs_daterange_failures(rec, start, end, out_hex, in_hex, info)
             fails += hlsjs_cue_failures(rec, start, end, info)
-            fails += playback_failures(rec, start, end, 'green', 'blue', 'hls.js')
+            fails += playback_failures(rec, start, end, 'red', 'green', 'blue', 'hls.js')
         rc = J.report('browser hlsjs-breaks', fails, info, keep=wd.path)
         wd.ok = rc == 0
         return rc
@@ -407,9 +410,8 @@ def case_shaka_breaks():
                 recs['dash'], f = play(node, chromium, wd.path, 'shaka-dash', 'shaka', ch.base + 'manifest.mpd',
                                        t0 + 9 + 2.5)
                 fails += f
-                if time.time() > t0 + 23 - 8:
-                    fails.append('the DASH run ended at %.1f s of the channel, too late to start before brk-2 (23 s)'
-                                 % (time.time() - t0))
+                # (started too late for brk-2, the HLS run's playback check says so)
+                info.append('the DASH run ended %.1f s into the channel' % (time.time() - t0))
                 recs['hls'], f = play(node, chromium, wd.path, 'shaka-hls', 'shaka', ch.base + 'master.m3u8',
                                       t0 + 26 + 2.5)
                 fails += f
@@ -421,14 +423,14 @@ def case_shaka_breaks():
         if recs.get('dash') and 'brk-1' in brks:
             s, e, eid = brks['brk-1']
             fails += shaka_dash_failures(recs['dash'], s, e, eid, info)
-            fails += playback_failures(recs['dash'], s, e, 'green', 'blue', 'Shaka (DASH)')
+            fails += playback_failures(recs['dash'], s, e, 'red', 'green', 'blue', 'Shaka (DASH)')
         if recs.get('hls') and 'brk-2' in brks:
             s, e, _ = brks['brk-2']
             text = open(os.path.join(ch.out, RUNG, 'index.m3u8')).read()
             out_hex = next((d['SCTE35-OUT'] for d in dateranges(text)
                             if d.get('ID') == 'brk-2' and 'SCTE35-OUT' in d), None)
             fails += shaka_hls_failures(recs['hls'], s, e, out_hex, info)
-            fails += playback_failures(recs['hls'], s, e, 'green', 'blue', 'Shaka (HLS)')
+            fails += playback_failures(recs['hls'], s, e, 'blue', 'green', 'blue', 'Shaka (HLS)')
         rc = J.report('browser shaka-breaks', fails, info, keep=wd.path)
         wd.ok = rc == 0
         return rc
@@ -529,7 +531,7 @@ def make_ad(wd, fails):
             'sine=frequency=880:sample_rate=48000:duration=3', '-t', '3', '-c:v', 'libx264',
             '-preset', 'ultrafast', '-g', '25', '-c:a', 'aac', '-shortest', src])
     ad = os.path.join(wd, 'ads', 'ad')
-    r = J.run_onair(['transcode', src, '-o', ad, '--ladder', '%s@400k' % RUNG, '--format', 'hls',
+    r = J.run_onair(['transcode', src, '-o', ad, '--ladder', '%s@400k' % RUNG, '--format', INTERSTITIAL_FORMAT,
                      '--segment', '1', '-y', '-q'])
     fails += J.crash_failures(r)
     if r.returncode != 0:
@@ -547,7 +549,7 @@ def case_hlsjs_interstitial():
         ad_uri = 'http://127.0.0.1:%d/ad/master.m3u8' % ads.port
         with open(os.path.join(wd.path, 'ads', 'list.json'), 'w') as f:
             json.dump({'ASSETS': [{'URI': ad_uri, 'DURATION': 3.0}]}, f)
-        ch = Channel(wd.path, ONE_BREAK, 'formats: [hls], interstitials: { asset_list: '
+        ch = Channel(wd.path, ONE_BREAK, 'formats: [%s], interstitials: { asset_list: ' % INTERSTITIAL_FORMAT +
                      '"http://127.0.0.1:%d/list.json" }' % ads.port)
         rec = None
         try:
@@ -586,6 +588,17 @@ def interstitial_failures(rec, start, end, ad_uri, requests, info):
         fails.append('hls.js holds no valid interstitial DateRange brk-1-ad: %s' % d)
     elif abs(parse_iso(d['startDate']) - start) > 0.0015:
         fails.append('interstitial brk-1-ad START-DATE %s, the break went out at %s' % (d['startDate'], J_iso(start)))
+    # announced ahead: hls.js must know of the interstitial before it can buffer the
+    # break's first segment, else it plays that segment's primary media (green)
+    # under the start of the ad (appendInPlace); the tag must come in a playlist
+    # update before the one that lists that segment
+    if d and d.get('anchorSn') is not None:
+        listed = next((lv['wall'] for lv in rec.get('levels', []) if lv['endSN'] >= d['anchorSn']), None)
+        if listed is not None and d['firstSeen'] >= listed:
+            fails.append('the interstitial DATERANGE brk-1-ad first came in the playlist update that lists the '
+                         'break\'s first segment (sn %d), %.2f s after its START-DATE: hls.js had that segment '
+                         'of the primary buffered before it knew of the ad; onair must publish it ahead of the '
+                         'break' % (d['anchorSn'], d['firstSeen'] / 1000 - parse_iso(d['startDate'])))
     names = [e['name'] for e in evs]
     for n in ('ASSET_LIST_LOADED', 'INTERSTITIAL_STARTED', 'INTERSTITIAL_ASSET_STARTED',
               'INTERSTITIAL_ASSET_ENDED', 'INTERSTITIAL_ENDED', 'INTERSTITIALS_PRIMARY_RESUMED'):
@@ -596,7 +609,7 @@ def interstitial_failures(rec, start, end, ad_uri, requests, info):
             fails.append('hls.js: %s %s' % (e['name'], e.get('error')))
     if not any(q.startswith('/list.json') for q in requests):
         fails.append('the asset list was never requested (ad server saw %s)' % requests)
-    if not any(q.startswith('/ad/') and q.endswith('.ts') for q in requests):
+    if not any(q.startswith('/ad/') and re.search(r'\.(ts|m4s)$', q) for q in requests):
         fails.append('no segment of the ad was requested (ad server saw %s)' % requests)
     started = next((e for e in evs if e['name'] == 'INTERSTITIAL_ASSET_STARTED'), None)
     if started and (started.get('asset') or {}).get('uri') != ad_uri:
