@@ -38,6 +38,18 @@ Cases:
                       plays the ad (yellow pictures, the asset player's playhead
                       advancing), ends it and resumes the channel at the return
                       (X-RESUME-OFFSET=3: blue, never the green that airs under the ad).
+                      Runs on hls-fmp4 (the ad too). It also needs the interstitial's
+                      DATERANGE in a playlist update before the one listing the break's
+                      first segment: onair now adds it with that segment, hls.js has
+                      already loaded that segment of the primary and shows its green
+                      for the ad's first second (appendInPlace), so the case FAILS until
+                      onair announces it ahead. BRK_FMT=hls runs it on MPEG-TS, where
+                      hls.js 1.7.4 never starts the ad: the TS segment before the break
+                      carries audio to 16 ms past the cut (AAC grid), hls.js puts the
+                      next fragment (and so the interstitial) at max(audio, video) end
+                      = 6.016 s, refuses to load that fragment (it starts at the
+                      interstitial), while the buffer (audio and video) ends at 6.000:
+                      updateBufferedPos wants bufferEnd + 0.01 >= start, so it stalls.
 
 Every case keeps the players' record (JSON) and a screenshot in ONAIR_ARTIFACTS
 (the meson test's build folder), else in its temp folder.
