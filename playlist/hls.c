@@ -281,6 +281,14 @@ static int put_break(Buf *out, const HlsMediaPlaylist *pl, const PlaylistAdBreak
                                    r == (INTERSTITIAL_RESTRICT_SKIP | INTERSTITIAL_RESTRICT_JUMP) ? "," : "",
                                    r & INTERSTITIAL_RESTRICT_JUMP ? "JUMP" : "")) < 0)
             return ret;
+        /* the break starts a segment: say so (X-SNAP=OUT), for a break
+         * announced ahead has no segment at its START-DATE yet, and hls.js
+         * (1.7.4, InterstitialEvent.startIsAligned) then takes its start as
+         * unaligned, creates the ad's player without the in-place timeline
+         * offset, and skips the ad once the segments come and it appends it
+         * in place */
+        if ((ret = buf_printf(out, ",X-SNAP=\"OUT\"")) < 0)
+            return ret;
         if ((ret = buf_printf(out, "\n")) < 0)
             return ret;
     }

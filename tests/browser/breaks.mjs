@@ -53,8 +53,8 @@ const LIBS = {
 };
 
 // The page: runs in Chromium; everything it learns goes into window.__brk.
-function pageScript(player, src) {
-  const brk = window.__brk = { errors: [], warnings: [], events: [], levels: [], frags: {},
+function pageScript(player, src, debug) {
+  const brk = window.__brk = { hlslog: [], errors: [], warnings: [], events: [], levels: [], frags: {},
     dateRanges: {}, interstitials: [], regions: [], metadata: [], samples: [], fragChanged: [] };
   const v = document.getElementById('v');
   const now = () => Date.now();
@@ -75,7 +75,24 @@ function pageScript(player, src) {
 
   if (player === 'hlsjs') {
     if (!Hls.isSupported()) { brk.errors.push('hls.js: MSE not supported'); return; }
-    const hls = new Hls({ enableWorker: true });
+    const cfg = { enableWorker: true };
+    if (debug) {
+      // hls.js's own log (the asset players inherit it), kept in the record
+      const keep = (lvl) => (...a) => { if (brk.hlslog.length < 4000)
+        brk.hlslog.push(now() + ' ' + lvl + ' ' + a.map((x) => (typeof x === 'string' ? x : String(x))).join(' ')); };
+      cfg.debug = { trace: keep('T'), debug: keep('D'), log: keep('L'), info: keep('I'), warn: keep('W'), error: keep('E') };
+    }
+    const hls = new Hls(cfg);
+    const ic = debug && hls.interstitialsController;
+    if (ic && ic.advanceAfterAssetEnded) {
+      const orig = ic.advanceAfterAssetEnded.bind(ic);
+      ic.advanceAfterAssetEnded = (...a) => { brk.hlslog.push(now() + ' STACK advanceAfterAssetEnded ' + JSON.stringify(a.slice(1)) + ' ' + new Error().stack + ' players ' +
+        JSON.stringify((ic.playerQueue || []).map((p) => ({ off: p.timelineOffset, cfgOff: p.hls && p.hls.config.timelineOffset,
+          cur: p.currentTime, so: p.startOffset, lim: p.interstitial.playoutLimit, dur: p.duration,
+          mediaT: p.media ? p.media.currentTime : null, attT: p.mediaAttached ? p.mediaAttached.currentTime : null,
+          ts: p.assetItem.timelineStart }))));
+        return orig(...a); };
+    }
     window.__hls = hls;
     brk.version = Hls.version;
     brk.config = { enableInterstitialPlayback: hls.config.enableInterstitialPlayback,
@@ -192,7 +209,7 @@ function page(player, src) {
 <html><head><meta charset="utf-8"><title>onair breaks ${player}</title>
 <script src="/lib/${player === 'hlsjs' ? 'hls' : 'shaka'}.js"></script></head>
 <body style="margin:0;background:#000"><video id="v" muted autoplay playsinline width="640" height="360"></video>
-<script>(${pageScript.toString()})(${JSON.stringify(player)}, ${JSON.stringify(src)});</script>
+<script>(${pageScript.toString()})(${JSON.stringify(player)}, ${JSON.stringify(src)}, ${JSON.stringify(!!process.env.BRK_HLS_DEBUG)});</script>
 </body></html>`;
 }
 

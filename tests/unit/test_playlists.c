@@ -867,7 +867,7 @@ static void ad_fixture(AdFixture *f, int later)
 #define AD(id, sec, len) "#EXT-X-DATERANGE:ID=\"" id "-ad\",CLASS=\"com.apple.hls.interstitial\"," \
     "START-DATE=\"2026-11-25T12:00:" sec ".000Z\",PLANNED-DURATION=" len "," \
     "X-ASSET-LIST=\"https://ads.example/list.json?ch=demo\",X-RESUME-OFFSET=" len ",X-PLAYOUT-LIMIT=" len "," \
-    "X-RESTRICT=\"SKIP,JUMP\"\n"
+    "X-RESTRICT=\"SKIP,JUMP\",X-SNAP=\"OUT\"\n"
 
 /* DATERANGE only: b-7 returned (out and in, two tags of one ID that agree
  * where they overlap), b-8 out; the segments carry nothing. */
@@ -981,7 +981,7 @@ static void test_breaks_interstitials(void)
     f.breaks[1].scte35_in = NULL;
     CHECK_EQ_INT(hls_write_media_playlist(&b, &f.pl), 0);
     CHECK(strstr(TXT(b), "#EXT-X-DATERANGE:ID=\"b-8-ad\",CLASS=\"com.apple.hls.interstitial\","
-                         "START-DATE=\"2026-11-25T12:00:08.000Z\",X-ASSET-URI=\"https://ads.example/ad.m3u8\"\n"));
+                         "START-DATE=\"2026-11-25T12:00:08.000Z\",X-ASSET-URI=\"https://ads.example/ad.m3u8\",X-SNAP=\"OUT\"\n"));
     buf_reset(&b);
     f.breaks[1].duration_us = S(12);
     f.in.restrict_mask = INTERSTITIAL_RESTRICT_JUMP;
@@ -989,7 +989,7 @@ static void test_breaks_interstitials(void)
     CHECK(strstr(TXT(b), "#EXT-X-DATERANGE:ID=\"b-8-ad\",CLASS=\"com.apple.hls.interstitial\","
                          "START-DATE=\"2026-11-25T12:00:08.000Z\",DURATION=12.000,"
                          "X-ASSET-URI=\"https://ads.example/ad.m3u8\",X-RESUME-OFFSET=12.000,"
-                         "X-PLAYOUT-LIMIT=12.000,X-RESTRICT=\"JUMP\"\n"));
+                         "X-PLAYOUT-LIMIT=12.000,X-RESTRICT=\"JUMP\",X-SNAP=\"OUT\"\n"));
     buf_free(&b);
 }
 
