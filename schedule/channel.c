@@ -409,6 +409,23 @@ static void set_role(Channel *ch, enum Role role, const char *reason, int64_t fr
     ch->role = role;
 }
 
+/* Frames of the output clock in seconds, to the millisecond. */
+static double frames_seconds(const Channel *ch, int64_t frames)
+{
+    return (double)av_rescale(frames * 1000, ch->clock.fps.den, ch->clock.fps.num) / 1e3;
+}
+
+/* What names a break in its events and its as-run record. */
+static void break_fields(const Channel *ch, const BreakOnAir *b, Buf *f)
+{
+    event_field_str(f, "id", b->id);
+    event_field_int(f, "splice_event_id", b->event_id);
+    event_field_str(f, "origin", b->origin);
+    if (b->input_event_id >= 0)
+        event_field_int(f, "input_event_id", b->input_event_id);
+    event_field_num(f, "planned_duration", frames_seconds(ch, b->planned_frames));
+}
+
 /* The break on air returns at frame: the packager's cue in, the as-run
  * log's record, the break_end event. Under lock. */
 static void break_return(Channel *ch, int64_t frame)
@@ -425,18 +442,12 @@ static void break_return(Channel *ch, int64_t frame)
     ch->ad_break_frames += frames;
     clock_format_iso(b->scheduled_us, scheduled, sizeof(scheduled));
     clock_format_iso(b->start_us, actual, sizeof(actual));
-    event_field_str(&f, "id", b->id);
-    event_field_int(&f, "splice_event_id", b->event_id);
-    event_field_str(&f, "origin", b->origin);
-    if (b->input_event_id >= 0)
-        event_field_int(&f, "input_event_id", b->input_event_id);
+    break_fields(ch, b, &f);
     event_field_str(&f, "scheduled_start", scheduled);
     event_field_str(&f, "actual_start", actual);
     event_field_int(&f, "start_frame", b->start_frame);
     event_field_int(&f, "end_frame", frame);
-    event_field_num(&f, "duration", (double)av_rescale(frames * 1000, ch->clock.fps.den, ch->clock.fps.num) / 1e3);
-    event_field_num(&f, "planned_duration",
-                    (double)av_rescale(b->planned_frames * 1000, ch->clock.fps.den, ch->clock.fps.num) / 1e3);
+    event_field_num(&f, "duration", frames_seconds(ch, frames));
     asrun_note(ch->asrun, EVENT_BREAK_END, (const char *)f.data);
     event_emit(ch->id, EVENT_BREAK_END, (const char *)f.data);
     log_msg(LOG_INFO, ch->id, STAGE, "ad break %s returns (frame %" PRId64 ")", b->id, frame);
@@ -468,14 +479,8 @@ static void break_out(Channel *ch)
     if (ret < 0 && ret != AVERROR(EEXIST))
         log_msg(LOG_WARN, ch->id, STAGE, "ad break %s cannot be marked: %s", b->id, ERRSTR(ret));
     ch->ad_breaks++;
-    event_field_str(&f, "id", b->id);
-    event_field_int(&f, "splice_event_id", b->event_id);
-    event_field_str(&f, "origin", b->origin);
-    if (b->input_event_id >= 0)
-        event_field_int(&f, "input_event_id", b->input_event_id);
+    break_fields(ch, b, &f);
     event_field_int(&f, "frame", frame);
-    event_field_num(&f, "planned_duration",
-                    (double)av_rescale(b->planned_frames * 1000, ch->clock.fps.den, ch->clock.fps.num) / 1e3);
     event_emit(ch->id, EVENT_BREAK_START, (const char *)f.data);
     log_msg(LOG_INFO, ch->id, STAGE, "ad break %s out (frame %" PRId64 ")", b->id, frame);
     buf_free(&f);
@@ -1808,7 +1813,7 @@ void channel_metrics(Channel *ch, MetricVisit visit, void *opaque)
 
     pthread_mutex_lock(&ch->lock);
     breaks.value = (double)ch->ad_breaks;
-    break_seconds.value = (double)av_rescale(ch->ad_break_frames * 1000, ch->clock.fps.den, ch->clock.fps.num) / 1e3;
+    break_seconds.value = frames_seconds(ch, ch->ad_break_frames);
     pthread_mutex_unlock(&ch->lock);
     visit(opaque, &up);
     visit(opaque, &ready);
