@@ -514,7 +514,7 @@ def case_bind_in_use(d):
 # ---- PENDING: needs the channel operating API (schedule/channel.c) ----------------
 # Not registered in meson.build until channel_skip & co. stop answering 501.
 
-SLATE_REASONS = {'gap', 'held', 'input_loss', 'no_picture'}
+SLATE_REASONS = {'gap', 'held', 'input_loss', 'no_picture', 'break'}
 
 
 def slate_reasons(o):

@@ -325,7 +325,12 @@ def case_sigint():
         p = subprocess.Popen([J.onair_path(), 'transcode', src, '-o', out, '--ladder', LADDER,
                               '--preset', 'medium'], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, start_new_session=True)
-        time.sleep(2.0)
+        # mid-transcode: once the first segment is out (a loaded machine, or the sanitizer
+        # build, may take longer than any fixed wait to get there)
+        give_up = time.monotonic() + 30 * J.timeout_scale()
+        first = os.path.join(out, '360p', 'seg_00000000.ts')
+        while not os.path.exists(first) and p.poll() is None and time.monotonic() < give_up:
+            time.sleep(0.1)
         p.send_signal(__import__('signal').SIGINT)
         t0 = time.monotonic()
         fails = []
