@@ -614,9 +614,11 @@ static void on_event(void *opaque, const PlayoutEvent *ev)
         const CueInfo *info = &ch->info[ev->cue_id % MAX_CUES];
         char when[40];
         /* a break ends where something else starts (back to back: the next
-         * break); an input's break ends with its program, on a segment
-         * start made here, before the encoders reach the frame */
-        if (is_input_break(&ch->brk))
+         * break), and starts where its cue goes on air: on a segment start
+         * made here too, before the encoders reach the frame. One cued for
+         * a frame the playout had begun airs a frame later than cued: the
+         * cut follows what airs (an input's break has no cue time at all) */
+        if (ch->brk.out || (info->flags & SCHEDULE_BREAK))
             splice_at(ch, ev->frame);
         if (ch->brk.out && (!(info->flags & SCHEDULE_BREAK) || break_event_id(info->entry_start) != ch->brk.event_id))
             break_return(ch, ev->frame);
