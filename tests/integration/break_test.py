@@ -407,8 +407,12 @@ def case_api():
         info.append('frames: ' + ', '.join('%s@%d+%d' % (c, i, n) for c, i, n in got))
         want = [('red', 0), ('green', a['start_frame']), ('red', a['end_frame']), ('slate', b['start_frame']),
                 ('red', b['end_frame'])]
-        if [(c, i) for c, i, _ in got] != want:
-            fails.append('on air: %s, expected %s' % ([(c, i) for c, i, _ in got], want))
+        # the program the early return resumes opens its input then (no preopen yet): a
+        # loaded machine, or the sanitizer build, may show one more frame of the slate
+        runs_at = [(c, i) for c, i, _ in got]
+        if len(runs_at) != len(want) or runs_at[:-1] != want[:-1] or runs_at[-1][0] != want[-1][0] or \
+                not 0 <= runs_at[-1][1] - want[-1][1] <= 1:
+            fails.append('on air: %s, expected %s' % (runs_at, want))
         segs, text = R.playlist(out, RUNG)
         t0 = t0_of(out)
         starts = {round((s[2] - t0) * FPS): s[0] for s in segs if s[2] is not None}
