@@ -61,6 +61,7 @@ import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import inband_test as I  # noqa: E402
 import judge as J  # noqa: E402
 import run_test as R  # noqa: E402
 
@@ -515,17 +516,7 @@ def case_restart():
 IN_FPS = 30
 # the input's colours (its seconds) and its cues: each colour changes on a splice point
 IN_COLOURS = [('red', 8), ('green', 3), ('blue', 3), ('green', 3), ('red', 2), ('blue', 2), ('green', 3)]
-CUE_PID = 0x1F4
-
-
-def mpeg_crc32(data):
-    crc = 0xFFFFFFFF
-    for b in data:
-        crc ^= b << 24
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x04C11DB7) if crc & 0x80000000 else crc << 1
-            crc &= 0xFFFFFFFF
-    return crc
+CUE_PID = I.PID
 
 
 def splice_time(pts):
@@ -538,7 +529,7 @@ def splice_info(command_type, command, descriptors=b''):
     body += command + len(descriptors).to_bytes(2, 'big') + descriptors
     length = len(body) + 4
     sec = bytes([0xFC, 0x30 | length >> 8, length & 0xFF]) + body
-    return sec + mpeg_crc32(sec).to_bytes(4, 'big')
+    return sec + I.crc_mpeg2(sec).to_bytes(4, 'big')
 
 
 def splice_insert(event_id, out, pts=None, duration=None, auto_return=False, cancel=False):
@@ -589,7 +580,7 @@ def declare_cues(pmt_packet):
     body += bytes([0x86, 0xE0 | CUE_PID >> 8, CUE_PID & 0xFF, 0xF0, 0x00])
     length = len(body) + 4
     new = bytes([sec[0], 0xB0 | length >> 8, length & 0xFF]) + bytes(body)
-    new += mpeg_crc32(new).to_bytes(4, 'big')
+    new += I.crc_mpeg2(new).to_bytes(4, 'big')
     pk = bytes(pmt_packet[:5]) + new
     assert len(pk) <= 188
     return pk + b'\xFF' * (188 - len(pk))
