@@ -53,8 +53,9 @@
 #define ADMIN_URL_MAX 1024
 /* A static file bigger than this is not ours (hls.min.js is ~0.5 MB). */
 #define ADMIN_FILE_MAX (8 << 20)
-/* How often an idle event stream sends a comment, and how long it waits
- * at a time for the next event (what bounds admin_free). */
+/* How often an event stream sends a comment, whatever events it carried
+ * (proxies that time out idle reads count bytes, not events), and how long
+ * it waits at a time for the next event (what bounds admin_free). */
 #define STREAM_PING_US (15 * 1000000LL)
 #define STREAM_SLICE_US (250 * 1000LL)
 #define STREAM_BLOCK (EVENT_JSON_MAX + 64)
@@ -580,7 +581,6 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
             /* event_read moved seq past the event it gave */
             if (buf_printf(&st->out, "id: %lld\ndata: %s\n\n", (long long)(st->seq - 1), st->event) < 0)
                 return MHD_CONTENT_READER_END_WITH_ERROR;
-            st->next_ping = clock_monotonic_us() + STREAM_PING_US;
         } else if (clock_monotonic_us() >= st->next_ping) {
             if (buf_printf(&st->out, ": keep-alive\n\n") < 0)
                 return MHD_CONTENT_READER_END_WITH_ERROR;

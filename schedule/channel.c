@@ -43,6 +43,10 @@
 /* Edits that ended this long ago are forgotten. */
 #define EDIT_KEEP_US (3600LL * 1000000)
 #define EDITS_MAX 256
+/* An input's break with auto_return returns where the input's picture
+ * reaches its end; this long past its planned end on the output's clock at
+ * the latest (the input went off air or stalled). */
+#define INPUT_RETURN_GRACE_US 1000000
 
 /* What a cue is, for the API: the timeline entry it came from. */
 typedef struct CueInfo {
@@ -63,7 +67,10 @@ typedef struct BreakOnAir {
     int64_t start_frame, planned_frames;
     int64_t start_us;         /* when its first frame aired (before a restart, maybe) */
     int64_t input_event_id;   /* input: the cue's splice_event_id (or segmentation_event_id) */
-    int64_t auto_end;         /* input: the frame it returns at by itself (auto_return); 0: none */
+    /* input with auto_return: the frame it returns by at the latest, should
+     * the input's own return (return_after) not come: the input went off
+     * air or stalled. 0: none */
+    int64_t auto_end;
 } BreakOnAir;
 
 enum Role { ROLE_PRIMARY, ROLE_BACKUP, ROLE_SLATE };
@@ -593,8 +600,9 @@ static void input_cue(Channel *ch, const PlayoutEvent *ev)
     break_out(ch);
     if (auto_return) {
         int ret;
-        b->auto_end = frame + b->planned_frames;
-        splice_at(ch, b->auto_end);
+        *ev->return_after = duration;
+        b->auto_end = frame + b->planned_frames + av_rescale_q(INPUT_RETURN_GRACE_US, AV_TIME_BASE_Q,
+                                                               av_inv_q(ch->clock.fps));
         if ((ret = playout_mark(ch->playout, b->auto_end, 0)) < 0)
             log_msg(LOG_WARN, ch->id, STAGE, "ad break %s cannot return by itself (%s): it waits for the "
                     "input's return", b->id, ERRSTR(ret));
@@ -662,8 +670,8 @@ static void on_event(void *opaque, const PlayoutEvent *ev)
         input_cue(ch, ev);
         break;
     case PLAYOUT_MARK:
-        /* an input's break returns by itself (auto_return), unless it is over
-         * already; its segment start again, should a change have dropped it */
+        /* an input's break returns by itself (auto_return) on the output's
+         * clock, unless the input's own return ended it already */
         if (is_input_break(&ch->brk) && ch->brk.auto_end == ev->frame) {
             splice_at(ch, ev->frame);
             break_return(ch, ev->frame);

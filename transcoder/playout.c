@@ -647,7 +647,7 @@ int64_t playout_next_frame(const Playout *p)
 
 static void emit_event(Playout *p, PlayoutEventType type, int64_t frame, int64_t wall, int cue_id, int backup)
 {
-    PlayoutEvent ev = { type, frame, wall, cue_id, backup, NULL };
+    PlayoutEvent ev = { type, frame, wall, cue_id, backup, NULL, NULL };
     if (p->cfg.on_event)
         p->cfg.on_event(p->cfg.opaque, &ev);
 }
@@ -685,6 +685,35 @@ static void marks_due(Playout *p, int64_t frame, int64_t wall)
     }
 }
 
+/* The return of a break that `out` (taken at the input's picture `pic`)
+ * began: a splice_insert in of its event id, `after` past its splice point
+ * on the input's PTS. */
+static void input_return_cue(PlayoutInput *in, const InputCue *out, int64_t pic, int64_t after)
+{
+    int64_t base = out->at >= 0 ? out->at : pic;
+    InputCue r;
+    int added;
+
+    if (base == AV_NOPTS_VALUE)
+        return;
+    scte35_cue_init(&r.cue);
+    r.cue.command = SCTE35_SPLICE_INSERT;
+    r.cue.event_id = cue_event_id(&out->cue);
+    r.at = r.cue.pts_time = (base + after) & SCTE35_TIME_MAX;
+    r.cue.pts_adjustment = 0;
+    pthread_mutex_lock(&in->cue_lock);
+    if ((added = in->ncues < INPUT_CUES_MAX))
+        in->cues[in->ncues++] = r;
+    pthread_mutex_unlock(&in->cue_lock);
+    if (added)
+        log_msg(LOG_INFO, in->cfg.channel, STAGE, "%s: SCTE-35 event %" PRIu32 " returns by itself at the "
+                "input's PTS %" PRId64, in->cfg.url, r.cue.event_id, r.at);
+    else
+        log_msg(LOG_WARN, in->cfg.channel, STAGE, "%s: %d SCTE-35 cues wait for their splice point; event "
+                "%" PRIu32 " returns by itself on the output's clock instead of the input's", in->cfg.url,
+                INPUT_CUES_MAX, r.cue.event_id);
+}
+
 /* The cues of the input on air whose splice point its picture reached:
  * they splice at this frame, before it goes to the encoders. */
 static void input_cues_due(Playout *p, const Cue *cue, PlayoutInput *on, int64_t frame, int64_t wall)
@@ -694,7 +723,8 @@ static void input_cues_due(Playout *p, const Cue *cue, PlayoutInput *on, int64_t
     InputCue c;
 
     while (take_due_cue(on, pic, &c, &late)) {
-        PlayoutEvent ev = { PLAYOUT_INPUT_CUE, frame, wall, cue->id, on == cue->backup, &c.cue };
+        int64_t return_after = 0;
+        PlayoutEvent ev = { PLAYOUT_INPUT_CUE, frame, wall, cue->id, on == cue->backup, &c.cue, &return_after };
         /* the first picture at or after the point is less than a frame
          * past it; more: the cue came after the point had aired (or that
          * picture was dropped) */
@@ -704,6 +734,8 @@ static void input_cues_due(Playout *p, const Cue *cue, PlayoutInput *on, int64_t
                     on->cfg.url, cue_command(&c.cue), cue_event_id(&c.cue), late / 90000.0, frame);
         if (p->cfg.on_event)
             p->cfg.on_event(p->cfg.opaque, &ev);
+        if (return_after > 0)
+            input_return_cue(on, &c, pic, return_after);
     }
 }
 

@@ -181,6 +181,13 @@ typedef struct PlayoutEvent {
     int cue_id;
     int on_backup;          /* failover: 1 backup, 0 slate; input cue: from the backup */
     const Scte35Cue *scte35; /* PLAYOUT_INPUT_CUE: the cue, borrowed for the call */
+    /* PLAYOUT_INPUT_CUE: on_event may set it to a break's duration (90 kHz):
+     * the input's picture that far past the cue's splice point (past the
+     * picture it was taken at, for one without a time) then raises a
+     * PLAYOUT_INPUT_CUE of its own, a splice_insert return of the same event
+     * id: the break returns where the input does, whatever frames the
+     * input lost or repeated on the way. A cancel of the event drops it. */
+    int64_t *return_after;
 } PlayoutEvent;
 
 typedef struct PlayoutConfig {
