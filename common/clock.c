@@ -235,6 +235,27 @@ void grid_splices_drop_from(const SegmentGrid *g, int64_t frame)
     pthread_mutex_unlock(&s->lock);
 }
 
+int grid_splices_remove(const SegmentGrid *g, int64_t frame)
+{
+    GridSplices *s = g->splices;
+    int i, ret = 0;
+
+    if (!s)
+        return 0;
+    pthread_mutex_lock(&s->lock);
+    i = splices_upto(s, frame);
+    if (i > 0 && s->frames[i - 1] == frame) {
+        if (frame <= s->committed) {
+            ret = AVERROR(EAGAIN);
+        } else {
+            memmove(s->frames + i - 1, s->frames + i, sizeof(*s->frames) * (size_t)(s->n - i));
+            s->n--;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return ret;
+}
+
 void grid_splices_anchor(const SegmentGrid *g, int64_t frame, int64_t number)
 {
     GridSplices *s = g->splices;

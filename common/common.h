@@ -167,6 +167,10 @@ int grid_splices_add(const SegmentGrid *g, int64_t frame);
 /* The splices at or after frame that no encoder has reached are dropped
  * (the timeline changed from there; what is cued again adds its own). */
 void grid_splices_drop_from(const SegmentGrid *g, int64_t frame);
+/* The splice at frame is dropped, unless an encoder reached it
+ * (AVERROR(EAGAIN)): a cut cued there that went on air a frame later. 0
+ * also when there is none. */
+int grid_splices_remove(const SegmentGrid *g, int64_t frame);
 /* Segment `number` of g starts at `frame` (a boundary): a packager resuming
  * a published window numbers on from there, whatever splices came before
  * (they are forgotten; the numbers of frames before `frame` are no longer

@@ -134,10 +134,10 @@ int event_field_int(Buf *fields, const char *key, int64_t value)
     return append_field(fields, key, s);
 }
 
-int event_field_num(Buf *fields, const char *key, double value)
+int event_field_seconds(Buf *fields, const char *key, double seconds)
 {
     char s[48];
-    snprintf(s, sizeof(s), "%.6g", value);
+    snprintf(s, sizeof(s), "%.3f", seconds);
     return append_field(fields, key, s);
 }
 

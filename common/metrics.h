@@ -135,7 +135,9 @@ void event_emit(const char *channel, const char *event, const char *fields);
  * fragment. */
 int event_field_str(Buf *fields, const char *key, const char *value);
 int event_field_int(Buf *fields, const char *key, int64_t value);
-int event_field_num(Buf *fields, const char *key, double value);
+/* A duration in seconds, to the millisecond (%.3f: 6 significant digits
+ * would round a long program), as every record and event gives them. */
+int event_field_seconds(Buf *fields, const char *key, double seconds);
 
 /* The sequence number the next event will get (the first is 1). */
 int64_t event_next_seq(void);

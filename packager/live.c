@@ -234,6 +234,15 @@ void packager_breaks_withdraw(Packager *pk, int64_t frame)
     pthread_mutex_unlock(&pk->lock);
 }
 
+static void break_known(const LiveBreak *b, PackagerBreak *out, int64_t *start_us)
+{
+    out->event_id = b->event_id;
+    out->id = NULL;   /* the packager's own string: not handed out */
+    out->start_frame = b->start_frame;
+    out->planned_frames = b->planned_frames;
+    *start_us = b->start_us;
+}
+
 int packager_break_known(Packager *pk, uint32_t event_id, PackagerBreak *out, int64_t *start_us)
 {
     const LiveBreak *b;
@@ -241,12 +250,26 @@ int packager_break_known(Packager *pk, uint32_t event_id, PackagerBreak *out, in
 
     pthread_mutex_lock(&pk->lock);
     if ((b = break_find(pk, event_id))) {
-        out->event_id = b->event_id;
-        out->id = NULL;   /* the packager's own string: not handed out */
-        out->start_frame = b->start_frame;
-        out->planned_frames = b->planned_frames;
-        *start_us = b->start_us;
+        break_known(b, out, start_us);
         ret = 0;
+    }
+    pthread_mutex_unlock(&pk->lock);
+    return ret;
+}
+
+int packager_break_out_at(Packager *pk, int64_t frame, PackagerBreak *out, char *id, size_t id_size,
+                          int64_t *start_us)
+{
+    int ret = AVERROR(ENOENT);
+
+    pthread_mutex_lock(&pk->lock);
+    for (int i = 0; i < pk->nbreaks && ret < 0; i++) {
+        const LiveBreak *b = &pk->breaks[i];
+        if (b->start_frame <= frame && b->end_frame < 0) {
+            break_known(b, out, start_us);
+            snprintf(id, id_size, "%s", b->id);
+            ret = 0;
+        }
     }
     pthread_mutex_unlock(&pk->lock);
     return ret;

@@ -123,6 +123,11 @@ void packager_breaks_withdraw(Packager *p, int64_t frame);
  * from the state file): b's start_frame and planned_frames, and its first
  * frame's air time. AVERROR(ENOENT) when it knows no such break. Thread safe. */
 int packager_break_known(Packager *p, uint32_t event_id, PackagerBreak *b, int64_t *start_us);
+/* The break out at frame (it started at or before it and has not returned:
+ * one out when the channel stopped), as packager_break_known, its DATERANGE
+ * ID copied to id. AVERROR(ENOENT) when none is. Thread safe. */
+int packager_break_out_at(Packager *p, int64_t frame, PackagerBreak *b, char *id, size_t id_size,
+                          int64_t *start_us);
 
 /* What an earlier live run left in outdir's state file: the frame to go on
  * from and the channel's first start. AVERROR(ENOENT) when there is none. */

@@ -54,13 +54,6 @@ static void end_down(AsRun *a, int64_t frame)
     a->down_frame = -1;
 }
 
-/* A duration member in seconds to the millisecond, as the as-run log
- * keeps them (event_field_num's 6 digits would round a long program). */
-static int field_seconds(Buf *f, const char *key, double value)
-{
-    return buf_printf(f, ",\"%s\":%.3f", key, value);
-}
-
 /* The record's members after "channel", as the file and the asrun event
  * both give them. */
 static int record_fields(const AsRun *a, int64_t end_frame, Buf *f)
@@ -76,12 +69,12 @@ static int record_fields(const AsRun *a, int64_t end_frame, Buf *f)
         (ret = event_field_str(f, "scheduled_start", sched)) < 0 ||
         (ret = event_field_str(f, "actual_start", actual)) < 0 ||
         (ret = event_field_int(f, "start_frame", a->start_frame)) < 0 ||
-        (ret = field_seconds(f, "duration", seconds(a, frames))) < 0 ||
-        (ret = field_seconds(f, "planned_duration", a->program.planned_us / 1e6)) < 0 ||
+        (ret = event_field_seconds(f, "duration", seconds(a, frames))) < 0 ||
+        (ret = event_field_seconds(f, "planned_duration", a->program.planned_us / 1e6)) < 0 ||
         (ret = event_field_int(f, "failovers", a->failovers)) < 0 ||
-        (ret = field_seconds(f, "backup_seconds", seconds(a, a->backup_frames))) < 0)
+        (ret = event_field_seconds(f, "backup_seconds", seconds(a, a->backup_frames))) < 0)
         return ret;
-    return field_seconds(f, "slate_seconds", seconds(a, a->slate_frames + (a->program.source ? 0 : frames)));
+    return event_field_seconds(f, "slate_seconds", seconds(a, a->slate_frames + (a->program.source ? 0 : frames)));
 }
 
 void asrun_end(AsRun *a, int64_t end_frame)
@@ -106,7 +99,7 @@ void asrun_end(AsRun *a, int64_t end_frame)
     /* whoever follows the events (a webhook, the API) gets the line too */
     if (event_field_str(&end, "title", a->program.title) >= 0 &&
         event_field_int(&end, "frame", end_frame) >= 0 &&
-        field_seconds(&end, "duration_seconds", seconds(a, end_frame - a->start_frame)) >= 0 &&
+        event_field_seconds(&end, "duration_seconds", seconds(a, end_frame - a->start_frame)) >= 0 &&
         buf_append(&end, "", 1) >= 0)
         event_emit(a->channel, EVENT_PROGRAM_END, (const char *)end.data);
     event_emit(a->channel, EVENT_ASRUN, (const char *)fields.data);

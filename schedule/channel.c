@@ -55,6 +55,8 @@ typedef struct CueInfo {
     unsigned flags;
     int64_t entry_start;      /* where the timeline starts the entry (start is where it was
                                * joined): what names a break (break_event_id) */
+    int64_t frame;            /* the frame it was cued for (it may air a frame later) */
+    int announced;            /* a break the packager was told of at the cue, from `frame` */
 } CueInfo;
 
 /* The ad break on air, from the playout's events. */
@@ -209,6 +211,13 @@ static int open_input(Channel *ch, int index, int64_t offset_us, int64_t cue_wal
     return playout_input_start(in, &sc, source_live(src));
 }
 
+/* A source that starts where it is joined (a file): one opened ahead of time
+ * airs from its start, only right for an entry that starts there. */
+static int source_seeks(const ConfSource *src)
+{
+    return src->kind == CONF_SOURCE_FILE;
+}
+
 static int open_backup(Channel *ch, int index, int64_t cue_wall, PlayoutInput **in)
 {
     const ConfSource *src = &ch->conf->sources[index];
@@ -245,7 +254,8 @@ static int open_slate(Channel *ch, PlayoutInput **in)
 /* A segment starts at frame, in every rendition: where an ad break goes out
  * or returns. The frame is cued ahead of the encoders, so they have not
  * reached it; should they have, the marks say a time a segment does not
- * start at, which is said here. With ctl. */
+ * start at, which is said here. With ctl (a cue) or lock (the playout's
+ * events); the grid's splices have their own lock. */
 static void splice_at(Channel *ch, int64_t frame)
 {
     int ret;
@@ -281,7 +291,7 @@ static int cue_entry(Channel *ch, const ScheduleEntry *e)
     int64_t frame = air_clock_frame_at(&ch->clock, start), wall = air_clock_time(&ch->clock, frame);
     PlayoutInput *primary = NULL, *backup = NULL;
     AsRunProgram *cue;
-    int id = ch->next_cue_id++, ret;
+    int id = ch->next_cue_id++, ret, announced = 0;
 
     /* an ad break starts and ends on segment starts; so does what cuts one short */
     if (e->flags & SCHEDULE_BREAK) {
@@ -298,6 +308,7 @@ static int cue_entry(Channel *ch, const ScheduleEntry *e)
         break_name(ch, e->item, event_id, name, sizeof(name));
         ret = packager_break(graph_packager(ch->graph), &(PackagerBreak){ .event_id = event_id, .id = name,
                              .start_frame = frame, .planned_frames = end != INT64_MAX ? end - frame : 0 });
+        announced = ret >= 0;
         if (ret < 0 && ret != AVERROR(EEXIST))
             log_msg(LOG_WARN, ch->id, STAGE, "ad break %s cannot be marked: %s", name, ERRSTR(ret));
     } else if (frame <= ch->break_cued_end) {
@@ -307,7 +318,8 @@ static int cue_entry(Channel *ch, const ScheduleEntry *e)
         ch->break_cued_end = frame;
     }
 
-    if (e->source >= 0 && e->source == ch->pre_source && start == e->start && !e->offset) {
+    if (e->source >= 0 && e->source == ch->pre_source &&
+        ((start == e->start && !e->offset) || !source_seeks(&ch->conf->sources[e->source]))) {
         /* opened by the operator's call, and decoding already */
         primary = ch->pre_primary;
         backup = ch->pre_backup;
@@ -332,7 +344,7 @@ static int cue_entry(Channel *ch, const ScheduleEntry *e)
     cue->planned_us = e->item >= 0 ? ch->conf->schedule.items[e->item].duration : e->end - e->start;
     cue->source = e->source >= 0 ? ch->conf->sources[e->source].name : NULL;
     snprintf(cue->title, sizeof(cue->title), "%s", e->title ? e->title : ch->conf->slate.text);
-    ch->info[id % MAX_CUES] = (CueInfo){ start, e->end, e->item, e->source, e->flags, e->start };
+    ch->info[id % MAX_CUES] = (CueInfo){ start, e->end, e->item, e->source, e->flags, e->start, frame, announced };
     pthread_mutex_unlock(&ch->lock);
     return playout_cue(ch->playout, frame, id,
                        primary, backup, e->source >= 0 ? ch->conf->sources[e->source].timeout : 0);
@@ -430,7 +442,7 @@ static void break_fields(const Channel *ch, const BreakOnAir *b, Buf *f)
     event_field_str(f, "origin", b->origin);
     if (b->input_event_id >= 0)
         event_field_int(f, "input_event_id", b->input_event_id);
-    event_field_num(f, "planned_duration", frames_seconds(ch, b->planned_frames));
+    event_field_seconds(f, "planned_duration", frames_seconds(ch, b->planned_frames));
 }
 
 /* The break on air returns at frame: the packager's cue in, the as-run
@@ -454,7 +466,7 @@ static void break_return(Channel *ch, int64_t frame)
     event_field_str(&f, "actual_start", actual);
     event_field_int(&f, "start_frame", b->start_frame);
     event_field_int(&f, "end_frame", frame);
-    event_field_num(&f, "duration", frames_seconds(ch, frames));
+    event_field_seconds(&f, "duration", frames_seconds(ch, frames));
     asrun_note(ch->asrun, EVENT_BREAK_END, (const char *)f.data);
     event_emit(ch->id, EVENT_BREAK_END, (const char *)f.data);
     log_msg(LOG_INFO, ch->id, STAGE, "ad break %s returns (frame %" PRId64 ")", b->id, frame);
@@ -506,6 +518,44 @@ static void break_start(Channel *ch, const CueInfo *info, int64_t frame)
                        .input_event_id = -1 };
     break_name(ch, info->item, b->event_id, b->id, sizeof(b->id));
     break_out(ch);
+}
+
+/* The first frame of a restart: a break the packager still holds out that
+ * no entry brought back (those of the schedule and the API come back with
+ * their entries) was the input's. It stays out as the input's, to return
+ * with the input's next return cue, at its planned end on the output's
+ * clock (the input reconnected: its clock is another), or when the program
+ * changes. Under lock. */
+static void break_adopt(Channel *ch, int64_t frame)
+{
+    BreakOnAir *b = &ch->brk;
+    PackagerBreak known;
+    int64_t start_us;
+    int ret;
+
+    if (packager_break_out_at(graph_packager(ch->graph), frame, &known, b->id, sizeof(b->id), &start_us) < 0)
+        return;
+    b->out = 1;
+    b->event_id = known.event_id;
+    b->origin = "input";
+    b->scheduled_us = b->start_us = start_us;
+    b->start_frame = known.start_frame;
+    b->planned_frames = known.planned_frames;
+    b->input_event_id = -1;   /* the input's cue is not kept */
+    b->auto_end = 0;
+    if (b->planned_frames && b->start_frame + b->planned_frames <= frame) {
+        splice_at(ch, frame);
+        break_return(ch, frame);
+        return;
+    }
+    log_msg(LOG_NOTICE, ch->id, STAGE, "ad break %s was out when the channel stopped; it returns with the "
+            "input's next return cue%s", b->id, b->planned_frames ? " or at its planned end" : "");
+    if (b->planned_frames) {
+        b->auto_end = b->start_frame + b->planned_frames;
+        if ((ret = playout_mark(ch->playout, b->auto_end, 0)) < 0)
+            log_msg(LOG_WARN, ch->id, STAGE, "ad break %s cannot return by itself (%s): it waits for the "
+                    "input's return", b->id, ERRSTR(ret));
+    }
 }
 
 static int is_input_break(const BreakOnAir *b)
@@ -614,6 +664,7 @@ static void on_event(void *opaque, const PlayoutEvent *ev)
 {
     Channel *ch = opaque;
     Buf f = { 0 };
+    int ret;
 
     pthread_mutex_lock(&ch->lock);
     switch (ev->type) {
@@ -623,15 +674,23 @@ static void on_event(void *opaque, const PlayoutEvent *ev)
         char when[40];
         /* a break ends where something else starts (back to back: the next
          * break), and starts where its cue goes on air: on a segment start
-         * made here too, before the encoders reach the frame. One cued for
-         * a frame the playout had begun airs a frame later than cued: the
-         * cut follows what airs (an input's break has no cue time at all) */
+         * made at the cue, before the encoders reach the frame. A cue for a
+         * frame the playout had begun airs a frame later than cued: the cut
+         * follows what airs, its segment start moved there, but for a break
+         * the playlists announced at the cued frame (the picture changes a
+         * frame after the marks) */
+        int64_t cut = info->announced ? info->frame : ev->frame;
+        if (cut != info->frame && (ret = grid_splices_remove(&ch->grid, info->frame)) < 0)
+            log_msg(LOG_WARN, ch->id, STAGE, "frame %" PRId64 " starts a segment for a cut that aired a frame "
+                    "later (%s)", info->frame, ERRSTR(ret));
         if (ch->brk.out || (info->flags & SCHEDULE_BREAK))
-            splice_at(ch, ev->frame);
+            splice_at(ch, cut);
         if (ch->brk.out && (!(info->flags & SCHEDULE_BREAK) || break_event_id(info->entry_start) != ch->brk.event_id))
-            break_return(ch, ev->frame);
+            break_return(ch, cut);
         if ((info->flags & SCHEDULE_BREAK) && !ch->brk.out)
-            break_start(ch, info, ev->frame);
+            break_start(ch, info, cut);
+        if (ch->on_air_cue < 0 && !ch->brk.out)
+            break_adopt(ch, ev->frame);
         asrun_program(ch->asrun, p, ev->frame);
         packager_program(graph_packager(ch->graph), p->title, ev->frame, p->planned_us);
         log_msg(LOG_INFO, ch->id, STAGE, "on air: %s (frame %" PRId64 ")", p->title, ev->frame);
@@ -1130,7 +1189,16 @@ static int end_entry_now(Channel *ch, const char *action, int break_only, char *
         goto end;
     }
     if ((over = overlay_at(ch, wall, -2))) {
-        /* a take or a held slate: it ends, the timeline as it stands resumes */
+        /* a take, a held slate or the API's break: it ends, the timeline as
+         * it stands resumes, its source opened first (preopen) */
+        int64_t end = over->end;
+        ScheduleEntry under;
+        char ignored[256];
+        over->end = wall;
+        if (entry_at(ch, wall, &under, ignored, sizeof(ignored)) >= 0 && under.source >= 0 &&
+            !source_seeks(&ch->conf->sources[under.source]))
+            preopen(ch, under.source);
+        over->end = end;
         frame = change_frame(ch, &wall);
         over->end = wall;
     } else if (e.item < 0) {
@@ -1213,7 +1281,7 @@ int channel_break(Channel *ch, int64_t duration_us, const char *source, int64_t 
         goto end;
     if ((ret = add_edit(ch, &brk, err, size)) < 0)
         goto end;
-    event_field_num(&fields, "duration_seconds", duration_us / 1e6);
+    event_field_seconds(&fields, "duration_seconds", duration_us / 1e6);
     if (source)
         event_field_str(&fields, "source", source);
     if (at_us > 0)
@@ -1244,7 +1312,7 @@ int channel_hold_slate(Channel *ch, int64_t duration_us, char *err, size_t size)
     if ((ret = add_edit(ch, &hold, err, size)) < 0)
         goto end;
     if (duration_us)
-        event_field_num(&fields, "duration_seconds", duration_us / 1e6);
+        event_field_seconds(&fields, "duration_seconds", duration_us / 1e6);
     ret = apply_change(ch, "slate", frame, wall, &fields);
 end:
     pthread_mutex_unlock(&ch->ctl);
@@ -1308,7 +1376,7 @@ int channel_take(Channel *ch, const char *source, int64_t duration_us, char *err
         goto end;
     event_field_str(&fields, "source", source);
     if (duration_us)
-        event_field_num(&fields, "duration_seconds", duration_us / 1e6);
+        event_field_seconds(&fields, "duration_seconds", duration_us / 1e6);
     ret = apply_change(ch, "take", frame, wall, &fields);
 end:
     pthread_mutex_unlock(&ch->ctl);
@@ -1372,7 +1440,7 @@ int channel_extend(Channel *ch, int64_t by_us, char *err, size_t size)
             goto end;
         set_on_air_end(ch, anchor.end, anchor.end - e.start + e.offset);
     }
-    event_field_num(&fields, "by_seconds", by_us / 1e6);
+    event_field_seconds(&fields, "by_seconds", by_us / 1e6);
     ret = apply_change(ch, "extend", frame, wall, &fields);
 end:
     pthread_mutex_unlock(&ch->ctl);
@@ -1778,7 +1846,7 @@ static void watch_lateness(Channel *ch)
 
     if (late > 0 && !ch->late) {
         Buf f = { 0 };
-        event_field_num(&f, "late_seconds", late / 1e6);
+        event_field_seconds(&f, "late_seconds", late / 1e6);
         event_emit(ch->id, EVENT_LATE, (const char *)f.data);
         log_msg(LOG_WARN, ch->id, STAGE, "no segment published for %.1f s",
                 (late + ch->grid.segment_us) / 1e6);

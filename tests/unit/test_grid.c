@@ -67,6 +67,13 @@ static void check_splices(void)
     CHECK_EQ_INT(grid_splices_add(&g, 301), AVERROR(EAGAIN));
     CHECK_EQ_INT(grid_splices_add(&g, 290), AVERROR(EAGAIN));
     CHECK_EQ_INT(grid_splices_add(&g, 333), 0);
+    /* a cut that went on air a frame later: moved, before the encoders reach it */
+    CHECK_EQ_INT(grid_splices_add(&g, 310), 0);
+    CHECK_EQ_INT(grid_splices_remove(&g, 310), 0);
+    CHECK(!grid_is_boundary(&g, 310));
+    CHECK_EQ_INT(grid_splices_remove(&g, 311), 0);   /* none there */
+    CHECK_EQ_INT(grid_splices_remove(&g, 207), AVERROR(EAGAIN));
+    CHECK(grid_is_boundary(&g, 207));
     CHECK_EQ_INT(grid_encode_keyframe(&g, 333), 1);
     check_numbering(&g, 0, 1200);
     /* a restart: segment 40 starts at 333 (wherever the splices before were) */
