@@ -77,31 +77,42 @@ RUNG = '%dx%d' % (R.W, R.H)
 BROWSER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'browser')
 
 
+COLOUR_SOURCES = ('  red: { file: red.mp4, loop: true }\n  green: { file: green.mp4, loop: true }\n'
+                  '  blue: { file: blue.mp4, loop: true }\n')
+
+
 def write_conf(wd, formats, markers='daterange'):
-    conf = os.path.join(wd, 'channel.yaml')
-    with open(conf, 'w') as f:
-        f.write('channel: test\n'
-                'video: { width: %d, height: %d, fps: %d }\n'
-                'ladder: [ "%dx%d@400k" ]\n'
-                'encoder: { backend: x264, preset: ultrafast }\n'
-                'slate: { text: "", color: "%s" }\n'
-                'sources:\n'
-                '  red: { file: red.mp4, loop: true }\n'
-                '  green: { file: green.mp4, loop: true }\n'
-                '  blue: { file: blue.mp4, loop: true }\n'
-                'schedule:\n  loop: false\n  items:\n'
-                '    - { source: red, duration: 5400ms, title: Red }\n'
-                '    - { break: 3s, source: green, id: brk-1 }\n'
-                '    - { source: blue, duration: 1h, title: Blue }\n'
-                'output: { dir: out, segment: 1s, window: 40, formats: [%s], ad_markers: [%s] }\n'
-                % (R.W, R.H, FPS, R.W, R.H, R.SLATE, formats, markers))
-    return conf
+    return R.write_conf(wd, COLOUR_SOURCES, '    - { source: red, duration: 5400ms, title: Red }\n'
+                        '    - { break: 3s, source: green, id: brk-1 }\n'
+                        '    - { source: blue, duration: 1h, title: Blue }\n',
+                        output=', formats: [%s], ad_markers: [%s]' % (formats, markers))
 
 
 def decode(hexcue):
     exe = os.environ.get('SCTE35_DECODE') or os.path.join(J.REPO, 'build', 'tests', 'integration',
                                                           'scte35_decode')
     return json.loads(J.must([exe, hexcue], timeout=30).stdout)
+
+
+def check_cues(fails, rec, out_tag, in_tag, starts, out):
+    """The out and in cues (SCTE35-OUT/-IN of the break's DATERANGEs; None: not
+    checked) of as-run record rec: splice_inserts of its event id, valid CRC,
+    at the PTS of the segment that starts on its first and its return frame
+    (starts: frame -> segment of the rung)."""
+    for frame, tag, key, flag in ((rec['start_frame'], out_tag, 'SCTE35-OUT', True),
+                                  (rec['end_frame'], in_tag, 'SCTE35-IN', False)):
+        if tag is None:
+            continue
+        cue = decode(tag[key])
+        seg = starts.get(frame)
+        if not seg:
+            fails.append('%s: no segment starts on frame %d' % (rec['id'], frame))
+            continue
+        pts = first_video_pts([os.path.join(out, RUNG, seg)])
+        if not cue['crc_ok'] or cue['command'] != 5 or cue.get('event_id') != rec['splice_event_id'] or \
+                cue.get('out_of_network') != flag or cue.get('pts_time') != pts % (1 << 33):
+            fails.append('%s: cue %s, expected a splice_insert of event %s, out %s at PTS %s (%s, frame %d)'
+                         % (rec['id'], cue, rec['splice_event_id'], flag, pts, seg, frame))
 
 
 def attrs(tag):
@@ -434,18 +445,7 @@ def case_api():
                     abs(float(i['DURATION']) - rec['duration']) > 0.001:
                 fails.append('%s: PLANNED-DURATION %s DURATION %s, expected %s and %s'
                              % (rec['id'], o['PLANNED-DURATION'], i['DURATION'], planned, rec['duration']))
-            for frame, hexcue, flag in ((rec['start_frame'], o['SCTE35-OUT'], True),
-                                        (rec['end_frame'], i['SCTE35-IN'], False)):
-                cue = decode(hexcue)
-                seg = starts.get(frame)
-                if not seg:
-                    fails.append('%s: no segment starts on frame %d' % (rec['id'], frame))
-                    continue
-                pts = first_video_pts([os.path.join(out, RUNG, seg)])
-                if cue.get('event_id') != rec['splice_event_id'] or cue.get('out_of_network') != flag or \
-                        cue.get('pts_time') != pts % (1 << 33):
-                    fails.append('%s: cue %s, expected event %s out %s at PTS %s (%s)'
-                                 % (rec['id'], cue, rec['splice_event_id'], flag, pts, seg))
+            check_cues(fails, rec, o, i, starts, out)
         return R.finish_case('break-api', wd, fails, info)
 
 
@@ -454,20 +454,9 @@ def case_restart():
         fails, info = [], []
         for name, colour in (('red', 'red'), ('green', 'lime'), ('blue', 'blue')):
             R.make_clip(wd.path, name, colour, None, 6)
-        conf = os.path.join(wd.path, 'channel.yaml')
-        with open(conf, 'w') as f:
-            f.write('channel: test\n'
-                    'video: { width: %d, height: %d, fps: %d }\n'
-                    'ladder: [ "%dx%d@400k" ]\n'
-                    'encoder: { backend: x264, preset: ultrafast }\n'
-                    'slate: { text: "", color: "%s" }\n'
-                    'sources:\n  red: { file: red.mp4, loop: true }\n  green: { file: green.mp4, loop: true }\n'
-                    '  blue: { file: blue.mp4, loop: true }\n'
-                    'schedule:\n  loop: false\n  items:\n'
-                    '    - { source: red, duration: 4s, title: Red }\n'
-                    '    - { break: 8s, source: green, id: brk-r }\n'
-                    '    - { source: blue, duration: 1h, title: Blue }\n'
-                    'output: { dir: out, segment: 1s, window: 60 }\n' % (R.W, R.H, FPS, R.W, R.H, R.SLATE))
+        conf = R.write_conf(wd.path, COLOUR_SOURCES, '    - { source: red, duration: 4s, title: Red }\n'
+                            '    - { break: 8s, source: green, id: brk-r }\n'
+                            '    - { source: blue, duration: 1h, title: Blue }\n', window=60)
         out = os.path.join(wd.path, 'out')
         p = R.start_onair(conf)
         time.sleep(8)
@@ -758,17 +747,7 @@ def case_input():
                 fails.append('%s: PLANNED-DURATION %s, expected %s' % (rec['id'], o.get('PLANNED-DURATION'), planned))
             if abs(float(i.get('DURATION', 0)) - duration) > 0.001:
                 fails.append('%s: DURATION %s, expected %s' % (rec['id'], i.get('DURATION'), duration))
-            for frame, hexcue, flag in ((start, o['SCTE35-OUT'], True), (end, i['SCTE35-IN'], False)):
-                cue = decode(hexcue)
-                seg = starts.get(frame)
-                if not seg:
-                    fails.append('%s: no segment starts on frame %d' % (rec['id'], frame))
-                    continue
-                pts = first_video_pts([os.path.join(out, RUNG, seg)])
-                if not cue['crc_ok'] or cue['command'] != 5 or cue.get('event_id') != rec['splice_event_id'] or \
-                        cue.get('out_of_network') != flag or cue.get('pts_time') != pts % (1 << 33):
-                    fails.append('%s: cue %s, expected a splice_insert of event %s, out %s at PTS %s (%s)'
-                                 % (rec['id'], cue, rec['splice_event_id'], flag, pts, seg))
+            check_cues(fails, rec, o, i, starts, out)
         return R.finish_case('break-input', wd, fails, info)
 
 
@@ -831,14 +810,7 @@ def case_input_restart():
             if not o or not i:
                 fails.append('%s: out %s, in %s: expected both' % (rec['id'], o, i))
                 continue
-            cue = decode(i['SCTE35-IN'])
-            seg = starts.get(rec['end_frame'])
-            pts = first_video_pts([os.path.join(out, RUNG, seg)]) if seg else None
-            if not cue['crc_ok'] or cue.get('event_id') != rec['splice_event_id'] or cue.get('out_of_network') or \
-                    pts is None or cue.get('pts_time') != pts % (1 << 33):
-                fails.append('%s: cue in %s, expected a return of event %s at the PTS of the segment starting on '
-                             'frame %d (%s, PTS %s)' % (rec['id'], cue, rec['splice_event_id'], rec['end_frame'],
-                                                        seg, pts))
+            check_cues(fails, rec, None, i, starts, out)
         return R.finish_case('break-input-restart', wd, fails, info)
 
 

@@ -47,7 +47,8 @@ def make_clip(directory, name, colour, tone, seconds):
     return path
 
 
-def write_conf(directory, sources, items, extra='', window=40, loop=False):
+def write_conf(directory, sources, items, extra='', window=40, loop=False, output=''):
+    """channel.yaml of a test channel; output: more keys of `output` (', formats: [hls]')."""
     conf = os.path.join(directory, 'channel.yaml')
     with open(conf, 'w') as f:
         f.write('channel: test\n'
@@ -57,8 +58,8 @@ def write_conf(directory, sources, items, extra='', window=40, loop=False):
                 'slate: { text: "", color: "%s" }\n'
                 'sources:\n%s'
                 'schedule:\n  loop: %s\n  items:\n%s'
-                'output: { dir: out, segment: 1s, window: %d }\n%s'
-                % (W, H, FPS, W, H, SLATE, sources, 'true' if loop else 'false', items, window, extra))
+                'output: { dir: out, segment: 1s, window: %d%s }\n%s'
+                % (W, H, FPS, W, H, SLATE, sources, 'true' if loop else 'false', items, window, output, extra))
     return conf
 
 
