@@ -195,6 +195,9 @@ int fmp4_add_emsg(Buf *seg, const uint8_t *message, size_t size, uint32_t timesc
 #define LIVE_BREAKS_LISTED 32
 int live_breaks(const Packager *pk, int64_t from_us, int64_t to_us, int64_t timescale, PlaylistAdBreak *out,
                 int max);
+/* Whether a known break goes out or comes back (planned or as it did) at
+ * frame. Takes pk->lock. */
+int live_break_edge(Packager *pk, int64_t frame);
 int live_init(Packager *pk);
 int live_start(Packager *pk);
 int live_segment_closed(Packager *pk, Rendition *r, int64_t start_frame);

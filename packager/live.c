@@ -275,6 +275,23 @@ int packager_break_out_at(Packager *pk, int64_t frame, PackagerBreak *out, char 
     return ret;
 }
 
+int live_break_edge(Packager *pk, int64_t frame)
+{
+    int edge = 0;
+
+    pthread_mutex_lock(&pk->lock);
+    for (int i = 0; i < pk->nbreaks && !edge; i++) {
+        const LiveBreak *b = &pk->breaks[i];
+        /* one still out returns where it is planned to; one cut short
+         * returns on a splice, which the grid knows (splice_edge) */
+        int64_t end = b->end_frame >= 0 ? b->end_frame :
+                      b->planned_frames > 0 ? b->start_frame + b->planned_frames : -1;
+        edge = frame == b->start_frame || frame == end;
+    }
+    pthread_mutex_unlock(&pk->lock);
+    return edge;
+}
+
 /* Breaks that ended before `frame` are forgotten. With lock. */
 static void forget_breaks(Packager *pk, int64_t frame)
 {

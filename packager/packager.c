@@ -422,6 +422,34 @@ static int start_segment_at(const Packager *pk, Rendition *r, int64_t frame)
     return 0;
 }
 
+/* Whether a segment starting at frame is a splice: an ad break's out or
+ * return. The grid knows those it added (frames that are no regular
+ * boundary); a break may also go out on a regular boundary, which only the
+ * break itself says. */
+static int splice_edge(Packager *pk, int64_t frame)
+{
+    SegmentGrid regular = pk->cfg.grid;
+
+    regular.splices = NULL;
+    return !grid_is_boundary(&regular, frame) || (pk->cfg.live && live_break_edge(pk, frame));
+}
+
+/* Whether the audio packet a goes into the open piece of r, which ends at
+ * frame next: one that starts before next does, save one that straddles a
+ * splice. That one goes into the segment after it, so that the segment
+ * before a break (or the break's last) has no audio past its picture: a
+ * player that starts an interstitial at the break (hls.js) takes the later
+ * of the two ends as the segment's end and waits there for media it never
+ * loads. A gap of less than an audio frame before the cut is what remains. */
+static int audio_in_piece(Packager *pk, const Rendition *r, const AVPacket *a, int64_t next)
+{
+    if (!before_frame(pk, a, next))
+        return 0;
+    if (av_compare_ts(a->pts + a->duration, a->time_base, next, pk->vtb) <= 0)
+        return 1;
+    return next != grid_segment_start(&pk->cfg.grid, r->seg + 1) || !splice_edge(pk, next);
+}
+
 static int pump_ts(Packager *pk, Rendition *r)
 {
     int ret;
@@ -434,15 +462,18 @@ static int pump_ts(Packager *pk, Rendition *r)
 
         if (v) {
             if (c != CUT_NONE) {
-                /* the open piece takes every audio packet before the boundary */
-                if (a && before_frame(pk, a, next)) {
+                /* the open piece takes its audio before the boundary */
+                if (a && audio_in_piece(pk, r, a, next)) {
                     ret = mux_packet(pk, r, fifo_pop(r->aq), r->ast);
                 } else if (a || audio_done) {
-                    ret = cut(pk, r, c);
+                    /* the next segment is numbered now: audio that
+                     * straddled a splice may open it before its picture */
+                    if ((ret = cut(pk, r, c)) >= 0)
+                        start_segment_at(pk, r, v->pts);
                 } else {
                     return 0;   /* wait for audio */
                 }
-            } else if (a && before_frame(pk, a, next) &&
+            } else if (a && audio_in_piece(pk, r, a, next) &&
                        av_compare_ts(a->dts, a->time_base, v->dts, v->time_base) <= 0) {
                 ret = mux_packet(pk, r, fifo_pop(r->aq), r->ast);
             } else if (a || audio_done) {
