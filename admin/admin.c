@@ -57,6 +57,8 @@
  * (proxies that time out idle reads count bytes, not events), and how long
  * it waits at a time for the next event (what bounds admin_free). */
 #define STREAM_PING_US (15 * 1000000LL)
+/* A stream whose client read nothing this long is closed. */
+#define STREAM_IDLE_MAX_US (3 * STREAM_PING_US)
 #define STREAM_SLICE_US (250 * 1000LL)
 #define STREAM_BLOCK (EVENT_JSON_MAX + 64)
 #define SCHEDULE_HOURS_DEFAULT 6
@@ -646,6 +648,9 @@ static enum MHD_Result answer_events(Admin *a, struct MHD_Connection *c)
         MHD_destroy_response(r);
         return MHD_NO;
     }
+    /* the listener's idle timeout (ADMIN_TIMEOUT_S) would race the
+     * keep-alive: a stream is idle up to STREAM_PING_US by design */
+    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned int)(STREAM_IDLE_MAX_US / 1000000));
     return respond(c, MHD_HTTP_OK, r, CONTENT_TYPE_EVENT_STREAM, 1);
 }
 

@@ -29,8 +29,12 @@ Cases:
                       EXT-X-DATERANGE to a region whose schemeIdUri is its CLASS, or
                       "com.apple.quicktime.HLS" without one (lib/hls/hls_parser.js,
                       processDateRangeTags_): the region "brk-2" with that scheme, the
-                      break's start and 3 s, SCTE35-OUT among its values. Both played
-                      across their break (colours, no error, no rebuffering).
+                      break's start and 3 s, SCTE35-OUT among its values. The return's
+                      DATERANGE (same ID, start and length, SCTE35-IN) is no second
+                      region: Shaka's region timeline keeps one per ID, start and end
+                      (RFC 8216 lets a later tag of an ID add attributes), so its
+                      SCTE35-IN must come as a 'metadata' event of that range. Both
+                      played across their break (colours, no error, no rebuffering).
   hlsjs-interstitial  HLS with `interstitials: { asset_list: URL }` where URL is this
                       test's own server: its asset list names one ad, a 3 s yellow VOD
                       made with `onair transcode`. hls.js (its interstitials controller)
@@ -452,9 +456,10 @@ def case_shaka_breaks():
         if recs.get('hls') and 'brk-2' in brks:
             s, e, _ = brks['brk-2']
             text = open(os.path.join(ch.out, RUNG, 'index.m3u8')).read()
-            out_hex = next((d['SCTE35-OUT'] for d in dateranges(text)
-                            if d.get('ID') == 'brk-2' and 'SCTE35-OUT' in d), None)
-            fails += shaka_hls_failures(recs['hls'], s, e, out_hex, info)
+            mine = [d for d in dateranges(text) if d.get('ID') == 'brk-2']
+            out_hex = next((d['SCTE35-OUT'] for d in mine if 'SCTE35-OUT' in d), None)
+            in_hex = next((d['SCTE35-IN'] for d in mine if 'SCTE35-IN' in d), None)
+            fails += shaka_hls_failures(recs['hls'], s, e, out_hex, in_hex, info)
             fails += playback_failures(recs['hls'], s, e, 'blue', 'green', 'blue', 'Shaka (HLS)')
         rc = J.report('browser shaka-breaks', fails, info, keep=wd.path)
         wd.ok = rc == 0
@@ -484,7 +489,7 @@ def shaka_dash_failures(rec, start, end, event_id, info):
     return fails
 
 
-def shaka_hls_failures(rec, start, end, out_hex, info):
+def shaka_hls_failures(rec, start, end, out_hex, in_hex, info):
     regions = rec.get('regions') or []
     info.append('Shaka %s HLS regions: %s' % (rec.get('version'), [
         dict(region_summary(r), keys=[v['key'] for v in r['values']]) for r in regions]))
@@ -507,6 +512,12 @@ def shaka_hls_failures(rec, start, end, out_hex, info):
     if abs((r['endTime'] - r['startTime']) - (end - start)) > 0.002:
         fails.append('Shaka\'s HLS region brk-2 lasts %.3f s, the break %.3f s'
                      % (r['endTime'] - r['startTime'], end - start))
+    back = [m for m in rec.get('metadata') or [] if (m.get('payload') or {}).get('key') == 'SCTE35-IN']
+    info.append('Shaka\'s SCTE35-IN metadata: %s' % back)
+    if not in_hex or not any(m['payload']['data'] == in_hex and abs(m['startTime'] - r['startTime']) < 0.002
+                             for m in back):
+        fails.append('Shaka gave no metadata event with the return\'s SCTE35-IN %s at the region\'s start: %s'
+                     % (in_hex, back))
     return fails
 
 

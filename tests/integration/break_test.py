@@ -131,6 +131,17 @@ def first_video_pts(paths):
     return min(int(p['pts']) for p in pk) if pk else None
 
 
+AAC_FRAME_TICKS = 1024 * 90000 // 48000
+
+
+def audio_span(path):
+    """(first pts, last pts + duration) of a TS segment's audio, 90 kHz (ffprobe)."""
+    r = J.must(['ffprobe', '-v', 'error', '-f', 'mpegts', '-select_streams', 'a:0', '-show_packets', '-of', 'json',
+                path])
+    pk = json.loads(r.stdout)['packets']
+    return (min(int(p['pts']) for p in pk), max(int(p['pts']) + int(p['duration']) for p in pk)) if pk else None
+
+
 def ts_cues(path):
     """The data of the scte_35 stream's packets of a TS segment (ffprobe), as hex."""
     r = J.must(['ffprobe', '-v', 'error', '-f', 'mpegts', '-show_streams', '-show_packets', '-show_data', '-of',
@@ -285,6 +296,20 @@ def case_ts():
                 if cue.get('pts_time') != pts % (1 << 33):
                     fails.append('cue %s: splice_time %s, but %s starts at PTS %s'
                                  % (name, cue.get('pts_time'), seg, pts))
+                # no audio past the cut in the segment before it (an AAC frame that
+                # straddles it opens this one): a player (hls.js) starts an
+                # interstitial at the later end of the two
+                names = [sg[0] for sg in segs]
+                if seg in names and names.index(seg) > 0:
+                    before = audio_span(os.path.join(out, RUNG, names[names.index(seg) - 1]))
+                    after = audio_span(path)
+                    info.append('%s: audio of the segment before ends at %s, its own starts at %s, picture at %s'
+                                % (seg, before and before[1], after and after[0], pts))
+                    if not before or not after or not pts - AAC_FRAME_TICKS < before[1] <= pts or \
+                            after[0] != before[1]:
+                        fails.append('the cut %s at PTS %s: the audio before it ends at %s, after it starts at %s; '
+                                     'expected an end at or less than an AAC frame before the cut, and no gap'
+                                     % (name, pts, before and before[1], after and after[0]))
                 ids, cues = ts_cues(path)
                 info.append('%s: SCTE-35 streams %s, cues %s' % (seg, ids, cues))
                 if cues != [hexcue]:
