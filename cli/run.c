@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libavutil/avutil.h>
 #include <libavutil/log.h>
@@ -237,6 +238,8 @@ static void print_help(void)
            "                        port 0: any free port; none: off)\n"
            "  --admin-token-env NAME  the environment variable holding the token that API\n"
            "                        changes need (default " ADMIN_TOKEN_ENV_DEFAULT ")\n"
+           "  --instance NAME       this instance's name in an A/B pair (a channel's\n"
+           "                        `redundancy`; default: the host name)\n"
            "\n"
            "SIGHUP re-reads every CHANNEL.yaml, as POST /api/v1/reload does.\n"
            "\n"
@@ -259,6 +262,7 @@ int cmd_run(int argc, char **argv)
         { "for", required_argument, NULL, 'f' },
         { "admin", required_argument, NULL, 'A' },
         { "admin-token-env", required_argument, NULL, 'T' },
+        { "instance", required_argument, NULL, 'I' },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
         { "log-format", required_argument, NULL, 'L' },
@@ -275,6 +279,7 @@ int cmd_run(int argc, char **argv)
     RunState run = { .lock = PTHREAD_MUTEX_INITIALIZER, .servers = servers };
     Admin *admin = NULL;
     const char *admin_listen = ADMIN_LISTEN_DEFAULT, *token_env = ADMIN_TOKEN_ENV_DEFAULT;
+    char instance[128] = "";
     int nconf = 0, quiet = 0, verbose = 0, json = 0, c, status = EXIT_OK, started = 0;
     int64_t run_for = 0, t0;
     char err[256];
@@ -295,6 +300,12 @@ int cmd_run(int argc, char **argv)
             admin_listen = strcmp(optarg, "none") ? optarg : NULL;
             break;
         }
+        case 'I':
+            if (!optarg[0] || strlen(optarg) >= sizeof(instance) || strpbrk(optarg, "\"\\\r\n"))
+                return usage_error("run", "--instance: '%s' is not a name (printable, no quotes, at most %zu "
+                                   "characters)", optarg, sizeof(instance) - 1);
+            snprintf(instance, sizeof(instance), "%s", optarg);
+            break;
         case 'T':
             if (!optarg[0] || strchr(optarg, '='))
                 return usage_error("run", "--admin-token-env: '%s' is not a variable name", optarg);
@@ -317,6 +328,9 @@ int cmd_run(int argc, char **argv)
     }
     if (optind >= argc)
         return usage_error("run", "no CHANNEL.yaml given");
+    /* an A/B pair's instances tell each other apart by it */
+    if (!instance[0] && gethostname(instance, sizeof(instance) - 1) < 0)
+        instance[0] = 0;
     if (argc - optind > MAX_CHANNELS)
         return usage_error("run", "at most %d channels in one process", MAX_CHANNELS);
     log_setup(verbose ? LOG_INFO : quiet ? LOG_WARN : LOG_NOTICE, json);
@@ -366,7 +380,7 @@ int cmd_run(int argc, char **argv)
      * listener is bound before anything goes on air: an address in use
      * stops onair before it writes a segment */
     for (int i = 0; i < nconf; i++) {
-        ChannelOptions opt = { .cores = FFMAX(1, cpu_count() / nconf) };
+        ChannelOptions opt = { .cores = FFMAX(1, cpu_count() / nconf), .instance = instance };
         int ret;
         if (confs[i]->output.serve.listen) {
             ConfServer srv;

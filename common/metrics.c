@@ -62,6 +62,11 @@ const MetricDef metric_defs[METRIC_COUNT] = {
         "Time since the channel last published a segment.", { NULL }, 1 },
     [METRIC_AD_BREAKS] = { "onair_ad_breaks_total", METRIC_COUNTER,
         "Ad breaks that went on air (SCTE-35 out).", { NULL }, 1 },
+    [METRIC_LEADER] = { "onair_leader", METRIC_GAUGE,
+        "1 while this instance publishes the channel (an A/B pair's leader, or one alone), 0 as "
+        "the standby.", { NULL }, 1 },
+    [METRIC_TAKEOVERS] = { "onair_takeovers_total", METRIC_COUNTER,
+        "Times this instance took the channel over from another as the pair's leader.", { NULL }, 1 },
     [METRIC_AD_BREAK_SECONDS] = { "onair_ad_break_seconds_total", METRIC_COUNTER,
         "Time in ad breaks, counted as each returns.", { NULL }, 1 },
 };

@@ -58,6 +58,8 @@ typedef enum MetricId {
     METRIC_LAST_SEGMENT_AGE,
     METRIC_AD_BREAKS,
     METRIC_AD_BREAK_SECONDS,
+    METRIC_LEADER,
+    METRIC_TAKEOVERS,
     METRIC_COUNT
 } MetricId;
 
@@ -125,6 +127,8 @@ typedef void (*MetricVisit)(void *opaque, const MetricSample *s);
 #define EVENT_BREAK_END "break_end"
 #define EVENT_CHANNEL_UP "channel_up"
 #define EVENT_CHANNEL_DOWN "channel_down"
+#define EVENT_LEADER "leader"
+#define EVENT_STANDBY "standby"
 
 /* Emits one event. fields: more members of the object as a JSON fragment
  * that starts with a comma (",\"title\":\"News\""), or NULL. Thread safe;

@@ -497,6 +497,14 @@ void conf_check_events(Ctx *c, void *base, SectionState *st)
                 "receiver cannot tell that they come from onair", st->path);
 }
 
+void conf_check_redundancy(Ctx *c, void *base, SectionState *st)
+{
+    ConfRedundancy *r = base;
+
+    if (ok(st, "lease") && r->lease % US)
+        fail_at(c, val_mark(st, "lease"), "%s.lease: etcd's leases are whole seconds", st->path);
+}
+
 void conf_check_channel(Ctx *c, void *base, SectionState *st)
 {
     ChannelConf *conf = base;

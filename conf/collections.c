@@ -273,6 +273,67 @@ void conf_free_headers(ConfHeaders *h)
     h->count = 0;
 }
 
+void conf_free_urls(ConfUrls *u)
+{
+    for (int i = 0; i < u->count; i++)
+        free(u->urls[i]);
+    free(u->urls);
+    u->urls = NULL;
+    u->count = 0;
+}
+
+/* One URL, or a list of them: each read as an OT_URL of the same option. */
+void conf_read_urls(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfUrls *u)
+{
+    Option one = *o;
+    yaml_node_item_t *first = NULL, *last = NULL;
+    char path[200], err[256];
+    int bad = 0, count;
+
+    one.type = OT_URL;
+    conf_key_path(path, sizeof(path), st, o->key);
+    conf_free_urls(u);
+    if (n->type == YAML_SEQUENCE_NODE) {
+        first = n->data.sequence.items.start;
+        last = n->data.sequence.items.top;
+    } else if (n->type != YAML_SCALAR_NODE) {
+        fail_at(c, mark_of(n), "%s: expected a URL or a list of them, got %s", path, kind_name(n));
+        st->bad |= 1u << (o - st->sec->options);
+        return;
+    }
+    count = first ? (int)(last - first) : 1;
+    if (count < o->min || count > o->max) {
+        fail_at(c, mark_of(n), "%s: %d URL%s, expected %.0f to %.0f", path, count, count == 1 ? "" : "s",
+                o->min, o->max);
+        st->bad |= 1u << (o - st->sec->options);
+        return;
+    }
+    if (!(u->urls = calloc((size_t)count, sizeof(*u->urls)))) {
+        c->nomem = 1;
+        return;
+    }
+    for (int i = 0; i < count; i++) {
+        yaml_node_t *e = first ? node_at(c, first[i]) : n;
+        const char *text = e && e->type == YAML_SCALAR_NODE ? (const char *)e->data.scalar.value : NULL;
+        err[0] = 0;
+        if (!text || strlen(text) != e->data.scalar.length) {
+            fail_at(c, mark_of(e ? e : n), "%s[%d]: expected a URL, got %s", path, i + 1,
+                    e ? (text ? "a NUL character" : kind_name(e)) : "nothing");
+            bad = 1;
+            continue;
+        }
+        if (conf_parse_text(c, &one, text, &u->urls[u->count], err, sizeof(err)) < 0) {
+            if (err[0])
+                fail_at(c, mark_of(e), "%s[%d]: %s", path, i + 1, err);
+            bad = 1;
+            continue;
+        }
+        u->count++;
+    }
+    if (bad)
+        st->bad |= 1u << (o - st->sec->options);
+}
+
 void conf_read_headers(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfHeaders *h)
 {
     char path[200], err[256];

@@ -156,6 +156,7 @@ typedef struct ConfServe {
 
 #define CONF_PUSH_MAX 8         /* push targets per channel */
 #define CONF_HEADERS_MAX 32      /* extra headers per target */
+#define CONF_ETCD_MAX 9          /* members of an etcd cluster */
 
 typedef struct ConfHeaders {
     char **lines;            /* "Name: value" each */
@@ -215,6 +216,19 @@ typedef struct ConfEvents {
     char *secret_env;        /* the variable holding the HMAC key; NULL: unsigned */
 } ConfEvents;
 
+/* A list of URLs (one alone may be written bare). */
+typedef struct ConfUrls {
+    char **urls;
+    int count;
+} ConfUrls;
+
+/* redundancy: an A/B pair of instances agreeing through etcd
+ * (redundancy/redundancy.h); etcd.count 0: one instance alone. */
+typedef struct ConfRedundancy {
+    ConfUrls etcd;           /* client URLs of the etcd cluster */
+    int64_t lease;           /* µs, whole seconds */
+} ConfRedundancy;
+
 typedef struct ConfSchedule {
     int loop;                /* after the last item, start again from the first without at */
     ConfItem *items;         /* in file order */
@@ -243,6 +257,7 @@ typedef struct ChannelConf {
     ConfSchedule schedule;
     ConfOutput output;
     ConfEvents events;
+    ConfRedundancy redundancy;
 } ChannelConf;
 
 /* Loads and checks the channel at `path`. report receives every error and

@@ -76,6 +76,8 @@ typedef enum OptType {
     OT_SIZE,        /* int64_t bytes: 512M, 2G (powers of 1024) */
     OT_HEADERS,     /* ConfHeaders: a mapping Name: value, or a list of "Name: value" */
     OT_PUSH,        /* ConfOutput.push / nb_push: one mapping, or a list of them, per sub */
+    OT_URLS,        /* ConfUrls: a list of URLs, schemes as OT_URL (one alone may be written
+                     * bare); min..max of them */
     OT_CHOICES,     /* unsigned, bit i = choices[i]: a list of them (one alone may be
                      * written bare); OPT_ZERO allows an empty list; default "a, b" */
 } OptType;
@@ -191,6 +193,8 @@ void conf_read_push(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, C
 void conf_read_sources(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n);
 void conf_read_items(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfSchedule *sch);
 void conf_free_headers(ConfHeaders *h);
+void conf_read_urls(Ctx *c, SectionState *st, const Option *o, yaml_node_t *n, ConfUrls *u);
+void conf_free_urls(ConfUrls *u);
 
 /* ---- checks.c: each section's check, once its options are parsed ---- */
 
@@ -204,6 +208,7 @@ void conf_check_output(Ctx *c, void *base, SectionState *st);
 void conf_check_interstitials(Ctx *c, void *base, SectionState *st);
 void conf_check_push(Ctx *c, void *base, SectionState *st);
 void conf_check_events(Ctx *c, void *base, SectionState *st);
+void conf_check_redundancy(Ctx *c, void *base, SectionState *st);
 void conf_check_channel(Ctx *c, void *base, SectionState *st);
 
 /* ---- nodes ---- */

@@ -107,6 +107,9 @@ static void parse_value(Ctx *c, SectionState *st, int i, void *base)
     case OT_HEADERS:
         conf_read_headers(c, st, o, n, field);
         return;
+    case OT_URLS:
+        conf_read_urls(c, st, o, n, field);
+        return;
     case OT_PUSH:
         conf_read_push(c, st, o, n, base);
         return;
@@ -282,6 +285,8 @@ static void free_section(const Section *sec, void *base)
             free_section(o->sub, field);
         } else if (o->type == OT_HEADERS) {
             conf_free_headers(field);
+        } else if (o->type == OT_URLS) {
+            conf_free_urls(field);
         } else if (o->type == OT_PUSH) {
             for (int i = 0; i < CONF_PUSH_MAX; i++)
                 free_section(o->sub, (ConfPush *)field + i);

@@ -288,6 +288,18 @@ static const Option events_opts[] = {
 };
 static const Section events_sec = { "events", events_opts, conf_check_events };
 
+static const Option redundancy_opts[] = {
+    { "etcd", OT_URLS, F(ConfRedundancy, etcd), NULL, 1, CONF_ETCD_MAX, conf_push_schemes, NULL, OPT_REQUIRED,
+      "client URLs of the etcd cluster (3.4 or later) the instances agree through: one output "
+      "clock (the epoch key) and one publisher (the leader key, under a lease)" },
+    { "lease", OT_DURATION, F(ConfRedundancy, lease), "4s", 2 * US, 60 * US, NULL, NULL, 0,
+      "the leader's lease, whole seconds: a standby takes over within it when the leader dies; "
+      "a leader that cannot renew it stops publishing a quarter of it (0.5 s at least) before "
+      "it can expire" },
+    { .key = NULL },
+};
+static const Section redundancy_sec = { "redundancy", redundancy_opts, conf_check_redundancy };
+
 static const Option channel_opts[] = {
     { "version", OT_VERSION, F(ChannelConf, version), "1", NONE, NONE, NULL, NULL, 0,
       "schema version; this onair reads 1" },
@@ -316,6 +328,9 @@ static const Option channel_opts[] = {
     { "events", OT_SECTION, F(ChannelConf, events), NULL, NONE, NONE, NULL, &events_sec, 0,
       "send the channel's events to a webhook; not given: they go to the log and the admin API "
       "only" },
+    { "redundancy", OT_SECTION, F(ChannelConf, redundancy), NULL, NONE, NONE, NULL, &redundancy_sec, 0,
+      "run as an A/B pair: instances of this file on other machines (`onair run --instance "
+      "NAME`) keep one output clock and one publisher; not given: this instance alone" },
     { .key = NULL },
 };
 const Section conf_channel_sec = { "", channel_opts, conf_check_channel };

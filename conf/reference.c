@@ -40,6 +40,7 @@ static const char *type_name(const Option *o)
     case OT_ITEMS: return "list of items";
     case OT_SIZE: return "size";
     case OT_HEADERS: return "mapping or list";
+    case OT_URLS: return "URL or list of URLs";
     case OT_PUSH: return "mapping, or a list of them";
     case OT_CHOICES: return "list of";
     }
@@ -113,6 +114,9 @@ static void ref_range(Buf *b, const Option *o)
     case OT_FILE:
         buf_printf(b, "must exist");
         break;
+    case OT_URLS:
+        buf_printf(b, "%.0f – %.0f; ", o->min, o->max);
+        /* fall through */
     case OT_URL:
     case OT_BACKUP:
         buf_printf(b, "schemes: ");

@@ -27,6 +27,7 @@
 
 #include "asrun.h"
 #include "graph/graph.h"
+#include "redundancy/redundancy.h"
 
 #define STAGE "channel"
 #define SUPERVISOR_TICK_US 100000
@@ -43,6 +44,9 @@
 /* Edits that ended this long ago are forgotten. */
 #define EDIT_KEEP_US (3600LL * 1000000)
 #define EDITS_MAX 256
+/* An instance of an A/B pair waits this long for etcd's epoch at its start
+ * (it must not run on a clock of its own). */
+#define EPOCH_WAIT_US (30 * 1000000LL)
 /* An input's break with auto_return returns where the input's picture
  * reaches its end; this long past its planned end on the output's clock at
  * the latest (the input went off air or stalled). */
@@ -135,6 +139,7 @@ struct Channel {
     char playlist_url[300];
     int late;                 /* "late" was emitted; the supervisor's only */
     Webhook *webhook;         /* conf->events.url: the channel's events go there */
+    Redundancy *red;          /* conf->redundancy: an A/B pair's instance; NULL: alone */
 };
 
 static void load_edits(Channel *ch);
@@ -744,7 +749,14 @@ static void on_event(void *opaque, const PlayoutEvent *ev)
 /* ---- building ---- */
 
 /* The push targets of conf as the graph takes them (strings borrowed). */
-static void push_configs(const ChannelConf *conf, PushConfig push[CONF_PUSH_MAX])
+/* Playlists go out while this instance may publish them: always alone, as
+ * the leader in a pair. */
+static int may_publish(void *opaque, int64_t *until_us)
+{
+    return redundancy_may_publish(opaque, until_us);
+}
+
+static void push_configs(const Channel *ch, const ChannelConf *conf, PushConfig push[CONF_PUSH_MAX])
 {
     for (int i = 0; i < conf->output.nb_push; i++) {
         const ConfPush *t = &conf->output.push[i];
@@ -755,6 +767,7 @@ static void push_configs(const ChannelConf *conf, PushConfig push[CONF_PUSH_MAX]
             .ca_file = t->ca_file, .aws_sigv4 = t->aws_sigv4, .aws_key_env = t->aws_key_env,
             .aws_secret_env = t->aws_secret_env, .delete_segments = t->delete_segments,
             .retry_max_us = t->retry_max, .spool_bytes = t->spool, .timeout_us = t->timeout,
+            .may_publish = ch->red ? may_publish : NULL, .publish_opaque = ch->red,
         };
     }
 }
@@ -788,7 +801,7 @@ static int build_graph(Channel *ch)
         rung_fit(conf->video.width, conf->video.height, (AVRational){ 1, 1 }, conf->ladder[i].width,
                  conf->ladder[i].height, &rungs[i].width, &rungs[i].height);
     }
-    push_configs(conf, push);
+    push_configs(ch, conf, push);
     AudioConfig audio = {
         .in_sample_rate = conf->audio.sample_rate, .in_fmt = AV_SAMPLE_FMT_FLTP,
         .sample_rate = conf->audio.sample_rate, .channels = conf->audio.channels,
@@ -840,6 +853,70 @@ static int open_webhook(Channel *ch)
                                                         .secret = secret });
 }
 
+/* The pair's role changed (the redundancy's thread): an event and a line of
+ * the as-run log, so that every takeover is on record. */
+static void on_role(void *opaque, int leader, const char *holder)
+{
+    Channel *ch = opaque;
+    Buf f = { 0 };
+
+    event_field_str(&f, "instance", ch->opt.instance);
+    event_field_str(&f, "holder", holder);
+    pthread_mutex_lock(&ch->lock);
+    if (ch->asrun)
+        asrun_note(ch->asrun, leader ? EVENT_LEADER : EVENT_STANDBY, (const char *)f.data);
+    pthread_mutex_unlock(&ch->lock);
+    event_emit(ch->id, leader ? EVENT_LEADER : EVENT_STANDBY, (const char *)f.data);
+    buf_free(&f);
+}
+
+/* The pair's part of this instance (conf->redundancy): its output clock is
+ * the pair's, frame n airing at the epoch etcd keeps plus n / fps, so that
+ * every instance, and every restart, cuts the same frames into the same
+ * segments; it joins at the first segment after its start (a restart skips
+ * the frames it was down for). */
+static int join_pair(Channel *ch)
+{
+    const ConfRedundancy *c = &ch->conf->redundancy;
+    RedundancyConfig rc = { .etcd = (const char *const *)c->etcd.urls, .netcd = c->etcd.count,
+                            .lease_us = c->lease, .channel = ch->id, .instance = ch->opt.instance,
+                            .on_role = on_role, .opaque = ch };
+    AirClock pair = { .fps = ch->conf->video.fps };
+    char err[512];
+    int64_t first;
+    int ret;
+
+    if (!rc.instance || !*rc.instance) {
+        log_msg(LOG_ERROR, ch->id, STAGE, "redundancy: this instance has no name (onair run --instance NAME)");
+        return AVERROR(EINVAL);
+    }
+    if ((ret = redundancy_new(&ch->red, &rc)) < 0) {
+        log_msg(LOG_ERROR, ch->id, STAGE, "redundancy: %s", ERRSTR(ret));
+        return ret;
+    }
+    /* proposed: this start, should it be the pair's first */
+    if ((ret = redundancy_epoch(ch->red, ch->run_start_us, EPOCH_WAIT_US, &pair.epoch_us, err, sizeof(err))) < 0) {
+        log_msg(LOG_ERROR, ch->id, STAGE, "redundancy: the pair's clock cannot be read from etcd: %s", err);
+        return ret;
+    }
+    if (pair.epoch_us > ch->run_start_us + 24 * 3600 * 1000000LL) {
+        log_msg(LOG_ERROR, ch->id, STAGE, "redundancy: etcd's epoch is %.0f s ahead of this machine's clock: "
+                "is NTP running here?", (pair.epoch_us - ch->run_start_us) / 1e6);
+        return AVERROR(EINVAL);
+    }
+    /* on a segment's first frame: the standby's first segment is the
+     * leader's, whole, should the standby push it or publish it */
+    first = air_clock_frame_at(&pair, ch->run_start_us);
+    if (!grid_is_boundary(&ch->grid, first))
+        first = grid_segment_start(&ch->grid, grid_segment_of_frame(&ch->grid, first) + 1);
+    ch->clock = (AirClock){ .fps = pair.fps, .epoch_us = air_clock_time(&pair, first), .first_frame = first };
+    ch->run_start_us = ch->cued_until = ch->clock.epoch_us;
+    ch->channel_start_us = pair.epoch_us;
+    log_msg(LOG_NOTICE, ch->id, STAGE, "redundancy: instance %s joins the pair's clock at frame %" PRId64
+            " (etcd's epoch: %.3f s ago)", rc.instance, first, (ch->run_start_us - pair.epoch_us) / 1e6);
+    return 0;
+}
+
 int channel_new(Channel **out, const ChannelConf *conf, const ChannelOptions *opt)
 {
     Channel *ch = calloc(1, sizeof(*ch));
@@ -876,7 +953,10 @@ int channel_new(Channel **out, const ChannelConf *conf, const ChannelOptions *op
     ch->channel_start_us = ch->resumed && start > 0 ? start : ch->run_start_us;
     ch->clock = (AirClock){ .fps = conf->video.fps, .epoch_us = ch->run_start_us,
                             .first_frame = ch->resumed ? next_frame : 0 };
-    ch->cued_until = ch->run_start_us;
+    if (conf->redundancy.etcd.count && (ret = join_pair(ch)) < 0)
+        goto fail;
+    if (!ch->red)
+        ch->cued_until = ch->run_start_us;
     if (opt->playlist_url)
         snprintf(ch->playlist_url, sizeof(ch->playlist_url), "%s", opt->playlist_url);
     if ((ret = path_join(ch->control_path, sizeof(ch->control_path), conf->output.dir, CONTROL_FILE)) < 0)
@@ -902,7 +982,8 @@ int channel_start(Channel *ch)
     int ret;
 
     /* the first program is cued (and its source opened) before any frame */
-    if ((ret = supervise(ch)) < 0 || (ret = graph_start(ch->graph)) < 0)
+    if ((ret = supervise(ch)) < 0 || (ret = graph_start(ch->graph)) < 0 ||
+        (ch->red && (ret = redundancy_start(ch->red)) < 0))
         return ret;
     log_msg(LOG_NOTICE, ch->id, STAGE, "on air from %s, %dx%d %.3f fps, %d rungs, into %s",
             ch->conf->title, ch->conf->video.width, ch->conf->video.height, av_q2d(ch->clock.fps),
@@ -942,6 +1023,8 @@ void channel_free(Channel **pch)
         channel_wait(ch);
     }
     graph_free(&ch->graph);
+    /* after the pushers' last playlists: a leader resigns now */
+    redundancy_free(&ch->red);
     grid_splices_free(&ch->grid.splices);
     asrun_free(&ch->asrun);
     playout_input_free(&ch->pre_primary);
@@ -1495,6 +1578,16 @@ static int push_plan(const ConfOutput *a, const ConfOutput *b, int kept[CONF_PUS
     return changed;
 }
 
+static int redundancy_same(const ConfRedundancy *a, const ConfRedundancy *b)
+{
+    if (a->lease != b->lease || a->etcd.count != b->etcd.count)
+        return 0;
+    for (int i = 0; i < a->etcd.count; i++)
+        if (strcmp(a->etcd.urls[i], b->etcd.urls[i]))
+            return 0;
+    return 1;
+}
+
 int channel_reload_check(const Channel *ch, const ChannelConf *next, char *keys, size_t size)
 {
     const ChannelConf *cur = ch->conf;
@@ -1535,6 +1628,8 @@ int channel_reload_check(const Channel *ch, const ChannelConf *next, char *keys,
         str_differs(a->interstitials.asset_uri, b->interstitials.asset_uri) ||
         a->interstitials.restrictions != b->interstitials.restrictions)
         add_key(keys, size, "output.interstitials");
+    if (!redundancy_same(&cur->redundancy, &next->redundancy))
+        add_key(keys, size, "redundancy");
     return keys[0] ? AVERROR(EBUSY) : 0;
 }
 
@@ -1565,7 +1660,7 @@ int channel_reload(Channel *ch, ChannelConf *next)
     /* first, as the one step that may fail: the push targets (outside the
      * lock, since the targets that go flush first) */
     if ((push_changed = push_plan(&old->output, &next->output, push_kept))) {
-        push_configs(next, push);
+        push_configs(ch, next, push);
         if ((ret = graph_set_push(ch->graph, push, next->output.nb_push, push_kept)) < 0) {
             log_msg(LOG_ERROR, ch->id, STAGE, "output.push: the new targets cannot start: %s", ERRSTR(ret));
             goto refused;
@@ -1836,6 +1931,10 @@ int channel_ready(Channel *ch, char *why, size_t size)
         snprintf(why, size, "late by %.1f s", late / 1e6);
         return 0;
     }
+    if (ch->red && !redundancy_may_publish(ch->red, NULL)) {
+        snprintf(why, size, "standby");
+        return 0;
+    }
     return 1;
 }
 
@@ -1897,6 +1996,15 @@ void channel_metrics(Channel *ch, MetricVisit visit, void *opaque)
     visit(opaque, &ready);
     visit(opaque, &breaks);
     visit(opaque, &break_seconds);
+    {
+        RedundancyStatus rs = { .leader = 1 };
+        if (ch->red)
+            redundancy_status(ch->red, &rs);
+        MetricSample leader = { .id = METRIC_LEADER, .value = rs.leader };
+        MetricSample takeovers = { .id = METRIC_TAKEOVERS, .value = (double)rs.takeovers };
+        visit(opaque, &leader);
+        visit(opaque, &takeovers);
+    }
     for (int r = 0; r < SLATE_REASONS; r++) {
         MetricSample s = { .id = METRIC_SLATE_REASON, .labels = { slate_reasons[r] }, .value = r == reason };
         visit(opaque, &s);

@@ -210,6 +210,7 @@ typedef struct ChannelOptions {
     int64_t preroll_us;       /* sources are opened this far ahead of their cue (default 3 s) */
     const char *utc_timing_url; /* where a live DASH player reads the server's clock; NULL: none */
     const char *playlist_url;   /* where the built-in server offers its master playlist; NULL: not served */
+    const char *instance;       /* this instance's name in an A/B pair (conf->redundancy) */
 } ChannelOptions;
 
 /* Builds the channel's graph from a loaded, checked conf (which must

@@ -117,6 +117,8 @@ struct Pusher {
     int delete_segments;
     int64_t retry_max, retry_base, spool_max, timeout, flush;
     int max_in_flight;
+    int (*may_publish)(void *opaque, int64_t *until_us);
+    void *publish_opaque;
     /* request headers, built once: per Content-Type (output_content_type_row)
      * for PUT, one for DELETE */
     struct curl_slist *put_headers[OUTPUT_CONTENT_TYPES], *delete_headers;
@@ -517,6 +519,18 @@ static int same_path_in_flight(const Pusher *p, const Item *it)
     return 0;
 }
 
+/* A playlist's request ends where the right to publish it does: one still
+ * on its way when a leader's lease runs out could land after the new
+ * leader's first. */
+static int64_t request_timeout(Pusher *p, const Item *it, int64_t now)
+{
+    int64_t until;
+
+    if (!it->barrier || !p->may_publish || !p->may_publish(p->publish_opaque, &until))
+        return p->timeout;
+    return FFMAX(1000, FFMIN(p->timeout, until - now));
+}
+
 static int start(Pusher *p, Item *it, int64_t now)
 {
     char url[4200];
@@ -550,7 +564,7 @@ static int start(Pusher *p, Item *it, int64_t now)
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "onair");
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(p->timeout / 1000));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(request_timeout(p, it, now) / 1000));
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                      (long)(FFMIN(p->timeout, CONNECT_TIMEOUT_MAX_US) / 1000));
     if (p->ca_file)
@@ -609,6 +623,12 @@ static int schedule(Pusher *p, int64_t now, int *again)
         if (it->op == OP_DELETE) {
             if (min_origin_put < it->seq)
                 continue;
+            /* what leaves the window is the publisher's to delete: the
+             * leader's playlist may still name it */
+            if (p->may_publish && !p->may_publish(p->publish_opaque, NULL)) {
+                item_done(p, it, &p->st.held);
+                continue;
+            }
         } else if (it->barrier) {
             if (first_media < it->seq || same_path_in_flight(p, it))
                 continue;
@@ -630,6 +650,10 @@ static int schedule(Pusher *p, int64_t now, int *again)
             }
             if (first_media < it->deps_until)
                 continue;
+            if (p->may_publish && !p->may_publish(p->publish_opaque, NULL)) {
+                item_done(p, it, &p->st.held);
+                continue;
+            }
         }
         ret = start(p, it, now);
         if (ret == AVERROR(ENOENT)) {
@@ -1022,6 +1046,8 @@ int pusher_new(Pusher **out, const PushConfig *cfg, const char *outdir, const ch
     p->retry_base = FFMIN(p->retry_base, p->retry_max);
     p->spool_max = cfg->spool_bytes > 0 ? cfg->spool_bytes : DEFAULT_SPOOL_BYTES;
     p->timeout = cfg->timeout_us > 0 ? cfg->timeout_us : DEFAULT_TIMEOUT_US;
+    p->may_publish = cfg->may_publish;
+    p->publish_opaque = cfg->publish_opaque;
     p->flush = cfg->flush_us > 0 ? cfg->flush_us : DEFAULT_FLUSH_US;
     p->max_in_flight = cfg->max_in_flight > 0 ? FFMIN(cfg->max_in_flight, MAX_IN_FLIGHT) : DEFAULT_IN_FLIGHT;
     p->rng = (uint32_t)clock_wall_us() ^ (uint32_t)(uintptr_t)p ^ 0x5bd1e995u;

@@ -193,6 +193,13 @@ typedef struct PushConfig {
     int64_t timeout_us;               /* per request; 0: PUSH_TIMEOUT_DEFAULT_S */
     int64_t flush_us;                 /* pusher_free's last push of what waits; 0: 1 s */
     int max_in_flight;                /* transfers at once; 0: 8 */
+    /* Whether playlists and manifests may go out now (an A/B pair's leader:
+     * redundancy_may_publish); *until_us the monotonic time that right ends
+     * at, which also bounds the request. NULL: always. A playlist that may
+     * not go is not sent, nor is a DELETE (held: the leader's playlist may
+     * still name the segment); segments always go. */
+    int (*may_publish)(void *opaque, int64_t *until_us);
+    void *publish_opaque;
 } PushConfig;
 
 #define PUSH_CODES_MAX 16
@@ -211,6 +218,8 @@ typedef struct PushStats {
     int64_t skipped;                  /* segments that left the window (deleted here) before
                                        * their turn: no playlist on the origin named them */
     int64_t superseded;               /* playlist versions not sent: a newer one came */
+    int64_t held;                     /* playlist versions and DELETEs not sent: this
+                                       * instance did not publish (an A/B pair's standby) */
     /* publish latency: on_published (file closed and written) to the 2xx of
      * its PUT, over the run; media = segments, parts and inits */
     int64_t media_count, media_p50_us, media_p99_us, media_max_us;

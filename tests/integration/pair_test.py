@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+"""An A/B pair (`redundancy: { etcd: [...], lease: 2s }`) on one machine: etcd
+(Debian's etcd-server) and an nginx WebDAV origin on 127.0.0.1, started by the
+test in its folder; instances A and B run the same channel file, each with its
+own output folder, and push to the origin.
+
+    pair_test.py CASE      (ONAIR=path/to/onair; default build/cli/onair)
+    pair_test.py --list
+
+cases:
+  kill   A starts first and leads; B joins; A is killed (SIGKILL) while a poller reads
+         the origin's playlist every 100 ms. The playlist goes on from B within the
+         lease and a segment: every version's media sequence follows the last, no
+         segment number missing and no EXT-X-DISCONTINUITY, PROGRAM-DATE-TIME
+         continuous (each segment's date is the one before plus its EXTINF, and the
+         same in every version that names it, A's or B's), every segment it names on
+         the origin when named (fetched then: the leader deletes what leaves its
+         window, the standby never deletes); the colours of every segment the origin got (the
+         ffmpeg CLI) switch on the scheduled frames across the takeover; B's as-run
+         log records it as leader.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import judge as J  # noqa: E402
+import push_test as P  # noqa: E402
+import run_test as R  # noqa: E402
+
+LEASE_S = 2
+SEGMENT_S = 1
+PROGRAM_S = 4   # red, green, blue: a switch every 4 s from the channel's epoch
+RUNG = '%dx%d' % (R.W, R.H)
+
+
+class Etcd:
+    """etcd on loopback ports of its own, its data in the test's folder."""
+
+    def __init__(self, directory):
+        self.client, self.peer = J.free_port(), J.free_port()
+        self.url = 'http://127.0.0.1:%d' % self.client
+        self.log = open(os.path.join(directory, 'etcd.log'), 'w')
+        self.p = subprocess.Popen(
+            ['etcd', '--name', 'test', '--data-dir', os.path.join(directory, 'etcd'),
+             '--listen-client-urls', self.url, '--advertise-client-urls', self.url,
+             '--listen-peer-urls', 'http://127.0.0.1:%d' % self.peer,
+             '--initial-advertise-peer-urls', 'http://127.0.0.1:%d' % self.peer,
+             '--initial-cluster', 'test=http://127.0.0.1:%d' % self.peer],
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 20 * J.timeout_scale()
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + '/health', timeout=1) as r:
+                    if json.loads(r.read()).get('health') == 'true':
+                        return
+            except (OSError, ValueError):
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError('etcd did not come up: see %s' % self.log.name)
+
+    def get(self, key):
+        """The value at key (a string), or None."""
+        import base64
+        body = json.dumps({'key': base64.b64encode(key.encode()).decode()}).encode()
+        with urllib.request.urlopen(self.url + '/v3/kv/range', body, timeout=5) as r:
+            kvs = json.loads(r.read()).get('kvs') or []
+        return base64.b64decode(kvs[0]['value']).decode() if kvs else None
+
+    def stop(self):
+        if self.p.poll() is None:
+            os.killpg(self.p.pid, signal.SIGKILL)
+            self.p.wait()
+        self.log.close()
+
+
+def write_conf(directory, etcd_url, origin_url):
+    os.makedirs(directory, exist_ok=True)
+    for name in ('red', 'green', 'blue'):
+        shutil.copy(os.path.join(os.path.dirname(directory), name + '.mp4'), directory)
+    return R.write_conf(directory, '  red: { file: red.mp4, loop: true }\n  green: { file: green.mp4, loop: true }\n'
+                        '  blue: { file: blue.mp4, loop: true }\n',
+                        ''.join('    - { source: %s, duration: %ds }\n' % (c, PROGRAM_S) for c in ('red', 'green', 'blue')),
+                        extra='redundancy: { etcd: [ "%s" ], lease: %ds }\n' % (etcd_url, LEASE_S),
+                        window=8, loop=True,
+                        output=', push: { url: "%s" }' % origin_url)
+
+
+def start(conf, instance):
+    return subprocess.Popen([J.onair_path(), 'run', conf, '--instance', instance, '--admin', 'none', '-v'],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+
+
+class PlaylistPoller(threading.Thread):
+    """A player recording the origin: every 100 ms its media playlist (each version
+    that differs from the last, with when it was read), and each segment it names
+    the first time, fetched into `keep` (the origin deletes what leaves the
+    window). A segment named and not there is noted."""
+
+    def __init__(self, url, keep):
+        super().__init__(daemon=True)
+        self.url, self.keep, self.versions, self.stop = url, keep, [], threading.Event()
+        self.missing = []
+        os.makedirs(keep, exist_ok=True)
+
+    def run(self):
+        last = None
+        while not self.stop.is_set():
+            try:
+                with urllib.request.urlopen(self.url, timeout=2) as r:
+                    text = r.read().decode()
+                if text != last:
+                    self.versions.append((time.time(), text))
+                    last = text
+                    for _, uri, _, _ in parse(text)[1]:
+                        self.fetch(uri)
+            except OSError:
+                pass
+            self.stop.wait(0.1)
+
+    def fetch(self, uri):
+        path = os.path.join(self.keep, uri)
+        if os.path.exists(path):
+            return
+        try:
+            with urllib.request.urlopen(self.url.rsplit('/', 1)[0] + '/' + uri, timeout=2) as r:
+                data = r.read()
+        except OSError as e:
+            self.missing.append('%s (%s)' % (uri, e))
+            return
+        with open(path, 'wb') as f:
+            f.write(data)
+
+
+def parse(text):
+    """(media sequence, [(number, uri, extinf, pdt)], discontinuities) of a playlist."""
+    seq = int(re.search(r'#EXT-X-MEDIA-SEQUENCE:(\d+)', text).group(1))
+    segs, pdt, dur = [], None, None
+    for ln in text.splitlines():
+        if ln.startswith('#EXT-X-PROGRAM-DATE-TIME:'):
+            pdt = R.parse_iso(ln.split(':', 1)[1])
+        elif ln.startswith('#EXTINF:'):
+            dur = float(ln[8:].split(',')[0])
+        elif ln and not ln.startswith('#'):
+            segs.append((seq + len(segs), ln, dur, pdt))
+            pdt = None
+    return seq, segs, text.count('#EXT-X-DISCONTINUITY\n') + text.count('#EXT-X-DISCONTINUITY\r')
+
+
+def case_kill():
+    fails, info = [], []
+    with J.Workdir('pair-kill') as wd:
+        for name, colour in (('red', 'red'), ('green', 'lime'), ('blue', 'blue')):
+            R.make_clip(wd.path, name, colour, None, PROGRAM_S + 2)
+        etcd = Etcd(wd.path)
+        origin = P.Nginx(wd.path, J.free_port())
+        a = b = None
+        poller = None
+        try:
+            origin.start()
+            base = 'http://127.0.0.1:%d/' % origin.port
+            conf_a = write_conf(os.path.join(wd.path, 'a'), etcd.url, base)
+            conf_b = write_conf(os.path.join(wd.path, 'b'), etcd.url, base)
+            a = start(conf_a, 'A')
+            index = os.path.join(origin.root, RUNG, 'index.m3u8')
+            if not P.wait_for(index, 20 * J.timeout_scale()):
+                fails.append('A published no playlist on the origin')
+                return J.report('pair kill', fails, info, keep=wd.path)
+            got = os.path.join(wd.path, 'got')
+            poller = PlaylistPoller(base + RUNG + '/index.m3u8', got)
+            poller.start()
+            b = start(conf_b, 'B')
+            # B runs more than a window before A goes, so that its playlist is a whole window
+            time.sleep(12)
+            killed = time.time()
+            os.killpg(a.pid, signal.SIGKILL)
+            _, err_a = a.communicate()
+            a = None
+            time.sleep(8)
+            rc, err_b = P.stop_onair(b)
+            b = None
+            poller.stop.set()
+            poller.join()
+            info += [ln for ln in err_b.splitlines() if 'redundancy' in ln or 'leader' in ln][:10]
+            judge_versions(poller.versions, killed, fails, info)
+            epoch = int(etcd.get('/onair/test/epoch') or 0) / 1e6
+            if poller.missing:
+                fails.append('segments the playlist named and the origin did not have: %s' % poller.missing[:5])
+            judge_colours(got, poller.versions, epoch, fails, info)
+            records = [json.loads(ln) for ln in open(os.path.join(wd.path, 'b', 'out', 'as-run.jsonl'))]
+            leads = [r for r in records if r.get('event') == 'leader']
+            if [r.get('holder') for r in leads] != ['B']:
+                fails.append('B\'s as-run log has leader records %s, expected one (B took over)' % leads)
+        finally:
+            if poller:
+                poller.stop.set()
+            for p in (a, b):
+                if p and p.poll() is None:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.communicate()
+            origin.kill()
+            etcd.stop()
+        rc = J.report('pair kill', fails, info, keep=wd.path)
+        wd.ok = rc == 0
+        return rc
+
+
+def judge_versions(versions, killed, fails, info):
+    """The origin's playlist across the takeover: see the docstring."""
+    dates, last_seq, last_new, longest = {}, -1, None, (0, None)
+    for t, text in versions:
+        seq, segs, disc = parse(text)
+        if disc:
+            fails.append('a version at %.1f s (from the kill) has EXT-X-DISCONTINUITY' % (t - killed))
+        if seq < last_seq:
+            fails.append('the media sequence went back from %d to %d' % (last_seq, seq))
+        last_seq = seq
+        for (n, uri, dur, pdt), nxt in zip(segs, segs[1:] + [None]):
+            if pdt is None:
+                fails.append('segment %d (%s) has no PROGRAM-DATE-TIME' % (n, uri))
+                continue
+            if n in dates and abs(dates[n] - pdt) > 0.0015:
+                fails.append('segment %d: PROGRAM-DATE-TIME %.3f, earlier %.3f' % (n, pdt, dates[n]))
+            dates.setdefault(n, pdt)
+            if nxt and nxt[3] is not None and abs(pdt + dur - nxt[3]) > 0.0015:
+                fails.append('segment %d ends at %.3f, the next starts at %.3f' % (n, pdt + dur, nxt[3]))
+        newest = segs[-1][0] if segs else -1
+        if last_new is None or newest > last_new[1]:
+            if last_new is not None and t - last_new[0] > longest[0]:
+                longest = (t - last_new[0], last_new[0] - killed)
+            last_new = (t, newest)
+    numbers = sorted(dates)
+    missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers)) if numbers else []
+    info.append('%d versions, segments %s..%s; the longest wait for a new segment: %.2f s (from %.1f s after '
+                'the kill)' % (len(versions), numbers[0] if numbers else None, numbers[-1] if numbers else None,
+                               longest[0], longest[1] or 0))
+    if missing:
+        fails.append('segments never in the playlist: %s' % missing)
+    allowed = LEASE_S + 2 * SEGMENT_S + 1.5
+    if longest[0] > allowed * J.timeout_scale():
+        fails.append('the playlist stood still %.2f s, more than the lease and a segment allow (%.1f s)'
+                     % (longest[0], allowed))
+    if not numbers or dates[numbers[-1]] < killed + 4:
+        fails.append('the playlist did not go on after the kill')
+
+
+def judge_colours(got, versions, epoch, fails, info):
+    """Every segment the playlist named, in order, decoded: the colour changes on
+    frames whose air time is a multiple of PROGRAM_S past the pair's epoch (etcd's),
+    where the schedule starts."""
+    segs = {}
+    for _, text in versions:
+        for n, uri, dur, pdt in parse(text)[1]:
+            segs[n] = (uri, dur, pdt)
+    if not segs:
+        return
+    vod = os.path.join(got, 'judge.m3u8')
+    with open(vod, 'w') as f:
+        f.write('#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:%d\n#EXT-X-MEDIA-SEQUENCE:%d\n'
+                % (SEGMENT_S + 1, min(segs)))
+        for n in sorted(segs):
+            f.write('#EXTINF:%.3f,\n%s\n' % (segs[n][1], segs[n][0]))
+        f.write('#EXT-X-ENDLIST\n')
+    got = R.runs(R.frame_colours(vod))
+    t0 = segs[min(segs)][2]
+    info.append('colours: ' + ', '.join('%s@%.2fs+%d' % (c, t0 + i / R.FPS, k) for c, i, k in got))
+    if len(got) < 4:
+        fails.append('the colours did not change across the run: %s' % got)
+    for c, i, _ in got[1:]:
+        frame = round((t0 + i / R.FPS - epoch) * R.FPS)
+        if frame % (PROGRAM_S * R.FPS):
+            fails.append('%s starts on the pair\'s frame %d, not on a switch of the schedule (every %d frames)'
+                         % (c, frame, PROGRAM_S * R.FPS))
+
+
+CASES = {'kill': case_kill}
+
+if __name__ == '__main__':
+    J.case_main(CASES, __doc__)
