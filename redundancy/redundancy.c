@@ -37,6 +37,7 @@ struct Redundancy {
     int64_t renewed_us;               /* monotonic time the last renewal that took was sent */
     _Atomic int64_t publish_until;    /* monotonic; 0: not the leader */
     atomic_int leader, etcd_ok;
+    int renew_failing;                /* the thread's: the failure was logged */
     _Atomic int64_t takeovers;
     char holder[256];                 /* under lock; as EtcdValue.value */
     int64_t lease_us, margin_us, tick_us;
@@ -153,12 +154,17 @@ static void keep_lease(Redundancy *r)
     }
     atomic_store(&r->etcd_ok, ret >= 0);
     if (ret >= 0 && ttl > 0) {
+        if (r->renew_failing)
+            log_msg(LOG_NOTICE, r->channel, STAGE, "etcd answers again (after %d failed renewals)",
+                    r->renew_failing);
+        r->renew_failing = 0;
         r->renewed_us = sent;
         if (atomic_load(&r->leader))
             atomic_store(&r->publish_until, sent + r->lease_us - r->margin_us);
         return;
     }
-    if (ret < 0)
+    /* once as it begins, once as it ends: not every quarter lease */
+    if (ret < 0 && !r->renew_failing++)
         log_msg(LOG_WARN, r->channel, STAGE, "the lease cannot be renewed: %s", err);
     if (atomic_load(&r->leader) && (!r->lease || clock_monotonic_us() >= atomic_load(&r->publish_until)))
         become(r, 0, "", r->lease ? "the lease could not be renewed in time; publishing stopped before etcd "

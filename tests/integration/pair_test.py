@@ -18,6 +18,14 @@ cases:
          window, the standby never deletes); the colours of every segment the origin got (the
          ffmpeg CLI) switch on the scheduled frames across the takeover; B's as-run
          log records it as leader.
+  partition  Four hosts (network namespaces and veth links, netns.py): etcd, the origin,
+         A and B, each instance linked to etcd and to the origin on links of its own.
+         A leads; its link to etcd is cut while it still reaches the origin. A stops
+         publishing before its lease can expire (its last playlist PUT no later than
+         the cut plus the lease less the margin), B takes over, and no playlist from
+         A's address reaches the origin after B's first (the origin's access log by
+         source address); the origin's playlist goes on as in kill. The link comes
+         back: A rejoins as the standby and never publishes again.
 """
 
 import json
@@ -33,6 +41,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import judge as J  # noqa: E402
+import netns as N  # noqa: E402
 import push_test as P  # noqa: E402
 import run_test as R  # noqa: E402
 
@@ -43,36 +52,49 @@ RUNG = '%dx%d' % (R.W, R.H)
 
 
 class Etcd:
-    """etcd on loopback ports of its own, its data in the test's folder."""
+    """etcd on ports of its own, its data in the test's folder: on loopback, or with
+    hosts (netns.Hosts) in host `etcd`, listening on `addresses` there."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, hosts=None, addresses=('127.0.0.1',)):
         self.client, self.peer = J.free_port(), J.free_port()
-        self.url = 'http://127.0.0.1:%d' % self.client
+        self.urls = ['http://%s:%d' % (a, self.client) for a in addresses]
+        self.url = self.urls[0]
         self.log = open(os.path.join(directory, 'etcd.log'), 'w')
-        self.p = subprocess.Popen(
-            ['etcd', '--name', 'test', '--data-dir', os.path.join(directory, 'etcd'),
-             '--listen-client-urls', self.url, '--advertise-client-urls', self.url,
-             '--listen-peer-urls', 'http://127.0.0.1:%d' % self.peer,
-             '--initial-advertise-peer-urls', 'http://127.0.0.1:%d' % self.peer,
-             '--initial-cluster', 'test=http://127.0.0.1:%d' % self.peer],
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        argv = ['etcd', '--name', 'test', '--data-dir', os.path.join(directory, 'etcd'),
+                '--listen-client-urls', ','.join(self.urls), '--advertise-client-urls', ','.join(self.urls),
+                '--listen-peer-urls', 'http://127.0.0.1:%d' % self.peer,
+                '--initial-advertise-peer-urls', 'http://127.0.0.1:%d' % self.peer,
+                '--initial-cluster', 'test=http://127.0.0.1:%d' % self.peer]
+        self.hosts = hosts
+        self.p = (hosts.popen('etcd', argv, stdout=self.log, stderr=subprocess.STDOUT) if hosts else
+                  subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True))
         deadline = time.time() + 20 * J.timeout_scale()
         while time.time() < deadline:
             try:
-                with urllib.request.urlopen(self.url + '/health', timeout=1) as r:
-                    if json.loads(r.read()).get('health') == 'true':
-                        return
-            except (OSError, ValueError):
-                time.sleep(0.1)
+                if json.loads(self.call('/health')).get('health') == 'true':
+                    return
+            except (OSError, ValueError, subprocess.SubprocessError):
+                pass
+            time.sleep(0.1)
         self.stop()
         raise RuntimeError('etcd did not come up: see %s' % self.log.name)
+
+    def call(self, path, body=None):
+        """GET (or POST body, JSON) path: the answer's text, from inside etcd's host."""
+        if not self.hosts:
+            with urllib.request.urlopen(self.url + path, body, timeout=2) as r:
+                return r.read().decode()
+        r = self.hosts.run('etcd', ['curl', '-sf', '--max-time', '2', self.url + path] +
+                           (['-d', body.decode()] if body else []))
+        if r.returncode != 0:
+            raise OSError('curl %s: %s' % (path, r.returncode))
+        return r.stdout
 
     def get(self, key):
         """The value at key (a string), or None."""
         import base64
         body = json.dumps({'key': base64.b64encode(key.encode()).decode()}).encode()
-        with urllib.request.urlopen(self.url + '/v3/kv/range', body, timeout=5) as r:
-            kvs = json.loads(r.read()).get('kvs') or []
+        kvs = json.loads(self.call('/v3/kv/range', body)).get('kvs') or []
         return base64.b64decode(kvs[0]['value']).decode() if kvs else None
 
     def stop(self):
@@ -94,9 +116,11 @@ def write_conf(directory, etcd_url, origin_url):
                         output=', push: { url: "%s" }' % origin_url)
 
 
-def start(conf, instance):
-    return subprocess.Popen([J.onair_path(), 'run', conf, '--instance', instance, '--admin', 'none', '-v'],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+def start(conf, instance, hosts=None):
+    argv = [J.onair_path(), 'run', conf, '--instance', instance, '--admin', 'none', '-v']
+    if hosts:
+        return hosts.popen(instance.lower(), argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
 
 class PlaylistPoller(threading.Thread):
@@ -115,8 +139,7 @@ class PlaylistPoller(threading.Thread):
         last = None
         while not self.stop.is_set():
             try:
-                with urllib.request.urlopen(self.url, timeout=2) as r:
-                    text = r.read().decode()
+                text = self.read()
                 if text != last:
                     self.versions.append((time.time(), text))
                     last = text
@@ -125,6 +148,10 @@ class PlaylistPoller(threading.Thread):
             except OSError:
                 pass
             self.stop.wait(0.1)
+
+    def read(self):
+        with urllib.request.urlopen(self.url, timeout=2) as r:
+            return r.read().decode()
 
     def fetch(self, uri):
         path = os.path.join(self.keep, uri)
@@ -281,7 +308,134 @@ def judge_colours(got, versions, epoch, fails, info):
                          % (c, frame, PROGRAM_S * R.FPS))
 
 
-CASES = {'kill': case_kill}
+class FilePoller(PlaylistPoller):
+    """The same recording player, reading the origin's files from its folder (the
+    origin is in a namespace the test's process is not in)."""
+
+    def __init__(self, root, keep):
+        super().__init__(os.path.join(root, RUNG, 'index.m3u8'), keep)
+        self.root = root
+
+    def read(self):
+        with open(self.url) as f:
+            return f.read()
+
+    def fetch(self, uri):
+        path = os.path.join(self.keep, uri)
+        if not os.path.exists(path):
+            try:
+                shutil.copy(os.path.join(self.root, RUNG, uri), path)
+            except OSError as e:
+                self.missing.append('%s (%s)' % (uri, e))
+
+
+def origin_in(hosts, directory, addresses, port):
+    """nginx WebDAV in host `origin`, on addresses:port, its access log with the
+    time to the millisecond and the client's address."""
+    d = os.path.join(directory, 'origin')
+    root = os.path.join(d, 'www')
+    os.makedirs(os.path.join(d, 'tmp'), exist_ok=True)
+    os.makedirs(root, exist_ok=True)
+    conf = os.path.join(d, 'nginx.conf')
+    with open(conf, 'w') as f:
+        f.write('user root;\nworker_processes 1;\ndaemon off;\npid %(d)s/nginx.pid;\n'
+                'error_log %(d)s/error.log;\nevents { worker_connections 512; }\nhttp {\n'
+                '  log_format t \'$msec $remote_addr "$request" $status\';\n  access_log %(d)s/access.log t;\n'
+                '  client_body_temp_path %(d)s/tmp;\n  server {\n%(listen)s    root %(root)s;\n'
+                '    client_max_body_size 0;\n    location / { dav_methods PUT DELETE; create_full_put_path on; '
+                'dav_access user:rw group:r all:r; }\n  }\n}\n'
+                % {'d': d, 'root': root, 'listen': ''.join('    listen %s:%d;\n' % (a, port) for a in addresses)})
+    hosts.popen('origin', ['nginx', '-c', conf, '-e', os.path.join(d, 'error.log')],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if hosts.run('origin', ['curl', '-s', '-o', '/dev/null', 'http://%s:%d/' % (addresses[0], port)]).returncode == 0:
+            return root, os.path.join(d, 'access.log')
+        time.sleep(0.1)
+    raise RuntimeError('nginx does not answer in the origin host')
+
+
+def playlist_puts(log):
+    """[(time, client address)] of the playlist and manifest PUTs the origin took (2xx)."""
+    out = []
+    for ln in open(log):
+        m = re.match(r'([\d.]+) (\S+) "PUT (\S+) [^"]*" (\d+)', ln)
+        if m and m.group(4).startswith('2') and m.group(3).endswith(('.m3u8', '.mpd')):
+            out.append((float(m.group(1)), m.group(2)))
+    return out
+
+
+def case_partition():
+    fails, info = [], []
+    with J.Workdir('pair-partition') as wd:
+        for name, colour in (('red', 'red'), ('green', 'lime'), ('blue', 'blue')):
+            R.make_clip(wd.path, name, colour, None, PROGRAM_S + 2)
+        hosts = N.Hosts(['etcd', 'origin', 'a', 'b'])
+        a = b = poller = None
+        try:
+            ea, a_e = hosts.link('etcd', 'a')
+            eb, b_e = hosts.link('etcd', 'b')
+            oa, a_o = hosts.link('origin', 'a')
+            ob, b_o = hosts.link('origin', 'b')
+            etcd = Etcd(wd.path, hosts, (ea, eb))
+            port = J.free_port()
+            root, log = origin_in(hosts, wd.path, (oa, ob), port)
+            conf_a = write_conf(os.path.join(wd.path, 'a'), etcd.urls[0], 'http://%s:%d/' % (oa, port))
+            conf_b = write_conf(os.path.join(wd.path, 'b'), etcd.urls[1], 'http://%s:%d/' % (ob, port))
+            a = start(conf_a, 'A', hosts)
+            if not P.wait_for(os.path.join(root, RUNG, 'index.m3u8'), 20 * J.timeout_scale()):
+                fails.append('A published no playlist on the origin')
+                return J.report('pair partition', fails, info, keep=wd.path)
+            poller = FilePoller(root, os.path.join(wd.path, 'got'))
+            poller.start()
+            b = start(conf_b, 'B', hosts)
+            time.sleep(12)
+            cut = time.time()
+            hosts.set_link('etcd', 'a', False)
+            time.sleep(8)
+            hosts.set_link('etcd', 'a', True)
+            time.sleep(6)
+            # A first: B stopping first would hand the channel back to A, rightly
+            _, err_a = P.stop_onair(a)
+            _, err_b = P.stop_onair(b)
+            a = b = None
+            poller.stop.set()
+            poller.join()
+            info += [ln for ln in err_a.splitlines() if 'redundancy' in ln][:10]
+            puts = playlist_puts(log)
+            first_b = min((t for t, addr in puts if addr == b_o), default=None)
+            from_a = [t for t, addr in puts if addr == a_o]
+            last_a = max((t for t in from_a if t < cut + 30), default=None)
+            margin = max(LEASE_S / 4, 0.5)
+            info.append('the cut at %.3f; A\'s last playlist PUT %+.3f s from it, B\'s first %+.3f s'
+                        % (cut, (last_a or cut) - cut, (first_b or cut) - cut))
+            if first_b is None:
+                fails.append('B never published a playlist')
+            elif [t for t in from_a if t > first_b]:
+                fails.append('split brain: %d playlist PUTs from A after B\'s first (%s)'
+                             % (len([t for t in from_a if t > first_b]), [round(t - first_b, 3) for t in from_a
+                                                                        if t > first_b][:5]))
+            if last_a is not None and last_a > cut + LEASE_S - margin + 0.25:
+                fails.append('A published %.3f s after the cut: past its lease less the margin (%.2f s)'
+                             % (last_a - cut, LEASE_S - margin))
+            if poller.missing:
+                fails.append('segments the playlist named and the origin did not have: %s' % poller.missing[:5])
+            judge_versions(poller.versions, cut, fails, info)
+            roles = [(r.get('event'), r.get('holder')) for r in
+                     (json.loads(ln) for ln in open(os.path.join(wd.path, 'a', 'out', 'as-run.jsonl')))
+                     if r.get('event') in ('leader', 'standby')]
+            if roles != [('leader', 'A'), ('standby', '')]:
+                fails.append('A\'s roles %s, expected leader then standby (and never leader again)' % roles)
+        finally:
+            if poller:
+                poller.stop.set()
+            hosts.close()
+        rc = J.report('pair partition', fails, info, keep=wd.path)
+        wd.ok = rc == 0
+        return rc
+
+
+CASES = {'kill': case_kill, 'partition': case_partition}
 
 if __name__ == '__main__':
     J.case_main(CASES, __doc__)
