@@ -39,9 +39,6 @@
 
 #define STAGE "admin"
 
-#ifndef ONAIR_WEB_ROOT
-#define ONAIR_WEB_ROOT "web"
-#endif
 
 /* Threads, one a connection: enough for a Prometheus, a few status pages
  * with their event streams, and a burst of API calls. */
@@ -1087,7 +1084,7 @@ int admin_new(Admin **ap, const AdminConfig *cfg)
     if ((cfg->nchannels && !(a->channels = malloc((size_t)cfg->nchannels * sizeof(*a->channels)))) ||
         !(a->version = dup_or_empty(cfg->version)) || !(a->ffmpeg_version = dup_or_empty(cfg->ffmpeg_version)) ||
         !(a->x264_version = dup_or_empty(cfg->x264_version)) ||
-        !(a->web_root = strdup(cfg->web_root ? cfg->web_root : ONAIR_WEB_ROOT)) ||
+        !(a->web_root = strdup(cfg->web_root ? cfg->web_root : web_root_default())) ||
         !(a->token_env = strdup(cfg->token_env ? cfg->token_env : ADMIN_TOKEN_ENV_DEFAULT))) {
         ret = AVERROR(ENOMEM);
         goto fail;

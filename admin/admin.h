@@ -53,8 +53,8 @@ typedef struct AdminConfig {
      * are added up. May be NULL. Called on a connection's thread. */
     void (*process_metrics)(void *opaque, MetricVisit visit, void *vopaque);
     void *opaque;
-    /* where the status page's files are; NULL: the one compiled in
-     * (ONAIR_WEB_ROOT, the source tree's web/) */
+    /* where the status page's files are; NULL: web_root_default() (the
+     * installed copy, else the source tree's web/: common/common.h) */
     const char *web_root;
 } AdminConfig;
 

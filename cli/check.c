@@ -33,7 +33,7 @@ typedef struct CheckOptions {
 static void print_help(void)
 {
     printf("usage: onair check [options] CHANNEL.yaml [CHANNEL.yaml ...]\n"
-           "       onair check --reference\n"
+           "       onair check --reference[=markdown|man]\n"
            "\n"
            "Validates channel configs as `onair run` would, printing each problem as\n"
            "FILE:LINE:COL: error|warning: ..., then the timeline each resolves to (local and\n"
@@ -51,7 +51,8 @@ static void print_help(void)
            "      --all           print every entry, also loops that repeat unchanged\n"
            "  -q, --quiet         only problems, no timeline\n"
            "      --reference     print every config key (type, default, range, meaning)\n"
-           "                      as markdown, as in docs/config-reference.md\n");
+           "                      as markdown, as in docs/config-reference.md\n"
+           "      --reference=man the same as the onair-channel(5) man page (roff)\n");
 }
 
 /* "2026-11-25 13:00:00 CET", with milliseconds only when there are any. */
@@ -362,14 +363,14 @@ int cmd_check(int argc, char **argv)
         { "for", required_argument, NULL, 's' },
         { "all", no_argument, NULL, 'a' },
         { "quiet", no_argument, NULL, 'q' },
-        { "reference", no_argument, NULL, 'r' },
+        { "reference", optional_argument, NULL, 'r' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     CheckOptions o = { .span = DEFAULT_SPAN };
     ChannelConf **confs;
     char err[512];
-    int c, reference = 0, status = EXIT_OK, nconf = 0;
+    int c, reference = 0, man = 0, status = EXIT_OK, nconf = 0;
 
     opterr = 0;
     optind = 1;
@@ -393,7 +394,12 @@ int cmd_check(int argc, char **argv)
             break;
         case 'a': o.all = 1; break;
         case 'q': o.quiet = 1; break;
-        case 'r': reference = 1; break;
+        case 'r':
+            reference = 1;
+            if (optarg && strcmp(optarg, "markdown") && strcmp(optarg, "man"))
+                return usage_error("check", "--reference=%s: markdown or man expected", optarg);
+            man = optarg && !strcmp(optarg, "man");
+            break;
         case 'h':
             print_help();
             return EXIT_OK;
@@ -407,7 +413,7 @@ int cmd_check(int argc, char **argv)
         Buf b = { 0 };
         if (optind < argc)
             return usage_error("check", "--reference takes no CHANNEL.yaml");
-        if (conf_reference_markdown(&b) < 0) {
+        if ((man ? conf_reference_man(&b, ONAIR_VERSION) : conf_reference_markdown(&b)) < 0) {
             buf_free(&b);
             fprintf(stderr, "onair check: out of memory\n");
             return EXIT_ERROR;

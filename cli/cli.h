@@ -6,6 +6,10 @@
 #ifndef ONAIR_CLI_H
 #define ONAIR_CLI_H
 
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
 /* What `onair --version` and onair_build_info say. */
@@ -30,5 +34,30 @@ int parse_log_format(const char *cmd, const char *arg, int *json);
 struct ConfReport;
 /* Prints a config report's messages on stderr, one "FILE:LINE:COL: ..." line each. */
 void print_conf_report(const struct ConfReport *r);
+
+/* ---- systemd's notification protocol (notify.c) ---------------------------
+ *
+ * `onair run` under a Type=notify unit tells systemd how it is: READY=1 once
+ * every channel has published its first segment, STATUS= lines, WATCHDOG=1
+ * pings while the channels keep their clocks, RELOADING=1 and READY=1
+ * around a reload, STOPPING=1 at a stop. Without $NOTIFY_SOCKET every call
+ * does nothing. */
+typedef struct Notifier {
+    int fd;                   /* -1: nobody to tell */
+    struct sockaddr_un addr;  /* $NOTIFY_SOCKET; '@' names an abstract socket */
+    socklen_t addr_len;
+    int64_t watchdog_us;      /* $WATCHDOG_USEC when it is for this process; 0: no watchdog */
+    int warned;               /* a failed send was logged */
+} Notifier;
+
+/* Reads $NOTIFY_SOCKET, $WATCHDOG_USEC and $WATCHDOG_PID, then unsets them
+ * so that nothing this process starts takes them for its own. 0, also
+ * without a socket (then notifier_send does nothing); a socket that cannot
+ * be made is logged and returned (n is usable and silent). */
+int notifier_open(Notifier *n);
+/* Sends one message, printf-style ("READY=1\nSTATUS=..."). 0, or the
+ * error of the send (logged once). Thread safe (one datagram a call). */
+int notifier_send(Notifier *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void notifier_close(Notifier *n);
 
 #endif

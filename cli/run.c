@@ -4,7 +4,9 @@
  * one failing leaves the others on air. */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -28,6 +30,8 @@
 
 #define STAGE "run"
 #define MAX_CHANNELS 64
+/* the log's line and systemd's STATUS= at a stop */
+#define STOPPING_TEXT "stopping: finishing the segments in progress"
 
 static atomic_int signals, hangups;
 
@@ -53,7 +57,35 @@ typedef struct RunState {
     Channel **chans;
     Server **servers;
     int n;
+    const char *output_dir;           /* --output-dir: replaces the channel's output.dir; NULL: none */
+    Notifier *notify;                 /* systemd, told about reloads */
+    atomic_int ready_told;            /* READY=1 was sent (a reload says it again) */
 } RunState;
+
+/* --output-dir: the one channel's output folder is DIR whatever its file
+ * says, so that a service manager chooses where state lives (systemd's
+ * StateDirectory=, deploy/systemd/onair@.service) while the channel file
+ * stays read-only in /etc. A relative DIR is taken from the current folder,
+ * as every path on the command line. */
+static int override_output_dir(ChannelConf *conf, const char *dir)
+{
+    char cwd[4096], full[8192], *copy;
+
+    if (!dir)
+        return 0;
+    if (dir[0] != '/') {
+        if (!getcwd(cwd, sizeof(cwd)))
+            return AVERROR(errno);
+        if (path_join(full, sizeof(full), cwd, dir) < 0)
+            return AVERROR(ENAMETOOLONG);
+        dir = full;
+    }
+    if (!(copy = strdup(dir)))
+        return AVERROR(ENOMEM);
+    free(conf->output.dir);
+    conf->output.dir = copy;
+    return 0;
+}
 
 static int append_message(Buf *errors, const ConfReport *r)
 {
@@ -108,9 +140,18 @@ static int reload_channels(void *opaque, Buf *answer, int *status)
     int ret = 0, failed = 0;
 
     pthread_mutex_lock(&r->lock);
+    /* MONOTONIC_USEC: what a Type=notify-reload manager matches the
+     * RELOADING=1 with; Type=notify takes it as a state to show */
+    notifier_send(r->notify, "RELOADING=1\nMONOTONIC_USEC=%" PRId64 "\nSTATUS=reloading the channel files",
+                  clock_monotonic_us());
     for (int i = 0; i < r->n; i++) {
         ConfReport report = { 0 };
-        if (conf_load(&next[i], r->paths[i], &report) < 0) {
+        if (conf_load(&next[i], r->paths[i], &report) >= 0 &&
+            (ret = override_output_dir(next[i], r->output_dir)) < 0) {
+            conf_report_clear(&report);
+            goto end;
+        }
+        if (!next[i]) {
             failed = 1;
             if (!report.errors) {
                 /* no place to point at: the file itself cannot be read */
@@ -200,6 +241,10 @@ end:
     for (int i = 0; i < r->n; i++)
         conf_free(&next[i]);
     buf_free(&errors);
+    /* back to what it was: the channels run on, reloaded or not (the next
+     * STATUS= line comes from the main loop) */
+    if (atomic_load(&r->ready_told))
+        notifier_send(r->notify, "READY=1");
     pthread_mutex_unlock(&r->lock);
     return ret < 0 ? ret : 0;
 }
@@ -224,6 +269,49 @@ static void url_host(const ListenAddr *a, char *out, size_t size)
         snprintf(out, size, a->ipv6 ? "[%s]" : "%s", a->host);
 }
 
+/*
+ * What systemd hears from the main loop, every turn (100 ms): READY=1 once
+ * every running channel has published on time (what /readyz calls ready;
+ * a channel that failed is left out, as the others stay on air); a STATUS=
+ * line when the count changes; WATCHDOG=1 every $WATCHDOG_USEC/2 while no
+ * channel that had published has stalled or fallen behind (channel_ready:
+ * nothing published for a segment plus a grace), so that a stuck playout
+ * stops the pings and systemd restarts the service, which continues the
+ * channels from their state. A channel still starting does not stop them:
+ * TimeoutStartSec= bounds the start.
+ */
+static void tell_systemd(RunState *run, int running, int on_time, int behind, int stopping,
+                         int64_t *next_ping, char *told, char *state, size_t size)
+{
+    Notifier *n = run->notify;
+    int64_t now = clock_monotonic_us();
+
+    if (n->fd < 0)
+        return;
+    if (stopping)
+        snprintf(state, size, STOPPING_TEXT);
+    else if (behind)
+        snprintf(state, size, "%d of %d channel%s on air, %d stalled or late", on_time, running,
+                 running == 1 ? "" : "s", behind);
+    else if (on_time < running && !atomic_load(&run->ready_told))
+        snprintf(state, size, "starting: %d of %d channel%s publishing", on_time, running,
+                 running == 1 ? "" : "s");
+    else
+        snprintf(state, size, "%d of %d channel%s on air", on_time, running, running == 1 ? "" : "s");
+    if (!stopping && on_time == running && !atomic_load(&run->ready_told)) {
+        notifier_send(n, "READY=1\nSTATUS=%s", state);
+        atomic_store(&run->ready_told, 1);
+        snprintf(told, size, "%s", state);
+    } else if (strcmp(state, told)) {
+        notifier_send(n, "STATUS=%s", state);
+        snprintf(told, size, "%s", state);
+    }
+    if (n->watchdog_us && !behind && now >= *next_ping) {
+        notifier_send(n, "WATCHDOG=1");
+        *next_ping = now + n->watchdog_us / 2;
+    }
+}
+
 static void print_help(void)
 {
     printf("usage: onair run CHANNEL.yaml [CHANNEL.yaml ...] [options]\n"
@@ -240,8 +328,13 @@ static void print_help(void)
            "                        changes need (default " ADMIN_TOKEN_ENV_DEFAULT ")\n"
            "  --instance NAME       this instance's name in an A/B pair (a channel's\n"
            "                        `redundancy`; default: the host name)\n"
+           "  --output-dir DIR      the channel's output folder (and its state) is DIR,\n"
+           "                        whatever output.dir says; one CHANNEL.yaml only\n"
            "\n"
            "SIGHUP re-reads every CHANNEL.yaml, as POST /api/v1/reload does.\n"
+           "Under systemd (Type=notify, $NOTIFY_SOCKET) onair says READY=1 once every channel\n"
+           "has published a segment, pings the watchdog ($WATCHDOG_USEC) while every channel\n"
+           "publishes on time, and says RELOADING=1 and STOPPING=1.\n"
            "\n"
            "  -q, --quiet           no notices (errors and warnings stay)\n"
            "  -v, --verbose         more detail (what goes on air, when)\n"
@@ -263,6 +356,7 @@ int cmd_run(int argc, char **argv)
         { "admin", required_argument, NULL, 'A' },
         { "admin-token-env", required_argument, NULL, 'T' },
         { "instance", required_argument, NULL, 'I' },
+        { "output-dir", required_argument, NULL, 'O' },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
         { "log-format", required_argument, NULL, 'L' },
@@ -276,12 +370,16 @@ int cmd_run(int argc, char **argv)
     Server *servers[MAX_CHANNELS] = { 0 };
     char playlist_urls[MAX_CHANNELS][300] = { { 0 } };   /* per channel: its served master playlist */
     ConfReport together = { 0 };
-    RunState run = { .lock = PTHREAD_MUTEX_INITIALIZER, .servers = servers };
+    Notifier notify = { .fd = -1 };
+    RunState run = { .lock = PTHREAD_MUTEX_INITIALIZER, .servers = servers, .notify = &notify };
+    /* per channel: it has published on time once (READY=1 waits for all) */
+    int published[MAX_CHANNELS] = { 0 };
+    char notified_status[256] = "";
     Admin *admin = NULL;
     const char *admin_listen = ADMIN_LISTEN_DEFAULT, *token_env = ADMIN_TOKEN_ENV_DEFAULT;
     char instance[128] = "";
     int nconf = 0, quiet = 0, verbose = 0, json = 0, c, status = EXIT_OK, started = 0;
-    int64_t run_for = 0, t0;
+    int64_t run_for = 0, t0, next_ping;
     char err[256];
     struct sigaction sa;
 
@@ -311,6 +409,11 @@ int cmd_run(int argc, char **argv)
                 return usage_error("run", "--admin-token-env: '%s' is not a variable name", optarg);
             token_env = optarg;
             break;
+        case 'O':
+            if (!optarg[0])
+                return usage_error("run", "--output-dir: an empty folder name");
+            run.output_dir = optarg;
+            break;
         case 'q': quiet = 1; break;
         case 'v': verbose = 1; break;
         case 'L':
@@ -333,6 +436,8 @@ int cmd_run(int argc, char **argv)
         instance[0] = 0;
     if (argc - optind > MAX_CHANNELS)
         return usage_error("run", "at most %d channels in one process", MAX_CHANNELS);
+    if (run.output_dir && argc - optind > 1)
+        return usage_error("run", "--output-dir takes one CHANNEL.yaml (two channels cannot share a folder)");
     log_setup(verbose ? LOG_INFO : quiet ? LOG_WARN : LOG_NOTICE, json);
     log_capture_libav(verbose ? AV_LOG_WARNING : AV_LOG_ERROR);
 
@@ -343,6 +448,10 @@ int cmd_run(int argc, char **argv)
         int ret = conf_load(&confs[nconf], argv[i], &report);
         print_conf_report(&report);
         conf_report_clear(&report);
+        if (ret >= 0 && (ret = override_output_dir(confs[nconf], run.output_dir)) < 0) {
+            fprintf(stderr, "onair run: --output-dir %s: %s\n", run.output_dir, ERRSTR(ret));
+            conf_free(&confs[nconf]);
+        }
         if (ret < 0) {
             status = EXIT_ERROR;
             continue;
@@ -356,6 +465,8 @@ int cmd_run(int argc, char **argv)
     if (status != EXIT_OK)
         goto end;
 
+    /* read before anything else starts a thread: it unsets the variables */
+    notifier_open(&notify);
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
@@ -452,16 +563,32 @@ int cmd_run(int argc, char **argv)
         goto end;
 
     t0 = clock_monotonic_us();
+    next_ping = t0;
     while (1) {
         int running = 0, stopping = atomic_load(&signals) > 0 ||
                                     (run_for > 0 && clock_monotonic_us() - t0 >= run_for);
         struct timespec ts = { 0, 100 * 1000 * 1000 };
         static int stop_sent;
+        int on_time = 0, behind = 0;
+        char state[sizeof(notified_status)];
 
-        for (int i = 0; i < nconf; i++)
-            running += chans[i] && channel_running(chans[i]);
+        for (int i = 0; i < nconf; i++) {
+            char why[128];
+            if (!chans[i] || !channel_running(chans[i]))
+                continue;
+            running++;
+            if (channel_ready(chans[i], why, sizeof(why))) {
+                published[i] = 1;
+                on_time++;
+            } else if (published[i]) {
+                /* published before, not now: its clock stalled or fell behind */
+                behind++;
+            }
+        }
         if (!running)
             break;
+        tell_systemd(&run, running, on_time, behind, stop_sent, &next_ping, notified_status,
+                     state, sizeof(state));
         if (atomic_exchange(&hangups, 0) && !stop_sent) {
             Buf answer = { 0 };
             int code = 500, ret;
@@ -475,7 +602,9 @@ int cmd_run(int argc, char **argv)
             buf_free(&answer);
         }
         if (stopping && !stop_sent) {
-            log_msg(LOG_NOTICE, "", STAGE, "stopping: finishing the segments in progress");
+            notifier_send(&notify, "STOPPING=1\nSTATUS=" STOPPING_TEXT);
+            snprintf(notified_status, sizeof(notified_status), STOPPING_TEXT);
+            log_msg(LOG_NOTICE, "", STAGE, STOPPING_TEXT);
             for (int i = 0; i < nconf; i++)
                 if (chans[i])
                     channel_stop(chans[i]);
@@ -509,5 +638,6 @@ end:
         channel_free(&chans[i]);
         conf_free(&confs[i]);
     }
+    notifier_close(&notify);
     return status;
 }

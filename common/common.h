@@ -314,6 +314,13 @@ int path_mkdirs(const char *path);
 /* Join dir and name into out (size bytes); AVERROR(ENAMETOOLONG) when it does not fit. */
 int path_join(char *out, size_t size, const char *dir, const char *name);
 
+/* The folder of the files onair serves (player.html, status.html, their
+ * scripts, node_modules/hls.js/dist/): the installed copy beside the binary
+ * (<bindir>/../share/onair/web, found from /proc/self/exe) when there is one,
+ * else the source tree's web/ (a build run in place). Resolved once; the
+ * string is static. */
+const char *web_root_default(void);
+
 /* The CPU cores this process may run on (its affinity: taskset, a
  * container's cpuset), at least 1. */
 int cpu_count(void);

@@ -37,7 +37,8 @@ int conf_parse_ladder(const char *text, Rung *rungs, int *count, char *err, size
  *
  * Every key is declared once, in the option tables of conf/options.c (key,
  * type, offset, default, range, help): they drive the loader, the defaults,
- * the range checks and conf_reference_markdown() (docs/config-reference.md).
+ * the range checks, conf_reference_markdown() (docs/config-reference.md)
+ * and conf_reference_man() (the onair-channel(5) man page).
  */
 
 #define CONF_SCHEMA_VERSION 1
@@ -280,6 +281,9 @@ void conf_free(ChannelConf **conf);
 /* Every key of the schema as a markdown table (key, type, default, range,
  * description), generated from the option tables. */
 int conf_reference_markdown(Buf *out);
+/* The same keys, and the same prose around them, as the onair-channel(5)
+ * man page (roff, man macros); version is onair's, for the page's footer. */
+int conf_reference_man(Buf *out, const char *version);
 
 /* ---- several channels in one process --------------------------------- */
 

@@ -51,9 +51,6 @@
 
 #define STAGE "serve"
 
-#ifndef ONAIR_WEB_ROOT
-#define ONAIR_WEB_ROOT "web"
-#endif
 
 /* Enough for many clients: a thread serves every connection it polls, and
  * file bodies go out by sendfile. */
@@ -1188,7 +1185,7 @@ int server_new_limited(Server **sp, const char *listen_on, const char *web_root,
     raise_open_files();
     resolve_limits(listen_on, limits, &s->limits);
     if (!(s->addrs = calloc((size_t)s->limits.connections, sizeof(*s->addrs))) ||
-        !(s->web_root = strdup(web_root ? web_root : ONAIR_WEB_ROOT))) {
+        !(s->web_root = strdup(web_root ? web_root : web_root_default()))) {
         ret = AVERROR(ENOMEM);
         goto fail;
     }

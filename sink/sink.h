@@ -107,8 +107,8 @@ int server_connections_allowed(void);
  * "[::1]:8080", ":8080" (every address, IPv6 and IPv4), "localhost:8080"
  * (the first address of the name that binds); port 0 picks a free one
  * (server_port). web_root: the folder
- * with player.html and node_modules/; NULL: the source tree's web/
- * (ONAIR_WEB_ROOT, so no install is needed). Both strings are copied. A
+ * with player.html and node_modules/; NULL: web_root_default() (the
+ * installed copy, else the source tree's web/: common/common.h). Both strings are copied. A
  * failure is logged naming the address ("127.0.0.1:8080: Address already in
  * use") and leaves *s NULL. Raises the process's soft limit of open files to
  * its hard limit (at most SERVER_OPEN_FILES_MAX; nothing in onair uses
