@@ -39,7 +39,8 @@ BITS = 7                    # 2^7 > CLIP_FRAMES
 STRIP_Y, STRIP_H, BOX_W = H - 20, 20, 40
 # A published frame this far below the run's median PSNR against its source
 # frame is damaged. Measured here: undamaged frames of the 1500k rung sit within
-# about 3 dB of the median; a concealed slice costs 8 dB and more.
+# about 3 dB of their median (65-68 dB); concealed ones (udp-loss, or srt-loss
+# with a latency too short for SRT's repair) go down to 13 dB.
 DAMAGE_DB = 6.0
 
 
@@ -55,7 +56,7 @@ def make_numbered_clip(directory):
             'sine=frequency=440:sample_rate=48000:duration=%g' % (CLIP_FRAMES / FPS),
             '-vf', 'drawbox=x=0:y=%d:w=%d:h=%d:color=black:t=fill,%s' % (STRIP_Y, W, STRIP_H, boxes),
             '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '14', '-g', str(FPS), '-pix_fmt', 'yuv420p',
-            '-c:a', 'aac', '-shortest', '-f', 'mpegts', path])
+            '-c:a', 'aac', '-shortest', '-f', 'mpegts', '-pes_payload_size', '0', path])
     return path
 
 
@@ -83,6 +84,11 @@ def frame_number(frame):
     return n if n < CLIP_FRAMES else None
 
 
+def is_slate(frame):
+    """The slate: grey (#808080 is Y 126) all over, where the clip never is."""
+    return all(116 <= y <= 136 for y in frame[0:W * H:7])
+
+
 def picture_failures(wd, out, rung, allow_damage):
     """The published pictures against the sender's: (fails, info, stats).
     From the first frame of the input on, every frame must carry a number and
@@ -96,12 +102,23 @@ def picture_failures(wd, out, rung, allow_damage):
         return ['the clip does not have %d frames (test setup)' % CLIP_FRAMES], info, {}
     got = os.path.join(wd, 'got.yuv')
     n = raw_frames(R.vod_copy(out, rung), got)
+    numbers, slate = [], []
     with open(got, 'rb') as f:
-        numbers = [frame_number(f.read(fsize)) for _ in range(n)]
+        for _ in range(n):
+            frame = f.read(fsize)
+            numbers.append(frame_number(frame))
+            slate.append(is_slate(frame))
     first = next((i for i, x in enumerate(numbers) if x is not None), None)
     if first is None:
         return ['no frame of the sender was published (%d frames, none numbered)' % n], info, {}
     lost = [i for i in range(first, n) if numbers[i] is None]
+    slated = [i for i in range(first, n) if slate[i]]
+    if slated:
+        fails.append('%d slate frames after the input came up, first at frames %s' % (len(slated), slated[:8]))
+    # the input goes on: every second of it shows pictures of the sender's
+    dark = [s for s in range(first // FPS + 1, n // FPS) if all(x is None for x in numbers[s * FPS:(s + 1) * FPS])]
+    if dark:
+        fails.append('seconds of the run without a picture of the sender: %s' % dark)
     steps = [(numbers[i] - numbers[i - 1]) % CLIP_FRAMES for i in range(first + 1, n)
              if numbers[i] is not None and numbers[i - 1] is not None]
     irregular = sum(1 for s in steps if s != 1)
@@ -111,11 +128,21 @@ def picture_failures(wd, out, rung, allow_damage):
         if lost:
             fails.append('%d frames after the input came up are not the sender\'s (slate or damage), '
                          'first at frames %s' % (len(lost), lost[:8]))
-        if irregular:
-            fails.append('%d frames do not follow the one before (repeated or skipped pictures)' % irregular)
-    elif len(lost) > (n - first) // 10:
-        fails.append('%d of %d frames after the input came up are not the sender\'s: the input was '
-                     'lost, not concealed' % (len(lost), n - first))
+        # Real time: a live input is taken as its pictures arrive, so arrival jitter
+        # may show a picture two or three times and skip what follows (steps of 0
+        # then 2: on a loaded CI machine, measured up to 0 0); one held longer, or a
+        # jump, is a stall of the input (SRT waiting for a datagram past its latency
+        # freezes for hundreds of ms); over the run the sender's pictures advance as
+        # many frames as were published, to within 5 (200 ms).
+        steady = steps[FPS:]
+        bad = [i for i, st in enumerate(steady)
+               if st > 3 or (st == 0 and i > 1 and steady[i - 1] == 0 and steady[i - 2] == 0)]
+        if bad:
+            fails.append('the input stalled or jumped: steps %s around published frame %d'
+                         % (steady[max(0, bad[0] - 3):bad[0] + 3], first + 1 + FPS + bad[0]))
+        if steady and abs(sum(steady) - len(steady)) > 5:
+            fails.append('the sender\'s pictures advanced %d frames in %d published ones'
+                         % (sum(steady), len(steady)))
     # each numbered frame against the frame the sender sent
     pairs = [(i, numbers[i]) for i in range(first, n) if numbers[i] is not None]
     a, b = os.path.join(wd, 'a.yuv'), os.path.join(wd, 'b.yuv')
@@ -139,7 +166,7 @@ def picture_failures(wd, out, rung, allow_damage):
     damaged = [pairs[i][0] for i, v in enumerate(psnr) if v < med - DAMAGE_DB]
     info.append('PSNR (Y) against the sender\'s frame: median %.1f dB, min %.1f dB; %d frames more '
                 'than %.0f dB below the median' % (med, min(psnr), len(damaged), DAMAGE_DB))
-    if med < 28:
+    if med < 28 and not allow_damage:
         fails.append('median PSNR %.1f dB: the published pictures are not the sender\'s' % med)
     if damaged and not allow_damage:
         fails.append('%d damaged frames (PSNR more than %.0f dB below the median), first at frames %s'
@@ -223,24 +250,24 @@ def case_srt_loss():
         conf = channel_conf(wd.path, 'srt://127.0.0.1:%d?mode=listener&%s' % (port, latency))
         started = time.time()
         p = R.start_onair(conf, '--for', '18s')
-        time.sleep(1.0)
-        snd = None
-        deadline = time.time() + 8
-        while time.time() < deadline:
-            # a caller gives up at once when nobody listens yet: try again
-            snd = subprocess.Popen(['ffmpeg', '-nostdin', '-v', 'quiet', '-re', '-stream_loop', '-1', '-i', clip,
-                                    '-c', 'copy', '-f', 'mpegts',
-                                    'srt://127.0.0.1:%d?mode=caller&%s' % (relay.port, latency)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-            time.sleep(1.0)
-            if snd.poll() is None:
-                break
+        snd, callers = None, 0
+        while p.poll() is None:
+            # a caller gives up when its handshake finds nobody listening yet (or is
+            # lost 3 s long): call again
+            if snd is None or snd.poll() is not None:
+                snd = subprocess.Popen(['ffmpeg', '-nostdin', '-v', 'quiet', '-re', '-stream_loop', '-1',
+                                        '-i', clip, '-c', 'copy', '-f', 'mpegts', '-pes_payload_size', '0',
+                                        'srt://127.0.0.1:%d?mode=caller&%s' % (relay.port, latency)],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                       start_new_session=True)
+                callers += 1
+            time.sleep(0.2)
         rc, err = R.finish(p, 60)
         stopped = time.time()
         stop(snd)
         relay.close()
         st = relay.stats()
-        fails, info = [], ['onair exit %s; relay: %s' % (rc, st)]
+        fails, info = [], ['onair exit %s; %d caller(s); relay: %s' % (rc, callers, st)]
         if rc != 0:
             fails.append('onair run exited %s: %s' % (rc, err[-800:]))
             return R.finish_case('netfault-srt', wd, fails, info)

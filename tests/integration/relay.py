@@ -194,6 +194,9 @@ class Relay:
             try:
                 sock.sendto(data, addr)
                 self._count('forwarded_' + direction)
+            except ConnectionRefusedError:
+                # an ICMP answer to an earlier datagram: nobody listens there (yet)
+                self._count('refused')
             except OSError:
                 self._count('errors')
         when = self._release(now)
