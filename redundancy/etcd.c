@@ -154,18 +154,26 @@ static void read_kv(const Jv *kv, EtcdValue *v)
     v->value[n] = 0;
 }
 
-int etcd_grant(Etcd *e, int64_t ttl_s, int64_t *id, char *err, size_t size)
+/* The lease API's calls: one number in the body ({"TTL": "4"}, {"ID": "..."}). */
+static int lease_call(Etcd *e, const char *path, const char *member, int64_t value, Jv **answer, char *err,
+                      size_t size)
 {
     char body[64];
+
+    snprintf(body, sizeof(body), "{\"%s\":\"%" PRId64 "\"}", member, value);
+    return call(e, path, body, answer, err, size);
+}
+
+int etcd_grant(Etcd *e, int64_t ttl_s, int64_t *id, char *err, size_t size)
+{
     Jv *a;
     int ret;
 
-    snprintf(body, sizeof(body), "{\"TTL\":\"%" PRId64 "\"}", ttl_s);
-    if ((ret = call(e, "/v3/lease/grant", body, &a, err, size)) < 0)
+    if ((ret = lease_call(e, "/v3/lease/grant", "TTL", ttl_s, &a, err, size)) < 0)
         return ret;
     if ((*id = num(jv_get(a, "ID"))) <= 0) {
-        snprintf(err, size, "etcd granted no lease: %s", jv_text(jv_get(a, "error")) ? jv_text(jv_get(a, "error"))
-                                                                                     : "no ID");
+        const char *why = jv_text(jv_get(a, "error"));
+        snprintf(err, size, "etcd granted no lease: %s", why ? why : "no ID");
         ret = AVERROR(EPROTO);
     }
     jv_free(&a);
@@ -174,12 +182,10 @@ int etcd_grant(Etcd *e, int64_t ttl_s, int64_t *id, char *err, size_t size)
 
 int etcd_keepalive(Etcd *e, int64_t id, int64_t *ttl_s, char *err, size_t size)
 {
-    char body[64];
     Jv *a;
     int ret;
 
-    snprintf(body, sizeof(body), "{\"ID\":\"%" PRId64 "\"}", id);
-    if ((ret = call(e, "/v3/lease/keepalive", body, &a, err, size)) < 0)
+    if ((ret = lease_call(e, "/v3/lease/keepalive", "ID", id, &a, err, size)) < 0)
         return ret;
     /* the answer of a stream: {"result": {...}}; no TTL: the lease is gone */
     *ttl_s = num(jv_get(jv_get(a, "result"), "TTL"));
@@ -189,12 +195,10 @@ int etcd_keepalive(Etcd *e, int64_t id, int64_t *ttl_s, char *err, size_t size)
 
 int etcd_revoke(Etcd *e, int64_t id, char *err, size_t size)
 {
-    char body[64];
     Jv *a;
     int ret;
 
-    snprintf(body, sizeof(body), "{\"ID\":\"%" PRId64 "\"}", id);
-    if ((ret = call(e, "/v3/lease/revoke", body, &a, err, size)) >= 0)
+    if ((ret = lease_call(e, "/v3/lease/revoke", "ID", id, &a, err, size)) >= 0)
         jv_free(&a);
     return ret;
 }
