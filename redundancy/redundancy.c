@@ -62,10 +62,11 @@ int redundancy_new(Redundancy **out, const RedundancyConfig *cfg)
     r->cfg = *cfg;
     r->lease_us = cfg->lease_us;
     r->margin_us = redundancy_margin_us(cfg->lease_us);
-    /* a renewal every quarter lease: three may fail before the margin */
+    /* a renewal every quarter lease; one may take up to half of what is
+     * left before the margin (a loaded etcd answers late, not never) */
     r->tick_us = cfg->lease_us / 4;
     if (!(r->channel = strdup(cfg->channel)) || !(r->instance = strdup(cfg->instance)) ||
-        etcd_new(&r->etcd, cfg->etcd, cfg->netcd, FFMIN(r->tick_us, 2000000)) < 0) {
+        etcd_new(&r->etcd, cfg->etcd, cfg->netcd, FFMAX(r->tick_us, (r->lease_us - r->margin_us) / 2)) < 0) {
         redundancy_free(&r);
         return AVERROR(ENOMEM);
     }

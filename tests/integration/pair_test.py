@@ -47,6 +47,7 @@ import run_test as R  # noqa: E402
 
 LEASE_S = 2
 SEGMENT_S = 1
+WINDOW = 8      # segments
 PROGRAM_S = 4   # red, green, blue: a switch every 4 s from the channel's epoch
 RUNG = '%dx%d' % (R.W, R.H)
 
@@ -112,7 +113,7 @@ def write_conf(directory, etcd_url, origin_url):
                         '  blue: { file: blue.mp4, loop: true }\n',
                         ''.join('    - { source: %s, duration: %ds }\n' % (c, PROGRAM_S) for c in ('red', 'green', 'blue')),
                         extra='redundancy: { etcd: [ "%s" ], lease: %ds }\n' % (etcd_url, LEASE_S),
-                        window=8, loop=True,
+                        window=WINDOW, loop=True,
                         output=', push: { url: "%s" }' % origin_url)
 
 
@@ -206,12 +207,12 @@ def case_kill():
             poller.start()
             b = start(conf_b, 'B')
             # B runs more than a window before A goes, so that its playlist is a whole window
-            time.sleep(12)
+            time.sleep(WINDOW + 2)
             killed = time.time()
             os.killpg(a.pid, signal.SIGKILL)
             _, err_a = a.communicate()
             a = None
-            time.sleep(8)
+            time.sleep(6)
             rc, err_b = P.stop_onair(b)
             b = None
             poller.stop.set()
@@ -275,7 +276,7 @@ def judge_versions(versions, killed, fails, info):
     if longest[0] > allowed * J.timeout_scale():
         fails.append('the playlist stood still %.2f s, more than the lease and a segment allow (%.1f s)'
                      % (longest[0], allowed))
-    if not numbers or dates[numbers[-1]] < killed + 4:
+    if not numbers or dates[numbers[-1]] < killed + 3:
         fails.append('the playlist did not go on after the kill')
 
 
@@ -389,16 +390,19 @@ def case_partition():
             poller = FilePoller(root, os.path.join(wd.path, 'got'))
             poller.start()
             b = start(conf_b, 'B', hosts)
-            time.sleep(12)
+            time.sleep(WINDOW + 2)
             cut = time.time()
             hosts.set_link('etcd', 'a', False)
-            time.sleep(8)
-            hosts.set_link('etcd', 'a', True)
             time.sleep(6)
+            hosts.set_link('etcd', 'a', True)
+            time.sleep(4)
             # A first: B stopping first would hand the channel back to A, rightly
             _, err_a = P.stop_onair(a)
             _, err_b = P.stop_onair(b)
             a = b = None
+            for name, err in (('a', err_a), ('b', err_b)):
+                with open(os.path.join(wd.path, name, 'stderr.log'), 'w') as f:
+                    f.write(err)
             poller.stop.set()
             poller.join()
             info += [ln for ln in err_a.splitlines() if 'redundancy' in ln][:10]
