@@ -267,6 +267,13 @@ def judge_versions(versions, killed, fails, info):
             last_new = (t, newest)
     numbers = sorted(dates)
     missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers)) if numbers else []
+    # the takeover as a player sees it: from the kill (or cut) to the first version
+    # naming a segment newer than any named before it
+    before = max((parse(text)[1][-1][0] for t, text in versions if t <= killed and parse(text)[1]), default=-1)
+    after = next((t for t, text in versions if t > killed and parse(text)[1] and parse(text)[1][-1][0] > before),
+                 None)
+    if after is not None:
+        info.append('takeover: the first new segment came %.2f s after the kill' % (after - killed))
     info.append('%d versions, segments %s..%s; the longest wait for a new segment: %.2f s (from %.1f s after '
                 'the kill)' % (len(versions), numbers[0] if numbers else None, numbers[-1] if numbers else None,
                                longest[0], longest[1] or 0))
