@@ -39,6 +39,11 @@
 /* An operator's take or skip waits this long at most for its source's first
  * picture before it is cued, so that the cut lands on a picture, not the slate. */
 #define TAKE_READY_WAIT_US 2000000
+/* The program an early end of an overlay resumes (a take, a held slate, the
+ * API's break) is opened where it will be this far ahead, and resumes there
+ * when its first picture is ready by then (a file cannot be opened ahead of
+ * time at a position it has not reached yet). */
+#define RESUME_LEAD_US 200000
 /* the state file of the operator's changes, beside the packager's */
 #define CONTROL_FILE ".onair-control"
 /* Edits that ended this long ago are forgotten. */
@@ -136,6 +141,7 @@ struct Channel {
     /* an input an operator's call opened ahead of its cue, taken by cue_entry */
     int pre_source;
     PlayoutInput *pre_primary, *pre_backup;
+    int64_t pre_start;        /* the air time the preopened input is positioned for; INT64_MIN: its start */
     char playlist_url[300];
     int late;                 /* "late" was emitted; the supervisor's only */
     Webhook *webhook;         /* conf->events.url: the channel's events go there */
@@ -324,7 +330,7 @@ static int cue_entry(Channel *ch, const ScheduleEntry *e)
     }
 
     if (e->source >= 0 && e->source == ch->pre_source &&
-        ((start == e->start && !e->offset) || !source_seeks(&ch->conf->sources[e->source]))) {
+        ((start == e->start && !e->offset) || start == ch->pre_start || !source_seeks(&ch->conf->sources[e->source]))) {
         /* opened by the operator's call, and decoding already */
         primary = ch->pre_primary;
         backup = ch->pre_backup;
@@ -1211,8 +1217,9 @@ static int not_on_air(Channel *ch, char *err, size_t size)
 }
 
 /* Opens `source` ahead of a cue made now and waits (a while) for its first
- * picture, so that the cut lands on it. With ctl. */
-static void preopen(Channel *ch, int source)
+ * picture, so that the cut lands on it: from its start, or (at > INT64_MIN)
+ * `offset_us` into it, where it is at air time `at`. With ctl. */
+static void preopen(Channel *ch, int source, int64_t offset_us, int64_t at)
 {
     int64_t give_up = clock_monotonic_us() + TAKE_READY_WAIT_US;
     int64_t wall;
@@ -1220,8 +1227,9 @@ static void preopen(Channel *ch, int source)
     playout_input_free(&ch->pre_primary);
     playout_input_free(&ch->pre_backup);
     ch->pre_source = -1;
+    ch->pre_start = at;
     change_frame(ch, &wall);
-    if (open_input(ch, source, 0, wall, &ch->pre_primary) < 0)
+    if (open_input(ch, source, offset_us, at > INT64_MIN ? at : wall, &ch->pre_primary) < 0)
         return;
     if (open_backup(ch, source, wall, &ch->pre_backup) < 0)
         ch->pre_backup = NULL;
@@ -1274,15 +1282,22 @@ static int end_entry_now(Channel *ch, const char *action, int break_only, char *
     if ((over = overlay_at(ch, wall, -2))) {
         /* a take, a held slate or the API's break: it ends, the timeline as
          * it stands resumes, its source opened first (preopen) */
-        int64_t end = over->end;
+        int64_t end = over->end, lead = INT64_MIN, lead_frame = 0;
         ScheduleEntry under;
         char ignored[256];
         over->end = wall;
-        if (entry_at(ch, wall, &under, ignored, sizeof(ignored)) >= 0 && under.source >= 0 &&
-            !source_seeks(&ch->conf->sources[under.source]))
-            preopen(ch, under.source);
+        if (entry_at(ch, wall, &under, ignored, sizeof(ignored)) >= 0 && under.source >= 0) {
+            lead_frame = air_clock_frame_at(&ch->clock, wall + RESUME_LEAD_US);
+            lead = air_clock_time(&ch->clock, lead_frame);
+            preopen(ch, under.source, under.offset + (lead - under.start), lead);
+        }
         over->end = end;
         frame = change_frame(ch, &wall);
+        /* on the frame it was opened for, unless opening took longer */
+        if (lead > wall) {
+            frame = lead_frame;
+            wall = lead;
+        }
         over->end = wall;
     } else if (e.item < 0) {
         snprintf(err, size, "the slate is on air between programs: nothing to skip");
@@ -1292,7 +1307,7 @@ static int end_entry_now(Channel *ch, const char *action, int break_only, char *
         ScheduleEdit anchor = { .kind = SCHEDULE_EDIT_ANCHOR, .item = -1 };
         next = schedule_next_in_chain(ch->conf, e.item);
         if (next >= 0 && ch->conf->schedule.items[next].source >= 0)   /* not a slate break */
-            preopen(ch, ch->conf->schedule.items[next].source);
+            preopen(ch, ch->conf->schedule.items[next].source, 0, INT64_MIN);
         frame = change_frame(ch, &wall);
         anchor.at = wall;
         anchor.item = next;
@@ -1338,7 +1353,7 @@ int channel_break(Channel *ch, int64_t duration_us, const char *source, int64_t 
         goto end;
     /* a break now: its source first, so that it starts on a picture */
     if (brk.source >= 0 && at_us <= clock_wall_us())
-        preopen(ch, brk.source);
+        preopen(ch, brk.source, 0, INT64_MIN);
     /* the timeline changes from the next frame; the break starts there or later */
     frame = next = change_frame(ch, &next_wall);
     wall = next_wall;
@@ -1444,7 +1459,7 @@ int channel_take(Channel *ch, const char *source, int64_t duration_us, char *err
     }
     if ((ret = not_on_air(ch, err, size)) < 0)
         goto end;
-    preopen(ch, take.source);
+    preopen(ch, take.source, 0, INT64_MIN);
     frame = change_frame(ch, &wall);
     if (!duration_us) {
         /* until the next program on the timeline starts */
