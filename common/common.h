@@ -12,6 +12,7 @@
 #ifndef ONAIR_COMMON_H
 #define ONAIR_COMMON_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -103,6 +104,10 @@ void queue_free_packet(void *packet);  /* AVPacket */
 /* ---- clock and segment grid ------------------------------------------- */
 
 int64_t clock_monotonic_us(void);
+/* A condition variable whose timed waits count on clock_monotonic_us's clock
+ * (the timespec of pthread_cond_timedwait is a monotonic deadline), so that a
+ * wall clock that steps neither shortens nor stretches a wait. */
+void cond_init_monotonic(pthread_cond_t *c);
 int64_t clock_wall_us(void);
 /* Sleeps for us microseconds, or less: stop (may be NULL) is asked every
  * 10 ms and a nonzero answer ends the sleep. For waits that a stop must be

@@ -24,16 +24,6 @@ struct Queue {
     int64_t sent, full_waits;
 };
 
-static void init_monotonic_cond(pthread_cond_t *c)
-{
-    pthread_condattr_t attr;
-
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(c, &attr);
-    pthread_condattr_destroy(&attr);
-}
-
 int queue_new(Queue **out, int capacity, int producers, void (*free_item)(void *))
 {
     Queue *q;
@@ -53,8 +43,8 @@ int queue_new(Queue **out, int capacity, int producers, void (*free_item)(void *
     q->producers = producers;
     q->free_item = free_item;
     pthread_mutex_init(&q->lock, NULL);
-    init_monotonic_cond(&q->not_empty);
-    init_monotonic_cond(&q->not_full);
+    cond_init_monotonic(&q->not_empty);
+    cond_init_monotonic(&q->not_full);
     *out = q;
     return 0;
 }

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libavutil/common.h>
 #include <libavutil/error.h>
@@ -58,7 +57,7 @@ int redundancy_new(Redundancy **out, const RedundancyConfig *cfg)
     if (!(r = calloc(1, sizeof(*r))))
         return AVERROR(ENOMEM);
     pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->wake, NULL);
+    cond_init_monotonic(&r->wake);
     r->cfg = *cfg;
     r->lease_us = cfg->lease_us;
     r->margin_us = redundancy_margin_us(cfg->lease_us);
@@ -219,15 +218,7 @@ static void *run(void *arg)
         campaign(r);
         pthread_mutex_lock(&r->lock);
         while (!r->stop && clock_monotonic_us() < next) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            int64_t left = next - clock_monotonic_us();
-            ts.tv_sec += (time_t)(left / 1000000);
-            ts.tv_nsec += (long)(left % 1000000 * 1000);
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            struct timespec ts = { .tv_sec = next / 1000000, .tv_nsec = next % 1000000 * 1000 };
             pthread_cond_timedwait(&r->wake, &r->lock, &ts);
         }
     }
@@ -237,15 +228,8 @@ static void *run(void *arg)
 
 int redundancy_start(Redundancy *r)
 {
-    pthread_condattr_t attr;
     int ret;
 
-    /* the wait above counts on the monotonic clock */
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_destroy(&r->wake);
-    pthread_cond_init(&r->wake, &attr);
-    pthread_condattr_destroy(&attr);
     if ((ret = pthread_create(&r->thread, NULL, run, r)))
         return AVERROR(ret);
     r->started = 1;

@@ -334,7 +334,6 @@ static void *webhook_thread(void *arg)
 int webhook_new(Webhook **out, const WebhookConfig *cfg)
 {
     Webhook *w;
-    pthread_condattr_t attr;
     Buf match = { 0 };
     int ret = 0;
 
@@ -350,10 +349,7 @@ int webhook_new(Webhook **out, const WebhookConfig *cfg)
     }
     w->sub = -1;
     pthread_mutex_init(&w->lock, NULL);
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cond, &attr);
-    pthread_condattr_destroy(&attr);
+    cond_init_monotonic(&w->cond);
     w->retry_base = cfg->retry_base_us > 0 ? cfg->retry_base_us : DEFAULT_RETRY_BASE_US;
     w->retry_max = cfg->retry_max_us > 0 ? cfg->retry_max_us : DEFAULT_RETRY_MAX_US;
     w->timeout = cfg->timeout_us > 0 ? cfg->timeout_us : DEFAULT_TIMEOUT_US;
