@@ -916,7 +916,7 @@ static int join_pair(Channel *ch)
     if (!grid_is_boundary(&ch->grid, first))
         first = grid_segment_start(&ch->grid, grid_segment_of_frame(&ch->grid, first) + 1);
     ch->clock = (AirClock){ .fps = pair.fps, .epoch_us = air_clock_time(&pair, first), .first_frame = first };
-    ch->run_start_us = ch->cued_until = ch->clock.epoch_us;
+    ch->run_start_us = ch->clock.epoch_us;
     ch->channel_start_us = pair.epoch_us;
     log_msg(LOG_NOTICE, ch->id, STAGE, "redundancy: instance %s joins the pair's clock at frame %" PRId64
             " (etcd's epoch: %.3f s ago)", rc.instance, first, (ch->run_start_us - pair.epoch_us) / 1e6);
@@ -961,8 +961,7 @@ int channel_new(Channel **out, const ChannelConf *conf, const ChannelOptions *op
                             .first_frame = ch->resumed ? next_frame : 0 };
     if (conf->redundancy.etcd.count && (ret = join_pair(ch)) < 0)
         goto fail;
-    if (!ch->red)
-        ch->cued_until = ch->run_start_us;
+    ch->cued_until = ch->run_start_us;
     if (opt->playlist_url)
         snprintf(ch->playlist_url, sizeof(ch->playlist_url), "%s", opt->playlist_url);
     if ((ret = path_join(ch->control_path, sizeof(ch->control_path), conf->output.dir, CONTROL_FILE)) < 0)
