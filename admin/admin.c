@@ -215,8 +215,10 @@ static unsigned status_of(int err)
         return MHD_HTTP_BAD_REQUEST;
     if (err == AVERROR(ENOENT))
         return MHD_HTTP_NOT_FOUND;
-    if (err == AVERROR(EBUSY))
+    if (err == AVERROR(EBUSY) || err == AVERROR(EAGAIN))
         return MHD_HTTP_CONFLICT;
+    if (err == AVERROR(ENETUNREACH))
+        return MHD_HTTP_SERVICE_UNAVAILABLE;
     if (err == AVERROR(ENOSYS))
         return MHD_HTTP_NOT_IMPLEMENTED;
     return MHD_HTTP_INTERNAL_SERVER_ERROR;

@@ -624,6 +624,8 @@ static int restore_line(Packager *pk, const char *line, void *opaque)
         ret = break_add(pk, event_id, line + n, a, b, start_us, c, end_us);
         pthread_mutex_unlock(&pk->lock);
         return ret == AVERROR(EEXIST) ? 0 : ret;
+    } else if (pk->cfg.rejoin && (!strncmp(line, "rendition ", 10) || !strncmp(line, "segment ", 8))) {
+        return 0;
     } else if (sscanf(line, "rendition %31s %7s %" SCNd64, name, ext, &a) == 3) {
         if ((r = rendition_named(pk, name, ext)))
             r->disc_dropped = a;
@@ -683,8 +685,9 @@ int live_init(Packager *pk)
         if (r->nsegs)
             pk->published = FFMAX(pk->published, r->segs[r->nsegs - 1].number + 1);
     }
-    /* the numbers go on from there, whatever splices the earlier run cut */
-    if (pk->resume_frame >= 0)
+    /* the numbers go on from there, whatever splices the earlier run cut
+     * (a pair's are the pair's) */
+    if (pk->resume_frame >= 0 && !pk->cfg.pair)
         grid_splices_anchor(&pk->cfg.grid, pk->resume_frame, pk->published);
     /* a planned break that should have returned while nothing ran returns
      * where this run starts (one still running the channel takes up again) */

@@ -56,6 +56,12 @@ typedef struct PackagerConfig {
     int64_t first_frame;              /* this run's first frame (a restart continues the count) */
     int64_t channel_start_us;         /* kept in the state for the timeline of a restart */
     int resume;                       /* continue the window the state file describes */
+    /* An A/B pair's instance: segments are numbered as the pair numbers
+     * them (the grid as given), not on from the state's. rejoin: the pair
+     * stayed on air without this instance, so the state's segments are no
+     * longer its window (a gap, not a discontinuity, is what it missed);
+     * the state's breaks and programs still count. */
+    int pair, rejoin;
     const char *utc_timing_url;       /* live DASH UTCTiming (http-iso); NULL: direct */
     int64_t part_us;                  /* live: LL-HLS partial segments of this length; 0: none.
                                        * Parts are cut in decode order: the encoder must make

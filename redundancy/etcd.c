@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <libavutil/base64.h>
 #include <libavutil/error.h>
+#include <libavutil/mem.h>
 
 #include "common/common.h"
 
@@ -203,22 +204,86 @@ int etcd_revoke(Etcd *e, int64_t id, char *err, size_t size)
     return ret;
 }
 
-int etcd_get(Etcd *e, const char *key, EtcdValue *v, char *err, size_t size)
+/* s as the gateway's base64, allocated (av_free). */
+static char *b64_alloc(const char *s)
+{
+    size_t len = strlen(s);
+    char *out = av_malloc(AV_BASE64_SIZE(len));
+
+    if (out && !av_base64_encode(out, (int)AV_BASE64_SIZE(len), (const uint8_t *)s, (int)len))
+        av_freep(&out);
+    return out;
+}
+
+int etcd_get_text(Etcd *e, const char *key, char **value, int64_t *revision, char *err, size_t size)
 {
     char k[KEY_MAX], body[KEY_MAX + 32];
-    const Jv *kvs;
+    const Jv *kvs, *kv;
+    const char *text;
     Jv *a;
     int ret;
 
+    *value = NULL;
+    *revision = 0;
     if ((ret = b64(key, k, sizeof(k))) < 0)
         return ret;
     snprintf(body, sizeof(body), "{\"key\":\"%s\"}", k);
     if ((ret = call(e, "/v3/kv/range", body, &a, err, size)) < 0)
         return ret;
     kvs = jv_get(a, "kvs");
-    read_kv(kvs && kvs->type == JV_ARRAY ? kvs->child : NULL, v);
+    kv = kvs && kvs->type == JV_ARRAY ? kvs->child : NULL;
+    if (kv) {
+        text = jv_text(jv_get(kv, "value"));
+        size_t len = text ? strlen(text) : 0;
+        int n;
+        *revision = num(jv_get(kv, "mod_revision"));
+        if (!(*value = malloc(len + 1))) {
+            ret = AVERROR(ENOMEM);
+        } else if ((n = len ? av_base64_decode((uint8_t *)*value, text, (int)len) : 0) < 0) {
+            snprintf(err, size, "etcd's %s is no base64", key);
+            ret = AVERROR(EPROTO);
+        } else {
+            (*value)[n] = 0;
+        }
+        if (ret < 0) {
+            free(*value);
+            *value = NULL;
+            *revision = 0;
+        }
+    }
     jv_free(&a);
-    return 0;
+    return ret;
+}
+
+int etcd_put_if(Etcd *e, const char *key, const char *value, int64_t expect, int *written, int64_t *revision,
+                char *err, size_t size)
+{
+    char k[KEY_MAX], *val = b64_alloc(value);
+    const Jv *ok;
+    Buf body = { 0 };
+    Jv *a = NULL;
+    int ret;
+
+    *written = 0;
+    if (!val)
+        return AVERROR(ENOMEM);
+    /* a key that is not there has mod_revision 0 */
+    if ((ret = b64(key, k, sizeof(k))) < 0 ||
+        (ret = buf_printf(&body, "{\"compare\":[{\"key\":\"%s\",\"target\":\"MOD\",\"result\":\"EQUAL\","
+                          "\"mod_revision\":\"%" PRId64 "\"}],"
+                          "\"success\":[{\"request_put\":{\"key\":\"%s\",\"value\":\"%s\"}}]}",
+                          k, expect, k, val)) < 0 ||
+        (ret = call(e, "/v3/kv/txn", (const char *)body.data, &a, err, size)) < 0)
+        goto end;
+    ok = jv_get(a, "succeeded");
+    *written = ok && ok->type == JV_TRUE;
+    /* the put's revision is the transaction's, the header's */
+    *revision = num(jv_get(jv_get(a, "header"), "revision"));
+end:
+    jv_free(&a);
+    buf_free(&body);
+    av_free(val);
+    return ret;
 }
 
 int etcd_create(Etcd *e, const char *key, const char *value, int64_t lease, int *created, EtcdValue *held,

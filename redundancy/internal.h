@@ -53,7 +53,12 @@ typedef struct EtcdValue {
     int64_t lease;                    /* 0: none */
 } EtcdValue;
 
-int etcd_get(Etcd *e, const char *key, EtcdValue *v, char *err, size_t size);
+/* The text at key (malloc'd; NULL: no such key) and its mod revision (0: none). */
+int etcd_get_text(Etcd *e, const char *key, char **value, int64_t *revision, char *err, size_t size);
+/* key = value where key's mod revision is still `expect` (0: there is no such
+ * key): *written 1, *revision the new one; else *written 0. One transaction. */
+int etcd_put_if(Etcd *e, const char *key, const char *value, int64_t expect, int *written, int64_t *revision,
+                char *err, size_t size);
 /* Creates key = value (under lease, 0: none) only where there is no such
  * key: *created 1; else 0 and *held what is there. One transaction. */
 int etcd_create(Etcd *e, const char *key, const char *value, int64_t lease, int *created, EtcdValue *held,

@@ -1,7 +1,8 @@
 /* The instance's part in an A/B pair: a lease kept alive, the leader key
  * campaigned for, the right to publish measured against the last renewal
- * (redundancy.h). One thread; the clock's and the pusher's threads only read
- * atomics. */
+ * (redundancy.h). The lease's thread never waits on anyone else's work; the
+ * clock's and the pusher's threads only read atomics; the shared values are
+ * polled on a thread of their own, whose callers may take their time. */
 #include "internal.h"
 
 #include <errno.h>
@@ -25,9 +26,13 @@ struct Redundancy {
     RedundancyConfig cfg;
     char *channel, *instance;
     char leader_key[256], epoch_key[256];
-    Etcd *etcd;
-    pthread_t thread;
-    int started;
+    Etcd *etcd;                       /* the lease thread's */
+    Etcd *watcher;                    /* the watch thread's */
+    Etcd *api;                        /* redundancy_read and _write's, under api_lock */
+    pthread_mutex_t api_lock;
+    pthread_t thread, watch_thread;
+    int started, watching;
+    int64_t *seen;                    /* the watch thread's: each watched name's last revision */
     pthread_mutex_t lock;             /* stop, wake; status strings */
     pthread_cond_t wake;
     int stop;
@@ -57,6 +62,7 @@ int redundancy_new(Redundancy **out, const RedundancyConfig *cfg)
     if (!(r = calloc(1, sizeof(*r))))
         return AVERROR(ENOMEM);
     pthread_mutex_init(&r->lock, NULL);
+    pthread_mutex_init(&r->api_lock, NULL);
     cond_init_monotonic(&r->wake);
     r->cfg = *cfg;
     r->lease_us = cfg->lease_us;
@@ -65,7 +71,10 @@ int redundancy_new(Redundancy **out, const RedundancyConfig *cfg)
      * left before the margin (a loaded etcd answers late, not never) */
     r->tick_us = cfg->lease_us / 4;
     if (!(r->channel = strdup(cfg->channel)) || !(r->instance = strdup(cfg->instance)) ||
-        etcd_new(&r->etcd, cfg->etcd, cfg->netcd, FFMAX(r->tick_us, (r->lease_us - r->margin_us) / 2)) < 0) {
+        etcd_new(&r->etcd, cfg->etcd, cfg->netcd, FFMAX(r->tick_us, (r->lease_us - r->margin_us) / 2)) < 0 ||
+        etcd_new(&r->watcher, cfg->etcd, cfg->netcd, r->tick_us) < 0 ||
+        etcd_new(&r->api, cfg->etcd, cfg->netcd, r->tick_us) < 0 ||
+        !(r->seen = calloc((size_t)FFMAX(cfg->nwatch, 1), sizeof(*r->seen)))) {
         redundancy_free(&r);
         return AVERROR(ENOMEM);
     }
@@ -226,6 +235,47 @@ static void *run(void *arg)
     return NULL;
 }
 
+static int shared_key(const Redundancy *r, const char *name, char *key, size_t size)
+{
+    return snprintf(key, size, KEY_PREFIX "%s/%s", r->channel, name) < (int)size ? 0 : AVERROR(EINVAL);
+}
+
+/* Each watched value, read again: a new revision is told. Every
+ * REDUNDANCY_WATCH_US until stopped. */
+static void *watch(void *arg)
+{
+    Redundancy *r = arg;
+    char key[512], err[256];
+
+    pthread_mutex_lock(&r->lock);
+    while (!r->stop) {
+        int64_t next = clock_monotonic_us() + REDUNDANCY_WATCH_US;
+        pthread_mutex_unlock(&r->lock);
+        for (int i = 0; i < r->cfg.nwatch; i++) {
+            char *value = NULL;
+            int64_t rev;
+            if (shared_key(r, r->cfg.watch[i], key, sizeof(key)) < 0 ||
+                etcd_get_text(r->watcher, key, &value, &rev, err, sizeof(err)) < 0)
+                continue;   /* the lease's thread says when etcd is away */
+            if (rev != r->seen[i]) {
+                r->seen[i] = rev;
+                if (r->cfg.on_shared)
+                    r->cfg.on_shared(r->cfg.opaque, r->cfg.watch[i], value, rev);
+            }
+            free(value);
+        }
+        if (r->cfg.on_poll)
+            r->cfg.on_poll(r->cfg.opaque);
+        pthread_mutex_lock(&r->lock);
+        while (!r->stop && clock_monotonic_us() < next) {
+            struct timespec ts = { .tv_sec = next / 1000000, .tv_nsec = next % 1000000 * 1000 };
+            pthread_cond_timedwait(&r->wake, &r->lock, &ts);
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
 int redundancy_start(Redundancy *r)
 {
     int ret;
@@ -233,7 +283,45 @@ int redundancy_start(Redundancy *r)
     if ((ret = pthread_create(&r->thread, NULL, run, r)))
         return AVERROR(ret);
     r->started = 1;
+    if (r->cfg.nwatch > 0 || r->cfg.on_poll) {
+        if ((ret = pthread_create(&r->watch_thread, NULL, watch, r)))
+            return AVERROR(ret);
+        r->watching = 1;
+    }
     return 0;
+}
+
+int redundancy_read(Redundancy *r, const char *name, char **value, int64_t *revision, char *err, size_t size)
+{
+    char key[512];
+    int ret;
+
+    *value = NULL;
+    *revision = 0;
+    if ((ret = shared_key(r, name, key, sizeof(key))) < 0)
+        return ret;
+    pthread_mutex_lock(&r->api_lock);
+    ret = etcd_get_text(r->api, key, value, revision, err, size);
+    pthread_mutex_unlock(&r->api_lock);
+    return ret;
+}
+
+int redundancy_write(Redundancy *r, const char *name, const char *value, int64_t expect, int64_t *revision,
+                     char *err, size_t size)
+{
+    char key[512];
+    int written, ret;
+
+    if ((ret = shared_key(r, name, key, sizeof(key))) < 0)
+        return ret;
+    pthread_mutex_lock(&r->api_lock);
+    ret = etcd_put_if(r->api, key, value, expect, &written, revision, err, size);
+    pthread_mutex_unlock(&r->api_lock);
+    if (ret >= 0 && !written) {
+        snprintf(err, size, "another instance of the pair changed %s meanwhile", name);
+        ret = AVERROR(EAGAIN);
+    }
+    return ret;
 }
 
 int redundancy_may_publish(Redundancy *r, int64_t *until_us)
@@ -266,9 +354,11 @@ void redundancy_free(Redundancy **pr)
     if (r->started) {
         pthread_mutex_lock(&r->lock);
         r->stop = 1;
-        pthread_cond_signal(&r->wake);
+        pthread_cond_broadcast(&r->wake);
         pthread_mutex_unlock(&r->lock);
         pthread_join(r->thread, NULL);
+        if (r->watching)
+            pthread_join(r->watch_thread, NULL);
     }
     /* a leader resigns: without its lease the key goes now, not at its end */
     if (r->lease && r->etcd) {
@@ -278,8 +368,12 @@ void redundancy_free(Redundancy **pr)
                     "when it ends", err);
     }
     etcd_free(&r->etcd);
+    etcd_free(&r->watcher);
+    etcd_free(&r->api);
+    free(r->seen);
     pthread_cond_destroy(&r->wake);
     pthread_mutex_destroy(&r->lock);
+    pthread_mutex_destroy(&r->api_lock);
     free(r->channel);
     free(r->instance);
     free(r);

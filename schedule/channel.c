@@ -46,6 +46,14 @@
 #define RESUME_LEAD_US 200000
 /* the state file of the operator's changes, beside the packager's */
 #define CONTROL_FILE ".onair-control"
+/* In an A/B pair an operator's change goes on air this far ahead, so that
+ * the other instances, which read it from etcd every REDUNDANCY_WATCH_US,
+ * cut it on the same frame. */
+#define PAIR_CHANGE_LEAD_US 1000000
+/* The pair's shared values (redundancy_read): the operator's changes in
+ * force, and where the segments' numbering left the grid's (splices). */
+#define PAIR_EDITS "edits"
+#define PAIR_NUMBERING "numbering"
 /* Edits that ended this long ago are forgotten. */
 #define EDIT_KEEP_US (3600LL * 1000000)
 #define EDITS_MAX 256
@@ -146,9 +154,21 @@ struct Channel {
     int late;                 /* "late" was emitted; the supervisor's only */
     Webhook *webhook;         /* conf->events.url: the channel's events go there */
     Redundancy *red;          /* conf->redundancy: an A/B pair's instance; NULL: alone */
+    /* A pair: the revision (etcd's) of the edits in force, and the edits as
+     * they were shared, which a change etcd refused goes back to (with
+     * ctl); a restart that rejoins a pair on air, whose window went on
+     * without this instance; the numbering etcd has (the watch thread's):
+     * segment anchor_number starts at anchor_frame (-1: the grid's own). */
+    int64_t edits_rev;
+    ScheduleEdit shared[EDITS_MAX];
+    int nshared;
+    int rejoined;
+    int64_t anchor_frame, anchor_number, numbering_rev;
 };
 
 static void load_edits(Channel *ch);
+static void adopt_edits(Channel *ch, const char *value, int64_t rev);
+static void on_shared(void *opaque, const char *name, const char *value, int64_t rev);
 static void watch_lateness(Channel *ch);
 
 const char *channel_id(const Channel *ch)
@@ -820,6 +840,7 @@ static int build_graph(Channel *ch)
         .outdir = conf->output.dir, .formats = conf->output.formats, .live = 1,
         .window = conf->output.window, .epoch_us = ch->clock.epoch_us, .first_frame = ch->clock.first_frame,
         .channel_start_us = ch->channel_start_us, .resume = ch->resumed,
+        .pair = ch->red != NULL, .rejoin = ch->rejoined,
         .utc_timing_url = ch->opt.utc_timing_url, .part_us = conf->output.low_latency.part,
         .ad_markers = conf->output.ad_markers,
         .interstitial_asset_list = conf->output.interstitials.asset_list,
@@ -876,20 +897,78 @@ static void on_role(void *opaque, int leader, const char *holder)
     buf_free(&f);
 }
 
+/* The segment that frame is in on the grid alone, without splices. */
+static int64_t plain_segment(const Channel *ch, int64_t frame)
+{
+    SegmentGrid plain = { .fps = ch->grid.fps, .segment_us = ch->grid.segment_us };
+
+    return grid_segment_of_frame(&plain, frame);
+}
+
+/* "FRAME NUMBER" (PAIR_NUMBERING) into the anchor; -1 when none is there. */
+static void read_numbering(Channel *ch, const char *value, int64_t rev)
+{
+    ch->numbering_rev = rev;
+    if (!value || sscanf(value, "%" SCNd64 " %" SCNd64, &ch->anchor_frame, &ch->anchor_number) != 2 ||
+        ch->anchor_frame < 0 || ch->anchor_number < 0)
+        ch->anchor_frame = ch->anchor_number = -1;
+}
+
+/* The watch thread, after each poll: the leader records in etcd where the
+ * numbering leaves what the last record (or the grid alone) would make of
+ * it: after each splice (an ad break's cut, each adding a segment), once
+ * the playout passed it and it can no longer move. An instance that joins
+ * later numbers on from there (join_pair) and so numbers as the leader
+ * does, whatever breaks it was not running for. */
+static void on_poll(void *opaque)
+{
+    Channel *ch = opaque;
+    int64_t settled, k, frame, expected, rev;
+    char value[64], err[256], *now = NULL;
+    int ret;
+
+    if (!ch->playout || !redundancy_may_publish(ch->red, NULL))
+        return;
+    settled = playout_next_frame(ch->playout) - 2;   /* a late cut's splice may still go (grid_splices_remove) */
+    if (settled < ch->clock.first_frame)
+        return;
+    k = grid_segment_of_frame(&ch->grid, settled);
+    frame = FFMAX(grid_segment_start(&ch->grid, k), ch->clock.first_frame);
+    expected = ch->anchor_frame >= 0 ? ch->anchor_number + plain_segment(ch, frame) - plain_segment(ch, ch->anchor_frame)
+                                     : plain_segment(ch, frame);
+    if (k == expected)
+        return;
+    snprintf(value, sizeof(value), "%" PRId64 " %" PRId64, frame, k);
+    ret = redundancy_write(ch->red, PAIR_NUMBERING, value, ch->numbering_rev, &rev, err, sizeof(err));
+    if (ret >= 0) {
+        read_numbering(ch, value, rev);
+        log_msg(LOG_INFO, ch->id, STAGE, "redundancy: segment %" PRId64 " starts at frame %" PRId64
+                " (recorded for the pair)", k, frame);
+    } else if (ret == AVERROR(EAGAIN) && redundancy_read(ch->red, PAIR_NUMBERING, &now, &rev, err, sizeof(err)) >= 0) {
+        read_numbering(ch, now, rev);   /* the last leader's: tried again at the next poll */
+    }
+    free(now);
+}
+
 /* The pair's part of this instance (conf->redundancy): its output clock is
  * the pair's, frame n airing at the epoch etcd keeps plus n / fps, so that
  * every instance, and every restart, cuts the same frames into the same
  * segments; it joins at the first segment after its start (a restart skips
- * the frames it was down for). */
+ * the frames it was down for), numbered as the pair numbers it
+ * (PAIR_NUMBERING), with the operator's changes the pair has in force
+ * (PAIR_EDITS). A restart that finds a leader on air rejoins: what it
+ * published before is not its window any more (the pair's went on). */
 static int join_pair(Channel *ch)
 {
+    static const char *const watched[] = { PAIR_EDITS };
     const ConfRedundancy *c = &ch->conf->redundancy;
     RedundancyConfig rc = { .etcd = (const char *const *)c->etcd.urls, .netcd = c->etcd.count,
                             .lease_us = c->lease, .channel = ch->id, .instance = ch->opt.instance,
-                            .on_role = on_role, .opaque = ch };
+                            .on_role = on_role, .watch = watched, .nwatch = 1, .on_shared = on_shared,
+                            .on_poll = on_poll, .opaque = ch };
     AirClock pair = { .fps = ch->conf->video.fps };
-    char err[512];
-    int64_t first;
+    char err[512], *leader = NULL, *numbering = NULL, *edits = NULL;
+    int64_t first, rev, edits_rev;
     int ret;
 
     if (!rc.instance || !*rc.instance) {
@@ -918,9 +997,31 @@ static int join_pair(Channel *ch)
     ch->clock = (AirClock){ .fps = pair.fps, .epoch_us = air_clock_time(&pair, first), .first_frame = first };
     ch->run_start_us = ch->clock.epoch_us;
     ch->channel_start_us = pair.epoch_us;
+    if ((ret = redundancy_read(ch->red, "leader", &leader, &rev, err, sizeof(err))) < 0 ||
+        (ret = redundancy_read(ch->red, PAIR_NUMBERING, &numbering, &rev, err, sizeof(err))) < 0 ||
+        (ret = redundancy_read(ch->red, PAIR_EDITS, &edits, &edits_rev, err, sizeof(err))) < 0) {
+        log_msg(LOG_ERROR, ch->id, STAGE, "redundancy: the pair's state cannot be read from etcd: %s", err);
+        goto end;
+    }
+    read_numbering(ch, numbering, rev);
+    if (ch->anchor_frame >= 0 && ch->anchor_frame <= first)
+        grid_splices_anchor(&ch->grid, first, ch->anchor_number + plain_segment(ch, first) -
+                                                  plain_segment(ch, ch->anchor_frame));
+    ch->rejoined = ch->resumed && leader;
+    if (edits) {
+        adopt_edits(ch, edits, edits_rev);
+        log_msg(LOG_NOTICE, ch->id, STAGE, "redundancy: %d change(s) made through the API are in force",
+                ch->nedits);
+    }
     log_msg(LOG_NOTICE, ch->id, STAGE, "redundancy: instance %s joins the pair's clock at frame %" PRId64
-            " (etcd's epoch: %.3f s ago)", rc.instance, first, (ch->run_start_us - pair.epoch_us) / 1e6);
-    return 0;
+            ", segment %" PRId64 " (etcd's epoch: %.3f s ago)%s", rc.instance, first,
+            grid_segment_of_frame(&ch->grid, first), (ch->run_start_us - pair.epoch_us) / 1e6,
+            ch->rejoined ? "; the pair is on air: this instance's earlier window is left behind" : "");
+end:
+    free(leader);
+    free(numbering);
+    free(edits);
+    return ret;
 }
 
 int channel_new(Channel **out, const ChannelConf *conf, const ChannelOptions *opt)
@@ -936,6 +1037,7 @@ int channel_new(Channel **out, const ChannelConf *conf, const ChannelOptions *op
     pthread_mutex_init(&ch->ctl, NULL);
     ch->on_air_cue = -1;
     ch->pre_source = -1;
+    ch->anchor_frame = ch->anchor_number = -1;
     ch->role = ROLE_PRIMARY;
     ch->conf = conf;
     ch->opt = *opt;
@@ -966,7 +1068,7 @@ int channel_new(Channel **out, const ChannelConf *conf, const ChannelOptions *op
         snprintf(ch->playlist_url, sizeof(ch->playlist_url), "%s", opt->playlist_url);
     if ((ret = path_join(ch->control_path, sizeof(ch->control_path), conf->output.dir, CONTROL_FILE)) < 0)
         goto fail;
-    if (ch->resumed)
+    if (ch->resumed && !ch->edits_rev)   /* a pair's are etcd's (join_pair) */
         load_edits(ch);
     if (conf->events.url && (ret = open_webhook(ch)) < 0)
         goto fail;
@@ -1047,6 +1149,17 @@ void channel_free(Channel **pch)
 
 /* ---- the operator's changes (the admin API) ---- */
 
+/* The edits in force are e[0..n) (the last EDITS_MAX of them), shared as
+ * such in a pair. With ctl, or before the channel starts. */
+static void set_edits(Channel *ch, const ScheduleEdit *e, int n)
+{
+    ch->nedits = FFMIN(n, EDITS_MAX);
+    if (ch->nedits > 0)   /* e is NULL when there are none */
+        memcpy(ch->edits, e + (n - ch->nedits), sizeof(*e) * (size_t)ch->nedits);
+    memcpy(ch->shared, ch->edits, sizeof(*ch->edits) * (size_t)ch->nedits);
+    ch->nshared = ch->nedits;
+}
+
 /* The edits kept in the output folder, read at a restart. */
 static void load_edits(Channel *ch)
 {
@@ -1070,9 +1183,7 @@ static void load_edits(Channel *ch)
         buf_free(&text);
         return;
     }
-    ch->nedits = FFMIN(n, EDITS_MAX);
-    if (ch->nedits > 0)   /* e is NULL when there are none */
-        memcpy(ch->edits, e + (n - ch->nedits), sizeof(*e) * (size_t)ch->nedits);
+    set_edits(ch, e, n);
     if (ch->nedits)
         log_msg(LOG_NOTICE, ch->id, STAGE, "%d change(s) made through the API before the restart still apply",
                 ch->nedits);
@@ -1128,10 +1239,13 @@ static void prune_edits(Channel *ch, int64_t now)
 }
 
 /* The frame a change takes effect on: the next one the playout has not
- * begun, and its air time. */
+ * begun (in a pair, PAIR_CHANGE_LEAD_US ahead), and its air time. */
 static int64_t change_frame(Channel *ch, int64_t *wall)
 {
     int64_t frame = playout_next_frame(ch->playout) + 1;
+
+    if (ch->red)   /* time for the other instances to read it */
+        frame = FFMAX(frame, air_clock_frame_at(&ch->clock, clock_wall_us() + PAIR_CHANGE_LEAD_US));
     *wall = air_clock_time(&ch->clock, frame);
     return frame;
 }
@@ -1186,7 +1300,7 @@ static int add_edit(Channel *ch, const ScheduleEdit *e, char *err, size_t size)
  * once it does it is logged, written to the as-run log and emitted as an
  * `api` event with the request's fields (event_field_*, may be empty),
  * which are freed either way. With ctl. */
-static int apply_change(Channel *ch, const char *action, int64_t frame, int64_t wall, Buf *fields)
+static int go_on_air(Channel *ch, const char *action, int64_t frame, int64_t wall, Buf *fields)
 {
     Buf f = { 0 };
     int ret;
@@ -1205,6 +1319,105 @@ static int apply_change(Channel *ch, const char *action, int64_t frame, int64_t 
     }
     buf_free(fields);
     return ret;
+}
+
+/* A pair's change is shared first, for the other instances to cut it on
+ * the same frame: the edits as they now stand go to etcd, after a line
+ * "FRAME ACTION INSTANCE" and one of the event's fields, where they are
+ * still what this instance last saw. Refused (another instance changed
+ * them meanwhile, or etcd is away), the edits go back to what they were
+ * and nothing changes. With ctl. */
+static int share_edits(Channel *ch, const char *action, int64_t frame, const Buf *fields, char *err, size_t size)
+{
+    char why[256];
+    Buf v = { 0 };
+    int64_t rev;
+    int ret;
+
+    if ((ret = buf_printf(&v, "%" PRId64 " %s %s\n", frame, action, ch->opt.instance)) < 0 ||
+        (fields->len && (ret = buf_append(&v, fields->data, fields->len)) < 0) ||
+        (ret = buf_append(&v, "\n", 1)) < 0 ||
+        (ret = schedule_edits_format(ch->edits, ch->nedits, ch->conf, &v)) < 0) {
+        snprintf(err, size, "the change cannot be written down: %s", ERRSTR(ret));
+    } else if ((ret = redundancy_write(ch->red, PAIR_EDITS, (const char *)v.data, ch->edits_rev, &rev, why,
+                                       sizeof(why))) < 0) {
+        snprintf(err, size, "the pair did not take the change (%s); nothing changed", why);
+        if (ret != AVERROR(EAGAIN))
+            ret = AVERROR(ENETUNREACH);
+    }
+    buf_free(&v);
+    if (ret < 0) {
+        memcpy(ch->edits, ch->shared, sizeof(*ch->edits) * (size_t)ch->nshared);
+        ch->nedits = ch->nshared;
+        return ret;
+    }
+    ch->edits_rev = rev;
+    memcpy(ch->shared, ch->edits, sizeof(*ch->edits) * (size_t)ch->nedits);
+    ch->nshared = ch->nedits;
+    return 0;
+}
+
+/* The change goes on air here (go_on_air), a pair's once the pair has it. */
+static int apply_change(Channel *ch, const char *action, int64_t frame, int64_t wall, Buf *fields, char *err,
+                        size_t size)
+{
+    int ret;
+
+    if (ch->red && (ret = share_edits(ch, action, frame, fields, err, size)) < 0) {
+        buf_free(fields);
+        return ret;
+    }
+    return go_on_air(ch, action, frame, wall, fields);
+}
+
+/* A change another instance of the pair shared (share_edits' value): its
+ * edits are the ones in force here too, on the frame it named, or the next
+ * this playout has not begun should it come late. With ctl. */
+static void adopt_edits(Channel *ch, const char *value, int64_t rev)
+{
+    char action[32], instance[256];
+    const char *fields, *text;
+    ScheduleEdit *e = NULL;
+    Buf f = { 0 };
+    int64_t frame, next, wall;
+    int n = 0;
+
+    ch->edits_rev = rev;
+    if (sscanf(value, "%" SCNd64 " %31s %255s", &frame, action, instance) != 3 ||
+        !(fields = strchr(value, '\n')) || !(text = strchr(fields + 1, '\n')) ||
+        schedule_edits_parse(text + 1, ch->conf, &e, &n) < 0) {
+        log_msg(LOG_ERROR, ch->id, STAGE, "redundancy: the operator's change in etcd (revision %" PRId64 ") cannot "
+                "be read here: do all instances run the same channel file?", rev);
+        return;
+    }
+    set_edits(ch, e, n);
+    free(e);
+    if (!ch->graph || !channel_running(ch) || ch->on_air_cue < 0)
+        return;   /* cued as they stand when it starts */
+    next = playout_next_frame(ch->playout) + 1;
+    if (frame < next)
+        log_msg(LOG_WARN, ch->id, STAGE, "redundancy: %s through instance %s reached this one %" PRId64
+                " frame(s) after it went on air there: this instance's output differs until then", action,
+                instance, next - frame);
+    frame = FFMAX(frame, next);
+    wall = air_clock_time(&ch->clock, frame);
+    event_field_str(&f, "instance", instance);
+    buf_append(&f, fields + 1, (size_t)(text - fields - 1));
+    go_on_air(ch, action, frame, wall, &f);
+}
+
+/* The watch thread: an edits' revision that is not the one in force here
+ * is another instance's change. */
+static void on_shared(void *opaque, const char *name, const char *value, int64_t rev)
+{
+    Channel *ch = opaque;
+
+    if (strcmp(name, PAIR_EDITS) || !value)
+        return;
+    pthread_mutex_lock(&ch->ctl);
+    if (rev != ch->edits_rev)
+        adopt_edits(ch, value, rev);
+    pthread_mutex_unlock(&ch->ctl);
 }
 
 static int not_on_air(Channel *ch, char *err, size_t size)
@@ -1314,7 +1527,7 @@ static int end_entry_now(Channel *ch, const char *action, int break_only, char *
             goto end;
     }
     event_field_str(&fields, "skipped", e.title ? e.title : "");
-    ret = apply_change(ch, action, frame, wall, &fields);
+    ret = apply_change(ch, action, frame, wall, &fields, err, size);
 end:
     pthread_mutex_unlock(&ch->ctl);
     return ret;
@@ -1383,7 +1596,7 @@ int channel_break(Channel *ch, int64_t duration_us, const char *source, int64_t 
         event_field_str(&fields, "source", source);
     if (at_us > 0)
         event_field_int(&fields, "at_frame", frame);
-    ret = apply_change(ch, "break", next, next_wall, &fields);
+    ret = apply_change(ch, "break", next, next_wall, &fields, err, size);
 end:
     pthread_mutex_unlock(&ch->ctl);
     return ret;
@@ -1410,7 +1623,7 @@ int channel_hold_slate(Channel *ch, int64_t duration_us, char *err, size_t size)
         goto end;
     if (duration_us)
         event_field_seconds(&fields, "duration_seconds", duration_us / 1e6);
-    ret = apply_change(ch, "slate", frame, wall, &fields);
+    ret = apply_change(ch, "slate", frame, wall, &fields, err, size);
 end:
     pthread_mutex_unlock(&ch->ctl);
     return ret;
@@ -1432,7 +1645,7 @@ int channel_release_slate(Channel *ch, char *err, size_t size)
         goto end;
     }
     hold->end = wall;
-    ret = apply_change(ch, "slate_release", frame, wall, &(Buf){ 0 });
+    ret = apply_change(ch, "slate_release", frame, wall, &(Buf){ 0 }, err, size);
 end:
     pthread_mutex_unlock(&ch->ctl);
     return ret;
@@ -1474,7 +1687,7 @@ int channel_take(Channel *ch, const char *source, int64_t duration_us, char *err
     event_field_str(&fields, "source", source);
     if (duration_us)
         event_field_seconds(&fields, "duration_seconds", duration_us / 1e6);
-    ret = apply_change(ch, "take", frame, wall, &fields);
+    ret = apply_change(ch, "take", frame, wall, &fields, err, size);
 end:
     pthread_mutex_unlock(&ch->ctl);
     return ret;
@@ -1497,7 +1710,7 @@ int channel_extend(Channel *ch, int64_t by_us, char *err, size_t size)
     ScheduleEntry e;
     ScheduleEdit *over, anchor = { .kind = SCHEDULE_EDIT_ANCHOR };
     Buf fields = { 0 };
-    int64_t wall, frame, planned_end;
+    int64_t wall, frame, planned_end, end, planned = 0;
     int ret;
 
     pthread_mutex_lock(&ch->ctl);
@@ -1510,7 +1723,7 @@ int channel_extend(Channel *ch, int64_t by_us, char *err, size_t size)
         /* a take or a held slate runs longer (an open one is open already) */
         if (over->end != INT64_MAX)
             over->end = FFMAX(wall, over->end + by_us);
-        set_on_air_end(ch, over->end, 0);
+        end = over->end;
     } else if (e.item < 0) {
         snprintf(err, size, "the slate is on air between programs: no program to extend");
         ret = AVERROR(EBUSY);
@@ -1535,10 +1748,12 @@ int channel_extend(Channel *ch, int64_t by_us, char *err, size_t size)
         anchor.end = FFMAX(wall, planned_end + by_us);
         if ((ret = add_edit(ch, &anchor, err, size)) < 0)
             goto end;
-        set_on_air_end(ch, anchor.end, anchor.end - e.start + e.offset);
+        end = anchor.end;
+        planned = anchor.end - e.start + e.offset;
     }
     event_field_seconds(&fields, "by_seconds", by_us / 1e6);
-    ret = apply_change(ch, "extend", frame, wall, &fields);
+    if ((ret = apply_change(ch, "extend", frame, wall, &fields, err, size)) >= 0)
+        set_on_air_end(ch, end, planned);
 end:
     pthread_mutex_unlock(&ch->ctl);
     return ret;

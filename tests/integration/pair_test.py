@@ -26,6 +26,16 @@ cases:
          A's address reaches the origin after B's first (the origin's access log by
          source address); the origin's playlist goes on as in kill. The link comes
          back: A rejoins as the standby and never publishes again.
+  rolling  A leads, B stands by (each with its admin API). An operator's ad break is
+         made through the standby, B: both instances cut it on the same frame (their
+         own playlists: the same segments, durations and dates, the same DATERANGE),
+         A's as-run log names B as the instance that took it. Then the rolling
+         restarts: B restarts (it rejoins: numbered as the pair numbers, the break's
+         splices counted, though it did not run then), A stops (SIGINT: it resigns)
+         and B takes over; A restarts as the standby, B stops and A takes over. The
+         origin's playlist goes on through all of it as in kill (no discontinuity,
+         nothing missing, dates continuous, the colours switching on the scheduled
+         frames) and never stands still longer than the lease and a segment allow.
 """
 
 import json
@@ -37,6 +47,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -237,6 +248,192 @@ def case_kill():
             origin.kill()
             etcd.stop()
         rc = J.report('pair kill', fails, info, keep=wd.path)
+        wd.ok = rc == 0
+        return rc
+
+
+class Instance:
+    """onair run of one instance with its admin API on 127.0.0.1 (port read from
+    its log), its log in the channel's folder (a restart appends to it)."""
+
+    TOKEN_ENV, TOKEN = 'ONAIR_TEST_ADMIN_TOKEN', 'pair-token-7c1e'
+
+    def __init__(self, conf, name):
+        self.conf, self.name = conf, name
+        self.log_path = os.path.join(os.path.dirname(conf), 'onair.log')
+        self.p = None
+
+    def start(self):
+        env = dict(os.environ, **{self.TOKEN_ENV: self.TOKEN})
+        with open(self.log_path, 'a') as log:
+            log.write('---- start\n')
+        self.offset = os.path.getsize(self.log_path)
+        self.log = open(self.log_path, 'ab')
+        self.p = subprocess.Popen([J.onair_path(), 'run', self.conf, '--instance', self.name, '-v', '--admin',
+                                   '127.0.0.1:0', '--admin-token-env', self.TOKEN_ENV],
+                                  stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        self.port = None
+        deadline = time.time() + 20 * J.timeout_scale()
+        while time.time() < deadline and self.p.poll() is None and not self.port:
+            m = re.search(r'onair: admin at http://127\.0\.0\.1:(\d+)/', self.text())
+            self.port = int(m.group(1)) if m else None
+            time.sleep(0.1)
+        return self.port is not None
+
+    def text(self):
+        with open(self.log_path, 'rb') as f:
+            f.seek(self.offset)
+            return f.read().decode('utf-8', 'replace')
+
+    def ready(self):
+        """/readyz's reason for the channel ('' when it publishes)."""
+        try:
+            with urllib.request.urlopen('http://127.0.0.1:%d/readyz' % self.port, timeout=2) as r:
+                return ''
+        except urllib.error.HTTPError as e:
+            return json.loads(e.read().decode()).get('channels', {}).get('test', '?')
+        except OSError as e:
+            return str(e)
+
+    def post(self, path, body):
+        rq = urllib.request.Request('http://127.0.0.1:%d%s' % (self.port, path), data=json.dumps(body).encode(),
+                                    headers={'Authorization': 'Bearer ' + self.TOKEN,
+                                             'Content-Type': 'application/json'}, method='POST')
+        try:
+            with urllib.request.urlopen(rq, timeout=10 * J.timeout_scale()) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def stop(self):
+        if self.p and self.p.poll() is None:
+            os.killpg(self.p.pid, signal.SIGINT)
+            try:
+                self.p.wait(20 * J.timeout_scale())
+            except subprocess.TimeoutExpired:
+                os.killpg(self.p.pid, signal.SIGKILL)
+                self.p.wait()
+        self.log.close()
+        return self.p.returncode
+
+    def kill(self):
+        if self.p and self.p.poll() is None:
+            os.killpg(self.p.pid, signal.SIGKILL)
+            self.p.wait()
+
+
+def own_playlist(conf):
+    with open(os.path.join(os.path.dirname(conf), 'out', RUNG, 'index.m3u8')) as f:
+        return f.read()
+
+
+def dateranges(text):
+    return sorted(ln for ln in text.splitlines() if ln.startswith('#EXT-X-DATERANGE:'))
+
+
+def wait_role(inst, want, seconds):
+    """Until inst's /readyz says want ('' leader, 'standby'); whether it did."""
+    deadline = time.time() + seconds * J.timeout_scale()
+    while time.time() < deadline:
+        if inst.ready() == want:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def case_rolling():
+    fails, info = [], []
+    with J.Workdir('pair-rolling') as wd:
+        for name, colour in (('red', 'red'), ('green', 'lime'), ('blue', 'blue')):
+            R.make_clip(wd.path, name, colour, None, PROGRAM_S + 2)
+        etcd = Etcd(wd.path)
+        origin = P.Nginx(wd.path, J.free_port())
+        a = b = poller = None
+        try:
+            origin.start()
+            base = 'http://127.0.0.1:%d/' % origin.port
+            a = Instance(write_conf(os.path.join(wd.path, 'a'), etcd.url, base), 'A')
+            b = Instance(write_conf(os.path.join(wd.path, 'b'), etcd.url, base), 'B')
+            if not a.start() or not wait_role(a, '', 20):
+                fails.append('A did not come up as the leader: %s' % a.text()[-1500:])
+                return J.report('pair rolling', fails, info, keep=wd.path)
+            poller = PlaylistPoller(base + RUNG + '/index.m3u8', os.path.join(wd.path, 'got'))
+            poller.start()
+            if not b.start() or not wait_role(b, 'standby', 20):
+                fails.append('B did not come up as the standby: %s' % b.text()[-1500:])
+                return J.report('pair rolling', fails, info, keep=wd.path)
+            time.sleep(3)
+            # the break, through the standby: within one program, airing that
+            # program's own clip, so that the colours switch where the schedule does
+            epoch = int(etcd.get('/onair/test/epoch')) / 1e6
+            while (time.time() - epoch) % PROGRAM_S > 0.5:
+                time.sleep(0.05)
+            colour = ('red', 'green', 'blue')[int((time.time() - epoch) // PROGRAM_S) % 3]
+            status, body = b.post('/api/v1/channels/test/break', {'duration': '1.5s', 'source': colour})
+            if status != 200:
+                fails.append('the break through B answered %d: %s' % (status, body))
+            time.sleep(WINDOW - 3)
+            # both instances cut it alike: their own playlists agree where they overlap
+            own_a, own_b = own_playlist(a.conf), own_playlist(b.conf)
+            segs_a = {n: (uri, dur, pdt) for n, uri, dur, pdt in parse(own_a)[1]}
+            segs_b = {n: (uri, dur, pdt) for n, uri, dur, pdt in parse(own_b)[1]}
+            common = sorted(set(segs_a) & set(segs_b))
+            if len(common) < WINDOW - 3:
+                fails.append('A\'s and B\'s playlists share only segments %s' % common)
+            for n in common:
+                if segs_a[n][0] != segs_b[n][0] or abs(segs_a[n][1] - segs_b[n][1]) > 0.0015 or \
+                        abs(segs_a[n][2] - segs_b[n][2]) > 0.0015:
+                    fails.append('segment %d: A has %s, B %s' % (n, segs_a[n], segs_b[n]))
+            short = [n for n in common if segs_a[n][1] < SEGMENT_S - 0.01]
+            info.append('the break\'s cuts: segments %s are short' % short)
+            if len(short) < 2:
+                fails.append('the break cut %d short segment(s) where its out and return should cut two: %s'
+                             % (len(short), own_a))
+            if not dateranges(own_a) or dateranges(own_a) != dateranges(own_b):
+                fails.append('the break\'s DATERANGEs: A %s, B %s' % (dateranges(own_a), dateranges(own_b)))
+            adopted = [json.loads(ln) for ln in open(os.path.join(wd.path, 'a', 'out', 'as-run.jsonl'))
+                       if '"api"' in ln]
+            if not any(r.get('action') == 'break' and r.get('instance') == 'B' for r in adopted):
+                fails.append('A\'s as-run log has no break taken through B: %s' % adopted)
+            # the rolling restarts: the standby first, each back a window before the next goes
+            steps = []
+            for first, second in ((b, a), (a, b)):
+                first.stop()
+                if not first.start() or not wait_role(first, 'standby', 20):
+                    fails.append('%s did not come back as the standby (exit %s): %s'
+                                 % (first.name, first.p.poll(), first.text()[-1500:]))
+                    break
+                if 'left behind' not in first.text():
+                    fails.append('%s\'s restart did not rejoin the pair: %s' % (first.name, first.text()[-1500:]))
+                time.sleep(WINDOW + 2)
+                steps.append(time.time())
+                rc = second.stop()
+                if rc != 0:
+                    fails.append('%s stopped with %s' % (second.name, rc))
+                if not wait_role(first, '', LEASE_S + 4):
+                    fails.append('%s did not take over from %s' % (first.name, second.name))
+                time.sleep(3)
+                if not second.start() or not wait_role(second, 'standby', 20):
+                    fails.append('%s did not come back as the standby' % second.name)
+                    break
+            time.sleep(3)
+            poller.stop.set()
+            poller.join()
+            for step in steps:
+                judge_versions([v for v in poller.versions if v[0] < step + 6], step, fails, info)
+            judge_versions(poller.versions, steps[-1] if steps else time.time(), fails, info)
+            if poller.missing:
+                fails.append('segments the playlist named and the origin did not have: %s' % poller.missing[:5])
+            judge_colours(os.path.join(wd.path, 'got'), poller.versions, epoch, fails, info)
+        finally:
+            if poller:
+                poller.stop.set()
+            for inst in (a, b):
+                if inst:
+                    inst.kill()
+            origin.kill()
+            etcd.stop()
+        rc = J.report('pair rolling', fails, info, keep=wd.path)
         wd.ok = rc == 0
         return rc
 
@@ -446,7 +643,7 @@ def case_partition():
         return rc
 
 
-CASES = {'kill': case_kill, 'partition': case_partition}
+CASES = {'kill': case_kill, 'partition': case_partition, 'rolling': case_rolling}
 
 if __name__ == '__main__':
     J.case_main(CASES, __doc__)
