@@ -65,6 +65,8 @@ enum Op {
     OP_DELETED,     /* the packager's notice; becomes a DELETE, or cancels a PUT, or nothing */
 };
 
+#define HELD_MAX 64
+
 typedef struct Item {
     struct Item *prev, *next;
     uint64_t seq;           /* publish order */
@@ -138,6 +140,15 @@ struct Pusher {
 
     /* the thread's own */
     List items;
+    /* The playlists and manifests held back while this instance had no
+     * right to publish (an A/B pair's standby), each path once: pushed
+     * again, as they then are, when it gets the right (a master playlist
+     * is written once, at the start, and would never reach the origin). */
+    struct {
+        char path[512];
+        enum PublishedKind kind;
+    } held[HELD_MAX];
+    int nheld, publishing;
     Transfer flights[MAX_IN_FLIGHT];
     int nflights;
     int64_t spooled_bytes;
@@ -599,6 +610,34 @@ static int start(Pusher *p, Item *it, int64_t now)
     return 0;
 }
 
+static int enqueue(Pusher *p, const char *path, enum Op op, enum PublishedKind kind);
+
+static void hold(Pusher *p, Item *it)
+{
+    for (int i = 0; i < p->nheld; i++)
+        if (!strcmp(p->held[i].path, it->path))
+            goto done;
+    if (p->nheld < HELD_MAX && strlen(it->path) < sizeof(p->held[0].path)) {
+        snprintf(p->held[p->nheld].path, sizeof(p->held[0].path), "%s", it->path);
+        p->held[p->nheld++].kind = it->kind;
+    }
+done:
+    item_done(p, it, &p->st.held);
+}
+
+/* The right to publish came (again): what was held goes out as it now is. */
+static void follow_right(Pusher *p)
+{
+    int may = p->may_publish(p->publish_opaque, NULL);
+
+    if (may && !p->publishing) {
+        for (int i = 0; i < p->nheld; i++)
+            enqueue(p, p->held[i].path, OP_PUT, p->held[i].kind);
+        p->nheld = 0;
+    }
+    p->publishing = may;
+}
+
 /* Starts what the rules allow. *again: look once more before sleeping (a
  * playlist was read, and what was published meanwhile must be seen). */
 static int schedule(Pusher *p, int64_t now, int *again)
@@ -651,7 +690,7 @@ static int schedule(Pusher *p, int64_t now, int *again)
             if (first_media < it->deps_until)
                 continue;
             if (p->may_publish && !p->may_publish(p->publish_opaque, NULL)) {
-                item_done(p, it, &p->st.held);
+                hold(p, it);
                 continue;
             }
         }
@@ -878,6 +917,8 @@ static void *push_thread(void *arg)
         }
         if (stop && (!p->items.head || now >= deadline))
             break;
+        if (p->may_publish)
+            follow_right(p);
 
         progress = schedule(p, now, &again);
         curl_multi_perform(p->multi, &running);
