@@ -12,7 +12,8 @@ cases:
           started in the test's folder; the origin here also answers with CORS and
           no-cache, since the player's page is on another origin). A starts and
           leads; B joins (its /readyz on its admin port says "standby"); hls.js
-          (breaks.mjs, its default live config) plays the origin's master playlist;
+          (breaks.mjs, its default live config) plays the origin's media playlist
+          (the pair puts no master.m3u8 on the origin);
           8 s after its first 'playing' A is killed (SIGKILL), and it plays 12 s
           more. Judged on the player's record (the <video> sampled every 200 ms):
           no fatal hls.js error; from the first 'playing' on, the playhead never
@@ -145,6 +146,15 @@ def judge_record(rec, killed, fails, info):
     if paused:
         fails.append('the <video> was paused in %d samples (first %+.2f s from the kill)'
                      % (len(paused), paused[0][0] - killed))
+    # jumps: a seek after playback started skips (or repeats) what aired
+    for e in events:
+        if e['e'] == 'seeking' and e['wall'] > first['wall']:
+            prior = [s for s in samples if s[0] <= e['wall'] / 1e3]
+            if prior and abs(e['t'] - prior[-1][1]) > 0.5:
+                fails.append('hls.js jumped from %.2f s to %.2f s at %+.2f s from the kill'
+                             % (prior[-1][1], e['t'], e['wall'] / 1e3 - killed))
+    judge_colours(rec, first['wall'] / 1e3, killed, fails, info)
+    judge_playlists(rec, killed, fails, info)
     before = [s for s in samples if s[0] <= killed]
     after = samples[-1]
     if not before:
@@ -162,6 +172,49 @@ def judge_record(rec, killed, fails, info):
     if played_after < wall_after - bound:
         fails.append('the playhead advanced %.2f s in the %.2f s after the kill: it fell more than %.1f s behind'
                      % (played_after, wall_after, bound))
+
+
+def colour_name(rgb):
+    """red, green or blue: the picture's middle pixel; None for anything else."""
+    if not isinstance(rgb, list) or max(rgb) < 128:
+        return None
+    i = rgb.index(max(rgb))
+    return ('red', 'green', 'blue')[i] if rgb[i] - sorted(rgb)[1] > 100 else None
+
+
+def judge_colours(rec, started, killed, fails, info):
+    """The pictures shown, in order: the schedule's red, green, blue (4 s each, looping),
+    none skipped across the takeover, and still changing after it."""
+    runs = []
+    for s in rec.get('samples') or []:
+        c = colour_name(s.get('rgb'))
+        if s['wall'] / 1e3 >= started and c and (not runs or runs[-1][0] != c):
+            runs.append((c, s['wall'] / 1e3 - killed))
+    info.append('pictures (s from the kill): ' + ', '.join('%s@%+.1f' % r for r in runs))
+    order = ('red', 'green', 'blue')
+    for (c, _), (d, t) in zip(runs, runs[1:]):
+        if order.index(d) != (order.index(c) + 1) % 3:
+            fails.append('the picture went from %s to %s at %+.1f s from the kill: a program was skipped' % (c, d, t))
+    if len([t for _, t in runs if t > 0]) < 1:
+        fails.append('the picture did not change after the kill (programs change every %d s)' % T.PROGRAM_S)
+
+
+def judge_playlists(rec, killed, fails, info):
+    """The media playlist as hls.js loaded it (LEVEL_UPDATED): new segments after the kill."""
+    news, last = [], None
+    for lv in rec.get('levels') or []:
+        if last is None or lv['endSN'] > last:
+            news.append((lv['wall'] / 1e3, lv['endSN']))
+            last = lv['endSN']
+    waits = [(b[0] - a[0], a[0] - killed) for a, b in zip(news, news[1:])]
+    longest = max(waits, default=(0, 0))
+    first_after = next((t - killed for t, _ in news if t > killed), None)
+    info.append('hls.js\'s playlist: %d loads, segments up to %s; the first new one %s after the kill, the longest '
+                'wait for one %.2f s (from %+.2f s)' % (len(rec.get('levels') or []), last,
+                                                      '%.2f s' % first_after if first_after is not None else 'never',
+                                                      longest[0], longest[1]))
+    if first_after is None:
+        fails.append('hls.js loaded no playlist with a new segment after the kill')
 
 
 def case_hlsjs_takeover():
@@ -196,10 +249,12 @@ def case_hlsjs_takeover():
             conf_a = T.write_conf(os.path.join(wd.path, 'a'), etcd.url, base)
             conf_b = T.write_conf(os.path.join(wd.path, 'b'), etcd.url, base)
             a = T.start(conf_a, 'A', stderr=logs['a'])
-            master = os.path.join(origin.root, 'master.m3u8')
-            media = os.path.join(origin.root, T.RUNG, 'index.m3u8')
-            if not (P.wait_for(master, 20 * J.timeout_scale()) and P.wait_for(media, 10 * J.timeout_scale())):
-                fails.append('A published no master and media playlist on the origin within 30 s (%s)' % base)
+            # the rung's media playlist (TS, audio muxed in): a pair publishes no
+            # master.m3u8 on the origin (written once at the start, before either
+            # instance may publish, the pusher holds it back)
+            src = base + T.RUNG + '/index.m3u8'
+            if not P.wait_for(os.path.join(origin.root, T.RUNG, 'index.m3u8'), 20 * J.timeout_scale()):
+                fails.append('A published no playlist on the origin within 20 s (%s)' % src)
                 return J.report(name, fails, info, keep=wd.path)
             admin = J.free_port()
             b = T.start(conf_b, 'B', admin='127.0.0.1:%d' % admin, stderr=logs['b'])
@@ -214,7 +269,7 @@ def case_hlsjs_takeover():
                              % (said, 'running' if b.poll() is None else 'exited %s' % b.returncode))
                 return J.report(name, fails, info, keep=wd.path)
             info.append('B joined: /readyz %s %s' % said)
-            player = subprocess.Popen([node, os.path.join(HERE, 'breaks.mjs'), '--src', base + 'master.m3u8',
+            player = subprocess.Popen([node, os.path.join(HERE, 'breaks.mjs'), '--src', src,
                                        '--player', 'hlsjs', '--stop-file', stop_file,
                                        '--timeout', str(int(90 * J.timeout_scale())), '--log', record,
                                        '--screenshot', shot, '--chromium', chromium],
@@ -223,7 +278,7 @@ def case_hlsjs_takeover():
             lines = Lines(player.stdout)
             lines.start()
             if not lines.playing.wait(45 * J.timeout_scale()):
-                fails.append('hls.js did not start playing %smaster.m3u8 within 45 s' % base)
+                fails.append('hls.js did not start playing %s within 45 s' % src)
             else:
                 time.sleep(BEFORE_S)
                 killed = time.time()
