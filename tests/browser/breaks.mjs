@@ -3,12 +3,14 @@
 // break; breaks_test.py judges it against the channel's as-run log.
 //
 //   node breaks.mjs --src http://HOST:PORT/<id>/master.m3u8|manifest.mpd --player hlsjs|shaka
-//                   --until ISO [--timeout 60] --log FILE.json [--screenshot FILE.png]
-//                   [--chromium /usr/bin/chromium]
+//                   --until ISO|--stop-file FILE [--timeout 60] --log FILE.json
+//                   [--screenshot FILE.png] [--chromium /usr/bin/chromium]
 //
 // It plays until the playhead's program date (hls.js playingDate, Shaka
-// getPlayheadTimeAsDate) passes --until, or --timeout s pass, or the player
-// reports a fatal error. Every 200 ms it samples the <video> (currentTime,
+// getPlayheadTimeAsDate) passes --until, or FILE exists (--stop-file: the test
+// says when), or --timeout s pass, or the player reports a fatal error. It
+// prints `playing at T s` (the <video>'s currentTime) on its first 'playing'
+// event, so that a test can time what it does to the stream from there. Every 200 ms it samples the <video> (currentTime,
 // paused, readyState), the playhead's date, and the colour of the picture (the
 // middle pixel of the frame drawn on a canvas). The page records:
 //   hls.js: every LEVEL_UPDATED's date ranges (id, class, START-DATE, the time hls.js
@@ -38,9 +40,10 @@ function parseArgs(argv) {
     a[k] = argv[i + 1];
   }
   a.timeout = Number(a.timeout);
-  a.untilMs = Date.parse(a.until);
-  if (!a.src || !['hlsjs', 'shaka'].includes(a.player) || !a.log || !isFinite(a.untilMs) || !(a.timeout > 0)) {
-    console.error('usage: node breaks.mjs --src URL --player hlsjs|shaka --until ISO --log FILE.json ' +
+  a.untilMs = a.until === undefined ? Infinity : Date.parse(a.until);
+  if (!a.src || !['hlsjs', 'shaka'].includes(a.player) || !a.log || isNaN(a.untilMs) ||
+      (a.untilMs === Infinity && !a.stopFile) || !(a.timeout > 0)) {
+    console.error('usage: node breaks.mjs --src URL --player hlsjs|shaka --until ISO|--stop-file FILE --log FILE.json ' +
       '[--timeout 60] [--screenshot FILE.png]');
     process.exit(2);
   }
@@ -252,14 +255,22 @@ async function main() {
     pg.on('response', (r) => { if (r.status() >= 400) http4xx.push(`${r.status()} ${r.url()}`); });
     await pg.goto(`http://127.0.0.1:${port}/`);
     const t0 = Date.now();
+    let playing = false;
     for (;;) {
       await new Promise((r) => setTimeout(r, 250));
       const s = await pg.evaluate(() => {
         const b = window.__brk, last = b.samples[b.samples.length - 1];
-        return { fatal: b.errors.some((e) => e.fatal !== false), date: last ? last.date : null };
+        const p = b.events.find((e) => e.e === 'playing');
+        return { fatal: b.errors.some((e) => e.fatal !== false), date: last ? last.date : null,
+          playing: p ? p.t : null };
       });
+      if (!playing && s.playing !== null) {
+        playing = true;
+        console.log(`playing at ${s.playing.toFixed(3)} s`);
+      }
       if (s.fatal) { endReason = 'fatal error'; break; }
       if (s.date && Date.parse(s.date) > a.untilMs) { endReason = 'played past --until'; break; }
+      if (a.stopFile && fs.existsSync(a.stopFile)) { endReason = 'asked to stop (--stop-file)'; break; }
       if (harness.length) { endReason = 'page error'; break; }
       if (Date.now() - t0 > a.timeout * 1000) break;
     }

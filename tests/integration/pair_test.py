@@ -128,11 +128,11 @@ def write_conf(directory, etcd_url, origin_url):
                         output=', push: { url: "%s" }' % origin_url)
 
 
-def start(conf, instance, hosts=None):
-    argv = [J.onair_path(), 'run', conf, '--instance', instance, '--admin', 'none', '-v']
+def start(conf, instance, hosts=None, admin='none', stderr=subprocess.PIPE):
+    argv = [J.onair_path(), 'run', conf, '--instance', instance, '--admin', admin, '-v']
     if hosts:
-        return hosts.popen(instance.lower(), argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        return hosts.popen(instance.lower(), argv, stdout=subprocess.DEVNULL, stderr=stderr)
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
 
 
 class PlaylistPoller(threading.Thread):

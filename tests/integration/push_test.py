@@ -32,9 +32,13 @@ OUTAGE_S = 15
 
 
 class Nginx:
-    """nginx-light with WebDAV, everything (pid, logs, temp bodies) in its folder."""
+    """nginx-light with WebDAV, everything (pid, logs, temp bodies) in its folder.
+    players: an origin for players in a browser: every answer has
+    Access-Control-Allow-Origin: * (the player's page is on another origin) and
+    Cache-Control: no-cache (else Chromium may keep a playlist for a tenth of its
+    age, by heuristic freshness, and a player would read a stale one)."""
 
-    def __init__(self, directory, port, name='nginx'):
+    def __init__(self, directory, port, name='nginx', players=False):
         self.dir = os.path.join(directory, name)
         self.root = os.path.join(self.dir, 'www')
         self.port = port
@@ -61,7 +65,7 @@ http {
     listen 127.0.0.1:%(port)d reuseport;
     root %(root)s;
     client_max_body_size 0;
-    location /locked/ { return 401; }
+%(players)s    location /locked/ { return 401; }
     location / {
       dav_methods PUT DELETE;
       create_full_put_path on;
@@ -69,7 +73,9 @@ http {
     }
   }
 }
-''' % {'d': d, 'port': port, 'root': self.root})
+''' % {'d': d, 'port': port, 'root': self.root,
+       'players': '    add_header Access-Control-Allow-Origin * always;\n'
+               '    add_header Cache-Control no-cache always;\n' if players else ''})
 
     def start(self):
         r = J.run(['nginx', '-c', self.conf, '-e', os.path.join(self.dir, 'error.log')], timeout=20)
