@@ -81,7 +81,7 @@ int redundancy_new(Redundancy **out, const RedundancyConfig *cfg)
     r->cfg.channel = r->channel;
     r->cfg.instance = r->instance;
     r->cfg.etcd = NULL;   /* copied into the client */
-    snprintf(r->leader_key, sizeof(r->leader_key), KEY_PREFIX "%s/leader", r->channel);
+    snprintf(r->leader_key, sizeof(r->leader_key), KEY_PREFIX "%s/" REDUNDANCY_LEADER, r->channel);
     snprintf(r->epoch_key, sizeof(r->epoch_key), KEY_PREFIX "%s/epoch", r->channel);
     *out = r;
     return 0;

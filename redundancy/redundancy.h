@@ -38,6 +38,10 @@
  * stops publishing: a quarter of the lease, 500 ms at least. */
 int64_t redundancy_margin_us(int64_t lease_us);
 
+/* The leader key's name among the channel's keys: redundancy_read gives its
+ * holder's name. */
+#define REDUNDANCY_LEADER "leader"
+
 /* How often the shared values are read: a change made through one
  * instance reaches the others this late, and etcd's answer later. */
 #define REDUNDANCY_WATCH_US 200000

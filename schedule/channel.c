@@ -934,8 +934,9 @@ static void on_poll(void *opaque)
         return;
     k = grid_segment_of_frame(&ch->grid, settled);
     frame = FFMAX(grid_segment_start(&ch->grid, k), ch->clock.first_frame);
-    expected = ch->anchor_frame >= 0 ? ch->anchor_number + plain_segment(ch, frame) - plain_segment(ch, ch->anchor_frame)
-                                     : plain_segment(ch, frame);
+    expected = plain_segment(ch, frame);
+    if (ch->anchor_frame >= 0)
+        expected += ch->anchor_number - plain_segment(ch, ch->anchor_frame);
     if (k == expected)
         return;
     snprintf(value, sizeof(value), "%" PRId64 " %" PRId64, frame, k);
@@ -997,7 +998,7 @@ static int join_pair(Channel *ch)
     ch->clock = (AirClock){ .fps = pair.fps, .epoch_us = air_clock_time(&pair, first), .first_frame = first };
     ch->run_start_us = ch->clock.epoch_us;
     ch->channel_start_us = pair.epoch_us;
-    if ((ret = redundancy_read(ch->red, "leader", &leader, &rev, err, sizeof(err))) < 0 ||
+    if ((ret = redundancy_read(ch->red, REDUNDANCY_LEADER, &leader, &rev, err, sizeof(err))) < 0 ||
         (ret = redundancy_read(ch->red, PAIR_NUMBERING, &numbering, &rev, err, sizeof(err))) < 0 ||
         (ret = redundancy_read(ch->red, PAIR_EDITS, &edits, &edits_rev, err, sizeof(err))) < 0) {
         log_msg(LOG_ERROR, ch->id, STAGE, "redundancy: the pair's state cannot be read from etcd: %s", err);

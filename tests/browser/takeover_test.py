@@ -12,8 +12,8 @@ cases:
           started in the test's folder; the origin here also answers with CORS and
           no-cache, since the player's page is on another origin). A starts and
           leads; B joins (its /readyz on its admin port says "standby"); hls.js
-          (breaks.mjs, its default live config) plays the origin's media playlist
-          (the pair puts no master.m3u8 on the origin);
+          (breaks.mjs, its default live config) plays the origin's master playlist
+          (the new leader pushes it when it gets the right to publish);
           8 s after its first 'playing' A is killed (SIGKILL), and it plays 12 s
           more. Judged on the player's record (breaks.mjs samples the <video>
           every 200 ms: currentTime, the middle pixel's colour; hls.js's playlist
@@ -271,11 +271,10 @@ def case_hlsjs_takeover():
             conf_a = T.write_conf(os.path.join(wd.path, 'a'), etcd.url, base)
             conf_b = T.write_conf(os.path.join(wd.path, 'b'), etcd.url, base)
             a = T.start(conf_a, 'A', stderr=logs['a'])
-            # the rung's media playlist (TS, audio muxed in): a pair publishes no
-            # master.m3u8 on the origin (written once at the start, before either
-            # instance may publish, the pusher holds it back)
-            src = base + T.RUNG + '/index.m3u8'
-            if not P.wait_for(os.path.join(origin.root, T.RUNG, 'index.m3u8'), 20 * J.timeout_scale()):
+            # the master playlist: written once at the start, before either instance
+            # may publish, and pushed by the leader when it gets the right
+            src = base + 'master.m3u8'
+            if not P.wait_for(os.path.join(origin.root, 'master.m3u8'), 20 * J.timeout_scale()):
                 fails.append('A published no playlist on the origin within 20 s (%s)' % src)
                 return J.report(name, fails, info, keep=wd.path)
             admin = J.free_port()

@@ -234,6 +234,8 @@ def case_kill():
             if poller.missing:
                 fails.append('segments the playlist named and the origin did not have: %s' % poller.missing[:5])
             judge_colours(got, poller.versions, epoch, fails, info)
+            if not os.path.exists(os.path.join(origin.root, 'master.m3u8')):
+                fails.append('the origin has no master.m3u8 (the leader pushes it when it gets the right)')
             records = [json.loads(ln) for ln in open(os.path.join(wd.path, 'b', 'out', 'as-run.jsonl'))]
             leads = [r for r in records if r.get('event') == 'leader']
             if [r.get('holder') for r in leads] != ['B']:
