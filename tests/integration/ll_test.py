@@ -528,8 +528,12 @@ def check_chunked(ch, rel, fails, info):
     f = lambda rule, msg: fails.append('%s [%s]: %s' % (rel, rule, msg))  # noqa: E731
     for attempt in range(3):
         _, pl = ch.playlist(rel)
-        closed = seg_number(pl['segments'][-1]['uri'])
-        uri = 'seg_%08d.m4s' % (closed + 1)
+        # the segment after the one in progress, asked for as soon as its first
+        # part is listed (a blocking reload): it is being cut for a whole target
+        # duration from then, however late this test's requests are answered
+        msn = seg_number(pl['segments'][-1]['uri']) + 2
+        get(ch.port, ch.path(rel + '?_HLS_msn=%d&_HLS_part=0' % msn), timeout=3 * pl['targetDuration'] + 10)
+        uri = 'seg_%08d.m4s' % msn
         path = os.path.join(os.path.dirname(rel), uri)
         r = get(ch.port, ch.path(path), timeout=20)
         if r.status != 200:
