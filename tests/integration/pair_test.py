@@ -59,6 +59,7 @@ import run_test as R  # noqa: E402
 LEASE_S = 2
 SEGMENT_S = 1
 WINDOW = 8      # segments
+ROLLING_WINDOW = 5  # rolling: each restarted instance runs a window before the other stops
 PROGRAM_S = 4   # red, green, blue: a switch every 4 s from the channel's epoch
 RUNG = '%dx%d' % (R.W, R.H)
 
@@ -116,7 +117,7 @@ class Etcd:
         self.log.close()
 
 
-def write_conf(directory, etcd_url, origin_url):
+def write_conf(directory, etcd_url, origin_url, window=WINDOW):
     os.makedirs(directory, exist_ok=True)
     for name in ('red', 'green', 'blue'):
         shutil.copy(os.path.join(os.path.dirname(directory), name + '.mp4'), directory)
@@ -124,7 +125,7 @@ def write_conf(directory, etcd_url, origin_url):
                         '  blue: { file: blue.mp4, loop: true }\n',
                         ''.join('    - { source: %s, duration: %ds }\n' % (c, PROGRAM_S) for c in ('red', 'green', 'blue')),
                         extra='redundancy: { etcd: [ "%s" ], lease: %ds }\n' % (etcd_url, LEASE_S),
-                        window=WINDOW, loop=True,
+                        window=window, loop=True,
                         output=', push: { url: "%s" }' % origin_url)
 
 
@@ -354,8 +355,8 @@ def case_rolling():
         try:
             origin.start()
             base = 'http://127.0.0.1:%d/' % origin.port
-            a = Instance(write_conf(os.path.join(wd.path, 'a'), etcd.url, base), 'A')
-            b = Instance(write_conf(os.path.join(wd.path, 'b'), etcd.url, base), 'B')
+            a = Instance(write_conf(os.path.join(wd.path, 'a'), etcd.url, base, ROLLING_WINDOW), 'A')
+            b = Instance(write_conf(os.path.join(wd.path, 'b'), etcd.url, base, ROLLING_WINDOW), 'B')
             if not a.start() or not wait_role(a, '', 20):
                 fails.append('A did not come up as the leader: %s' % a.text()[-1500:])
                 return J.report('pair rolling', fails, info, keep=wd.path)
@@ -374,13 +375,14 @@ def case_rolling():
             status, body = b.post('/api/v1/channels/test/break', {'duration': '1.5s', 'source': colour})
             if status != 200:
                 fails.append('the break through B answered %d: %s' % (status, body))
-            time.sleep(WINDOW - 3)
+            # on air 1 s on, for 1.5 s: read when the window holds the segments it cut
+            time.sleep(4)
             # both instances cut it alike: their own playlists agree where they overlap
             own_a, own_b = own_playlist(a.conf), own_playlist(b.conf)
             segs_a = {n: (uri, dur, pdt) for n, uri, dur, pdt in parse(own_a)[1]}
             segs_b = {n: (uri, dur, pdt) for n, uri, dur, pdt in parse(own_b)[1]}
             common = sorted(set(segs_a) & set(segs_b))
-            if len(common) < WINDOW - 3:
+            if len(common) < ROLLING_WINDOW - 1:
                 fails.append('A\'s and B\'s playlists share only segments %s' % common)
             for n in common:
                 if segs_a[n][0] != segs_b[n][0] or abs(segs_a[n][1] - segs_b[n][1]) > 0.0015 or \
@@ -400,25 +402,30 @@ def case_rolling():
             # the rolling restarts: the standby first, each back a window before the next goes
             steps = []
             for first, second in ((b, a), (a, b)):
-                first.stop()
+                rc = first.stop()
+                if rc != 0:
+                    fails.append('%s (the standby) stopped with %s: %s' % (first.name, rc, first.text()[-1500:]))
                 if not first.start() or not wait_role(first, 'standby', 20):
                     fails.append('%s did not come back as the standby (exit %s): %s'
                                  % (first.name, first.p.poll(), first.text()[-1500:]))
                     break
                 if 'left behind' not in first.text():
                     fails.append('%s\'s restart did not rejoin the pair: %s' % (first.name, first.text()[-1500:]))
-                time.sleep(WINDOW + 2)
+                time.sleep(ROLLING_WINDOW + 2)
                 steps.append(time.time())
                 rc = second.stop()
                 if rc != 0:
-                    fails.append('%s stopped with %s' % (second.name, rc))
+                    fails.append('%s (the leader) stopped with %s: %s' % (second.name, rc, second.text()[-1500:]))
                 if not wait_role(first, '', LEASE_S + 4):
                     fails.append('%s did not take over from %s' % (first.name, second.name))
-                time.sleep(3)
                 if not second.start() or not wait_role(second, 'standby', 20):
                     fails.append('%s did not come back as the standby' % second.name)
                     break
             time.sleep(3)
+            for inst in (a, b):
+                rc = inst.stop()
+                if rc != 0:
+                    fails.append('%s stopped with %s at the end: %s' % (inst.name, rc, inst.text()[-1500:]))
             poller.stop.set()
             poller.join()
             for step in steps:
