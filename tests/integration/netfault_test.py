@@ -277,9 +277,10 @@ class SrtTap:
     """The sender's hiccups, as the relay sees them: each caller (a session)
     on its own, its data packets (first sendings: sequence numbers above all
     before) carry the time the sender handed them to SRT, every 40 ms or
-    less while it keeps pace. A gap longer than HICCUP_S (two frames) is the
-    machine holding the sender."""
-    HICCUP_S = 0.08
+    less while it keeps pace (the loop's seek, every 4 s, leaves 90 ms). A
+    gap longer than HICCUP_S (three frames, what a stall of the pictures
+    needs) is the machine holding the sender."""
+    HICCUP_S = 0.12
 
     def __init__(self):
         self.sessions = {}                  # client -> [seq, ts]
@@ -343,9 +344,10 @@ class Held:
 def excused_windows(tap, held, latency_s, delay_s):
     """Wall times at which a published picture may stall or jump: a hiccup of
     the sender airs a latency (and the link's delay) later, one of onair at
-    once; half a second before, a second after, for the pipeline."""
-    return ([(a + latency_s + delay_s - 0.5, b + latency_s + delay_s + 1.0) for a, b in tap.sender] +
-            [(a - 0.5, b + 1.0) for a, b, _ in held.windows])
+    once; 0.3 s before (SRT's clock against ours), 0.6 s after (the pictures
+    that came bunched after it)."""
+    return ([(a + latency_s + delay_s - 0.3, b + latency_s + delay_s + 0.6) for a, b in tap.sender] +
+            [(a - 0.3, b + 0.6) for a, b, _ in held.windows])
 
 
 SRT_LATENCY_S = 3.0
