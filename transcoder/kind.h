@@ -82,6 +82,7 @@ struct Source {
     Queue *audio_out;
 
     int64_t last_data_us;            /* when a read last started (monotonic): the stall clock */
+    int64_t open_grace_us;           /* added to the stall timeout while the input opens */
     int stalled;
 
     _Atomic int64_t frames_decoded, frames_out, frames_dropped, frames_duplicated;

@@ -113,7 +113,7 @@ static void describe_open_error(const Source *s, int ret)
 
     if (ret == AVERROR_EXIT && s->stalled) {
         log_msg(LOG_ERROR, s->channel, STAGE, "%s: nothing received within %.1f s", s->url,
-                s->cfg.stall_timeout_us / 1e6);
+                (s->cfg.stall_timeout_us + s->open_grace_us) / 1e6);
         return;
     }
     if (ret == AVERROR_INVALIDDATA)
@@ -121,6 +121,33 @@ static void describe_open_error(const Source *s, int ret)
     else if (ret == AVERROR_EXIT)
         hint = " (interrupted)";
     log_msg(LOG_ERROR, s->channel, STAGE, "%s: %s%s", s->url, ERRSTR(ret), hint);
+}
+
+/* The latency (us) an srt:// URL asks for: its receiver holds the first
+ * bytes that long after the connection (TSBPD), so opening it takes that
+ * much longer than any other live input. libavformat's options latency and
+ * rcvlatency, in microseconds; 0 for another URL or none given (libsrt's
+ * default, 120 ms, is within any sensible timeout). A sender that asks for
+ * more (the larger of the two ends wins) is not known here. */
+static int64_t srt_latency_us(const char *url)
+{
+    const char *q;
+    int64_t most = 0;
+
+    if (!av_strstart(url, "srt://", NULL) || !(q = strchr(url, '?')))
+        return 0;
+    while (q && *q) {
+        const char *v;
+        q++;
+        if (av_strstart(q, "latency=", &v) || av_strstart(q, "rcvlatency=", &v)) {
+            char *end;
+            long long us = strtoll(v, &end, 10);
+            if (end != v && us > most)
+                most = us;
+        }
+        q = strchr(q, '&');
+    }
+    return most;
 }
 
 static void media_close_input(Media *m)
@@ -143,16 +170,23 @@ static int media_open_input(Source *s, Media *m)
         return AVERROR(ENOMEM);
     m->fmt->interrupt_callback.callback = interrupt_cb;
     m->fmt->interrupt_callback.opaque = s;
+    /* while it opens, an SRT input's first bytes wait out its latency at the
+     * receiver: that is not silence (a timeout at or below the latency would
+     * never let it open) */
+    s->open_grace_us = srt_latency_us(s->url);
     s->last_data_us = clock_monotonic_us();
     if ((ret = avformat_open_input(&m->fmt, s->url, NULL, NULL)) < 0) {
         describe_open_error(s, ret);
+        s->open_grace_us = 0;
         return ret;
     }
     s->last_data_us = clock_monotonic_us();
-    if ((ret = avformat_find_stream_info(m->fmt, NULL)) < 0) {
+    ret = avformat_find_stream_info(m->fmt, NULL);
+    if (ret < 0)
         describe_open_error(s, ret);
+    s->open_grace_us = 0;
+    if (ret < 0)
         return ret;
-    }
 
     m->vindex = av_find_best_stream(m->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
     if (m->vindex < 0) {

@@ -36,7 +36,8 @@ int source_should_stop(Source *s)
 {
     if (source_interrupted(s))
         return 1;
-    if (s->cfg.stall_timeout_us > 0 && clock_monotonic_us() - s->last_data_us > s->cfg.stall_timeout_us) {
+    if (s->cfg.stall_timeout_us > 0 &&
+        clock_monotonic_us() - s->last_data_us > s->cfg.stall_timeout_us + s->open_grace_us) {
         s->stalled = 1;
         return 1;
     }

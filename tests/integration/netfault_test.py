@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -89,12 +90,14 @@ def is_slate(frame):
     return all(116 <= y <= 136 for y in frame[0:W * H:7])
 
 
-def picture_failures(wd, out, rung, allow_damage):
+def picture_failures(wd, out, rung, allow_damage, excused=()):
     """The published pictures against the sender's: (fails, info, stats).
     From the first frame of the input on, every frame must carry a number and
     follow the one before (the next frame of the loop); allow_damage: frames
     may repeat or skip (a datagram lost with a whole frame in it) and be
-    damaged (concealment), counted but not failed."""
+    damaged (concealment), counted but not failed. excused: [(from, to)] wall
+    times when the machine held the sender or onair (excused_windows): a
+    stall or jump of the pictures aired then is counted, not failed."""
     fails, info = [], []
     fsize = W * H * 3 // 2
     ref = os.path.join(wd, 'ref.yuv')
@@ -124,21 +127,60 @@ def picture_failures(wd, out, rung, allow_damage):
         if lost:
             fails.append('%d frames after the input came up are not the sender\'s (slate or damage), '
                          'first at frames %s' % (len(lost), lost[:8]))
+        # Order: a picture never goes back to one before it (a step of more than
+        # half the loop is one back), whatever the machine did.
+        back = [first + 1 + i for i, st in enumerate(steps) if st >= CLIP_FRAMES // 2]
+        if back:
+            fails.append('pictures out of order (the sender\'s frame number went back) at published frames %s'
+                         % back[:8])
         # Real time: a live input is taken as its pictures arrive, so arrival jitter
         # may show a picture two or three times and skip what follows (steps of 0
-        # then 2: on a loaded CI machine, measured up to 0 0); one held longer, or a
-        # jump, is a stall of the input (SRT waiting for a datagram past its latency
-        # freezes for hundreds of ms); over the run the sender's pictures advance as
-        # many frames as were published, to within 5 (200 ms).
+        # then 2); one held longer, or a jump, is a stall of the input (SRT waiting
+        # for a datagram past its latency freezes for hundreds of ms), unless the
+        # machine held the sender or onair just then: the sender's pictures then
+        # leave late, bunched (-re catches up), and so air; onair's clock takes
+        # what is there. Those are counted, and excused only inside the windows
+        # the tap measured, so a stall on an idle stretch still fails.
+        t0 = R.playlist(out, rung)[0][0][2]
         steady = steps[FPS:]
         bad = [i for i, st in enumerate(steady)
-               if st > 3 or (st == 0 and i > 1 and steady[i - 1] == 0 and steady[i - 2] == 0)]
-        if bad:
-            fails.append('the input stalled or jumped: steps %s around published frame %d'
-                         % (steady[max(0, bad[0] - 3):bad[0] + 3], first + 1 + FPS + bad[0]))
-        if steady and abs(sum(steady) - len(steady)) > 5:
-            fails.append('the sender\'s pictures advanced %d frames in %d published ones'
-                         % (sum(steady), len(steady)))
+               if CLIP_FRAMES // 2 > st > 3 or (st == 0 and i > 1 and steady[i - 1] == 0 and steady[i - 2] == 0)]
+        aired = [t0 + (first + 1 + FPS + i) / FPS for i in bad]
+        unexcused = [i for i, t in zip(bad, aired) if not any(a <= t <= b for a, b in excused)]
+        span = [t0 + (first + 1 + FPS + i) / FPS for i in range(len(steady))]
+        cover = sum(1 for t in span if any(a <= t <= b for a, b in excused)) / max(1, len(span))
+        info.append('%d stalls or jumps of the pictures (steps %s), %d of them while the machine held '
+                    'the sender or onair (%.0f %% of the run)'
+                    % (len(bad), [steady[i] for i in bad][:12], len(bad) - len(unexcused), 100 * cover))
+        if unexcused:
+            i = unexcused[0]
+            t = t0 + (first + 1 + FPS + i) / FPS
+            near = sorted(excused, key=lambda w: min(abs(w[0] - t), abs(w[1] - t)))[:3]
+            fails.append('the input stalled or jumped: steps %s around published frame %d (aired %s; the '
+                         'machine was seen holding the sender or onair nearest at %s)'
+                         % (steady[max(0, i - 3):i + 3], first + 1 + FPS + i, R.iso(t),
+                            ['%s..%s' % (R.iso(a), R.iso(b)) for a, b in sorted(near)] or 'no time'))
+        # Over the run the sender's pictures advance as many frames as were
+        # published: the offset between the two (frame number unwrapped less
+        # published index) is the same in the first and the last third of the
+        # run to within 5 frames (200 ms), medians, so that a stall on the way
+        # does not count, a clock that takes pictures too fast or too slow does.
+        unwrapped, u = [], 0
+        for st in steady:
+            u += st if st < CLIP_FRAMES // 2 else st - CLIP_FRAMES
+            unwrapped.append(u)
+        third = len(unwrapped) // 3
+        if third >= FPS:
+            med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+            drift = (med([x - i for i, x in enumerate(unwrapped)][-third:]) -
+                     med([x - i for i, x in enumerate(unwrapped)][:third]))
+            info.append('the sender\'s pictures against the published ones: %+d frames from the first '
+                        'third of the run to the last' % drift)
+            if abs(drift) > 5:
+                fails.append('the sender\'s pictures drifted %+d frames against the published ones over '
+                             '%d frames' % (drift, len(steady)))
+        elif not steady:
+            fails.append('too few frames of the input to judge its timing (%d)' % len(steady))
     # each numbered frame against the frame the sender sent
     pairs = [(i, numbers[i]) for i in range(first, n) if numbers[i] is not None]
     a, b = os.path.join(wd, 'a.yuv'), os.path.join(wd, 'b.yuv')
@@ -231,21 +273,125 @@ def stop(proc):
         proc.wait()
 
 
+class SrtTap:
+    """The sender's hiccups, as the relay sees them: each caller (a session)
+    on its own, its data packets (first sendings: sequence numbers above all
+    before) carry the time the sender handed them to SRT, every 40 ms or
+    less while it keeps pace (the loop's seek, every 4 s, leaves 90 ms). A
+    gap longer than HICCUP_S (three frames, what a stall of the pictures
+    needs) is the machine holding the sender."""
+    HICCUP_S = 0.12
+
+    def __init__(self):
+        self.sessions = {}                  # client -> [seq, ts]
+        self.sender = []                    # [(wall from, wall to)]
+
+    def __call__(self, direction, client, data):
+        if direction != 'up' or len(data) < 16:
+            return
+        w0, _, ts = struct.unpack('!III', data[:12])
+        if w0 & 0x80000000:
+            return                          # control
+        ss = self.sessions.setdefault(client, [None, None])
+        seq = w0 & 0x7fffffff
+        if ss[0] is not None and (seq - ss[0]) & 0x7fffffff > 1 << 30:
+            return                          # a retransmission
+        if ss[1] is not None and (ts - ss[1]) & 0xffffffff > self.HICCUP_S * 1e6:
+            now = time.time()
+            self.sender.append((now - ((ts - ss[1]) & 0xffffffff) / 1e6, now))
+        ss[0], ss[1] = seq, ts
+
+
+class Held:
+    """When the machine held a process: sampled often, each of its threads'
+    run_delay (/proc/PID/task/TID/schedstat: time runnable but waiting for a
+    CPU). A thread that waited more than HELD_S (two frames) over the last
+    two samples (0.2 s) was held then (onair's source or playout thread so
+    held stalls the pictures, whatever onair does right)."""
+    HELD_S = 0.08
+
+    def __init__(self):
+        self.last, self.at, self.before = {}, None, None
+        self.waited = {}                    # tid -> its wait since the sample before
+        self.windows = []                   # [(wall from, wall to, longest wait)]
+
+    def sample(self, pid):
+        now = time.time()
+        worst = 0.0
+        try:
+            tids = os.listdir('/proc/%d/task' % pid)
+        except OSError:
+            return
+        for tid in tids:
+            try:
+                with open('/proc/%d/task/%s/schedstat' % (pid, tid)) as f:
+                    delay = int(f.read().split()[1]) / 1e9
+            except (OSError, IndexError, ValueError):
+                continue
+            if tid in self.last:
+                waited = delay - self.last[tid]
+                worst = max(worst, waited + self.waited.get(tid, 0.0))
+                self.waited[tid] = waited
+            self.last[tid] = delay
+        if self.at is not None and worst > self.HELD_S:
+            self.windows.append((self.before or self.at, now, worst))
+        self.before, self.at = self.at, now
+
+    def longest(self):
+        return max([w for _, _, w in self.windows], default=0.0)
+
+
+def excused_windows(tap, held, latency_s, delay_s):
+    """Wall times at which a published picture may stall or jump: a hiccup of
+    the sender airs a latency (and the link's delay) later, one of onair at
+    once; 0.3 s before (SRT's clock against ours), 0.6 s after (the pictures
+    that came bunched after it)."""
+    return ([(a + latency_s + delay_s - 0.3, b + latency_s + delay_s + 0.6) for a, b in tap.sender] +
+            [(a - 0.3, b + 0.6) for a, b, _ in held.windows])
+
+
+SRT_LATENCY_S = 3.0
+
+
 def case_srt_loss():
-    """SRT into onair (listener, latency 1 s) from the ffmpeg CLI (caller) through
-    the relay: 5 % of datagrams dropped each way (data, ACK, NAK, handshake),
-    80 ms added each way. SRT's retransmission repairs all of it within the
-    latency: every frame from the stream's arrival on is the sender's, in
-    order, undamaged; the published segments decode without an error; the
-    clock keeps real time."""
+    """SRT into onair (listener, latency 3 s, the input's timeout 2 s) from the
+    ffmpeg CLI (caller) through the relay: 5 % of datagrams dropped each way
+    (data, ACK, NAK, handshake), 80 ms added each way. SRT's retransmission
+    repairs all of it within the latency: every frame from the stream's
+    arrival on is the sender's, in order, undamaged; the published segments
+    decode without an error; the clock keeps real time; the pictures keep
+    pace with the sender's, except where the machine held the sender or onair
+    (measured: SrtTap, Held). The timeout below the latency: the input opens
+    all the same (its first bytes wait out the latency in SRT, not silence).
+
+    The latency is long for 160 ms round trips so that a loaded machine's
+    hiccups (the relay, a Python thread, held for up to a second on a 2-core
+    machine at nice 19 beside CI) stay inside it. A run in which the relay
+    itself held datagrams for more than a third of the latency, or the machine
+    held onair as long, and which failed, tested a link other than the
+    one meant (what comes past the latency SRT must drop): it is run once
+    more, and fails if that one fails too."""
+    for attempt in (1, 2):
+        rc, void = srt_loss_once(attempt)
+        if not void:
+            return rc
+    return rc
+
+
+def srt_loss_once(attempt):
+    """One run: (exit status, void) where void says the machine starved the link."""
     with J.Workdir('netfault-srt') as wd:
         clip = make_numbered_clip(wd.path)
         port = J.free_port(udp=True)
-        latency = 'latency=1000000'      # microseconds (libavformat's srt): > 4 round trips of 160 ms
-        relay = Relay('udp', ('127.0.0.1', 0), ('127.0.0.1', port), drop=0.05, delay=0.08, seed=12).start()
+        # microseconds (libavformat's srt), both ends: many round trips of 160 ms,
+        # and room for a loaded machine's hiccups
+        latency = 'latency=%d' % (SRT_LATENCY_S * 1e6)
+        tap, held = SrtTap(), Held()
+        relay = Relay('udp', ('127.0.0.1', 0), ('127.0.0.1', port), drop=0.05, delay=0.08, seed=12,
+                      tap=tap).start()
         conf = channel_conf(wd.path, 'srt://127.0.0.1:%d?mode=listener&%s' % (port, latency))
         started = time.time()
-        p = R.start_onair(conf, '--for', '18s')
+        p = R.start_onair(conf, '--for', '20s')
         snd, callers = None, 0
         while p.poll() is None:
             # a caller gives up when its handshake finds nobody listening yet (or is
@@ -257,28 +403,45 @@ def case_srt_loss():
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                        start_new_session=True)
                 callers += 1
-            time.sleep(0.2)
+            held.sample(p.pid)
+            time.sleep(0.1)
         rc, err = R.finish(p, 60)
         stopped = time.time()
         stop(snd)
         relay.close()
         st = relay.stats()
-        fails, info = [], ['onair exit %s; %d caller(s); relay: %s' % (rc, callers, st)]
+        fails, info = [], ['attempt %d: onair exit %s; %d caller(s); relay: %s' % (attempt, rc, callers, st),
+                           'the machine held: the relay up to %.2f s late (%.1f s into the run); the sender %d '
+                           'times (longest %.2f s); onair %d times (longest %.2f s)'
+                           % (relay.late_max, (relay.late_max_at or started) - started, len(tap.sender),
+                              max([b - a for a, b in tap.sender], default=0.0), len(held.windows), held.longest())]
         if rc != 0:
             fails.append('onair run exited %s: %s' % (rc, err[-800:]))
-            return R.finish_case('netfault-srt', wd, fails, info)
+            return R.finish_case('netfault-srt', wd, fails, info), False
+        # what onair said of its input (opens, losses, reconnects): the first few
+        info += ['onair: ' + ln for ln in err.splitlines() if 'srt://' in ln][:6]
         if st.get('dropped_up', 0) < 100 or st.get('dropped_down', 0) < 5:
             fails.append('the relay dropped too little to test anything (test setup): %s' % st)
         rung = '%dx%d' % (W, H)
-        f, i, pic = picture_failures(wd.path, os.path.join(wd.path, 'out'), rung, allow_damage=False)
+        out = os.path.join(wd.path, 'out')
+        f, i, pic = picture_failures(wd.path, out, rung, allow_damage=False,
+                                     excused=excused_windows(tap, held, SRT_LATENCY_S, 0.08))
         fails += f
         info += i
         if pic and pic['first'] > 8 * FPS:
             fails.append('the stream came on air only %.1f s into the run' % (pic['first'] / FPS))
-        f, i = clock_failures(os.path.join(wd.path, 'out'), rung, started, stopped)
+        f, i = clock_failures(out, rung, started, stopped)
         fails += f
         info += i
-        return R.finish_case('netfault-srt', wd, fails, info)
+        void = bool(fails) and max(relay.late_max, held.longest()) > SRT_LATENCY_S / 3
+        if void:
+            info.append('the machine held the relay or onair longer than a third of the SRT latency (a '
+                        'repair takes three trips, then comes too late): this run tested another link%s'
+                        % (', once more' if attempt == 1 else ''))
+            if attempt == 2:
+                fails.append('the machine held the relay or onair past a third of SRT\'s latency in both '
+                             'runs: the link under test was never there (too loaded a machine)')
+        return R.finish_case('netfault-srt', wd, fails, info), void and attempt == 1
 
 
 def case_udp_loss():

@@ -23,6 +23,9 @@ In a test (one thread, the event loop):
     r.start(); r.port          # the address to send to
     r.stall(6, hold=True)      # now, for 6 s
     r.stats()                  # {'forwarded': ..., 'dropped': ..., 'held': ..., ...}
+    r.late_max                 # the most a datagram went out after its time (s): the
+                               # relay's own lag on a loaded machine, on top of `delay`
+    r.late_max_at              # when (wall time, s), or None
     r.close()
 
 From a shell: relay.py udp|tcp LISTEN_PORT TARGET_HOST:PORT [--drop F] [--delay S]
@@ -48,7 +51,10 @@ TCP_QUEUE_MAX = 4 << 20
 
 
 class Relay:
-    def __init__(self, proto, listen, target, drop=0.0, delay=0.0, jitter=0.0, seed=1):
+    def __init__(self, proto, listen, target, drop=0.0, delay=0.0, jitter=0.0, seed=1, tap=None):
+        """tap(direction, client, data): called on the loop's thread with every
+        UDP datagram as it arrives ('up': from the client at address client,
+        'down': to it), before it may be dropped."""
         if proto not in ('udp', 'tcp'):
             raise ValueError('proto is udp or tcp, not %r' % proto)
         if not 0.0 <= drop < 1.0 or delay < 0 or jitter < 0:
@@ -63,6 +69,8 @@ class Relay:
         self.timers = []                    # heap of (when, seq, fn)
         self.seq = itertools.count()
         self.closing = False
+        self.tap = tap
+        self.late_max, self.late_max_at = 0.0, None
         self.thread = None
         # a socketpair wakes the loop when the test calls in from its thread
         self.wake_r, self.wake_w = socket.socketpair()
@@ -178,8 +186,10 @@ class Relay:
 
     # ---- UDP ----
 
-    def _udp_forward(self, sock, data, addr, direction):
+    def _udp_forward(self, sock, data, addr, direction, client):
         now = time.monotonic()
+        if self.tap:
+            self.tap(direction, client, data)
         if self._stalled() and not self.stall_hold:
             self._count('dropped_' + direction)
             self._count('dropped_stall')
@@ -191,6 +201,9 @@ class Relay:
             self._count('held')
 
         def send():
+            late = time.monotonic() - when
+            if late > self.late_max:
+                self.late_max, self.late_max_at = late, time.time()
             try:
                 sock.sendto(data, addr)
                 self._count('forwarded_' + direction)
@@ -238,7 +251,7 @@ class Relay:
                 self.sessions[addr] = up
                 self.sel.register(up, selectors.EVENT_READ, ('upstream', addr))
                 self._count('sessions')
-            self._udp_forward(up, data, self.target, 'up')
+            self._udp_forward(up, data, self.target, 'up', addr)
 
     def _on_upstream(self, up, client):
         for _ in range(64):
@@ -250,7 +263,7 @@ class Relay:
                 # the target is not there (yet): an ICMP answer to a datagram sent
                 self._count('refused')
                 return
-            self._udp_forward(self.sock, data, client, 'down')
+            self._udp_forward(self.sock, data, client, 'down', client)
 
 
 class TcpPair:
