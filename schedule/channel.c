@@ -2127,6 +2127,17 @@ int channel_status_json(Channel *ch, Buf *out)
         buf_printf(out, ",\"last_segment_age_seconds\":null");
     buf_printf(out, ",\"frame\":%" PRId64, playout_next_frame(ch->playout));
     json_str_or_null(out, "playlist", ch->playlist_url[0] ? ch->playlist_url : NULL);
+    if (ch->red) {
+        RedundancyStatus rs;
+        redundancy_status(ch->red, &rs);
+        buf_printf(out, ",\"pair\":{\"instance\":");
+        json_append_string(out, ch->opt.instance);
+        buf_printf(out, ",\"role\":\"%s\"", rs.leader ? "leader" : "standby");
+        json_str_or_null(out, "holder", rs.holder[0] ? rs.holder : NULL);
+        buf_printf(out, ",\"takeovers\":%" PRId64 ",\"etcd_ok\":%s}", rs.takeovers, rs.etcd_ok ? "true" : "false");
+    } else {
+        buf_printf(out, ",\"pair\":null");
+    }
     pthread_mutex_unlock(&ch->ctl);
     return buf_printf(out, "}");
 }

@@ -298,6 +298,14 @@ class Instance:
         except OSError as e:
             return str(e)
 
+    def status(self):
+        """The channel's object (GET /api/v1/channels/test); {} when it cannot be read."""
+        try:
+            with urllib.request.urlopen('http://127.0.0.1:%d/api/v1/channels/test' % self.port, timeout=5) as r:
+                return json.loads(r.read().decode())
+        except (OSError, ValueError):
+            return {}
+
     def post(self, path, body):
         rq = urllib.request.Request('http://127.0.0.1:%d%s' % (self.port, path), data=json.dumps(body).encode(),
                                     headers={'Authorization': 'Bearer ' + self.TOKEN,
@@ -365,7 +373,10 @@ def case_rolling():
             if not b.start() or not wait_role(b, 'standby', 20):
                 fails.append('B did not come up as the standby: %s' % b.text()[-1500:])
                 return J.report('pair rolling', fails, info, keep=wd.path)
-            time.sleep(3)
+            time.sleep(2)
+            pair = b.status().get('pair') or {}
+            if (pair.get('instance'), pair.get('role'), pair.get('holder')) != ('B', 'standby', 'A'):
+                fails.append('B\'s channel object says pair %s, expected B as the standby, A holding' % pair)
             # the break, through the standby: within one program, airing that
             # program's own clip, so that the colours switch where the schedule does
             epoch = int(etcd.get('/onair/test/epoch')) / 1e6
@@ -418,6 +429,9 @@ def case_rolling():
                     fails.append('%s (the leader) stopped with %s: %s' % (second.name, rc, second.text()[-1500:]))
                 if not wait_role(first, '', LEASE_S + 4):
                     fails.append('%s did not take over from %s' % (first.name, second.name))
+                pair = first.status().get('pair') or {}
+                if (pair.get('role'), pair.get('holder'), pair.get('takeovers')) != ('leader', first.name, 1):
+                    fails.append('%s\'s channel object says pair %s after it took over' % (first.name, pair))
                 if not second.start() or not wait_role(second, 'standby', 20):
                     fails.append('%s did not come back as the standby' % second.name)
                     break
