@@ -28,14 +28,17 @@ cases:
          back: A rejoins as the standby and never publishes again.
   rolling  A leads, B stands by (each with its admin API). An operator's ad break is
          made through the standby, B: both instances cut it on the same frame (their
-         own playlists: the same segments, durations and dates, the same DATERANGE),
-         A's as-run log names B as the instance that took it. Then the rolling
+         own playlists: the same segments, durations and dates, the same DATERANGE;
+         their own manifest.mpd the same but for when it was written), A's as-run
+         log names B as the instance that took it; B's channel object (the API) says
+         it is the standby and A holds the lease. Then the rolling
          restarts: B restarts (it rejoins: numbered as the pair numbers, the break's
          splices counted, though it did not run then), A stops (SIGINT: it resigns)
          and B takes over; A restarts as the standby, B stops and A takes over. The
          origin's playlist goes on through all of it as in kill (no discontinuity,
          nothing missing, dates continuous, the colours switching on the scheduled
-         frames) and never stands still longer than the lease and a segment allow.
+         frames) and never stands still longer than the lease and a segment allow;
+         at the end the two manifest.mpd are still the same.
 """
 
 import json
@@ -117,7 +120,7 @@ class Etcd:
         self.log.close()
 
 
-def write_conf(directory, etcd_url, origin_url, window=WINDOW):
+def write_conf(directory, etcd_url, origin_url, window=WINDOW, formats=''):
     os.makedirs(directory, exist_ok=True)
     for name in ('red', 'green', 'blue'):
         shutil.copy(os.path.join(os.path.dirname(directory), name + '.mp4'), directory)
@@ -126,7 +129,7 @@ def write_conf(directory, etcd_url, origin_url, window=WINDOW):
                         ''.join('    - { source: %s, duration: %ds }\n' % (c, PROGRAM_S) for c in ('red', 'green', 'blue')),
                         extra='redundancy: { etcd: [ "%s" ], lease: %ds }\n' % (etcd_url, LEASE_S),
                         window=window, loop=True,
-                        output=', push: { url: "%s" }' % origin_url)
+                        output=', push: { url: "%s" }%s' % (origin_url, formats))
 
 
 def start(conf, instance, hosts=None, admin='none', stderr=subprocess.PIPE):
@@ -342,6 +345,21 @@ def dateranges(text):
     return sorted(ln for ln in text.splitlines() if ln.startswith('#EXT-X-DATERANGE:'))
 
 
+def same_mpd(a, b, when, fails):
+    """A's and B's own manifest.mpd are the same but for when each was written
+    (publishTime, UTCTiming): the same timeline, numbers, periods and events.
+    Read again a few times: one may have written the next segment's version."""
+    def own(inst):
+        with open(os.path.join(os.path.dirname(inst.conf), 'out', 'manifest.mpd')) as f:
+            return re.sub(r'(publishTime|value)="\d{4}-[^"]*"', r'\1=""', f.read())
+    for _ in range(10):
+        mpd_a, mpd_b = own(a), own(b)
+        if mpd_a == mpd_b:
+            return
+        time.sleep(0.1)
+    fails.append('A\'s and B\'s manifest.mpd differ %s:\n%s\n%s' % (when, mpd_a, mpd_b))
+
+
 def wait_role(inst, want, seconds):
     """Until inst's /readyz says want ('' leader, 'standby'); whether it did."""
     deadline = time.time() + seconds * J.timeout_scale()
@@ -363,8 +381,9 @@ def case_rolling():
         try:
             origin.start()
             base = 'http://127.0.0.1:%d/' % origin.port
-            a = Instance(write_conf(os.path.join(wd.path, 'a'), etcd.url, base, ROLLING_WINDOW), 'A')
-            b = Instance(write_conf(os.path.join(wd.path, 'b'), etcd.url, base, ROLLING_WINDOW), 'B')
+            dash = ', formats: [hls, dash]'
+            a = Instance(write_conf(os.path.join(wd.path, 'a'), etcd.url, base, ROLLING_WINDOW, dash), 'A')
+            b = Instance(write_conf(os.path.join(wd.path, 'b'), etcd.url, base, ROLLING_WINDOW, dash), 'B')
             if not a.start() or not wait_role(a, '', 20):
                 fails.append('A did not come up as the leader: %s' % a.text()[-1500:])
                 return J.report('pair rolling', fails, info, keep=wd.path)
@@ -406,6 +425,7 @@ def case_rolling():
                              % (len(short), own_a))
             if not dateranges(own_a) or dateranges(own_a) != dateranges(own_b):
                 fails.append('the break\'s DATERANGEs: A %s, B %s' % (dateranges(own_a), dateranges(own_b)))
+            same_mpd(a, b, 'after the break', fails)
             adopted = [json.loads(ln) for ln in open(os.path.join(wd.path, 'a', 'out', 'as-run.jsonl'))
                        if '"api"' in ln]
             if not any(r.get('action') == 'break' and r.get('instance') == 'B' for r in adopted):
@@ -436,6 +456,7 @@ def case_rolling():
                     fails.append('%s did not come back as the standby' % second.name)
                     break
             time.sleep(3)
+            same_mpd(a, b, 'after the restarts', fails)
             for inst in (a, b):
                 rc = inst.stop()
                 if rc != 0:
