@@ -341,28 +341,34 @@ static int shown_from(const Packager *pk, const Rendition *r)
     return r->nsegs > pk->cfg.window ? r->nsegs - pk->cfg.window : 0;
 }
 
+/* Deletes segment n of r from outdir, its LL-HLS parts first (nothing
+ * lists them any more); tell: the pushers follow (on_deleted). */
+static void remove_segment(Packager *pk, const Rendition *r, int64_t n, int tell)
+{
+    char file[64], path[RUNG_NAME_MAX + 80];
+    int64_t frames = grid_segment_start(&pk->cfg.grid, n + 1) - grid_segment_start(&pk->cfg.grid, n);
+    int nparts = pk->part_frames > 0 ? (int)grid_segment_parts(frames, pk->part_frames) : 0;
+
+    for (int i = 0; i < nparts; i++) {
+        output_name(file, sizeof(file), n, i, r->ext);
+        snprintf(path, sizeof(path), "%s/%s", r->name, file);
+        if (pk->sink->remove(pk->sink_priv, path) >= 0 && tell && pk->cfg.on_deleted)
+            pk->cfg.on_deleted(pk->cfg.opaque, path);
+    }
+    output_name(file, sizeof(file), n, -1, r->ext);
+    snprintf(path, sizeof(path), "%s/%s", r->name, file);
+    if (pk->sink->remove(pk->sink_priv, path) < 0)
+        log_msg(LOG_WARN, pk->cfg.channel, STAGE, "cannot delete %s/%s", pk->outdir, path);
+    else if (tell && pk->cfg.on_deleted)
+        pk->cfg.on_deleted(pk->cfg.opaque, path);
+}
+
 /* Keeps the window and one window of grace after it (players still on
  * those segments can finish them); deletes what is older. */
 static void trim(Packager *pk, Rendition *r)
 {
     while (r->nsegs > 2 * pk->cfg.window) {
-        char file[64], path[RUNG_NAME_MAX + 80];
-        int64_t n = r->segs[0].number;
-        /* its LL-HLS parts first: nothing lists them any more */
-        int64_t frames = grid_segment_start(&pk->cfg.grid, n + 1) - grid_segment_start(&pk->cfg.grid, n);
-        int nparts = pk->part_frames > 0 ? (int)grid_segment_parts(frames, pk->part_frames) : 0;
-        for (int i = 0; i < nparts; i++) {
-            output_name(file, sizeof(file), n, i, r->ext);
-            snprintf(path, sizeof(path), "%s/%s", r->name, file);
-            if (pk->sink->remove(pk->sink_priv, path) >= 0 && pk->cfg.on_deleted)
-                pk->cfg.on_deleted(pk->cfg.opaque, path);
-        }
-        output_name(file, sizeof(file), n, -1, r->ext);
-        snprintf(path, sizeof(path), "%s/%s", r->name, file);
-        if (pk->sink->remove(pk->sink_priv, path) < 0)
-            log_msg(LOG_WARN, pk->cfg.channel, STAGE, "cannot delete %s/%s", pk->outdir, path);
-        else if (pk->cfg.on_deleted)
-            pk->cfg.on_deleted(pk->cfg.opaque, path);
+        remove_segment(pk, r, r->segs[0].number, 1);
         r->disc_dropped += r->segs[0].discontinuity;
         memmove(r->segs, r->segs + 1, sizeof(*r->segs) * (size_t)(r->nsegs - 1));
         r->nsegs--;
@@ -624,7 +630,7 @@ static int restore_line(Packager *pk, const char *line, void *opaque)
         ret = break_add(pk, event_id, line + n, a, b, start_us, c, end_us);
         pthread_mutex_unlock(&pk->lock);
         return ret == AVERROR(EEXIST) ? 0 : ret;
-    } else if (pk->cfg.rejoin && (!strncmp(line, "rendition ", 10) || !strncmp(line, "segment ", 8))) {
+    } else if (pk->cfg.rejoin && !strncmp(line, "rendition ", 10)) {
         return 0;
     } else if (sscanf(line, "rendition %31s %7s %" SCNd64, name, ext, &a) == 3) {
         if ((r = rendition_named(pk, name, ext)))
@@ -634,6 +640,12 @@ static int restore_line(Packager *pk, const char *line, void *opaque)
                       &s.discontinuity) == 8) {
         if (!(r = rendition_named(pk, name, ext)))
             return 0;   /* a rung this run does not have */
+        if (pk->cfg.rejoin) {
+            /* the pair's window went on without it: its files are nobody's
+             * (the origin's copies are the leader's to delete) */
+            remove_segment(pk, r, s.number, 0);
+            return 0;
+        }
         return rendition_add_segment(r, &s);
     } else if (sscanf(line, "program-at %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %n",
                       &a, &b, &start_us, &end_us, &c, &n) == 5) {

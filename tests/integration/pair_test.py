@@ -458,6 +458,13 @@ def case_rolling():
             time.sleep(3)
             same_mpd(a, b, 'after the restarts', fails)
             for inst in (a, b):
+                # a window and a window of grace: what it published before its
+                # restart went when it rejoined
+                rung = os.path.join(os.path.dirname(inst.conf), 'out', RUNG)
+                kept = sorted(f for f in os.listdir(rung) if f.startswith('seg_'))
+                if len(kept) > 2 * (2 * ROLLING_WINDOW + 1):   # .ts and .m4s
+                    fails.append('%s keeps %d segment files: %s' % (inst.name, len(kept), kept))
+            for inst in (a, b):
                 rc = inst.stop()
                 if rc != 0:
                     fails.append('%s stopped with %s at the end: %s' % (inst.name, rc, inst.text()[-1500:]))
