@@ -40,8 +40,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'integration'))
@@ -63,33 +61,6 @@ AFTER_S = 12    # played after it
 # two apart. Scaled by ONAIR_TIMEOUT_SCALE.
 STALL_MAX_S = T.LEASE_S + T.SEGMENT_S + 2.0
 MOVED_EPS = 0.001   # s of currentTime: a sample that moved less stands still
-
-
-def readyz(port):
-    """(HTTP status, JSON) of the admin listener's /readyz, or (None, error)."""
-    try:
-        with urllib.request.urlopen('http://127.0.0.1:%d/readyz' % port, timeout=2) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        try:
-            return e.code, json.loads(e.read())
-        except ValueError:
-            return e.code, None
-    except (OSError, ValueError) as e:
-        return None, str(e)
-
-
-def stop(p, timeout=20):
-    """SIGINT to an instance's group, SIGKILL if it does not end: its exit status (None: killed)."""
-    if p.poll() is not None:
-        return p.returncode
-    os.killpg(p.pid, signal.SIGINT)
-    try:
-        return p.wait(timeout=timeout * J.timeout_scale())
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        p.wait()
-        return None
 
 
 class Lines(threading.Thread):
@@ -264,32 +235,22 @@ def case_hlsjs_takeover():
         etcd = T.Etcd(wd.path)
         origin = P.Nginx(wd.path, J.free_port(), players=True)
         a = b = player = None
-        logs = {k: open(os.path.join(wd.path, k + '.log'), 'w') for k in ('a', 'b')}
         try:
             origin.start()
             base = 'http://127.0.0.1:%d/' % origin.port
-            conf_a = T.write_conf(os.path.join(wd.path, 'a'), etcd.url, base)
-            conf_b = T.write_conf(os.path.join(wd.path, 'b'), etcd.url, base)
-            a = T.start(conf_a, 'A', stderr=logs['a'])
+            a = T.Instance(T.write_conf(os.path.join(wd.path, 'a'), etcd.url, base), 'A')
+            b = T.Instance(T.write_conf(os.path.join(wd.path, 'b'), etcd.url, base), 'B')
+            a.start()
             # the master playlist: written once at the start, before either instance
             # may publish, and pushed by the leader when it gets the right
             src = base + 'master.m3u8'
             if not P.wait_for(os.path.join(origin.root, 'master.m3u8'), 20 * J.timeout_scale()):
                 fails.append('A published no playlist on the origin within 20 s (%s)' % src)
                 return J.report(name, fails, info, keep=wd.path)
-            admin = J.free_port()
-            b = T.start(conf_b, 'B', admin='127.0.0.1:%d' % admin, stderr=logs['b'])
-            deadline, said = time.time() + 30 * J.timeout_scale(), None
-            while time.time() < deadline and b.poll() is None:
-                said = readyz(admin)
-                if said[1] and isinstance(said[1], dict) and (said[1].get('channels') or {}).get('test') == 'standby':
-                    break
-                time.sleep(0.2)
-            else:
-                fails.append('B\'s /readyz did not say standby within 30 s (last: %s; B %s)'
-                             % (said, 'running' if b.poll() is None else 'exited %s' % b.returncode))
+            if not b.start() or not T.wait_role(b, 'standby', 30):
+                fails.append('B\'s /readyz did not say standby within 30 s (B %s): %s'
+                             % ('running' if b.p.poll() is None else 'exited %s' % b.p.returncode, b.text()[-1500:]))
                 return J.report(name, fails, info, keep=wd.path)
-            info.append('B joined: /readyz %s %s' % said)
             player = subprocess.Popen([node, os.path.join(HERE, 'breaks.mjs'), '--src', src,
                                        '--player', 'hlsjs', '--stop-file', stop_file,
                                        '--timeout', str(int(90 * J.timeout_scale())), '--log', record,
@@ -303,8 +264,7 @@ def case_hlsjs_takeover():
             else:
                 time.sleep(BEFORE_S)
                 killed = time.time()
-                os.killpg(a.pid, signal.SIGKILL)
-                a.wait()
+                a.kill()
                 time.sleep(AFTER_S)
                 open(stop_file, 'w').close()
             try:
@@ -323,10 +283,9 @@ def case_hlsjs_takeover():
                 judge_record(rec, killed, fails, info)
                 judge_b_played(rec, os.path.join(wd.path, 'a', 'out', T.RUNG), killed, fails, info)
                 print('player record: %s, screenshot: %s' % (record, shot))
-            rc_b = stop(b)
-            b = None
+            rc_b = b.stop()
             if rc_b != 0:
-                fails.append('B exited %s on SIGINT (log: %s)' % (rc_b, logs['b'].name))
+                fails.append('B exited %s on SIGINT (log: %s)' % (rc_b, b.log_path))
             asrun = os.path.join(wd.path, 'b', 'out', 'as-run.jsonl')
             leads = [r.get('holder') for r in (json.loads(ln) for ln in open(asrun)) if r.get('event') == 'leader'] \
                 if os.path.exists(asrun) else []
@@ -336,14 +295,11 @@ def case_hlsjs_takeover():
             if player and player.poll() is None:
                 os.killpg(player.pid, signal.SIGKILL)
                 player.wait()
-            for p in (a, b):
-                if p and p.poll() is None:
-                    os.killpg(p.pid, signal.SIGKILL)
-                    p.wait()
+            for inst in (a, b):
+                if inst:
+                    inst.kill()
             origin.kill()
             etcd.stop()
-            for f in logs.values():
-                f.close()
         rc = J.report(name, fails, info, keep=wd.path)
         wd.ok = rc == 0
         return rc

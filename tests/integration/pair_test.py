@@ -132,11 +132,11 @@ def write_conf(directory, etcd_url, origin_url, window=WINDOW, formats=''):
                         output=', push: { url: "%s" }%s' % (origin_url, formats))
 
 
-def start(conf, instance, hosts=None, admin='none', stderr=subprocess.PIPE):
-    argv = [J.onair_path(), 'run', conf, '--instance', instance, '--admin', admin, '-v']
+def start(conf, instance, hosts=None):
+    argv = [J.onair_path(), 'run', conf, '--instance', instance, '--admin', 'none', '-v']
     if hosts:
-        return hosts.popen(instance.lower(), argv, stdout=subprocess.DEVNULL, stderr=stderr)
-    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+        return hosts.popen(instance.lower(), argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
 
 class PlaylistPoller(threading.Thread):
@@ -334,6 +334,8 @@ class Instance:
         if self.p and self.p.poll() is None:
             os.killpg(self.p.pid, signal.SIGKILL)
             self.p.wait()
+        if self.p:
+            self.log.close()
 
 
 def own_playlist(conf):
