@@ -457,7 +457,7 @@ def case_rolling():
                 if not second.start() or not wait_role(second, 'standby', 20):
                     fails.append('%s did not come back as the standby' % second.name)
                     break
-            time.sleep(3)
+            time.sleep(ROLLING_WINDOW + 1)   # the last restarted has a whole window again
             same_mpd(a, b, 'after the restarts', fails)
             for inst in (a, b):
                 # a window and a window of grace: what it published before its
