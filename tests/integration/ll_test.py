@@ -7,7 +7,7 @@ parser (videojs's m3u8-parser, tests/browser/parse_m3u8.mjs), never onair's own.
     ll_test.py --list
 
 Cases (each runs one channel, 1 s segments cut into 0.2 s parts, 30 fps, a window
-of 10 segments, for about 30 s):
+of 10 segments, for about 15 s):
 
   hls    MPEG-TS. Every rendition's playlist, by RFC 8216bis: PART-INF PART-TARGET is
          the configured part; every part lasts at most PART-TARGET and at least 85%
@@ -31,6 +31,7 @@ no x264 warning about a forced frame type (x264 turning the IDR onair forces at 
 boundary into something else, even if it then makes it an IDR again).
 """
 
+import concurrent.futures
 import http.client
 import json
 import os
@@ -361,11 +362,13 @@ def check_rungs(ch, rels, fails):
         check_playlist(ch, rel, r.text, pl, [o for o in rels if o != rel], fails)
 
 
-def check_idr(ch, rels, fails, info):
-    """Every listed segment of every video rung starts with an IDR, and a segment starts
-    at the same pts in every rung (judged by the ffmpeg CLI and ffprobe, from the files)."""
-    starts = {}   # segment number -> {rung: first video pts}
-    checked = 0
+def snapshot_segments(ch, rels, fails):
+    """A copy of every segment each video rung's playlist lists now (and its init.mp4),
+    taken while the channel runs, for check_idr to judge once it has stopped (the ffmpeg
+    CLI then has the CPU to itself, and no segment leaves the window while it reads):
+    [(rung, segment number, segment URI, url of the copy)]."""
+    snap = os.path.join(ch.dir, 'snapshot')
+    out = []
     for rel in rels:
         if rel.startswith('audio/'):
             continue
@@ -374,28 +377,105 @@ def check_idr(ch, rels, fails, info):
             fails.append('%s: HTTP %d' % (rel, r.status))
             continue
         folder = os.path.join(ch.dir, 'out', os.path.dirname(rel))
+        copies = os.path.join(snap, os.path.dirname(rel))
+        os.makedirs(copies, exist_ok=True)
+        init = None
         for s in pl['segments']:
-            n = seg_number(s['uri'])
-            path = os.path.join(folder, os.path.basename(s['uri']))
-            url = 'concat:%s|%s' % (os.path.join(folder, 'init.mp4'), path) if path.endswith('.m4s') else path
-            if not os.path.exists(path):
+            name = os.path.basename(s['uri'])
+            if name.endswith('.m4s') and init is None:
+                init = os.path.join(copies, 'init.mp4')
+                try:
+                    shutil.copyfile(os.path.join(folder, 'init.mp4'), init)
+                except OSError as e:
+                    fails.append('%s: init.mp4: %s' % (rel, e))
+                    break
+            try:
+                shutil.copyfile(os.path.join(folder, name), os.path.join(copies, name))
+            except FileNotFoundError:
                 continue   # left the window since
-            nal = J.first_slice_type(url)
-            if nal != 5:
-                fails.append('%s [IDR at every segment start]: %s starts with NAL type %s, not an IDR (5)' %
-                             (rel, s['uri'], nal))
-            p = J.run(['ffprobe', '-v', 'error', '-select_streams', 'v:0', '-read_intervals', '%+#1',
-                       '-show_entries', 'packet=pts_time,flags', '-of', 'json', url], timeout=60)
-            pk = json.loads(p.stdout or '{}').get('packets') if p.returncode == 0 else None
-            if not pk:
-                fails.append('%s [IDR at every segment start]: ffprobe reads no video packet in %s: %s' %
-                             (rel, s['uri'], p.stderr[-300:]))
-                continue
-            if 'K' not in pk[0].get('flags', ''):
-                fails.append('%s [IDR at every segment start]: %s: first video packet is not a keyframe' %
-                             (rel, s['uri']))
-            starts.setdefault(n, {})[rel] = float(pk[0]['pts_time'])
-            checked += 1
+            path = os.path.join(copies, name)
+            url = 'concat:%s|%s' % (init, path) if name.endswith('.m4s') else path
+            out.append((rel, seg_number(s['uri']), s['uri'], url))
+    return out
+
+
+def slice_type(annexb):
+    """nal_unit_type of the first slice NAL (1 to 5) in an Annex B stream (J.first_slice_type's
+    reading of what the ffmpeg CLI copied out); None when there is none."""
+    i = annexb.find(b'\x00\x00\x01')
+    while 0 <= i and i + 3 < len(annexb):
+        if 1 <= annexb[i + 3] & 0x1F <= 5:
+            return annexb[i + 3] & 0x1F
+        i = annexb.find(b'\x00\x00\x01', i + 3)
+    return None
+
+
+def first_slice_types(urls, scratch):
+    """J.first_slice_type of each url, from one run of the ffmpeg CLI: each url its own
+    input, copied out (the same options as J.first_packet_nals) to its own output, so
+    each is read as alone; one process instead of one per url. Should that run fail,
+    each url on its own (each then gets its own verdict)."""
+    os.makedirs(scratch, exist_ok=True)
+    outs = [os.path.join(scratch, '%d.h264' % i) for i in range(len(urls))]
+    argv = ['ffmpeg', '-nostdin', '-v', 'error', '-y']
+    for u in urls:
+        argv += ['-i', u]
+    for i, o in enumerate(outs):
+        argv += ['-map', '%d:v:0' % i, '-c', 'copy', '-bsf:v', 'h264_mp4toannexb', '-frames:v', '1',
+                 '-f', 'h264', o]
+    r = J.run(argv, timeout=120)
+    if r.returncode != 0:
+        return [J.first_slice_type(u) for u in urls]
+    found = []
+    for u, o in zip(urls, outs):
+        try:
+            found.append(slice_type(open(o, 'rb').read()))
+        except OSError:
+            found.append(J.first_slice_type(u))
+    return found
+
+
+def first_packet(url):
+    """ffprobe's first video packet of url (pts_time, flags), or None; its stderr."""
+    p = J.run(['ffprobe', '-v', 'error', '-select_streams', 'v:0', '-read_intervals', '%+#1',
+               '-show_entries', 'packet=pts_time,flags', '-of', 'json', url], timeout=60)
+    pk = json.loads(p.stdout or '{}').get('packets') if p.returncode == 0 else None
+    return (pk[0] if pk else None), p.stderr
+
+
+def check_idr(segments, fails, info):
+    """Every listed segment of every video rung starts with an IDR, and a segment starts
+    at the same pts in every rung (judged by the ffmpeg CLI and ffprobe, from the files
+    snapshot_segments copied; a few at a time)."""
+    starts = {}   # segment number -> {rung: first video pts}
+    checked = 0
+    if not segments:
+        fails.append('[IDR at every segment start]: no segment of a video rung to check')
+    by_rung, nal_of = {}, {}
+    for x in segments:
+        by_rung.setdefault(x[0], []).append(x)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        # the ffmpeg CLI once a rung, ffprobe once a segment, side by side
+        jobs = [(mine, pool.submit(first_slice_types, [x[3] for x in mine],
+                                   os.path.join(os.path.dirname(mine[0][3].split('|')[-1]), 'first')))
+                for mine in by_rung.values()]
+        packets = list(pool.map(lambda x: first_packet(x[3]), segments))
+        for mine, job in jobs:
+            nal_of.update(zip([x[:3] for x in mine], job.result()))
+    for (rel, n, uri, _), (pk, err) in zip(segments, packets):
+        nal = nal_of[(rel, n, uri)]
+        if nal != 5:
+            fails.append('%s [IDR at every segment start]: %s starts with NAL type %s, not an IDR (5)' %
+                         (rel, uri, nal))
+        if not pk:
+            fails.append('%s [IDR at every segment start]: ffprobe reads no video packet in %s: %s' %
+                         (rel, uri, err[-300:]))
+            continue
+        if 'K' not in pk.get('flags', ''):
+            fails.append('%s [IDR at every segment start]: %s: first video packet is not a keyframe' %
+                         (rel, uri))
+        starts.setdefault(n, {})[rel] = float(pk['pts_time'])
+        checked += 1
     for n, by_rung in sorted(starts.items()):
         if len(set(round(t, 4) for t in by_rung.values())) > 1:
             fails.append('segment %d [aligned rungs]: starts at %s' % (n, by_rung))
@@ -606,6 +686,7 @@ def run_case(name, fmt):
     fails, info = [], []
     with J.Workdir('ll-' + name) as wd:
         ch = Channel(wd.path, fmt)
+        segments = None
         try:
             first = '360p/index.m3u8'
             if not ch.wait_for(first, 3, 30):
@@ -624,9 +705,11 @@ def run_case(name, fmt):
                     check_skip(ch, first, fails, info)
                     # and once more on the longer window
                     check_rungs(ch, rels, fails)
-                    check_idr(ch, rels, fails, info)
+                    segments = snapshot_segments(ch, rels, fails)
         finally:
             check_log(ch.stop(fails), fails)
+        if segments is not None:
+            check_idr(segments, fails, info)
         rc = J.report(name, condense(fails), info, keep=wd.path)
         wd.ok = rc == 0
         return rc

@@ -3,8 +3,8 @@
 127.0.0.1, started by the test with its own config in the test's folder, and a live
 channel pushing to it. A poller reads every rendition playlist from nginx every
 ~150 ms and fetches (HEAD) every segment and part it names: none may be missing,
-ever. nginx is killed for 15 s in the middle and started again on the same port;
-afterwards every segment of the window is on the origin, byte for byte as onair
+ever. nginx is killed for 8 s in the middle (longer than the window of 6 one-second
+segments lasts) and started again on the same port; afterwards every segment of the window is on the origin, byte for byte as onair
 wrote it, and onair kept real time through the outage.
 
     push_test.py CASE      (ONAIR=path/to/onair; default build/cli/onair)
@@ -28,7 +28,14 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import judge as J  # noqa: E402
 
-OUTAGE_S = 15
+# The outage cases run 1 s segments in a window of 6, and keep the origin down for
+# longer than the window lasts: segments that were never pushed leave the local window
+# (the spool must keep their bytes) before the origin comes back.
+SEGMENT_S = 1
+WINDOW = 6
+OUTAGE_S = 8
+# polls of the origin (a playlist read each) before the outage and after it
+POLLS_BEFORE = POLLS_AFTER = 20
 
 
 class Nginx:
@@ -188,7 +195,7 @@ def local_window(out, rend):
     return [u for u in uris(text)], text
 
 
-def write_conf(wd, pushes, ll=False):
+def write_conf(wd, pushes, ll=False, segment=2, window=6):
     conf = os.path.join(wd, 'channel.yaml')
     with open(conf, 'w') as f:
         f.write('channel: push\n'
@@ -197,7 +204,7 @@ def write_conf(wd, pushes, ll=False):
                 'encoder: { backend: x264, preset: ultrafast }\n'
                 'sources:\n  bars: { generate: testsrc }\n'
                 'schedule:\n  loop: true\n  items:\n    - { source: bars, duration: 1h }\n'
-                'output:\n  dir: out\n  segment: 2s\n  window: 6\n'
+                'output:\n  dir: out\n  segment: %gs\n  window: %d\n' % (segment, window)
                 + ('  formats: [cmaf]\n  low_latency: { part: 0.5s }\n' if ll else '')
                 + '  push:\n' + ''.join('    - %s\n' % p for p in pushes))
     return conf
@@ -243,26 +250,35 @@ def outage_case(name, ll):
         pushes = ['{ url: "http://127.0.0.1:%d%s", retry_max: 2s }' % (port_a, base)]
         if not ll:
             pushes.append('{ url: "http://127.0.0.1:%d/b/", headers: { X-Onair-Test: "1" } }' % port_b)
-        conf = write_conf(wd.path, pushes, ll)
+        conf = write_conf(wd.path, pushes, ll, segment=SEGMENT_S, window=WINDOW)
         out = os.path.join(wd.path, 'out')
         p = start_onair(conf)
         poller = Poller(port_a, base, rends)
+        polls_at_kill = polls_at_up = None
         try:
             if not wait_for(os.path.join(a.root, 'live/push/360p/index.m3u8'), 30 * J.timeout_scale()):
                 fails.append('no playlist on the origin 30 s after start')
                 raise StopIteration
             poller.start()
-            time.sleep(8)
+            # 4 segments pushed and read by the poller before the origin dies
+            t_first = time.time()
+            deadline = t_first + 20 * J.timeout_scale()
+            while time.time() < deadline and (time.time() < t_first + 4 * SEGMENT_S or
+                                              poller.polls < POLLS_BEFORE):
+                time.sleep(0.1)
+            polls_at_kill = poller.polls
             a.kill()
             t_kill = time.time()
             seq_at_kill = media_seq(open(os.path.join(out, '360p', 'index.m3u8')).read())
             time.sleep(OUTAGE_S)
             seq_before_restart = media_seq(open(os.path.join(out, '360p', 'index.m3u8')).read())
+            polls_at_up = poller.polls
             a.start()
             t_up = time.time()
             info.append('origin A down %.1f s; local media sequence %d -> %d meanwhile'
                         % (t_up - t_kill, seq_at_kill, seq_before_restart))
-            # segment 2 s: 15 s down is about 7 segments; allow a slow, shared CI machine
+            # segment 1 s, window 6: 8 s down is about 7 segments beyond the window;
+            # allow a slow, shared CI machine
             if seq_before_restart - seq_at_kill < 4:
                 fails.append('the local playlist did not keep advancing during the outage '
                              '(media sequence %d -> %d in %d s)' % (seq_at_kill, seq_before_restart, OUTAGE_S))
@@ -270,7 +286,7 @@ def outage_case(name, ll):
             caught = False
             deadline = time.time() + 20 * J.timeout_scale()
             while time.time() < deadline and not caught:
-                time.sleep(0.5)
+                time.sleep(0.2)
                 caught = all(
                     media_seq(open(os.path.join(out, r, 'index.m3u8')).read()) <=
                     media_seq(open(os.path.join(a.root, 'live/push', r, 'index.m3u8')).read())
@@ -278,7 +294,13 @@ def outage_case(name, ll):
             info.append('origin A caught up %.1f s after it came back' % (time.time() - t_up))
             if not caught:
                 fails.append('origin A did not catch up with the local playlists within 20 s')
-            time.sleep(4)
+            # 2 segments more, and the poller reads the origin as it now is
+            t_caught = time.time()
+            deadline = t_caught + 20 * J.timeout_scale()
+            while time.time() < deadline and (time.time() < t_caught + 2 * SEGMENT_S or
+                                              poller.polls - polls_at_up < POLLS_AFTER or
+                                              poller.polls < 50):
+                time.sleep(0.1)
         except StopIteration:
             pass
         finally:
@@ -288,8 +310,10 @@ def outage_case(name, ll):
             t0 = time.time()
             rc, err = stop_onair(p)
             stop_s = time.time() - t0
-        info.append('poller: %d playlist reads, %d references checked, %d fetch errors (outage)'
-                    % (poller.polls, poller.checked, poller.errors))
+        info.append('poller: %d playlist reads (%s before the outage, %s after), %d references checked, '
+                    '%d fetch errors (outage)' % (poller.polls, polls_at_kill,
+                                                  None if polls_at_up is None else poller.polls - polls_at_up,
+                                                  poller.checked, poller.errors))
         info.append('onair stopped %.1f s after SIGINT, exit %s' % (stop_s, rc))
         if rc != 0:
             fails.append('onair exited %s' % rc)
@@ -297,6 +321,10 @@ def outage_case(name, ll):
             fails.append('onair took %.1f s to stop' % stop_s)
         if poller.polls < 50:
             fails.append('the poller read only %d playlists' % poller.polls)
+        if polls_at_kill is not None and polls_at_kill < POLLS_BEFORE:
+            fails.append('the poller read only %d playlists before the outage' % polls_at_kill)
+        if polls_at_up is not None and poller.polls - polls_at_up < POLLS_AFTER:
+            fails.append('the poller read only %d playlists after the outage' % (poller.polls - polls_at_up))
         if poller.missing:
             fails.append('%d references to files missing on the origin, first: %s'
                          % (len(poller.missing), poller.missing[:3]))
@@ -332,6 +360,14 @@ def outage_case(name, ll):
         for ln in ends:
             if ' 0 waiting' not in ln or ' 0 dropped' not in ln:
                 fails.append('a target ended with files waiting or dropped: %s' % ln)
+        # what the outage is for: a segment waited for origin A longer than the window
+        # lasts, so it had left the local window (its bytes kept by the spool) when it went out
+        waited = [float(m.group(1)) for ln in ends if ':%d/' % port_a in ln
+                  for m in [re.search(r'publish latency: media .*? max ([\d.]+) ms', ln)] if m]
+        if ends and (not waited or waited[0] <= WINDOW * SEGMENT_S * 1000):
+            fails.append('no segment waited for origin A longer than the window lasts (%d s): the '
+                         'outage did not outlast the window (longest wait: %s ms)'
+                         % (WINDOW * SEGMENT_S, waited[0] if waited else '?'))
         # the origin may die between requests (connection refused) or under one
         # (connection reset): either way the failed request is reported with its retry
         if not re.search(r'warning: push to \S+: .*; retrying', err):
