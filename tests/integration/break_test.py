@@ -720,7 +720,9 @@ def run_input(wd, mode, kill_at=None, seconds=30):
 def case_input():
     with J.Workdir('break-input') as wd:
         fails, info = [], []
-        rc, err, out, changes = run_input(wd, 'pass')
+        # the input's 24 s and its 2 s timeout (the slate after it): the fourth out,
+        # cancelled, would have returned at its 24 s
+        rc, err, out, changes = run_input(wd, 'pass', seconds=sum(d for _, d in IN_COLOURS) + 2)
         if rc != 0:
             fails.append('onair run exited %s: %s' % (rc, err[-2000:]))
         info += [ln for ln in err.splitlines() if 'SCTE-35' in ln or 'ad break' in ln][:40]
