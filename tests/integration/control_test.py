@@ -110,15 +110,15 @@ def case_effects():
     from the one it took effect on (frame-exact runs of colour), and that frame airs after
     the request was made (its PROGRAM-DATE-TIME) and soon after it."""
     with J.Workdir('control-effects') as wd:
-        for name, colour in (('red', 'red'), ('blue', 'blue'), ('green', 'lime')):
-            R.make_clip(wd.path, name, colour, None, 8)
+        R.make_clips(wd.path, [(name, colour, None, 8) for name, colour in
+                               (('red', 'red'), ('blue', 'blue'), ('green', 'lime'))])
         conf = R.write_conf(wd.path,
                             '  red: { file: red.mp4, loop: true }\n  blue: { file: blue.mp4, loop: true }\n'
                             '  green: { file: green.mp4, loop: true }\n',
                             '    - { source: red, duration: 60s, title: "Red" }\n'
                             '    - { source: blue, duration: 6s, title: "Blue" }\n'
                             '    - { source: green, duration: 20s, title: "Green" }\n')
-        # stopped by SIGTERM 2 s after blue's extended end; --for only bounds a hang
+        # stopped by SIGTERM 1 s after blue's extended end; --for only bounds a hang
         p, admin = start(conf, '--for', '60s')
         fails, info, asked = [], [], {}
         try:
@@ -137,8 +137,8 @@ def case_effects():
                 info.append('%s: %s %s' % (action, code, json.dumps(answer)[:300]))
                 if code != 200:
                     fails.append('POST %s answered %s: %s' % (path, code, answer))
-            # blue (6 s + 3 s) ends 9 s after the skip; then green, for 2 s
-            time.sleep(max(0, asked['skip'] + 9 + 2 - time.time()))
+            # blue (6 s + 3 s) ends 9 s after the skip; then green, for a second
+            time.sleep(max(0, asked['skip'] + 9 + 1 - time.time()))
             p.send_signal(signal.SIGTERM)
         finally:
             rc, err = R.finish(p, 60)
@@ -286,8 +286,7 @@ def case_reload():
     refused (409 naming `video`); SIGHUP reloads too, adding a third origin beside the
     second, which goes on as it was (not sent the window again) while the third gets it."""
     with J.Workdir('control-reload') as wd:
-        R.make_clip(wd.path, 'red', 'red', None, 8)
-        R.make_clip(wd.path, 'green', 'lime', None, 8)
+        R.make_clips(wd.path, [('red', 'red', None, 8), ('green', 'lime', None, 8)])
         origin_a = P.Nginx(wd.path, J.free_port(), 'origin-a')
         origin_b = P.Nginx(wd.path, J.free_port(), 'origin-b')
         origin_c = P.Nginx(wd.path, J.free_port(), 'origin-c')
@@ -300,7 +299,7 @@ def case_reload():
         fails, info = [], []
         for o in (origin_a, origin_b, origin_c):
             o.start()
-        # stopped by SIGTERM 2 s after green's end; --for only bounds a hang
+        # stopped by SIGTERM 1 s after green's end; --for only bounds a hang
         p, admin = start(conf, '--for', '60s')
         at = None
         try:
@@ -339,8 +338,8 @@ def case_reload():
                                      '    - { url: "http://127.0.0.1:%d/live/" }\n' % origin_b.port
                                      + '    - { url: "http://127.0.0.1:%d/live/" }\n' % origin_c.port))
             os.killpg(p.pid, signal.SIGHUP)
-            # green (3 s from `at`), then 2 s of the slate after it
-            time.sleep(max(0, at + 3 + 2 - time.time()))
+            # green (3 s from `at`), then a second of the slate after it
+            time.sleep(max(0, at + 3 + 1 - time.time()))
             p.send_signal(signal.SIGTERM)
         finally:
             rc, err = R.finish(p, 60)

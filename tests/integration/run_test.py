@@ -47,6 +47,13 @@ def make_clip(directory, name, colour, tone, seconds):
     return path
 
 
+def make_clips(directory, clips):
+    """make_clip for each (name, colour, tone, seconds) of clips, side by side: their paths."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(len(clips)) as pool:
+        return [f.result() for f in [pool.submit(make_clip, directory, *c) for c in clips]]
+
+
 def write_conf(directory, sources, items, extra='', window=40, loop=False, output=''):
     """channel.yaml of a test channel; output: more keys of `output` (', formats: [hls]')."""
     conf = os.path.join(directory, 'channel.yaml')
@@ -156,9 +163,7 @@ def case_schedule():
     timestamps are continuous, and the audio switches with the picture. The judges
     (picture, timestamps, audio, a plain decode) read the output side by side."""
     with J.Workdir('run-schedule') as wd:
-        red = make_clip(wd.path, 'red', 'red', 440, 8)
-        blue = make_clip(wd.path, 'blue', 'blue', None, 8)
-        green = make_clip(wd.path, 'green', 'lime', 880, 8)
+        make_clips(wd.path, [('red', 'red', 440, 8), ('blue', 'blue', None, 8), ('green', 'lime', 880, 8)])
         # the gap: red and blue take 7 s of the channel, which goes on air ~2 s after
         # this (more under load), so `at` 11.5 s ahead leaves ~2.5 s of slate before it
         at = time.time() + 11.5
@@ -169,8 +174,8 @@ def case_schedule():
                           '    - { source: blue, duration: 3s, title: "Blue" }\n'
                           '    - { at: "%s", source: green, duration: 3s, title: "Green" }\n'
                           % iso(at))
-        # green ends ~12.5 s into the channel, which has ~15 s (the slate after green)
-        p = start_onair(conf, '--for', '16s')
+        # green ends ~12.5 s into the channel, which has ~14 s (the slate after green)
+        p = start_onair(conf, '--for', '15s')
         rc, err = finish(p, 60)
         out = os.path.join(wd.path, 'out')
         fails, info = [], ['onair exit %s; stderr: %s' % (rc, err.strip()[-800:])]
@@ -267,7 +272,7 @@ def published(out, rung):
 
 
 def outage(conf, clip, port):
-    """The sender runs, dies once the channel has published 2 s of it, comes back 5 s
+    """The sender runs, dies once the channel has published a segment of it, comes back 5 s
     later (the stand-in takes over within its 2 s timeout plus a segment, 3.5 s
     allowed), and the channel is stopped 5 s after that (the source is back within
     4 s allowed): (exit, stderr, killed, restarted)."""
@@ -276,7 +281,7 @@ def outage(conf, clip, port):
     p = start_onair(conf)
     out = os.path.join(os.path.dirname(conf), 'out')
     give_up = time.time() + 30 * J.timeout_scale()
-    while published(out, '%dx%d' % (W, H)) < 2 and p.poll() is None and time.time() < give_up:
+    while published(out, '%dx%d' % (W, H)) < 1 and p.poll() is None and time.time() < give_up:
         time.sleep(0.1)
     os.killpg(snd.pid, signal.SIGKILL)
     snd.wait()
@@ -343,8 +348,7 @@ def case_failover_backup():
     backup (a red file, looped) and taken back when the sender returns; the as-run
     log counts the time on the backup, none on the slate."""
     with J.Workdir('run-failover-backup') as wd:
-        blue = make_clip(wd.path, 'blue', 'blue', 440, 4)
-        make_clip(wd.path, 'red', 'red', 880, 4)
+        blue, _ = make_clips(wd.path, [('blue', 'blue', 440, 4), ('red', 'red', 880, 4)])
         port = J.free_port(udp=True)
         conf = write_conf(wd.path,
                           '  studio: { url: "udp://127.0.0.1:%d", timeout: 2s, backup: reserve }\n'
