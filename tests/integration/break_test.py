@@ -535,7 +535,7 @@ def case_restart():
 
 IN_FPS = 30
 # the input's colours (its seconds) and its cues: each colour changes on a splice point
-IN_COLOURS = [('red', 8), ('green', 3), ('blue', 3), ('green', 3), ('red', 2), ('blue', 2), ('green', 3)]
+IN_COLOURS = [('red', 6), ('green', 3), ('blue', 3), ('green', 3), ('red', 2), ('blue', 2), ('green', 3)]
 CUE_PID = I.PID
 
 
@@ -720,7 +720,9 @@ def run_input(wd, mode, kill_at=None, seconds=30):
 def case_input():
     with J.Workdir('break-input') as wd:
         fails, info = [], []
-        rc, err, out, changes = run_input(wd, 'pass')
+        # the input's 22 s and its 2 s timeout (the slate after it): the fourth out,
+        # cancelled, would have returned at its 22 s
+        rc, err, out, changes = run_input(wd, 'pass', seconds=sum(d for _, d in IN_COLOURS) + 2)
         if rc != 0:
             fails.append('onair run exited %s: %s' % (rc, err[-2000:]))
         info += [ln for ln in err.splitlines() if 'SCTE-35' in ln or 'ad break' in ln][:40]
@@ -781,7 +783,7 @@ def case_input():
 def case_input_ignore():
     with J.Workdir('break-input-ignore') as wd:
         fails, info = [], []
-        # the input's first two breaks (its 8 and 14 s) air within 14 s
+        # the input's first two breaks (its 6 and 12 s) air within 14 s
         rc, err, out, _ = run_input(wd, 'ignore', seconds=14)
         if rc != 0:
             fails.append('onair run exited %s: %s' % (rc, err[-2000:]))

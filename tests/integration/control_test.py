@@ -110,29 +110,36 @@ def case_effects():
     from the one it took effect on (frame-exact runs of colour), and that frame airs after
     the request was made (its PROGRAM-DATE-TIME) and soon after it."""
     with J.Workdir('control-effects') as wd:
-        for name, colour in (('red', 'red'), ('blue', 'blue'), ('green', 'lime')):
-            R.make_clip(wd.path, name, colour, None, 8)
+        R.make_clips(wd.path, [(name, colour, None, 8) for name, colour in
+                               (('red', 'red'), ('blue', 'blue'), ('green', 'lime'))])
         conf = R.write_conf(wd.path,
                             '  red: { file: red.mp4, loop: true }\n  blue: { file: blue.mp4, loop: true }\n'
                             '  green: { file: green.mp4, loop: true }\n',
                             '    - { source: red, duration: 60s, title: "Red" }\n'
                             '    - { source: blue, duration: 6s, title: "Blue" }\n'
                             '    - { source: green, duration: 20s, title: "Green" }\n')
-        p, admin = start(conf, '--for', '32s')
+        # stopped by SIGTERM 1 s after blue's extended end; --for only bounds a hang
+        p, admin = start(conf, '--for', '60s')
         fails, info, asked = [], [], {}
         try:
             admin.wait_on_air()
             t0 = time.time()
+            # the first frame airs ~1.3 s after the API says on air; each change 2 s
+            # after the one before has ended (they take effect within ~0.1 s, 3 s
+            # allowed): red between them; the extend 2 s into blue
             for at, action, path, body in ((3, 'take', 'take', {'source': 'green', 'duration': '3s'}),
-                                           (9, 'slate', 'slate', {'duration': '2s'}),
-                                           (14, 'skip', 'skip', None),
-                                           (17, 'extend', 'extend', {'by': '3s'})):
+                                           (8, 'slate', 'slate', {'duration': '2s'}),
+                                           (12, 'skip', 'skip', None),
+                                           (14, 'extend', 'extend', {'by': '3s'})):
                 time.sleep(max(0, t0 + at - time.time()))
                 asked[action] = time.time()
                 code, answer = admin.call('POST', '/api/v1/channels/test/' + path, body)
                 info.append('%s: %s %s' % (action, code, json.dumps(answer)[:300]))
                 if code != 200:
                     fails.append('POST %s answered %s: %s' % (path, code, answer))
+            # blue (6 s + 3 s) ends 9 s after the skip; then green, for a second
+            time.sleep(max(0, asked['skip'] + 9 + 1 - time.time()))
+            p.send_signal(signal.SIGTERM)
         finally:
             rc, err = R.finish(p, 60)
         info.append('exit %s; stderr: %s' % (rc, err.strip()[-1500:]))
@@ -271,7 +278,7 @@ def judge_push_swap(out, rung, a, b, fails, info):
 
 
 def case_reload():
-    """A reload that adds an `at` item 8 s ahead and moves the push target to another
+    """A reload that adds an `at` item 5 s ahead and moves the push target to another
     origin: the item airs on its frame (and, as the last item of a list that does not
     loop, the slate after it), with no gap in the output; the new origin gets the whole
     window (what came before it too) and follows, the old one stops. A broken file is
@@ -279,8 +286,7 @@ def case_reload():
     refused (409 naming `video`); SIGHUP reloads too, adding a third origin beside the
     second, which goes on as it was (not sent the window again) while the third gets it."""
     with J.Workdir('control-reload') as wd:
-        R.make_clip(wd.path, 'red', 'red', None, 8)
-        R.make_clip(wd.path, 'green', 'lime', None, 8)
+        R.make_clips(wd.path, [('red', 'red', None, 8), ('green', 'lime', None, 8)])
         origin_a = P.Nginx(wd.path, J.free_port(), 'origin-a')
         origin_b = P.Nginx(wd.path, J.free_port(), 'origin-b')
         origin_c = P.Nginx(wd.path, J.free_port(), 'origin-c')
@@ -293,12 +299,18 @@ def case_reload():
         fails, info = [], []
         for o in (origin_a, origin_b, origin_c):
             o.start()
-        p, admin = start(conf, '--for', '22s')
+        # stopped by SIGTERM 1 s after green's end; --for only bounds a hang
+        p, admin = start(conf, '--for', '60s')
         at = None
         try:
             admin.wait_on_air()
-            time.sleep(4)
-            at = time.time() + 8.0
+            # the first origin gets a few segments before the reload takes it off
+            on_a = os.path.join(origin_a.root, 'live', '%dx%d' % (R.W, R.H))
+            give_up = time.time() + 30 * J.timeout_scale()
+            while time.time() < give_up and p.poll() is None and \
+                    len([n for n in (os.listdir(on_a) if os.path.isdir(on_a) else []) if n.startswith('seg_')]) < 2:
+                time.sleep(0.1)
+            at = time.time() + 5.0
             R.write_conf(wd.path, sources, items + '    - { at: "%s", source: green, duration: 3s, title: "Green" }\n'
                          % R.iso(at))
             with_push(conf, origin_b)
@@ -326,6 +338,9 @@ def case_reload():
                                      '    - { url: "http://127.0.0.1:%d/live/" }\n' % origin_b.port
                                      + '    - { url: "http://127.0.0.1:%d/live/" }\n' % origin_c.port))
             os.killpg(p.pid, signal.SIGHUP)
+            # green (3 s from `at`), then a second of the slate after it
+            time.sleep(max(0, at + 3 + 1 - time.time()))
+            p.send_signal(signal.SIGTERM)
         finally:
             rc, err = R.finish(p, 60)
             for o in (origin_a, origin_b, origin_c):

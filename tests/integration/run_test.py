@@ -47,6 +47,13 @@ def make_clip(directory, name, colour, tone, seconds):
     return path
 
 
+def make_clips(directory, clips):
+    """make_clip for each (name, colour, tone, seconds) of clips, side by side: their paths."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(len(clips)) as pool:
+        return [f.result() for f in [pool.submit(make_clip, directory, *c) for c in clips]]
+
+
 def write_conf(directory, sources, items, extra='', window=40, loop=False, output=''):
     """channel.yaml of a test channel; output: more keys of `output` (', formats: [hls]')."""
     conf = os.path.join(directory, 'channel.yaml')
@@ -153,12 +160,13 @@ def case_schedule():
     """Two files (red + 440 Hz, blue + silence) that follow each other from the start,
     a gap, and a green file at an absolute `at`: each program airs on its scheduled
     frame, the slate fills the gap, PDT is the wall clock, segments are exactly 1 s,
-    timestamps are continuous, and the audio switches with the picture."""
+    timestamps are continuous, and the audio switches with the picture. The judges
+    (picture, timestamps, audio, a plain decode) read the output side by side."""
     with J.Workdir('run-schedule') as wd:
-        red = make_clip(wd.path, 'red', 'red', 440, 8)
-        blue = make_clip(wd.path, 'blue', 'blue', None, 8)
-        green = make_clip(wd.path, 'green', 'lime', 880, 8)
-        at = time.time() + 14.0
+        make_clips(wd.path, [('red', 'red', 440, 8), ('blue', 'blue', None, 8), ('green', 'lime', 880, 8)])
+        # the gap: red and blue take 7 s of the channel, which goes on air ~2 s after
+        # this (more under load), so `at` 11.5 s ahead leaves ~2.5 s of slate before it
+        at = time.time() + 11.5
         conf = write_conf(wd.path,
                           '  red: { file: red.mp4 }\n  blue: { file: blue.mp4 }\n'
                           '  green: { file: green.mp4 }\n',
@@ -166,7 +174,8 @@ def case_schedule():
                           '    - { source: blue, duration: 3s, title: "Blue" }\n'
                           '    - { at: "%s", source: green, duration: 3s, title: "Green" }\n'
                           % iso(at))
-        p = start_onair(conf, '--for', '21s')
+        # green ends ~12.5 s into the channel, which has ~14 s (the slate after green)
+        p = start_onair(conf, '--for', '15s')
         rc, err = finish(p, 60)
         out = os.path.join(wd.path, 'out')
         fails, info = [], ['onair exit %s; stderr: %s' % (rc, err.strip()[-800:])]
@@ -192,9 +201,18 @@ def case_schedule():
         first = parse_iso(asrun[0]['scheduled_start'])
         if abs(start - first) > 0.5:
             fails.append('first program aired at %s, scheduled %s' % (iso(start), iso(first)))
-        # the picture: program by program, on its frame
+        # the judges read the output side by side (each is one ffmpeg or ffprobe)
+        from concurrent.futures import ThreadPoolExecutor
         url = vod_copy(out, rung)
-        colours = frame_colours(url)
+        with ThreadPoolExecutor(4) as pool:
+            colours_f = pool.submit(frame_colours, url)
+            pts_f = pool.submit(J.must, ['ffprobe', '-v', 'error', '-select_streams', 'v:0', '-show_entries',
+                                         'frame=pts_time', '-of', 'csv=p=0', url], timeout=120)
+            levels_f = pool.submit(audio_levels, url)
+            decode_f = pool.submit(J.run, ['ffmpeg', '-nostdin', '-v', 'error', '-i', url, '-f', 'null', '-'],
+                                   timeout=120)
+            colours, r, levels, decoded = colours_f.result(), pts_f.result(), levels_f.result(), decode_f.result()
+        # the picture: program by program, on its frame
         got = [(c, i, n) for c, i, n in runs(colours)]
         at_frame = round((at - start) * FPS + 0.4999)
         want = [('red', 0, 4 * FPS), ('blue', 4 * FPS, 3 * FPS),
@@ -209,15 +227,12 @@ def case_schedule():
                     fails.append('%s from frame %d for %d frames, expected %s from %d for %s'
                                  % (c, i, n, wc, wi, wn))
         # timestamps: every frame one frame after the one before, across all segments
-        r = J.must(['ffprobe', '-v', 'error', '-select_streams', 'v:0', '-show_entries',
-                    'frame=pts_time', '-of', 'csv=p=0', url], timeout=120)
         pts = [float(x.strip(',')) for x in r.stdout.split() if x.strip(',')]
         steps = [round((b - a) * FPS, 3) for a, b in zip(pts, pts[1:])]
         if any(s != 1.0 for s in steps):
             fails.append('video timestamps are not continuous: steps %s' %
                          sorted(set(steps)))
         # the audio: the tone of each program, switched with its picture
-        levels = audio_levels(url)
         loud = ['tone' if lv > -30 else 'quiet' for lv in levels]
         tone_runs = runs(loud)
         info.append('audio: ' + ', '.join('%s@%d+%d' % (c, i, n) for c, i, n in tone_runs))
@@ -231,9 +246,8 @@ def case_schedule():
                     fails.append('audio %s from frame %d, expected from %d (out of sync)' % (c, i, wi))
         if '#EXT-X-DATERANGE:ID="program-' not in text or 'X-TITLE="Green"' not in text:
             fails.append('no DATERANGE for the programs in the playlist')
-        r = J.run(['ffmpeg', '-nostdin', '-v', 'error', '-i', url, '-f', 'null', '-'], timeout=120)
-        if r.returncode != 0 or r.stderr.strip():
-            fails.append('the ffmpeg CLI reports errors decoding the channel:\n' + r.stderr[-1000:])
+        if decoded.returncode != 0 or decoded.stderr.strip():
+            fails.append('the ffmpeg CLI reports errors decoding the channel:\n' + decoded.stderr[-1000:])
         return finish_case('run-schedule', wd, fails, info)
 
 
@@ -249,20 +263,33 @@ def sender(clip, port):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
+def published(out, rung):
+    """How many segments the rendition's live playlist lists (0 before it exists)."""
+    try:
+        return len(playlist(out, rung)[0])
+    except OSError:
+        return 0
+
+
 def outage(conf, clip, port):
-    """The sender runs, dies 8 s into the channel, comes back 7 s later, and the
-    channel is stopped 7 s after that: (exit, stderr, killed, restarted)."""
+    """The sender runs, dies once the channel has published a segment of it, comes back 5 s
+    later (the stand-in takes over within its 2 s timeout plus a segment, 3.5 s
+    allowed), and the channel is stopped 5 s after that (the source is back within
+    4 s allowed): (exit, stderr, killed, restarted)."""
     snd = sender(clip, port)
     time.sleep(1.0)
     p = start_onair(conf)
-    time.sleep(8.0)
+    out = os.path.join(os.path.dirname(conf), 'out')
+    give_up = time.time() + 30 * J.timeout_scale()
+    while published(out, '%dx%d' % (W, H)) < 1 and p.poll() is None and time.time() < give_up:
+        time.sleep(0.1)
     os.killpg(snd.pid, signal.SIGKILL)
     snd.wait()
     killed = time.time()
-    time.sleep(7.0)
+    time.sleep(5.0)
     snd = sender(clip, port)
     restarted = time.time()
-    time.sleep(7.0)
+    time.sleep(5.0)
     p.send_signal(signal.SIGTERM)
     rc, err = finish(p, 30)
     os.killpg(snd.pid, signal.SIGKILL)
@@ -321,8 +348,7 @@ def case_failover_backup():
     backup (a red file, looped) and taken back when the sender returns; the as-run
     log counts the time on the backup, none on the slate."""
     with J.Workdir('run-failover-backup') as wd:
-        blue = make_clip(wd.path, 'blue', 'blue', 440, 4)
-        make_clip(wd.path, 'red', 'red', 880, 4)
+        blue, _ = make_clips(wd.path, [('blue', 'blue', 440, 4), ('red', 'red', 880, 4)])
         port = J.free_port(udp=True)
         conf = write_conf(wd.path,
                           '  studio: { url: "udp://127.0.0.1:%d", timeout: 2s, backup: reserve }\n'
@@ -649,17 +675,29 @@ def case_audio_gap():
         return finish_case('run-audio-gap', wd, fails, info)
 
 
+# The programs of run loudness. The normaliser's gain moves at most 6 dB a second and
+# follows a 3 s meter; the ffmpeg CLI's short-term value is a 3 s one. The quiet
+# program (first, the gain from 0 dB to about +20) reads -23 +-0.1 about 5.5 s in;
+# the loud one (the gain from +20 to about -14 dB) about 8.5 s in. Each is judged on
+# its last 3 s.
+QUIET_S, LOUD_S = 9, 12
+
+
 def case_loudness():
     """audio.loudness: -23: a quiet program (-40 dBFS) and a loud one (-6 dBFS) both go
     out near -23 LUFS once the normaliser has settled, by the ffmpeg CLI's own meter."""
     with J.Workdir('run-loudness') as wd:
-        make_tone(wd.path, 'quiet', 0.01, 16)
-        make_tone(wd.path, 'loud', 0.5, 16)
+        # each clip a second longer than its program; made side by side
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(2) as pool:
+            for f in [pool.submit(make_tone, wd.path, 'quiet', 0.01, QUIET_S + 1),
+                      pool.submit(make_tone, wd.path, 'loud', 0.5, LOUD_S + 1)]:
+                f.result()
         conf = write_conf(wd.path, '  quiet: { file: quiet.mp4 }\n  loud: { file: loud.mp4 }\n',
-                          '    - { source: quiet, duration: 12s }\n'
-                          '    - { source: loud, duration: 12s }\n',
+                          '    - { source: quiet, duration: %ds }\n'
+                          '    - { source: loud, duration: %ds }\n' % (QUIET_S, LOUD_S),
                           extra='audio: { loudness: -23 }\n')
-        p = start_onair(conf, '--for', '25.5s')
+        p = start_onair(conf, '--for', '%gs' % (QUIET_S + LOUD_S + 1.5))
         rc, err = finish(p, 60)
         fails, info = [], ['onair exit %s' % rc]
         if rc != 0:
@@ -667,8 +705,9 @@ def case_loudness():
             return finish_case('run-loudness', wd, fails, info)
         out = os.path.join(wd.path, 'out')
         st = short_term(vod_copy(out, '%dx%d' % (W, H)))
-        # 10 values a second: the last 3 s of each 12 s program
-        quiet, loud = st[90:118], st[210:238]
+        # 10 values a second: the last 3 s of each program
+        quiet = st[(QUIET_S - 3) * 10:(QUIET_S - 3) * 10 + 28]
+        loud = st[(QUIET_S + LOUD_S - 3) * 10:(QUIET_S + LOUD_S - 3) * 10 + 28]
         info.append('short-term LUFS, quiet program end: %s' % [round(v, 1) for v in quiet[::5]])
         info.append('short-term LUFS, loud program end: %s' % [round(v, 1) for v in loud[::5]])
         for name, vals in (('quiet', quiet), ('loud', loud)):
