@@ -47,6 +47,21 @@ struct Redundancy {
     int64_t lease_us, margin_us, tick_us;
 };
 
+/* The key of `name` among the channel's. */
+static int shared_key(const Redundancy *r, const char *name, char *key, size_t size)
+{
+    return snprintf(key, size, KEY_PREFIX "%s/%s", r->channel, name) < (int)size ? 0 : AVERROR(EINVAL);
+}
+
+/* With lock: until the monotonic time next, or a stop. */
+static void wait_until(Redundancy *r, int64_t next)
+{
+    while (!r->stop && clock_monotonic_us() < next) {
+        struct timespec ts = { .tv_sec = next / 1000000, .tv_nsec = next % 1000000 * 1000 };
+        pthread_cond_timedwait(&r->wake, &r->lock, &ts);
+    }
+}
+
 int64_t redundancy_margin_us(int64_t lease_us)
 {
     return FFMAX(lease_us / 4, MARGIN_MIN_US);
@@ -81,8 +96,11 @@ int redundancy_new(Redundancy **out, const RedundancyConfig *cfg)
     r->cfg.channel = r->channel;
     r->cfg.instance = r->instance;
     r->cfg.etcd = NULL;   /* copied into the client */
-    snprintf(r->leader_key, sizeof(r->leader_key), KEY_PREFIX "%s/" REDUNDANCY_LEADER, r->channel);
-    snprintf(r->epoch_key, sizeof(r->epoch_key), KEY_PREFIX "%s/epoch", r->channel);
+    if (shared_key(r, REDUNDANCY_LEADER, r->leader_key, sizeof(r->leader_key)) < 0 ||
+        shared_key(r, "epoch", r->epoch_key, sizeof(r->epoch_key)) < 0) {
+        redundancy_free(&r);
+        return AVERROR(EINVAL);
+    }
     *out = r;
     return 0;
 }
@@ -226,18 +244,10 @@ static void *run(void *arg)
         keep_lease(r);
         campaign(r);
         pthread_mutex_lock(&r->lock);
-        while (!r->stop && clock_monotonic_us() < next) {
-            struct timespec ts = { .tv_sec = next / 1000000, .tv_nsec = next % 1000000 * 1000 };
-            pthread_cond_timedwait(&r->wake, &r->lock, &ts);
-        }
+        wait_until(r, next);
     }
     pthread_mutex_unlock(&r->lock);
     return NULL;
-}
-
-static int shared_key(const Redundancy *r, const char *name, char *key, size_t size)
-{
-    return snprintf(key, size, KEY_PREFIX "%s/%s", r->channel, name) < (int)size ? 0 : AVERROR(EINVAL);
 }
 
 /* Each watched value, read again: a new revision is told. Every
@@ -267,10 +277,7 @@ static void *watch(void *arg)
         if (r->cfg.on_poll)
             r->cfg.on_poll(r->cfg.opaque);
         pthread_mutex_lock(&r->lock);
-        while (!r->stop && clock_monotonic_us() < next) {
-            struct timespec ts = { .tv_sec = next / 1000000, .tv_nsec = next % 1000000 * 1000 };
-            pthread_cond_timedwait(&r->wake, &r->lock, &ts);
-        }
+        wait_until(r, next);
     }
     pthread_mutex_unlock(&r->lock);
     return NULL;
