@@ -19,6 +19,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,9 @@ struct Channel {
     SegmentGrid grid;
     int64_t channel_start_us, run_start_us;
     int resumed;
+    /* 0 until channel_start's end (the admin listener answers before it:
+     * the channel is starting, not failed), then 1, or -1 when it failed */
+    atomic_int started;
     int64_t one_thread_decode_pps;   /* for the sources: SourceConfig */
 
     Graph *graph;
@@ -1091,8 +1095,11 @@ int channel_start(Channel *ch)
 
     /* the first program is cued (and its source opened) before any frame */
     if ((ret = supervise(ch)) < 0 || (ret = graph_start(ch->graph)) < 0 ||
-        (ch->red && (ret = redundancy_start(ch->red)) < 0))
+        (ch->red && (ret = redundancy_start(ch->red)) < 0)) {
+        atomic_store(&ch->started, -1);
         return ret;
+    }
+    atomic_store(&ch->started, 1);
     log_msg(LOG_NOTICE, ch->id, STAGE, "on air from %s, %dx%d %.3f fps, %d rungs, into %s",
             ch->conf->title, ch->conf->video.width, ch->conf->video.height, av_q2d(ch->clock.fps),
             graph_nrungs(ch->graph), ch->conf->output.dir);
@@ -2056,6 +2063,7 @@ int channel_status_json(Channel *ch, Buf *out)
     AsRunProgram prog = { 0 };
     enum Role role;
     int have_next = 0, on_air, running = channel_running(ch);
+    const char *state;
     const ChannelConf *conf;
 
     pthread_mutex_lock(&ch->ctl);
@@ -2079,8 +2087,13 @@ int channel_status_json(Channel *ch, Buf *out)
 
     buf_printf(out, "{\"id\":\"%s\",\"title\":", ch->id);
     json_append_string(out, conf->title);
-    buf_printf(out, ",\"state\":\"%s\"", !running ? (graph_failed(graph_head_result(ch->graph), 0) ? "failed" : "stopped")
-                                         : on_air ? "on_air" : "starting");
+    if (!running && !atomic_load(&ch->started))
+        state = "starting";
+    else if (!running)
+        state = graph_failed(graph_head_result(ch->graph), 0) || atomic_load(&ch->started) < 0 ? "failed" : "stopped";
+    else
+        state = on_air ? "on_air" : "starting";
+    buf_printf(out, ",\"state\":\"%s\"", state);
     buf_printf(out, ",\"now\":");
     if (on_air) {
         buf_printf(out, "{\"title\":");
@@ -2161,7 +2174,7 @@ int channel_ready(Channel *ch, char *why, size_t size)
     int64_t late;
 
     if (!channel_running(ch)) {
-        snprintf(why, size, "failed");
+        snprintf(why, size, atomic_load(&ch->started) ? "failed" : "starting");
         return 0;
     }
     if (ch->on_air_cue < 0 || !graph_last_publish_us(ch->graph)) {
