@@ -196,7 +196,7 @@ def judge_common(out, rc, err, fails, info, playlist_dir):
     starts = [round((s[2] - t0) * FPS) for s in segs if s[2] is not None]
     # PROGRAM-DATE-TIME and EXTINF tile the time: no segment shifted by the cuts
     for prev, s in zip(segs, segs[1:]):
-        if prev[2] is not None and s[2] is not None and abs(prev[2] + prev[1] - s[2]) > 0.0015:
+        if prev[2] is not None and s[2] is not None and abs(prev[2] + prev[1] - s[2]) > J.MS:
             fails.append('%s starts at %.3f, but %s ends at %.3f' % (s[0], s[2] - t0, prev[0],
                                                                     prev[2] + prev[1] - t0))
     info.append('segment starts (frames): %s' % starts)
@@ -217,7 +217,7 @@ def judge_common(out, rc, err, fails, info, playlist_dir):
     start_date = R.parse_iso(o.get('START-DATE', ''))
     if o.get('ID') != 'brk-1' or i.get('ID') != 'brk-1' or o.get('START-DATE') != i.get('START-DATE'):
         fails.append('DATERANGE ids/dates: %s / %s' % (o, i))
-    if abs(start_date - (t0 + START / FPS)) > 0.0015:
+    if abs(start_date - (t0 + START / FPS)) > J.MS:
         fails.append('START-DATE %s is not frame %d\'s air time' % (o.get('START-DATE'), START))
     if abs(float(o.get('PLANNED-DURATION', 0)) - 3.0) > 0.001 or abs(float(i.get('DURATION', 0)) - 3.0) > 0.001:
         fails.append('PLANNED-DURATION %s, DURATION %s, expected 3.000' % (o.get('PLANNED-DURATION'),
@@ -513,9 +513,11 @@ def case_restart():
                          % (b['start_frame'], b['origin']))
         # the return, on the wall clock: the first frame at or after 8 s from the break's
         # start (the restarted run's frames need not fall on the first run's instants)
-        # (dates are to the millisecond: a regular segment start a frame before the end
-        # may read as on it, so the return's segment is the one at the cue's PTS)
-        back = [sg for sg in segs if sg[2] is not None and -0.0015 <= sg[2] - (start_t + 8.0) < 1.0 / FPS]
+        # (dates are to the millisecond, so either end of that frame's span reads up to
+        # 1.5 ms off: a return 39.6 ms after the end is dated 40 ms after it, and a regular
+        # segment start a frame before the end may read as on it, so the return's segment
+        # is the one at the cue's PTS)
+        back = [sg for sg in segs if sg[2] is not None and -J.MS <= sg[2] - (start_t + 8.0) < 1.0 / FPS + J.MS]
         at_cue = [sg for sg in back
                   if first_video_pts([os.path.join(out, RUNG, sg[0])]) % (1 << 33) == cue_in.get('pts_time')]
         if not at_cue:
