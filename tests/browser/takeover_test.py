@@ -227,8 +227,7 @@ def case_hlsjs_takeover():
             return 1
     fails, info = [], []
     with J.Workdir('browser-' + name) as wd:
-        for clip, colour in (('red', 'red'), ('green', 'lime'), ('blue', 'blue')):
-            R.make_clip(wd.path, clip, colour, None, T.PROGRAM_S + 2)
+        T.make_clips(wd.path)
         where = os.environ.get('ONAIR_ARTIFACTS') or wd.path
         record, shot = os.path.join(where, name + '.json'), os.path.join(where, name + '.png')
         stop_file = os.path.join(wd.path, 'stop-player')

@@ -67,6 +67,12 @@ PROGRAM_S = 4   # red, green, blue: a switch every 4 s from the channel's epoch
 RUNG = '%dx%d' % (R.W, R.H)
 
 
+def make_clips(directory):
+    """The schedule's red, green and blue clips, each a little longer than its program."""
+    R.make_clips(directory, [(name, colour, None, PROGRAM_S + 2)
+                             for name, colour in (('red', 'red'), ('green', 'lime'), ('blue', 'blue'))])
+
+
 class Etcd:
     """etcd on ports of its own, its data in the test's folder: on loopback, or with
     hosts (netns.Hosts) in host `etcd`, listening on `addresses` there."""
@@ -201,8 +207,7 @@ def parse(text):
 def case_kill():
     fails, info = [], []
     with J.Workdir('pair-kill') as wd:
-        for name, colour in (('red', 'red'), ('green', 'lime'), ('blue', 'blue')):
-            R.make_clip(wd.path, name, colour, None, PROGRAM_S + 2)
+        make_clips(wd.path)
         etcd = Etcd(wd.path)
         origin = P.Nginx(wd.path, J.free_port())
         a = b = None
@@ -375,8 +380,7 @@ def wait_role(inst, want, seconds):
 def case_rolling():
     fails, info = [], []
     with J.Workdir('pair-rolling') as wd:
-        for name, colour in (('red', 'red'), ('green', 'lime'), ('blue', 'blue')):
-            R.make_clip(wd.path, name, colour, None, PROGRAM_S + 2)
+        make_clips(wd.path)
         etcd = Etcd(wd.path)
         origin = P.Nginx(wd.path, J.free_port())
         a = b = poller = None
@@ -626,8 +630,7 @@ def playlist_puts(log):
 def case_partition():
     fails, info = [], []
     with J.Workdir('pair-partition') as wd:
-        for name, colour in (('red', 'red'), ('green', 'lime'), ('blue', 'blue')):
-            R.make_clip(wd.path, name, colour, None, PROGRAM_S + 2)
+        make_clips(wd.path)
         hosts = N.Hosts(['etcd', 'origin', 'a', 'b'])
         a = b = poller = None
         try:
