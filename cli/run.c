@@ -271,33 +271,38 @@ static void url_host(const ListenAddr *a, char *out, size_t size)
 
 /*
  * What systemd hears from the main loop, every turn (100 ms): READY=1 once
- * every running channel has published on time (what /readyz calls ready;
- * a channel that failed is left out, as the others stay on air); a STATUS=
+ * every running channel cuts its segments on time (channel_in_step: what
+ * /readyz calls ready, or a pair's standby in step with the leader; a
+ * channel that failed is left out, as the others stay on air); a STATUS=
  * line when the count changes; WATCHDOG=1 every $WATCHDOG_USEC/2 while no
- * channel that had published has stalled or fallen behind (channel_ready:
- * nothing published for a segment plus a grace), so that a stuck playout
- * stops the pings and systemd restarts the service, which continues the
- * channels from their state. A channel still starting does not stop them:
- * TimeoutStartSec= bounds the start.
+ * channel that had been in step has stalled or fallen behind (nothing cut
+ * for a segment plus a grace), so that a stuck playout stops the pings and
+ * systemd restarts the service, which continues the channels from their
+ * state. A channel still starting does not stop them: TimeoutStartSec=
+ * bounds the start. A standby, or a leader that lost the lease, is in step:
+ * a restart would not make it publish.
  */
-static void tell_systemd(RunState *run, int running, int on_time, int behind, int stopping,
+static void tell_systemd(RunState *run, int running, int on_time, int standby, int behind, int stopping,
                          int64_t *next_ping, char *told, char *state, size_t size)
 {
     Notifier *n = run->notify;
     int64_t now = clock_monotonic_us();
+    const char *s = running == 1 ? "" : "s";
+    size_t len;
 
     if (n->fd < 0)
         return;
     if (stopping)
         snprintf(state, size, STOPPING_TEXT);
-    else if (behind)
-        snprintf(state, size, "%d of %d channel%s on air, %d stalled or late", on_time, running,
-                 running == 1 ? "" : "s", behind);
-    else if (on_time < running && !atomic_load(&run->ready_told))
-        snprintf(state, size, "starting: %d of %d channel%s publishing", on_time, running,
-                 running == 1 ? "" : "s");
+    else if (on_time < running && !behind && !atomic_load(&run->ready_told))
+        snprintf(state, size, "starting: %d of %d channel%s publishing", on_time, running, s);
     else
-        snprintf(state, size, "%d of %d channel%s on air", on_time, running, running == 1 ? "" : "s");
+        snprintf(state, size, "%d of %d channel%s on air", on_time - standby, running, s);
+    len = strlen(state);
+    if (!stopping && standby && len < size)
+        len += (size_t)snprintf(state + len, size - len, ", %d standing by", standby);
+    if (!stopping && behind && len < size)
+        snprintf(state + len, size - len, ", %d stalled or late", behind);
     if (!stopping && on_time == running && !atomic_load(&run->ready_told)) {
         notifier_send(n, "READY=1\nSTATUS=%s", state);
         atomic_store(&run->ready_told, 1);
@@ -569,17 +574,19 @@ int cmd_run(int argc, char **argv)
                                     (run_for > 0 && clock_monotonic_us() - t0 >= run_for);
         struct timespec ts = { 0, 100 * 1000 * 1000 };
         static int stop_sent;
-        int on_time = 0, behind = 0;
+        int on_time = 0, standby = 0, behind = 0;
         char state[sizeof(notified_status)];
 
         for (int i = 0; i < nconf; i++) {
             char why[128];
+            int waits;
             if (!chans[i] || !channel_running(chans[i]))
                 continue;
             running++;
-            if (channel_ready(chans[i], why, sizeof(why))) {
+            if (channel_in_step(chans[i], &waits, why, sizeof(why))) {
                 published[i] = 1;
                 on_time++;
+                standby += waits;
             } else if (published[i]) {
                 /* published before, not now: its clock stalled or fell behind */
                 behind++;
@@ -587,7 +594,7 @@ int cmd_run(int argc, char **argv)
         }
         if (!running)
             break;
-        tell_systemd(&run, running, on_time, behind, stop_sent, &next_ping, notified_status,
+        tell_systemd(&run, running, on_time, standby, behind, stop_sent, &next_ping, notified_status,
                      state, sizeof(state));
         if (atomic_exchange(&hangups, 0) && !stop_sent) {
             Buf answer = { 0 };

@@ -2169,10 +2169,11 @@ static int64_t late_us(Channel *ch, int64_t now)
     return now - published > allowed ? now - published - ch->grid.segment_us : 0;
 }
 
-int channel_ready(Channel *ch, char *why, size_t size)
+int channel_in_step(Channel *ch, int *standby, char *why, size_t size)
 {
     int64_t late;
 
+    *standby = ch->red && !redundancy_may_publish(ch->red, NULL);
     if (!channel_running(ch)) {
         snprintf(why, size, atomic_load(&ch->started) ? "failed" : "starting");
         return 0;
@@ -2185,7 +2186,16 @@ int channel_ready(Channel *ch, char *why, size_t size)
         snprintf(why, size, "late by %.1f s", late / 1e6);
         return 0;
     }
-    if (ch->red && !redundancy_may_publish(ch->red, NULL)) {
+    return 1;
+}
+
+int channel_ready(Channel *ch, char *why, size_t size)
+{
+    int standby;
+
+    if (!channel_in_step(ch, &standby, why, size))
+        return 0;
+    if (standby) {
         snprintf(why, size, "standby");
         return 0;
     }

@@ -277,8 +277,13 @@ int channel_status_json(Channel *ch, Buf *out);
  * (docs/api.md: a schedule). */
 int channel_schedule_json(Channel *ch, int64_t hours_us, Buf *out);
 /* 1 when the channel publishes segments on time; else 0 and why:
- * "starting", "late by 4.2 s", "failed". */
+ * "starting", "late by 4.2 s", "failed", "standby" (a pair's instance
+ * that cuts them in step but may not publish them). */
 int channel_ready(Channel *ch, char *why, size_t size);
+/* 1 when the channel cuts its segments on time, whatever its role in a
+ * pair (what systemd hears: a standby in step is healthy); else 0 and why,
+ * as channel_ready. *standby: 1 for a pair's instance that may not publish. */
+int channel_in_step(Channel *ch, int *standby, char *why, size_t size);
 /* Every metric sample of the channel (without the channel label, which the
  * caller adds: channel_id). */
 void channel_metrics(Channel *ch, MetricVisit visit, void *opaque);

@@ -11,6 +11,10 @@ notify          READY=1 only once a segment exists, WATCHDOG=1 every WATCHDOG_US
                 STATUS= lines, STOPPING=1 at SIGTERM (a socket path, as systemd's)
 notify-reload   an abstract socket ('@'); SIGHUP gives RELOADING=1 then READY=1; no
                 WATCHDOG=1 without WATCHDOG_USEC; --output-dir puts the output there
+notify-pair     a pair's standby is in step, not stalled: READY=1 and WATCHDOG=1 from
+                both instances, the standby's STATUS= says it stands by; with etcd
+                stopped the leader loses the lease and goes on pinging (a restart would
+                not make it publish); etcd back, one of them is on air again
 install         meson install --destdir: the installed binary serves the pages it was
                 installed with; man pages render without warnings and onair-channel(5)
                 lists every key of docs/config-reference.md; the unit passes
@@ -28,6 +32,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -70,6 +75,14 @@ class Listener:
             if stop(fields):
                 return fields
         return None
+
+    def collect(self, done):
+        """Reads until the event done is set (for a thread of its own)."""
+        while not done.is_set():
+            self.receive(time.monotonic() + 0.2, lambda m: False)
+
+    def statuses(self):
+        return [m['STATUS'] for _, m in self.messages if 'STATUS' in m]
 
     def times(self, key, value='1'):
         return [t for t, m in self.messages if m.get(key) == value]
@@ -156,6 +169,98 @@ def case_notify():
         if 'NOTIFY_SOCKET' in text:
             fails.append('onair complained about NOTIFY_SOCKET:\n' + text[-1000:])
         return finish_case('deploy notify', wd, fails, info)
+
+
+def pings_steady(n, name, since, until, fails, info):
+    """n's WATCHDOG=1 pings between since and until came every WATCHDOG_USEC/2 (a late
+    one by half a period more at most)."""
+    pings = [t for t in n.times('WATCHDOG') if since <= t <= until]
+    gaps = [b - a for a, b in zip([since] + pings, pings + [until])]
+    info.append('%s: WATCHDOG=1 x%d, the longest gap %.2f s' % (name, len(pings), max(gaps)))
+    if max(gaps) > WATCHDOG_US / 2e6 * 1.5:
+        fails.append('%s\'s WATCHDOG=1 pings stopped for %.2f s (WATCHDOG_USEC/2 = %.1f s): systemd would '
+                     'have restarted it' % (name, max(gaps), WATCHDOG_US / 2e6))
+
+
+def case_notify_pair():
+    import pair_test as T
+    with J.Workdir('notify-pair') as wd:
+        fails, info = [], []
+        etcd = T.Etcd(wd.path)
+        done = threading.Event()
+        listeners, procs, ready, collectors = {}, {}, {}, []
+
+        def wait_status(name, want, seconds):
+            deadline = time.monotonic() + seconds * J.timeout_scale()
+            while time.monotonic() < deadline:
+                if any(want(st) for st in listeners[name].statuses()[-1:]):
+                    return True
+                time.sleep(0.1)
+            return False
+        try:
+            for name in ('A', 'B'):
+                d = os.path.join(wd.path, name.lower())
+                os.makedirs(d)
+                conf = R.write_conf(d, SOURCES, ITEMS, extra='redundancy: { etcd: [ "%s" ], lease: %ds }\n'
+                                    % (etcd.url, T.LEASE_S))
+                n = listeners[name] = Listener(os.path.join(d, 'notify.sock'))
+                collectors.append(threading.Thread(target=n.collect, args=(done,), daemon=True))
+                collectors[-1].start()
+                procs[name] = start([J.onair_path(), 'run', conf, '--instance', name, '--admin', 'none'],
+                                    {'NOTIFY_SOCKET': n.sock.getsockname(), 'WATCHDOG_USEC': str(WATCHDOG_US)},
+                                    os.path.join(d, 'onair.log'))
+                deadline = time.monotonic() + 30 * J.timeout_scale()
+                while not n.times('READY') and time.monotonic() < deadline and procs[name].poll() is None:
+                    time.sleep(0.1)
+                if not n.times('READY'):
+                    fails.append('%s sent no READY=1 within 30 s (STATUS: %s)' % (name, n.statuses()))
+                    return finish_case('deploy notify-pair', wd, fails, info)
+                ready[name] = n.times('READY')[0]
+            if not wait_status('A', lambda st: st == '1 of 1 channel on air', 5):
+                fails.append('A, the leader, says %s' % listeners['A'].statuses())
+            if not wait_status('B', lambda st: st == '0 of 1 channel on air, 1 standing by', 5):
+                fails.append('B, the standby, says %s' % listeners['B'].statuses())
+            # etcd away: the leader cannot renew its lease and stops publishing, in step still
+            os.killpg(etcd.p.pid, signal.SIGSTOP)
+            stopped = time.monotonic()
+            if not wait_status('A', lambda st: 'standing by' in st, T.LEASE_S + 3):
+                fails.append('A, its lease lost with etcd stopped, says %s' % listeners['A'].statuses()[-3:])
+            time.sleep(WATCHDOG_US / 1e6)
+            os.killpg(etcd.p.pid, signal.SIGCONT)
+            info.append('etcd stopped for %.1f s' % (time.monotonic() - stopped))
+            deadline = time.monotonic() + (T.LEASE_S + 10) * J.timeout_scale()
+            while time.monotonic() < deadline and not any(
+                    (listeners[x].statuses()[-1:] or [''])[0] == '1 of 1 channel on air' for x in ('A', 'B')):
+                time.sleep(0.1)
+            back = [x for x in ('A', 'B') if listeners[x].statuses()[-1] == '1 of 1 channel on air']
+            info.append('etcd back: %s on air' % back)
+            if not back:
+                fails.append('etcd back, neither instance is on air again: A %s, B %s'
+                             % (listeners['A'].statuses()[-2:], listeners['B'].statuses()[-2:]))
+            end = time.monotonic()
+            for name in ('A', 'B'):
+                pings_steady(listeners[name], name, ready[name], end, fails, info)
+                info.append('%s STATUS: %s' % (name, ' | '.join(listeners[name].statuses())))
+                procs[name].send_signal(signal.SIGTERM)
+            for name in ('A', 'B'):
+                stop(procs[name], fails, 'instance ' + name)
+            time.sleep(0.5)   # the collectors read what came before the exits
+            for name in ('A', 'B'):
+                if not listeners[name].times('STOPPING'):
+                    fails.append('%s sent no STOPPING=1' % name)
+        finally:
+            for p in procs.values():
+                if p.poll() is None:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait()
+            done.set()
+            for t in collectors:
+                t.join()
+            for n in listeners.values():
+                n.close()
+            os.killpg(etcd.p.pid, signal.SIGCONT)
+            etcd.stop()
+        return finish_case('deploy notify-pair', wd, fails, info)
 
 
 def case_notify_reload():
@@ -387,6 +492,7 @@ def case_mdwe():
 
 CASES = {
     'notify': case_notify,
+    'notify-pair': case_notify_pair,
     'notify-reload': case_notify_reload,
     'install': case_install,
     'mdwe': case_mdwe,
