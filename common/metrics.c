@@ -60,6 +60,9 @@ const MetricDef metric_defs[METRIC_COUNT] = {
         "Connections open on the built-in servers now.", { NULL }, 0 },
     [METRIC_LAST_SEGMENT_AGE] = { "onair_last_segment_age_seconds", METRIC_GAUGE,
         "Time since the channel last published a segment.", { NULL }, 1 },
+    [METRIC_OUTPUT_WRITE_ERRORS] = { "onair_output_write_errors_total", METRIC_COUNTER,
+        "Writes the output folder refused (a full disk): what they carried is lost (a segment is "
+        "listed as a gap) while the channel stays on air.", { NULL }, 1 },
     [METRIC_AD_BREAKS] = { "onair_ad_breaks_total", METRIC_COUNTER,
         "Ad breaks that went on air (SCTE-35 out).", { NULL }, 1 },
     [METRIC_LEADER] = { "onair_leader", METRIC_GAUGE,

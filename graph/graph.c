@@ -677,6 +677,7 @@ void graph_metrics(Graph *g, MetricVisit visit, void *opaque)
     if (ps.last_publish_us)
         sample(visit, opaque, METRIC_LAST_SEGMENT_AGE, NULL, NULL,
                (double)FFMAX(0, clock_wall_us() - ps.last_publish_us) / 1e6);
+    sample(visit, opaque, METRIC_OUTPUT_WRITE_ERRORS, NULL, NULL, (double)ps.write_errors);
     push_metrics(g, visit, opaque);
 }
 

@@ -72,6 +72,7 @@ typedef struct Rendition {
     int next_discontinuity;       /* live: the next segment follows a restart */
     int scte35_cc;                /* live TS: continuity counter of the SCTE-35 PID */
     int marks_refused;            /* live: playlists written without their break marks */
+    int seg_lost;                 /* live: a piece of the open segment could not be written */
     /* LL-HLS parts of the open segment */
     int part;                     /* index of the open part */
     int64_t part_start, part_end; /* its presentation span, timescale */
@@ -108,11 +109,16 @@ struct Packager {
     int64_t resume_frame;         /* where a resumed window goes on (the state's next-frame); -1: none */
     int64_t part_frames;          /* LL-HLS part length in frames; 0: no parts */
     int ending;                   /* the input has ended: what is open is the last */
+    /* writes the output folder refused (a full disk): packager_write_file */
+    int write_failing;            /* the last one failed */
+    int64_t failing_since_us, failing_logged_us, failed_writes;
+    int64_t last_lost;            /* live: the newest segment number lost in a rendition; -1: none */
 
     /* packager_stats: written by the packager's thread, read by any */
     Histogram publish_delay;      /* live: a segment's end on air -> published everywhere */
     _Atomic int64_t last_publish_us;   /* wall clock; 0: none yet */
     _Atomic int64_t audio_end_us;      /* end of the audio packets seen; INT64_MIN: none */
+    _Atomic int64_t write_errors;      /* writes the output folder refused */
 };
 
 
@@ -122,9 +128,16 @@ int rendition_in_hls(const Packager *pk, const Rendition *r);
 /* Appends s to r's list (VOD: every segment; live: the window). */
 int rendition_add_segment(Rendition *r, const PlaylistSegment *s);
 /* dir/file through the sink; on_published hears of it unless it is a
- * dotfile (the state file is the packager's alone). */
+ * dotfile (the state file is the packager's alone). A refused write is
+ * logged when a run of them begins, every WRITE_FAIL_LOG_US while it lasts,
+ * and when writes succeed again. */
 int packager_write_file(Packager *pk, const char *dir, const char *file, const uint8_t *data,
                         size_t size);
+/* ret, or 0 where it is the output folder's refusal of the last write and
+ * the channel is live: a live channel stays on air through a full disk,
+ * what was not written lost (a segment listed as a gap), and the next
+ * write tries again. */
+int packager_write_survived(const Packager *pk, int ret);
 const Rendition *rendition_find(const Packager *pk, enum RenditionKind kind, int video);
 
 /* HLS master playlist and DASH manifest (live or VOD). codecs: one string a

@@ -525,9 +525,9 @@ static int write_state(Packager *pk, Buf *b)
             const PlaylistSegment *s = &r->segs[k];
             if (s->number >= pk->published)
                 break;
-            buf_printf(b, "segment %s %s %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %d\n",
+            buf_printf(b, "segment %s %s %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %d %d\n",
                        r->name, r->ext, s->number, s->start, s->duration, s->bytes, s->pdt_us,
-                       s->discontinuity);
+                       s->discontinuity, s->gap);
         }
     }
     pthread_mutex_lock(&pk->lock);
@@ -635,9 +635,9 @@ static int restore_line(Packager *pk, const char *line, void *opaque)
     } else if (sscanf(line, "rendition %31s %7s %" SCNd64, name, ext, &a) == 3) {
         if ((r = rendition_named(pk, name, ext)))
             r->disc_dropped = a;
-    } else if (sscanf(line, "segment %31s %7s %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %d",
+    } else if (sscanf(line, "segment %31s %7s %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %d %d",
                       name, ext, &s.number, &s.start, &s.duration, &s.bytes, &s.pdt_us,
-                      &s.discontinuity) == 8) {
+                      &s.discontinuity, &s.gap) >= 8) {   /* the gap came later */
         if (!(r = rendition_named(pk, name, ext)))
             return 0;   /* a rung this run does not have */
         if (pk->cfg.rejoin) {
@@ -763,7 +763,7 @@ int live_segment_closed(Packager *pk, Rendition *r, int64_t start_frame)
     s->discontinuity = r->next_discontinuity;
     r->next_discontinuity = 0;
     trim(pk, r);
-    if (rendition_in_hls(pk, r) && (ret = write_playlist(pk, r, &b)) < 0)
+    if (rendition_in_hls(pk, r) && (ret = packager_write_survived(pk, write_playlist(pk, r, &b))) < 0)
         goto end;
 
     /* the MPD and the state describe what every rendition has */
@@ -777,14 +777,17 @@ int live_segment_closed(Packager *pk, Rendition *r, int64_t start_frame)
          * or a slow rendition's catching up: the newest stands for them) */
         int64_t now = clock_wall_us();
         int64_t end = air_us(pk, grid_segment_start(&pk->cfg.grid, published));
-        histogram_observe(&pk->publish_delay, FFMAX(0, now - end) / 1e6);
-        atomic_store(&pk->last_publish_us, now);
+        /* one lost, or its playlist, is not published: the channel is late */
+        if (published - 1 > pk->last_lost && !pk->write_failing) {
+            histogram_observe(&pk->publish_delay, FFMAX(0, now - end) / 1e6);
+            atomic_store(&pk->last_publish_us, now);
+        }
         pk->published = published;
         if ((pk->cfg.formats & FORMAT_DASH) &&
             ((ret = packager_codec_strings(pk, codecs, acodec, sizeof(acodec))) < 0 ||
-             (ret = packager_write_mpd(pk, &b, codecs, pk->cfg.audio ? acodec : NULL)) < 0))
+             (ret = packager_write_survived(pk, packager_write_mpd(pk, &b, codecs, pk->cfg.audio ? acodec : NULL))) < 0))
             goto end;
-        if ((ret = write_state(pk, &b)) < 0)
+        if ((ret = packager_write_survived(pk, write_state(pk, &b))) < 0)
             goto end;
         pthread_mutex_lock(&pk->lock);
         forget_programs(pk, grid_segment_start(&pk->cfg.grid, r->segs[0].number));
@@ -805,7 +808,7 @@ int live_part_closed(Packager *pk, Rendition *r)
     int ret = 0;
 
     if (rendition_in_hls(pk, r))
-        ret = write_playlist(pk, r, &b);
+        ret = packager_write_survived(pk, write_playlist(pk, r, &b));
     buf_free(&b);
     return ret;
 }

@@ -91,20 +91,59 @@ static enum PublishedKind kind_of(const char *file)
     return output_name_parse(file, &n) < 0 ? PUBLISHED_SEGMENT : n.kind;
 }
 
+/* A full disk refuses every write for as long as it lasts: its story is
+ * told when it begins, every WRITE_FAIL_LOG_US, and when it ends. */
+#define WRITE_FAIL_LOG_US 30000000
+
+static void write_refused(Packager *pk, const char *path, int err)
+{
+    int64_t now = clock_monotonic_us();
+
+    atomic_fetch_add(&pk->write_errors, 1);
+    pk->failed_writes++;
+    if (!pk->write_failing) {
+        pk->write_failing = 1;
+        pk->failing_since_us = pk->failing_logged_us = now;
+        pk->failed_writes = 1;
+        log_msg(LOG_ERROR, pk->cfg.channel, STAGE, "cannot write %s/%s: %s%s", pk->outdir, path, ERRSTR(err),
+                pk->cfg.live ? "; the channel stays on air, and what cannot be written is lost (a segment "
+                "is listed as a gap) until writes succeed again" : "");
+    } else if (now - pk->failing_logged_us >= WRITE_FAIL_LOG_US) {
+        pk->failing_logged_us = now;
+        log_msg(LOG_ERROR, pk->cfg.channel, STAGE, "%s still refuses writes (%" PRId64 " in %.0f s; the "
+                "latest, %s: %s)", pk->outdir, pk->failed_writes, (now - pk->failing_since_us) / 1e6, path,
+                ERRSTR(err));
+    }
+}
+
 int packager_write_file(Packager *pk, const char *dir, const char *file, const uint8_t *data,
                         size_t size)
 {
     char path[1024];
     int ret = path_join(path, sizeof(path), dir, file);
 
-    if (ret >= 0)
-        ret = pk->sink->write(pk->sink_priv, path, data, size);
-    if (ret < 0)
-        log_msg(LOG_ERROR, pk->cfg.channel, STAGE, "cannot write %s/%s: %s", pk->outdir, path,
+    if (ret < 0) {
+        log_msg(LOG_ERROR, pk->cfg.channel, STAGE, "cannot write %s/%s/%s: %s", pk->outdir, dir, file,
                 ERRSTR(ret));
-    else if (pk->cfg.on_published && file[0] != '.')   /* the state file is ours alone */
+        return ret;
+    }
+    if ((ret = pk->sink->write(pk->sink_priv, path, data, size)) < 0) {
+        write_refused(pk, path, ret);
+        return ret;
+    }
+    if (pk->write_failing) {
+        pk->write_failing = 0;
+        log_msg(LOG_NOTICE, pk->cfg.channel, STAGE, "%s takes writes again, after %" PRId64 " refused in "
+                "%.0f s", pk->outdir, pk->failed_writes, (clock_monotonic_us() - pk->failing_since_us) / 1e6);
+    }
+    if (pk->cfg.on_published && file[0] != '.')   /* the state file is ours alone */
         pk->cfg.on_published(pk->cfg.opaque, path, kind_of(file));
-    return ret;
+    return 0;
+}
+
+int packager_write_survived(const Packager *pk, int ret)
+{
+    return ret < 0 && pk->cfg.live && pk->write_failing ? 0 : ret;
 }
 
 static int open_mux(Packager *pk, Rendition *r)
@@ -295,21 +334,29 @@ static int close_part(Packager *pk, Rendition *r, int publish)
     if ((ret = add_inband(pk, r)) < 0)
         return ret;
     output_name(file, sizeof(file), r->seg, r->part, r->ext);
-    if ((ret = packager_write_file(pk, r->name, file, r->out.data + r->part_offset,
-                                   r->out.len - r->part_offset)) < 0)
-        return ret;
-    if (r->nparts == r->parts_cap) {
-        int cap = r->parts_cap ? r->parts_cap * 2 : 32;
-        PlaylistPart *parts = realloc(r->parts, sizeof(*parts) * (size_t)cap);
-        if (!parts)
-            return AVERROR(ENOMEM);
-        r->parts = parts;
-        r->parts_cap = cap;
+    /* a part lost loses its segment: the parts after it are not listed */
+    if (!r->seg_lost &&
+        (ret = packager_write_file(pk, r->name, file, r->out.data + r->part_offset, r->out.len - r->part_offset)) < 0) {
+        if ((ret = packager_write_survived(pk, ret)) < 0)
+            return ret;
+        r->seg_lost = 1;
     }
-    pi = &r->parts[r->nparts++];
-    /* every audio frame is a sync sample: each audio part is independent */
-    *pi = (PlaylistPart){ r->seg, r->part, r->part_end - r->part_start,
-                          r->part == 0 || r->kind == REND_FMP4_AUDIO };
+    if (r->seg_lost) {
+        publish = 0;
+    } else {
+        if (r->nparts == r->parts_cap) {
+            int cap = r->parts_cap ? r->parts_cap * 2 : 32;
+            PlaylistPart *parts = realloc(r->parts, sizeof(*parts) * (size_t)cap);
+            if (!parts)
+                return AVERROR(ENOMEM);
+            r->parts = parts;
+            r->parts_cap = cap;
+        }
+        pi = &r->parts[r->nparts++];
+        /* every audio frame is a sync sample: each audio part is independent */
+        *pi = (PlaylistPart){ r->seg, r->part, r->part_end - r->part_start,
+                              r->part == 0 || r->kind == REND_FMP4_AUDIO };
+    }
     r->part++;
     r->part_offset = r->out.len;
     /* a TS part is fetched on its own: it opens with PAT and PMT (in the
@@ -337,12 +384,18 @@ static int close_segment(Packager *pk, Rendition *r)
     if (pk->part_frames == 0 && (ret = add_inband(pk, r)) < 0)
         return ret;
     output_name(file, sizeof(file), r->seg, -1, r->ext);
-    ret = packager_write_file(pk, r->name, file, r->out.data, r->out.len);
+    ret = r->seg_lost ? 0 : packager_write_file(pk, r->name, file, r->out.data, r->out.len);
+    if (ret < 0 && (ret = packager_write_survived(pk, ret)) >= 0)
+        r->seg_lost = 1;
     r->seg_open = 0;
+    if (r->seg_lost)
+        pk->last_lost = FFMAX(pk->last_lost, r->seg);
     if (ret >= 0)
         ret = rendition_add_segment(r, &(PlaylistSegment){ .number = r->seg, .start = r->seg_start,
                                                            .duration = r->seg_end - r->seg_start,
-                                                           .bytes = (int64_t)r->out.len });
+                                                           .bytes = r->seg_lost ? 0 : (int64_t)r->out.len,
+                                                           .gap = r->seg_lost });
+    r->seg_lost = 0;
     buf_reset(&r->out);
     r->part = 0;
     r->part_offset = 0;
@@ -352,7 +405,7 @@ static int close_segment(Packager *pk, Rendition *r)
         av_opt_set(r->mux->priv_data, "mpegts_flags", "+resend_headers", 0);
     if (pk->cfg.live && (ret = live_segment_closed(pk, r, grid_segment_start(&pk->cfg.grid, r->seg))) < 0)
         return ret;
-    if (r->counts)
+    if (r->counts && !r->segs[r->nsegs - 1].gap)
         atomic_fetch_add(&r->segments, 1);
     return 0;
 }
@@ -579,6 +632,7 @@ int packager_new(Packager **out, const PackagerConfig *cfg)
     pk->has_audio = cfg->audio != NULL;
     pk->vtb = av_inv_q(cfg->fps);
     pk->resume_frame = -1;
+    pk->last_lost = -1;
     pk->atb = cfg->audio ? cfg->audio->time_base : (AVRational){ 1, 48000 };
     pk->offset_frames = av_rescale_q(PACKAGER_TS_OFFSET_US, (AVRational){ 1, 1000000 }, pk->vtb);
     if (cfg->live && cfg->part_us > 0)
@@ -644,6 +698,7 @@ void packager_stats(const Packager *pk, PackagerStats *st)
     if (st->has_av_offset)
         st->av_offset_s = (double)(audio - video) / 1e6;
     st->last_publish_us = atomic_load(&pk->last_publish_us);
+    st->write_errors = atomic_load(&pk->write_errors);
 }
 
 const Histogram *packager_publish_delay(const Packager *pk)

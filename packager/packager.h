@@ -160,8 +160,9 @@ typedef struct PackagerStats {
     double av_offset_s;
     int has_av_offset;             /* 0 until both have come */
     /* live: wall clock (clock_wall_us) when the last segment was published
-     * in every rendition; 0: none yet */
+     * in every rendition (written, and its playlists); 0: none yet */
     int64_t last_publish_us;
+    int64_t write_errors;          /* writes the output folder refused (a full disk) */
 } PackagerStats;
 
 /* A snapshot of the counters. Thread safe, while packager_run runs too. */

@@ -462,6 +462,8 @@ int hls_write_media_playlist(Buf *out, const HlsMediaPlaylist *pl)
         }
         if (pl->ll && (ret = put_parts(out, pl, s->number)) < 0)
             goto fail;
+        if (s->gap && (ret = buf_printf(out, "#EXT-X-GAP\n")) < 0)
+            goto fail;
         output_name(name, sizeof(name), s->number, -1, pl->extension);
         if ((ret = buf_printf(out, "#EXTINF:%lld.%03lld,\n%s\n",
                               (long long)(ms / 1000), (long long)(ms % 1000), name)) < 0)

@@ -36,6 +36,7 @@ typedef struct PlaylistSegment {
     int64_t duration;                 /* timescale units */
     int64_t bytes;
     int discontinuity;                /* EXT-X-DISCONTINUITY before it */
+    int gap;                          /* EXT-X-GAP: its file could not be written (live) */
     int64_t pdt_us;                   /* wall clock its first frame aired (us since the
                                        * epoch): EXT-X-PROGRAM-DATE-TIME; 0: none */
 } PlaylistSegment;

@@ -86,7 +86,7 @@ import judge as J  # noqa: E402
 import run_test as R  # noqa: E402
 
 FPS = R.FPS
-RUNG = '%dx%d' % (R.W, R.H)
+RUNG = R.RUNG
 BREAK_S = 3.0
 # The channel's (and the ad's) format in hlsjs-interstitial; BRK_FMT=hls runs it on
 # MPEG-TS

@@ -73,7 +73,7 @@ import run_test as R  # noqa: E402
 
 FPS = R.FPS
 START, END = 135, 210            # the break's first frame and the return
-RUNG = '%dx%d' % (R.W, R.H)
+RUNG = R.RUNG
 BROWSER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'browser')
 
 

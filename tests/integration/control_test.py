@@ -84,7 +84,7 @@ def api_frames(lines):
 
 def colour_runs(out):
     """[(colour, first frame, frames)] of the whole published playlist, and its segments."""
-    rung = '%dx%d' % (R.W, R.H)
+    rung = R.RUNG
     segs, _ = R.playlist(out, rung)
     return R.runs(R.frame_colours(R.vod_copy(out, rung))), segs
 
@@ -305,7 +305,7 @@ def case_reload():
         try:
             admin.wait_on_air()
             # the first origin gets a few segments before the reload takes it off
-            on_a = os.path.join(origin_a.root, 'live', '%dx%d' % (R.W, R.H))
+            on_a = os.path.join(origin_a.root, 'live', R.RUNG)
             give_up = time.time() + 30 * J.timeout_scale()
             while time.time() < give_up and p.poll() is None and \
                     len([n for n in (os.listdir(on_a) if os.path.isdir(on_a) else []) if n.startswith('seg_')]) < 2:
@@ -354,8 +354,8 @@ def case_reload():
         if started != 2 or err.count('(no longer a target)') != 1:
             fails.append('%d targets started and %d went, expected 2 (the second origin, then the third) '
                          'and 1 (the first)' % (started, err.count('(no longer a target)')))
-        judge_push_swap(out, '%dx%d' % (R.W, R.H), origin_a, origin_b, fails, info)
-        holds_window(out, '%dx%d' % (R.W, R.H), origin_c, 'third origin', fails)
+        judge_push_swap(out, R.RUNG, origin_a, origin_b, fails, info)
+        holds_window(out, R.RUNG, origin_c, 'third origin', fails)
         lines = asrun(out)
         start_t = R.parse_iso(next(a for a in lines if 'actual_start' in a)['actual_start'])
         got, segs = colour_runs(out)

@@ -422,7 +422,7 @@ def srt_loss_once(attempt):
         info += ['onair: ' + ln for ln in err.splitlines() if 'srt://' in ln][:6]
         if st.get('dropped_up', 0) < 100 or st.get('dropped_down', 0) < 5:
             fails.append('the relay dropped too little to test anything (test setup): %s' % st)
-        rung = '%dx%d' % (W, H)
+        rung = R.RUNG
         out = os.path.join(wd.path, 'out')
         f, i, pic = picture_failures(wd.path, out, rung, allow_damage=False,
                                      excused=excused_windows(tap, held, SRT_LATENCY_S, 0.08))
@@ -473,7 +473,7 @@ def case_udp_loss():
         if st.get('dropped_up', 0) < 20:
             fails.append('the relay dropped too little to test anything (test setup): %s' % st)
         out = os.path.join(wd.path, 'out')
-        rung = '%dx%d' % (W, H)
+        rung = R.RUNG
         f, i = clock_failures(out, rung, started, stopped)
         fails += f
         info += i

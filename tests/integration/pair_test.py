@@ -64,7 +64,7 @@ SEGMENT_S = 1
 WINDOW = 8      # segments
 ROLLING_WINDOW = 5  # rolling: each restarted instance runs a window before the other stops
 PROGRAM_S = 4   # red, green, blue: a switch every 4 s from the channel's epoch
-RUNG = '%dx%d' % (R.W, R.H)
+RUNG = R.RUNG
 
 
 def make_clips(directory):

@@ -6,6 +6,7 @@ ffprobe and the ffmpeg CLI, and against the wall clock.
     run_test.py --list
 """
 
+import errno
 import json
 import os
 import re
@@ -20,6 +21,7 @@ import judge as J  # noqa: E402
 
 FPS = 25
 W, H = 320, 180
+RUNG = '%dx%d' % (W, H)   # the one rung of write_conf's ladder
 SLATE = '#808080'
 
 # BT.601 limited range (Y, U, V) of the colours the test uses
@@ -182,7 +184,7 @@ def case_schedule():
         if rc != 0:
             fails.append('onair run exited %s' % rc)
             return finish_case('run-schedule', wd, fails, info)
-        rung = '%dx%d' % (W, H)
+        rung = RUNG
         segs, text = playlist(out, rung)
         asrun = [json.loads(ln) for ln in open(os.path.join(out, 'as-run.jsonl'))]
         info.append('as-run: ' + '; '.join('%s %s' % (a['title'], a['actual_start']) for a in asrun))
@@ -281,7 +283,7 @@ def outage(conf, clip, port):
     p = start_onair(conf)
     out = os.path.join(os.path.dirname(conf), 'out')
     give_up = time.time() + 30 * J.timeout_scale()
-    while published(out, '%dx%d' % (W, H)) < 1 and p.poll() is None and time.time() < give_up:
+    while published(out, RUNG) < 1 and p.poll() is None and time.time() < give_up:
         time.sleep(0.1)
     os.killpg(snd.pid, signal.SIGKILL)
     snd.wait()
@@ -305,7 +307,7 @@ def judge_outage(name, wd, rc, err, killed, restarted, source, stand_in, asrun_c
     if rc != 0:
         fails.append('onair run exited %s after SIGTERM: %s' % (rc, err[-800:]))
         return finish_case(name, wd, fails, info)
-    rung = '%dx%d' % (W, H)
+    rung = RUNG
     segs, _ = playlist(out, rung)
     start = segs[0][2]
     got = runs(frame_colours(vod_copy(out, rung)))
@@ -380,7 +382,7 @@ def case_rtmp():
         if rc != 0:
             fails.append('onair run exited %s: %s' % (rc, err[-800:]))
             return finish_case('run-rtmp', wd, fails, info)
-        got = runs(frame_colours(vod_copy(os.path.join(wd.path, 'out'), '%dx%d' % (W, H))))
+        got = runs(frame_colours(vod_copy(os.path.join(wd.path, 'out'), RUNG)))
         info.append('frames: ' + ', '.join('%s@%d+%d' % (c, i, n) for c, i, n in got))
         if sum(n for c, _, n in got if c == 'blue') < 4 * FPS:
             fails.append('the RTMP stream did not come on air (at least 4 s of it)')
@@ -419,7 +421,7 @@ def srt_case(name, onair_mode):
             fails.append('onair run exited %s: %s' % (rc, err[-800:]))
             return finish_case(name, wd, fails, info)
         out = os.path.join(wd.path, 'out')
-        got = runs(frame_colours(vod_copy(out, '%dx%d' % (W, H))))
+        got = runs(frame_colours(vod_copy(out, RUNG)))
         info.append('frames: ' + ', '.join('%s@%d+%d' % (c, i, n) for c, i, n in got))
         seq = [c for c, _, n in got if n > 2]
         if 'blue' not in seq or sum(n for c, _, n in got if c == 'blue') < 3 * FPS:
@@ -456,7 +458,7 @@ def case_dash():
             fails.append('MPD type %r, a live channel is dynamic' % mpd.get('type'))
         if mpd.find('d:UTCTiming', ns) is None:
             fails.append('the MPD has no UTCTiming')
-        segs_hls, _ = playlist(out, '%dx%d' % (W, H))
+        segs_hls, _ = playlist(out, RUNG)
         for rep in mpd.iter('{urn:mpeg:dash:schema:mpd:2011}Representation'):
             tpl = rep.find('d:SegmentTemplate', ns)
             number = int(tpl.get('startNumber'))
@@ -571,7 +573,7 @@ def case_restart():
         conf = write_conf(wd.path, '  bars: { generate: testsrc }\n',
                           '    - { source: bars, duration: 1h, title: "Bars" }\n')
         out = os.path.join(wd.path, 'out')
-        rung = '%dx%d' % (W, H)
+        rung = RUNG
         p = start_onair(conf)
         time.sleep(7.0)
         os.killpg(p.pid, signal.SIGKILL)
@@ -658,7 +660,7 @@ def case_audio_gap():
         if rc != 0:
             fails.append('onair run exited %s: %s' % (rc, err[-800:]))
             return finish_case('run-audio-gap', wd, fails, info)
-        levels = audio_levels(vod_copy(os.path.join(wd.path, 'out'), '%dx%d' % (W, H)))
+        levels = audio_levels(vod_copy(os.path.join(wd.path, 'out'), RUNG))
         # frames 25..89 (1 s to 3.6 s) silent, the tone around them; a frame either side
         # of each edge may hold a little of both (AAC frames straddle them), and the
         # clip's first is mostly its encoder's priming
@@ -704,7 +706,7 @@ def case_loudness():
             fails.append('onair run exited %s: %s' % (rc, err[-800:]))
             return finish_case('run-loudness', wd, fails, info)
         out = os.path.join(wd.path, 'out')
-        st = short_term(vod_copy(out, '%dx%d' % (W, H)))
+        st = short_term(vod_copy(out, RUNG))
         # 10 values a second: the last 3 s of each program
         quiet = st[(QUIET_S - 3) * 10:(QUIET_S - 3) * 10 + 28]
         loud = st[(QUIET_S + LOUD_S - 3) * 10:(QUIET_S + LOUD_S - 3) * 10 + 28]
@@ -738,7 +740,7 @@ def case_two_channels():
         fails, info = [], ['exit %s; stderr: %s' % (rc, err.strip()[-600:])]
         if 'other' not in err or 'out' not in err:
             fails.append('no error naming the channel that could not start and its folder')
-        segs = [f for f in os.listdir(os.path.join(a_dir, 'out', '%dx%d' % (W, H))) if f.endswith('.ts')]
+        segs = [f for f in os.listdir(os.path.join(a_dir, 'out', RUNG)) if f.endswith('.ts')]
         if len(segs) < 3:
             fails.append('the other channel did not play out: %s' % segs)
         if rc != 1:
@@ -766,7 +768,7 @@ def case_wrap():
         if rc != 0:
             fails.append('onair run exited %s: %s' % (rc, err[-800:]))
             return finish_case('run-wrap', wd, fails, info)
-        rung = '%dx%d' % (W, H)
+        rung = RUNG
         segs, _ = playlist(out, rung)
         url = vod_copy(out, rung)
         firsts = []
@@ -791,6 +793,111 @@ def case_wrap():
         return finish_case('run-wrap', wd, fails, info)
 
 
+def fill(path):
+    """Writes zeros to path until the filesystem is full."""
+    chunk = b'\0' * 65536
+    with open(path, 'wb', buffering=0) as f:
+        try:
+            while True:
+                f.write(chunk)
+        except OSError as e:
+            if e.errno != errno.ENOSPC:
+                raise
+
+
+def count_segment_frames(path, init):
+    """Video frames that decode from a segment (an fMP4 one after init, its playlist's map)."""
+    if not init:
+        return J.count_frames(path, '0:v:0')
+    whole = path + '.whole.mp4'
+    with open(whole, 'wb') as f:
+        for part in (os.path.join(os.path.dirname(path), init), path):
+            with open(part, 'rb') as g:
+                f.write(g.read())
+    try:
+        return J.count_frames(whole, '0:v:0')
+    finally:
+        os.unlink(whole)
+
+
+def case_disk_full(ll=False):
+    """The output folder fills up for a few seconds (a tmpfs of its own, filled with a
+    file the test then deletes): the channel stays on air; the segments it could not
+    write are listed with EXT-X-GAP, their files absent; the others decode; numbers and
+    dates run on across the gap; the log says when it began and ended. ll: LL-HLS
+    parts in fMP4 (a part lost loses its segment)."""
+    name = 'run-disk-full' + ('-ll' if ll else '')
+    with J.Workdir(name) as wd:
+        fails, info = [], []
+        mnt = os.path.join(wd.path, 'disk')
+        os.makedirs(mnt)
+        r = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=8M', 'tmpfs', mnt], stderr=subprocess.PIPE)
+        if r.returncode != 0:
+            fails.append('cannot mount a tmpfs (the test needs root): %s' % r.stderr.decode().strip())
+            return finish_case(name, wd, fails, info)
+        try:
+            out = os.path.join(mnt, 'out')
+            conf = write_conf(wd.path, '  bars: { generate: testsrc }\n', '    - { source: bars, duration: 1h }\n',
+                              window=30, output=', formats: [hls-fmp4], low_latency: { part: 200ms }' if ll
+                              else ', formats: [hls, dash]')
+            with open(conf) as f:
+                text = f.read().replace('dir: out', 'dir: ' + out)
+            with open(conf, 'w') as f:
+                f.write(text)
+            p = start_onair(conf, '--for', '18s')
+            deadline = time.time() + 20 * J.timeout_scale()
+            while published(out, RUNG) < 3 and time.time() < deadline and p.poll() is None:
+                time.sleep(0.1)
+            filler = os.path.join(mnt, 'filler')
+            fill(filler)
+            full_at = time.time()
+            time.sleep(4)
+            os.unlink(filler)
+            info.append('the disk was full for %.1f s' % (time.time() - full_at))
+            rc, err = finish(p, 60)
+            if rc != 0:
+                fails.append('onair exited %s with the disk full for a while: %s' % (rc, err[-1500:]))
+            if 'No space left on device' not in err or 'takes writes again' not in err:
+                fails.append('the log does not say when the disk filled and when writes came back:\n' + err[-1500:])
+            try:
+                segs, text = playlist(out, RUNG)
+            except OSError as e:
+                fails.append('no playlist: %s\n%s' % (e, err[-1500:]))
+                return finish_case(name, wd, fails, info)
+            lines = text.splitlines()
+            init = re.search(r'#EXT-X-MAP:URI="([^"]+)"', text)
+            init = init.group(1) if init else None
+            gaps = {lines[i + 2] for i, ln in enumerate(lines[:-2]) if ln == '#EXT-X-GAP'}
+            names = [sg[0] for sg in segs]
+            numbers = [int(re.search(r'(\d+)', n).group(1)) for n in names]
+            info.append('%d segments listed, gaps: %s' % (len(names), sorted(gaps)))
+            if numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+                fails.append('the numbers do not run on: %s' % numbers)
+            if not gaps:
+                fails.append('no segment is listed as a gap:\n' + text)
+            elif names.index(max(gaps)) + 3 > len(names):
+                fails.append('fewer than 2 segments after the gap: writes did not come back')
+            for sg in segs:
+                path = os.path.join(out, RUNG, sg[0])
+                if sg[0] in gaps:
+                    if os.path.exists(path):
+                        fails.append('%s is listed as a gap and yet exists' % sg[0])
+                elif not os.path.exists(path):
+                    fails.append('%s is listed, not as a gap, and missing' % sg[0])
+                elif count_segment_frames(path, init) != FPS:
+                    fails.append('%s: %d frames decode, %d expected' % (sg[0], count_segment_frames(path, init), FPS))
+            for a, b in zip(segs, segs[1:]):
+                if a[2] is None or b[2] is None or abs(a[2] + a[1] - b[2]) > J.MS:
+                    fails.append('the dates do not run on from %s to %s' % (a[0], b[0]))
+                if b[3]:
+                    fails.append('a discontinuity before %s' % b[0])
+            if not ll and 'SegmentTimeline' not in open(os.path.join(out, 'manifest.mpd')).read():
+                fails.append('no manifest.mpd written after the disk came back')
+        finally:
+            subprocess.run(['umount', '-l', mnt])
+        return finish_case(name, wd, fails, info)
+
+
 CASES = {
     'schedule': case_schedule,
     'failover': case_failover,
@@ -804,6 +911,8 @@ CASES = {
     'two-channels': case_two_channels,
     'wrap': case_wrap,
     'dash': case_dash,
+    'disk-full': case_disk_full,
+    'disk-full-ll': lambda: case_disk_full(ll=True),
 }
 
 

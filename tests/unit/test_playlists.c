@@ -156,6 +156,37 @@ static void test_discontinuity(void)
     buf_free(&b);
 }
 
+/* A segment a live channel could not write (a full disk) is listed as a
+ * gap: the numbers and the timeline run on through it. */
+static void test_gap(void)
+{
+    static const int64_t d[] = { 180000, 180000, 180000 };
+    PlaylistSegment seg[3];
+    HlsMediaPlaylist pl = {
+        .timescale = 90000, .segments = seg, .nsegments = 3, .extension = "ts",
+        .media_sequence = 7,
+    };
+    Buf b = { 0 };
+
+    fill(seg, 3, 7, 0, d);
+    seg[1].gap = 1;
+    CHECK_EQ_INT(hls_write_media_playlist(&b, &pl), 0);
+    CHECK_EQ_STR(TXT(b),
+        "#EXTM3U\n"
+        "#EXT-X-VERSION:3\n"
+        "#EXT-X-TARGETDURATION:2\n"
+        "#EXT-X-MEDIA-SEQUENCE:7\n"
+        "#EXT-X-INDEPENDENT-SEGMENTS\n"
+        "#EXTINF:2.000,\n"
+        "seg_00000007.ts\n"
+        "#EXT-X-GAP\n"
+        "#EXTINF:2.000,\n"
+        "seg_00000008.ts\n"
+        "#EXTINF:2.000,\n"
+        "seg_00000009.ts\n");
+    buf_free(&b);
+}
+
 /* Writers append, and a failure leaves the Buf as it was. */
 static void test_media_errors(void)
 {
@@ -1272,6 +1303,7 @@ int main(int argc, char **argv)
     test_target_duration();
     test_extinf_rounding();
     test_discontinuity();
+    test_gap();
     test_media_errors();
     test_master_muxed();
     test_master_audio_group();
