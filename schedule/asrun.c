@@ -24,7 +24,25 @@ struct AsRun {
     int64_t down_frame;       /* frame the source went silent, -1 while it delivers */
     int down_on_backup;
     int64_t slate_frames, backup_frames;
+    int write_failing;        /* the last flush failed (a full disk): said once */
 };
+
+/* The line just put goes to the file: a refusal (a full disk) is said when
+ * it begins and when it ends; stdio keeps what it could not write and
+ * tries again at the next flush. */
+static void flush_line(AsRun *a)
+{
+    if (fflush(a->file) != 0) {
+        if (!a->write_failing)
+            log_msg(LOG_ERROR, a->channel, STAGE, "%s cannot be written (%s); its lines wait for the "
+                    "disk", ASRUN_FILE, strerror(errno));
+        a->write_failing = 1;
+        clearerr(a->file);
+    } else if (a->write_failing) {
+        a->write_failing = 0;
+        log_msg(LOG_NOTICE, a->channel, STAGE, "%s is written again", ASRUN_FILE);
+    }
+}
 
 int asrun_open(AsRun **out, const char *dir, const char *channel, const AirClock *clock)
 {
@@ -94,7 +112,7 @@ void asrun_end(AsRun *a, int64_t end_frame)
         fputs("{\"channel\":", a->file);
         json_write_string(a->file, a->channel);
         fprintf(a->file, "%s}\n", (const char *)fields.data);
-        fflush(a->file);
+        flush_line(a);
     }
     /* whoever follows the events (a webhook, the API) gets the line too */
     if (event_field_str(&end, "title", a->program.title) >= 0 &&
@@ -146,7 +164,7 @@ void asrun_note(AsRun *a, const char *event, const char *fields)
     buf_printf(&line, "%s}\n", fields ? fields : "");
     if (line.len) {
         fwrite(line.data, 1, line.len, a->file);
-        fflush(a->file);
+        flush_line(a);
     }
     buf_free(&line);
 }

@@ -1219,6 +1219,8 @@ static int save_edits(Channel *ch)
     fclose(f);
     if (ret >= 0 && rename(tmp, ch->control_path) < 0)
         ret = AVERROR(errno);
+    if (ret < 0)
+        unlink(tmp);
 end:
     if (ret < 0)
         log_msg(LOG_WARN, ch->id, STAGE, "%s: %s; a restart would not keep the last change",
