@@ -893,6 +893,12 @@ def case_disk_full(ll=False):
                     fails.append('a discontinuity before %s' % b[0])
             if not ll and 'SegmentTimeline' not in open(os.path.join(out, 'manifest.mpd')).read():
                 fails.append('no manifest.mpd written after the disk came back')
+            # a restart keeps them gaps (the state file says so)
+            rc, err = finish(start_onair(conf, '--for', '3s'), 30)
+            lines = open(os.path.join(out, RUNG, 'index.m3u8')).read().splitlines()
+            again = {lines[i + 2] for i, ln in enumerate(lines[:-2]) if ln == '#EXT-X-GAP'}
+            if rc != 0 or again != gaps:
+                fails.append('after a restart (exit %s) the gaps are %s, were %s' % (rc, sorted(again), sorted(gaps)))
         finally:
             subprocess.run(['umount', '-l', mnt])
         return finish_case(name, wd, fails, info)
