@@ -689,6 +689,14 @@ int64_t graph_last_publish_us(Graph *g)
     return ps.last_publish_us;
 }
 
+int64_t graph_last_cut_us(Graph *g)
+{
+    PackagerStats ps;
+
+    packager_stats(g->packager, &ps);
+    return ps.last_cut_us;
+}
+
 void graph_push_targets(Graph *g, GraphPushVisit visit, void *opaque)
 {
     pthread_mutex_lock(&g->lock);

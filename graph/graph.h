@@ -254,6 +254,9 @@ void graph_metrics(Graph *g, MetricVisit visit, void *opaque);
  * rendition; 0: none yet (and always for a transcode). For readiness.
  * Thread safe, as graph_metrics. */
 int64_t graph_last_publish_us(Graph *g);
+/* The same for the last segment cut in every rendition, published or not
+ * (a full disk loses it): whether the pipeline keeps time. */
+int64_t graph_last_cut_us(Graph *g);
 
 /* The push targets now, for a status page: visit is called with each one's
  * label and counters, in the order of the list, under the graph's lock (so

@@ -117,6 +117,7 @@ struct Packager {
     /* packager_stats: written by the packager's thread, read by any */
     Histogram publish_delay;      /* live: a segment's end on air -> published everywhere */
     _Atomic int64_t last_publish_us;   /* wall clock; 0: none yet */
+    _Atomic int64_t last_cut_us;       /* the same, published or lost (a full disk) */
     _Atomic int64_t audio_end_us;      /* end of the audio packets seen; INT64_MIN: none */
     _Atomic int64_t write_errors;      /* writes the output folder refused */
 };

@@ -777,7 +777,9 @@ int live_segment_closed(Packager *pk, Rendition *r, int64_t start_frame)
          * or a slow rendition's catching up: the newest stands for them) */
         int64_t now = clock_wall_us();
         int64_t end = air_us(pk, grid_segment_start(&pk->cfg.grid, published));
-        /* one lost, or its playlist, is not published: the channel is late */
+        /* one lost, or its playlist, is not published: the channel is late,
+         * though in time */
+        atomic_store(&pk->last_cut_us, now);
         if (published - 1 > pk->last_lost && !pk->write_failing) {
             histogram_observe(&pk->publish_delay, FFMAX(0, now - end) / 1e6);
             atomic_store(&pk->last_publish_us, now);

@@ -698,6 +698,7 @@ void packager_stats(const Packager *pk, PackagerStats *st)
     if (st->has_av_offset)
         st->av_offset_s = (double)(audio - video) / 1e6;
     st->last_publish_us = atomic_load(&pk->last_publish_us);
+    st->last_cut_us = atomic_load(&pk->last_cut_us);
     st->write_errors = atomic_load(&pk->write_errors);
 }
 

@@ -162,6 +162,7 @@ typedef struct PackagerStats {
     /* live: wall clock (clock_wall_us) when the last segment was published
      * in every rendition (written, and its playlists); 0: none yet */
     int64_t last_publish_us;
+    int64_t last_cut_us;           /* the same for the last segment cut, published or lost */
     int64_t write_errors;          /* writes the output folder refused (a full disk) */
 } PackagerStats;
 

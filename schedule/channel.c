@@ -2157,18 +2157,23 @@ int channel_status_json(Channel *ch, Buf *out)
     return buf_printf(out, "}");
 }
 
-/* How late the output is: the age of the last segment beyond what a
- * segment on time has (its length, and the grace below); 0: on time. */
+/* How late the output is: the age of the last segment (published: last_us
+ * graph_last_publish_us; cut: graph_last_cut_us) beyond what a segment on
+ * time has (its length, and the grace below); 0: on time. */
 #define LATE_GRACE_US 2000000
+
+static int64_t late_since(Channel *ch, int64_t last_us, int64_t now)
+{
+    int64_t allowed = ch->grid.segment_us + FFMAX(LATE_GRACE_US, ch->grid.segment_us);
+
+    if (!last_us)
+        return 0;
+    return now - last_us > allowed ? now - last_us - ch->grid.segment_us : 0;
+}
 
 static int64_t late_us(Channel *ch, int64_t now)
 {
-    int64_t published = graph_last_publish_us(ch->graph);
-    int64_t allowed = ch->grid.segment_us + FFMAX(LATE_GRACE_US, ch->grid.segment_us);
-
-    if (!published)
-        return 0;
-    return now - published > allowed ? now - published - ch->grid.segment_us : 0;
+    return late_since(ch, graph_last_publish_us(ch->graph), now);
 }
 
 int channel_in_step(Channel *ch, int *standby, char *why, size_t size)
@@ -2180,11 +2185,11 @@ int channel_in_step(Channel *ch, int *standby, char *why, size_t size)
         snprintf(why, size, atomic_load(&ch->started) ? "failed" : "starting");
         return 0;
     }
-    if (ch->on_air_cue < 0 || !graph_last_publish_us(ch->graph)) {
+    if (ch->on_air_cue < 0 || !graph_last_cut_us(ch->graph)) {
         snprintf(why, size, "starting");
         return 0;
     }
-    if ((late = late_us(ch, clock_wall_us())) > 0) {
+    if ((late = late_since(ch, graph_last_cut_us(ch->graph), clock_wall_us())) > 0) {
         snprintf(why, size, "late by %.1f s", late / 1e6);
         return 0;
     }
@@ -2193,10 +2198,20 @@ int channel_in_step(Channel *ch, int *standby, char *why, size_t size)
 
 int channel_ready(Channel *ch, char *why, size_t size)
 {
+    int64_t late;
     int standby;
 
     if (!channel_in_step(ch, &standby, why, size))
         return 0;
+    /* in time, and yet what it cut is not out (a full disk) */
+    if (!graph_last_publish_us(ch->graph)) {
+        snprintf(why, size, "starting");
+        return 0;
+    }
+    if ((late = late_us(ch, clock_wall_us())) > 0) {
+        snprintf(why, size, "late by %.1f s (its output cannot be written)", late / 1e6);
+        return 0;
+    }
     if (standby) {
         snprintf(why, size, "standby");
         return 0;

@@ -281,8 +281,10 @@ int channel_schedule_json(Channel *ch, int64_t hours_us, Buf *out);
  * that cuts them in step but may not publish them). */
 int channel_ready(Channel *ch, char *why, size_t size);
 /* 1 when the channel cuts its segments on time, whatever its role in a
- * pair (what systemd hears: a standby in step is healthy); else 0 and why,
- * as channel_ready. *standby: 1 for a pair's instance that may not publish. */
+ * pair and whether they could be written (what systemd hears: a standby in
+ * step is healthy, and a restart would not empty a full disk); else 0 and
+ * why, as channel_ready. *standby: 1 for a pair's instance that may not
+ * publish. */
 int channel_in_step(Channel *ch, int *standby, char *why, size_t size);
 /* Every metric sample of the channel (without the channel label, which the
  * caller adds: channel_id). */

@@ -844,17 +844,31 @@ def case_disk_full(ll=False):
                 text = f.read().replace('dir: out', 'dir: ' + out)
             with open(conf, 'w') as f:
                 f.write(text)
-            p = start_onair(conf, '--for', '18s')
+            # systemd's end of the notify protocol: the watchdog goes on hearing from the
+            # channel while its disk is full (a restart would not empty it)
+            import deploy_test as D
+            import threading
+            notify, done = D.Listener(os.path.join(wd.path, 'notify.sock')), threading.Event()
+            collector = threading.Thread(target=notify.collect, args=(done,), daemon=True)
+            collector.start()
+            p = subprocess.Popen([J.onair_path(), 'run', conf, '--admin', 'none', '--for', '19s'],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                                 env=dict(os.environ, NOTIFY_SOCKET=notify.sock.getsockname(),
+                                          WATCHDOG_USEC=str(D.WATCHDOG_US)))
             deadline = time.time() + 20 * J.timeout_scale()
             while published(out, RUNG) < 3 and time.time() < deadline and p.poll() is None:
                 time.sleep(0.1)
             filler = os.path.join(mnt, 'filler')
             fill(filler)
-            full_at = time.time()
-            time.sleep(4)
+            full_at, full_mono = time.time(), time.monotonic()
+            time.sleep(5)
             os.unlink(filler)
             info.append('the disk was full for %.1f s' % (time.time() - full_at))
             rc, err = finish(p, 60)
+            done.set()
+            collector.join()
+            notify.close()
+            D.pings_steady(notify, 'onair', full_mono - 1, full_mono + 8, fails, info)
             if rc != 0:
                 fails.append('onair exited %s with the disk full for a while: %s' % (rc, err[-1500:]))
             if 'No space left on device' not in err or 'takes writes again' not in err:
