@@ -3,7 +3,7 @@
 then play.mjs plays the output with hls.js or Shaka Player in headless Chromium;
 and a live channel (`onair run`, served by onair itself) played for 20 s; and
 low-latency channels (0.5 s parts, 2 s segments): hls.js in its low-latency mode
-on LL-HLS (TS) must show the parts and blocking reloads and stay within 4 s of the
+on LL-HLS (TS) must show the parts and blocking reloads and stay within LL_LATENCY_P50_MAX of the
 wall clock; Shaka, in its low-latency mode, plays LL-HLS (fMP4) and LL-DASH
 (CMAF) for 12 s without a stall (see LIVE for what each allows); and onair's own
 player page (web/), opened at the URL `onair run` prints, plays a demo-like
@@ -29,6 +29,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'integration'))
 import judge as J  # noqa: E402
 
+# The low-latency cases' bound on the player's latency behind the wall clock (p50 of
+# its samples, every 250 ms while playing). Their segments are 2 s: whole segments
+# alone keep a player 3 of them (6 s) and the encoder's delay behind, so a p50 below
+# 5 s shows the parts at work, with room for a loaded CI machine (unloaded, hls.js
+# plays 2.5-3.5 s behind; two CI runs had the page's start-up catch-up end at 4.2 s
+# and 6.1 s, the latter beside a compiler).
+LL_LATENCY_P50_MAX = 5.0
+
 # case: (onair --format, player, URL in OUTDIR)
 CASES = {
     'hlsjs-hls': ('hls', 'hlsjs', 'master.m3u8'),
@@ -50,7 +58,7 @@ CASES = {
 LIVE = {
     'hlsjs-live': dict(formats=None, part=None, fps=25, lead=6, played=None),
     'hlsjs-ll': dict(formats='hls', part='0.5s', fps=30, lead=4, played=12,
-                     latency_p50_max=4.0, need_parts=True),
+                     latency_p50_max=LL_LATENCY_P50_MAX, need_parts=True),
     # Shaka 5.2.12 in its low-latency mode on LL-HLS (fMP4). It used to fail to
     # load a young channel: with no CLOSED-CAPTIONS on EXT-X-STREAM-INF, HlsParser
     # (lib/hls/hls_parser.js) probes the video for CEA-608 at load, and among the
@@ -65,7 +73,7 @@ LIVE = {
     # Shaka in low-latency mode on LL-DASH (chunked CMAF), with drift correction
     # off from the start (see play.mjs): not one wait allowed
     'shaka-ll-dash': dict(formats='cmaf', part='0.5s', fps=30, lead=5, played=12,
-                          latency_p50_max=4.0),
+                          latency_p50_max=LL_LATENCY_P50_MAX),
 }
 
 
@@ -74,10 +82,10 @@ LIVE = {
 # the URL `onair run` prints, http://127.0.0.1:PORT/<channel>/, which must play
 # for `played` s of wall time; the LL variant (0.5 s parts) also needs hls.js (the
 # page's lowLatencyMode) to have read parts, and its latency behind the wall clock
-# (hls.playingDate) under latency_p50_max at p50.
+# (hls.playingDate) under LL_LATENCY_P50_MAX at p50.
 PAGE = {
     'player-page': dict(part=None, played=12),
-    'player-page-ll': dict(part='0.5s', played=12, latency_p50_max=4.0, need_parts=True),
+    'player-page-ll': dict(part='0.5s', played=12, latency_p50_max=LL_LATENCY_P50_MAX, need_parts=True),
 }
 
 
@@ -92,17 +100,22 @@ def read_report(stdout):
     return None
 
 
-def report_failures(spec, rep, url):
-    """What the report of a low-latency case says is wrong."""
-    fails = []
-    if rep is None:
-        return ['play.mjs printed no report line']
+def latency_failures(spec, rep):
+    """The report's latency behind the wall clock against the case's bound."""
     lat = rep.get('latency') or {}
     if not lat.get('n'):
-        fails.append('no latency sample (the player had no program date for its playhead)')
-    elif spec.get('latency_p50_max') and lat['p50'] >= spec['latency_p50_max']:
-        fails.append('latency behind the wall clock p50 %.3f s (max %.3f s), want < %.1f s' %
-                     (lat['p50'], lat['max'], spec['latency_p50_max']))
+        return ['no latency sample (the player had no program date for its playhead)']
+    if spec.get('latency_p50_max') and lat['p50'] >= spec['latency_p50_max']:
+        return ['latency behind the wall clock p50 %.3f s (max %.3f s), want < %.1f s' %
+                (lat['p50'], lat['max'], spec['latency_p50_max'])]
+    return []
+
+
+def report_failures(spec, rep, url):
+    """What the report of a low-latency case says is wrong."""
+    if rep is None:
+        return ['play.mjs printed no report line']
+    fails = latency_failures(spec, rep)
     if spec.get('need_parts'):
         if not rep.get('parts'):
             fails.append('hls.js saw no EXT-X-PART in the level playlist of %s' % url)
@@ -292,13 +305,8 @@ def page_report_failures(spec, rep, page):
                      (page, rep.get('levelLoads', 0)))
     if spec.get('need_parts') and not rep.get('partLoads'):
         fails.append('hls.js on %s loaded no part (%d whole fragments)' % (page, rep.get('fragLoads', 0)))
-    lat = rep.get('latency') or {}
     if spec.get('latency_p50_max'):
-        if not lat.get('n'):
-            fails.append('no latency sample (hls.playingDate never set while playing)')
-        elif lat['p50'] >= spec['latency_p50_max']:
-            fails.append('latency behind the wall clock p50 %.3f s (max %.3f s), want < %.1f s' %
-                         (lat['p50'], lat['max'], spec['latency_p50_max']))
+        fails += latency_failures(spec, rep)
     return fails
 
 
