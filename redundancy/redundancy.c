@@ -33,9 +33,10 @@ struct Redundancy {
     pthread_t thread, watch_thread;
     int started, watching;
     int64_t *seen;                    /* the watch thread's: each watched name's last revision */
-    pthread_mutex_t lock;             /* stop, wake; status strings */
+    pthread_mutex_t lock;             /* stop, unwatch, wake; status strings */
     pthread_cond_t wake;
-    int stop;
+    int stop;                         /* the lease thread's end */
+    int unwatch;                      /* the watch thread's end: no more callbacks */
 
     int64_t lease;                    /* the thread's: 0 none */
     int64_t renewed_us;               /* monotonic time the last renewal that took was sent */
@@ -53,10 +54,10 @@ static int shared_key(const Redundancy *r, const char *name, char *key, size_t s
     return snprintf(key, size, KEY_PREFIX "%s/%s", r->channel, name) < (int)size ? 0 : AVERROR(EINVAL);
 }
 
-/* With lock: until the monotonic time next, or a stop. */
-static void wait_until(Redundancy *r, int64_t next)
+/* With lock: until the monotonic time next, or *quit (stop, unwatch). */
+static void wait_until(Redundancy *r, int64_t next, const int *quit)
 {
-    while (!r->stop && clock_monotonic_us() < next) {
+    while (!*quit && clock_monotonic_us() < next) {
         struct timespec ts = { .tv_sec = next / 1000000, .tv_nsec = next % 1000000 * 1000 };
         pthread_cond_timedwait(&r->wake, &r->lock, &ts);
     }
@@ -244,7 +245,7 @@ static void *run(void *arg)
         keep_lease(r);
         campaign(r);
         pthread_mutex_lock(&r->lock);
-        wait_until(r, next);
+        wait_until(r, next, &r->stop);
     }
     pthread_mutex_unlock(&r->lock);
     return NULL;
@@ -258,7 +259,7 @@ static void *watch(void *arg)
     char key[512], err[256];
 
     pthread_mutex_lock(&r->lock);
-    while (!r->stop) {
+    while (!r->unwatch) {
         int64_t next = clock_monotonic_us() + REDUNDANCY_WATCH_US;
         pthread_mutex_unlock(&r->lock);
         for (int i = 0; i < r->cfg.nwatch; i++) {
@@ -277,7 +278,7 @@ static void *watch(void *arg)
         if (r->cfg.on_poll)
             r->cfg.on_poll(r->cfg.opaque);
         pthread_mutex_lock(&r->lock);
-        wait_until(r, next);
+        wait_until(r, next, &r->unwatch);
     }
     pthread_mutex_unlock(&r->lock);
     return NULL;
@@ -351,6 +352,18 @@ void redundancy_status(Redundancy *r, RedundancyStatus *st)
     pthread_mutex_unlock(&r->lock);
 }
 
+void redundancy_unwatch(Redundancy *r)
+{
+    if (!r || !r->watching)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->unwatch = 1;
+    pthread_cond_broadcast(&r->wake);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(r->watch_thread, NULL);
+    r->watching = 0;
+}
+
 void redundancy_free(Redundancy **pr)
 {
     Redundancy *r = *pr;
@@ -358,14 +371,13 @@ void redundancy_free(Redundancy **pr)
 
     if (!r)
         return;
+    redundancy_unwatch(r);
     if (r->started) {
         pthread_mutex_lock(&r->lock);
         r->stop = 1;
         pthread_cond_broadcast(&r->wake);
         pthread_mutex_unlock(&r->lock);
         pthread_join(r->thread, NULL);
-        if (r->watching)
-            pthread_join(r->watch_thread, NULL);
     }
     /* a leader resigns: without its lease the key goes now, not at its end */
     if (r->lease && r->etcd) {

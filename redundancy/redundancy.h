@@ -105,7 +105,11 @@ typedef struct RedundancyStatus {
 
 void redundancy_status(Redundancy *r, RedundancyStatus *st);
 
-/* Stops the thread; a leader resigns (its lease is revoked, so the standby
+/* Stops the watch thread: once it returns, on_shared and on_poll are not
+ * called again (the state they read may go); the lease is kept. */
+void redundancy_unwatch(Redundancy *r);
+
+/* Stops the threads; a leader resigns (its lease is revoked, so the standby
  * takes over at once). */
 void redundancy_free(Redundancy **r);
 

@@ -1132,6 +1132,8 @@ void channel_free(Channel **pch)
 
     if (!ch)
         return;
+    /* the pair's callbacks read the playout and cue on it: they end first */
+    redundancy_unwatch(ch->red);
     if (ch->graph) {
         /* what still runs stops now; the program on air gets its as-run line */
         graph_abort(ch->graph, AVERROR_EXIT);
