@@ -100,20 +100,22 @@ static void write_refused(Packager *pk, const char *path, int err)
     int64_t now = clock_monotonic_us();
 
     atomic_fetch_add(&pk->write_errors, 1);
-    pk->failed_writes++;
-    if (!pk->write_failing) {
-        pk->write_failing = 1;
-        pk->failing_since_us = pk->failing_logged_us = now;
-        pk->failed_writes = 1;
-        log_msg(LOG_ERROR, pk->cfg.channel, STAGE, "cannot write %s/%s: %s%s", pk->outdir, path, ERRSTR(err),
-                pk->cfg.live ? "; the channel stays on air, and what cannot be written is lost (a segment "
-                "is listed as a gap) until writes succeed again" : "");
-    } else if (now - pk->failing_logged_us >= WRITE_FAIL_LOG_US) {
-        pk->failing_logged_us = now;
-        log_msg(LOG_ERROR, pk->cfg.channel, STAGE, "%s still refuses writes (%" PRId64 " in %.0f s; the "
-                "latest, %s: %s)", pk->outdir, pk->failed_writes, (now - pk->failing_since_us) / 1e6, path,
-                ERRSTR(err));
+    if (pk->write_failing) {
+        pk->failed_writes++;
+        if (now - pk->failing_logged_us >= WRITE_FAIL_LOG_US) {
+            pk->failing_logged_us = now;
+            log_msg(LOG_ERROR, pk->cfg.channel, STAGE, "%s still refuses writes (%" PRId64 " in %.0f s; the "
+                    "latest, %s: %s)", pk->outdir, pk->failed_writes, (now - pk->failing_since_us) / 1e6, path,
+                    ERRSTR(err));
+        }
+        return;
     }
+    pk->write_failing = 1;
+    pk->failing_since_us = pk->failing_logged_us = now;
+    pk->failed_writes = 1;
+    log_msg(LOG_ERROR, pk->cfg.channel, STAGE, "cannot write %s/%s: %s%s", pk->outdir, path, ERRSTR(err),
+            pk->cfg.live ? "; the channel stays on air, and what cannot be written is lost (a segment "
+            "is listed as a gap) until writes succeed again" : "");
 }
 
 int packager_write_file(Packager *pk, const char *dir, const char *file, const uint8_t *data,
@@ -371,7 +373,7 @@ static int close_part(Packager *pk, Rendition *r, int publish)
 static int close_segment(Packager *pk, Rendition *r)
 {
     char file[64];
-    int ret;
+    int lost, ret;
 
     if (!r->seg_open)
         return 0;
@@ -387,15 +389,16 @@ static int close_segment(Packager *pk, Rendition *r)
     ret = r->seg_lost ? 0 : packager_write_file(pk, r->name, file, r->out.data, r->out.len);
     if (ret < 0 && (ret = packager_write_survived(pk, ret)) >= 0)
         r->seg_lost = 1;
+    lost = r->seg_lost;
+    r->seg_lost = 0;
     r->seg_open = 0;
-    if (r->seg_lost)
+    if (lost)
         pk->last_lost = FFMAX(pk->last_lost, r->seg);
     if (ret >= 0)
         ret = rendition_add_segment(r, &(PlaylistSegment){ .number = r->seg, .start = r->seg_start,
                                                            .duration = r->seg_end - r->seg_start,
-                                                           .bytes = r->seg_lost ? 0 : (int64_t)r->out.len,
-                                                           .gap = r->seg_lost });
-    r->seg_lost = 0;
+                                                           .bytes = lost ? 0 : (int64_t)r->out.len,
+                                                           .gap = lost });
     buf_reset(&r->out);
     r->part = 0;
     r->part_offset = 0;
@@ -405,7 +408,7 @@ static int close_segment(Packager *pk, Rendition *r)
         av_opt_set(r->mux->priv_data, "mpegts_flags", "+resend_headers", 0);
     if (pk->cfg.live && (ret = live_segment_closed(pk, r, grid_segment_start(&pk->cfg.grid, r->seg))) < 0)
         return ret;
-    if (r->counts && !r->segs[r->nsegs - 1].gap)
+    if (r->counts && !lost)
         atomic_fetch_add(&r->segments, 1);
     return 0;
 }

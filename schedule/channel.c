@@ -2159,8 +2159,8 @@ int channel_status_json(Channel *ch, Buf *out)
     return buf_printf(out, "}");
 }
 
-/* How late the output is: the age of the last segment (published: last_us
- * graph_last_publish_us; cut: graph_last_cut_us) beyond what a segment on
+/* How late the output is: the age of the last segment, last_us (published:
+ * graph_last_publish_us; cut: graph_last_cut_us), beyond what a segment on
  * time has (its length, and the grace below); 0: on time. */
 #define LATE_GRACE_US 2000000
 
@@ -2173,25 +2173,20 @@ static int64_t late_since(Channel *ch, int64_t last_us, int64_t now)
     return now - last_us > allowed ? now - last_us - ch->grid.segment_us : 0;
 }
 
-static int64_t late_us(Channel *ch, int64_t now)
-{
-    return late_since(ch, graph_last_publish_us(ch->graph), now);
-}
-
 int channel_in_step(Channel *ch, int *standby, char *why, size_t size)
 {
-    int64_t late;
+    int64_t cut, late;
 
     *standby = ch->red && !redundancy_may_publish(ch->red, NULL);
     if (!channel_running(ch)) {
         snprintf(why, size, atomic_load(&ch->started) ? "failed" : "starting");
         return 0;
     }
-    if (ch->on_air_cue < 0 || !graph_last_cut_us(ch->graph)) {
+    if (ch->on_air_cue < 0 || !(cut = graph_last_cut_us(ch->graph))) {
         snprintf(why, size, "starting");
         return 0;
     }
-    if ((late = late_since(ch, graph_last_cut_us(ch->graph), clock_wall_us())) > 0) {
+    if ((late = late_since(ch, cut, clock_wall_us())) > 0) {
         snprintf(why, size, "late by %.1f s", late / 1e6);
         return 0;
     }
@@ -2200,17 +2195,17 @@ int channel_in_step(Channel *ch, int *standby, char *why, size_t size)
 
 int channel_ready(Channel *ch, char *why, size_t size)
 {
-    int64_t late;
+    int64_t published, late;
     int standby;
 
     if (!channel_in_step(ch, &standby, why, size))
         return 0;
     /* in time, and yet what it cut is not out (a full disk) */
-    if (!graph_last_publish_us(ch->graph)) {
+    if (!(published = graph_last_publish_us(ch->graph))) {
         snprintf(why, size, "starting");
         return 0;
     }
-    if ((late = late_us(ch, clock_wall_us())) > 0) {
+    if ((late = late_since(ch, published, clock_wall_us())) > 0) {
         snprintf(why, size, "late by %.1f s (its output cannot be written)", late / 1e6);
         return 0;
     }
@@ -2224,7 +2219,7 @@ int channel_ready(Channel *ch, char *why, size_t size)
 /* Emits "late" when the output falls behind (once, until it is on time again). */
 static void watch_lateness(Channel *ch)
 {
-    int64_t late = late_us(ch, clock_wall_us());
+    int64_t late = late_since(ch, graph_last_publish_us(ch->graph), clock_wall_us());
 
     if (late > 0 && !ch->late) {
         Buf f = { 0 };

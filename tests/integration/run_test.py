@@ -56,7 +56,7 @@ def make_clips(directory, clips):
         return [f.result() for f in [pool.submit(make_clip, directory, *c) for c in clips]]
 
 
-def write_conf(directory, sources, items, extra='', window=40, loop=False, output=''):
+def write_conf(directory, sources, items, extra='', window=40, loop=False, output='', outdir='out'):
     """channel.yaml of a test channel; output: more keys of `output` (', formats: [hls]')."""
     conf = os.path.join(directory, 'channel.yaml')
     with open(conf, 'w') as f:
@@ -67,8 +67,9 @@ def write_conf(directory, sources, items, extra='', window=40, loop=False, outpu
                 'slate: { text: "", color: "%s" }\n'
                 'sources:\n%s'
                 'schedule:\n  loop: %s\n  items:\n%s'
-                'output: { dir: out, segment: 1s, window: %d%s }\n%s'
-                % (W, H, FPS, W, H, SLATE, sources, 'true' if loop else 'false', items, window, output, extra))
+                'output: { dir: %s, segment: 1s, window: %d%s }\n%s'
+                % (W, H, FPS, W, H, SLATE, sources, 'true' if loop else 'false', items, outdir, window, output,
+                   extra))
     return conf
 
 
@@ -805,6 +806,12 @@ def fill(path):
                 raise
 
 
+def gap_segments(text):
+    """The URIs a media playlist lists with EXT-X-GAP (the tag, EXTINF, the URI)."""
+    lines = text.splitlines()
+    return {lines[i + 2] for i, ln in enumerate(lines[:-2]) if ln == '#EXT-X-GAP'}
+
+
 def count_segment_frames(path, init):
     """Video frames that decode from a segment (an fMP4 one after init, its playlist's map)."""
     if not init:
@@ -839,11 +846,7 @@ def case_disk_full(ll=False):
             out = os.path.join(mnt, 'out')
             conf = write_conf(wd.path, '  bars: { generate: testsrc }\n', '    - { source: bars, duration: 1h }\n',
                               window=30, output=', formats: [hls-fmp4], low_latency: { part: 200ms }' if ll
-                              else ', formats: [hls, dash]')
-            with open(conf) as f:
-                text = f.read().replace('dir: out', 'dir: ' + out)
-            with open(conf, 'w') as f:
-                f.write(text)
+                              else ', formats: [hls, dash]', outdir=out)
             # systemd's end of the notify protocol: the watchdog goes on hearing from the
             # channel while its disk is full (a restart would not empty it)
             import deploy_test as D
@@ -878,10 +881,9 @@ def case_disk_full(ll=False):
             except OSError as e:
                 fails.append('no playlist: %s\n%s' % (e, err[-1500:]))
                 return finish_case(name, wd, fails, info)
-            lines = text.splitlines()
             init = re.search(r'#EXT-X-MAP:URI="([^"]+)"', text)
             init = init.group(1) if init else None
-            gaps = {lines[i + 2] for i, ln in enumerate(lines[:-2]) if ln == '#EXT-X-GAP'}
+            gaps = gap_segments(text)
             names = [sg[0] for sg in segs]
             numbers = [int(re.search(r'(\d+)', n).group(1)) for n in names]
             info.append('%d segments listed, gaps: %s' % (len(names), sorted(gaps)))
@@ -898,8 +900,8 @@ def case_disk_full(ll=False):
                         fails.append('%s is listed as a gap and yet exists' % sg[0])
                 elif not os.path.exists(path):
                     fails.append('%s is listed, not as a gap, and missing' % sg[0])
-                elif count_segment_frames(path, init) != FPS:
-                    fails.append('%s: %d frames decode, %d expected' % (sg[0], count_segment_frames(path, init), FPS))
+                elif (frames := count_segment_frames(path, init)) != FPS:
+                    fails.append('%s: %d frames decode, %d expected' % (sg[0], frames, FPS))
             for a, b in zip(segs, segs[1:]):
                 if a[2] is None or b[2] is None or abs(a[2] + a[1] - b[2]) > J.MS:
                     fails.append('the dates do not run on from %s to %s' % (a[0], b[0]))
@@ -909,8 +911,7 @@ def case_disk_full(ll=False):
                 fails.append('no manifest.mpd written after the disk came back')
             # a restart keeps them gaps (the state file says so)
             rc, err = finish(start_onair(conf, '--for', '3s'), 30)
-            lines = open(os.path.join(out, RUNG, 'index.m3u8')).read().splitlines()
-            again = {lines[i + 2] for i, ln in enumerate(lines[:-2]) if ln == '#EXT-X-GAP'}
+            again = gap_segments(playlist(out, RUNG)[1])
             if rc != 0 or again != gaps:
                 fails.append('after a restart (exit %s) the gaps are %s, were %s' % (rc, sorted(again), sorted(gaps)))
         finally:
